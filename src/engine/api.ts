@@ -1,0 +1,208 @@
+/**
+ * The command and query surface of the embedded engine. The gRPC gateway and the REST /v2 router
+ * are thin adapters over it; neither knows how the engine executes anything.
+ */
+import type {
+  IncidentRecord, JobRecord, Key, VariableDocument, ProcessInstanceRecord, ElementInstanceRecord,
+  VariableRecord, UserTaskRecord, ProcessDefinitionRecord, DecisionDefinitionRecord,
+  DecisionRequirementsRecord, FormRecord,
+} from './state/records'
+import type { Problem } from './model/types'
+
+/** Zeebe's rejection types. The adapters map them to gRPC status codes and HTTP statuses. */
+export type RejectionType =
+  | 'NOT_FOUND' | 'INVALID_ARGUMENT' | 'INVALID_STATE' | 'ALREADY_EXISTS' | 'RESOURCE_EXHAUSTED'
+
+/** A rejected command: the message names the key or element, as Zeebe's rejections do. */
+export class EngineError extends Error {
+  constructor(
+    readonly type: RejectionType,
+    message: string,
+    /** the command intent, e.g. 'CREATE', 'COMPLETE' (used in REST problem detail) */
+    readonly intent: string = 'UNKNOWN',
+    /** for deployment rejections: every problem found, per resource */
+    readonly problems: { resourceName: string; problems: Problem[] }[] = [],
+  ) {
+    super(message)
+    this.name = 'EngineError'
+  }
+}
+
+export interface DeployResourceInput {
+  name: string
+  content: Buffer
+}
+
+export type DeployedItem =
+  | { kind: 'process'; bpmnProcessId: string; version: number; processDefinitionKey: Key; resourceName: string; tenantId: string }
+  | { kind: 'decision'; decisionId: string; name?: string; version: number; decisionKey: Key; decisionRequirementsId: string; decisionRequirementsKey: Key; tenantId: string }
+  | { kind: 'decisionRequirements'; decisionRequirementsId: string; name?: string; version: number; decisionRequirementsKey: Key; resourceName: string; tenantId: string }
+  | { kind: 'form'; formId: string; version: number; formKey: Key; resourceName: string; tenantId: string }
+
+export interface DeploymentResult {
+  deploymentKey: Key
+  tenantId: string
+  deployments: DeployedItem[]
+}
+
+export interface StartInstruction {
+  elementId: string
+}
+
+export interface CreateInstanceInput {
+  bpmnProcessId?: string
+  /** -1 or undefined = latest */
+  version?: number
+  processDefinitionKey?: Key
+  variables?: VariableDocument
+  startInstructions?: StartInstruction[]
+  tenantId?: string
+}
+
+export interface CreatedInstance {
+  processDefinitionKey: Key
+  bpmnProcessId: string
+  version: number
+  processInstanceKey: Key
+  tenantId: string
+}
+
+export interface ActivatedJob {
+  key: Key
+  type: string
+  processInstanceKey: Key
+  bpmnProcessId: string
+  processDefinitionVersion: number
+  processDefinitionKey: Key
+  elementId: string
+  elementInstanceKey: Key
+  customHeaders: Record<string, string>
+  worker: string
+  retries: number
+  /** epoch ms */
+  deadline: number
+  variables: VariableDocument
+  tenantId: string
+}
+
+export interface ActivateJobsInput {
+  type: string
+  worker: string
+  /** job timeout in ms */
+  timeout: number
+  maxJobsToActivate: number
+  /** names to fetch; empty or undefined = all visible variables */
+  fetchVariables?: string[]
+  tenantIds?: string[]
+}
+
+/** A long-lived job stream (StreamActivatedJobs). The engine pushes jobs to it as they appear. */
+export interface JobStream {
+  type: string
+  worker: string
+  timeout: number
+  fetchVariables?: string[]
+  tenantIds?: string[]
+  /** Deliver one activated job. Return false when the stream can no longer take it (closed): the engine then makes the job activatable again. */
+  push(job: ActivatedJob): boolean
+}
+
+export interface PublishMessageInput {
+  name: string
+  correlationKey: string
+  /** ms; 0 = not buffered */
+  timeToLive: number
+  messageId?: string
+  variables?: VariableDocument
+  tenantId?: string
+}
+
+export interface DecisionEvaluationResult {
+  decisionKey: Key
+  decisionId: string
+  decisionName: string
+  decisionVersion: number
+  decisionRequirementsId: string
+  decisionRequirementsKey: Key
+  /** JSON string of the output */
+  decisionOutput: string
+  evaluatedDecisions: EvaluatedDecisionInfo[]
+  failedDecisionId: string
+  failureMessage: string
+  tenantId: string
+  decisionInstanceKey: Key
+}
+
+export interface EvaluatedDecisionInfo {
+  decisionKey: Key
+  decisionId: string
+  decisionName: string
+  decisionVersion: number
+  decisionType: string
+  /** JSON string */
+  decisionOutput: string
+  matchedRules: { ruleId: string; ruleIndex: number; evaluatedOutputs: { outputId: string; outputName: string; outputValue: string }[] }[]
+  evaluatedInputs: { inputId: string; inputName: string; inputValue: string }[]
+  tenantId: string
+}
+
+/** Read access for the REST search endpoints and tests. Returns plain records. */
+export interface EngineQueries {
+  processInstances(): Iterable<ProcessInstanceRecord>
+  processInstance(key: Key): ProcessInstanceRecord | undefined
+  elementInstances(): Iterable<ElementInstanceRecord>
+  variables(): Iterable<VariableRecord>
+  incidents(): Iterable<IncidentRecord>
+  incident(key: Key): IncidentRecord | undefined
+  jobs(): Iterable<JobRecord>
+  userTasks(): Iterable<UserTaskRecord>
+  userTask(key: Key): UserTaskRecord | undefined
+  processDefinitions(): Iterable<ProcessDefinitionRecord>
+  decisionDefinitions(): Iterable<DecisionDefinitionRecord>
+  decisionRequirements(): Iterable<DecisionRequirementsRecord>
+  forms(): Iterable<FormRecord>
+  /** BPMN XML of a process definition */
+  processDefinitionXml(processDefinitionKey: Key): string | undefined
+}
+
+export interface EngineApi {
+  readonly queries: EngineQueries
+
+  deploy(resources: DeployResourceInput[], tenantId?: string): Promise<DeploymentResult>
+  deleteResource(resourceKey: Key): void
+
+  createProcessInstance(input: CreateInstanceInput): CreatedInstance
+  /** Resolves with the root variables (or only `fetchVariables`) when the instance completes; rejects if it is terminated or the timeout passes. */
+  awaitCompletion(processInstanceKey: Key, fetchVariables: string[] | undefined, timeoutMs: number): Promise<VariableDocument>
+  cancelProcessInstance(processInstanceKey: Key): void
+
+  /** Activate up to maxJobsToActivate jobs now (no waiting). */
+  activateJobs(input: ActivateJobsInput): ActivatedJob[]
+  /** Called whenever jobs of `type` may have become activatable. Returns an unsubscribe function. */
+  onJobsAvailable(type: string, listener: () => void): () => void
+  addJobStream(stream: JobStream): () => void
+
+  completeJob(jobKey: Key, variables?: VariableDocument): void
+  failJob(jobKey: Key, retries: number, errorMessage: string, retryBackOff: number, variables?: VariableDocument): void
+  throwError(jobKey: Key, errorCode: string, errorMessage: string, variables?: VariableDocument): void
+  updateJobRetries(jobKey: Key, retries: number): void
+  updateJobTimeout(jobKey: Key, timeout: number): void
+
+  publishMessage(input: PublishMessageInput): { key: Key; tenantId: string }
+  /** Correlate now or throw NOT_FOUND; never buffers. */
+  correlateMessage(input: Omit<PublishMessageInput, 'timeToLive' | 'messageId'>): { messageKey: Key; processInstanceKey: Key; tenantId: string }
+  broadcastSignal(signalName: string, variables?: VariableDocument, tenantId?: string): { key: Key; tenantId: string }
+
+  setVariables(elementInstanceKey: Key, variables: VariableDocument, local: boolean): { key: Key }
+  resolveIncident(incidentKey: Key): void
+
+  evaluateDecision(input: { decisionId?: string; decisionKey?: Key; variables?: VariableDocument; tenantId?: string }): DecisionEvaluationResult
+
+  completeUserTask(userTaskKey: Key, variables?: VariableDocument, action?: string): void
+  assignUserTask(userTaskKey: Key, assignee: string, allowOverride: boolean): void
+  unassignUserTask(userTaskKey: Key): void
+  updateUserTask(userTaskKey: Key, changeset: { dueDate?: string | null; followUpDate?: string | null; candidateUsers?: string[] | null; candidateGroups?: string[] | null; priority?: number | null }): void
+
+  /** Engine clock, epoch ms. */
+  now(): number
+}

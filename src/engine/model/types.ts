@@ -1,0 +1,171 @@
+/**
+ * The executable model the runtime interprets. The BPMN parser (bpmn-moddle + zeebe-bpmn-moddle)
+ * turns a deployed file into these plain records; the runtime never sees moddle objects.
+ *
+ * Expressions keep Zeebe's convention: a string starting with "=" is FEEL, anything else is a
+ * static value. `Expr` holds the raw text; the runtime decides per site how to evaluate it.
+ */
+
+/** Raw expression text as written in the model: "=a + 1" (FEEL) or "static". */
+export type Expr = string
+
+export interface Mapping {
+  /** Source expression (FEEL when it starts with "=", otherwise a static value). */
+  source: Expr
+  /** Target variable name, possibly a dotted path ("a.b"). */
+  target: string
+}
+
+export type ElementType =
+  | 'startEvent'
+  | 'endEvent'
+  | 'intermediateCatchEvent'
+  | 'intermediateThrowEvent'
+  | 'boundaryEvent'
+  | 'serviceTask'
+  | 'sendTask'
+  | 'scriptTask'
+  | 'businessRuleTask'
+  | 'userTask'
+  | 'receiveTask'
+  | 'manualTask'
+  | 'task'
+  | 'exclusiveGateway'
+  | 'parallelGateway'
+  | 'inclusiveGateway'
+  | 'eventBasedGateway'
+  | 'subProcess'
+  | 'callActivity'
+
+/** What an event waits for or throws. `none` for plain start/end/throw events. */
+export type EventDefinition =
+  | { kind: 'none' }
+  | { kind: 'message'; messageName: Expr; correlationKey?: Expr }
+  | { kind: 'timer'; timerType: 'timeDuration' | 'timeDate' | 'timeCycle'; expression: Expr }
+  | { kind: 'signal'; signalName: Expr }
+  /** errorCode undefined = catch-all (catch side) */
+  | { kind: 'error'; errorCode?: Expr; errorMessage?: Expr }
+  /** escalationCode undefined = catch-all (catch side) */
+  | { kind: 'escalation'; escalationCode?: Expr }
+  | { kind: 'terminate' }
+
+export interface TaskDefinition {
+  /** Job type: static string or FEEL. */
+  type: Expr
+  /** Retries: static number string or FEEL; default "3". */
+  retries: Expr
+}
+
+export interface UserTaskDefinition {
+  assignee?: Expr
+  candidateGroups?: Expr
+  candidateUsers?: Expr
+  dueDate?: Expr
+  followUpDate?: Expr
+  priority?: Expr
+  /** zeebe:formDefinition formId (linked Camunda Form) */
+  formId?: string
+  /** zeebe:formDefinition externalReference */
+  externalReference?: Expr
+  /** binding type of the form: latest (default), deployment, versionTag */
+  formBindingType?: 'latest' | 'deployment' | 'versionTag'
+  formVersionTag?: string
+}
+
+export interface MultiInstanceDefinition {
+  isSequential: boolean
+  inputCollection: Expr
+  inputElement?: string
+  outputCollection?: string
+  outputElement?: Expr
+  completionCondition?: Expr
+}
+
+export interface CalledElementDefinition {
+  processId: Expr
+  bindingType: 'latest' | 'deployment' | 'versionTag'
+  versionTag?: string
+  propagateAllChildVariables: boolean
+  propagateAllParentVariables: boolean
+}
+
+export interface CalledDecisionDefinition {
+  decisionId: Expr
+  resultVariable: string
+  bindingType: 'latest' | 'deployment' | 'versionTag'
+  versionTag?: string
+}
+
+export interface ScriptDefinition {
+  expression: Expr
+  resultVariable: string
+}
+
+export interface FlowElement {
+  id: string
+  name?: string
+  type: ElementType
+  /** id of the enclosing flow scope: the process id, or a subProcess id */
+  scopeId: string
+  incoming: string[]
+  outgoing: string[]
+  /** event definition for events; { kind: 'none' } for plain events, absent for non-events */
+  event?: EventDefinition
+  /** boundaryEvent: attached activity and whether it interrupts */
+  attachedTo?: string
+  cancelActivity?: boolean
+  /** boundary event ids attached to this activity */
+  boundaryEvents: string[]
+  /** gateway default flow id (exclusive, inclusive) or activity default flow */
+  defaultFlow?: string
+  taskDefinition?: TaskDefinition
+  /** zeebe:taskHeaders, static */
+  headers: Record<string, string>
+  inputs: Mapping[]
+  outputs: Mapping[]
+  userTask?: UserTaskDefinition
+  /** true when zeebe:userTask is present (Camunda user task); false = job-based user task */
+  isCamundaUserTask?: boolean
+  multiInstance?: MultiInstanceDefinition
+  calledElement?: CalledElementDefinition
+  calledDecision?: CalledDecisionDefinition
+  script?: ScriptDefinition
+  /** subProcess only */
+  triggeredByEvent?: boolean
+  /** start event of an event subprocess: interrupting or not */
+  isInterrupting?: boolean
+  /** subProcess only: child element ids, start event ids, event-subprocess ids */
+  children?: string[]
+  startEvents?: string[]
+  eventSubProcesses?: string[]
+}
+
+export interface SequenceFlow {
+  id: string
+  sourceRef: string
+  targetRef: string
+  /** FEEL condition ("=..."), absent when unconditional */
+  condition?: Expr
+}
+
+export interface ProcessModel {
+  /** BPMN process id (bpmnProcessId) */
+  id: string
+  name?: string
+  versionTag?: string
+  elements: Map<string, FlowElement>
+  flows: Map<string, SequenceFlow>
+  /** ids of top-level start events (all kinds) */
+  startEvents: string[]
+  /** ids of top-level event subprocesses */
+  eventSubProcesses: string[]
+  /** top-level element ids */
+  children: string[]
+}
+
+/** One problem found while validating a resource, as Zeebe lists them. */
+export interface Problem {
+  /** element id, or undefined for resource-level problems */
+  elementId?: string
+  message: string
+}

@@ -1,0 +1,262 @@
+/**
+ * Engine state as plain records, keyed by int64 keys held as decimal strings (Zeebe's partition-1
+ * range). Plain data only (no class instances, no functions), so that storage can persist them.
+ */
+
+export type Key = string
+
+/** Variable values are JSON values. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue }
+export type VariableDocument = Record<string, JsonValue>
+
+export interface ResourceRecord {
+  key: Key
+  deploymentKey: Key
+  resourceName: string
+  /** md5 of the whole resource content, for duplicate detection */
+  checksum: string
+  content: string
+  tenantId: string
+}
+
+export interface ProcessDefinitionRecord {
+  key: Key
+  bpmnProcessId: string
+  name?: string
+  version: number
+  versionTag?: string
+  resourceName: string
+  resourceKey: Key
+  deploymentKey: Key
+  tenantId: string
+  /** false once DeleteResource removed it */
+  active: boolean
+}
+
+export interface DecisionDefinitionRecord {
+  key: Key
+  decisionId: string
+  name?: string
+  version: number
+  versionTag?: string
+  decisionRequirementsKey: Key
+  decisionRequirementsId: string
+  resourceName: string
+  deploymentKey: Key
+  tenantId: string
+  active: boolean
+}
+
+export interface DecisionRequirementsRecord {
+  key: Key
+  decisionRequirementsId: string
+  name?: string
+  version: number
+  resourceName: string
+  resourceKey: Key
+  deploymentKey: Key
+  tenantId: string
+  active: boolean
+}
+
+export interface FormRecord {
+  key: Key
+  formId: string
+  version: number
+  versionTag?: string
+  resourceName: string
+  resourceKey: Key
+  deploymentKey: Key
+  tenantId: string
+  /** the form JSON as deployed */
+  schema: string
+  active: boolean
+}
+
+export type InstanceState = 'ACTIVE' | 'COMPLETED' | 'TERMINATED'
+
+export interface ProcessInstanceRecord {
+  key: Key
+  processDefinitionKey: Key
+  bpmnProcessId: string
+  version: number
+  tenantId: string
+  state: InstanceState
+  startDate: number
+  endDate?: number
+  parentProcessInstanceKey?: Key
+  parentElementInstanceKey?: Key
+  /** element instance key of the root (PROCESS) element: equal to `key` */
+  rootElementInstanceKey: Key
+}
+
+/** REST element types (ElementInstanceResult.type) */
+export type RestElementType =
+  | 'PROCESS' | 'SUB_PROCESS' | 'EVENT_SUB_PROCESS' | 'START_EVENT' | 'INTERMEDIATE_CATCH_EVENT'
+  | 'INTERMEDIATE_THROW_EVENT' | 'BOUNDARY_EVENT' | 'END_EVENT' | 'SERVICE_TASK' | 'RECEIVE_TASK'
+  | 'USER_TASK' | 'MANUAL_TASK' | 'TASK' | 'EXCLUSIVE_GATEWAY' | 'INCLUSIVE_GATEWAY'
+  | 'PARALLEL_GATEWAY' | 'EVENT_BASED_GATEWAY' | 'MULTI_INSTANCE_BODY' | 'CALL_ACTIVITY'
+  | 'BUSINESS_RULE_TASK' | 'SCRIPT_TASK' | 'SEND_TASK' | 'UNKNOWN'
+
+export type ElementLifecycle =
+  | 'ACTIVATING' | 'ACTIVATED' | 'COMPLETING' | 'COMPLETED' | 'TERMINATING' | 'TERMINATED'
+
+export interface ElementInstanceRecord {
+  key: Key
+  processInstanceKey: Key
+  processDefinitionKey: Key
+  bpmnProcessId: string
+  tenantId: string
+  elementId: string
+  elementName?: string
+  type: RestElementType
+  lifecycle: ElementLifecycle
+  /** flow scope element instance key; undefined for the PROCESS element */
+  scopeKey?: Key
+  startDate: number
+  endDate?: number
+  incidentKey?: Key
+  /** multi-instance inner instance: 0-based index into the input collection */
+  loopIndex?: number
+}
+
+export interface VariableRecord {
+  key: Key
+  name: string
+  /** JSON value */
+  value: JsonValue
+  scopeKey: Key
+  processInstanceKey: Key
+  processDefinitionKey: Key
+  bpmnProcessId: string
+  tenantId: string
+}
+
+export type JobState = 'ACTIVATABLE' | 'ACTIVATED' | 'FAILED' | 'ERROR_THROWN'
+
+export interface JobRecord {
+  key: Key
+  type: string
+  state: JobState
+  retries: number
+  /** epoch ms when an ACTIVATED job times out */
+  deadline?: number
+  worker?: string
+  /** epoch ms before which a failed job with back-off is not activatable */
+  recurAt?: number
+  errorMessage?: string
+  customHeaders: Record<string, string>
+  elementId: string
+  elementInstanceKey: Key
+  processInstanceKey: Key
+  processDefinitionKey: Key
+  bpmnProcessId: string
+  processDefinitionVersion: number
+  tenantId: string
+  /** order of creation, for fair activation */
+  createdAt: number
+}
+
+export interface TimerRecord {
+  key: Key
+  dueDate: number
+  /** remaining repetitions; -1 = infinite; 1 = fire once */
+  repetitions: number
+  /** ISO 8601 interval of a cycle, or a cron expression; absent for one-shot timers */
+  interval?: string
+  cron?: string
+  elementId: string
+  /** element instance that owns the subscription (the catch event, the boundary host, the scope of an event subprocess); undefined for start-event timers */
+  elementInstanceKey?: Key
+  processInstanceKey?: Key
+  processDefinitionKey: Key
+  tenantId: string
+}
+
+export interface MessageRecord {
+  key: Key
+  name: string
+  correlationKey: string
+  messageId?: string
+  variables: VariableDocument
+  /** epoch ms after which the buffered message is dropped */
+  expiresAt: number
+  tenantId: string
+  /** bpmnProcessIds this message already correlated to */
+  correlatedProcessIds: string[]
+}
+
+export interface MessageSubscriptionRecord {
+  key: Key
+  messageName: string
+  correlationKey: string
+  elementId: string
+  /** element instance key of the waiting element (catch event, receive task, boundary host, event-based gateway, event-subprocess scope) */
+  elementInstanceKey: Key
+  processInstanceKey: Key
+  processDefinitionKey: Key
+  bpmnProcessId: string
+  interrupting: boolean
+  tenantId: string
+}
+
+export interface SignalSubscriptionRecord {
+  key: Key
+  signalName: string
+  elementId: string
+  /** undefined for start events */
+  elementInstanceKey?: Key
+  processInstanceKey?: Key
+  processDefinitionKey: Key
+  bpmnProcessId: string
+  tenantId: string
+}
+
+export type IncidentErrorType =
+  | 'UNSPECIFIED' | 'UNKNOWN' | 'IO_MAPPING_ERROR' | 'JOB_NO_RETRIES' | 'CONDITION_ERROR'
+  | 'EXTRACT_VALUE_ERROR' | 'CALLED_ELEMENT_ERROR' | 'UNHANDLED_ERROR_EVENT'
+  | 'MESSAGE_SIZE_EXCEEDED' | 'CALLED_DECISION_ERROR' | 'DECISION_EVALUATION_ERROR'
+  | 'FORM_NOT_FOUND' | 'RESOURCE_NOT_FOUND'
+
+export interface IncidentRecord {
+  key: Key
+  errorType: IncidentErrorType
+  errorMessage: string
+  state: 'ACTIVE' | 'RESOLVED'
+  creationTime: number
+  elementId: string
+  elementInstanceKey: Key
+  processInstanceKey: Key
+  processDefinitionKey: Key
+  bpmnProcessId: string
+  jobKey?: Key
+  tenantId: string
+}
+
+export type UserTaskState = 'CREATED' | 'COMPLETED' | 'CANCELED'
+
+export interface UserTaskRecord {
+  key: Key
+  state: UserTaskState
+  name?: string
+  elementId: string
+  elementInstanceKey: Key
+  processInstanceKey: Key
+  processDefinitionKey: Key
+  bpmnProcessId: string
+  processDefinitionVersion: number
+  processName?: string
+  assignee?: string
+  candidateGroups: string[]
+  candidateUsers: string[]
+  /** ISO date-times */
+  dueDate?: string
+  followUpDate?: string
+  priority: number
+  formKey?: Key
+  externalFormReference?: string
+  customHeaders: Record<string, string>
+  creationDate: number
+  completionDate?: number
+  tenantId: string
+}
