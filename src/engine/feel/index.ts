@@ -1,0 +1,339 @@
+import { randomUUID } from 'node:crypto'
+import {
+  evaluate,
+  unaryTest,
+  parseExpression,
+  parseUnaryTests,
+  dateAndTime,
+  parseDate,
+  SyntaxError as FeelinSyntaxError,
+  FeelDate,
+  FeelTime,
+  FeelDateTime,
+  FeelDuration,
+  FeelFunction,
+  FeelRange,
+} from 'feelin'
+import type { Clock } from '../clock'
+import type { JsonValue } from '../state/records'
+
+/** The type of a FEEL value, named as in Zeebe's expression error messages. */
+export type FeelType =
+  | 'NULL'
+  | 'BOOLEAN'
+  | 'NUMBER'
+  | 'STRING'
+  | 'ARRAY'
+  | 'CONTEXT'
+  | 'DATE'
+  | 'TIME'
+  | 'DATE_TIME'
+  | 'DURATION'
+  | 'PERIOD'
+  | 'FUNCTION'
+  | 'RANGE'
+  | 'UNKNOWN'
+
+/** A FEEL expression could not be parsed or evaluated; the message says what failed. */
+export class FeelEvaluationError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'FeelEvaluationError'
+  }
+}
+
+/** Raised by the `assert` built-in: FEEL-Scala turns it into an evaluation failure. */
+class AssertionFailure extends Error {}
+
+type Builtin = ((...args: never[]) => unknown) & { $args?: string[] }
+
+function builtin<F extends (...args: never[]) => unknown>(params: string[], fn: F): F & { $args: string[] } {
+  return Object.assign(fn, { $args: params })
+}
+
+function isBlankValue(value: unknown): boolean {
+  return value === null || value === undefined
+}
+
+/**
+ * FEEL-Scala 1.19 built-ins that feelin 8.2 lacks. They are passed in the evaluation context, so
+ * feelin's parser also learns their multi-word names (`get or else` would not parse otherwise).
+ */
+const EXTRA_BUILTINS: Record<string, Builtin> = {
+  'is empty': builtin(['list'], (list: unknown) => (Array.isArray(list) ? list.length === 0 : null)),
+  'is blank': builtin(['string'], (s: unknown) => (typeof s === 'string' ? s.trim().length === 0 : null)),
+  trim: builtin(['string'], (s: unknown) => (typeof s === 'string' ? s.trim() : null)),
+  uuid: builtin([], () => randomUUID()),
+  partition: builtin(['list', 'size'], (list: unknown, size: unknown) => {
+    if (!Array.isArray(list) || typeof size !== 'number' || !Number.isInteger(size) || size <= 0) return null
+    const parts: unknown[][] = []
+    for (let i = 0; i < list.length; i += size) parts.push(list.slice(i, i + size))
+    return parts
+  }),
+  'get or else': builtin(['value', 'default'], (value: unknown, fallback: unknown) =>
+    isBlankValue(value) ? fallback : value),
+  'duplicate values': builtin(['list'], (list: unknown) => {
+    if (!Array.isArray(list)) return null
+    const seen = new Set<string>()
+    const duplicates = new Map<string, unknown>()
+    for (const item of list) {
+      const key = JSON.stringify(item)
+      if (seen.has(key)) duplicates.set(key, item)
+      seen.add(key)
+    }
+    return [...duplicates.values()]
+  }),
+  assert: builtin(['value', 'condition', 'cause'], (value: unknown, condition: unknown, cause: unknown) => {
+    if (condition !== true) {
+      throw new AssertionFailure(typeof cause === 'string' ? cause : `Assertion failure on evaluate the expression`)
+    }
+    return value
+  }),
+}
+
+/** Names known to the parser when checking syntax without variables. */
+const PARSE_CONTEXT: Record<string, unknown> = { ...EXTRA_BUILTINS }
+
+const clockBuiltinsByClock = new WeakMap<Clock, Record<string, Builtin>>()
+
+/** now()/today() bound to the engine clock, in UTC (the engine's "JVM default zone"). */
+function clockBuiltins(clock: Clock): Record<string, Builtin> {
+  let bound = clockBuiltinsByClock.get(clock)
+  if (bound === undefined) {
+    bound = bindClock(clock)
+    clockBuiltinsByClock.set(clock, bound)
+  }
+  return bound
+}
+
+function bindClock(clock: Clock): Record<string, Builtin> {
+  return {
+    now: builtin([], () => dateAndTime(new Date(clock.now()).toISOString())),
+    today: builtin([], () => parseDate(new Date(clock.now()).toISOString().slice(0, 10))),
+  }
+}
+
+const SYNTAX_CACHE_LIMIT = 10_000
+const expressionSyntaxCache = new Map<string, string | undefined>()
+const unaryTestSyntaxCache = new Map<string, string | undefined>()
+
+interface ParseTree {
+  iterate(spec: { enter(node: { type: { isError: boolean }; from: number; to: number }): boolean | void }): void
+}
+
+function findSyntaxError(expression: string, tree: ParseTree): string | undefined {
+  let problem: string | undefined
+  tree.iterate({
+    enter(node) {
+      if (problem !== undefined) return false
+      if (node.type.isError) {
+        problem = node.from === node.to
+          ? `incomplete expression at position ${node.from}`
+          : `unexpected '${expression.slice(node.from, node.to)}' at position ${node.from}`
+        return false
+      }
+      return undefined
+    },
+  })
+  return problem
+}
+
+function memoised(cache: Map<string, string | undefined>, expression: string, check: () => string | undefined): string | undefined {
+  if (cache.has(expression)) return cache.get(expression)
+  const problem = check()
+  if (cache.size >= SYNTAX_CACHE_LIMIT) cache.clear()
+  cache.set(expression, problem)
+  return problem
+}
+
+/**
+ * Syntax check of a FEEL expression (text without the leading '='). Returns a message naming the
+ * problem and its position, or undefined when the expression is valid.
+ */
+export function feelSyntaxError(expression: string): string | undefined {
+  return memoised(expressionSyntaxCache, expression, () => {
+    if (expression.trim() === '') return `failed to parse expression '${expression}': the expression is empty`
+    const problem = findSyntaxError(expression, parseExpression(expression, PARSE_CONTEXT, undefined) as ParseTree)
+    return problem === undefined ? undefined : `failed to parse expression '${expression}': ${problem}`
+  })
+}
+
+/** Syntax check of unary tests (a DMN input entry); same contract as feelSyntaxError. */
+export function unaryTestSyntaxError(expression: string): string | undefined {
+  return memoised(unaryTestSyntaxCache, expression, () => {
+    if (expression.trim() === '') return `failed to parse unary tests '${expression}': the input entry is empty`
+    const problem = findSyntaxError(expression, parseUnaryTests(expression, PARSE_CONTEXT, undefined) as ParseTree)
+    return problem === undefined ? undefined : `failed to parse unary tests '${expression}': ${problem}`
+  })
+}
+
+function evaluationContext(variables: Record<string, unknown>, clock: Clock): Record<string, unknown> {
+  // Variables win over the added built-ins, as a variable named `today` must stay readable.
+  return { ...EXTRA_BUILTINS, ...clockBuiltins(clock), ...variables }
+}
+
+interface FeelinWarning { type: string; message: string }
+
+/** Warnings worded as FEEL-Scala words them, since Zeebe appends them to incident messages. */
+function describeWarning(warning: FeelinWarning): string {
+  if (warning.type === 'NO_VARIABLE_FOUND') {
+    const name = /^Variable '(.*)' not found$/.exec(warning.message)?.[1]
+    if (name !== undefined) return `[NO_VARIABLE_FOUND] No variable found with name '${name}'`
+  }
+  if (warning.type === 'NO_CONTEXT_ENTRY_FOUND') {
+    const key = /^Key '(.*)' not found in/.exec(warning.message)?.[1]
+    if (key !== undefined) return `[NO_CONTEXT_ENTRY_FOUND] No context entry found with key '${key}'`
+  }
+  return `[${warning.type}] ${warning.message}`
+}
+
+function failure(kind: string, expression: string, error: unknown): FeelEvaluationError {
+  if (error instanceof FeelinSyntaxError) {
+    return new FeelEvaluationError(`failed to parse ${kind} '${expression}': ${error.message} at position ${error.position.from}`)
+  }
+  if (error instanceof AssertionFailure) {
+    return new FeelEvaluationError(`failed to evaluate ${kind} '${expression}': ${error.message}`)
+  }
+  const reason = error instanceof Error ? error.message : String(error)
+  return new FeelEvaluationError(`failed to evaluate ${kind} '${expression}': ${reason}`)
+}
+
+/**
+ * Evaluate FEEL (text without '=') with the variables as context. now()/today() read the clock.
+ * A missing variable is null with a warning, as in FEEL-Scala 1.17+. Throws FeelEvaluationError
+ * on a syntax error or an evaluation failure.
+ */
+export function evaluateFeel(
+  expression: string,
+  variables: Record<string, unknown>,
+  clock: Clock,
+): { value: unknown; warnings: string[] } {
+  if (expression.trim() === '') throw new FeelEvaluationError(`failed to parse expression '${expression}': the expression is empty`)
+  let result: { value: unknown; warnings: FeelinWarning[] }
+  try {
+    result = evaluate(expression, evaluationContext(variables, clock))
+  } catch (error) {
+    throw failure('expression', expression, error)
+  }
+  return { value: result.value ?? null, warnings: result.warnings.map(describeWarning) }
+}
+
+/**
+ * Evaluate a unary test (DMN input entry) against inputValue; the variables are visible too.
+ * Returns true, false, or null as feelin does.
+ */
+export function evaluateUnaryTest(
+  expression: string,
+  inputValue: unknown,
+  variables: Record<string, unknown>,
+  clock: Clock,
+): boolean | null {
+  if (expression.trim() === '') throw new FeelEvaluationError(`failed to parse unary tests '${expression}': the input entry is empty`)
+  try {
+    return unaryTest(expression, { ...evaluationContext(variables, clock), '?': inputValue ?? null }).value
+  } catch (error) {
+    throw failure('unary tests', expression, error)
+  }
+}
+
+/** The FEEL type of a value, as Zeebe names it in error messages. */
+export function feelTypeOf(value: unknown): FeelType {
+  if (value === null || value === undefined) return 'NULL'
+  switch (typeof value) {
+    case 'boolean': return 'BOOLEAN'
+    case 'number': return 'NUMBER'
+    case 'string': return 'STRING'
+    case 'function': return 'FUNCTION'
+    case 'object': break
+    default: return 'UNKNOWN'
+  }
+  if (Array.isArray(value)) return 'ARRAY'
+  if (value instanceof FeelDateTime) return 'DATE_TIME'
+  if (value instanceof FeelDate) return 'DATE'
+  if (value instanceof FeelTime) return 'TIME'
+  if (value instanceof FeelDuration) return value.yearsMonths ? 'PERIOD' : 'DURATION'
+  if (value instanceof FeelFunction) return 'FUNCTION'
+  if (value instanceof FeelRange) return 'RANGE'
+  const prototype = Object.getPrototypeOf(value) as unknown
+  if (prototype === Object.prototype || prototype === null) return 'CONTEXT'
+  return 'UNKNOWN'
+}
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0')
+}
+
+/** "+01:00" from an offset in seconds, "Z" for zero, as java.time prints offsets. */
+function formatOffset(offsetSeconds: number): string {
+  if (offsetSeconds === 0) return 'Z'
+  const sign = offsetSeconds < 0 ? '-' : '+'
+  const abs = Math.abs(offsetSeconds)
+  const seconds = abs % 60
+  return `${sign}${pad(Math.floor(abs / 3600))}:${pad(Math.floor(abs / 60) % 60)}${seconds ? `:${pad(seconds)}` : ''}`
+}
+
+function offsetSeconds(value: FeelDateTime | FeelTime): number {
+  const offset = value['time offset']
+  const d = offset.unwrap()
+  return Math.round(d.total({ unit: 'seconds' }))
+}
+
+/** Fraction digits as DateTimeFormatter.ISO_LOCAL_TIME prints them: only the digits needed. */
+function isoFraction(ms: number, us: number, ns: number): string {
+  const nanos = ms * 1_000_000 + us * 1000 + ns
+  if (nanos === 0) return ''
+  return '.' + String(nanos).padStart(9, '0').replace(/0+$/, '')
+}
+
+interface WallClock {
+  hour: number; minute: number; second: number; millisecond: number; microsecond: number; nanosecond: number
+}
+
+function isoLocalTime(t: WallClock): string {
+  return `${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)}${isoFraction(t.millisecond, t.microsecond, t.nanosecond)}`
+}
+
+/** Zone suffix as ISO_ZONED_DATE_TIME prints it: an offset, plus "[Region/City]" for a region. */
+function zoneSuffix(value: FeelDateTime | FeelTime): string {
+  const zone = value.zone
+  if (zone === null) return ''
+  const offset = formatOffset(offsetSeconds(value))
+  if (zone === 'UTC' || /^[+-]\d/.test(zone) || zone === 'Z') return offset
+  return `${offset}[${zone}]`
+}
+
+/**
+ * A FEEL value as Zeebe stores it in a variable: temporals become ISO strings, contexts objects,
+ * lists arrays; functions, ranges and anything else become null.
+ */
+export function feelToJson(value: unknown): JsonValue {
+  if (value === null || value === undefined) return null
+  switch (typeof value) {
+    case 'boolean':
+    case 'string':
+      return value
+    case 'number':
+      return Number.isFinite(value) ? value : null
+    case 'object':
+      break
+    default:
+      return null
+  }
+  if (Array.isArray(value)) return value.map(feelToJson)
+  if (value instanceof FeelDateTime) {
+    const dt = value.unwrap()
+    return `${dt.toPlainDate().toString()}T${isoLocalTime(dt)}${zoneSuffix(value)}`
+  }
+  if (value instanceof FeelDate) return value.unwrap().toString()
+  if (value instanceof FeelTime) {
+    // FEEL-Scala prints a time in a region as "10:00:00@Europe/Paris", as it parses it.
+    const zone = value.zone
+    const regional = zone !== null && zone !== 'UTC' && zone !== 'Z' && !/^[+-]\d/.test(zone)
+    return `${isoLocalTime(value.unwrap())}${regional ? `@${zone}` : zoneSuffix(value)}`
+  }
+  if (value instanceof FeelDuration) return value.iso
+  if (feelTypeOf(value) !== 'CONTEXT') return null
+  const object: Record<string, JsonValue> = {}
+  for (const [key, entry] of Object.entries(value as Record<string, unknown>)) object[key] = feelToJson(entry)
+  return object
+}

@@ -1,0 +1,168 @@
+import type { JsonValue, Key, VariableDocument, VariableRecord } from '../state/records'
+
+/** The parent scope of a variable scope, or undefined at the root of a process instance. */
+export type ScopeParent = (scopeKey: Key) => Key | undefined
+
+interface ScopeInfo {
+  processInstanceKey: Key
+  processDefinitionKey: Key
+  bpmnProcessId: string
+  tenantId: string
+}
+
+/**
+ * Zeebe's variable scopes: one map of variables per element instance, lookup from the inner scope
+ * outward, propagation per VariableBehavior (engine-semantics §2).
+ */
+export class VariableStore {
+  private readonly byScope = new Map<Key, Map<string, VariableRecord>>()
+
+  constructor(
+    private readonly nextKey: () => Key,
+    private readonly parentOf: ScopeParent,
+    private readonly scopeInfo: (scopeKey: Key) => ScopeInfo,
+  ) {}
+
+  /** All variables visible from `scopeKey`, the innermost definition winning. */
+  visible(scopeKey: Key): Record<string, JsonValue> {
+    const chain: Key[] = []
+    for (let s: Key | undefined = scopeKey; s !== undefined; s = this.parentOf(s)) chain.push(s)
+    const out: Record<string, JsonValue> = {}
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const vars = this.byScope.get(chain[i])
+      if (vars) for (const [name, v] of vars) out[name] = v.value
+    }
+    return out
+  }
+
+  /** Only the named variables visible from `scopeKey` (missing ones are left out). */
+  visibleNamed(scopeKey: Key, names: string[]): Record<string, JsonValue> {
+    const out: Record<string, JsonValue> = {}
+    for (const name of names) {
+      for (let s: Key | undefined = scopeKey; s !== undefined; s = this.parentOf(s)) {
+        const v = this.byScope.get(s)?.get(name)
+        if (v) {
+          out[name] = v.value
+          break
+        }
+      }
+    }
+    return out
+  }
+
+  local(scopeKey: Key): Record<string, JsonValue> {
+    const out: Record<string, JsonValue> = {}
+    const vars = this.byScope.get(scopeKey)
+    if (vars) for (const [name, v] of vars) out[name] = v.value
+    return out
+  }
+
+  getLocal(scopeKey: Key, name: string): JsonValue | undefined {
+    return this.byScope.get(scopeKey)?.get(name)?.value
+  }
+
+  setLocal(scopeKey: Key, name: string, value: JsonValue): void {
+    let vars = this.byScope.get(scopeKey)
+    if (!vars) {
+      vars = new Map()
+      this.byScope.set(scopeKey, vars)
+    }
+    const existing = vars.get(name)
+    if (existing) {
+      existing.value = value
+      return
+    }
+    const info = this.scopeInfo(scopeKey)
+    vars.set(name, {
+      key: this.nextKey(), name, value, scopeKey,
+      processInstanceKey: info.processInstanceKey, processDefinitionKey: info.processDefinitionKey,
+      bpmnProcessId: info.bpmnProcessId, tenantId: info.tenantId,
+    })
+  }
+
+  setLocalDocument(scopeKey: Key, doc: VariableDocument): void {
+    for (const [name, value] of Object.entries(doc)) this.setLocal(scopeKey, name, value)
+  }
+
+  /**
+   * Zeebe's mergeDocument: each variable updates the nearest scope (from `scopeKey` outward)
+   * that holds it locally, or is created in the root scope. An equal value is not rewritten and
+   * propagation continues upward, as Zeebe's VariableBehavior does.
+   */
+  merge(scopeKey: Key, doc: VariableDocument): void {
+    for (const [name, value] of Object.entries(doc)) {
+      let root: Key = scopeKey
+      let done = false
+      for (let s: Key | undefined = scopeKey; s !== undefined; s = this.parentOf(s)) {
+        root = s
+        const existing = this.byScope.get(s)?.get(name)
+        if (existing) {
+          if (jsonEqual(existing.value, value)) continue
+          existing.value = value
+          done = true
+          break
+        }
+      }
+      if (!done && !this.hasAnywhere(scopeKey, name, value)) this.setLocal(root, name, value)
+    }
+  }
+
+  /** Drop every variable of a scope (the scope ended). */
+  dropScope(scopeKey: Key): void {
+    this.byScope.delete(scopeKey)
+  }
+
+  all(): Iterable<VariableRecord> {
+    const scopes = this.byScope
+    return (function* () {
+      for (const vars of scopes.values()) yield* vars.values()
+    })()
+  }
+
+  private hasAnywhere(scopeKey: Key, name: string, value: JsonValue): boolean {
+    for (let s: Key | undefined = scopeKey; s !== undefined; s = this.parentOf(s)) {
+      const existing = this.byScope.get(s)?.get(name)
+      if (existing && jsonEqual(existing.value, value)) return true
+    }
+    return false
+  }
+}
+
+export function jsonEqual(a: JsonValue, b: JsonValue): boolean {
+  if (a === b) return true
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
+  if (Array.isArray(a) !== Array.isArray(b)) return false
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]))
+  }
+  const ao = a as Record<string, JsonValue>
+  const bo = b as Record<string, JsonValue>
+  const ak = Object.keys(ao)
+  if (ak.length !== Object.keys(bo).length) return false
+  return ak.every((k) => k in bo && jsonEqual(ao[k], bo[k]))
+}
+
+/** Assign a value to a possibly dotted target path ("a.b.c") inside a document. */
+export function assignPath(doc: Record<string, JsonValue>, target: string, value: JsonValue, base: (name: string) => JsonValue | undefined): void {
+  const parts = target.split('.')
+  if (parts.length === 1) {
+    doc[target] = value
+    return
+  }
+  const head = parts[0]
+  const current = head in doc ? doc[head] : base(head)
+  const root: Record<string, JsonValue> = isObject(current) ? { ...current } : {}
+  doc[head] = root
+  let node = root
+  for (let i = 1; i < parts.length - 1; i++) {
+    const child = node[parts[i]]
+    const copy: Record<string, JsonValue> = isObject(child) ? { ...child } : {}
+    node[parts[i]] = copy
+    node = copy
+  }
+  node[parts[parts.length - 1]] = value
+}
+
+function isObject(v: JsonValue | undefined): v is { [k: string]: JsonValue } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
