@@ -82,7 +82,6 @@ const VALID_ID = /^[\p{L}_][\p{L}\p{N}_.\-\u00B7]*$/u
 const TARGET_PATH = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u
 const TARGET_PATH_PATTERN = '[a-zA-Z_][a-zA-Z0-9_]*(\\.[a-zA-Z_][a-zA-Z0-9_]*)*'
 const ISO_DURATION = /^-?P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$/i
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?(\[[^\]]+\])?$/
 const ISO_DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})(\[[^\]]+\])?$/
 
 const moddle = new BpmnModdle({ zeebe: zeebeSchema })
@@ -149,6 +148,8 @@ class ProcessReader {
   private readonly source = new Map<string, ModdleElement>()
   /** the container each sequence flow was declared in */
   private readonly flowScope = new Map<string, string>()
+  /** unsupported flow nodes, already reported: their sequence flows are not reported again */
+  private readonly unsupported = new Set<string>()
 
   constructor(
     private readonly process: ModdleElement,
@@ -201,6 +202,7 @@ class ProcessReader {
       const type = ELEMENT_TYPES[item.$type]
       if (type === undefined) {
         this.problem(id, `Elements of type '${localName(item.$type)}' are currently not supported`)
+        if (id !== undefined) this.unsupported.add(id)
         continue
       }
       if (id === undefined || id === '') {
@@ -669,10 +671,10 @@ class ProcessReader {
     for (const flow of this.model.flows.values()) {
       const source = this.model.elements.get(flow.sourceRef)
       const target = this.model.elements.get(flow.targetRef)
-      if (flow.sourceRef === '' || (source === undefined && !this.isKnownNode(flow.sourceRef))) {
+      if (flow.sourceRef === '' || (source === undefined && !this.unsupported.has(flow.sourceRef))) {
         this.problem(flow.id, `Sequence flow source '${flow.sourceRef}' is not a flow node of this process`)
       }
-      if (flow.targetRef === '' || (target === undefined && !this.isKnownNode(flow.targetRef))) {
+      if (flow.targetRef === '' || (target === undefined && !this.unsupported.has(flow.targetRef))) {
         this.problem(flow.id, `Sequence flow target '${flow.targetRef}' is not a flow node of this process`)
       }
       const scopeId = this.flowScope.get(flow.id)
@@ -682,11 +684,6 @@ class ProcessReader {
       source?.outgoing.push(flow.id)
       target?.incoming.push(flow.id)
     }
-  }
-
-  /** An element already reported as unsupported still exists: do not report its flows again. */
-  private isKnownNode(id: string): boolean {
-    return this.problems.some((problem) => problem.elementId === id && problem.message.startsWith('Elements of type'))
   }
 
   private linkBoundaryEvents(): void {
@@ -848,15 +845,15 @@ class ProcessReader {
 
 function validStaticTimer(timerType: 'timeDuration' | 'timeDate' | 'timeCycle', value: string): boolean {
   if (timerType === 'timeDuration') return ISO_DURATION.test(value)
-  if (timerType === 'timeDate') return ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value.replace(/\[[^\]]+\]$/, '')))
+  if (timerType === 'timeDate') return ISO_DATE_TIME_WITH_ZONE.test(value) && !Number.isNaN(Date.parse(value.replace(/\[[^\]]+\]$/, '')))
   const repeating = /^R(\d*)\/(.+)$/.exec(value)
   if (repeating !== null) {
     const parts = repeating[2].split('/')
     if (parts.length === 1) return ISO_DURATION.test(parts[0])
-    return parts.length === 2 && ISO_DATE_TIME.test(parts[0]) && ISO_DURATION.test(parts[1])
+    return parts.length === 2 && ISO_DATE_TIME_WITH_ZONE.test(parts[0]) && ISO_DURATION.test(parts[1])
   }
-  // Spring cron: six fields, seconds first.
-  return value.split(/\s+/).length === 6
+  // Spring cron: six fields, seconds first, or a macro such as @daily.
+  return value.startsWith('@') || value.split(/\s+/).length === 6
 }
 
 // ------------------------------------------------------------------ moddle accessors

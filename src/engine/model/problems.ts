@@ -3,7 +3,8 @@ import type { Problem } from './types'
 
 /**
  * `'<resource>': - Element: <id>\n    - ERROR: <message>\n`, one Element block per element in the
- * order of its first problem. Resource-level problems (no element) come first, one line each.
+ * order of its first problem; each line ends with a newline, as in Zeebe's validation report.
+ * Resource-level problems (no element) come first, one per line, with no trailing newline.
  */
 export function formatProblems(resourceName: string, problems: Problem[]): string {
   const resourceLevel: string[] = []
@@ -17,10 +18,10 @@ export function formatProblems(resourceName: string, problems: Problem[]): strin
     messages.push(problem.message)
     byElement.set(problem.elementId, messages)
   }
-  let text = resourceLevel.map((message) => `${message}\n`).join('')
+  let elementText = ''
   for (const [elementId, messages] of byElement) {
-    text += `- Element: ${elementId}\n`
-    text += messages.map((message) => `    - ERROR: ${message}\n`).join('')
+    elementText += `- Element: ${elementId}\n`
+    elementText += messages.map((message) => `    - ERROR: ${message}\n`).join('')
   }
-  return `'${resourceName}': ${text}`
+  return `'${resourceName}': ${[...resourceLevel, elementText].filter((part) => part !== '').join('\n')}`
 }

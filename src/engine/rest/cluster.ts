@@ -1,0 +1,50 @@
+/** GET /v2/topology, and the controlled clock (PUT /v2/clock, POST /v2/clock/reset). */
+import type { Router } from 'express'
+import { z } from 'zod'
+import type { EngineApi } from '../api'
+import type { ControllableClock } from '../clock'
+import { parseBody } from './validation'
+
+/** The Camunda version the adapter answers as. */
+export const GATEWAY_VERSION = '8.8.0'
+
+const clockPinSchema = z.object({
+  timestamp: z.number({ error: 'expected an epoch-millisecond timestamp' }).int().nonnegative(),
+})
+
+/** The runtime fires due timers (and times out jobs) when told that the clock moved. */
+function notifyClockChanged(engine: EngineApi): void {
+  (engine as { onClockChanged?: () => void }).onClockChanged?.()
+}
+
+export function clusterRoutes(router: Router, engine: EngineApi, clock: ControllableClock): void {
+  router.get('/topology', (_req, res) => {
+    res.json({
+      brokers: [{
+        nodeId: 0,
+        host: '127.0.0.1',
+        port: 26501,
+        partitions: [{ partitionId: 1, role: 'leader', health: 'healthy' }],
+        version: GATEWAY_VERSION,
+      }],
+      clusterSize: 1,
+      partitionsCount: 1,
+      replicationFactor: 1,
+      gatewayVersion: GATEWAY_VERSION,
+      lastCompletedChangeId: '-1',
+    })
+  })
+
+  router.put('/clock', (req, res) => {
+    const { timestamp } = parseBody(clockPinSchema, req)
+    clock.pin(timestamp)
+    notifyClockChanged(engine)
+    res.status(204).end()
+  })
+
+  router.post('/clock/reset', (_req, res) => {
+    clock.reset()
+    notifyClockChanged(engine)
+    res.status(204).end()
+  })
+}

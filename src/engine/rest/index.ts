@@ -1,0 +1,42 @@
+/**
+ * The Camunda 8.8 REST API (/v2) over the embedded engine: thin routes that validate the request,
+ * call EngineApi, and answer 8.8 shapes. Every failure goes through one problem-JSON middleware.
+ */
+import express from 'express'
+import type { EngineApi } from '../api'
+import type { ControllableClock } from '../clock'
+import { clusterRoutes } from './cluster'
+import { deploymentRoutes } from './deployments'
+import { jobRoutes } from './jobs'
+import { messageRoutes } from './messages'
+import { problemHandler, unknownRoute } from './problem'
+import { processInstanceRoutes } from './process-instances'
+import { userTaskRoutes } from './user-tasks'
+
+/** Request bodies above this size answer 413 (the instance payload limit, §2.1). */
+const JSON_BODY_LIMIT = '4mb'
+
+export interface RestAppOptions {
+  /** the engine's clock, pinned and reset by /v2/clock */
+  clock: ControllableClock
+}
+
+export function createRestApp(engine: EngineApi, options: RestAppOptions): express.Express {
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('etag', false)
+  app.use(express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }))
+
+  const v2 = express.Router()
+  clusterRoutes(v2, engine, options.clock)
+  deploymentRoutes(v2, engine)
+  processInstanceRoutes(v2, engine)
+  jobRoutes(v2, engine)
+  userTaskRoutes(v2, engine)
+  messageRoutes(v2, engine)
+  app.use('/v2', v2)
+
+  app.use(unknownRoute)
+  app.use(problemHandler)
+  return app
+}

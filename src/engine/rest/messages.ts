@@ -1,0 +1,64 @@
+/** Messages (publication, correlation) and signals (broadcast). */
+import type { Router } from 'express'
+import { z } from 'zod'
+import type { EngineApi } from '../api'
+import { parseBody, variablesSchema } from './validation'
+
+const publicationSchema = z.object({
+  name: z.string().min(1),
+  correlationKey: z.string().nullish(),
+  timeToLive: z.number().int().nonnegative().nullish(),
+  messageId: z.string().nullish(),
+  variables: variablesSchema.nullish(),
+  tenantId: z.string().nullish(),
+})
+
+const correlationSchema = z.object({
+  name: z.string().min(1),
+  correlationKey: z.string().nullish(),
+  variables: variablesSchema.nullish(),
+  tenantId: z.string().nullish(),
+})
+
+const broadcastSchema = z.object({
+  signalName: z.string().min(1),
+  variables: variablesSchema.nullish(),
+  tenantId: z.string().nullish(),
+})
+
+export function messageRoutes(router: Router, engine: EngineApi): void {
+  router.post('/messages/publication', (req, res) => {
+    const body = parseBody(publicationSchema, req)
+    const published = engine.publishMessage({
+      name: body.name,
+      correlationKey: body.correlationKey ?? '',
+      // The REST default TTL is 0: never buffered (§8.1).
+      timeToLive: body.timeToLive ?? 0,
+      messageId: body.messageId || undefined,
+      variables: body.variables ?? undefined,
+      tenantId: body.tenantId ?? undefined,
+    })
+    res.json({ messageKey: published.key, tenantId: published.tenantId })
+  })
+
+  router.post('/messages/correlation', (req, res) => {
+    const body = parseBody(correlationSchema, req)
+    const correlated = engine.correlateMessage({
+      name: body.name,
+      correlationKey: body.correlationKey ?? '',
+      variables: body.variables ?? undefined,
+      tenantId: body.tenantId ?? undefined,
+    })
+    res.json({
+      messageKey: correlated.messageKey,
+      tenantId: correlated.tenantId,
+      processInstanceKey: correlated.processInstanceKey,
+    })
+  })
+
+  router.post('/signals/broadcast', (req, res) => {
+    const body = parseBody(broadcastSchema, req)
+    const broadcast = engine.broadcastSignal(body.signalName, body.variables ?? undefined, body.tenantId ?? undefined)
+    res.json({ signalKey: broadcast.key, tenantId: broadcast.tenantId })
+  })
+}

@@ -1,0 +1,264 @@
+/**
+ * Process instances (create, search, get, cancel), element instances (search, get, set
+ * variables), variables (search, get) and incidents (search, get, resolve).
+ */
+import type { RequestHandler, Router } from 'express'
+import { z } from 'zod'
+import type { EngineApi } from '../api'
+import type { Key, VariableDocument } from '../state/records'
+import { HttpProblem, invalidArgument, notFound } from './problem'
+import {
+  ResultContext, incidentResult, variableResult, type ElementInstanceResult, type ProcessInstanceResult,
+} from './results'
+import { matchesFilter, matchesProperty, search, searchRequestSchema, type SearchSpec } from './search'
+import { keyParam, keySchema, parseBody, variablesSchema } from './validation'
+
+/** Await-completion requests without their own timeout wait this long (Zeebe's default request timeout). */
+const DEFAULT_AWAIT_TIMEOUT_MS = 15_000
+
+const createSchema = z.object({
+  processDefinitionId: z.string().min(1).nullish(),
+  processDefinitionVersion: z.number().int().nullish(),
+  processDefinitionKey: keySchema.nullish(),
+  variables: variablesSchema.nullish(),
+  tenantId: z.string().nullish(),
+  operationReference: z.unknown().optional(),
+  startInstructions: z.array(z.object({ elementId: z.string().min(1) })).nullish(),
+  awaitCompletion: z.boolean().nullish(),
+  fetchVariables: z.array(z.string()).nullish(),
+  requestTimeout: z.number().int().nonnegative().nullish(),
+}).superRefine((b, ctx) => {
+  if (!b.processDefinitionId && !b.processDefinitionKey) {
+    ctx.addIssue({ code: 'custom', message: 'at least one of [processDefinitionId, processDefinitionKey] is required' })
+  } else if (b.processDefinitionId && b.processDefinitionKey) {
+    ctx.addIssue({ code: 'custom', message: 'only one of [processDefinitionId, processDefinitionKey] is allowed' })
+  }
+})
+
+const cancellationSchema = z.object({ operationReference: z.unknown().optional() })
+
+const setVariablesSchema = z.object({
+  variables: variablesSchema,
+  local: z.boolean().nullish(),
+  operationReference: z.unknown().optional(),
+})
+
+const resolutionSchema = z.object({ operationReference: z.unknown().optional() })
+
+const ELEMENT_FILTERS = ['elementId', 'elementInstanceState', 'hasElementInstanceIncident'] as const
+
+/** A variables filter entry: `value` is compared with the JSON serialisation of the value. */
+const variableFilterSchema = z.array(z.object({ name: z.string(), value: z.unknown() }))
+
+function variableFilter(field: string, condition: unknown): { name: string; value: unknown }[] {
+  const parsed = variableFilterSchema.safeParse(condition)
+  if (!parsed.success) throw invalidArgument(`Invalid filter '${field}': expected [{name, value}]`)
+  return parsed.data
+}
+
+export function processInstanceRoutes(router: Router, engine: EngineApi): void {
+  const { queries } = engine
+
+  router.post('/process-instances', async (req, res) => {
+    const body = parseBody(createSchema, req)
+    const created = engine.createProcessInstance({
+      bpmnProcessId: body.processDefinitionId ?? undefined,
+      version: body.processDefinitionVersion ?? undefined,
+      processDefinitionKey: body.processDefinitionKey ?? undefined,
+      variables: body.variables ?? undefined,
+      startInstructions: body.startInstructions ?? undefined,
+      tenantId: body.tenantId ?? undefined,
+    })
+    let variables: VariableDocument = {}
+    if (body.awaitCompletion) {
+      const fetch = body.fetchVariables && body.fetchVariables.length > 0 ? body.fetchVariables : undefined
+      const timeout = body.requestTimeout || DEFAULT_AWAIT_TIMEOUT_MS
+      try {
+        variables = await engine.awaitCompletion(created.processInstanceKey, fetch, timeout)
+      } catch (err) {
+        // Still running when the wait ended: a gateway timeout, as Camunda answers it.
+        if (queries.processInstance(created.processInstanceKey)?.state === 'ACTIVE') {
+          throw new HttpProblem(504, 'DEADLINE_EXCEEDED',
+            `Expected to complete process instance '${created.processInstanceKey}' within ${timeout} ms, but it did not complete in time`)
+        }
+        throw err
+      }
+    }
+    res.json({
+      processDefinitionId: created.bpmnProcessId,
+      processDefinitionVersion: created.version,
+      tenantId: created.tenantId,
+      variables,
+      processDefinitionKey: created.processDefinitionKey,
+      processInstanceKey: created.processInstanceKey,
+    })
+  })
+
+  router.post('/process-instances/search', (req, res) => {
+    const request = parseBody(searchRequestSchema, req)
+    const context = new ResultContext(queries)
+    const instances = [...queries.processInstances()].map((r) => context.processInstance(r))
+
+    // Facts about an instance's insides, indexed only when a filter asks for them.
+    let variablesByInstance: Map<Key, { name: string; value: string }[]> | undefined
+    const variablesOf = (key: Key) => {
+      if (!variablesByInstance) {
+        variablesByInstance = new Map()
+        for (const v of queries.variables()) {
+          const list = variablesByInstance.get(v.processInstanceKey) ?? []
+          list.push({ name: v.name, value: JSON.stringify(v.value) })
+          variablesByInstance.set(v.processInstanceKey, list)
+        }
+      }
+      return variablesByInstance.get(key) ?? []
+    }
+    let elementsByInstance: Map<Key, ElementInstanceResult[]> | undefined
+    const elementsOf = (key: Key) => {
+      if (!elementsByInstance) {
+        elementsByInstance = new Map()
+        for (const e of queries.elementInstances()) {
+          if (e.type === 'PROCESS') continue
+          const list = elementsByInstance.get(e.processInstanceKey) ?? []
+          list.push(context.elementInstance(e))
+          elementsByInstance.set(e.processInstanceKey, list)
+        }
+      }
+      return elementsByInstance.get(key) ?? []
+    }
+    const activeIncidentsOf = (key: Key) =>
+      [...queries.incidents()].filter((i) => i.state === 'ACTIVE' && i.processInstanceKey === key)
+
+    // elementId, elementInstanceState and hasElementInstanceIncident describe one element instance together.
+    const matchesElements = (pi: ProcessInstanceResult, filter: Record<string, unknown>): boolean => {
+      const conditions = ELEMENT_FILTERS.filter((f) => filter[f] !== undefined && filter[f] !== null)
+      if (conditions.length === 0) return true
+      return elementsOf(pi.processInstanceKey).some((e) => conditions.every((f) => f === 'hasElementInstanceIncident'
+        ? e.hasIncident === Boolean(filter[f])
+        : matchesProperty(f, f === 'elementId' ? e.elementId : e.state, filter[f])))
+    }
+    const spec: SearchSpec<ProcessInstanceResult> = {
+      key: 'processInstanceKey',
+      filterable: ['processDefinitionId', 'processDefinitionName', 'processDefinitionVersion',
+        'processDefinitionVersionTag', 'processDefinitionKey', 'startDate', 'endDate', 'state', 'hasIncident',
+        'tenantId', 'processInstanceKey', 'parentProcessInstanceKey', 'parentElementInstanceKey'],
+      custom: {
+        variables: (pi, condition) => variableFilter('variables', condition).every(({ name, value }) =>
+          variablesOf(pi.processInstanceKey).some((v) => v.name === name && matchesProperty('variables.value', v.value, value))),
+        errorMessage: (pi, condition) => activeIncidentsOf(pi.processInstanceKey)
+          .some((i) => matchesProperty('errorMessage', i.errorMessage, condition)),
+        hasRetriesLeft: (pi, wanted) => [...queries.jobs()]
+          .some((j) => j.processInstanceKey === pi.processInstanceKey && j.retries > 0) === Boolean(wanted),
+        // checked by matchesElements, jointly
+        elementId: () => true,
+        elementInstanceState: () => true,
+        hasElementInstanceIncident: () => true,
+        // no batch operations exist here
+        batchOperationId: () => false,
+        $or: (pi, alternatives) => {
+          if (!Array.isArray(alternatives)) throw invalidArgument("Invalid filter '$or': expected an array of filters")
+          return alternatives.length === 0 || alternatives.some((alt: Record<string, unknown>) =>
+            matchesElements(pi, alt) && matchesFilter(pi, alt, spec))
+        },
+      },
+      sortable: ['processInstanceKey', 'processDefinitionId', 'processDefinitionName', 'processDefinitionVersion',
+        'processDefinitionVersionTag', 'processDefinitionKey', 'parentProcessInstanceKey', 'parentElementInstanceKey',
+        'startDate', 'endDate', 'state', 'hasIncident', 'tenantId'],
+    }
+    const topLevel = request.filter ?? {}
+    res.json(search(instances.filter((pi) => matchesElements(pi, topLevel)), request, spec))
+  })
+
+  router.get('/process-instances/:processInstanceKey', (req, res) => {
+    const key = keyParam(req, 'processInstanceKey')
+    const record = queries.processInstance(key)
+    if (!record) throw notFound('Process Instance', key)
+    res.json(new ResultContext(queries).processInstance(record))
+  })
+
+  router.post('/process-instances/:processInstanceKey/cancellation', (req, res) => {
+    const key = keyParam(req, 'processInstanceKey')
+    parseBody(cancellationSchema, req)
+    engine.cancelProcessInstance(key)
+    res.status(204).end()
+  })
+
+  // The exporter never writes PROCESS rows to element-instance search (§4.6).
+  const elementInstanceRecords = () => [...queries.elementInstances()].filter((e) => e.type !== 'PROCESS')
+
+  router.post('/element-instances/search', (req, res) => {
+    const request = parseBody(searchRequestSchema, req)
+    const context = new ResultContext(queries)
+    const records = elementInstanceRecords()
+    const scopeOf = new Map(records.map((r) => [r.key, r.scopeKey]))
+    res.json(search(records.map((r) => context.elementInstance(r)), request, {
+      key: 'elementInstanceKey',
+      filterable: ['processDefinitionId', 'state', 'type', 'elementId', 'elementName', 'hasIncident', 'tenantId',
+        'elementInstanceKey', 'processInstanceKey', 'processDefinitionKey', 'incidentKey', 'startDate', 'endDate'],
+      custom: {
+        elementInstanceScopeKey: (e, scopeKey) => matchesProperty('elementInstanceScopeKey', scopeOf.get(e.elementInstanceKey), scopeKey),
+      },
+      sortable: ['elementInstanceKey', 'processInstanceKey', 'processDefinitionKey', 'processDefinitionId', 'startDate',
+        'endDate', 'elementId', 'elementName', 'type', 'state', 'incidentKey', 'tenantId'],
+    }))
+  })
+
+  router.get('/element-instances/:elementInstanceKey', (req, res) => {
+    const key = keyParam(req, 'elementInstanceKey')
+    const context = new ResultContext(queries)
+    const record = elementInstanceRecords().find((e) => e.key === key)
+    if (!record) throw notFound('Element Instance', key)
+    res.json(context.elementInstance(record))
+  })
+
+  // The spec says PUT; the SDK's indexed source says POST (§12.5): both are served.
+  const setVariables: RequestHandler = (req, res) => {
+    const key = keyParam(req, 'elementInstanceKey')
+    const body = parseBody(setVariablesSchema, req)
+    engine.setVariables(key, body.variables, body.local ?? false)
+    res.status(204).end()
+  }
+  router.put('/element-instances/:elementInstanceKey/variables', setVariables)
+  router.post('/element-instances/:elementInstanceKey/variables', setVariables)
+
+  router.post('/variables/search', (req, res) => {
+    const request = parseBody(searchRequestSchema, req)
+    res.json(search([...queries.variables()].map(variableResult), request, {
+      key: 'variableKey',
+      filterable: ['name', 'value', 'tenantId', 'isTruncated', 'variableKey', 'scopeKey', 'processInstanceKey'],
+      sortable: ['value', 'name', 'tenantId', 'variableKey', 'scopeKey', 'processInstanceKey'],
+    }))
+  })
+
+  router.get('/variables/:variableKey', (req, res) => {
+    const key = keyParam(req, 'variableKey')
+    const record = [...queries.variables()].find((v) => v.key === key)
+    if (!record) throw notFound('Variable', key)
+    const { name, value, tenantId, variableKey, scopeKey, processInstanceKey } = variableResult(record)
+    res.json({ name, value, tenantId, variableKey, scopeKey, processInstanceKey })
+  })
+
+  router.post('/incidents/search', (req, res) => {
+    const request = parseBody(searchRequestSchema, req)
+    res.json(search([...queries.incidents()].map(incidentResult), request, {
+      key: 'incidentKey',
+      filterable: ['processDefinitionId', 'errorType', 'errorMessage', 'elementId', 'creationTime', 'state', 'tenantId',
+        'incidentKey', 'processDefinitionKey', 'processInstanceKey', 'elementInstanceKey', 'jobKey'],
+      sortable: ['incidentKey', 'processDefinitionKey', 'processDefinitionId', 'processInstanceKey', 'errorType',
+        'errorMessage', 'elementId', 'elementInstanceKey', 'creationTime', 'state', 'jobKey', 'tenantId'],
+    }))
+  })
+
+  router.get('/incidents/:incidentKey', (req, res) => {
+    const key = keyParam(req, 'incidentKey')
+    const record = queries.incident(key)
+    if (!record) throw notFound('Incident', key)
+    res.json(incidentResult(record))
+  })
+
+  router.post('/incidents/:incidentKey/resolution', (req, res) => {
+    const key = keyParam(req, 'incidentKey')
+    parseBody(resolutionSchema, req)
+    engine.resolveIncident(key)
+    res.status(204).end()
+  })
+}
