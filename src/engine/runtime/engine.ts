@@ -179,6 +179,7 @@ export class Engine implements EngineApi {
         }
       }
       this.closeStartSubscriptions(proc)
+      this.retiredModels.set(resourceKey, proc)
       const { newLatest } = this.repo.deleteProcess(resourceKey)
       if (newLatest) this.openStartSubscriptions(newLatest)
       return
@@ -329,6 +330,8 @@ export class Engine implements EngineApi {
       parentProcessInstanceKey: parent?.processInstanceKey, parentElementInstanceKey: parent?.key,
     }
     this.instances.set(key, inst)
+    // Known to the call activity before the child runs: a child that ends or throws at once must find it.
+    if (parent) parent.childInstanceKey = key
     const root: ElementInstance = {
       key, processInstanceKey: key, processDefinitionKey: rec.key, bpmnProcessId: rec.bpmnProcessId, tenantId: rec.tenantId,
       elementId: rec.bpmnProcessId, elementName: def.model.name, type: 'PROCESS', lifecycle: 'ACTIVATED', startDate: now,
@@ -498,6 +501,8 @@ export class Engine implements EngineApi {
       }
       case 'signal': {
         this.broadcastSignalInternal(this.expr.string(ev.signalName, this.visible(ei)), this.vars.local(ei.key), ei.tenantId)
+        // The signal may have interrupted this very scope.
+        if (this.elements.get(ei.key)?.lifecycle !== 'ACTIVATING') return
         return this.complete(ei)
       }
       case 'message':
@@ -561,8 +566,7 @@ export class Engine implements EngineApi {
     const variables = ce.propagateAllParentVariables ? this.vars.visible(ei.key) : this.vars.local(ei.key)
     ei.lifecycle = 'ACTIVATED'
     this.openBoundarySubscriptions(ei, el)
-    const child = this.startInstance(def, variables, [none], ei)
-    ei.childInstanceKey = child.key
+    this.startInstance(def, variables, [none], ei)
   }
 
   private activateDecisionTask(ei: ElementInstance, el: FlowElement): void {
@@ -839,7 +843,6 @@ export class Engine implements EngineApi {
   private applyOutputs(ei: ElementInstance, el: FlowElement): void {
     const payload = ei.payload
     const isInner = !ei.isMiBody && el.multiInstance !== undefined
-    const mapsHere = !ei.isMiBody && (el.type !== 'subProcess' || !el.triggeredByEvent || true)
     if (ei.isMiBody) {
       const mi = el.multiInstance as NonNullable<FlowElement['multiInstance']>
       if (mi.outputCollection) {
@@ -848,7 +851,6 @@ export class Engine implements EngineApi {
       }
       return
     }
-    if (!mapsHere) return
     if (el.outputs.length === 0) {
       if (payload && Object.keys(payload).length > 0) this.vars.merge(ei.key, payload)
       return
@@ -1242,39 +1244,32 @@ export class Engine implements EngineApi {
 
   private findCatcher(thrower: ElementInstance, kind: 'error' | 'escalation', code: string):
     { kind: 'boundary' | 'esp'; owner: ElementInstance; catchEl: FlowElement; esp?: FlowElement } | undefined {
+    // Walk outward: the boundary events of each activity, then the event subprocesses of each
+    // scope, up to the process and on through the call activity into the parent instance.
     let current: ElementInstance | undefined = thrower
     while (current) {
       const model = this.model(current)
       const el = current.element
-      const hostsBoundaries = el && (current.isMiBody || !el.multiInstance)
-      if (el && hostsBoundaries && current.lifecycle !== 'TERMINATING' && current !== thrower || (el && hostsBoundaries && current === thrower && el.type !== 'endEvent' && el.type !== 'intermediateThrowEvent')) {
-        const match = pickCatch(el.boundaryEvents.map((id) => model.elements.get(id) as FlowElement), kind, code, (b) => b.event)
+      // An inner multi-instance instance leaves its boundary events to the body.
+      if (el && isActivity(el) && (current.isMiBody || !el.multiInstance)) {
+        const match = pickCatch(el.boundaryEvents.map((id) => model.elements.get(id) as FlowElement), kind, code)
         if (match) return { kind: 'boundary', owner: current, catchEl: match }
       }
       const scope = this.scopeOf(current)
-      if (scope) {
-        const scopeEl = scope.element
-        const espIds = scope.type === 'PROCESS' ? model.eventSubProcesses : scopeEl?.eventSubProcesses ?? []
-        if (!scope.interrupted) {
-          const starts = espIds.map((id) => model.elements.get((model.elements.get(id)?.startEvents ?? [])[0] ?? '') as FlowElement).filter(Boolean)
-          const match = pickCatch(starts, kind, code, (s) => s.event)
-          if (match) return { kind: 'esp', owner: scope, catchEl: match, esp: model.elements.get(match.scopeId) }
-        }
-        current = scope
-        if (scope.type === 'PROCESS') {
-          const inst = this.instances.get(scope.processInstanceKey) as InstanceRuntime
-          current = inst.parentElementInstanceKey ? this.elements.get(inst.parentElementInstanceKey) : undefined
-          if (current) {
-            const ce = current.element as FlowElement
-            const m2 = this.model(current)
-            const match = pickCatch(ce.boundaryEvents.map((id) => m2.elements.get(id) as FlowElement), kind, code, (b) => b.event)
-            if (match) return { kind: 'boundary', owner: current, catchEl: match }
-            // keep walking from the call activity's scope
-          }
-        }
-      } else {
-        current = undefined
+      if (!scope) {
+        const inst = this.instances.get(current.processInstanceKey) as InstanceRuntime
+        current = inst.parentElementInstanceKey ? this.elements.get(inst.parentElementInstanceKey) : undefined
+        continue
       }
+      if (!scope.interrupted && !scope.isMiBody) {
+        const espIds = scope.type === 'PROCESS' ? model.eventSubProcesses : scope.element?.eventSubProcesses ?? []
+        const starts = espIds
+          .map((id) => model.elements.get((model.elements.get(id)?.startEvents ?? [])[0] ?? ''))
+          .filter((s): s is FlowElement => s !== undefined)
+        const match = pickCatch(starts, kind, code)
+        if (match) return { kind: 'esp', owner: scope, catchEl: match, esp: model.elements.get(match.scopeId) }
+      }
+      current = scope
     }
     return undefined
   }
@@ -1892,10 +1887,15 @@ function unhandledErrorMessage(code: string, message: string, available: string[
   return `Expected to throw an error event with the code '${code}'${withMessage}, but it was not caught. ${tail}`
 }
 
-function pickCatch(candidates: FlowElement[], kind: 'error' | 'escalation', code: string, eventOf: (e: FlowElement) => FlowElement['event']): FlowElement | undefined {
+function isActivity(el: FlowElement): boolean {
+  return !['startEvent', 'endEvent', 'intermediateCatchEvent', 'intermediateThrowEvent', 'boundaryEvent',
+    'exclusiveGateway', 'parallelGateway', 'inclusiveGateway', 'eventBasedGateway'].includes(el.type)
+}
+
+function pickCatch(candidates: FlowElement[], kind: 'error' | 'escalation', code: string): FlowElement | undefined {
   let catchAll: FlowElement | undefined
   for (const c of candidates) {
-    const ev = eventOf(c)
+    const ev = c.event
     if (!ev || ev.kind !== kind) continue
     const catchCode = ev.kind === 'error' ? ev.errorCode : ev.kind === 'escalation' ? ev.escalationCode : undefined
     if (catchCode === undefined || catchCode === '') catchAll ??= c
