@@ -1174,9 +1174,11 @@ export class Engine implements EngineApi {
       this.closeSubscriptions(owner)
       const flowId = owner.element.outgoing.find((f) => model.flows.get(f)?.targetRef === catchEl.id) as string
       owner.lifecycle = 'COMPLETING'
-      this.finishCompletion(owner, [])
+      // The winning catch event is activated (with the event payload) before the gateway leaves
+      // its scope: otherwise the scope would look empty and complete without the chosen branch.
       const scope = this.scopeOf(owner) as ElementInstance
       this.activate(scope, catchEl, flowId, payload)
+      this.finishCompletion(owner, [])
       return
     }
     owner.payload = payload

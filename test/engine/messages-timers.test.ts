@@ -1,0 +1,352 @@
+/**
+ * Message correlation, timers and signal broadcast on the embedded engine, driven through the
+ * real @camunda8/sdk (engine-semantics §8, §9, §10.6). State the gRPC API does not expose is read
+ * from the REST /v2 search endpoints; time moves only through PUT /v2/clock.
+ */
+import path from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
+
+type RestClient = ReturnType<TestClient['camunda']['getCamundaRestClient']>
+type Job = Awaited<ReturnType<TestClient['zeebe']['activateJobs']>>[number]
+type Variables = Parameters<TestClient['zeebe']['createProcessInstance']>[0]['variables']
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+const DAY = 24 * HOUR
+const JOB_TIMEOUT = 365 * DAY
+const GRPC_ALREADY_EXISTS = 6
+/** The longest delay setTimeout honours; a longer one fires after 1 ms. */
+const MAX_TIMEOUT = 2 ** 31 - 1
+/** Long enough for an asynchronous engine to have acted, when a test asserts that nothing happens. */
+const SETTLE_MS = 300
+
+let engine: TestEngine
+let client: TestClient
+let rest: RestClient
+/** The engine clock, pinned by this file and moved only forward. */
+let now: number
+const startedInstances: string[] = []
+
+beforeAll(async () => {
+  engine = await startTestEngine()
+  client = createTestClient(engine)
+  rest = client.camunda.getCamundaRestClient()
+  now = Date.now()
+  await rest.pinInternalClock(now)
+})
+
+afterEach(async () => {
+  for (const key of startedInstances.splice(0)) {
+    if ((await instanceState(key)) === 'ACTIVE') await client.zeebe.cancelProcessInstance(key)
+  }
+})
+
+afterAll(async () => {
+  await rest.resetClock()
+  await client.close()
+  await engine.close()
+})
+
+// ------------------------------------------------------------------ helpers
+
+async function deploy(...processIds: string[]): Promise<void> {
+  for (const id of processIds) {
+    await client.zeebe.deployResource({ processFilename: path.join(__dirname, `../fixtures/bpmn/${id}.bpmn`) })
+  }
+}
+
+async function startInstance(bpmnProcessId: string, variables: Variables = {}): Promise<string> {
+  const { processInstanceKey } = await client.zeebe.createProcessInstance({ bpmnProcessId, variables })
+  startedInstances.push(processInstanceKey)
+  return processInstanceKey
+}
+
+async function increaseTime(ms: number): Promise<void> {
+  await pinClockAt(now + ms)
+}
+
+async function pinClockAt(epochMs: number): Promise<void> {
+  if (epochMs < now) throw new Error('this file only moves the clock forward')
+  now = epochMs
+  await rest.pinInternalClock(now)
+}
+
+async function eventually(assertion: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      await assertion()
+      return
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await delay(50)
+    }
+  }
+}
+
+async function stillAfterSettling(assertion: () => Promise<void>): Promise<void> {
+  await delay(SETTLE_MS)
+  await assertion()
+}
+
+async function instanceState(processInstanceKey: string): Promise<string | undefined> {
+  const { items } = await rest.searchProcessInstances({ filter: { processInstanceKey } })
+  return items[0]?.state
+}
+
+async function instancesOf(processDefinitionId: string, variable?: { name: string; value: unknown }) {
+  const { items } = await rest.searchProcessInstances({
+    filter: { processDefinitionId, ...(variable ? { variables: [{ name: variable.name, value: JSON.stringify(variable.value) }] } : {}) },
+    sort: [{ field: 'processInstanceKey', order: 'ASC' }],
+  })
+  return items
+}
+
+async function elementStates(processInstanceKey: string, elementId: string): Promise<string[]> {
+  const { items } = await rest.searchElementInstances({
+    filter: { processInstanceKey, elementId },
+    sort: [{ field: 'elementInstanceKey', order: 'ASC' }],
+  })
+  return items.map((e) => e.state)
+}
+
+async function variablesOf(processInstanceKey: string): Promise<Record<string, unknown>> {
+  const { items } = await rest.searchVariables({ filter: { processInstanceKey } })
+  return Object.fromEntries(items.map((v) => [v.name, JSON.parse(v.value)]))
+}
+
+async function jobFor(type: string, processInstanceKey: string): Promise<Job> {
+  const deadline = Date.now() + 5_000
+  for (;;) {
+    const jobs = await client.zeebe.activateJobs({
+      type, worker: 'messages-timers-test', timeout: JOB_TIMEOUT, maxJobsToActivate: 1, requestTimeout: 500,
+    })
+    const job = jobs.find((j) => j.processInstanceKey === processInstanceKey)
+    if (job) return job
+    if (Date.now() > deadline) throw new Error(`no '${type}' job appeared for instance ${processInstanceKey}`)
+  }
+}
+
+async function grpcCode(call: Promise<unknown>): Promise<number> {
+  try {
+    await call
+  } catch (error) {
+    return (error as { code: number }).code
+  }
+  throw new Error('expected the call to be rejected')
+}
+
+function publishPayment(correlationKey: string, timeToLive: number, variables: Record<string, number | boolean> = {}, messageId?: string) {
+  return client.zeebe.publishMessage({ name: 'ev-payment', correlationKey, timeToLive, variables, ...(messageId ? { messageId } : {}) })
+}
+
+// ------------------------------------------------------------------ messages
+
+describe('messages', () => {
+  test('a message published with a TTL is buffered, and correlates when a subscription opens later', async () => {
+    // given
+    await deploy('ev-message-catch', 'ev-message-late')
+    await publishPayment('mt-buffer-1', 10 * MINUTE, { amount: 12.5 })
+    // when an instance reaches the catch event after the publication
+    const key = await startInstance('ev-message-catch', { orderId: 'mt-buffer-1' })
+    // then
+    await eventually(async () => expect(await instanceState(key)).toBe('COMPLETED'))
+    expect(await variablesOf(key)).toEqual({ orderId: 'mt-buffer-1', amount: 12.5 })
+
+    // given an instance that is busy elsewhere when the message arrives
+    const late = await startInstance('ev-message-late', { orderId: 'mt-buffer-2' })
+    const job = await jobFor('ev-message-late-prepare', late)
+    await publishPayment('mt-buffer-2', 10 * MINUTE, { amount: 3 })
+    await stillAfterSettling(async () => expect(await instanceState(late)).toBe('ACTIVE'))
+    // when its subscription opens
+    await client.zeebe.completeJob({ jobKey: job.key, variables: {} })
+    // then
+    await eventually(async () => expect(await instanceState(late)).toBe('COMPLETED'))
+    expect(await variablesOf(late)).toMatchObject({ amount: 3 })
+  })
+
+  test('a message published with TTL 0 is not buffered', async () => {
+    // given
+    await deploy('ev-message-catch')
+    await publishPayment('mt-ttl-0', 0, { attempt: 1 })
+    // when
+    const key = await startInstance('ev-message-catch', { orderId: 'mt-ttl-0' })
+    // then
+    await eventually(async () => expect(await elementStates(key, 'wait-payment')).toEqual(['ACTIVE']))
+    await stillAfterSettling(async () => expect(await elementStates(key, 'wait-payment')).toEqual(['ACTIVE']))
+    // when a message comes while the instance waits
+    await publishPayment('mt-ttl-0', 0, { attempt: 2 })
+    // then
+    await eventually(async () => expect(await instanceState(key)).toBe('COMPLETED'))
+    expect(await variablesOf(key)).toMatchObject({ attempt: 2 })
+  })
+
+  test('a message correlates to at most one instance per BPMN process id, and to each process id once', async () => {
+    // given two waiting instances of one process and one of another, all on the same key
+    await deploy('ev-message-catch', 'ev-message-catch-other')
+    const first = await startInstance('ev-message-catch', { orderId: 'mt-once' })
+    const second = await startInstance('ev-message-catch', { orderId: 'mt-once' })
+    const other = await startInstance('ev-message-catch-other', { orderId: 'mt-once' })
+    await eventually(async () => expect(await elementStates(second, 'wait-payment')).toEqual(['ACTIVE']))
+    // when one buffered message is published
+    await publishPayment('mt-once', 10 * MINUTE)
+    // then one instance of each process id receives it
+    await eventually(async () => expect(await instanceState(other)).toBe('COMPLETED'))
+    await stillAfterSettling(async () => {
+      const states = [await instanceState(first), await instanceState(second)]
+      expect(states.sort()).toEqual(['ACTIVE', 'COMPLETED'])
+    })
+    // when a second message comes
+    await publishPayment('mt-once', 10 * MINUTE)
+    // then the other instance receives it
+    await eventually(async () => {
+      expect(await instanceState(first)).toBe('COMPLETED')
+      expect(await instanceState(second)).toBe('COMPLETED')
+    })
+  })
+
+  test('a buffered message is not correlated again to the same process when its next subscription opens', async () => {
+    // given
+    await deploy('ev-message-twice')
+    const key = await startInstance('ev-message-twice', { orderId: 'mt-twice' })
+    // when
+    await publishPayment('mt-twice', 10 * MINUTE, { payment: 1 })
+    // then the first catch event takes it, the second keeps waiting though the message is still buffered
+    await eventually(async () => expect(await elementStates(key, 'second-payment')).toEqual(['ACTIVE']))
+    await stillAfterSettling(async () => expect(await elementStates(key, 'second-payment')).toEqual(['ACTIVE']))
+    // when
+    await publishPayment('mt-twice', 10 * MINUTE, { payment: 2 })
+    // then
+    await eventually(async () => expect(await instanceState(key)).toBe('COMPLETED'))
+    expect(await variablesOf(key)).toMatchObject({ payment: 2 })
+  })
+
+  test('a messageId is refused with ALREADY_EXISTS while a message with that id is buffered, and reusable after it expired', async () => {
+    // given
+    await publishPayment('mt-id-1', 5 * MINUTE, {}, 'payment-77')
+    // when the same id is published again for the same name and key
+    const code = await grpcCode(publishPayment('mt-id-1', 5 * MINUTE, {}, 'payment-77'))
+    // then
+    expect(code).toBe(GRPC_ALREADY_EXISTS)
+    // and another correlation key, or no id, is a different message
+    await expect(publishPayment('mt-id-2', 5 * MINUTE, {}, 'payment-77')).resolves.toBeDefined()
+    await expect(publishPayment('mt-id-1', 5 * MINUTE)).resolves.toBeDefined()
+    // when the buffered message expires
+    await increaseTime(5 * MINUTE + 1_000)
+    // then its id is free again
+    await eventually(async () => expect(publishPayment('mt-id-1', 5 * MINUTE, {}, 'payment-77')).resolves.toBeDefined())
+  })
+
+  test('a correlation key expression that yields a number matches the message correlation key of its decimal string', async () => {
+    // given
+    await deploy('ev-message-catch')
+    const key = await startInstance('ev-message-catch', { orderId: 12345 })
+    await eventually(async () => expect(await elementStates(key, 'wait-payment')).toEqual(['ACTIVE']))
+    // when
+    await publishPayment('12345', 0, { paid: true })
+    // then
+    await eventually(async () => expect(await instanceState(key)).toBe('COMPLETED'))
+    expect(await variablesOf(key)).toEqual({ orderId: 12345, paid: true })
+  })
+})
+
+// ------------------------------------------------------------------ timers
+
+describe('timers', () => {
+  test('a six-month timer fires when the clock is moved past it, and no setTimeout over 2^31-1 ms is ever requested', async () => {
+    const setTimeoutSpy = jest.spyOn(global, 'setTimeout')
+    try {
+      // given
+      await deploy('ev-timer-long')
+      const key = await startInstance('ev-timer-long')
+      await eventually(async () => expect(await elementStates(key, 'wait-six-months')).toEqual(['ACTIVE']))
+      // when a month passes
+      await increaseTime(31 * DAY)
+      // then it still waits
+      await stillAfterSettling(async () => expect(await elementStates(key, 'wait-six-months')).toEqual(['ACTIVE']))
+      // when the clock moves past six months
+      await increaseTime(160 * DAY)
+      // then
+      await eventually(async () => expect(await instanceState(key)).toBe('COMPLETED'))
+      const delays = setTimeoutSpy.mock.calls.map((call) => call[1] ?? 0)
+      expect(delays.filter((ms) => ms > MAX_TIMEOUT)).toEqual([])
+    } finally {
+      setTimeoutSpy.mockRestore()
+    }
+  })
+
+  test('a cron timeCycle start event fires at 09:00 on weekdays only, with one catch-up fire after a jump', async () => {
+    // given the clock at 08:00 on Monday 2035-01-01 when the process is deployed
+    await pinClockAt(Date.parse('2035-01-01T08:00:00Z'))
+    await deploy('ev-timer-cron')
+    const count = async () => (await instancesOf('ev-timer-cron')).length
+    // when
+    await pinClockAt(Date.parse('2035-01-01T09:00:00Z'))
+    // then
+    await eventually(async () => expect(await count()).toBe(1))
+    // when
+    await pinClockAt(Date.parse('2035-01-02T09:00:01Z'))
+    // then
+    await eventually(async () => expect(await count()).toBe(2))
+    // when the clock jumps from Tuesday to Saturday, past Wednesday, Thursday and Friday
+    await pinClockAt(Date.parse('2035-01-05T10:00:00Z'))
+    // then the overdue timer fires once
+    await eventually(async () => expect(await count()).toBe(3))
+    // when Sunday comes
+    await pinClockAt(Date.parse('2035-01-06T10:00:00Z'))
+    // then nothing fires
+    await stillAfterSettling(async () => expect(await count()).toBe(3))
+    // when Monday 09:00 comes
+    await pinClockAt(Date.parse('2035-01-08T09:00:00Z'))
+    // then
+    await eventually(async () => expect(await count()).toBe(4))
+  })
+
+  test('when the clock jumps past several timers they fire in due order', async () => {
+    // given timers of 3h, 1h and 2h, armed in that order
+    await deploy('ev-timer-order')
+    const result = client.zeebe.createProcessInstanceWithResult({
+      bpmnProcessId: 'ev-timer-order', variables: { runRef: 'order-1', fired: [] }, requestTimeout: 10_000,
+    })
+    await eventually(async () => {
+      const [instance] = await instancesOf('ev-timer-order', { name: 'runRef', value: 'order-1' })
+      expect(instance).toBeDefined()
+      expect(await elementStates(instance.processInstanceKey, 'wait-2h')).toEqual(['ACTIVE'])
+    })
+    // when
+    await increaseTime(4 * HOUR)
+    // then
+    const { variables } = await result
+    expect(variables.fired).toEqual(['1h', '2h', '3h'])
+  })
+})
+
+// ------------------------------------------------------------------ signals
+
+describe('signals', () => {
+  test('a signal reaches every waiting catch event, boundary event and signal start event, and is not buffered', async () => {
+    // given
+    await deploy('ev-signal-broadcast-start', 'ev-signal-broadcast-catch', 'ev-signal-broadcast-boundary')
+    await client.zeebe.broadcastSignal({ signalName: 'ev-broadcast', variables: { wave: 1 } })
+    await eventually(async () => expect(await instancesOf('ev-signal-broadcast-start')).toHaveLength(1))
+    const catchers = [await startInstance('ev-signal-broadcast-catch'), await startInstance('ev-signal-broadcast-catch')]
+    const guarded = await startInstance('ev-signal-broadcast-boundary')
+    await eventually(async () => expect(await elementStates(guarded, 'work')).toEqual(['ACTIVE']))
+    // then the first signal was not kept for them
+    await stillAfterSettling(async () => {
+      for (const key of catchers) expect(await elementStates(key, 'wait-signal')).toEqual(['ACTIVE'])
+    })
+    // when
+    await client.zeebe.broadcastSignal({ signalName: 'ev-broadcast', variables: { wave: 2 } })
+    // then
+    await eventually(async () => {
+      for (const key of [...catchers, guarded]) expect(await instanceState(key)).toBe('COMPLETED')
+    })
+    for (const key of catchers) expect(await variablesOf(key)).toEqual({ wave: 2 })
+    expect(await elementStates(guarded, 'interrupted')).toEqual(['COMPLETED'])
+    const started = await instancesOf('ev-signal-broadcast-start')
+    expect(started).toHaveLength(2)
+    expect(started.map((i) => i.state)).toEqual(['COMPLETED', 'COMPLETED'])
+  })
+})
