@@ -1,0 +1,124 @@
+/**
+ * raccord's command line: `raccord engine` runs the embedded engine alone, `raccord start` runs
+ * raccord (for now the engine only).
+ */
+import { parseArgs } from 'node:util'
+import { startEngineServer, type EngineServer } from './engine/server'
+
+const USAGE = `Usage: raccord <command> [options]
+
+Commands:
+  engine    run the embedded Zeebe-compatible engine (gRPC gateway and REST /v2)
+  start     run raccord (for now: the embedded engine only)
+
+Options:
+  --grpc-port <port>   gRPC gateway port (default 26500)
+  --rest-port <port>   REST API port (default 8080)
+  --data-dir <dir>     where to persist engine state (not available yet)
+  -h, --help           show this help
+`
+
+/** Bad command line: usage on stderr, exit status 2. */
+class UsageError extends Error {}
+
+/** A parent that forked this process (the benchmarks) may ask for heap figures over IPC. */
+interface HeapRequest { type: 'heap' }
+
+function parsePort(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback
+  const port = Number(value)
+  if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`${flag} must be a port number (0-65535), got '${value}'`)
+  return port
+}
+
+function parseCommandLine(argv: string[]) {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'grpc-port': { type: 'string' },
+        'rest-port': { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+  const { values, positionals } = parsed
+  if (values.help) return { help: true as const }
+  const [command, ...extra] = positionals
+  if (command === undefined) throw new UsageError('missing command')
+  if (command !== 'engine' && command !== 'start') throw new UsageError(`unknown command '${command}'`)
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
+  if (values['data-dir'] !== undefined) {
+    throw new UsageError('--data-dir: persistence arrives with SQLite storage; run without --data-dir')
+  }
+  return {
+    help: false as const,
+    command,
+    grpcPort: parsePort(values['grpc-port'], 26500, '--grpc-port'),
+    restPort: parsePort(values['rest-port'], 8080, '--rest-port'),
+  }
+}
+
+async function runEngine(grpcPort: number, restPort: number): Promise<EngineServer> {
+  const server = await startEngineServer({ grpcPort, restPort })
+  console.log(`raccord engine: Zeebe gRPC gateway on grpc://127.0.0.1:${server.grpcPort}`)
+  console.log(`raccord engine: REST API on http://127.0.0.1:${server.restPort}/v2`)
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`raccord engine: ${signal} received, stopping`)
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('raccord engine: error while stopping:', error)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+
+  const parent = process.send?.bind(process)
+  if (parent) {
+    process.on('message', (message: HeapRequest) => {
+      if (message?.type !== 'heap') return
+      const gc = (globalThis as { gc?: () => void }).gc
+      gc?.()
+      parent({ type: 'heap', heapUsed: process.memoryUsage().heapUsed, collected: gc !== undefined })
+    })
+    parent({ type: 'ready', grpcPort: server.grpcPort, restPort: server.restPort })
+  }
+  return server
+}
+
+async function main(argv: string[]): Promise<void> {
+  let commandLine
+  try {
+    commandLine = parseCommandLine(argv)
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    process.stderr.write(`raccord: ${error.message}\n\n${USAGE}`)
+    process.exit(2)
+  }
+  if (commandLine.help) {
+    process.stdout.write(USAGE)
+    return
+  }
+  if (commandLine.command === 'start') {
+    console.log('raccord start: workers and the API are not wired yet; running the embedded engine only')
+  }
+  await runEngine(commandLine.grpcPort, commandLine.restPort)
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error('raccord:', error instanceof Error ? error.message : error)
+  process.exit(1)
+})

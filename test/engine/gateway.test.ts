@@ -1,0 +1,204 @@
+import path from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
+
+const SERVICE_TASK_BPMN = path.join(__dirname, '../fixtures/bpmn/gateway-service-task.bpmn')
+const INVALID_BPMN = path.join(__dirname, '../fixtures/bpmn/gateway-invalid.bpmn')
+const PROCESS_ID = 'gateway-service-task'
+const JOB_TYPE = 'gateway-work'
+/** A key in the partition-1 range that no entity has. */
+const UNKNOWN_KEY = '2251799813999999'
+
+const GRPC_INVALID_ARGUMENT = 3
+const GRPC_DEADLINE_EXCEEDED = 4
+const GRPC_NOT_FOUND = 5
+
+/** The SDK's streamJobs type requires tenantIds (its runtime would default them). */
+const TENANT_IDS = ['<default>']
+
+/** The gRPC status of a rejected SDK call. */
+async function grpcFailure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
+  try {
+    await call
+  } catch (error) {
+    const { code, details } = error as { code: number; details: string }
+    return { code, details }
+  }
+  throw new Error('expected the call to be rejected')
+}
+
+let engine: TestEngine
+let client: TestClient
+
+beforeEach(async () => {
+  engine = await startTestEngine()
+  client = createTestClient(engine)
+})
+
+afterEach(async () => {
+  await client.close()
+  await engine.close()
+})
+
+async function deployServiceTask(): Promise<void> {
+  await client.zeebe.deployResource({ processFilename: SERVICE_TASK_BPMN })
+}
+
+test('topology reports one healthy broker leading partition 1', async () => {
+  const topology = await client.zeebe.topology()
+
+  expect(topology).toMatchObject({ clusterSize: 1, partitionsCount: 1, replicationFactor: 1, gatewayVersion: '8.8.0' })
+  expect(topology.brokers).toHaveLength(1)
+  expect(topology.brokers[0]).toMatchObject({ host: '127.0.0.1', port: engine.grpcPort })
+  expect(topology.brokers[0].partitions).toEqual([{ partitionId: 1, role: 'LEADER', health: 'HEALTHY' }])
+})
+
+test('an invalid model is rejected with INVALID_ARGUMENT naming the problem, and the engine keeps serving', async () => {
+  const failure = await grpcFailure(client.zeebe.deployResource({ processFilename: INVALID_BPMN }))
+
+  expect(failure.code).toBe(GRPC_INVALID_ARGUMENT)
+  expect(failure.details).toContain("Command 'CREATE' rejected with code 'INVALID_ARGUMENT'")
+  expect(failure.details).toContain('gateway-invalid.bpmn')
+  expect(failure.details).toContain('untyped-task')
+
+  const deployment = await client.zeebe.deployResource({ processFilename: SERVICE_TASK_BPMN })
+  expect(deployment.deployments[0].process).toMatchObject({ bpmnProcessId: PROCESS_ID, version: 1 })
+})
+
+test('ActivateJobs long-polls until a job appears', async () => {
+  await deployServiceTask()
+  const started = Date.now()
+  const activation = client.zeebe.activateJobs({
+    type: JOB_TYPE, worker: 'long-poller', timeout: 30_000, maxJobsToActivate: 5, requestTimeout: 10_000,
+  })
+  await delay(300)
+
+  const instance = await client.zeebe.createProcessInstance({ bpmnProcessId: PROCESS_ID, variables: { order: 7 } })
+  const jobs = await activation
+
+  const elapsed = Date.now() - started
+  expect(jobs).toHaveLength(1)
+  expect(jobs[0]).toMatchObject({
+    type: JOB_TYPE, worker: 'long-poller', processInstanceKey: instance.processInstanceKey, elementId: 'work',
+    bpmnProcessId: PROCESS_ID, retries: 3,
+  })
+  expect(jobs[0].variables).toEqual({ order: 7 })
+  expect(jobs[0].customHeaders).toEqual({ purpose: 'gateway-test' })
+  expect(elapsed).toBeGreaterThanOrEqual(300)
+  expect(elapsed).toBeLessThan(5_000)
+})
+
+test('ActivateJobs with a negative requestTimeout answers at once', async () => {
+  const started = Date.now()
+
+  const jobs = await client.zeebe.activateJobs({
+    type: JOB_TYPE, worker: 'impatient', timeout: 30_000, maxJobsToActivate: 5, requestTimeout: -1,
+  })
+
+  expect(jobs).toEqual([])
+  expect(Date.now() - started).toBeLessThan(1_000)
+})
+
+test('closing the engine ends a pending long poll promptly', async () => {
+  const activation = client.zeebe.activateJobs({
+    type: JOB_TYPE, worker: 'left-waiting', timeout: 30_000, maxJobsToActivate: 5, requestTimeout: 30_000,
+  })
+  await delay(100)
+  const started = Date.now()
+
+  await engine.close()
+
+  await expect(activation).resolves.toEqual([])
+  expect(Date.now() - started).toBeLessThan(2_000)
+})
+
+test('malformed or non-object variables JSON is rejected with INVALID_ARGUMENT', async () => {
+  await deployServiceTask()
+  const instance = await client.zeebe.createProcessInstance({ bpmnProcessId: PROCESS_ID, variables: {} })
+  // The SDK passes a string through unchanged, as another client could send it.
+  const setRaw = (json: string) => client.zeebe.setVariables({
+    elementInstanceKey: instance.processInstanceKey, variables: json as unknown as Record<string, never>, local: false,
+  })
+
+  const malformed = await grpcFailure(setRaw('{"unterminated": '))
+  const array = await grpcFailure(setRaw('[1, 2]'))
+
+  expect(malformed.code).toBe(GRPC_INVALID_ARGUMENT)
+  expect(malformed.details).toContain("Property 'variables' is invalid")
+  expect(array.code).toBe(GRPC_INVALID_ARGUMENT)
+  expect(array.details).toContain("Expected document to be a root level object, but was 'ARRAY'")
+})
+
+test('a command on an unknown job key is rejected with NOT_FOUND', async () => {
+  const complete = await grpcFailure(client.zeebe.completeJob({ jobKey: UNKNOWN_KEY, variables: {} }))
+  const fail = await grpcFailure(client.zeebe.failJob({ jobKey: UNKNOWN_KEY, retries: 1, errorMessage: 'boom', retryBackOff: 0 }))
+
+  expect(complete.code).toBe(GRPC_NOT_FOUND)
+  expect(complete.details).toContain(UNKNOWN_KEY)
+  expect(fail.code).toBe(GRPC_NOT_FOUND)
+})
+
+test('a streamJobs worker completes jobs', async () => {
+  await deployServiceTask()
+  const handled: string[] = []
+  await client.zeebe.streamJobs({
+    type: JOB_TYPE, worker: 'stream-worker', timeout: 30_000, tenantIds: TENANT_IDS,
+    taskHandler: (job) => {
+      handled.push(job.key)
+      return job.complete({ via: 'stream' })
+    },
+  })
+
+  const results = await Promise.all([1, 2, 3].map((n) =>
+    client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: PROCESS_ID, variables: { n } })))
+
+  expect(results.map((r) => r.variables)).toEqual([1, 2, 3].map((n) => ({ n, via: 'stream' })))
+  expect(new Set(handled).size).toBe(3)
+})
+
+test('a createWorker worker completes jobs', async () => {
+  await deployServiceTask()
+  const handled: string[] = []
+  client.zeebe.createWorker({
+    taskType: JOB_TYPE, pollInterval: 100,
+    taskHandler: (job) => {
+      handled.push(job.key)
+      return job.complete({ via: 'poll' })
+    },
+  })
+
+  const results = await Promise.all([1, 2, 3].map((n) =>
+    client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: PROCESS_ID, variables: { n } })))
+
+  expect(results.map((r) => r.variables)).toEqual([1, 2, 3].map((n) => ({ n, via: 'poll' })))
+  expect(new Set(handled).size).toBe(3)
+})
+
+test('CreateProcessInstanceWithResult returns the variables, or only fetchVariables', async () => {
+  await deployServiceTask()
+  await client.zeebe.streamJobs({
+    type: JOB_TYPE, worker: 'answerer', timeout: 30_000, tenantIds: TENANT_IDS,
+    taskHandler: (job) => job.complete({ answer: 42 }),
+  })
+
+  const all = await client.zeebe.createProcessInstanceWithResult({
+    bpmnProcessId: PROCESS_ID, variables: { question: 'life' }, requestTimeout: 10_000,
+  })
+  const fetched = await client.zeebe.createProcessInstanceWithResult({
+    bpmnProcessId: PROCESS_ID, variables: { question: 'life' }, fetchVariables: ['answer'],
+  })
+
+  expect(all).toMatchObject({ bpmnProcessId: PROCESS_ID, version: 1 })
+  expect(all.variables).toEqual({ question: 'life', answer: 42 })
+  expect(fetched.variables).toEqual({ answer: 42 })
+})
+
+test('CreateProcessInstanceWithResult answers DEADLINE_EXCEEDED when the instance does not complete in time', async () => {
+  await deployServiceTask()
+
+  const failure = await grpcFailure(client.zeebe.createProcessInstanceWithResult({
+    bpmnProcessId: PROCESS_ID, variables: {}, requestTimeout: 300,
+  }))
+
+  expect(failure.code).toBe(GRPC_DEADLINE_EXCEEDED)
+})
