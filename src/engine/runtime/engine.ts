@@ -101,7 +101,7 @@ export class Engine implements EngineApi {
   constructor(options: EngineOptions = {}) {
     this.clock = options.clock ?? new SystemClock()
     this.repo = new Repository(() => this.nextKey())
-    this.expr = new Expressions(this.clock)
+    this.expr = new Expressions(this.engineClock)
     this.vars = new VariableStore(
       () => this.nextKey(),
       (scope) => this.elements.get(scope)?.scopeKey,
@@ -112,8 +112,25 @@ export class Engine implements EngineApi {
     )
   }
 
+  /** Engine time: frozen for the length of a command, so that replaying it gives the same result. */
   now(): number {
-    return this.clock.now()
+    return this.commandTime ?? this.clock.now()
+  }
+
+  private commandTime: number | undefined
+  /** The clock FEEL and decisions read: engine time. */
+  private readonly engineClock: Clock = { now: () => this.now() }
+  private journal: Journal | undefined
+  private replaying = false
+
+  /** Every state-changing command is appended to the journal before it runs (durable state). */
+  attachJournal(journal: Journal | undefined): void {
+    this.journal = journal
+  }
+
+  /** Resolves once every command so far is durable (immediately without a journal). */
+  whenDurable(): Promise<void> {
+    return this.journal ? this.journal.durable() : Promise.resolve()
   }
 
   /** Stop the wake-up timer; the engine answers no more commands after this. */
@@ -125,6 +142,8 @@ export class Engine implements EngineApi {
   }
 
   private nextKey(): Key {
+    // Keys come only from inside a command, so that replaying the journal gives the same keys.
+    if (this.depth === 0) throw new Error('engine key generated outside a command')
     this.counter++
     return String(PARTITION_BASE + this.counter)
   }
@@ -162,7 +181,11 @@ export class Engine implements EngineApi {
 
   async deploy(resources: DeployResourceInput[], tenantId: string = DEFAULT_TENANT): Promise<DeploymentResult> {
     const parsed = await this.repo.parse(resources)
-    // Start events' expressions are evaluated at deployment: check them before storing anything.
+    const entry: Command = { c: 'deploy', r: resources.map((r) => ({ n: r.name, b: r.content.toString('base64') })), t: tenantId }
+    return this.run(entry, () => this.storeDeployment(parsed, tenantId))
+  }
+
+  private storeDeployment(parsed: Awaited<ReturnType<Repository['parse']>>, tenantId: string): DeploymentResult {
     const { result, newProcesses, replaced } = this.repo.store(parsed, tenantId)
     for (const old of replaced) this.closeStartSubscriptions(old)
     for (const p of newProcesses) this.openStartSubscriptions(p)
@@ -178,16 +201,18 @@ export class Engine implements EngineApi {
           throw new EngineError('INVALID_STATE', `Expected to delete resource with key '${resourceKey}' but there are still running instances`, 'DELETE')
         }
       }
-      this.closeStartSubscriptions(proc)
-      this.retiredModels.set(resourceKey, proc)
-      const { newLatest } = this.repo.deleteProcess(resourceKey)
-      if (newLatest) this.openStartSubscriptions(newLatest)
-      return
+      return this.run({ c: 'delete', k: resourceKey }, () => {
+        this.closeStartSubscriptions(proc)
+        this.retiredModels.set(resourceKey, proc)
+        const { newLatest } = this.repo.deleteProcess(resourceKey)
+        if (newLatest) this.openStartSubscriptions(newLatest)
+      })
     }
-    if (this.repo.drgs.has(resourceKey)) return this.repo.deleteDrg(resourceKey)
-    if (this.repo.forms.has(resourceKey)) return this.repo.deleteForm(resourceKey)
+    const entry: Command = { c: 'delete', k: resourceKey }
+    if (this.repo.drgs.has(resourceKey)) return this.run(entry, () => this.repo.deleteDrg(resourceKey))
+    if (this.repo.forms.has(resourceKey)) return this.run(entry, () => this.repo.deleteForm(resourceKey))
     const decision = this.repo.decisions.get(resourceKey)
-    if (decision) return this.repo.deleteDrg(decision.decisionRequirementsKey)
+    if (decision) return this.run(entry, () => this.repo.deleteDrg(decision.decisionRequirementsKey))
     throw new EngineError('NOT_FOUND', `Expected to delete resource but no resource found with key \`${resourceKey}\``, 'DELETE')
   }
 
@@ -248,7 +273,7 @@ export class Engine implements EngineApi {
         if (el.scopeId !== def.model.id) throw new EngineError('INVALID_ARGUMENT', `Expected to start instance at element '${id}', but elements inside subprocesses are not supported as start instructions here`, 'CREATE')
       }
     }
-    const inst = this.run(() => this.startInstance(def, input.variables ?? {}, startIds))
+    const inst = this.run({ c: 'create', i: input }, () => this.startInstance(def, input.variables ?? {}, startIds))
     return { processDefinitionKey: def.record.key, bpmnProcessId: def.record.bpmnProcessId, version: def.record.version, processInstanceKey: inst.key, tenantId }
   }
 
@@ -313,7 +338,7 @@ export class Engine implements EngineApi {
       while (root.parentProcessInstanceKey) root = this.instances.get(root.parentProcessInstanceKey) as InstanceRuntime
       throw new EngineError('INVALID_STATE', `Expected to cancel a process instance with key '${processInstanceKey}', but it is created by a parent process instance. Cancel the root process instance '${root.key}' instead.`, 'CANCEL')
     }
-    this.run(() => {
+    this.run({ c: 'cancel', k: processInstanceKey }, () => {
       const root = this.elements.get(inst.key) as ElementInstance
       this.terminate(root)
       this.finishInstance(inst, 'TERMINATED')
@@ -574,7 +599,7 @@ export class Engine implements EngineApi {
     const decisionId = this.expr.string(cd.decisionId, this.visible(ei))
     const found = this.repo.latestDecisionOf(decisionId, ei.tenantId)
     if (!found) throw new IncidentError('CALLED_DECISION_ERROR', `Expected to evaluate decision '${decisionId}', but no decision found for id '${decisionId}'`)
-    const result = evaluateDecision(found.drg.model, decisionId, this.vars.visible(ei.key), this.clock)
+    const result = evaluateDecision(found.drg.model, decisionId, this.vars.visible(ei.key), this.engineClock)
     if (result.failureMessage !== undefined) {
       throw new IncidentError('DECISION_EVALUATION_ERROR', `Expected to evaluate decision '${decisionId}', but ${result.failureMessage}`)
     }
@@ -1006,7 +1031,7 @@ export class Engine implements EngineApi {
       if (job && inc.errorType === 'JOB_NO_RETRIES' && job.retries <= 0) {
         throw new EngineError('INVALID_STATE', `Expected to resolve incident with key '${incidentKey}', but job with key '${job.key}' has no retries left. Please update the job retries and retry resolving the incident`, 'RESOLVE')
       }
-      this.run(() => {
+      this.run({ c: 'resolve', k: incidentKey }, () => {
         this.incidents.delete(incidentKey)
         inc.state = 'RESOLVED'
         ei.incidentKey = undefined
@@ -1017,7 +1042,7 @@ export class Engine implements EngineApi {
       })
       return
     }
-    this.run(() => {
+    this.run({ c: 'resolve', k: incidentKey }, () => {
       this.incidents.delete(incidentKey)
       inc.state = 'RESOLVED'
       ei.incidentKey = undefined
@@ -1309,7 +1334,10 @@ export class Engine implements EngineApi {
         streams.push(streams.shift() as JobStream)
         if (stream.tenantIds && stream.tenantIds.length > 0 && !stream.tenantIds.includes(job.tenantId)) continue
         const activated = this.activate1(job, stream.worker, stream.timeout, stream.fetchVariables)
-        if (stream.push(activated)) return
+        if (stream.push(activated)) {
+          this.logActivation(job, stream.worker, stream.timeout)
+          return
+        }
         job.state = 'ACTIVATABLE'
         job.deadline = undefined
         job.worker = undefined
@@ -1348,15 +1376,18 @@ export class Engine implements EngineApi {
   activateJobs(input: ActivateJobsInput): ActivatedJob[] {
     const set = this.activatable.get(input.type)
     if (!set || set.size === 0) return []
-    const out: ActivatedJob[] = []
-    for (const key of [...set]) {
-      if (out.length >= input.maxJobsToActivate) break
-      const job = this.jobs.get(key)
-      if (!job) { set.delete(key); continue }
-      if (input.tenantIds && input.tenantIds.length > 0 && !input.tenantIds.includes(job.tenantId)) continue
-      out.push(this.activate1(job, input.worker, input.timeout, input.fetchVariables))
-    }
-    return out
+    return this.run(null, () => {
+      const out: ActivatedJob[] = []
+      for (const key of [...set]) {
+        if (out.length >= input.maxJobsToActivate) break
+        const job = this.jobs.get(key)
+        if (!job) { set.delete(key); continue }
+        if (input.tenantIds && input.tenantIds.length > 0 && !input.tenantIds.includes(job.tenantId)) continue
+        out.push(this.activate1(job, input.worker, input.timeout, input.fetchVariables))
+        this.logActivation(job, input.worker, input.timeout)
+      }
+      return out
+    })
   }
 
   onJobsAvailable(type: string, listener: () => void): () => void {
@@ -1373,7 +1404,7 @@ export class Engine implements EngineApi {
     // Jobs already waiting go to the new stream at once.
     const waiting = this.activatable.get(stream.type)
     if (waiting && waiting.size > 0) {
-      this.run(() => {
+      this.run(null, () => {
         for (const key of [...waiting]) {
           const job = this.jobs.get(key)
           if (!job) continue
@@ -1385,6 +1416,7 @@ export class Engine implements EngineApi {
             waiting.add(key)
             break
           }
+          this.logActivation(job, stream.worker, stream.timeout)
         }
       })
     }
@@ -1421,7 +1453,7 @@ export class Engine implements EngineApi {
     }
     if (variables) assertDocument(variables)
     const ei = this.elements.get(job.elementInstanceKey) as ElementInstance
-    this.run(() => {
+    this.run({ c: 'complete', k: jobKey, v: variables }, () => {
       this.removeJob(job)
       ei.jobKey = undefined
       ei.payload = variables ?? {}
@@ -1434,7 +1466,7 @@ export class Engine implements EngineApi {
     if (job.state !== 'ACTIVATED' && job.state !== 'ACTIVATABLE') {
       throw new EngineError('INVALID_STATE', `Expected to fail job with key '${jobKey}', but it is in state '${job.state}'`, 'FAIL')
     }
-    this.run(() => {
+    this.run({ c: 'fail', k: jobKey, r: retries, m: errorMessage, b: retryBackOff, v: variables }, () => {
       if (variables && Object.keys(variables).length > 0) this.vars.setLocalDocument(job.elementInstanceKey, variables)
       job.retries = retries
       job.errorMessage = errorMessage
@@ -1458,7 +1490,7 @@ export class Engine implements EngineApi {
     }
     if (variables) assertDocument(variables)
     const ei = this.elements.get(job.elementInstanceKey) as ElementInstance
-    this.run(() => {
+    this.run({ c: 'error', k: jobKey, e: errorCode, m: errorMessage, v: variables }, () => {
       this.activatable.get(job.type)?.delete(job.key)
       job.state = 'ERROR_THROWN'
       job.errorMessage = errorMessage
@@ -1473,7 +1505,7 @@ export class Engine implements EngineApi {
   updateJobRetries(jobKey: Key, retries: number): void {
     const job = this.jobFor(jobKey, 'update retries of', 'UPDATE_RETRIES')
     if (retries < 1) throw new EngineError('INVALID_ARGUMENT', `Expected retries to be greater than zero, but it was ${retries}`, 'UPDATE_RETRIES')
-    job.retries = retries
+    this.run({ c: 'retries', k: jobKey, r: retries }, () => { job.retries = retries })
   }
 
   updateJobTimeout(jobKey: Key, timeout: number): void {
@@ -1481,9 +1513,11 @@ export class Engine implements EngineApi {
     if (job.state !== 'ACTIVATED') {
       throw new EngineError('INVALID_STATE', `Expected to update the timeout of job with key '${jobKey}', but it is not active`, 'UPDATE_TIMEOUT')
     }
-    job.deadline = this.now() + timeout
-    this.due.push(job.deadline, 'job-deadline', job.key)
-    this.armWake()
+    this.run({ c: 'jobTimeout', k: jobKey, t: timeout }, () => {
+      job.deadline = this.now() + timeout
+      this.due.push(job.deadline, 'job-deadline', job.key)
+      this.armWake()
+    })
   }
 
   // ---------------------------------------------------------------- user tasks
@@ -1499,7 +1533,7 @@ export class Engine implements EngineApi {
     const task = this.openTask(userTaskKey, 'COMPLETE')
     if (variables) assertDocument(variables)
     const ei = this.elements.get(task.elementInstanceKey) as ElementInstance
-    this.run(() => {
+    this.run({ c: 'utComplete', k: userTaskKey, v: variables }, () => {
       task.state = 'COMPLETED'
       task.completionDate = this.now()
       ei.userTaskKey = undefined
@@ -1514,22 +1548,25 @@ export class Engine implements EngineApi {
     if (!allowOverride && task.assignee && task.assignee !== assignee) {
       throw new EngineError('INVALID_STATE', `Expected to assign user task with key '${userTaskKey}', but it is already assigned to '${task.assignee}'`, 'ASSIGN')
     }
-    task.assignee = assignee
+    this.run({ c: 'utAssign', k: userTaskKey, a: assignee, o: allowOverride }, () => { task.assignee = assignee })
   }
 
   unassignUserTask(userTaskKey: Key): void {
     const task = this.openTask(userTaskKey, 'ASSIGN')
-    task.assignee = undefined
+    this.run({ c: 'utUnassign', k: userTaskKey }, () => { task.assignee = undefined })
   }
 
   updateUserTask(userTaskKey: Key, changeset: { dueDate?: string | null; followUpDate?: string | null; candidateUsers?: string[] | null; candidateGroups?: string[] | null; priority?: number | null }): void {
     const task = this.openTask(userTaskKey, 'UPDATE')
-    if (changeset.priority !== undefined && changeset.priority !== null) {
-      if (!Number.isInteger(changeset.priority) || changeset.priority < 0 || changeset.priority > 100) {
-        throw new EngineError('INVALID_ARGUMENT', `Expected priority to be an integer between 0 and 100, but was ${changeset.priority}`, 'UPDATE')
-      }
-      task.priority = changeset.priority
+    const priority = changeset.priority
+    if (priority !== undefined && priority !== null && (!Number.isInteger(priority) || priority < 0 || priority > 100)) {
+      throw new EngineError('INVALID_ARGUMENT', `Expected priority to be an integer between 0 and 100, but was ${priority}`, 'UPDATE')
     }
+    this.run({ c: 'utUpdate', k: userTaskKey, cs: changeset }, () => this.applyTaskChangeset(task, changeset))
+  }
+
+  private applyTaskChangeset(task: UserTaskRecord, changeset: TaskChangeset): void {
+    if (changeset.priority !== undefined && changeset.priority !== null) task.priority = changeset.priority
     if (changeset.dueDate !== undefined && changeset.dueDate !== null) task.dueDate = changeset.dueDate === '' ? undefined : changeset.dueDate
     if (changeset.followUpDate !== undefined && changeset.followUpDate !== null) task.followUpDate = changeset.followUpDate === '' ? undefined : changeset.followUpDate
     if (changeset.candidateUsers) task.candidateUsers = [...changeset.candidateUsers]
@@ -1544,9 +1581,11 @@ export class Engine implements EngineApi {
       throw new EngineError('NOT_FOUND', `Expected to update variables for element with key '${elementInstanceKey}', but no such element was found`, 'UPDATE')
     }
     assertDocument(variables)
-    if (local) this.vars.setLocalDocument(ei.key, variables)
-    else this.vars.merge(ei.key, variables)
-    return { key: this.nextKey() }
+    return this.run({ c: 'setVars', k: elementInstanceKey, v: variables, l: local }, () => {
+      if (local) this.vars.setLocalDocument(ei.key, variables)
+      else this.vars.merge(ei.key, variables)
+      return { key: this.nextKey() }
+    })
   }
 
   // ---------------------------------------------------------------- messages
@@ -1554,7 +1593,7 @@ export class Engine implements EngineApi {
   publishMessage(input: PublishMessageInput): { key: Key; tenantId: string } {
     const tenantId = input.tenantId || DEFAULT_TENANT
     if (input.variables) assertDocument(input.variables)
-    const now = this.now()
+    const now = this.clock.now()
     if (input.messageId) {
       for (const m of this.messages.values()) {
         if (m.expiresAt <= now) continue
@@ -1563,29 +1602,31 @@ export class Engine implements EngineApi {
         }
       }
     }
-    const message: MessageRecord = {
-      key: this.nextKey(), name: input.name, correlationKey: input.correlationKey, messageId: input.messageId || undefined,
-      variables: input.variables ?? {}, expiresAt: now + Math.max(0, input.timeToLive), tenantId, correlatedProcessIds: [],
-    }
-    this.run(() => {
+    return this.run({ c: 'publish', i: input }, () => {
+      const message: MessageRecord = {
+        key: this.nextKey(), name: input.name, correlationKey: input.correlationKey, messageId: input.messageId || undefined,
+        variables: input.variables ?? {}, expiresAt: this.now() + Math.max(0, input.timeToLive), tenantId, correlatedProcessIds: [],
+      }
       this.correlateMessageNow(message)
       if (input.timeToLive > 0) {
         this.messages.set(message.key, message)
         this.due.push(message.expiresAt, 'message-expiry', message.key)
         this.armWake()
       }
+      return { key: message.key, tenantId }
     })
-    return { key: message.key, tenantId }
   }
 
   correlateMessage(input: Omit<PublishMessageInput, 'timeToLive' | 'messageId'>): { messageKey: Key; processInstanceKey: Key; tenantId: string } {
     const tenantId = input.tenantId || DEFAULT_TENANT
     if (input.variables) assertDocument(input.variables)
-    const message: MessageRecord = {
-      key: this.nextKey(), name: input.name, correlationKey: input.correlationKey, variables: input.variables ?? {},
-      expiresAt: this.now(), tenantId, correlatedProcessIds: [],
-    }
-    const first = this.run(() => this.correlateMessageNow(message))
+    const { message, first } = this.run({ c: 'correlate', i: input }, () => {
+      const message: MessageRecord = {
+        key: this.nextKey(), name: input.name, correlationKey: input.correlationKey, variables: input.variables ?? {},
+        expiresAt: this.now(), tenantId, correlatedProcessIds: [],
+      }
+      return { message, first: this.correlateMessageNow(message) }
+    })
     if (!first) {
       throw new EngineError('NOT_FOUND', `Expected to find subscription for message with name '${input.name}' and correlation key '${input.correlationKey}', but none was found.`, 'CORRELATE')
     }
@@ -1675,7 +1716,7 @@ export class Engine implements EngineApi {
   broadcastSignal(signalName: string, variables?: VariableDocument, tenantId?: string): { key: Key; tenantId: string } {
     if (variables) assertDocument(variables)
     const tenant = tenantId || DEFAULT_TENANT
-    const key = this.run(() => this.broadcastSignalInternal(signalName, variables ?? {}, tenant))
+    const key = this.run({ c: 'signal', n: signalName, v: variables, t: tenantId }, () => this.broadcastSignalInternal(signalName, variables ?? {}, tenant))
     return { key, tenantId: tenant }
   }
 
@@ -1711,14 +1752,15 @@ export class Engine implements EngineApi {
         : `Expected to evaluate decision '${input.decisionId}', but no decision found for id '${input.decisionId}'`, 'EVALUATE')
     }
     const { decision, drg } = found
-    const result = evaluateDecision(drg.model, decision.decisionId, input.variables ?? {}, this.clock)
+    const result = evaluateDecision(drg.model, decision.decisionId, input.variables ?? {}, this.engineClock)
+    const decisionInstanceKey = this.run({ c: 'key' }, () => this.nextKey())
     const byId = new Map([...this.repo.decisions.values()].filter((d) => d.decisionRequirementsKey === drg.record.key).map((d) => [d.decisionId, d]))
     return {
       decisionKey: decision.key, decisionId: decision.decisionId, decisionName: decision.name ?? decision.decisionId,
       decisionVersion: decision.version, decisionRequirementsId: drg.record.decisionRequirementsId,
       decisionRequirementsKey: drg.record.key, decisionOutput: JSON.stringify(result.output ?? null),
       failedDecisionId: result.failedDecisionId ?? '', failureMessage: result.failureMessage ?? '', tenantId,
-      decisionInstanceKey: this.nextKey(),
+      decisionInstanceKey,
       evaluatedDecisions: result.evaluated.map((e) => {
         const rec = byId.get(e.decisionId)
         return {
@@ -1776,13 +1818,17 @@ export class Engine implements EngineApi {
 
   private processDue(): void {
     if (this.closed) return
-    let guard = 0
-    for (;;) {
-      const next = this.due.peek()
-      if (!next || next.at > this.now()) break
-      this.due.pop()
-      this.run(() => this.fireDue(next.kind, next.key, next.at))
-      if (++guard > 100000) break
+    const first = this.due.peek()
+    if (first && first.at <= this.clock.now()) {
+      // One command for everything due now, fired in due order at one engine time.
+      this.run({ c: 'tick' }, () => {
+        for (;;) {
+          const next = this.due.peek()
+          if (!next || next.at > this.now()) break
+          this.due.pop()
+          this.fireDue(next.kind, next.key, next.at)
+        }
+      })
     }
     this.armWake()
   }
@@ -1835,8 +1881,16 @@ export class Engine implements EngineApi {
 
   private depth = 0
 
-  /** Run one command: effects, then subscriptions opened meanwhile meet buffered messages. */
-  private run<T>(fn: () => T): T {
+  /**
+   * Run one command at one engine time: it is journaled first (when a journal is attached), then
+   * its effects run, then subscriptions opened meanwhile meet buffered messages.
+   */
+  private run<T>(entry: Command | null, fn: () => T): T {
+    if (this.depth === 0) {
+      if (this.journal?.failure) throw new EngineError('RESOURCE_EXHAUSTED', `The engine cannot store commands: ${this.journal.failure.message}`, entry?.c ?? 'UNKNOWN')
+      this.commandTime = this.replayTime ?? this.clock.now()
+      if (entry && this.journal && !this.replaying) this.journal.append(this.commandTime, JSON.stringify(entry))
+    }
     this.depth++
     try {
       return fn()
@@ -1850,8 +1904,83 @@ export class Engine implements EngineApi {
             try { this.checkBufferedFor(subKey) } finally { this.depth-- }
           }
         }
+        this.commandTime = undefined
       }
     }
+  }
+
+  private replayTime: number | undefined
+
+  /** Journal an activation (by a poll or a stream): replay must hand the same job out again. */
+  private logActivation(job: JobRecord, worker: string, timeout: number): void {
+    if (this.journal && !this.replaying) this.journal.append(this.now(), JSON.stringify({ c: 'act', k: job.key, w: worker, t: timeout } satisfies Command))
+  }
+
+  /** Re-apply one journaled command at its original engine time. */
+  async replay(time: number, entry: Command): Promise<void> {
+    this.replaying = true
+    this.replayTime = time
+    try {
+      if (entry.c === 'deploy') {
+        const parsed = await this.repo.parse(entry.r.map((r) => ({ name: r.n, content: Buffer.from(r.b, 'base64') })))
+        this.replayTime = time
+        this.run(null, () => this.storeDeployment(parsed, entry.t))
+        return
+      }
+      this.replayOne(entry)
+    } catch (e) {
+      // A command rejected the first time is rejected again the same way; nothing changed then either.
+      if (!(e instanceof EngineError)) throw e
+    } finally {
+      this.replaying = false
+      this.replayTime = undefined
+    }
+  }
+
+  private replayOne(e: Command): void {
+    switch (e.c) {
+      case 'create': this.createProcessInstance(e.i); return
+      case 'cancel': this.cancelProcessInstance(e.k); return
+      case 'delete': this.deleteResource(e.k); return
+      case 'resolve': this.resolveIncident(e.k); return
+      case 'complete': this.completeJob(e.k, e.v); return
+      case 'fail': this.failJob(e.k, e.r, e.m, e.b, e.v); return
+      case 'error': this.throwError(e.k, e.e, e.m, e.v); return
+      case 'retries': this.updateJobRetries(e.k, e.r); return
+      case 'jobTimeout': this.updateJobTimeout(e.k, e.t); return
+      case 'utComplete': this.completeUserTask(e.k, e.v); return
+      case 'utAssign': this.assignUserTask(e.k, e.a, e.o); return
+      case 'utUnassign': this.unassignUserTask(e.k); return
+      case 'utUpdate': this.updateUserTask(e.k, e.cs); return
+      case 'setVars': this.setVariables(e.k, e.v, e.l); return
+      case 'publish': this.publishMessage(e.i); return
+      case 'correlate': this.correlateMessage(e.i); return
+      case 'signal': this.broadcastSignal(e.n, e.v, e.t); return
+      case 'key': this.run(null, () => this.nextKey()); return
+      case 'gap': this.run(null, () => { this.counter += e.n }); return
+      case 'tick':
+        this.run(null, () => {
+          for (;;) {
+            const next = this.due.peek()
+            if (!next || next.at > this.now()) break
+            this.due.pop()
+            this.fireDue(next.kind, next.key, next.at)
+          }
+        })
+        return
+      case 'act':
+        this.run(null, () => {
+          const job = this.jobs.get(e.k)
+          if (job && job.state === 'ACTIVATABLE') this.activate1(job, e.w, e.t)
+        })
+        return
+      case 'deploy': return
+    }
+  }
+
+  /** After recovery: skip keys that may have been handed out before a crash but never committed. */
+  skipKeys(n: number): void {
+    this.run({ c: 'gap', n }, () => { this.counter += n })
   }
 }
 
@@ -1953,4 +2082,44 @@ function restType(el: FlowElement): RestElementType {
     case 'subProcess': return el.triggeredByEvent ? 'EVENT_SUB_PROCESS' : 'SUB_PROCESS'
     case 'callActivity': return 'CALL_ACTIVITY'
   }
+}
+
+/** A journaled command: enough to re-apply it deterministically at its engine time. */
+export type Command =
+  | { c: 'deploy'; r: { n: string; b: string }[]; t: string }
+  | { c: 'create'; i: CreateInstanceInput }
+  | { c: 'cancel'; k: Key }
+  | { c: 'delete'; k: Key }
+  | { c: 'resolve'; k: Key }
+  | { c: 'complete'; k: Key; v?: VariableDocument }
+  | { c: 'fail'; k: Key; r: number; m: string; b: number; v?: VariableDocument }
+  | { c: 'error'; k: Key; e: string; m: string; v?: VariableDocument }
+  | { c: 'retries'; k: Key; r: number }
+  | { c: 'jobTimeout'; k: Key; t: number }
+  | { c: 'utComplete'; k: Key; v?: VariableDocument }
+  | { c: 'utAssign'; k: Key; a: string; o: boolean }
+  | { c: 'utUnassign'; k: Key }
+  | { c: 'utUpdate'; k: Key; cs: TaskChangeset }
+  | { c: 'setVars'; k: Key; v: VariableDocument; l: boolean }
+  | { c: 'publish'; i: PublishMessageInput }
+  | { c: 'correlate'; i: Omit<PublishMessageInput, 'timeToLive' | 'messageId'> }
+  | { c: 'signal'; n: string; v?: VariableDocument; t?: string }
+  | { c: 'key' }
+  | { c: 'gap'; n: number }
+  | { c: 'tick' }
+  | { c: 'act'; k: Key; w: string; t: number }
+
+export interface TaskChangeset {
+  dueDate?: string | null
+  followUpDate?: string | null
+  candidateUsers?: string[] | null
+  candidateGroups?: string[] | null
+  priority?: number | null
+}
+
+/** Where commands go before they run; `durable()` resolves once they are on disk. */
+export interface Journal {
+  append(time: number, command: string): void
+  durable(): Promise<void>
+  readonly failure: Error | undefined
 }

@@ -1,0 +1,232 @@
+import Database from 'better-sqlite3'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+/** "RACC": marks an SQLite file as raccord's engine state, so a foreign database is refused. */
+const APPLICATION_ID = 0x52414343
+const SCHEMA_VERSION = 1
+const FILE_NAME = 'engine.db'
+
+/** The data dir cannot be used: the message says which path and why. Nothing was modified. */
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'StoreError'
+  }
+}
+
+export interface LogEntry {
+  seq: number
+  /** engine time of the command, epoch ms */
+  time: number
+  /** the command, JSON */
+  command: string
+}
+
+/** Each schema version's statements; index i migrates from version i to i+1. */
+const MIGRATIONS: string[][] = [
+  [
+    `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+    `CREATE TABLE log (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL)`,
+    `CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, created INTEGER NOT NULL, state TEXT NOT NULL)`,
+  ],
+]
+
+/**
+ * The engine's durable state in SQLite (WAL): a command log and a snapshot. Commands are appended
+ * to a buffer and committed together (group commit); callers are told once theirs is on disk.
+ */
+export class EngineStore {
+  private readonly db: Database.Database
+  private buffer: { time: number; command: string }[] = []
+  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = []
+  private nextSeq: number
+  private flushScheduled = false
+  /** the last write failure (disk full, read-only): commands are refused until a flush succeeds */
+  failure: Error | undefined
+
+  private constructor(db: Database.Database, readonly file: string) {
+    this.db = db
+    const row = db.prepare('SELECT MAX(seq) AS seq FROM log').get() as { seq: number | null }
+    const snap = db.prepare('SELECT seq FROM snapshot WHERE id = 1').get() as { seq: number } | undefined
+    this.nextSeq = Math.max(row.seq ?? 0, snap?.seq ?? 0) + 1
+  }
+
+  /** Open (or create) the state in `dir`. Refuses a foreign or corrupt file with a StoreError. */
+  static open(dir: string): EngineStore {
+    const resolved = path.resolve(dir)
+    let stat: fs.Stats | undefined
+    try {
+      stat = fs.statSync(resolved)
+    } catch {
+      stat = undefined
+    }
+    if (stat && !stat.isDirectory()) throw new StoreError(`Data dir '${resolved}' is a file, not a directory: give a directory with --data-dir`)
+    if (!stat) {
+      try {
+        fs.mkdirSync(resolved, { recursive: true })
+      } catch (e) {
+        throw new StoreError(`Cannot create data dir '${resolved}': ${(e as Error).message}`)
+      }
+    }
+    try {
+      fs.accessSync(resolved, fs.constants.W_OK)
+    } catch {
+      throw new StoreError(`Data dir '${resolved}' is not writable: the engine needs to write its state there`)
+    }
+    const file = path.join(resolved, FILE_NAME)
+    const existed = fs.existsSync(file)
+    if (existed) checkHeader(file)
+    let db: Database.Database
+    try {
+      db = new Database(file)
+    } catch (e) {
+      throw new StoreError(`Cannot open engine state '${file}': ${(e as Error).message}`)
+    }
+    try {
+      const appId = db.pragma('application_id', { simple: true }) as number
+      const userVersion = db.pragma('user_version', { simple: true }) as number
+      const hasTables = (db.prepare(`SELECT COUNT(*) AS n FROM sqlite_master`).get() as { n: number }).n > 0
+      if (hasTables && appId !== APPLICATION_ID) {
+        throw new StoreError(`'${file}' is an SQLite database that raccord did not create (application_id ${appId}); refusing to touch it. Point --data-dir at an empty or raccord directory`)
+      }
+      if (userVersion > SCHEMA_VERSION) {
+        throw new StoreError(`'${file}' has schema version ${userVersion}, newer than this raccord (${SCHEMA_VERSION}); upgrade raccord`)
+      }
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = NORMAL')
+      migrate(db, userVersion)
+      const quick = db.pragma('quick_check', { simple: true })
+      if (quick !== 'ok') throw new StoreError(`Engine state '${file}' is damaged: ${String(quick)}`)
+    } catch (e) {
+      db.close()
+      if (e instanceof StoreError) throw e
+      throw new StoreError(`Cannot use engine state '${file}': ${(e as Error).message}`)
+    }
+    return new EngineStore(db, file)
+  }
+
+  readSnapshot(): { seq: number; state: string } | undefined {
+    return this.db.prepare('SELECT seq, state FROM snapshot WHERE id = 1').get() as { seq: number; state: string } | undefined
+  }
+
+  *readLog(afterSeq: number): Iterable<LogEntry> {
+    const stmt = this.db.prepare('SELECT seq, time, command FROM log WHERE seq > ? ORDER BY seq')
+    for (const row of stmt.iterate(afterSeq)) yield row as LogEntry
+  }
+
+  /** Buffer one command; it is committed with the next group commit. */
+  append(time: number, command: string): void {
+    this.buffer.push({ time, command })
+    this.scheduleFlush()
+  }
+
+  /** Resolves when everything appended so far is committed; rejects if the commit failed. */
+  durable(): Promise<void> {
+    if (this.buffer.length === 0 && this.waiters.length === 0) {
+      return this.failure ? Promise.reject(this.failure) : Promise.resolve()
+    }
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject })
+      this.scheduleFlush()
+    })
+  }
+
+  get pending(): number {
+    return this.buffer.length
+  }
+
+  get lastSeq(): number {
+    return this.nextSeq - 1 + this.buffer.length
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => {
+      this.flushScheduled = false
+      this.flush()
+    })
+  }
+
+  /** Commit the buffered commands in one transaction. */
+  flush(): void {
+    const batch = this.buffer
+    const waiters = this.waiters
+    this.buffer = []
+    this.waiters = []
+    if (batch.length > 0) {
+      const insert = this.db.prepare('INSERT INTO log (seq, time, command) VALUES (?, ?, ?)')
+      const first = this.nextSeq
+      try {
+        this.db.transaction(() => {
+          let seq = first
+          for (const e of batch) insert.run(seq++, e.time, e.command)
+        })()
+        this.nextSeq = first + batch.length
+        this.failure = undefined
+      } catch (e) {
+        this.failure = new StoreError(`Cannot write engine state '${this.file}': ${(e as Error).message}`)
+        // Keep the commands: they are retried with the next flush, and nothing is acknowledged meanwhile.
+        this.buffer = batch.concat(this.buffer)
+        for (const w of waiters) w.reject(this.failure)
+        return
+      }
+    }
+    for (const w of waiters) w.resolve()
+  }
+
+  /** Replace the snapshot with `state` as of log `seq`, and drop the log up to it. */
+  writeSnapshot(seq: number, state: string, now: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT OR REPLACE INTO snapshot (id, seq, created, state) VALUES (1, ?, ?, ?)').run(seq, now, state)
+      this.db.prepare('DELETE FROM log WHERE seq <= ?').run(seq)
+    })()
+  }
+
+  /** Bytes on disk: the database and its WAL. */
+  sizeOnDisk(): number {
+    let total = 0
+    for (const f of [this.file, `${this.file}-wal`, `${this.file}-shm`]) {
+      try { total += fs.statSync(f).size } catch { /* absent */ }
+    }
+    return total
+  }
+
+  /** For tests of the disk-full path: cap the database size in pages. */
+  limitPages(maxPages: number): void {
+    this.db.pragma(`max_page_count = ${Math.floor(maxPages)}`)
+  }
+
+  close(): void {
+    try {
+      this.flush()
+      this.db.pragma('wal_checkpoint(TRUNCATE)')
+    } finally {
+      this.db.close()
+    }
+  }
+}
+
+function checkHeader(file: string): void {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const header = Buffer.alloc(16)
+    const n = fs.readSync(fd, header, 0, 16, 0)
+    if (n > 0 && header.toString('latin1', 0, Math.min(n, 16)) !== 'SQLite format 3\u0000') {
+      throw new StoreError(`'${file}' is not an SQLite database (foreign or corrupted file); refusing to touch it. Move it away or point --data-dir elsewhere`)
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+function migrate(db: Database.Database, from: number): void {
+  for (let v = from; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      for (const sql of MIGRATIONS[v]) db.exec(sql)
+      db.pragma(`user_version = ${v + 1}`)
+      db.pragma(`application_id = ${APPLICATION_ID}`)
+    })()
+  }
+}
