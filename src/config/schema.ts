@@ -1,0 +1,194 @@
+/**
+ * The shape of raccord.config.yaml: who the parties of the agreement are, how to reach their
+ * contacts (the annex leaves these blank, so they are configuration), and who may call the API.
+ */
+import { z } from 'zod'
+
+/** Ids appear in mail Message-IDs and URLs, so they stay lower-case slugs. */
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'Invalid id: use lower-case letters, digits and dashes (e.g. portail)')
+
+/** Environment variable names: secrets are referenced by name, never written in the file. */
+const envVarName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'Invalid environment variable name: use SCREAMING_SNAKE_CASE')
+
+const text = z.string().trim().min(1, 'Must not be empty')
+
+/** Phones must be dialable from the other party's country, hence the international prefix. */
+const phone = z.string().regex(/^\+[1-9][0-9 .-]{5,}$/, 'Invalid phone: use the international format, e.g. +33 1 23 45 67 89')
+
+const timeZone = z.string().refine(isTimeZone, 'Invalid time zone: use an IANA name such as Europe/Paris')
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A named person: the `<A COMPLETER ...>` blanks of the annex. */
+export const contactSchema = z.strictObject({
+  name: text,
+  function: text,
+  email: z.email(),
+  phone,
+  /** Trace requests and answers travel by postal mail (TRC-3). */
+  postalAddress: text,
+})
+
+/** The operating team, reached first for incidents and interconnection cuts. */
+export const operationsTeamSchema = z.strictObject({
+  name: text,
+  email: z.email(),
+  /** Reachable at any hour: a cut may be decided at any time (CUT-2). */
+  onCallPhone: phone,
+})
+
+export const contactsSchema = z.strictObject({
+  operations: operationsTeamSchema,
+  technicalLead: contactSchema,
+  functionalLead: contactSchema,
+  directors: z.array(contactSchema).min(1, 'At least one director is required'),
+  /** Who may ask the other party for traces (TRC-2). */
+  traceRequestSenders: z.array(contactSchema).min(1, 'At least one trace-request sender is required'),
+  /** Who may receive a trace request from the other party (TRC-2). */
+  traceRequestReceivers: z.array(contactSchema).min(1, 'At least one trace-request receiver is required'),
+})
+
+/** How raccord disables and restores an interconnection. */
+export const linkControlSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('webhook'),
+    url: z.url({ protocol: /^https?$/, error: 'Invalid URL: use http:// or https://' }),
+    /** Name of the environment variable holding the webhook's shared secret. */
+    secretEnv: envVarName,
+  }),
+  z.strictObject({ type: z.literal('manual') }),
+])
+
+export const interconnectionSchema = z.strictObject({
+  id,
+  /** Id of one of this organisation's services. */
+  service: id,
+  environment: z.enum(['preproduction', 'production']),
+  linkControl: linkControlSchema.default({ type: 'manual' }),
+})
+
+export const serviceSchema = z.strictObject({ id, name: text })
+
+export const organisationSchema = z.strictObject({
+  id,
+  name: text,
+  role: z.enum(['client', 'provider']),
+  /** Language of the mails this organisation receives. */
+  language: z.enum(['fr', 'en']),
+  /** Dates in mails to this organisation are shown in this IANA time zone. */
+  timeZone,
+  services: z.array(serviceSchema),
+  interconnections: z.array(interconnectionSchema),
+  contacts: contactsSchema,
+})
+
+export const apiTokenSchema = z.strictObject({
+  /** Name of the environment variable holding the bearer token. */
+  tokenEnv: envVarName,
+  roles: z.array(z.enum(['operator', 'manager', 'admin'])).min(1, 'At least one role is required'),
+  /** Id of the organisation on whose behalf the token acts. */
+  organisation: id,
+})
+
+export const apiSchema = z.strictObject({
+  port: z.int().min(0).max(65535).default(3000),
+  tokens: z.array(apiTokenSchema).default([]),
+})
+
+/** The whole configuration file. Cross references are checked here too, so every problem is listed at once. */
+export const configSchema = z
+  .strictObject({
+    /** Id of the organisation this installation belongs to. */
+    self: id,
+    organisations: z.array(organisationSchema).min(2, 'At least two organisations are required: a client and a provider'),
+    api: apiSchema.default({ port: 3000, tokens: [] }),
+  })
+  .superRefine(checkReferences, { when: () => true })
+
+/**
+ * Runs even when parts of the file are malformed, so that a typo in an email and a wrong `self`
+ * are reported together: every read below tolerates a missing or mistyped value.
+ */
+function checkReferences(raw: unknown, ctx: z.RefinementCtx): void {
+  const config = asRecord(raw)
+  const organisations = asArray(config.organisations).map(asRecord)
+  const orgIds = new Set<string>()
+
+  organisations.forEach((org, i) => {
+    if (typeof org.id !== 'string') return
+    if (orgIds.has(org.id)) ctx.addIssue({ code: 'custom', path: ['organisations', i, 'id'], message: `Duplicate organisation id '${org.id}'` })
+    orgIds.add(org.id)
+  })
+
+  if (typeof config.self === 'string' && !orgIds.has(config.self)) {
+    ctx.addIssue({ code: 'custom', path: ['self'], message: `Unknown organisation '${config.self}': expected one of ${list(orgIds)}` })
+  }
+
+  const clients = organisations.filter((org) => org.role === 'client').length
+  if (organisations.length >= 2 && clients !== 1) {
+    ctx.addIssue({ code: 'custom', path: ['organisations'], message: `Exactly one organisation must have role client, found ${clients}` })
+  }
+
+  const interconnectionIds = new Set<string>()
+  organisations.forEach((org, i) => {
+    const serviceIds = new Set<string>()
+    asArray(org.services).map(asRecord).forEach((service, j) => {
+      if (typeof service.id !== 'string') return
+      if (serviceIds.has(service.id)) {
+        ctx.addIssue({ code: 'custom', path: ['organisations', i, 'services', j, 'id'], message: `Duplicate service id '${service.id}'` })
+      }
+      serviceIds.add(service.id)
+    })
+    asArray(org.interconnections).map(asRecord).forEach((link, j) => {
+      const path = ['organisations', i, 'interconnections', j]
+      if (typeof link.id === 'string') {
+        if (interconnectionIds.has(link.id)) ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `Duplicate interconnection id '${link.id}'` })
+        interconnectionIds.add(link.id)
+      }
+      if (typeof link.service === 'string' && !serviceIds.has(link.service)) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'service'], message: `Unknown service '${link.service}': expected one of ${list(serviceIds)}` })
+      }
+    })
+  })
+
+  asArray(asRecord(config.api).tokens).map(asRecord).forEach((token, i) => {
+    if (typeof token.organisation === 'string' && !orgIds.has(token.organisation)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api', 'tokens', i, 'organisation'],
+        message: `Unknown organisation '${token.organisation}': expected one of ${list(orgIds)}`,
+      })
+    }
+  })
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : []
+}
+
+function list(values: Set<string>): string {
+  return values.size === 0 ? '(none)' : [...values].join(', ')
+}
+
+/** The validated configuration. */
+export type Config = z.output<typeof configSchema>
+export type Organisation = Config['organisations'][number]
+export type Contact = z.output<typeof contactSchema>
+export type OperationsTeam = z.output<typeof operationsTeamSchema>
+export type Contacts = Organisation['contacts']
+export type Interconnection = Organisation['interconnections'][number]
+export type Service = Organisation['services'][number]
+export type ApiToken = Config['api']['tokens'][number]
+export type ApiRole = ApiToken['roles'][number]
+export type Language = Organisation['language']

@@ -1,0 +1,27 @@
+export {
+  Mailer,
+  messageIdFor,
+  classifySmtpError,
+  MailDeliveryError,
+  TransientMailError,
+  PermanentMailError,
+  SENT_MAIL_LOG_FILE,
+  type MailerOptions,
+  type SendRequest,
+  type SendResult,
+} from './mailer'
+export { SentMailLog, SentMailLogError, type SentMail } from './sent-mail-log'
+export {
+  templates,
+  renderTemplate,
+  isTemplateId,
+  UnknownTemplateError,
+  TemplateDataError,
+  LANGUAGES,
+  type TemplateId,
+  type TemplateData,
+} from './templates'
+export { layoutMail, type MailContent, type RenderContext, type RenderedMail } from './mail-content'
+export { html, escapeHtml, SafeHtml } from './html'
+export { startSmtpSink, OUTBOX_INDEX_FILE, type SmtpSink, type SmtpSinkOptions, type StoredMail } from './smtp-sink'
+export { outboxRouter } from './outbox-router'
