@@ -14,7 +14,8 @@ Commands:
 Options:
   --grpc-port <port>   gRPC gateway port (default 26500)
   --rest-port <port>   REST API port (default 8080)
-  --data-dir <dir>     where to persist engine state (not available yet)
+  --data-dir <dir>     where the engine keeps its state in SQLite (default ./data)
+  --in-memory          keep no state on disk (a throwaway run)
   -h, --help           show this help
 `
 
@@ -42,6 +43,7 @@ function parseCommandLine(argv: string[]) {
         'grpc-port': { type: 'string' },
         'rest-port': { type: 'string' },
         'data-dir': { type: 'string' },
+        'in-memory': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -54,10 +56,9 @@ function parseCommandLine(argv: string[]) {
   if (command === undefined) throw new UsageError('missing command')
   if (command !== 'engine' && command !== 'start') throw new UsageError(`unknown command '${command}'`)
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
-  if (values['data-dir'] !== undefined) {
-    throw new UsageError('--data-dir: persistence arrives with SQLite storage; run without --data-dir')
-  }
+  if (values['data-dir'] !== undefined && values['in-memory']) throw new UsageError('--data-dir and --in-memory exclude each other')
   return {
+    dataDir: values['in-memory'] ? undefined : values['data-dir'] ?? './data',
     help: false as const,
     command,
     grpcPort: parsePort(values['grpc-port'], 26500, '--grpc-port'),
@@ -65,8 +66,20 @@ function parseCommandLine(argv: string[]) {
   }
 }
 
-async function runEngine(grpcPort: number, restPort: number): Promise<EngineServer> {
-  const server = await startEngineServer({ grpcPort, restPort })
+async function runEngine(grpcPort: number, restPort: number, dataDir: string | undefined): Promise<EngineServer> {
+  let server: EngineServer
+  try {
+    server = await startEngineServer({ grpcPort, restPort, dataDir })
+  } catch (error) {
+    console.error(`raccord engine: cannot start: ${(error as Error).message}`)
+    process.exit(1)
+  }
+  if (server.durable) {
+    const { snapshotSeq, replayed, ms } = server.durable.recovery
+    console.log(`raccord engine: state in ${server.durable.store.file} (recovered in ${ms} ms: snapshot at ${snapshotSeq}, ${replayed} commands replayed)`)
+  } else {
+    console.log('raccord engine: in memory only (--in-memory): nothing is kept after exit')
+  }
   console.log(`raccord engine: Zeebe gRPC gateway on grpc://127.0.0.1:${server.grpcPort}`)
   console.log(`raccord engine: REST API on http://127.0.0.1:${server.restPort}/v2`)
 
@@ -115,7 +128,7 @@ async function main(argv: string[]): Promise<void> {
   if (commandLine.command === 'start') {
     console.log('raccord start: workers and the API are not wired yet; running the embedded engine only')
   }
-  await runEngine(commandLine.grpcPort, commandLine.restPort)
+  await runEngine(commandLine.grpcPort, commandLine.restPort, commandLine.dataDir)
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

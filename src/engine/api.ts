@@ -205,4 +205,7 @@ export interface EngineApi {
 
   /** Engine clock, epoch ms. */
   now(): number
+
+  /** Resolves once every command accepted so far is stored durably; adapters answer only then. */
+  whenDurable(): Promise<void>
 }

@@ -8,6 +8,7 @@ import { ControllableClock } from './clock'
 import { startGrpcGateway } from './gateway/grpc-gateway'
 import { createRestApp } from './rest'
 import { Engine } from './runtime/engine'
+import { openDurableEngine, type DurableEngine } from './state/durable'
 
 /** Where and how to serve the engine. Port 0 picks a free port. */
 export interface EngineServerOptions {
@@ -16,6 +17,8 @@ export interface EngineServerOptions {
   host?: string
   /** the engine clock; a fresh ControllableClock when absent */
   clock?: ControllableClock
+  /** keep the engine state in SQLite in this directory; absent = in memory only */
+  dataDir?: string
 }
 
 /** A running engine server. */
@@ -26,6 +29,8 @@ export interface EngineServer {
   /** bound REST port */
   restPort: number
   clock: ControllableClock
+  /** the durable state, when started with a data dir */
+  durable?: DurableEngine
   /** Stops both servers (long polls and job streams end at once). */
   close(): Promise<void>
 }
@@ -33,15 +38,23 @@ export interface EngineServer {
 export async function startEngineServer(options: EngineServerOptions = {}): Promise<EngineServer> {
   const { grpcPort = 26500, restPort = 8080, host = '127.0.0.1' } = options
   const clock = options.clock ?? new ControllableClock()
-  const engine = new Engine({ clock })
+  const durable = options.dataDir !== undefined ? await openDurableEngine(options.dataDir, clock) : undefined
+  const engine = durable?.engine ?? new Engine({ clock })
+  const stopEngine = () => (durable ? durable.close() : engine.close())
 
-  const grpc = await startGrpcGateway(engine, { host, port: grpcPort })
+  let grpc
+  try {
+    grpc = await startGrpcGateway(engine, { host, port: grpcPort })
+  } catch (error) {
+    stopEngine()
+    throw error
+  }
   let rest: http.Server
   try {
     rest = await listen(http.createServer(createRestApp(engine, { clock })), restPort, host)
   } catch (error) {
     await grpc.close()
-    engine.close()
+    stopEngine()
     throw error
   }
 
@@ -51,8 +64,9 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     grpcPort: grpc.port,
     restPort: (rest.address() as AddressInfo).port,
     clock,
+    durable,
     close() {
-      closed ??= Promise.all([grpc.close(), closeHttp(rest)]).then(() => engine.close())
+      closed ??= Promise.all([grpc.close(), closeHttp(rest)]).then(() => stopEngine())
       return closed
     },
   }

@@ -200,6 +200,8 @@ export async function startGrpcGateway(engine: EngineApi, opts: { host?: string;
     (call: AnyUnaryCall, callback: grpc.sendUnaryData<unknown>): void => {
       Promise.resolve()
         .then(() => handle(call.request as Req, method))
+        // A command is acknowledged only once its effects are on disk.
+        .then(async (response) => { await engine.whenDurable(); return response })
         .then((response) => callback(null, response), (error: unknown) => callback(toServiceError(error, method)))
     }
 

@@ -27,6 +27,7 @@ export function createRestApp(engine: EngineApi, options: RestAppOptions): expre
   app.set('etag', false)
   app.use(express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }))
 
+  app.use(answerWhenDurable(engine))
   const v2 = express.Router()
   clusterRoutes(v2, engine, options.clock)
   deploymentRoutes(v2, engine)
@@ -39,4 +40,25 @@ export function createRestApp(engine: EngineApi, options: RestAppOptions): expre
   app.use(unknownRoute)
   app.use(problemHandler)
   return app
+}
+
+/**
+ * A state-changing request is answered only once the engine has stored its effects durably. If
+ * storing fails (disk full, read-only), the answer becomes a 503 problem naming the cause.
+ */
+function answerWhenDurable(engine: EngineApi): express.RequestHandler {
+  return (req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next()
+    const end = res.end.bind(res) as (...args: unknown[]) => express.Response
+    res.end = ((...args: unknown[]) => {
+      engine.whenDurable().then(() => end(...args), (error: Error) => {
+        if (res.headersSent) return end()
+        res.statusCode = 503
+        res.setHeader('content-type', 'application/problem+json')
+        return end(JSON.stringify({ type: 'about:blank', title: 'RESOURCE_EXHAUSTED', status: 503, detail: error.message, instance: req.path }))
+      })
+      return res
+    }) as typeof res.end
+    next()
+  }
 }

@@ -8,12 +8,12 @@ import type { FlowElement, ProcessModel } from '../model/types'
 import type {
   ElementInstanceRecord, IncidentErrorType, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord,
   MessageSubscriptionRecord, ProcessInstanceRecord, RestElementType, SignalSubscriptionRecord,
-  TimerRecord, UserTaskRecord, VariableDocument,
+  TimerRecord, UserTaskRecord, VariableDocument, VariableRecord,
 } from '../state/records'
 import { evaluateDecision } from './decision'
 import { DueQueue } from './due-queue'
 import { Expressions, IncidentError } from './expressions'
-import { DEFAULT_TENANT, Repository, type DeployedProcess } from './repository'
+import { DEFAULT_TENANT, Repository, type DeployedProcess, type RepositorySnapshot } from './repository'
 import { nextTimerSchedule, scheduleTimeCycle, scheduleTimeDate, scheduleTimeDuration, type TimerSchedule } from './timer-schedule'
 import { assignPath, VariableStore } from './variables'
 
@@ -226,15 +226,20 @@ export class Engine implements EngineApi {
         const schedule = this.startTimerSchedule(el)
         if (schedule) this.addTimer(schedule, { elementId: id, processDefinitionKey: record.key, tenantId: record.tenantId })
       } else if (ev.kind === 'message') {
-        const name = this.expr.string(ev.messageName, () => ({}))
-        let byDef = this.messageStarts.get(name)
-        if (!byDef) this.messageStarts.set(name, (byDef = new Map()))
-        byDef.set(record.key, [...(byDef.get(record.key) ?? []), id])
+        this.registerMessageStart(p, el)
       } else if (ev.kind === 'signal') {
         const name = this.expr.string(ev.signalName, () => ({}))
         this.addSignalSub({ signalName: name, elementId: id, processDefinitionKey: record.key, bpmnProcessId: record.bpmnProcessId, tenantId: record.tenantId })
       }
     }
+  }
+
+  private registerMessageStart(p: DeployedProcess, el: FlowElement): void {
+    if (el.event?.kind !== 'message') return
+    const name = this.expr.string(el.event.messageName, () => ({}))
+    let byDef = this.messageStarts.get(name)
+    if (!byDef) this.messageStarts.set(name, (byDef = new Map()))
+    byDef.set(p.record.key, [...(byDef.get(p.record.key) ?? []), el.id])
   }
 
   private startTimerSchedule(el: FlowElement): TimerSchedule | undefined {
@@ -1877,6 +1882,94 @@ export class Engine implements EngineApi {
     this.triggerEvent(owner, catchEl, {})
   }
 
+  // ---------------------------------------------------------------- snapshots
+
+  /** The whole state as plain records (JSON-safe): what a snapshot stores. */
+  exportState(): EngineSnapshot {
+    return {
+      v: 1,
+      counter: this.counter,
+      repository: this.repo.exportState(),
+      instances: [...this.instances.values()],
+      elements: [...this.elements.values()].map(({ element: _element, ...rest }) => rest),
+      variables: [...this.vars.all()],
+      jobs: [...this.jobs.values()],
+      timers: [...this.timers.values()],
+      messages: [...this.messages.values()],
+      messageSubscriptions: [...this.messageSubs.values()],
+      signalSubscriptions: [...this.signalSubs.values()],
+      incidents: [...this.incidents.values()],
+      userTasks: [...this.userTasks.values()],
+    }
+  }
+
+  /** Load a snapshot into this (new, empty) engine: records, then every index derived from them. */
+  async importState(state: EngineSnapshot): Promise<void> {
+    if (state.v !== 1) throw new Error(`Unknown engine snapshot version ${String(state.v)}`)
+    await this.repo.importState(state.repository)
+    this.counter = state.counter
+    for (const inst of state.instances) this.instances.set(inst.key, inst)
+    for (const rec of state.elements) {
+      const ei: ElementInstance = { ...rec }
+      if (ei.type !== 'PROCESS') ei.element = this.repo.processes.get(ei.definitionKey)?.model.elements.get(ei.elementId)
+      this.elements.set(ei.key, ei)
+    }
+    for (const ei of this.elements.values()) {
+      if (!ei.scopeKey || ei.lifecycle === 'COMPLETED' || ei.lifecycle === 'TERMINATED') continue
+      let set = this.activeChildren.get(ei.scopeKey)
+      if (!set) this.activeChildren.set(ei.scopeKey, (set = new Set()))
+      set.add(ei.key)
+    }
+    this.vars.importRecords(state.variables)
+    const now = this.clock.now()
+    for (const job of state.jobs) {
+      this.jobs.set(job.key, job)
+      if (job.state === 'ACTIVATED' && job.deadline !== undefined) this.due.push(job.deadline, 'job-deadline', job.key)
+      if (job.state !== 'ACTIVATABLE') continue
+      if (job.recurAt !== undefined && job.recurAt > now) {
+        this.due.push(job.recurAt, 'job-backoff', job.key)
+        continue
+      }
+      let set = this.activatable.get(job.type)
+      if (!set) this.activatable.set(job.type, (set = new Set()))
+      set.add(job.key)
+    }
+    for (const t of state.timers) {
+      this.timers.set(t.key, t)
+      this.due.push(t.dueDate, 'timer', t.key)
+    }
+    for (const m of state.messages) {
+      this.messages.set(m.key, m)
+      this.due.push(m.expiresAt, 'message-expiry', m.key)
+    }
+    for (const sub of state.messageSubscriptions) {
+      this.messageSubs.set(sub.key, sub)
+      const idx = subIndexKey(sub.messageName, sub.correlationKey, sub.tenantId)
+      let set = this.messageSubIndex.get(idx)
+      if (!set) this.messageSubIndex.set(idx, (set = new Set()))
+      set.add(sub.key)
+    }
+    for (const sub of state.signalSubscriptions) {
+      this.signalSubs.set(sub.key, sub)
+      let set = this.signalIndex.get(sub.signalName)
+      if (!set) this.signalIndex.set(sub.signalName, (set = new Set()))
+      set.add(sub.key)
+    }
+    for (const inc of state.incidents) this.incidents.set(inc.key, inc)
+    for (const task of state.userTasks) this.userTasks.set(task.key, task)
+    for (const p of this.repo.latestProcesses()) {
+      for (const id of p.model.startEvents) this.registerMessageStart(p, p.model.elements.get(id) as FlowElement)
+    }
+    this.armWake()
+  }
+
+  /** Counts for benchmarks and logs. */
+  stats(): { instances: number; activeInstances: number; elements: number; jobs: number; timers: number; messageSubscriptions: number } {
+    let active = 0
+    for (const i of this.instances.values()) if (i.state === 'ACTIVE') active++
+    return { instances: this.instances.size, activeInstances: active, elements: this.elements.size, jobs: this.jobs.size, timers: this.timers.size, messageSubscriptions: this.messageSubs.size }
+  }
+
   // ---------------------------------------------------------------- command runner
 
   private depth = 0
@@ -2122,4 +2215,21 @@ export interface Journal {
   append(time: number, command: string): void
   durable(): Promise<void>
   readonly failure: Error | undefined
+}
+
+/** A snapshot of the engine: plain records only. */
+export interface EngineSnapshot {
+  v: number
+  counter: number
+  repository: RepositorySnapshot
+  instances: ProcessInstanceRecord[]
+  elements: Omit<ElementInstance, 'element'>[]
+  variables: VariableRecord[]
+  jobs: JobRecord[]
+  timers: TimerRecord[]
+  messages: MessageRecord[]
+  messageSubscriptions: MessageSubscriptionRecord[]
+  signalSubscriptions: SignalSubscriptionRecord[]
+  incidents: IncidentRecord[]
+  userTasks: UserTaskRecord[]
 }

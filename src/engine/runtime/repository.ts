@@ -184,6 +184,59 @@ export class Repository {
     return { result: { deploymentKey, tenantId, deployments }, newProcesses, replaced }
   }
 
+  exportState(): RepositorySnapshot {
+    return {
+      resources: [...this.resources.values()],
+      processes: [...this.processes.values()].map((p) => p.record),
+      drgs: [...this.drgs.values()].map((d) => d.record),
+      decisions: [...this.decisions.values()],
+      forms: [...this.forms.values()],
+    }
+  }
+
+  async importState(state: RepositorySnapshot): Promise<void> {
+    for (const r of state.resources) this.resources.set(r.key, r)
+    const models = new Map<Key, ProcessModel[]>()
+    const drgModels = new Map<Key, DrgModel>()
+    for (const r of state.resources) {
+      const lower = r.resourceName.toLowerCase()
+      if (lower.endsWith('.bpmn') || lower.endsWith('.xml')) models.set(r.key, (await parseBpmn(r.content)).processes)
+      else if (lower.endsWith('.dmn')) {
+        const drg = (await parseDmn(r.content)).drg
+        if (drg) drgModels.set(r.key, drg)
+      }
+    }
+    for (const record of state.processes) {
+      const model = models.get(record.resourceKey)?.find((m) => m.id === record.bpmnProcessId)
+      if (!model) throw new Error(`Snapshot names process ${record.bpmnProcessId} v${record.version}, but its resource does not define it`)
+      this.processes.set(record.key, { record, model })
+      const latest = this.latestProcessRecord(record.bpmnProcessId, record.tenantId)
+      if (!latest || latest.version < record.version) this.latestProcess.set(tenantKey(record.bpmnProcessId, record.tenantId), record.key)
+    }
+    for (const record of state.drgs) {
+      const model = drgModels.get(record.resourceKey)
+      if (!model) throw new Error(`Snapshot names decision requirements ${record.decisionRequirementsId}, but its resource does not define them`)
+      this.drgs.set(record.key, { record, model })
+      const prev = this.latestDrg.get(tenantKey(record.decisionRequirementsId, record.tenantId))
+      if (!prev || (this.drgs.get(prev)?.record.version ?? 0) < record.version) this.latestDrg.set(tenantKey(record.decisionRequirementsId, record.tenantId), record.key)
+    }
+    for (const d of state.decisions) {
+      this.decisions.set(d.key, d)
+      const prev = this.latestDecision.get(tenantKey(d.decisionId, d.tenantId))
+      if (!prev || (this.decisions.get(prev)?.version ?? 0) < d.version) this.latestDecision.set(tenantKey(d.decisionId, d.tenantId), d.key)
+    }
+    for (const f of state.forms) {
+      this.forms.set(f.key, f)
+      const prev = this.latestForm.get(tenantKey(f.formId, f.tenantId))
+      if (!prev || (this.forms.get(prev)?.version ?? 0) < f.version) this.latestForm.set(tenantKey(f.formId, f.tenantId), f.key)
+    }
+  }
+
+  /** The latest version of every process id. */
+  latestProcesses(): DeployedProcess[] {
+    return [...this.latestProcess.values()].map((k) => this.processes.get(k)).filter((p): p is DeployedProcess => p !== undefined)
+  }
+
   latestProcessRecord(bpmnProcessId: string, tenantId: string): ProcessDefinitionRecord | undefined {
     const key = this.latestProcess.get(tenantKey(bpmnProcessId, tenantId))
     return key ? this.processes.get(key)?.record : undefined
@@ -289,6 +342,15 @@ export class Repository {
     if (prev) this.latestForm.set(tk, prev.key)
     else this.latestForm.delete(tk)
   }
+}
+
+/** The repository as plain records; models are parsed again from the stored resources. */
+export interface RepositorySnapshot {
+  resources: ResourceRecord[]
+  processes: ProcessDefinitionRecord[]
+  drgs: DecisionRequirementsRecord[]
+  decisions: DecisionDefinitionRecord[]
+  forms: FormRecord[]
 }
 
 function tenantKey(id: string, tenantId: string): string {

@@ -112,6 +112,15 @@ export class VariableStore {
     this.byScope.delete(scopeKey)
   }
 
+  /** Restore records from a snapshot. */
+  importRecords(records: VariableRecord[]): void {
+    for (const r of records) {
+      let vars = this.byScope.get(r.scopeKey)
+      if (!vars) this.byScope.set(r.scopeKey, (vars = new Map()))
+      vars.set(r.name, r)
+    }
+  }
+
   all(): Iterable<VariableRecord> {
     const scopes = this.byScope
     return (function* () {
