@@ -225,6 +225,18 @@ describe('DeleteResource', () => {
     expect(byKey.status).toBe(404)
   })
 
+  test('a deleted version number is never given again', async () => {
+    // given
+    const xml = read(bpmn('st-delete-me.bpmn')).replace(/st-delete-me/g, 'st-delete-version')
+    const [v1] = processesOf(await deployXml('st-delete-version.bpmn', xml.replace('&quot;MARK&quot;', '&quot;one&quot;')))
+    const [v2] = processesOf(await deployXml('st-delete-version.bpmn', xml.replace('&quot;MARK&quot;', '&quot;two&quot;')))
+    await client.zeebe.deleteResource({ resourceKey: v2.processDefinitionKey })
+    // when
+    const [v3] = processesOf(await deployXml('st-delete-version.bpmn', xml.replace('&quot;MARK&quot;', '&quot;three&quot;')))
+    // then
+    expect([v1.version, v2.version, v3.version]).toEqual([1, 2, 3])
+  })
+
   test('an unknown key is NOT_FOUND', async () => {
     // when
     const failure = await grpcFailure(client.zeebe.deleteResource({ resourceKey: UNKNOWN_KEY }))

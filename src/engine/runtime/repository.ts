@@ -44,6 +44,15 @@ export class Repository {
   private readonly latestDecision = new Map<string, Key>()
   private readonly latestForm = new Map<string, Key>()
   private readonly latestDrg = new Map<string, Key>()
+  /** Highest version ever given per kind, id and tenant: a deleted version is never reused (Zeebe's rule). */
+  private readonly maxVersions = new Map<string, number>()
+
+  private nextVersion(kind: string, id: string, tenantId: string): number {
+    const k = `${kind}\u0000${tenantKey(id, tenantId)}`
+    const v = (this.maxVersions.get(k) ?? 0) + 1
+    this.maxVersions.set(k, v)
+    return v
+  }
 
   constructor(private readonly nextKey: () => Key) {}
 
@@ -120,7 +129,7 @@ export class Repository {
             continue
           }
           const record: ProcessDefinitionRecord = {
-            key: this.nextKey(), bpmnProcessId: model.id, name: model.name, version: (latest?.version ?? 0) + 1,
+            key: this.nextKey(), bpmnProcessId: model.id, name: model.name, version: this.nextVersion('process', model.id, tenantId),
             versionTag: model.versionTag, resourceName: resource.name, resourceKey, deploymentKey, tenantId, active: true,
           }
           const deployed = { record, model }
@@ -144,17 +153,15 @@ export class Repository {
         }
         storeResource()
         const record: DecisionRequirementsRecord = {
-          key: this.nextKey(), decisionRequirementsId: drg.id, name: drg.name, version: (latest?.record.version ?? 0) + 1,
+          key: this.nextKey(), decisionRequirementsId: drg.id, name: drg.name, version: this.nextVersion('drg', drg.id, tenantId),
           resourceName: resource.name, resourceKey, deploymentKey, tenantId, active: true,
         }
         this.drgs.set(record.key, { record, model: drg })
         this.latestDrg.set(tenantKey(drg.id, tenantId), record.key)
         deployments.push({ kind: 'decisionRequirements', decisionRequirementsId: drg.id, name: drg.name, version: record.version, decisionRequirementsKey: record.key, resourceName: resource.name, tenantId })
         for (const decision of drg.decisions) {
-          const prevKey = this.latestDecision.get(tenantKey(decision.id, tenantId))
-          const prev = prevKey ? this.decisions.get(prevKey) : undefined
           const d: DecisionDefinitionRecord = {
-            key: this.nextKey(), decisionId: decision.id, name: decision.name, version: (prev?.version ?? 0) + 1,
+            key: this.nextKey(), decisionId: decision.id, name: decision.name, version: this.nextVersion('decision', decision.id, tenantId),
             versionTag: decision.versionTag, decisionRequirementsKey: record.key, decisionRequirementsId: drg.id,
             resourceName: resource.name, deploymentKey, tenantId, active: true,
           }
@@ -173,7 +180,7 @@ export class Repository {
         }
         storeResource()
         const record: FormRecord = {
-          key: this.nextKey(), formId: form.id, version: (latest?.version ?? 0) + 1, versionTag: form.versionTag,
+          key: this.nextKey(), formId: form.id, version: this.nextVersion('form', form.id, tenantId), versionTag: form.versionTag,
           resourceName: resource.name, resourceKey, deploymentKey, tenantId, schema: form.schema, active: true,
         }
         this.forms.set(record.key, record)
@@ -191,10 +198,12 @@ export class Repository {
       drgs: [...this.drgs.values()].map((d) => d.record),
       decisions: [...this.decisions.values()],
       forms: [...this.forms.values()],
+      maxVersions: Object.fromEntries(this.maxVersions),
     }
   }
 
   async importState(state: RepositorySnapshot): Promise<void> {
+    for (const [k, v] of Object.entries(state.maxVersions)) this.maxVersions.set(k, v)
     for (const r of state.resources) this.resources.set(r.key, r)
     const models = new Map<Key, ProcessModel[]>()
     const drgModels = new Map<Key, DrgModel>()
@@ -351,6 +360,7 @@ export interface RepositorySnapshot {
   drgs: DecisionRequirementsRecord[]
   decisions: DecisionDefinitionRecord[]
   forms: FormRecord[]
+  maxVersions: Record<string, number>
 }
 
 function tenantKey(id: string, tenantId: string): string {
