@@ -758,15 +758,8 @@ export class Engine implements EngineApi {
       if (tokens[f] === 0) delete tokens[f]
     }
     if (scope.joins && Object.keys(tokens).length === 0) delete scope.joins[el.id]
-    const ei = this.newElementInstance(scope, el)
-    ei.lifecycle = 'ACTIVATING'
-    try {
-      this.applyInputMappings(ei, el)
-      this.activateInclusiveFork(ei, el)
-    } catch (e) {
-      if (e instanceof IncidentError) return this.raiseIncident(ei, e.errorType, e.message)
-      throw e
-    }
+    // The joined gateway then forks like any inclusive gateway.
+    this.runActivation(this.newElementInstance(scope, el))
   }
 
   // ---------------------------------------------------------------- multi-instance
@@ -1057,7 +1050,7 @@ export class Engine implements EngineApi {
         if (ei.lifecycle === 'ACTIVATED' && (ei.mi?.active ?? 0) === 0) return this.complete(ei)
         return
       }
-      if (ei.lifecycle === 'ACTIVATING') return this.retryActivation(ei)
+      if (ei.lifecycle === 'ACTIVATING') return this.runActivation(ei)
       if (ei.lifecycle === 'COMPLETING') return this.complete(ei)
       if (ei.lifecycle === 'ACTIVATED' && ei.element?.type === 'endEvent' && ei.element.event?.kind === 'error') {
         // An uncaught error end event throws again: still uncaught, a new incident.
@@ -1067,20 +1060,7 @@ export class Engine implements EngineApi {
     })
   }
 
-  private retryActivation(ei: ElementInstance): void {
-    const el = ei.element as FlowElement
-    if (el.type === 'inclusiveGateway' && el.incoming.length > 1) {
-      try {
-        this.applyInputMappings(ei, el)
-        this.activateInclusiveFork(ei, el)
-      } catch (e) {
-        if (e instanceof IncidentError) return this.raiseIncident(ei, e.errorType, e.message)
-        throw e
-      }
-      return
-    }
-    this.runActivation(ei)
-  }
+
 
   // ---------------------------------------------------------------- subscriptions
 
