@@ -9,8 +9,8 @@ module.exports = {
   testTimeout: 30000,
   transform: {
     '^.+\\.[tj]s$': ['ts-jest', {
-      isolatedModules: true,
-      tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true, resolveJsonModule: true,
+      // Transpile only: `npm run typecheck` checks types once for the whole project.
+      tsconfig: { isolatedModules: true, allowJs: true, module: 'commonjs', esModuleInterop: true, resolveJsonModule: true,
         types: ['node', 'jest'], skipLibCheck: true, strict: true },
     }],
   },
