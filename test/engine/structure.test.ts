@@ -64,7 +64,7 @@ async function search<T>(entity: string, filter: Record<string, unknown>): Promi
 }
 
 const elementsOf = (processInstanceKey: string) => search<ElementInstance>('element-instances', { processInstanceKey })
-const incidentsOf = (processInstanceKey: string) => search<Incident>('incidents', { processInstanceKey })
+const incidentsOf = (processInstanceKey: string) => search<Incident>('incidents', { processInstanceKey, state: 'ACTIVE' })
 const childrenOf = (parentProcessInstanceKey: string) => search<ProcessInstance>('process-instances', { parentProcessInstanceKey })
 async function instanceState(processInstanceKey: string): Promise<string | undefined> {
   return (await search<ProcessInstance>('process-instances', { processInstanceKey }))[0]?.state

@@ -19,6 +19,8 @@ import { assignPath, VariableStore } from './variables'
 
 /** setTimeout takes at most 2^31-1 ms; longer waits are re-armed in steps. */
 const MAX_TIMEOUT = 2 ** 31 - 1
+/** While the store refuses commands, due timers are tried again this often. */
+const DUE_RETRY_MS = 500
 const PARTITION_BASE = 2 ** 51
 const USER_TASK_JOB_TYPE = 'io.camunda.zeebe:userTask'
 
@@ -130,7 +132,11 @@ export class Engine implements EngineApi {
 
   /** Resolves once every command so far is durable (immediately without a journal). */
   whenDurable(): Promise<void> {
-    return this.journal ? this.journal.durable() : Promise.resolve()
+    if (!this.journal) return Promise.resolve()
+    // A store that cannot write (disk full, read-only) is a refusal the client may retry, not an engine fault.
+    return this.journal.durable().catch((error: Error) => {
+      throw new EngineError('RESOURCE_EXHAUSTED', `The engine cannot store commands: ${error.message}`, 'UNKNOWN')
+    })
   }
 
   /** Stop the wake-up timer; the engine answers no more commands after this. */
@@ -1001,8 +1007,8 @@ export class Engine implements EngineApi {
   private resolveIncidentsOf(ei: ElementInstance): void {
     if (!ei.incidentKey) return
     const inc = this.incidents.get(ei.incidentKey)
+    // Resolved incidents stay, as in Camunda's search: only their state changes.
     if (inc) inc.state = 'RESOLVED'
-    this.incidents.delete(ei.incidentKey)
     ei.incidentKey = undefined
   }
 
@@ -1030,7 +1036,6 @@ export class Engine implements EngineApi {
         throw new EngineError('INVALID_STATE', `Expected to resolve incident with key '${incidentKey}', but job with key '${job.key}' has no retries left. Please update the job retries and retry resolving the incident`, 'RESOLVE')
       }
       this.run({ c: 'resolve', k: incidentKey }, () => {
-        this.incidents.delete(incidentKey)
         inc.state = 'RESOLVED'
         ei.incidentKey = undefined
         if (job) {
@@ -1041,7 +1046,6 @@ export class Engine implements EngineApi {
       return
     }
     this.run({ c: 'resolve', k: incidentKey }, () => {
-      this.incidents.delete(incidentKey)
       inc.state = 'RESOLVED'
       ei.incidentKey = undefined
       if (ei.isMiBody && !ei.mi) return this.runMultiInstanceBody(ei)
@@ -1510,7 +1514,8 @@ export class Engine implements EngineApi {
   private openTask(userTaskKey: Key, intent: string): UserTaskRecord {
     const task = this.userTasks.get(userTaskKey)
     if (!task) throw new EngineError('NOT_FOUND', `Expected to ${intent.toLowerCase()} user task with key '${userTaskKey}', but no such user task was found`, intent)
-    if (task.state !== 'CREATED') throw new EngineError('INVALID_STATE', `Expected to ${intent.toLowerCase()} user task with key '${userTaskKey}', but it is in state '${task.state}'`, intent)
+    // Zeebe removes a completed or canceled task from its state: a command on it finds nothing.
+    if (task.state !== 'CREATED') throw new EngineError('NOT_FOUND', `Expected to ${intent.toLowerCase()} user task with key '${userTaskKey}', but no such user task was found`, intent)
     return task
   }
 
@@ -1806,14 +1811,28 @@ export class Engine implements EngineApi {
     const first = this.due.peek()
     if (first && first.at <= this.clock.now()) {
       // One command for everything due now, fired in due order at one engine time.
-      this.run({ c: 'tick' }, () => {
-        for (;;) {
-          const next = this.due.peek()
-          if (!next || next.at > this.now()) break
-          this.due.pop()
-          this.fireDue(next.kind, next.key, next.at)
-        }
-      })
+      try {
+        this.run({ c: 'tick' }, () => {
+          for (;;) {
+            const next = this.due.peek()
+            if (!next || next.at > this.now()) break
+            this.due.pop()
+            this.fireDue(next.kind, next.key, next.at)
+          }
+        })
+      } catch (error) {
+        // The store refuses commands (disk full, read-only): what is due stays due and fires once it accepts them again.
+        if (!(error instanceof EngineError && error.type === 'RESOURCE_EXHAUSTED' && this.journal?.failure)) throw error
+        if (this.wakeTimer) clearTimeout(this.wakeTimer)
+        this.wakeAt = first.at
+        this.wakeTimer = setTimeout(() => {
+          this.wakeTimer = undefined
+          this.wakeAt = Infinity
+          this.processDue()
+        }, DUE_RETRY_MS)
+        this.wakeTimer.unref()
+        return
+      }
     }
     this.armWake()
   }

@@ -6,6 +6,8 @@ import * as path from 'node:path'
 const APPLICATION_ID = 0x52414343
 const SCHEMA_VERSION = 1
 const FILE_NAME = 'engine.db'
+/** After a failed commit, the buffered commands are tried again this often, until one succeeds. */
+const FLUSH_RETRY_MS = 500
 
 /** The data dir cannot be used: the message says which path and why. Nothing was modified. */
 export class StoreError extends Error {
@@ -42,6 +44,7 @@ export class EngineStore {
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = []
   private nextSeq: number
   private flushScheduled = false
+  private retryTimer: NodeJS.Timeout | undefined
   /** the last write failure (disk full, read-only): commands are refused until a flush succeeds */
   failure: Error | undefined
 
@@ -76,7 +79,15 @@ export class EngineStore {
     }
     const file = path.join(resolved, FILE_NAME)
     const existed = fs.existsSync(file)
-    if (existed) checkHeader(file)
+    if (existed) {
+      checkHeader(file)
+      // SQLite would open it read-only without a word, and every command would then fail.
+      try {
+        fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK)
+      } catch {
+        throw new StoreError(`Engine state '${file}' is read-only: the engine needs to write it; fix its permissions`)
+      }
+    }
     let db: Database.Database
     try {
       db = new Database(file)
@@ -170,6 +181,12 @@ export class EngineStore {
         // Keep the commands: they are retried with the next flush, and nothing is acknowledged meanwhile.
         this.buffer = batch.concat(this.buffer)
         for (const w of waiters) w.reject(this.failure)
+        // Commands are refused meanwhile, so nothing else would trigger the retry.
+        this.retryTimer ??= setTimeout(() => {
+          this.retryTimer = undefined
+          this.scheduleFlush()
+        }, FLUSH_RETRY_MS)
+        this.retryTimer.unref()
         return
       }
     }
@@ -199,6 +216,7 @@ export class EngineStore {
   }
 
   close(): void {
+    clearTimeout(this.retryTimer)
     try {
       this.flush()
       this.db.pragma('wal_checkpoint(TRUNCATE)')

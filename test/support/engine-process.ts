@@ -1,0 +1,144 @@
+/**
+ * Runs the embedded engine as a child process (`raccord engine --data-dir DIR`), the way it runs in
+ * production, so tests can kill it with SIGKILL and start it again on the same state.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import net from 'node:net'
+import path from 'node:path'
+import { createTestClient, type TestClient } from './engine-harness'
+
+const CLI = path.join(__dirname, '../../bin/raccord.js')
+/** Whole lines only: a chunk may end in the middle of a port number. */
+const READY = /REST API on http:\/\/127\.0\.0\.1:(\d+)\/v2\n/
+const GRPC = /gRPC gateway on grpc:\/\/127\.0\.0\.1:(\d+)\n/
+const START_TIMEOUT_MS = 20_000
+
+/** How a child engine ended. */
+export interface ProcessExit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+/** One run of the engine process. */
+export interface EngineProcess {
+  grpcPort: number
+  restPort: number
+  dataDir: string
+  pid: number
+  /** everything the process printed so far, stdout and stderr interleaved */
+  output(): string
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<ProcessExit>
+  /** Send a signal and wait for the process to end. */
+  kill(signal: NodeJS.Signals): Promise<ProcessExit>
+}
+
+/** Ports the OS reports free: bind port 0, note the port, release it. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Which user runs the engine: tests run as root, where file modes do not stop writes. */
+export interface RunAs {
+  uid: number
+  gid: number
+}
+
+/** Run `raccord engine` with `args` until it exits (at most `timeoutMs`); for start-up failures. */
+export function runEngineCli(args: string[], options: { runAs?: RunAs; timeoutMs?: number } = {}): Promise<ProcessExit & { output: string }> {
+  const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'engine', ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options.runAs })
+    let output = ''
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      // It started serving: stop it at once, the caller sees exit code 0 and the output.
+      if (READY.test(output)) child.kill('SIGTERM')
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`raccord engine ${args.join(' ')} did not exit within ${timeoutMs} ms:\n${output}`))
+    }, timeoutMs)
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, output })
+    })
+  })
+}
+
+/**
+ * Start the engine on free ports with its state in `dataDir`, and wait until it serves. Rejects
+ * with the process output when it exits first.
+ */
+export async function startEngineProcess(dataDir: string): Promise<EngineProcess> {
+  // A port picked this way can be taken by someone else before the child binds it: try again then.
+  for (let attempt = 1; ; attempt++) {
+    const grpcPort = await freePort()
+    const restPort = await freePort()
+    try {
+      return await spawnEngine(dataDir, grpcPort, restPort)
+    } catch (error) {
+      if (attempt >= 3 || !/EADDRINUSE/.test((error as Error).message)) throw error
+    }
+  }
+}
+
+function spawnEngine(dataDir: string, grpcPort: number, restPort: number): Promise<EngineProcess> {
+  const child: ChildProcess = spawn(process.execPath,
+    [CLI, 'engine', '--grpc-port', String(grpcPort), '--rest-port', String(restPort), '--data-dir', dataDir],
+    { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const exited = new Promise<ProcessExit>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }))
+  })
+  return new Promise<EngineProcess>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`engine did not serve within ${START_TIMEOUT_MS} ms:\n${output}`))
+    }, START_TIMEOUT_MS)
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString()
+      const rest = READY.exec(output)
+      if (!rest) return
+      clearTimeout(timer)
+      const grpc = GRPC.exec(output)
+      resolve({
+        grpcPort: grpc ? Number(grpc[1]) : grpcPort,
+        restPort: Number(rest[1]),
+        dataDir,
+        pid: child.pid as number,
+        output: () => output,
+        exited,
+        kill: async (signal) => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+          return exited
+        },
+      })
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer)
+      reject(new Error(`engine exited (code ${code}, signal ${signal}) before serving:\n${output}`))
+    })
+  })
+}
+
+/** SDK clients for a running engine process (gRPC without retries, REST for searches). */
+export function connect(engine: Pick<EngineProcess, 'grpcPort' | 'restPort'>): TestClient {
+  return createTestClient(engine)
+}
