@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', 'bin/**', '*.config.*'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', 'scratch/**', 'bin/**', '*.config.*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
