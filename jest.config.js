@@ -7,6 +7,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testTimeout: 30000,
+  // @camunda8/sdk 8.8.13 leaves a timer of longPoll + 1 s behind each closed createWorker (up to
+  // 51 s with the SDK default), which would hold jest open after the last test.
+  forceExit: true,
   transform: {
     '^.+\\.[tj]s$': ['ts-jest', {
       // Transpile only: `npm run typecheck` checks types once for the whole project.
