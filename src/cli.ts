@@ -1,29 +1,34 @@
 /**
  * raccord's command line: `raccord engine` runs the embedded engine alone, `raccord start` runs
- * raccord (for now the engine only).
+ * raccord: the engine (or a Camunda cluster), the workers, the API.
  */
 import { parseArgs } from 'node:util'
+import { ConfigError } from './config'
 import { startEngineServer, type EngineServer } from './engine/server'
+import { startRaccord } from './app/start'
 
 const USAGE = `Usage: raccord <command> [options]
 
 Commands:
   engine    run the embedded Zeebe-compatible engine (gRPC gateway and REST /v2)
-  start     run raccord (for now: the embedded engine only)
+  start     run raccord: the embedded engine (unless ZEEBE_GRPC_ADDRESS or ZEEBE_REST_ADDRESS
+            names a Camunda cluster), a local SMTP sink (unless SMTP_URL is set), the processes,
+            the job workers and the HTTP API; configuration from RACCORD_CONFIG or
+            raccord.config.yaml
 
 Options:
   --grpc-port <port>   gRPC gateway port (default 26500)
   --rest-port <port>   REST API port (default 8080)
-  --data-dir <dir>     where the engine keeps its state in SQLite (default ./data)
-  --in-memory          keep no state on disk (a throwaway run)
+  --data-dir <dir>     where state is kept (default ./data; for start, RACCORD_DATA_DIR too)
+  --in-memory          keep no state on disk (a throwaway run; engine only)
   -h, --help           show this help
 `
 
 /** Bad command line: usage on stderr, exit status 2. */
 class UsageError extends Error {}
 
-/** A parent that forked this process (the benchmarks) may ask for heap figures over IPC. */
-interface HeapRequest { type: 'heap' }
+/** A parent that forked this process (the benchmarks) may ask for heap or stats figures over IPC. */
+interface IpcRequest { type: 'heap' | 'stats' }
 
 function parsePort(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined) return fallback
@@ -57,7 +62,9 @@ function parseCommandLine(argv: string[]) {
   if (command !== 'engine' && command !== 'start') throw new UsageError(`unknown command '${command}'`)
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
   if (values['data-dir'] !== undefined && values['in-memory']) throw new UsageError('--data-dir and --in-memory exclude each other')
+  if (command === 'start' && values['in-memory']) throw new UsageError('--in-memory is for `raccord engine` only: start keeps the trace and the mails in a data dir')
   return {
+    dataDirFlag: values['data-dir'],
     dataDir: values['in-memory'] ? undefined : values['data-dir'] ?? './data',
     help: false as const,
     command,
@@ -101,15 +108,51 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
 
   const parent = process.send?.bind(process)
   if (parent) {
-    process.on('message', (message: HeapRequest) => {
-      if (message?.type !== 'heap') return
+    process.on('message', (message: IpcRequest) => {
+      if (message?.type !== 'heap' && message?.type !== 'stats') return
       const gc = (globalThis as { gc?: () => void }).gc
       gc?.()
-      parent({ type: 'heap', heapUsed: process.memoryUsage().heapUsed, collected: gc !== undefined })
+      const memory = process.memoryUsage()
+      if (message.type === 'heap') {
+        parent({ type: 'heap', heapUsed: memory.heapUsed, collected: gc !== undefined })
+        return
+      }
+      parent({
+        type: 'stats', ...memory, collected: gc !== undefined, engine: server.engine.stats(),
+        diskBytes: server.durable?.store.sizeOnDisk(),
+      })
     })
     parent({ type: 'ready', grpcPort: server.grpcPort, restPort: server.restPort })
   }
   return server
+}
+
+async function runStart(grpcPort: number, restPort: number, dataDir: string): Promise<void> {
+  let raccord
+  try {
+    raccord = await startRaccord({ grpcPort, restPort, dataDir })
+  } catch (error) {
+    console.error(error instanceof ConfigError ? `raccord start: ${error.message}` : `raccord start: cannot start: ${(error as Error).message}`)
+    process.exit(1)
+  }
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`raccord start: ${signal} received, stopping (workers, API, engine)`)
+    raccord.close().then(
+      () => {
+        console.log('raccord start: stopped')
+        process.exit(0)
+      },
+      (error: unknown) => {
+        console.error('raccord start: error while stopping:', error)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -126,7 +169,9 @@ async function main(argv: string[]): Promise<void> {
     return
   }
   if (commandLine.command === 'start') {
-    console.log('raccord start: workers and the API are not wired yet; running the embedded engine only')
+    const dataDir = commandLine.dataDirFlag ?? process.env.RACCORD_DATA_DIR ?? './data'
+    await runStart(commandLine.grpcPort, commandLine.restPort, dataDir)
+    return
   }
   await runEngine(commandLine.grpcPort, commandLine.restPort, commandLine.dataDir)
 }

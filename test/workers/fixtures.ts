@@ -1,0 +1,64 @@
+/** What the worker tests share: the example configuration, a trace in a temporary dir, a mailer that records. */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig, type Config } from '../../src/config'
+import { messageIdFor, type SendRequest, type SendResult, type TemplateId } from '../../src/notify'
+import { TraceStore } from '../../src/app/trace-store'
+import type { JobInfo, WorkerContext } from '../../src/app/worker-context'
+
+export function exampleConfig(): Config {
+  return loadConfig(join(__dirname, '../../raccord.config.example.yaml'), {
+    RACCORD_TOKEN_OPERATOR: 'op',
+    RACCORD_TOKEN_MANAGER: 'mgr',
+    RACCORD_TOKEN_ADMIN: 'adm',
+  })
+}
+
+/** Records each send; a key already sent answers duplicate, as the real Mailer does. */
+export class RecordingMailer {
+  readonly sent: SendRequest[] = []
+  /** make the next sends throw this */
+  failWith: Error | undefined
+
+  async send<T extends TemplateId>(request: SendRequest<T>): Promise<SendResult> {
+    if (this.failWith) throw this.failWith
+    const messageId = messageIdFor(request.idempotencyKey, 'portail')
+    const duplicate = this.sent.some((sent) => sent.idempotencyKey === request.idempotencyKey)
+    if (!duplicate) this.sent.push(request as SendRequest)
+    return { messageId, duplicate, accepted: request.to, rejected: [] }
+  }
+}
+
+export interface WorkerFixture {
+  config: Config
+  trace: TraceStore
+  mailer: RecordingMailer
+  context(job: Partial<JobInfo> & { headers: Record<string, string> }): WorkerContext
+  close(): void
+}
+
+export const NOW = new Date('2025-03-14T09:00:00.000Z')
+
+export function workerFixture(): WorkerFixture {
+  const dir = mkdtempSync(join(tmpdir(), 'raccord-workers-'))
+  const config = exampleConfig()
+  const trace = TraceStore.open(dir)
+  const mailer = new RecordingMailer()
+  return {
+    config,
+    trace,
+    mailer,
+    context: (job) => ({
+      config,
+      trace,
+      mailer,
+      now: () => NOW,
+      job: { key: '2251799813685300', processInstanceKey: '2251799813685249', elementId: 'notify-other-party', retries: 3, ...job },
+    }),
+    close: () => {
+      trace.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The only registry of job workers: one entry per task type of the models in processes/. Here,
+ * and only here, a worker's outcome becomes an SDK job action.
+ */
+import type { Zeebe } from '@camunda8/sdk'
+import type { z } from 'zod'
+import { UnknownOrganisationError } from '../src/config'
+import { PermanentMailError, TemplateDataError, UnknownTemplateError } from '../src/notify'
+import { DurationError } from '../src/app/iso-duration'
+import { UnknownIncidentError } from '../src/app/trace-store'
+import { JobInputError, parseInput, type JobInfo, type WorkerContext, type WorkerServices } from '../src/app/worker-context'
+import * as recordTrace from './record-trace'
+import * as sendNotification from './send-notification'
+
+/** What a worker module exports. */
+export interface WorkerModule {
+  TASK_TYPE: string
+  inputSchema: z.ZodObject
+  handle(input: never, ctx: WorkerContext): Promise<object>
+}
+
+export const WORKERS: readonly WorkerModule[] = [recordTrace, sendNotification]
+
+/** Retries Zeebe gives a job unless the model says otherwise: the first attempt has this many left. */
+export const DEFAULT_JOB_RETRIES = 3
+
+/** How a failed job is answered. */
+export interface Failure {
+  /** retry: the job comes back after the backoff; incident: no retries left, an operator must act. */
+  outcome: 'retry' | 'incident'
+  retries: number
+  retryBackOff: number
+  errorMessage: string
+}
+
+/** Failures that no retry can cure: bad variables, headers, model, template data, or a 5xx reply. */
+export function isPermanent(error: unknown): boolean {
+  return (
+    error instanceof JobInputError ||
+    error instanceof PermanentMailError ||
+    error instanceof TemplateDataError ||
+    error instanceof UnknownTemplateError ||
+    error instanceof UnknownOrganisationError ||
+    error instanceof UnknownIncidentError ||
+    error instanceof DurationError
+  )
+}
+
+/**
+ * Permanent failures raise an incident at once. Anything else (SMTP unreachable, a 4xx reply, an
+ * unexpected error) is retried with an exponential backoff: base, 2 x base, 4 x base...
+ */
+export function classifyFailure(error: unknown, retriesLeft: number, backoffBaseMs: number): Failure {
+  const errorMessage = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  if (isPermanent(error)) return { outcome: 'incident', retries: 0, retryBackOff: 0, errorMessage }
+  const retries = Math.max(0, retriesLeft - 1)
+  const attempt = Math.max(0, DEFAULT_JOB_RETRIES - retriesLeft)
+  return { outcome: retries === 0 ? 'incident' : 'retry', retries, retryBackOff: retries === 0 ? 0 : backoffBaseMs * 2 ** attempt, errorMessage }
+}
+
+export interface StartWorkersOptions {
+  /** First retry delay of a transient failure; default 10 s. */
+  backoffBaseMs?: number
+  /** How often a worker asks for jobs; default 200 ms. */
+  pollIntervalMs?: number
+  /** How long an idle request for jobs stays open; the SDK's default when absent. */
+  longPollMs?: number
+  /** How long a job stays with a worker before the engine gives it to another; default 2 min. */
+  jobTimeoutMs?: number
+  /** Told of every job handled, for metrics. */
+  onJobHandled?(taskType: string, outcome: 'completed' | Failure['outcome']): void
+}
+
+/** Running workers; close() stops asking for jobs and waits for those in hand. */
+export interface RunningWorkers {
+  close(): Promise<void>
+}
+
+export function startWorkers(zeebe: Zeebe.ZeebeGrpcClient, services: WorkerServices, options: StartWorkersOptions = {}): RunningWorkers {
+  const { backoffBaseMs = 10_000, pollIntervalMs = 200, jobTimeoutMs = 120_000, longPollMs, onJobHandled } = options
+  const workers = WORKERS.map((worker) =>
+    zeebe.createWorker({
+      taskType: worker.TASK_TYPE,
+      fetchVariable: Object.keys(worker.inputSchema.shape),
+      pollInterval: pollIntervalMs,
+      timeout: jobTimeoutMs,
+      ...(longPollMs === undefined ? {} : { longPoll: longPollMs }),
+      taskHandler: async (job) => {
+        const info: JobInfo = {
+          key: job.key,
+          processInstanceKey: job.processInstanceKey,
+          elementId: job.elementId,
+          retries: job.retries,
+          headers: Object.fromEntries(Object.entries(job.customHeaders).map(([name, value]) => [name, String(value)])),
+        }
+        try {
+          const input = parseInput(worker.inputSchema, job.variables)
+          const output = await worker.handle(input as never, { ...services, job: info })
+          onJobHandled?.(worker.TASK_TYPE, 'completed')
+          return job.complete(output as Record<string, never>)
+        } catch (error) {
+          const failure = classifyFailure(error, job.retries, backoffBaseMs)
+          onJobHandled?.(worker.TASK_TYPE, failure.outcome)
+          services.logger?.warn({ taskType: worker.TASK_TYPE, jobKey: job.key, elementId: job.elementId, ...failure }, 'job failed')
+          return job.fail({ errorMessage: failure.errorMessage, retries: failure.retries, retryBackOff: failure.retryBackOff })
+        }
+      },
+    }),
+  )
+  return {
+    close: async () => {
+      await Promise.all(workers.map((worker) => worker.close()))
+    },
+  }
+}
