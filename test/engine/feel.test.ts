@@ -101,6 +101,35 @@ describe('evaluateFeel', () => {
   })
 })
 
+describe('variables and paths (looked up without parsing)', () => {
+  const variables = { orderId: 'o-1', order: { customer: { id: 42, tags: ['a'] }, total: null }, n: 7 }
+
+  test.each([
+    ['orderId', 'o-1'],
+    ['order.customer.id', 42],
+    ['order.customer.tags', ['a']],
+    ['order.total', null],
+    [' n ', 7],
+  ])('%s gives the same value as FEEL', (expression, expected) => {
+    // when
+    const result = evaluateFeel(expression, variables, clock)
+    // then
+    expect(result.value).toEqual(expected)
+    expect(result.warnings).toEqual([])
+    expect(evaluateFeel(`(${expression})`, variables, clock).value).toEqual(expected)
+  })
+
+  test('a missing variable and a missing entry are null with FEEL-Scala warnings', () => {
+    expect(evaluateFeel('missing', variables, clock)).toEqual({ value: null, warnings: ["[NO_VARIABLE_FOUND] No variable found with name 'missing'"] })
+    expect(evaluateFeel('order.nothing', variables, clock)).toEqual({ value: null, warnings: ["[NO_CONTEXT_ENTRY_FOUND] No context entry found with key 'nothing'"] })
+  })
+
+  test('keywords are not variables', () => {
+    expect(evaluateFeel('true', variables, clock).value).toBe(true)
+    expect(evaluateFeel('null', variables, clock).value).toBeNull()
+  })
+})
+
 describe('feelSyntaxError', () => {
   test('returns undefined for valid expressions', () => {
     // when / then
