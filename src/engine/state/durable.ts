@@ -55,8 +55,8 @@ export async function openDurableEngine(dataDir: string, clock?: Clock): Promise
     store.writeSnapshot(seq, JSON.stringify(engine.exportState()), Date.now())
     lastSnapshotSeq = seq
   }
-  // A long replay means a slow next start: snapshot right away.
-  if (replayed > SNAPSHOT_MIN_COMMANDS) snapshot()
+  // A long replay means a slow next start: snapshot soon, once the engine serves again.
+  if (replayed > SNAPSHOT_MIN_COMMANDS) setTimeout(() => { try { snapshot() } catch { /* the periodic check retries */ } }, 1000).unref()
 
   const timer = setInterval(() => {
     const stats = engine.stats()
