@@ -87,9 +87,6 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
   } else {
     console.log('raccord engine: in memory only (--in-memory): nothing is kept after exit')
   }
-  console.log(`raccord engine: Zeebe gRPC gateway on grpc://127.0.0.1:${server.grpcPort}`)
-  console.log(`raccord engine: REST API on http://127.0.0.1:${server.restPort}/v2`)
-
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
@@ -105,6 +102,9 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
   }
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+  // Announce readiness only once a stop signal would be handled (and the state snapshotted).
+  console.log(`raccord engine: Zeebe gRPC gateway on grpc://127.0.0.1:${server.grpcPort}`)
+  console.log(`raccord engine: REST API on http://127.0.0.1:${server.restPort}/v2`)
 
   const parent = process.send?.bind(process)
   if (parent) {

@@ -138,7 +138,13 @@ function spawnEngine(dataDir: string, grpcPort: number, restPort: number): Promi
   })
 }
 
-/** SDK clients for a running engine process (gRPC without retries, REST for searches). */
-export function connect(engine: Pick<EngineProcess, 'grpcPort' | 'restPort'>): TestClient {
-  return createTestClient(engine)
+/**
+ * SDK clients for a running engine (gRPC without retries, REST for searches), once the gRPC
+ * channel is ready. A channel closed before it was ever ready keeps a 10 s timer (grpc-js
+ * waitForReady), which holds jest open after the tests.
+ */
+export async function connect(engine: Pick<EngineProcess, 'grpcPort' | 'restPort'>): Promise<TestClient> {
+  const client = createTestClient(engine)
+  await client.zeebe.topology()
+  return client
 }

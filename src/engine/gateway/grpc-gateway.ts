@@ -187,6 +187,9 @@ type Unary<Req> = (request: Req, method: string) => unknown | Promise<unknown>
 type AnyUnaryCall = grpc.ServerUnaryCall<unknown, unknown>
 type AnyWritable = grpc.ServerWritableStream<unknown, unknown>
 
+/** Calls that change nothing answer without waiting for the store (so also while the disk is full). */
+const READ_ONLY_METHODS = new Set(['Topology'])
+
 /** Starts a Zeebe-compatible gRPC gateway in front of `engine`. Port 0 picks a free port. */
 export async function startGrpcGateway(engine: EngineApi, opts: { host?: string; port: number }): Promise<GrpcGateway> {
   const host = opts.host ?? '127.0.0.1'
@@ -201,7 +204,10 @@ export async function startGrpcGateway(engine: EngineApi, opts: { host?: string;
       Promise.resolve()
         .then(() => handle(call.request as Req, method))
         // A command is acknowledged only once its effects are on disk.
-        .then(async (response) => { await engine.whenDurable(); return response })
+        .then(async (response) => {
+          if (!READ_ONLY_METHODS.has(method)) await engine.whenDurable()
+          return response
+        })
         .then((response) => callback(null, response), (error: unknown) => callback(toServiceError(error, method)))
     }
 

@@ -48,12 +48,14 @@ export function createRestApp(engine: EngineApi, options: RestAppOptions): expre
  */
 function answerWhenDurable(engine: EngineApi): express.RequestHandler {
   return (req, res, next) => {
-    if (req.method === 'GET' || req.method === 'HEAD') return next()
+    // Reads change nothing: they answer at once, even while the disk is full.
+    if (req.method === 'GET' || req.method === 'HEAD' || req.path.endsWith('/search')) return next()
     const end = res.end.bind(res) as (...args: unknown[]) => express.Response
     res.end = ((...args: unknown[]) => {
       engine.whenDurable().then(() => end(...args), (error: Error) => {
         if (res.headersSent) return end()
         res.statusCode = 503
+        res.removeHeader('content-length')
         res.setHeader('content-type', 'application/problem+json')
         return end(JSON.stringify({ type: 'about:blank', title: 'RESOURCE_EXHAUSTED', status: 503, detail: error.message, instance: req.path }))
       })

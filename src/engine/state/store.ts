@@ -87,11 +87,14 @@ export class EngineStore {
       } catch {
         throw new StoreError(`Engine state '${file}' is read-only: the engine needs to write it; fix its permissions`)
       }
+      checkIdentity(file)
     }
+    takeLock(resolved)
     let db: Database.Database
     try {
       db = new Database(file)
     } catch (e) {
+      releaseLock(resolved)
       throw new StoreError(`Cannot open engine state '${file}': ${(e as Error).message}`)
     }
     try {
@@ -105,12 +108,15 @@ export class EngineStore {
         throw new StoreError(`'${file}' has schema version ${userVersion}, newer than this raccord (${SCHEMA_VERSION}); upgrade raccord`)
       }
       db.pragma('journal_mode = WAL')
-      db.pragma('synchronous = NORMAL')
+      // FULL: a commit survives a power loss too, not just a killed process. Group commit keeps
+      // this to one fsync per batch.
+      db.pragma('synchronous = FULL')
       migrate(db, userVersion)
       const quick = db.pragma('quick_check', { simple: true })
       if (quick !== 'ok') throw new StoreError(`Engine state '${file}' is damaged: ${String(quick)}`)
     } catch (e) {
       db.close()
+      releaseLock(resolved)
       if (e instanceof StoreError) throw e
       throw new StoreError(`Cannot use engine state '${file}': ${(e as Error).message}`)
     }
@@ -222,6 +228,7 @@ export class EngineStore {
       this.db.pragma('wal_checkpoint(TRUNCATE)')
     } finally {
       this.db.close()
+      releaseLock(path.dirname(this.file))
     }
   }
 }
@@ -239,6 +246,35 @@ function checkHeader(file: string): void {
   }
 }
 
+/**
+ * Refuse a database raccord did not create, looking through a read-only connection: a read-write
+ * one would checkpoint another application's pending WAL into its file on close.
+ */
+function checkIdentity(file: string): void {
+  const shm = `${file}-shm`
+  const hadShm = fs.existsSync(shm)
+  let probe: Database.Database
+  try {
+    probe = new Database(file, { readonly: true, fileMustExist: true })
+  } catch (e) {
+    throw new StoreError(`Cannot open engine state '${file}': ${(e as Error).message}`)
+  }
+  try {
+    const appId = probe.pragma('application_id', { simple: true }) as number
+    const hasTables = (probe.prepare(`SELECT COUNT(*) AS n FROM sqlite_master`).get() as { n: number }).n > 0
+    if (hasTables && appId !== APPLICATION_ID) {
+      throw new StoreError(`'${file}' is an SQLite database that raccord did not create (application_id ${appId}); refusing to touch it. Point --data-dir at an empty or raccord directory`)
+    }
+  } catch (e) {
+    if (e instanceof StoreError) throw e
+    throw new StoreError(`Engine state '${file}' is damaged: ${(e as Error).message}`)
+  } finally {
+    probe.close()
+    // The read-only connection created the WAL index: leave the dir as it was found.
+    if (!hadShm) fs.rmSync(shm, { force: true })
+  }
+}
+
 function migrate(db: Database.Database, from: number): void {
   for (let v = from; v < SCHEMA_VERSION; v++) {
     db.transaction(() => {
@@ -246,5 +282,44 @@ function migrate(db: Database.Database, from: number): void {
       db.pragma(`user_version = ${v + 1}`)
       db.pragma(`application_id = ${APPLICATION_ID}`)
     })()
+  }
+}
+
+const LOCK_FILE = 'engine.lock'
+
+/** One engine per data dir: a second one would interleave two logs. A dead owner's lock is taken over. */
+function takeLock(dir: string): void {
+  const lock = path.join(dir, LOCK_FILE)
+  let owner: number | undefined
+  try {
+    owner = Number(fs.readFileSync(lock, 'utf8').trim())
+  } catch {
+    owner = undefined
+  }
+  if (owner !== undefined && Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+    throw new StoreError(`Data dir '${dir}' is in use by another engine (pid ${owner}); stop it first, or use another --data-dir`)
+  }
+  try {
+    fs.writeFileSync(lock, `${process.pid}\n`)
+  } catch (e) {
+    throw new StoreError(`Cannot write '${lock}': ${(e as Error).message}`)
+  }
+}
+
+function releaseLock(dir: string): void {
+  const lock = path.join(dir, LOCK_FILE)
+  try {
+    if (Number(fs.readFileSync(lock, 'utf8').trim()) === process.pid) fs.unlinkSync(lock)
+  } catch {
+    // already gone
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
