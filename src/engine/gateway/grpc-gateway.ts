@@ -274,8 +274,12 @@ export async function startGrpcGateway(engine: EngineApi, opts: { host?: string;
       if (finished) return
       finished = true
       cleanup()
-      if (jobs.length > 0) call.write({ jobs: jobs.map(toGrpcJob) })
-      call.end()
+      if (jobs.length === 0) { call.end(); return }
+      // Hand jobs out only once their activation is durable.
+      engine.whenDurable().then(() => {
+        call.write({ jobs: jobs.map(toGrpcJob) })
+        call.end()
+      }, fail)
     }
     const cleanup = () => {
       waiting.unsubscribe?.()

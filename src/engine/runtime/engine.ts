@@ -1322,14 +1322,8 @@ export class Engine implements EngineApi {
         const stream = streams[0]
         streams.push(streams.shift() as JobStream)
         if (stream.tenantIds && stream.tenantIds.length > 0 && !stream.tenantIds.includes(job.tenantId)) continue
-        const activated = this.activate1(job, stream.worker, stream.timeout, stream.fetchVariables)
-        if (stream.push(activated)) {
-          this.logActivation(job, stream.worker, stream.timeout)
-          return
-        }
-        job.state = 'ACTIVATABLE'
-        job.deadline = undefined
-        job.worker = undefined
+        this.pushToStream(stream, job)
+        return
       }
     }
     let set = this.activatable.get(job.type)
@@ -1337,6 +1331,39 @@ export class Engine implements EngineApi {
     set.add(job.key)
     this.pendingJobTypes.add(job.type)
     this.scheduleNotify()
+  }
+
+  /**
+   * Activate a job for a stream, and hand it over once the activation (and the command that made
+   * the job) is durable: a worker never acts on a job that a crash could take back.
+   */
+  private pushToStream(stream: JobStream, job: JobRecord): void {
+    const activated = this.activate1(job, stream.worker, stream.timeout, stream.fetchVariables)
+    this.logActivation(job, stream.worker, stream.timeout)
+    this.pendingPushes.push({ stream, job: activated })
+    if (this.pushScheduled) return
+    this.pushScheduled = true
+    const deliver = () => {
+      this.whenDurable().then(() => {
+        this.pushScheduled = false
+        const batch = this.pendingPushes
+        this.pendingPushes = []
+        for (const { stream: s, job: j } of batch) {
+          if (!s.push(j)) this.yieldJob(j.key)
+        }
+      }, () => setTimeout(deliver, 500).unref())
+    }
+    deliver()
+  }
+
+  private pendingPushes: { stream: JobStream; job: ActivatedJob }[] = []
+  private pushScheduled = false
+
+  /** A stream closed before it could take its job: the job is activatable again at once. */
+  private yieldJob(jobKey: Key): void {
+    const job = this.jobs.get(jobKey)
+    if (!job || job.state !== 'ACTIVATED' || this.closed) return
+    this.run({ c: 'yield', k: jobKey }, () => this.makeActivatable(job))
   }
 
   private removeJob(job: JobRecord): void {
@@ -1398,14 +1425,7 @@ export class Engine implements EngineApi {
           const job = this.jobs.get(key)
           if (!job) continue
           if (stream.tenantIds && stream.tenantIds.length > 0 && !stream.tenantIds.includes(job.tenantId)) continue
-          const activated = this.activate1(job, stream.worker, stream.timeout, stream.fetchVariables)
-          if (!stream.push(activated)) {
-            job.state = 'ACTIVATABLE'
-            job.deadline = undefined
-            waiting.add(key)
-            break
-          }
-          this.logActivation(job, stream.worker, stream.timeout)
+          this.pushToStream(stream, job)
         }
       })
     }
@@ -2060,6 +2080,11 @@ export class Engine implements EngineApi {
           }
         })
         return
+      case 'yield': {
+        const job = this.jobs.get(e.k)
+        if (job && job.state === 'ACTIVATED') this.run(null, () => this.makeActivatable(job))
+        return
+      }
       case 'act':
         this.run(null, () => {
           const job = this.jobs.get(e.k)
@@ -2200,6 +2225,7 @@ export type Command =
   | { c: 'gap'; n: number }
   | { c: 'tick' }
   | { c: 'act'; k: Key; w: string; t: number }
+  | { c: 'yield'; k: Key }
 
 export interface TaskChangeset {
   dueDate?: string | null
