@@ -1,7 +1,7 @@
 /**
  * The models in processes/ and the code around them agree: task types and the worker registry,
  * form ids and form files, error codes, message names, and the requirement IDs of the agreement
- * (../shared/spec/requirements.md) that the models cite and the tests name.
+ * (docs/requirements.md, the project's copy of the shared catalogue) that the models cite and the tests name.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
@@ -12,8 +12,10 @@ import { WORKERS } from '../workers'
 
 const ROOT = path.join(__dirname, '..')
 const PROCESSES = path.join(ROOT, 'processes')
-/** The catalogue lives beside the clone, in CI as on a workstation. */
-const REQUIREMENTS_FILE = path.resolve(ROOT, '../shared/spec/requirements.md')
+/** The project carries its copy of the catalogue, so a clone alone is enough to run the tests. */
+const REQUIREMENTS_FILE = path.join(ROOT, 'docs/requirements.md')
+/** The shared original, beside the clone on the team's machines and in CI. */
+const SHARED_REQUIREMENTS_FILE = path.resolve(ROOT, '../shared/spec/requirements.md')
 
 function filesUnder(dir: string, accept: (file: string) => boolean): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
@@ -199,14 +201,19 @@ describe('messages', () => {
   })
 })
 
+function idsOf(file: string): string[] {
+  return [...read(file).matchAll(/^\|\s*([A-Z]+-\d+)\s*\|/gm)].map((match) => match[1])
+}
+
 describe('requirement IDs', () => {
+  test('the project\'s catalogue lists the same IDs as the shared one, where the shared one is present', () => {
+    if (!existsSync(SHARED_REQUIREMENTS_FILE)) return
+    expect(idsOf(REQUIREMENTS_FILE)).toEqual(idsOf(SHARED_REQUIREMENTS_FILE))
+  })
+
   /** The IDs of the catalogue: the first cell of each table row, e.g. INC-3. */
   function catalogue(): string[] {
-    if (!existsSync(REQUIREMENTS_FILE)) {
-      throw new Error(`The requirements catalogue is missing: expected ${REQUIREMENTS_FILE} (../shared/spec/requirements.md beside the repository). `
-        + 'Check out the shared spec next to the clone.')
-    }
-    const ids = [...read(REQUIREMENTS_FILE).matchAll(/^\|\s*([A-Z]+-\d+)\s*\|/gm)].map((match) => match[1])
+    const ids = idsOf(REQUIREMENTS_FILE)
     if (ids.length === 0) throw new Error(`${REQUIREMENTS_FILE} lists no requirement ID (expected table rows such as "| INC-1 | ... |")`)
     return ids
   }
