@@ -524,7 +524,7 @@ export class Engine implements EngineApi {
         const code = ev.errorCode !== undefined ? this.expr.string(ev.errorCode, this.visible(ei)) : ''
         const message = ev.errorMessage !== undefined ? this.expr.string(ev.errorMessage, this.visible(ei)) : ''
         ei.lifecycle = 'ACTIVATED'
-        if (!this.throwErrorFrom(ei, code, message, {})) {
+        if (!this.throwErrorFrom(ei, code, {})) {
           throw new IncidentError('UNHANDLED_ERROR_EVENT', unhandledErrorMessage(code, message, this.availableErrorCodes(ei)))
         }
         return
@@ -1059,7 +1059,7 @@ export class Engine implements EngineApi {
       if (ei.lifecycle === 'ACTIVATED' && ei.element?.type === 'endEvent' && ei.element.event?.kind === 'error') {
         // An uncaught error end event throws again: still uncaught, a new incident.
         const code = ei.element.event.errorCode ? this.expr.string(ei.element.event.errorCode, this.visible(ei)) : ''
-        if (!this.throwErrorFrom(ei, code, '', {})) this.raiseIncident(ei, 'UNHANDLED_ERROR_EVENT', unhandledErrorMessage(code, '', this.availableErrorCodes(ei)))
+        if (!this.throwErrorFrom(ei, code, {})) this.raiseIncident(ei, 'UNHANDLED_ERROR_EVENT', unhandledErrorMessage(code, '', this.availableErrorCodes(ei)))
       }
     })
   }
@@ -1239,13 +1239,12 @@ export class Engine implements EngineApi {
   // ---------------------------------------------------------------- errors and escalations
 
   /** Find the catcher of an error thrown at `thrower` and trigger it. False when nothing catches it. */
-  private throwErrorFrom(thrower: ElementInstance, code: string, message: string, variables: VariableDocument): boolean {
+  private throwErrorFrom(thrower: ElementInstance, code: string, variables: VariableDocument): boolean {
     const found = this.findCatcher(thrower, 'error', code)
     if (!found) return false
     const payload = { ...variables }
     if (found.kind === 'boundary') this.triggerEvent(found.owner, found.catchEl, payload)
     else this.triggerEventSubProcess(found.owner, found.esp as FlowElement, found.catchEl, payload)
-    void message
     return true
   }
 
@@ -1503,7 +1502,7 @@ export class Engine implements EngineApi {
       this.activatable.get(job.type)?.delete(job.key)
       job.state = 'ERROR_THROWN'
       job.errorMessage = errorMessage
-      if (this.throwErrorFrom(ei, errorCode, errorMessage, variables ?? {})) {
+      if (this.throwErrorFrom(ei, errorCode, variables ?? {})) {
         this.jobs.delete(job.key)
         return
       }
