@@ -3,17 +3,10 @@
  * the real SDK, checked against Zeebe 8.8 (engine-semantics §1, §13, §14).
  */
 import { readFileSync } from 'node:fs'
-import path from 'node:path'
-import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
+import { GrpcStatus, bpmnFixture, dmnFixture, engineTestKit, grpcFailure } from '../support/engine-test-kit'
 
-const BPMN = path.join(__dirname, '../fixtures/bpmn')
-const DMN = path.join(__dirname, '../fixtures/dmn')
-const bpmn = (name: string) => path.join(BPMN, name)
 const read = (file: string) => readFileSync(file, 'utf8')
 
-const GRPC_INVALID_ARGUMENT = 3
-const GRPC_NOT_FOUND = 5
-const GRPC_FAILED_PRECONDITION = 9
 /** The first key of partition 1: (1 << 51) + 1. */
 const FIRST_KEY = 2251799813685249n
 /** A key in the partition-1 range that no entity has. */
@@ -24,29 +17,7 @@ const FORM = JSON.stringify({
   components: [{ key: 'approved', label: 'Approved', type: 'checkbox', id: 'approved-field' }],
 })
 
-let engine: TestEngine
-let client: TestClient
-
-beforeAll(async () => {
-  engine = await startTestEngine()
-  client = createTestClient(engine)
-})
-
-afterAll(async () => {
-  await client.close()
-  await engine.close()
-})
-
-/** The gRPC status of a rejected SDK call. */
-async function grpcFailure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await call
-  } catch (error) {
-    const { code, details } = error as { code: number; details: string }
-    return { code, details }
-  }
-  throw new Error('expected the call to be rejected')
-}
+const { engine, client } = engineTestKit()
 
 /** Deploy BPMN text under a resource name (marks in the fixtures are replaced first). */
 function deployXml(name: string, xml: string) {
@@ -71,7 +42,7 @@ test('topology answers one broker leading partition 1', async () => {
 
 test('keys are int64 decimal strings of partition 1, always increasing', async () => {
   // given
-  const deployment = await client.zeebe.deployResource({ processFilename: bpmn('st-create-result.bpmn') })
+  const deployment = await client.zeebe.deployResource({ processFilename: bpmnFixture('st-create-result') })
   const [definition] = processesOf(deployment)
   // when
   const instances = []
@@ -89,16 +60,16 @@ test('keys are int64 decimal strings of partition 1, always increasing', async (
 describe('deployment', () => {
   test('a file with several processes deploys each executable one', async () => {
     // when
-    const deployment = await client.zeebe.deployResource({ processFilename: bpmn('st-deploy-multi.bpmn') })
+    const deployment = await client.zeebe.deployResource({ processFilename: bpmnFixture('st-deploy-multi') })
     // then
     expect(processesOf(deployment).map((p) => [p.bpmnProcessId, p.version])).toEqual([['st-deploy-multi-a', 1], ['st-deploy-multi-b', 1]])
     const missing = await grpcFailure(client.zeebe.createProcessInstance({ bpmnProcessId: 'st-deploy-multi-draft', variables: {} }))
-    expect(missing.code).toBe(GRPC_NOT_FOUND)
+    expect(missing.code).toBe(GrpcStatus.NOT_FOUND)
   })
 
   test('the same content keeps version and key; changed content gets version + 1, even when reverted', async () => {
     // given
-    const original = read(bpmn('st-deploy-versioned.bpmn'))
+    const original = read(bpmnFixture('st-deploy-versioned'))
     const changed = original.replace('NAME_MARK', 'renamed')
     const [first] = processesOf(await deployXml('st-deploy-versioned.bpmn', original))
     // when
@@ -117,7 +88,7 @@ describe('deployment', () => {
 
   test('changing one process of a multi-process file bumps every process of the file', async () => {
     // given
-    const xml = read(bpmn('st-deploy-multi.bpmn'))
+    const xml = read(bpmnFixture('st-deploy-multi'))
     await deployXml('st-deploy-multi-copy.bpmn', xml.replace(/st-deploy-multi-/g, 'st-deploy-copy-'))
     // when
     const changed = xml.replace(/st-deploy-multi-/g, 'st-deploy-copy-').replace('st-deploy-copy-a NAME_MARK', 'st-deploy-copy-a changed')
@@ -127,15 +98,15 @@ describe('deployment', () => {
   })
 
   test.each([
-    ['malformed XML', path.join(BPMN, 'invalid/malformed.bpmn'), 'malformed.bpmn', undefined],
-    ['an unsupported element', bpmn('st-invalid-complex-gateway.bpmn'), 'st-complex', "Elements of type 'complexGateway' are currently not supported"],
-    ['a service task without a task type', path.join(BPMN, 'invalid/missing-task-definition.bpmn'), 'Element: task', "Must have exactly one 'zeebe:taskDefinition' extension element"],
-    ['a condition with bad FEEL syntax', bpmn('st-invalid-feel-condition.bpmn'), 'Element: st-bad-condition', "failed to parse expression 'amount >'"],
+    ['malformed XML', bpmnFixture('invalid/malformed'), 'malformed.bpmn', undefined],
+    ['an unsupported element', bpmnFixture('st-invalid-complex-gateway'), 'st-complex', "Elements of type 'complexGateway' are currently not supported"],
+    ['a service task without a task type', bpmnFixture('invalid/missing-task-definition'), 'Element: task', "Must have exactly one 'zeebe:taskDefinition' extension element"],
+    ['a condition with bad FEEL syntax', bpmnFixture('st-invalid-feel-condition'), 'Element: st-bad-condition', "failed to parse expression 'amount >'"],
   ])('%s is rejected with INVALID_ARGUMENT naming the problem, and the engine keeps serving', async (_case, file, where, message) => {
     // when
     const failure = await grpcFailure(client.zeebe.deployResource({ processFilename: file }))
     // then
-    expect(failure.code).toBe(GRPC_INVALID_ARGUMENT)
+    expect(failure.code).toBe(GrpcStatus.INVALID_ARGUMENT)
     expect(failure.details).toContain("Command 'CREATE' rejected with code 'INVALID_ARGUMENT': Expected to deploy new resources, but encountered the following errors:")
     expect(failure.details).toContain(`'${file}':`)
     expect(failure.details).toContain(where)
@@ -146,23 +117,23 @@ describe('deployment', () => {
 
   test('a deployment is all or nothing', async () => {
     // given
-    const valid = read(bpmn('st-delete-me.bpmn')).replace(/st-delete-me/g, 'st-atomic-victim')
+    const valid = read(bpmnFixture('st-delete-me')).replace(/st-delete-me/g, 'st-atomic-victim')
     // when
     const failure = await grpcFailure(client.zeebe.deployResources([
       { name: 'st-atomic-victim.bpmn', process: Buffer.from(valid) },
-      { processFilename: bpmn('st-invalid-complex-gateway.bpmn') },
+      { processFilename: bpmnFixture('st-invalid-complex-gateway') },
     ]))
     // then
-    expect(failure.code).toBe(GRPC_INVALID_ARGUMENT)
+    expect(failure.code).toBe(GrpcStatus.INVALID_ARGUMENT)
     const missing = await grpcFailure(client.zeebe.createProcessInstance({ bpmnProcessId: 'st-atomic-victim', variables: {} }))
-    expect(missing.code).toBe(GRPC_NOT_FOUND)
+    expect(missing.code).toBe(GrpcStatus.NOT_FOUND)
   })
 
   test('a deployment without resources is rejected', async () => {
     // when
     const failure = await grpcFailure(client.zeebe.deployResources([]))
     // then
-    expect(failure.code).toBe(GRPC_INVALID_ARGUMENT)
+    expect(failure.code).toBe(GrpcStatus.INVALID_ARGUMENT)
     expect(failure.details).toContain('Expected to deploy at least one resource, but none given')
   })
 
@@ -170,14 +141,14 @@ describe('deployment', () => {
     // when
     const failure = await grpcFailure(client.zeebe.deployResource({ name: 'st-notes.txt', process: Buffer.from('just text') }))
     // then
-    expect(failure.code).toBe(GRPC_INVALID_ARGUMENT)
+    expect(failure.code).toBe(GrpcStatus.INVALID_ARGUMENT)
     expect(failure.details).toContain("'st-notes.txt': unknown resource type")
   })
 
   test('a DMN and a form deploy, and redeploying them changes nothing', async () => {
     // given
     const resources = [
-      { decisionFilename: path.join(DMN, 'st-dish.dmn') },
+      { decisionFilename: dmnFixture('st-dish') },
       { name: 'st-approval-form.form', form: Buffer.from(FORM) },
     ]
     // when
@@ -207,7 +178,7 @@ describe('deployment', () => {
 describe('DeleteResource', () => {
   test('deleting the latest version makes the previous version latest again', async () => {
     // given
-    const xml = read(bpmn('st-delete-me.bpmn'))
+    const xml = read(bpmnFixture('st-delete-me'))
     const [v1] = processesOf(await deployXml('st-delete-me.bpmn', xml.replace('&quot;MARK&quot;', '&quot;one&quot;')))
     const [v2] = processesOf(await deployXml('st-delete-me.bpmn', xml.replace('&quot;MARK&quot;', '&quot;two&quot;')))
     expect((await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'st-delete-me', variables: {} })).variables).toEqual({ mark: 'two' })
@@ -227,7 +198,7 @@ describe('DeleteResource', () => {
 
   test('a deleted version number is never given again', async () => {
     // given
-    const xml = read(bpmn('st-delete-me.bpmn')).replace(/st-delete-me/g, 'st-delete-version')
+    const xml = read(bpmnFixture('st-delete-me')).replace(/st-delete-me/g, 'st-delete-version')
     const [v1] = processesOf(await deployXml('st-delete-version.bpmn', xml.replace('&quot;MARK&quot;', '&quot;one&quot;')))
     const [v2] = processesOf(await deployXml('st-delete-version.bpmn', xml.replace('&quot;MARK&quot;', '&quot;two&quot;')))
     await client.zeebe.deleteResource({ resourceKey: v2.processDefinitionKey })
@@ -241,7 +212,7 @@ describe('DeleteResource', () => {
     // when
     const failure = await grpcFailure(client.zeebe.deleteResource({ resourceKey: UNKNOWN_KEY }))
     // then
-    expect(failure.code).toBe(GRPC_NOT_FOUND)
+    expect(failure.code).toBe(GrpcStatus.NOT_FOUND)
     expect(failure.details).toContain(UNKNOWN_KEY)
   })
 })
@@ -250,7 +221,7 @@ describe('EvaluateDecision', () => {
   let dishKey: string
 
   beforeAll(async () => {
-    const deployment = await client.zeebe.deployResource({ decisionFilename: path.join(DMN, 'st-dish.dmn') })
+    const deployment = await client.zeebe.deployResource({ decisionFilename: dmnFixture('st-dish') })
     const dish = (deployment.deployments as { decision?: { dmnDecisionId: string; decisionKey: string } }[])
       .find((d) => d.decision?.dmnDecisionId === 'st_dish')
     dishKey = dish?.decision?.decisionKey as string
@@ -296,7 +267,7 @@ describe('EvaluateDecision', () => {
     // when
     const failure = await grpcFailure(client.zeebe.evaluateDecision({ decisionId: 'st_no_such_decision', variables: {} }))
     // then
-    expect(failure.code).toBe(GRPC_NOT_FOUND)
+    expect(failure.code).toBe(GrpcStatus.NOT_FOUND)
     expect(failure.details).toContain('st_no_such_decision')
   })
 })
@@ -306,23 +277,23 @@ describe('CreateProcessInstance', () => {
     // when
     const failure = await grpcFailure(client.zeebe.createProcessInstance({ bpmnProcessId: 'st-never-deployed', variables: {} }))
     // then
-    expect(failure.code).toBe(GRPC_NOT_FOUND)
+    expect(failure.code).toBe(GrpcStatus.NOT_FOUND)
     expect(failure.details).toBe("Command 'CREATE' rejected with code 'NOT_FOUND': Expected to find process definition with process ID 'st-never-deployed', but none found")
   })
 
   test('a process without a none start event is FAILED_PRECONDITION', async () => {
     // given
-    await client.zeebe.deployResource({ processFilename: bpmn('st-message-start-only.bpmn') })
+    await client.zeebe.deployResource({ processFilename: bpmnFixture('st-message-start-only') })
     // when
     const failure = await grpcFailure(client.zeebe.createProcessInstance({ bpmnProcessId: 'st-message-start-only', variables: {} }))
     // then
-    expect(failure.code).toBe(GRPC_FAILED_PRECONDITION)
+    expect(failure.code).toBe(GrpcStatus.FAILED_PRECONDITION)
     expect(failure.details).toContain('Expected to create instance of process with none start event, but there is no such event')
   })
 
   test('with result: all root variables, or only fetchVariables', async () => {
     // given
-    await client.zeebe.deployResource({ processFilename: bpmn('st-create-result.bpmn') })
+    await client.zeebe.deployResource({ processFilename: bpmnFixture('st-create-result') })
     const worker = client.zeebe.createWorker({
       taskType: 'st-create-work', pollInterval: 50,
       taskHandler: (job) => job.complete({ fromWorker: 'w' }),

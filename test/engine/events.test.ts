@@ -4,156 +4,14 @@
  * subprocesses (engine-semantics §5.4, §9, §10, §11.2). State the gRPC API does not expose is
  * read from the REST /v2 search endpoints; time moves only through PUT /v2/clock.
  */
-import path from 'node:path'
-import { setTimeout as delay } from 'node:timers/promises'
-import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
+import {
+  DAY, GrpcStatus, HOUR, MINUTE, engineTestKit, eventually, grpcCode, stillAfterSettling,
+} from '../support/engine-test-kit'
 
-type RestClient = ReturnType<TestClient['camunda']['getCamundaRestClient']>
-type Job = Awaited<ReturnType<TestClient['zeebe']['activateJobs']>>[number]
-type ElementState = 'ACTIVE' | 'COMPLETED' | 'TERMINATED'
-type Variables = Parameters<TestClient['zeebe']['createProcessInstance']>[0]['variables']
-
-const MINUTE = 60_000
-const HOUR = 60 * MINUTE
-const DAY = 24 * HOUR
-/** Activated jobs stay with this test: a clock jump must not time them out. */
-const JOB_TIMEOUT = 365 * DAY
-const GRPC_NOT_FOUND = 5
-/** Long enough for an asynchronous engine to have acted, when a test asserts that nothing happens. */
-const SETTLE_MS = 300
-
-let engine: TestEngine
-let client: TestClient
-let rest: RestClient
-/** The engine clock, pinned by this file and moved only forward. */
-let now: number
-const startedInstances: string[] = []
-/** Jobs activated while looking for another instance's job, by `${type}/${processInstanceKey}`. */
-const activatedJobs = new Map<string, Job[]>()
-
-beforeAll(async () => {
-  engine = await startTestEngine()
-  client = createTestClient(engine)
-  rest = client.camunda.getCamundaRestClient()
-  now = Date.now()
-  await rest.pinInternalClock(now)
-})
-
-afterEach(async () => {
-  // Clean up what the test started, so that signals and clock jumps of later tests meet none of it.
-  for (const key of startedInstances.splice(0)) {
-    if ((await instanceState(key)) === 'ACTIVE') await client.zeebe.cancelProcessInstance(key)
-  }
-})
-
-afterAll(async () => {
-  await rest.resetClock()
-  await client.close()
-  await engine.close()
-})
-
-// ------------------------------------------------------------------ helpers
-
-async function deploy(...processIds: string[]): Promise<void> {
-  for (const id of processIds) {
-    await client.zeebe.deployResource({ processFilename: path.join(__dirname, `../fixtures/bpmn/${id}.bpmn`) })
-  }
-}
-
-async function startInstance(bpmnProcessId: string, variables: Variables = {}): Promise<string> {
-  const { processInstanceKey } = await client.zeebe.createProcessInstance({ bpmnProcessId, variables })
-  startedInstances.push(processInstanceKey)
-  return processInstanceKey
-}
-
-/** Pin the engine clock `ms` later than it is now. */
-async function increaseTime(ms: number): Promise<void> {
-  await pinClockAt(now + ms)
-}
-
-async function pinClockAt(epochMs: number): Promise<void> {
-  if (epochMs < now) throw new Error('this file only moves the clock forward')
-  now = epochMs
-  await rest.pinInternalClock(now)
-}
-
-/** Retry an assertion until it passes or the deadline is over (the engine acts asynchronously). */
-async function eventually(assertion: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      await assertion()
-      return
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await delay(50)
-    }
-  }
-}
-
-/** An assertion about something that must NOT happen: give the engine time to act, then check. */
-async function stillAfterSettling(assertion: () => Promise<void>): Promise<void> {
-  await delay(SETTLE_MS)
-  await assertion()
-}
-
-async function instanceState(processInstanceKey: string): Promise<string | undefined> {
-  const { items } = await rest.searchProcessInstances({ filter: { processInstanceKey } })
-  return items[0]?.state
-}
-
-async function instancesOf(processDefinitionId: string, variable?: { name: string; value: unknown }) {
-  const { items } = await rest.searchProcessInstances({
-    filter: { processDefinitionId, ...(variable ? { variables: [{ name: variable.name, value: JSON.stringify(variable.value) }] } : {}) },
-    sort: [{ field: 'processInstanceKey', order: 'ASC' }],
-  })
-  return items
-}
-
-/** States of every instance of `elementId` in the process instance, oldest first. */
-async function elementStates(processInstanceKey: string, elementId: string): Promise<ElementState[]> {
-  const { items } = await rest.searchElementInstances({
-    filter: { processInstanceKey, elementId },
-    sort: [{ field: 'elementInstanceKey', order: 'ASC' }],
-  })
-  return items.map((e) => e.state)
-}
-
-async function incidentsOf(processInstanceKey: string) {
-  return (await rest.searchIncidents({ filter: { processInstanceKey } })).items
-}
-
-async function variablesOf(processInstanceKey: string): Promise<Record<string, unknown>> {
-  const { items } = await rest.searchVariables({ filter: { processInstanceKey } })
-  return Object.fromEntries(items.map((v) => [v.name, JSON.parse(v.value)]))
-}
-
-/** Activate the job of `type` that belongs to the given instance. */
-async function jobFor(type: string, processInstanceKey: string): Promise<Job> {
-  const deadline = Date.now() + 5_000
-  for (;;) {
-    const waiting = activatedJobs.get(`${type}/${processInstanceKey}`)?.shift()
-    if (waiting) return waiting
-    if (Date.now() > deadline) throw new Error(`no '${type}' job appeared for instance ${processInstanceKey}`)
-    const jobs = await client.zeebe.activateJobs({
-      type, worker: 'events-test', timeout: JOB_TIMEOUT, maxJobsToActivate: 32, requestTimeout: 500,
-    })
-    for (const job of jobs) {
-      const key = `${job.type}/${job.processInstanceKey}`
-      activatedJobs.set(key, [...(activatedJobs.get(key) ?? []), job])
-    }
-  }
-}
-
-/** The gRPC status code of a rejected SDK call. */
-async function grpcCode(call: Promise<unknown>): Promise<number> {
-  try {
-    await call
-  } catch (error) {
-    return (error as { code: number }).code
-  }
-  throw new Error('expected the call to be rejected')
-}
+const {
+  client, deploy, startInstance, cancelAfterTest, now, increaseTime, pinClockAt,
+  instanceState, instancesOf, elementStates, incidentsOf, variablesOf, jobFor,
+} = engineTestKit({ worker: 'events-test', pinClock: true })
 
 // ------------------------------------------------------------------ start events
 
@@ -180,13 +38,13 @@ describe('start events', () => {
     await publish('order-ms-1', 'ms-first')
     await eventually(async () => expect(await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-first' })).toHaveLength(1))
     const [first] = await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-first' })
-    startedInstances.push(first.processInstanceKey)
+    cancelAfterTest(first.processInstanceKey)
     // when
     await publish('order-ms-1', 'ms-second')
     await publish('order-ms-2', 'ms-other-key')
     // then: another key starts at once, the same key waits
     await eventually(async () => expect(await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-other-key' })).toHaveLength(1))
-    startedInstances.push((await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-other-key' }))[0].processInstanceKey)
+    cancelAfterTest((await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-other-key' }))[0].processInstanceKey)
     await stillAfterSettling(async () => expect(await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-second' })).toHaveLength(0))
     // when the first instance ends
     const job = await jobFor('ev-message-start-work', first.processInstanceKey)
@@ -194,7 +52,7 @@ describe('start events', () => {
     // then the buffered message starts the next one
     await eventually(async () => expect(await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-second' })).toHaveLength(1))
     const [second] = await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-second' })
-    startedInstances.push(second.processInstanceKey)
+    cancelAfterTest(second.processInstanceKey)
     expect(await instanceState(first.processInstanceKey)).toBe('COMPLETED')
     expect(second.state).toBe('ACTIVE')
   })
@@ -208,7 +66,7 @@ describe('start events', () => {
     }
     // then
     await eventually(async () => expect(await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-empty-key' })).toHaveLength(2))
-    for (const i of await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-empty-key' })) startedInstances.push(i.processInstanceKey)
+    for (const i of await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-empty-key' })) cancelAfterTest(i.processInstanceKey)
   })
 
   test('a timer start event with timeCycle R2/PT1H starts an instance each hour, twice', async () => {
@@ -317,7 +175,7 @@ describe('end events', () => {
     expect(await elementStates(key, 'work')).toEqual(['TERMINATED'])
     expect(await elementStates(key, 'error-done')).toEqual(['COMPLETED'])
     expect(await variablesOf(key)).toMatchObject({ reason: 'disk full' })
-    expect(await grpcCode(client.zeebe.completeJob({ jobKey: job.key, variables: {} }))).toBe(GRPC_NOT_FOUND)
+    expect(await grpcCode(client.zeebe.completeJob({ jobKey: job.key, variables: {} }))).toBe(GrpcStatus.NOT_FOUND)
   })
 
   test('an error thrown by a job that nothing catches raises UNHANDLED_ERROR_EVENT on the task, carrying the job key', async () => {
@@ -451,7 +309,7 @@ describe('intermediate catch events', () => {
   test('timer catch events wait for a duration, a date and a FEEL duration, and never fire early', async () => {
     // given
     await deploy('ev-timer-catch')
-    const dueAt = new Date(now + 3 * HOUR).toISOString()
+    const dueAt = new Date(now() + 3 * HOUR).toISOString()
     const key = await startInstance('ev-timer-catch', { dueAt, pause: 'P2D' })
     await eventually(async () => expect(await elementStates(key, 'wait-duration')).toEqual(['ACTIVE']))
     // when
@@ -522,7 +380,7 @@ describe('event-based gateway', () => {
     await eventually(async () => expect(await instanceState(key)).toBe('COMPLETED'))
     expect(await elementStates(key, 'by-timer')).toEqual(['COMPLETED'])
     // when the message comes afterwards it finds no subscription
-    await expect(rest.correlateMessage({ name: 'ev-gateway-message', correlationKey: 'ebg-2', variables: {} }))
+    await expect(client.camunda.getCamundaRestClient().correlateMessage({ name: 'ev-gateway-message', correlationKey: 'ebg-2', variables: {} }))
       .rejects.toMatchObject({ response: { statusCode: 404 } })
     expect(await elementStates(key, 'wait-message')).toEqual([])
   })
@@ -556,7 +414,7 @@ describe('boundary events on a service task', () => {
     await eventually(async () => expect(await instanceState(key)).toBe('COMPLETED'))
     expect(await elementStates(key, 'canceled')).toEqual(['COMPLETED'])
     expect(await variablesOf(key)).toMatchObject({ canceledBy: 'customer' })
-    expect(await grpcCode(client.zeebe.completeJob({ jobKey: job.key, variables: {} }))).toBe(GRPC_NOT_FOUND)
+    expect(await grpcCode(client.zeebe.completeJob({ jobKey: job.key, variables: {} }))).toBe(GrpcStatus.NOT_FOUND)
   })
 
   test('a message buffered before the task starts interrupts it as soon as the boundary subscription opens', async () => {

@@ -1,44 +1,17 @@
-import path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
+import { GrpcStatus, bpmnFixture, engineTestKit, grpcFailure } from '../support/engine-test-kit'
 
-const SERVICE_TASK_BPMN = path.join(__dirname, '../fixtures/bpmn/gateway-service-task.bpmn')
-const INVALID_BPMN = path.join(__dirname, '../fixtures/bpmn/gateway-invalid.bpmn')
+const SERVICE_TASK_BPMN = bpmnFixture('gateway-service-task')
+const INVALID_BPMN = bpmnFixture('gateway-invalid')
 const PROCESS_ID = 'gateway-service-task'
 const JOB_TYPE = 'gateway-work'
 /** A key in the partition-1 range that no entity has. */
 const UNKNOWN_KEY = '2251799813999999'
 
-const GRPC_INVALID_ARGUMENT = 3
-const GRPC_DEADLINE_EXCEEDED = 4
-const GRPC_NOT_FOUND = 5
-
 /** The SDK's streamJobs type requires tenantIds (its runtime would default them). */
 const TENANT_IDS = ['<default>']
 
-/** The gRPC status of a rejected SDK call. */
-async function grpcFailure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await call
-  } catch (error) {
-    const { code, details } = error as { code: number; details: string }
-    return { code, details }
-  }
-  throw new Error('expected the call to be rejected')
-}
-
-let engine: TestEngine
-let client: TestClient
-
-beforeEach(async () => {
-  engine = await startTestEngine()
-  client = createTestClient(engine)
-})
-
-afterEach(async () => {
-  await client.close()
-  await engine.close()
-})
+const { engine, client } = engineTestKit({ enginePerTest: true })
 
 async function deployServiceTask(): Promise<void> {
   await client.zeebe.deployResource({ processFilename: SERVICE_TASK_BPMN })
@@ -56,7 +29,7 @@ test('topology reports one healthy broker leading partition 1', async () => {
 test('an invalid model is rejected with INVALID_ARGUMENT naming the problem, and the engine keeps serving', async () => {
   const failure = await grpcFailure(client.zeebe.deployResource({ processFilename: INVALID_BPMN }))
 
-  expect(failure.code).toBe(GRPC_INVALID_ARGUMENT)
+  expect(failure.code).toBe(GrpcStatus.INVALID_ARGUMENT)
   expect(failure.details).toContain("Command 'CREATE' rejected with code 'INVALID_ARGUMENT'")
   expect(failure.details).toContain('gateway-invalid.bpmn')
   expect(failure.details).toContain('untyped-task')
@@ -123,9 +96,9 @@ test('malformed or non-object variables JSON is rejected with INVALID_ARGUMENT',
   const malformed = await grpcFailure(setRaw('{"unterminated": '))
   const array = await grpcFailure(setRaw('[1, 2]'))
 
-  expect(malformed.code).toBe(GRPC_INVALID_ARGUMENT)
+  expect(malformed.code).toBe(GrpcStatus.INVALID_ARGUMENT)
   expect(malformed.details).toContain("Property 'variables' is invalid")
-  expect(array.code).toBe(GRPC_INVALID_ARGUMENT)
+  expect(array.code).toBe(GrpcStatus.INVALID_ARGUMENT)
   expect(array.details).toContain("Expected document to be a root level object, but was 'ARRAY'")
 })
 
@@ -133,9 +106,9 @@ test('a command on an unknown job key is rejected with NOT_FOUND', async () => {
   const complete = await grpcFailure(client.zeebe.completeJob({ jobKey: UNKNOWN_KEY, variables: {} }))
   const fail = await grpcFailure(client.zeebe.failJob({ jobKey: UNKNOWN_KEY, retries: 1, errorMessage: 'boom', retryBackOff: 0 }))
 
-  expect(complete.code).toBe(GRPC_NOT_FOUND)
+  expect(complete.code).toBe(GrpcStatus.NOT_FOUND)
   expect(complete.details).toContain(UNKNOWN_KEY)
-  expect(fail.code).toBe(GRPC_NOT_FOUND)
+  expect(fail.code).toBe(GrpcStatus.NOT_FOUND)
 })
 
 test('a streamJobs worker completes jobs', async () => {
@@ -200,5 +173,5 @@ test('CreateProcessInstanceWithResult answers DEADLINE_EXCEEDED when the instanc
     bpmnProcessId: PROCESS_ID, variables: {}, requestTimeout: 300,
   }))
 
-  expect(failure.code).toBe(GRPC_DEADLINE_EXCEEDED)
+  expect(failure.code).toBe(GrpcStatus.DEADLINE_EXCEEDED)
 })

@@ -3,139 +3,16 @@
  * real @camunda8/sdk (engine-semantics §8, §9, §10.6). State the gRPC API does not expose is read
  * from the REST /v2 search endpoints; time moves only through PUT /v2/clock.
  */
-import path from 'node:path'
-import { setTimeout as delay } from 'node:timers/promises'
-import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
+import {
+  DAY, GrpcStatus, HOUR, MINUTE, engineTestKit, eventually, grpcCode, stillAfterSettling,
+} from '../support/engine-test-kit'
 
-type RestClient = ReturnType<TestClient['camunda']['getCamundaRestClient']>
-type Job = Awaited<ReturnType<TestClient['zeebe']['activateJobs']>>[number]
-type Variables = Parameters<TestClient['zeebe']['createProcessInstance']>[0]['variables']
-
-const MINUTE = 60_000
-const HOUR = 60 * MINUTE
-const DAY = 24 * HOUR
-const JOB_TIMEOUT = 365 * DAY
-const GRPC_ALREADY_EXISTS = 6
 /** The longest delay setTimeout honours; a longer one fires after 1 ms. */
 const MAX_TIMEOUT = 2 ** 31 - 1
-/** Long enough for an asynchronous engine to have acted, when a test asserts that nothing happens. */
-const SETTLE_MS = 300
 
-let engine: TestEngine
-let client: TestClient
-let rest: RestClient
-/** The engine clock, pinned by this file and moved only forward. */
-let now: number
-const startedInstances: string[] = []
-
-beforeAll(async () => {
-  engine = await startTestEngine()
-  client = createTestClient(engine)
-  rest = client.camunda.getCamundaRestClient()
-  now = Date.now()
-  await rest.pinInternalClock(now)
-})
-
-afterEach(async () => {
-  for (const key of startedInstances.splice(0)) {
-    if ((await instanceState(key)) === 'ACTIVE') await client.zeebe.cancelProcessInstance(key)
-  }
-})
-
-afterAll(async () => {
-  await rest.resetClock()
-  await client.close()
-  await engine.close()
-})
-
-// ------------------------------------------------------------------ helpers
-
-async function deploy(...processIds: string[]): Promise<void> {
-  for (const id of processIds) {
-    await client.zeebe.deployResource({ processFilename: path.join(__dirname, `../fixtures/bpmn/${id}.bpmn`) })
-  }
-}
-
-async function startInstance(bpmnProcessId: string, variables: Variables = {}): Promise<string> {
-  const { processInstanceKey } = await client.zeebe.createProcessInstance({ bpmnProcessId, variables })
-  startedInstances.push(processInstanceKey)
-  return processInstanceKey
-}
-
-async function increaseTime(ms: number): Promise<void> {
-  await pinClockAt(now + ms)
-}
-
-async function pinClockAt(epochMs: number): Promise<void> {
-  if (epochMs < now) throw new Error('this file only moves the clock forward')
-  now = epochMs
-  await rest.pinInternalClock(now)
-}
-
-async function eventually(assertion: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      await assertion()
-      return
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await delay(50)
-    }
-  }
-}
-
-async function stillAfterSettling(assertion: () => Promise<void>): Promise<void> {
-  await delay(SETTLE_MS)
-  await assertion()
-}
-
-async function instanceState(processInstanceKey: string): Promise<string | undefined> {
-  const { items } = await rest.searchProcessInstances({ filter: { processInstanceKey } })
-  return items[0]?.state
-}
-
-async function instancesOf(processDefinitionId: string, variable?: { name: string; value: unknown }) {
-  const { items } = await rest.searchProcessInstances({
-    filter: { processDefinitionId, ...(variable ? { variables: [{ name: variable.name, value: JSON.stringify(variable.value) }] } : {}) },
-    sort: [{ field: 'processInstanceKey', order: 'ASC' }],
-  })
-  return items
-}
-
-async function elementStates(processInstanceKey: string, elementId: string): Promise<string[]> {
-  const { items } = await rest.searchElementInstances({
-    filter: { processInstanceKey, elementId },
-    sort: [{ field: 'elementInstanceKey', order: 'ASC' }],
-  })
-  return items.map((e) => e.state)
-}
-
-async function variablesOf(processInstanceKey: string): Promise<Record<string, unknown>> {
-  const { items } = await rest.searchVariables({ filter: { processInstanceKey } })
-  return Object.fromEntries(items.map((v) => [v.name, JSON.parse(v.value)]))
-}
-
-async function jobFor(type: string, processInstanceKey: string): Promise<Job> {
-  const deadline = Date.now() + 5_000
-  for (;;) {
-    const jobs = await client.zeebe.activateJobs({
-      type, worker: 'messages-timers-test', timeout: JOB_TIMEOUT, maxJobsToActivate: 1, requestTimeout: 500,
-    })
-    const job = jobs.find((j) => j.processInstanceKey === processInstanceKey)
-    if (job) return job
-    if (Date.now() > deadline) throw new Error(`no '${type}' job appeared for instance ${processInstanceKey}`)
-  }
-}
-
-async function grpcCode(call: Promise<unknown>): Promise<number> {
-  try {
-    await call
-  } catch (error) {
-    return (error as { code: number }).code
-  }
-  throw new Error('expected the call to be rejected')
-}
+const {
+  client, deploy, startInstance, increaseTime, pinClockAt, instanceState, instancesOf, elementStates, variablesOf, jobFor,
+} = engineTestKit({ worker: 'messages-timers-test', pinClock: true })
 
 function publishPayment(correlationKey: string, timeToLive: number, variables: Record<string, number | boolean> = {}, messageId?: string) {
   return client.zeebe.publishMessage({ name: 'ev-payment', correlationKey, timeToLive, variables, ...(messageId ? { messageId } : {}) })
@@ -228,7 +105,7 @@ describe('messages', () => {
     // when the same id is published again for the same name and key
     const code = await grpcCode(publishPayment('mt-id-1', 5 * MINUTE, {}, 'payment-77'))
     // then
-    expect(code).toBe(GRPC_ALREADY_EXISTS)
+    expect(code).toBe(GrpcStatus.ALREADY_EXISTS)
     // and another correlation key, or no id, is a different message
     await expect(publishPayment('mt-id-2', 5 * MINUTE, {}, 'payment-77')).resolves.toBeDefined()
     await expect(publishPayment('mt-id-1', 5 * MINUTE)).resolves.toBeDefined()

@@ -4,74 +4,32 @@
  * (incidents, element instances, child instances) is read from the REST /v2 search endpoints.
  */
 import { readFileSync } from 'node:fs'
-import path from 'node:path'
-import { setTimeout as delay } from 'node:timers/promises'
-import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
-
-const FIXTURES = path.join(__dirname, '../fixtures/bpmn')
-const fixture = (name: string) => path.join(FIXTURES, name)
-
-const GRPC_NOT_FOUND = 5
-const GRPC_FAILED_PRECONDITION = 9
+import {
+  GrpcStatus, bpmnFixture, engineTestKit, eventually, grpcFailure, type InstanceVariables, type ProcessInstanceItem,
+} from '../support/engine-test-kit'
 
 type Variables = Record<string, unknown>
 interface Job { key: string; type: string; processInstanceKey: string; elementId: string; variables: Variables }
-interface ElementInstance { elementId: string; type: string; state: string; elementInstanceKey: string }
-interface ProcessInstance { processInstanceKey: string; processDefinitionId: string; state: string; parentProcessInstanceKey?: string }
-interface Incident { incidentKey: string; errorType: string; errorMessage: string; elementId: string; state: string }
 
-let engine: TestEngine
-let client: TestClient
+const { client, search, instanceState, elementInstances, incidentsOf } = engineTestKit()
+
 let unique = 0
 /** A value no other test uses (correlation keys, business keys). */
 const uniqueId = (prefix: string) => `${prefix}-${Date.now()}-${++unique}`
 
 beforeAll(async () => {
-  engine = await startTestEngine()
-  client = createTestClient(engine)
   await client.zeebe.deployResources([
-    { processFilename: fixture('st-subprocess.bpmn') },
-    { processFilename: fixture('st-call-child.bpmn') },
-    { processFilename: fixture('st-call-activity.bpmn') },
-    { processFilename: fixture('st-multi-instance.bpmn') },
+    { processFilename: bpmnFixture('st-subprocess') },
+    { processFilename: bpmnFixture('st-call-child') },
+    { processFilename: bpmnFixture('st-call-activity') },
+    { processFilename: bpmnFixture('st-multi-instance') },
   ])
 })
 
-afterAll(async () => {
-  await client.close()
-  await engine.close()
-})
-
-/** Retry an assertion until it passes or the deadline is reached. */
-async function eventually<T>(assertion: () => Promise<T> | T, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      return await assertion()
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await delay(50)
-    }
-  }
-}
-
-async function search<T>(entity: string, filter: Record<string, unknown>): Promise<T[]> {
-  const response = await fetch(`http://127.0.0.1:${engine.restPort}/v2/${entity}/search`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter, page: { limit: 1000 } }),
-  })
-  if (!response.ok) throw new Error(`search ${entity}: HTTP ${response.status} ${await response.text()}`)
-  return ((await response.json()) as { items: T[] }).items
-}
-
-const elementsOf = (processInstanceKey: string) => search<ElementInstance>('element-instances', { processInstanceKey })
-const incidentsOf = (processInstanceKey: string) => search<Incident>('incidents', { processInstanceKey, state: 'ACTIVE' })
-const childrenOf = (parentProcessInstanceKey: string) => search<ProcessInstance>('process-instances', { parentProcessInstanceKey })
-async function instanceState(processInstanceKey: string): Promise<string | undefined> {
-  return (await search<ProcessInstance>('process-instances', { processInstanceKey }))[0]?.state
-}
+const childrenOf = (parentProcessInstanceKey: string) => search<ProcessInstanceItem>('process-instances', { parentProcessInstanceKey })
 /** state per element id (the last instance of each id wins) */
 async function statesOf(processInstanceKey: string): Promise<Record<string, string>> {
-  return Object.fromEntries((await elementsOf(processInstanceKey)).map((e) => [e.elementId, e.state]))
+  return Object.fromEntries((await elementInstances(processInstanceKey)).map((e) => [e.elementId, e.state]))
 }
 
 /** Activate exactly `count` jobs of `type`, polling until they are all there. */
@@ -87,21 +45,7 @@ async function activate(type: string, count = 1): Promise<Job[]> {
   return jobs
 }
 
-/** The gRPC status of a rejected SDK call. */
-async function grpcFailure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await call
-  } catch (error) {
-    const { code, details } = error as { code: number; details: string }
-    return { code, details }
-  }
-  throw new Error('expected the call to be rejected')
-}
-
-/** The variables document the SDK accepts (JSON without null). */
-type InputVariables = Parameters<TestClient['zeebe']['createProcessInstanceWithResult']>[0]['variables']
-
-async function runToCompletion(bpmnProcessId: string, variables: InputVariables): Promise<Variables> {
+async function runToCompletion(bpmnProcessId: string, variables: InstanceVariables): Promise<Variables> {
   const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId, variables, requestTimeout: 10_000 })
   return result.variables as Variables
 }
@@ -137,8 +81,8 @@ describe('embedded subprocess', () => {
       'cancel-requested': 'COMPLETED', 'cancelled-end': 'COMPLETED',
     })
     const late = await grpcFailure(client.zeebe.completeJob({ jobKey: work.key, variables: {} }))
-    expect(late.code).toBe(GRPC_NOT_FOUND)
-    expect((await grpcFailure(client.zeebe.completeJob({ jobKey: nested.key, variables: {} }))).code).toBe(GRPC_NOT_FOUND)
+    expect(late.code).toBe(GrpcStatus.NOT_FOUND)
+    expect((await grpcFailure(client.zeebe.completeJob({ jobKey: nested.key, variables: {} }))).code).toBe(GrpcStatus.NOT_FOUND)
   })
 })
 
@@ -179,7 +123,7 @@ describe('call activity', () => {
     await client.zeebe.completeJob({ jobKey: job.key, variables: { fromChild: true } })
     // then: the child is its own instance and saw only the input mapping's target
     expect(job.variables).toEqual({ given: 2 })
-    const children = await search<ProcessInstance>('process-instances', { processInstanceKey: job.processInstanceKey })
+    const children = await search<ProcessInstanceItem>('process-instances', { processInstanceKey: job.processInstanceKey })
     expect(children[0]).toMatchObject({ processDefinitionId: 'st-call-child-job' })
     expect(children[0].parentProcessInstanceKey).toBeDefined()
     await expect(result).resolves.toEqual({ base: 1, secret: 'parent only', fromChild: true })
@@ -187,7 +131,7 @@ describe('call activity', () => {
 
   test('bindingType deployment calls the child of the same deployment, latest calls the newest', async () => {
     // given: parents and child v1 in one deployment, then child v2 alone
-    const xml = readFileSync(fixture('st-call-binding.bpmn'), 'utf8')
+    const xml = readFileSync(bpmnFixture('st-call-binding'), 'utf8')
     await client.zeebe.deployResource({ name: 'st-call-binding.bpmn', process: Buffer.from(xml.replace('CHILD_VERSION', 'v1')) })
     const childOnly = xml.replace(/<bpmn:process id="st-call-binding-[\s\S]*?<\/bpmn:process>\s*/g, '').replace('CHILD_VERSION', 'v2')
     const v2 = await client.zeebe.deployResource({ name: 'st-call-versioned.bpmn', process: Buffer.from(childOnly) })
@@ -204,20 +148,20 @@ describe('call activity', () => {
     // given
     const { processInstanceKey } = await client.zeebe.createProcessInstance({ bpmnProcessId: 'st-call-missing', variables: {} })
     const [incident] = await eventually(async () => {
-      const found = await incidentsOf(processInstanceKey)
+      const found = await incidentsOf(processInstanceKey, 'ACTIVE')
       expect(found).toHaveLength(1)
       return found
     })
     expect(incident).toMatchObject({ errorType: 'CALLED_ELEMENT_ERROR', elementId: 'st-call-missing-call', state: 'ACTIVE' })
     expect(incident.errorMessage).toContain("'st-call-late-child'")
     // when
-    await client.zeebe.deployResource({ processFilename: fixture('st-call-late-child.bpmn') })
+    await client.zeebe.deployResource({ processFilename: bpmnFixture('st-call-late-child') })
     await client.zeebe.resolveIncident({ incidentKey: incident.incidentKey })
     // then
     await eventually(async () => expect(await instanceState(processInstanceKey)).toBe('COMPLETED'))
     const [child] = await childrenOf(processInstanceKey)
     expect(child).toMatchObject({ processDefinitionId: 'st-call-late-child', state: 'COMPLETED' })
-    expect(await incidentsOf(processInstanceKey)).toEqual([])
+    expect(await incidentsOf(processInstanceKey, 'ACTIVE')).toEqual([])
   })
 
   test('a child cannot be cancelled directly; cancelling the root cancels the child', async () => {
@@ -229,7 +173,7 @@ describe('call activity', () => {
     // when
     const direct = await grpcFailure(client.zeebe.cancelProcessInstance(child.processInstanceKey))
     // then
-    expect(direct.code).toBe(GRPC_FAILED_PRECONDITION)
+    expect(direct.code).toBe(GrpcStatus.FAILED_PRECONDITION)
     expect(direct.details).toContain(`Cancel the root process instance '${processInstanceKey}' instead.`)
     expect(await instanceState(child.processInstanceKey)).toBe('ACTIVE')
     // when
@@ -238,7 +182,7 @@ describe('call activity', () => {
     await eventually(async () => expect(await instanceState(child.processInstanceKey)).toBe('TERMINATED'))
     expect(await instanceState(processInstanceKey)).toBe('TERMINATED')
     expect((await statesOf(processInstanceKey))['st-call-wait-call']).toBe('TERMINATED')
-    expect((await grpcFailure(client.zeebe.completeJob({ jobKey: job.key, variables: {} }))).code).toBe(GRPC_NOT_FOUND)
+    expect((await grpcFailure(client.zeebe.completeJob({ jobKey: job.key, variables: {} }))).code).toBe(GrpcStatus.NOT_FOUND)
   })
 
   test('an error thrown in the child is caught by a boundary event on the call activity', async () => {
@@ -247,7 +191,7 @@ describe('call activity', () => {
     const variables = await runToCompletion('st-call-error', { order })
     // then: the boundary path ran and no child variables came back
     expect(variables).toEqual({ order, handled: 'caught on the call activity' })
-    const [parent] = await search<ProcessInstance>('process-instances', { processDefinitionId: 'st-call-error' })
+    const [parent] = await search<ProcessInstanceItem>('process-instances', { processDefinitionId: 'st-call-error' })
     const [child] = await childrenOf(parent.processInstanceKey)
     expect(child).toMatchObject({ processDefinitionId: 'st-call-error-child', state: 'TERMINATED' })
     expect(await statesOf(parent.processInstanceKey)).toMatchObject({
@@ -305,11 +249,11 @@ describe('multi-instance', () => {
     await eventually(async () => expect(await instanceState(processInstanceKey)).toBe('COMPLETED'))
     const results = (await search<{ name: string; value: string }>('variables', { processInstanceKey, scopeKey: processInstanceKey, name: 'results' }))[0]
     expect(JSON.parse(results.value)).toEqual([null, 'done-2', null, 'done-4'])
-    const inner = (await elementsOf(processInstanceKey)).filter((e) => e.elementId === 'st-mi-completion-each' && e.type === 'SERVICE_TASK')
+    const inner = (await elementInstances(processInstanceKey)).filter((e) => e.elementId === 'st-mi-completion-each' && e.type === 'SERVICE_TASK')
     expect(inner.map((e) => e.state).sort()).toEqual(['COMPLETED', 'COMPLETED', 'TERMINATED', 'TERMINATED'])
     for (const counter of [1, 3]) {
       const job = byCounter.get(counter) as Job
-      expect((await grpcFailure(client.zeebe.completeJob({ jobKey: job.key, variables: {} }))).code).toBe(GRPC_NOT_FOUND)
+      expect((await grpcFailure(client.zeebe.completeJob({ jobKey: job.key, variables: {} }))).code).toBe(GrpcStatus.NOT_FOUND)
     }
   })
 
@@ -325,13 +269,13 @@ describe('multi-instance', () => {
     const { processInstanceKey } = await client.zeebe.createProcessInstance({ bpmnProcessId: 'st-mi-parallel', variables: { items: 'not a list' } })
     // then
     const [incident] = await eventually(async () => {
-      const found = await incidentsOf(processInstanceKey)
+      const found = await incidentsOf(processInstanceKey, 'ACTIVE')
       expect(found).toHaveLength(1)
       return found
     })
     expect(incident).toMatchObject({ errorType: 'EXTRACT_VALUE_ERROR', elementId: 'st-mi-parallel-each' })
     expect(incident.errorMessage).toContain("Expected result of the expression 'items' to be 'ARRAY', but was 'STRING'.")
-    const body = (await elementsOf(processInstanceKey)).find((e) => e.elementId === 'st-mi-parallel-each')
+    const body = (await elementInstances(processInstanceKey)).find((e) => e.elementId === 'st-mi-parallel-each')
     expect(body).toMatchObject({ type: 'MULTI_INSTANCE_BODY', state: 'ACTIVE' })
     await client.zeebe.cancelProcessInstance(processInstanceKey)
   })

@@ -3,115 +3,22 @@
  * §5, §6, §7, §13). What gRPC does not expose (incidents, element instances, variables) is read
  * through the REST /v2 search endpoints, as an application would read Operate data.
  */
-import path from 'node:path'
-import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
+import { GrpcStatus, bpmnFixture, dmnFixture, engineTestKit, until } from '../support/engine-test-kit'
 
-const bpmn = (name: string): string => path.join(__dirname, '../fixtures/bpmn', `${name}.bpmn`)
-const dmn = (name: string): string => path.join(__dirname, '../fixtures/dmn', `${name}.dmn`)
-
-const GRPC_CANCELLED = 1
-const GRPC_NOT_FOUND = 5
-const POLL_DEADLINE_MS = 5_000
-
-interface IncidentItem {
-  incidentKey: string
-  errorType: string
-  errorMessage: string
-  elementId: string
-  elementInstanceKey: string
-  state: string
-  jobKey?: string
-}
-
-interface ElementInstanceItem {
-  elementInstanceKey: string
-  elementId: string
-  type: string
-  state: string
-  hasIncident: boolean
-}
-
-/** A variables document as the SDK types it. */
-type InstanceVariables = Parameters<TestClient['zeebe']['createProcessInstance']>[0]['variables']
-
-let engine: TestEngine
-let client: TestClient
-/** Instances started by the current test: canceled afterwards, so no job outlives its test. */
-let started: string[] = []
+const {
+  client, startInstance, search, instanceState, expectInstanceState, elementInstances, activeIncident, activateOne,
+} = engineTestKit({ worker: 'tg-test' })
 
 beforeAll(async () => {
-  engine = await startTestEngine()
-  client = createTestClient(engine)
   await client.zeebe.deployResources([
     'tg-service-send', 'tg-job-script-rule', 'tg-decision-task', 'tg-decision-missing', 'tg-script',
     'tg-job-user-task', 'tg-receive', 'tg-exclusive', 'tg-exclusive-no-default', 'tg-parallel', 'tg-inclusive',
     'simple-tasks',
-  ].map((name) => ({ processFilename: bpmn(name) })))
-  await client.zeebe.deployResource({ decisionFilename: dmn('tg-risk') })
-})
-
-afterEach(async () => {
-  for (const key of started) {
-    if ((await instanceState(key)) === 'ACTIVE') await client.zeebe.cancelProcessInstance(key)
-  }
-  started = []
-})
-
-afterAll(async () => {
-  await client.close()
-  await engine.close()
+  ].map((name) => ({ processFilename: bpmnFixture(name) })))
+  await client.zeebe.deployResource({ decisionFilename: dmnFixture('tg-risk') })
 })
 
 // ------------------------------------------------------------------ helpers
-
-/** Poll `probe` until it returns a value other than undefined, or fail after the deadline. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs = POLL_DEADLINE_MS): Promise<T> {
-  const end = Date.now() + deadlineMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
-async function rest<T>(method: string, route: string, body?: unknown): Promise<T> {
-  const response = await fetch(`http://127.0.0.1:${engine.restPort}/v2${route}`, {
-    method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  if (!response.ok) throw new Error(`${method} ${route} answered ${response.status}: ${await response.text()}`)
-  return (await response.json()) as T
-}
-
-async function search<T>(entity: string, filter: Record<string, unknown>): Promise<T[]> {
-  return (await rest<{ items: T[] }>('POST', `/${entity}/search`, { filter })).items
-}
-
-async function instanceState(processInstanceKey: string): Promise<string> {
-  return (await rest<{ state: string }>('GET', `/process-instances/${processInstanceKey}`)).state
-}
-
-async function start(bpmnProcessId: string, variables: InstanceVariables = {}): Promise<string> {
-  const { processInstanceKey } = await client.zeebe.createProcessInstance({ bpmnProcessId, variables })
-  started.push(processInstanceKey)
-  return processInstanceKey
-}
-
-/** The one ACTIVE incident of an instance, once it exists. */
-async function activeIncident(processInstanceKey: string): Promise<IncidentItem> {
-  return until(`an incident on ${processInstanceKey}`, async () => {
-    const items = await search<IncidentItem>('incidents', { processInstanceKey, state: 'ACTIVE' })
-    return items.length === 1 ? items[0] : undefined
-  })
-}
-
-async function expectInstanceState(processInstanceKey: string, state: 'COMPLETED' | 'TERMINATED'): Promise<void> {
-  await until(`instance ${processInstanceKey} ${state}`, async () => ((await instanceState(processInstanceKey)) === state ? true : undefined))
-}
-
-async function elementInstances(processInstanceKey: string): Promise<ElementInstanceItem[]> {
-  return search<ElementInstanceItem>('element-instances', { processInstanceKey })
-}
 
 async function completedElementIds(processInstanceKey: string): Promise<string[]> {
   return (await elementInstances(processInstanceKey)).filter((e) => e.state === 'COMPLETED').map((e) => e.elementId).sort()
@@ -123,19 +30,12 @@ async function completedElementIds(processInstanceKey: string): Promise<string[]
  */
 async function closeStream(stream: { close(): void }): Promise<void> {
   const spy = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-    if ((args[0] as { code?: number } | undefined)?.code === GRPC_CANCELLED) return
+    if ((args[0] as { code?: number } | undefined)?.code === GrpcStatus.CANCELLED) return
     process.stderr.write(`${args.map(String).join(' ')}\n`)
   })
   stream.close()
   await until('the stream to be canceled', async () => (spy.mock.calls.length > 0 ? true : undefined), 1_000).catch(() => undefined)
   spy.mockRestore()
-}
-
-/** Activate the single job of `type`, long-polling until it is there. */
-async function activateOne(type: string, processInstanceKey: string) {
-  const jobs = await client.zeebe.activateJobs({ type, worker: 'tg-test', timeout: 30_000, maxJobsToActivate: 5, requestTimeout: POLL_DEADLINE_MS })
-  expect(jobs.map((j) => j.processInstanceKey)).toEqual([processInstanceKey])
-  return jobs[0]
 }
 
 // ------------------------------------------------------------------ service and send tasks
@@ -179,7 +79,7 @@ test('service and send tasks: a polling worker and a streaming worker each get t
 
 test('job-based script and business-rule tasks create jobs of their zeebe:taskDefinition type, retries from a FEEL expression', async () => {
   // given an instance whose rules task takes its retries from a variable
-  const instance = await start('tg-job-script-rule', { maxRetries: 7 })
+  const instance = await startInstance('tg-job-script-rule', { maxRetries: 7 })
 
   // when the script job is activated and completed
   const scriptJob = await activateOne('tg-script-job', instance)
@@ -224,13 +124,13 @@ test('EvaluateDecision of an unknown decision id is NOT_FOUND', async () => {
     () => undefined, (error: { code: number; details: string }) => error)
 
   // then
-  expect(failure?.code).toBe(GRPC_NOT_FOUND)
+  expect(failure?.code).toBe(GrpcStatus.NOT_FOUND)
   expect(failure?.details).toContain('tg-no-such-decision')
 })
 
 test('a missing called decision raises CALLED_DECISION_ERROR; deploying it and resolving the incident lets the task complete', async () => {
   // given an instance calling decision tg-late-class, which is not deployed yet
-  const instance = await start('tg-decision-missing', { kind: 'outage' })
+  const instance = await startInstance('tg-decision-missing', { kind: 'outage' })
 
   // then a CALLED_DECISION_ERROR incident stops the task
   const incident = await activeIncident(instance)
@@ -239,7 +139,7 @@ test('a missing called decision raises CALLED_DECISION_ERROR; deploying it and r
   expect(await instanceState(instance)).toBe('ACTIVE')
 
   // when the decision is deployed and the incident resolved
-  await client.zeebe.deployResource({ decisionFilename: dmn('tg-late-class') })
+  await client.zeebe.deployResource({ decisionFilename: dmnFixture('tg-late-class') })
   await client.zeebe.resolveIncident({ incidentKey: incident.incidentKey })
 
   // then the task evaluates it and the instance completes with the result
@@ -250,7 +150,7 @@ test('a missing called decision raises CALLED_DECISION_ERROR; deploying it and r
 
 test('a failing decision evaluation (two UNIQUE rules match) raises DECISION_EVALUATION_ERROR; fixing the input and resolving completes', async () => {
   // given an amount and an embargoed country: rule-low and rule-embargo both match a UNIQUE table
-  const instance = await start('tg-decision-task', { amount: 10, country: 'XX' })
+  const instance = await startInstance('tg-decision-task', { amount: 10, country: 'XX' })
 
   // then the evaluation failure is an incident on the task
   const incident = await activeIncident(instance)
@@ -279,7 +179,7 @@ test('a script task with zeebe:script evaluates its expression after the input m
 
 test('a failing script raises EXTRACT_VALUE_ERROR; resolving after a variable fix re-runs input mappings and script', async () => {
   // given a quantity the script's assert rejects
-  const instance = await start('tg-script', { quantity: 0, unitPrice: 4 })
+  const instance = await startInstance('tg-script', { quantity: 0, unitPrice: 4 })
 
   // then the script task has an EXTRACT_VALUE_ERROR incident
   const incident = await activeIncident(instance)
@@ -302,7 +202,7 @@ test('a failing script raises EXTRACT_VALUE_ERROR; resolving after a variable fi
 
 test('a user task without zeebe:userTask is a job of type io.camunda.zeebe:userTask carrying assignment headers', async () => {
   // given an instance with a reviewer
-  const instance = await start('tg-job-user-task', { reviewer: 'alice' })
+  const instance = await startInstance('tg-job-user-task', { reviewer: 'alice' })
 
   // when the user-task job is activated
   const job = await activateOne('io.camunda.zeebe:userTask', instance)
@@ -327,7 +227,7 @@ test('a user task without zeebe:userTask is a job of type io.camunda.zeebe:userT
 
 test('a receive task waits for its message (name + correlation key) and completes with the message variables', async () => {
   // given an instance waiting at the receive task for order r-7
-  const instance = await start('tg-receive', { orderId: 'r-7' })
+  const instance = await startInstance('tg-receive', { orderId: 'r-7' })
   await until('the receive task to wait', async () =>
     (await elementInstances(instance)).find((e) => e.elementId === 'await-payment' && e.state === 'ACTIVE'))
 
@@ -385,7 +285,7 @@ test('an exclusive gateway takes the first true condition in XML order, otherwis
 
 test('an exclusive gateway with no true condition and no default raises CONDITION_ERROR; setVariables + resolveIncident continue', async () => {
   // given a score matching neither `score >= 50` nor `score < 0`
-  const instance = await start('tg-exclusive-no-default', { score: 10 })
+  const instance = await startInstance('tg-exclusive-no-default', { score: 10 })
 
   // then the gateway raises CONDITION_ERROR with Zeebe's message
   const incident = await activeIncident(instance)
@@ -411,7 +311,7 @@ test('an exclusive gateway with no true condition and no default raises CONDITIO
 
 test('a condition evaluating to null raises EXTRACT_VALUE_ERROR (not false); setVariables + resolveIncident continue', async () => {
   // given no `score` variable: `score >= 50` is null
-  const instance = await start('tg-exclusive-no-default', {})
+  const instance = await startInstance('tg-exclusive-no-default', {})
 
   // then evaluation stops at the null with EXTRACT_VALUE_ERROR
   const incident = await activeIncident(instance)
@@ -434,7 +334,7 @@ test('a condition evaluating to null raises EXTRACT_VALUE_ERROR (not false); set
 
 test('a parallel gateway forks every flow, and its join waits for a token on each incoming flow', async () => {
   // given both branches forked
-  const instance = await start('tg-parallel')
+  const instance = await startInstance('tg-parallel')
   const a = await activateOne('tg-par-a', instance)
   const b = await activateOne('tg-par-b', instance)
 
@@ -460,7 +360,7 @@ test('a parallel gateway forks every flow, and its join waits for a token on eac
 
 test('an inclusive fork takes every flow whose condition is true, and the join waits only for the taken flows', async () => {
   // given channels email and fax (not sms)
-  const instance = await start('tg-inclusive', { channels: ['email', 'fax'] })
+  const instance = await startInstance('tg-inclusive', { channels: ['email', 'fax'] })
   const email = await activateOne('tg-inc-email', instance)
   const fax = await activateOne('tg-inc-fax', instance)
   expect(await client.zeebe.activateJobs({ type: 'tg-inc-sms', worker: 'tg-test', timeout: 30_000, maxJobsToActivate: 5, requestTimeout: -1 })).toEqual([])

@@ -3,147 +3,20 @@
  * (fail, back-off, incidents, retries, timeouts), driven through the real @camunda8/sdk gRPC client
  * (engine-semantics §2, §6, §7). Variable scopes and incidents are read through REST /v2 searches.
  */
-import path from 'node:path'
-import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
+import {
+  GrpcStatus, MINUTE, bpmnFixture, engineTestKit, grpcFailure, until, type IncidentItem, type JobItem,
+} from '../support/engine-test-kit'
 
-const bpmn = (name: string): string => path.join(__dirname, '../fixtures/bpmn', `${name}.bpmn`)
-
-const GRPC_INVALID_ARGUMENT = 3
-const GRPC_NOT_FOUND = 5
-const GRPC_FAILED_PRECONDITION = 9
-const POLL_DEADLINE_MS = 5_000
-const LONG_TIMEOUT_MS = 60_000
-
-interface IncidentItem {
-  incidentKey: string
-  errorType: string
-  errorMessage: string
-  elementId: string
-  state: string
-  jobKey?: string
-}
-
-interface VariableItem {
-  name: string
-  value: string
-  scopeKey: string
-}
-
-interface JobItem {
-  jobKey: string
-  state: string
-  retries: number
-  deadline?: string
-  errorMessage?: string
-}
-
-/** A variables document as the SDK types it. */
-type InstanceVariables = Parameters<TestClient['zeebe']['createProcessInstance']>[0]['variables']
-
-let engine: TestEngine
-let client: TestClient
-/** Instances started by the current test: canceled afterwards, so no job outlives its test. */
-let started: string[] = []
+const {
+  client, startInstance, search, instanceState, expectInstanceState, activeIncident, variablesInScope,
+  activateNow, activateOne,
+} = engineTestKit({ worker: 'tg-test' })
 
 beforeAll(async () => {
-  engine = await startTestEngine()
-  client = createTestClient(engine)
-  await client.zeebe.deployResources(['tg-vars-input', 'tg-vars-output', 'tg-vars-subprocess', 'tg-vars-mapping-error', 'tg-job'].map((name) => ({ processFilename: bpmn(name) })))
-})
-
-afterEach(async () => {
-  for (const key of started) {
-    if ((await instanceState(key)) === 'ACTIVE') await client.zeebe.cancelProcessInstance(key)
-  }
-  started = []
-})
-
-afterAll(async () => {
-  await client.close()
-  await engine.close()
+  await client.zeebe.deployResources(['tg-vars-input', 'tg-vars-output', 'tg-vars-subprocess', 'tg-vars-mapping-error', 'tg-job'].map((name) => ({ processFilename: bpmnFixture(name) })))
 })
 
 // ------------------------------------------------------------------ helpers
-
-/** Poll `probe` until it returns a value other than undefined, or fail after the deadline. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs = POLL_DEADLINE_MS): Promise<T> {
-  const end = Date.now() + deadlineMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
-async function rest<T>(method: string, route: string, body?: unknown): Promise<T> {
-  const response = await fetch(`http://127.0.0.1:${engine.restPort}/v2${route}`, {
-    method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  if (!response.ok) throw new Error(`${method} ${route} answered ${response.status}: ${await response.text()}`)
-  return (await response.json()) as T
-}
-
-async function search<T>(entity: string, filter: Record<string, unknown>): Promise<T[]> {
-  return (await rest<{ items: T[] }>('POST', `/${entity}/search`, { filter })).items
-}
-
-async function instanceState(processInstanceKey: string): Promise<string> {
-  return (await rest<{ state: string }>('GET', `/process-instances/${processInstanceKey}`)).state
-}
-
-async function expectCompleted(processInstanceKey: string): Promise<void> {
-  await until(`instance ${processInstanceKey} to complete`, async () => ((await instanceState(processInstanceKey)) === 'COMPLETED' ? true : undefined))
-}
-
-async function start(bpmnProcessId: string, variables: InstanceVariables = {}): Promise<string> {
-  const { processInstanceKey } = await client.zeebe.createProcessInstance({ bpmnProcessId, variables })
-  started.push(processInstanceKey)
-  return processInstanceKey
-}
-
-/** The variables held by one scope, as JSON values. */
-async function variablesOf(scopeKey: string): Promise<Record<string, unknown>> {
-  const items = await search<VariableItem>('variables', { scopeKey })
-  return Object.fromEntries(items.map((v) => [v.name, JSON.parse(v.value)]))
-}
-
-async function activeIncident(processInstanceKey: string): Promise<IncidentItem> {
-  return until(`an incident on ${processInstanceKey}`, async () => {
-    const items = await search<IncidentItem>('incidents', { processInstanceKey, state: 'ACTIVE' })
-    return items.length === 1 ? items[0] : undefined
-  })
-}
-
-async function activate(type: string, options: { timeout?: number; fetchVariable?: string[]; requestTimeout?: number } = {}) {
-  return client.zeebe.activateJobs({
-    type, worker: 'tg-test', maxJobsToActivate: 5, timeout: options.timeout ?? LONG_TIMEOUT_MS,
-    fetchVariable: options.fetchVariable, requestTimeout: options.requestTimeout ?? POLL_DEADLINE_MS,
-  })
-}
-
-/** Activate the single job of `type`, long-polling until it is there. */
-async function activateOne(type: string, processInstanceKey: string, options: { timeout?: number; fetchVariable?: string[] } = {}) {
-  const jobs = await activate(type, options)
-  expect(jobs.map((j) => j.processInstanceKey)).toEqual([processInstanceKey])
-  return jobs[0]
-}
-
-/** Activation without waiting: the jobs activatable right now. */
-async function activateNow(type: string) {
-  return activate(type, { requestTimeout: -1 })
-}
-
-/** The gRPC status of a rejected SDK call. */
-async function grpcFailure(call: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await call
-  } catch (error) {
-    const { code, details } = error as { code: number; details: string }
-    return { code, details }
-  }
-  throw new Error('expected the call to be rejected')
-}
 
 /** A job type of its own for each test, through the FEEL job type of tg-job. */
 let jobCounter = 0
@@ -156,7 +29,7 @@ function uniqueJobType(): string {
 
 test('input mappings create task-local variables (nested targets, missing source = null) that shadow outer ones', async () => {
   // given process variables, one of them (shade) also an input-mapping target
-  const instance = await start('tg-vars-input', { order: { id: 'A-1' }, customer: { name: 'Ada' }, shade: 'outer', counter: 0 })
+  const instance = await startInstance('tg-vars-input', { order: { id: 'A-1' }, customer: { name: 'Ada' }, shade: 'outer', counter: 0 })
 
   // when the job is activated
   const job = await activateOne('tg-vars-input', instance)
@@ -167,42 +40,42 @@ test('input mappings create task-local variables (nested targets, missing source
     orderId: 'A-1', request: { customer: { name: 'Ada' }, ref: 'A-1-x' }, absent: null,
   })
   // and the locals live in the task's scope, not in the root scope
-  expect(await variablesOf(job.elementInstanceKey)).toEqual({
+  expect(await variablesInScope(job.elementInstanceKey)).toEqual({
     orderId: 'A-1', request: { customer: { name: 'Ada' }, ref: 'A-1-x' }, shade: 'inner', absent: null, counter: 100,
   })
-  expect(await variablesOf(instance)).toEqual({ order: { id: 'A-1' }, customer: { name: 'Ada' }, shade: 'outer', counter: 0 })
+  expect(await variablesInScope(instance)).toEqual({ order: { id: 'A-1' }, customer: { name: 'Ada' }, shade: 'outer', counter: 0 })
   await client.zeebe.completeJob({ jobKey: job.key, variables: {} })
 })
 
 test('without output mappings a job result merges from the task scope: input-mapped names update the local copy (then lost), new names land in the root', async () => {
   // given a task whose input mappings created locals `counter` and `shade`
-  const instance = await start('tg-vars-input', { order: { id: 'B-2' }, customer: { name: 'Bo' }, shade: 'outer', counter: 0 })
+  const instance = await startInstance('tg-vars-input', { order: { id: 'B-2' }, customer: { name: 'Bo' }, shade: 'outer', counter: 0 })
   const job = await activateOne('tg-vars-input', instance)
 
   // when the job completes with those names and a new one
   await client.zeebe.completeJob({ jobKey: job.key, variables: { counter: 5, shade: 'from-worker', fresh: 'created' } })
 
   // then only the new name reached the root; the root's counter and shade are unchanged
-  await expectCompleted(instance)
-  expect(await variablesOf(instance)).toEqual({ order: { id: 'B-2' }, customer: { name: 'Bo' }, shade: 'outer', counter: 0, fresh: 'created' })
+  await expectInstanceState(instance, 'COMPLETED')
+  expect(await variablesInScope(instance)).toEqual({ order: { id: 'B-2' }, customer: { name: 'Bo' }, shade: 'outer', counter: 0, fresh: 'created' })
 })
 
 test('a job result equal to the local value is not rewritten there: propagation continues and updates the outer variable (Zeebe quirk)', async () => {
   // given a task-local counter of 100 (input mapping) over a root counter of 0
-  const instance = await start('tg-vars-input', { order: { id: 'C-3' }, customer: { name: 'Cy' }, shade: 'outer', counter: 0 })
+  const instance = await startInstance('tg-vars-input', { order: { id: 'C-3' }, customer: { name: 'Cy' }, shade: 'outer', counter: 0 })
   const job = await activateOne('tg-vars-input', instance)
 
   // when the job completes with counter = 100 and shade = "inner", both equal to the locals
   await client.zeebe.completeJob({ jobKey: job.key, variables: { counter: 100, shade: 'inner' } })
 
   // then the walk went past the equal locals and updated the root variables
-  await expectCompleted(instance)
-  expect(await variablesOf(instance)).toEqual({ order: { id: 'C-3' }, customer: { name: 'Cy' }, shade: 'inner', counter: 100 })
+  await expectInstanceState(instance, 'COMPLETED')
+  expect(await variablesInScope(instance)).toEqual({ order: { id: 'C-3' }, customer: { name: 'Cy' }, shade: 'inner', counter: 100 })
 })
 
 test('with output mappings only mapped values propagate, in order, nested targets merging into the existing object', async () => {
   // given a summary object already in the root scope
-  const instance = await start('tg-vars-output', { summary: { keep: true } })
+  const instance = await startInstance('tg-vars-output', { summary: { keep: true } })
   const job = await activateOne('tg-vars-output', instance)
 
   // when the job completes with a result and an unmapped key
@@ -211,16 +84,16 @@ test('with output mappings only mapped values propagate, in order, nested target
   // then the next task sees the mapped values only; `doubled` saw the earlier `total` target
   const next = await activateOne('tg-vars-after-output', instance)
   expect(next.variables).toEqual({ summary: { keep: true, count: 3 }, total: 21, doubled: 42 })
-  expect(await variablesOf(instance)).toEqual({ summary: { keep: true, count: 3 }, total: 21, doubled: 42 })
+  expect(await variablesInScope(instance)).toEqual({ summary: { keep: true, count: 3 }, total: 21, doubled: 42 })
   await client.zeebe.completeJob({ jobKey: next.key, variables: {} })
 })
 
 test('a job result updates a variable where it is defined (the subprocess scope); subprocess locals are discarded on exit', async () => {
   // given a subprocess with a local `temp`
-  const instance = await start('tg-vars-subprocess', { input: 1 })
+  const instance = await startInstance('tg-vars-subprocess', { input: 1 })
   const first = await activateOne('tg-sub-first', instance)
   const subprocess = (await search<{ elementInstanceKey: string; elementId: string }>('element-instances', { processInstanceKey: instance, elementId: 'sub' }))[0]
-  expect(await variablesOf(subprocess.elementInstanceKey)).toEqual({ temp: 'draft' })
+  expect(await variablesInScope(subprocess.elementInstanceKey)).toEqual({ temp: 'draft' })
 
   // when the first task completes with `temp` and a new `result`
   await client.zeebe.completeJob({ jobKey: first.key, variables: { temp: 'changed', result: 'r' } })
@@ -228,18 +101,18 @@ test('a job result updates a variable where it is defined (the subprocess scope)
   // then `temp` was updated in the subprocess scope and `result` created in the root
   const second = await activateOne('tg-sub-second', instance)
   expect(second.variables).toEqual({ input: 1, temp: 'changed', result: 'r' })
-  expect(await variablesOf(subprocess.elementInstanceKey)).toEqual({ temp: 'changed' })
-  expect(await variablesOf(instance)).toEqual({ input: 1, result: 'r' })
+  expect(await variablesInScope(subprocess.elementInstanceKey)).toEqual({ temp: 'changed' })
+  expect(await variablesInScope(instance)).toEqual({ input: 1, result: 'r' })
 
   // when the subprocess completes, its local never reaches the root
   await client.zeebe.completeJob({ jobKey: second.key, variables: {} })
-  await expectCompleted(instance)
-  expect(await variablesOf(instance)).toEqual({ input: 1, result: 'r' })
+  await expectInstanceState(instance, 'COMPLETED')
+  expect(await variablesInScope(instance)).toEqual({ input: 1, result: 'r' })
 })
 
 test('a failing input mapping raises IO_MAPPING_ERROR before any job exists; a failing output mapping raises it on completion; each resolves after a fix', async () => {
   // given an instance without the orderRef its input mapping asserts
-  const instance = await start('tg-vars-mapping-error', {})
+  const instance = await startInstance('tg-vars-mapping-error', {})
 
   // then activation stops with IO_MAPPING_ERROR and no job is created
   const onInput = await activeIncident(instance)
@@ -261,15 +134,15 @@ test('a failing input mapping raises IO_MAPPING_ERROR before any job exists; a f
   const task = (await search<{ elementId: string; state: string; hasIncident: boolean }>('element-instances', { processInstanceKey: instance, elementId: 'lookup' }))[0]
   expect(task).toMatchObject({ state: 'ACTIVE', hasIncident: true })
   // the job payload was set locally on the task before the mappings ran
-  expect(await variablesOf(job.elementInstanceKey)).toMatchObject({ ref: 'R-1', other: 1 })
+  expect(await variablesInScope(job.elementInstanceKey)).toMatchObject({ ref: 'R-1', other: 1 })
 
   // when `found` is set on the task and the incident resolved, the output mappings run again
   await client.zeebe.setVariables({ elementInstanceKey: job.elementInstanceKey, variables: { found: { id: 9 } }, local: true })
   await client.zeebe.resolveIncident({ incidentKey: onOutput.incidentKey })
 
   // then the task completes and only the mapped value reaches the root
-  await expectCompleted(instance)
-  expect(await variablesOf(instance)).toEqual({ orderRef: 'R-1', record: { id: 9 } })
+  await expectInstanceState(instance, 'COMPLETED')
+  expect(await variablesInScope(instance)).toEqual({ orderRef: 'R-1', record: { id: 9 } })
 })
 
 // ------------------------------------------------------------------ SetVariables and fetchVariables
@@ -277,7 +150,7 @@ test('a failing input mapping raises IO_MAPPING_ERROR before any job exists; a f
 test('SetVariables local=true writes into the given scope; local=false updates the nearest holder or creates in the root', async () => {
   // given a task waiting with its job
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType, shared: 'root' })
+  const instance = await startInstance('tg-job', { jobType, shared: 'root' })
   const job = await activateOne(jobType, instance)
 
   // when a local variable is set on the task, then a non-local document on the task
@@ -285,34 +158,34 @@ test('SetVariables local=true writes into the given scope; local=false updates t
   await client.zeebe.setVariables({ elementInstanceKey: job.elementInstanceKey, variables: { note: 'updated', brandNew: 7 }, local: false })
 
   // then `note` was updated where it lives (the task) and `brandNew` was created in the root
-  expect(await variablesOf(job.elementInstanceKey)).toEqual({ note: 'updated', shared: 'shadow' })
-  expect(await variablesOf(instance)).toEqual({ jobType, shared: 'root', brandNew: 7 })
+  expect(await variablesInScope(job.elementInstanceKey)).toEqual({ note: 'updated', shared: 'shadow' })
+  expect(await variablesInScope(instance)).toEqual({ jobType, shared: 'root', brandNew: 7 })
 
   // and a non-local update on the root scope reaches only the root
   await client.zeebe.setVariables({ elementInstanceKey: instance, variables: { shared: 'root-2' }, local: false })
-  expect(await variablesOf(instance)).toMatchObject({ shared: 'root-2' })
-  expect(await variablesOf(job.elementInstanceKey)).toMatchObject({ shared: 'shadow' })
+  expect(await variablesInScope(instance)).toMatchObject({ shared: 'root-2' })
+  expect(await variablesInScope(job.elementInstanceKey)).toMatchObject({ shared: 'shadow' })
   await client.zeebe.completeJob({ jobKey: job.key, variables: {} })
 })
 
 test('SetVariables with a non-object document is INVALID_ARGUMENT, and an unknown scope is NOT_FOUND', async () => {
   // given a running instance
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType })
+  const instance = await startInstance('tg-job', { jobType })
 
   // when the document is an array, or the scope unknown
   const notObject = await grpcFailure(client.zeebe.setVariables({ elementInstanceKey: instance, variables: [1, 2] as unknown as Record<string, unknown>, local: false }))
   const unknownScope = await grpcFailure(client.zeebe.setVariables({ elementInstanceKey: '2251799813999999', variables: { a: 1 }, local: false }))
 
   // then
-  expect(notObject.code).toBe(GRPC_INVALID_ARGUMENT)
-  expect(unknownScope.code).toBe(GRPC_NOT_FOUND)
+  expect(notObject.code).toBe(GrpcStatus.INVALID_ARGUMENT)
+  expect(unknownScope.code).toBe(GrpcStatus.NOT_FOUND)
 })
 
 test('fetchVariables limits the activated job to the named visible variables (innermost wins, missing names left out)', async () => {
   // given a task-local `b` shadowing the root's
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType, a: 1, b: 'root', c: [3] })
+  const instance = await startInstance('tg-job', { jobType, a: 1, b: 'root', c: [3] })
   const first = await activateOne(jobType, instance, { timeout: 200 })
   await client.zeebe.setVariables({ elementInstanceKey: first.elementInstanceKey, variables: { b: 'task' }, local: true })
   await client.zeebe.failJob({ jobKey: first.key, retries: 3, errorMessage: 'again', retryBackOff: 0 })
@@ -332,7 +205,7 @@ test('fetchVariables limits the activated job to the named visible variables (in
 
   // then the job carried exactly those, the task's `b` winning
   expect(fetched).toEqual({ a: 1, b: 'task' })
-  await expectCompleted(instance)
+  await expectInstanceState(instance, 'COMPLETED')
 })
 
 test('CreateProcessInstanceWithResult fetchVariables returns only the named root variables', async () => {
@@ -355,7 +228,7 @@ test('CreateProcessInstanceWithResult fetchVariables returns only the named root
 test('a failed job with retries left is activatable again with the new retries; its variables are set locally on the task', async () => {
   // given an activated job
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType })
+  const instance = await startInstance('tg-job', { jobType })
   const first = await activateOne(jobType, instance)
   expect(first.retries).toBe(3)
 
@@ -365,16 +238,16 @@ test('a failed job with retries left is activatable again with the new retries; 
   // then the same job comes back at once with retries 2, seeing the local variable
   const second = await activateOne(jobType, instance)
   expect(second).toMatchObject({ key: first.key, retries: 2, variables: { jobType, attempt: 1 } })
-  expect(await variablesOf(first.elementInstanceKey)).toEqual({ attempt: 1 })
-  expect(await variablesOf(instance)).toEqual({ jobType })
+  expect(await variablesInScope(first.elementInstanceKey)).toEqual({ attempt: 1 })
+  expect(await variablesInScope(instance)).toEqual({ jobType })
   await client.zeebe.completeJob({ jobKey: second.key, variables: {} })
-  await expectCompleted(instance)
+  await expectInstanceState(instance, 'COMPLETED')
 })
 
 test('a failed job with a retry back-off stays invisible until the back-off has passed', async () => {
   // given an activated job
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType })
+  const instance = await startInstance('tg-job', { jobType })
   const first = await activateOne(jobType, instance)
 
   // when it fails with a back-off of 1 s
@@ -395,7 +268,7 @@ test('a failed job with a retry back-off stays invisible until the back-off has 
 test('a job failed with 0 retries raises JOB_NO_RETRIES; resolve is rejected until UpdateJobRetries, then the job is activatable again', async () => {
   // given an activated job
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType })
+  const instance = await startInstance('tg-job', { jobType })
   const job = await activateOne(jobType, instance)
 
   // when it fails with no retries left
@@ -409,13 +282,13 @@ test('a job failed with 0 retries raises JOB_NO_RETRIES; resolve is rejected unt
 
   // and a FAILED job cannot be completed
   const completeFailed = await grpcFailure(client.zeebe.completeJob({ jobKey: job.key, variables: {} }))
-  expect(completeFailed.code).toBe(GRPC_FAILED_PRECONDITION)
+  expect(completeFailed.code).toBe(GrpcStatus.FAILED_PRECONDITION)
 
   // when resolving without retries
   const rejected = await grpcFailure(client.zeebe.resolveIncident({ incidentKey: incident.incidentKey }))
 
   // then Zeebe's rejection asks for retries first, and the incident stays
-  expect(rejected.code).toBe(GRPC_FAILED_PRECONDITION)
+  expect(rejected.code).toBe(GrpcStatus.FAILED_PRECONDITION)
   expect(rejected.details).toContain(`job with key '${job.key}' has no retries left. Please update the job retries and retry resolving the incident`)
   expect((await activeIncident(instance)).incidentKey).toBe(incident.incidentKey)
 
@@ -430,13 +303,13 @@ test('a job failed with 0 retries raises JOB_NO_RETRIES; resolve is rejected unt
   expect(again).toMatchObject({ key: job.key, retries: 2 })
   expect(await search<IncidentItem>('incidents', { processInstanceKey: instance, state: 'ACTIVE' })).toEqual([])
   await client.zeebe.completeJob({ jobKey: again.key, variables: {} })
-  await expectCompleted(instance)
+  await expectInstanceState(instance, 'COMPLETED')
 })
 
 test('a job failed with 0 retries and no message raises JOB_NO_RETRIES with "No more retries left."', async () => {
   // given an activated job
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType })
+  const instance = await startInstance('tg-job', { jobType })
   const job = await activateOne(jobType, instance)
 
   // when it fails without a message
@@ -449,19 +322,19 @@ test('a job failed with 0 retries and no message raises JOB_NO_RETRIES with "No 
 test('UpdateJobRetries rejects a non-positive retry count', async () => {
   // given a job
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType })
+  const instance = await startInstance('tg-job', { jobType })
   const job = await activateOne(jobType, instance)
 
   // when retries are set to 0
   const failure = await grpcFailure(client.zeebe.updateJobRetries({ jobKey: job.key, retries: 0 }))
 
   // then
-  expect(failure.code).toBe(GRPC_INVALID_ARGUMENT)
+  expect(failure.code).toBe(GrpcStatus.INVALID_ARGUMENT)
 })
 
 test('a job type expression evaluating to null raises EXTRACT_VALUE_ERROR; setting the variable and resolving creates the job', async () => {
   // given an instance without `jobType`
-  const instance = await start('tg-job', {})
+  const instance = await startInstance('tg-job', {})
 
   // then the task cannot create its job
   const incident = await activeIncident(instance)
@@ -486,7 +359,7 @@ test('a job type expression evaluating to null raises EXTRACT_VALUE_ERROR; setti
 test('a job whose timeout passes is activatable again with its retries unchanged; the late worker may still complete it, a second completion is NOT_FOUND', async () => {
   // given a job activated with a 300 ms timeout after one failure (retries 2)
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType })
+  const instance = await startInstance('tg-job', { jobType })
   const first = await activateOne(jobType, instance)
   await client.zeebe.failJob({ jobKey: first.key, retries: 2, errorMessage: 'once', retryBackOff: 0 })
   const slow = await activateOne(jobType, instance, { timeout: 300 })
@@ -503,16 +376,16 @@ test('a job whose timeout passes is activatable again with its retries unchanged
   // and the late worker's completion is accepted, the second one is NOT_FOUND
   await client.zeebe.completeJob({ jobKey: slow.key, variables: { by: 'late' } })
   const second = await grpcFailure(client.zeebe.completeJob({ jobKey: again.key, variables: { by: 'second' } }))
-  expect(second.code).toBe(GRPC_NOT_FOUND)
+  expect(second.code).toBe(GrpcStatus.NOT_FOUND)
   expect(second.details).toContain(`Expected to complete job with key '${again.key}', but no such job was found`)
-  await expectCompleted(instance)
-  expect(await variablesOf(instance)).toMatchObject({ by: 'late' })
+  await expectInstanceState(instance, 'COMPLETED')
+  expect(await variablesInScope(instance)).toMatchObject({ by: 'late' })
 })
 
 test('UpdateJobTimeout moves the deadline to now + timeout: shortened, the job times out early', async () => {
   // given a job activated for a minute
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType })
+  const instance = await startInstance('tg-job', { jobType })
   const job = await activateOne(jobType, instance)
   expect(await activateNow(jobType)).toEqual([])
 
@@ -534,24 +407,24 @@ test('UpdateJobTimeout moves the deadline to now + timeout: shortened, the job t
 test('UpdateJobTimeout extended: the job outlives its original deadline', async () => {
   // given a job activated with a 300 ms timeout
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType })
+  const instance = await startInstance('tg-job', { jobType })
   const job = await activateOne(jobType, instance, { timeout: 300 })
   const originalDeadline = Number(job.deadline)
 
   // when its timeout is extended to a minute
-  await client.zeebe.updateJobTimeout({ jobKey: job.key, timeout: LONG_TIMEOUT_MS })
+  await client.zeebe.updateJobTimeout({ jobKey: job.key, timeout: MINUTE })
 
   // then, once the original deadline has passed, the job is still held by its worker
   await until('the original deadline to pass', async () => (Date.now() > originalDeadline + 200 ? true : undefined))
   expect(await activateNow(jobType)).toEqual([])
   await client.zeebe.completeJob({ jobKey: job.key, variables: {} })
-  await expectCompleted(instance)
+  await expectInstanceState(instance, 'COMPLETED')
 })
 
 test('UpdateJobTimeout on a job that is not activated is rejected', async () => {
   // given a job failed back to activatable
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType })
+  const instance = await startInstance('tg-job', { jobType })
   const job = await activateOne(jobType, instance)
   await client.zeebe.failJob({ jobKey: job.key, retries: 1, errorMessage: 'later', retryBackOff: 60_000 })
 
@@ -559,7 +432,7 @@ test('UpdateJobTimeout on a job that is not activated is rejected', async () => 
   const failure = await grpcFailure(client.zeebe.updateJobTimeout({ jobKey: job.key, timeout: 1_000 }))
 
   // then
-  expect(failure.code).toBe(GRPC_FAILED_PRECONDITION)
+  expect(failure.code).toBe(GrpcStatus.FAILED_PRECONDITION)
 })
 
 // ------------------------------------------------------------------ canceled instances
@@ -567,7 +440,7 @@ test('UpdateJobTimeout on a job that is not activated is rejected', async () => 
 test('completing or failing a job of a canceled instance is NOT_FOUND', async () => {
   // given an activated job
   const jobType = uniqueJobType()
-  const instance = await start('tg-job', { jobType })
+  const instance = await startInstance('tg-job', { jobType })
   const job = await activateOne(jobType, instance)
 
   // when the instance is canceled
@@ -575,9 +448,9 @@ test('completing or failing a job of a canceled instance is NOT_FOUND', async ()
 
   // then the job is gone for every command
   const complete = await grpcFailure(client.zeebe.completeJob({ jobKey: job.key, variables: {} }))
-  expect(complete.code).toBe(GRPC_NOT_FOUND)
+  expect(complete.code).toBe(GrpcStatus.NOT_FOUND)
   expect(complete.details).toContain(`Expected to complete job with key '${job.key}', but no such job was found`)
   const fail = await grpcFailure(client.zeebe.failJob({ jobKey: job.key, retries: 1, errorMessage: 'x', retryBackOff: 0 }))
-  expect(fail.code).toBe(GRPC_NOT_FOUND)
+  expect(fail.code).toBe(GrpcStatus.NOT_FOUND)
   expect(await instanceState(instance)).toBe('TERMINATED')
 })
