@@ -1,26 +1,49 @@
 /**
- * `npm run bench:engine`: the embedded engine's throughput and memory, measured through the SDK
- * as an application would see them. Prints figures only; it asserts nothing.
+ * `npm run bench:engine`: the embedded engine's throughput, latency, memory, disk and restart
+ * time, measured through the SDK as an application would see them. Prints figures beside the
+ * targets of issue 4; it asserts nothing.
  *
  * 1. Throughput: BENCH_N (20,000) one-service-task instances, 64 in flight, a streamJobs worker
- *    completing the jobs; instances/s and job latency (create sent -> job received).
- * 2. The same against bench/stub-gateway.ts, a gateway that does no work: the SDK's ceiling.
- * 3. Heap per waiting instance: BENCH_WAITING (100,000) instances parked at an event-based gateway
- *    (a P1D timer and a message), heapUsed in the engine process before and after.
+ *    completing the jobs; instances/s for the engine in memory, the engine with durable state (a
+ *    fresh temp --data-dir), and bench/stub-gateway.ts, a gateway that does no work: the SDK's
+ *    ceiling on this machine.
+ * 2. Latency at a fixed offered rate: BENCH_RATE (500) creations/s for BENCH_SECONDS (10), sent on
+ *    schedule whatever the engine does (open loop); create acknowledged -> job received, and create
+ *    sent -> job completion acknowledged.
+ * 3. Waiting instances: BENCH_WAITING (100,000) instances parked at an event-based gateway (a P1D
+ *    timer and a message subscription); RSS and heap per instance, and for durable state the bytes
+ *    of the data dir (database, WAL) per instance.
+ * 4. Restart with those instances: SIGKILL then restart (the log is replayed), SIGTERM then restart
+ *    (the snapshot is loaded); time from spawn to the first successful GET /v2/topology.
  *
  * Engine and stub each run in a child process, so the client's work is not counted against them.
  */
 import { fork, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
+import readline from 'node:readline'
 import { Camunda8 } from '@camunda8/sdk'
 
 const N = Number(process.env.BENCH_N ?? 20_000)
 const WAITING = Number(process.env.BENCH_WAITING ?? 100_000)
+const RATE = Number(process.env.BENCH_RATE ?? 500)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const IN_FLIGHT = 64
 const WAITING_IN_FLIGHT = 256
 const WARM_UP = Math.min(1_000, Math.ceil(N / 10))
 const JOB_TYPE = 'bench-work'
 const ROOT = path.join(__dirname, '..')
+const ENGINE_SCRIPT = 'bin/raccord.js'
+
+/** The targets of issue 4. */
+const TARGET = {
+  durablePerSecond: 1_000,
+  p99Ms: 50,
+  bytesPerWaiting: 10 * 1024,
+  restartMs: 10_000,
+}
 
 const SERVICE_TASK_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="bench-service-task-definitions" targetNamespace="http://bpmn.io/schema/bpmn">
@@ -66,47 +89,86 @@ const WAITING_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>
 `
 
-interface Ready { type: 'ready'; grpcPort: number }
-interface Heap { type: 'heap'; heapUsed: number; collected: boolean }
+interface Ready { type: 'ready'; grpcPort: number; restPort?: number }
+interface EngineCounts { instances: number; activeInstances: number; elements: number; jobs: number; timers: number; messageSubscriptions: number }
+interface Stats { type: 'stats'; rss: number; heapTotal: number; heapUsed: number; external: number; collected: boolean; engine: EngineCounts; diskBytes?: number }
 
 /** A child process serving the gateway protocol, talked to over IPC. */
 interface Server {
   child: ChildProcess
   grpcPort: number
+  restPort?: number
+  /** what the child printed on stdout so far */
+  lines: string[]
 }
+
+const children = new Set<ChildProcess>()
 
 function forkServer(script: string, args: string[]): Promise<Server> {
   const child = fork(path.join(ROOT, script), args, {
     cwd: ROOT,
     execArgv: ['--expose-gc', '-r', 'tsx/cjs'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  const lines: string[] = []
+  if (child.stdout) readline.createInterface({ input: child.stdout }).on('line', (line) => lines.push(line))
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)))
+    child.once('exit', (code, signal) => reject(new Error(`${script} exited (${code ?? signal}) before it was ready`)))
     child.on('message', (message: Ready) => {
-      if (message.type === 'ready') resolve({ child, grpcPort: message.grpcPort })
+      if (message.type === 'ready') resolve({ child, grpcPort: message.grpcPort, restPort: message.restPort, lines })
     })
   })
 }
 
-function stopServer(server: Server): Promise<void> {
+/** Ends the child with `signal`; resolves with the ms until it exited. */
+function stopServer(server: Server, signal: NodeJS.Signals = 'SIGTERM'): Promise<number> {
+  const started = performance.now()
   return new Promise((resolve) => {
     server.child.removeAllListeners('exit')
-    server.child.once('exit', () => resolve())
-    server.child.kill('SIGTERM')
+    if (server.child.exitCode !== null || server.child.signalCode !== null) return resolve(0)
+    server.child.once('exit', () => {
+      children.delete(server.child)
+      resolve(performance.now() - started)
+    })
+    server.child.kill(signal)
   })
 }
 
-function heapUsed(server: Server): Promise<Heap> {
+function ask<T extends { type: string }>(server: Server, type: T['type']): Promise<T> {
   return new Promise((resolve) => {
-    const onMessage = (message: Heap) => {
-      if (message.type !== 'heap') return
+    const onMessage = (message: T) => {
+      if (message.type !== type) return
       server.child.off('message', onMessage)
       resolve(message)
     }
     server.child.on('message', onMessage)
-    server.child.send({ type: 'heap' })
+    server.child.send({ type })
   })
+}
+
+const stats = (server: Server) => ask<Stats>(server, 'stats')
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo
+      probe.close(() => resolve(port))
+    })
+  })
+}
+
+/** Bytes of every file under `dir`: the database, its WAL and shared-memory file. */
+function dirBytes(dir: string): number {
+  let total = 0
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name)
+    total += entry.isDirectory() ? dirBytes(full) : fs.statSync(full).size
+  }
+  return total
 }
 
 function connect(grpcPort: number): Camunda8 {
@@ -130,6 +192,11 @@ async function inParallel(count: number, concurrency: number, task: (index: numb
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
+const count = (n: number) => Math.round(n).toLocaleString('en-US')
+const mark = (ok: boolean) => (ok ? '✓' : '✗')
 
 interface Throughput { perSecond: number; p50: number; p99: number; seconds: number }
 
@@ -176,52 +243,278 @@ async function measureThroughput(grpcPort: number): Promise<Throughput> {
   }
 }
 
-async function measureWaitingHeap(server: Server): Promise<void> {
+interface FixedRate {
+  /** creations actually sent per second over the measured window */
+  sentPerSecond: number
+  /** latest a creation left after its scheduled time, ms */
+  maxLateMs: number
+  measured: number
+  unfinished: number
+  errors: number
+  /** jobs that reached the worker before the client had the create acknowledgement */
+  jobBeforeAck: number
+  /** negative where the job arrived before the create acknowledgement */
+  ackToJob: { p50: number; p99: number; max: number }
+  sentToJob: { p50: number; p99: number; max: number }
+  sentToCompleted: { p50: number; p99: number; max: number }
+}
+
+interface Timeline { due: number; sent: number; acked: number; job: number; completed: number }
+
+/**
+ * Open loop: creations leave every 1/RATE s whatever the engine does, so a slow engine shows up
+ * as latency rather than as a lower offered rate. The first second is a warm-up, not counted.
+ */
+async function measureFixedRate(grpcPort: number): Promise<FixedRate> {
+  const camunda = connect(grpcPort)
+  const zeebe = camunda.getZeebeGrpcApiClient()
+  const warmUp = Math.round(RATE)
+  const total = warmUp + Math.round(RATE * SECONDS)
+  const interval = 1000 / RATE
+  const timelines: Timeline[] = Array.from({ length: total }, () => ({ due: NaN, sent: NaN, acked: NaN, job: NaN, completed: NaN }))
+  let finished = 0
+  let errors = 0
+  let allFinished: () => void = () => undefined
+  const whenAllFinished = new Promise<void>((resolve) => (allFinished = resolve))
+  const finish = () => {
+    if (++finished === total) allFinished()
+  }
+  try {
+    await zeebe.deployResource({ process: Buffer.from(SERVICE_TASK_BPMN), name: 'bench-service-task.bpmn' })
+    await zeebe.streamJobs({
+      type: JOB_TYPE, worker: 'bench-fixed-rate', timeout: 60_000, tenantIds: ['<default>'], fetchVariables: ['seq'],
+      taskHandler: async (job) => {
+        const timeline = timelines[Number(job.variables.seq)]
+        timeline.job = performance.now()
+        const ack = await job.complete()
+        timeline.completed = performance.now()
+        finish()
+        return ack
+      },
+    })
+
+    const start = performance.now() + 5
+    let next = 0
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        while (next < total && start + next * interval <= performance.now()) {
+          const timeline = timelines[next]
+          timeline.due = start + next * interval
+          timeline.sent = performance.now()
+          zeebe.createProcessInstance({ bpmnProcessId: 'bench-service-task', variables: { seq: next } }).then(
+            () => { timeline.acked = performance.now() },
+            () => { errors++; finish() },
+          )
+          next++
+        }
+        if (next < total) setTimeout(tick, Math.max(0, start + next * interval - performance.now()))
+        else resolve()
+      }
+      tick()
+    })
+    await Promise.race([whenAllFinished, sleep(60_000)])
+
+    const measured = timelines.slice(warmUp).filter((t) => !Number.isNaN(t.completed))
+    const summary = (values: number[]) => {
+      values.sort((a, b) => a - b)
+      return { p50: percentile(values, 50), p99: percentile(values, 99), max: values[values.length - 1] ?? NaN }
+    }
+    const window = timelines.slice(warmUp)
+    return {
+      sentPerSecond: (window.length - 1) / ((window[window.length - 1].sent - window[0].sent) / 1000),
+      maxLateMs: Math.max(...window.map((t) => t.sent - t.due)),
+      measured: measured.length,
+      unfinished: total - finished,
+      errors,
+      jobBeforeAck: measured.filter((t) => t.job < t.acked).length,
+      ackToJob: summary(measured.map((t) => t.job - t.acked)),
+      sentToJob: summary(measured.map((t) => t.job - t.sent)),
+      sentToCompleted: summary(measured.map((t) => t.completed - t.sent)),
+    }
+  } finally {
+    await camunda.closeAllClients()
+  }
+}
+
+interface Waiting {
+  seconds: number
+  before: Stats
+  after: Stats
+  /** bytes of the data dir after the creations, when durable */
+  diskBytes?: number
+}
+
+/** Parks WAITING instances at the event-based gateway; memory (and disk) before and after. */
+async function createWaiting(server: Server, dataDir?: string): Promise<Waiting> {
   const camunda = connect(server.grpcPort)
   const zeebe = camunda.getZeebeGrpcApiClient()
   try {
     await zeebe.deployResource({ process: Buffer.from(WAITING_BPMN), name: 'bench-waiting.bpmn' })
     // One instance first, so that code paths and caches are warm before the baseline.
     await zeebe.createProcessInstance({ bpmnProcessId: 'bench-waiting', variables: { correlationId: 'warm-up' } })
-    const before = await heapUsed(server)
+    const before = await stats(server)
     const started = performance.now()
     await inParallel(WAITING, WAITING_IN_FLIGHT, async (index) => {
       await zeebe.createProcessInstance({ bpmnProcessId: 'bench-waiting', variables: { correlationId: `waiting-${index}` } })
     })
     const seconds = (performance.now() - started) / 1000
-    const after = await heapUsed(server)
-    const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
-    console.log(`waiting:  ${WAITING} instances (P1D timer + message each) created in ${seconds.toFixed(1)} s`)
-    console.log(`          heapUsed ${mb(before.heapUsed)} MB -> ${mb(after.heapUsed)} MB${after.collected ? ' (after gc)' : ''}`)
-    console.log(`          ${Math.round((after.heapUsed - before.heapUsed) / WAITING)} bytes per waiting instance`)
+    const after = await stats(server)
+    return { seconds, before, after, diskBytes: dataDir === undefined ? undefined : dirBytes(dataDir) }
   } finally {
     await camunda.closeAllClients()
   }
 }
 
-function describe(name: string, t: Throughput): string {
-  return `${name} ${N} instances in ${t.seconds.toFixed(1)} s: ${Math.round(t.perSecond)} instances/s; ` +
-    `job latency p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms`
+interface Restart {
+  /** spawn -> first successful GET /v2/topology */
+  servingMs: number
+  recoveryLine: string
+  after: Stats
+}
+
+/** Starts the engine on `dataDir` and polls GET /v2/topology from the moment of the spawn. */
+async function restart(dataDir: string): Promise<{ server: Server; restart: Restart }> {
+  const [grpcPort, restPort] = [await freePort(), await freePort()]
+  const spawned = performance.now()
+  const starting = forkServer(ENGINE_SCRIPT, ['engine', '--data-dir', dataDir, '--grpc-port', String(grpcPort), '--rest-port', String(restPort)])
+  let failed: unknown
+  starting.catch((error: unknown) => { failed = error })
+  let servingMs = NaN
+  while (Number.isNaN(servingMs)) {
+    if (failed) throw failed
+    if (performance.now() - spawned > 300_000) throw new Error('the engine did not serve within 300 s of a restart')
+    try {
+      const response = await fetch(`http://127.0.0.1:${restPort}/v2/topology`)
+      if (response.ok) servingMs = performance.now() - spawned
+      else await sleep(10)
+    } catch {
+      await sleep(10)
+    }
+  }
+  const server = await starting
+  const after = await stats(server)
+  const recoveryLine = server.lines.find((line) => line.includes('recovered in')) ?? '(no recovery line printed)'
+  return { server, restart: { servingMs, recoveryLine, after } }
+}
+
+const durableArgs = (dataDir: string) => ['engine', '--data-dir', dataDir, '--grpc-port', '0', '--rest-port', '0']
+const IN_MEMORY_ARGS = ['engine', '--in-memory', '--grpc-port', '0', '--rest-port', '0']
+
+function describeThroughput(name: string, t: Throughput, stub?: Throughput): string {
+  return `  ${name.padEnd(9)} ${count(N)} in ${t.seconds.toFixed(1)} s: ${count(t.perSecond).padStart(5)} instances/s` +
+    `${stub ? `, ${(t.perSecond / stub.perSecond).toFixed(2)} of the stub` : ''}; ` +
+    `create sent -> job p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms`
+}
+
+function describeFixedRate(name: string, f: FixedRate): string[] {
+  return [
+    `  ${name.padEnd(9)} sent ${f.sentPerSecond.toFixed(0)}/s (latest ${f.maxLateMs.toFixed(1)} ms behind schedule); ${count(f.measured)} measured, ` +
+      `${f.unfinished} unfinished, ${f.errors} errors, ${f.jobBeforeAck} jobs before their create ack`,
+    `            create sent -> job received:   p50 ${f.sentToJob.p50.toFixed(1)} ms, p99 ${f.sentToJob.p99.toFixed(1)} ms, max ${f.sentToJob.max.toFixed(1)} ms`,
+    `            create acked -> job received:  p50 ${f.ackToJob.p50.toFixed(1)} ms, p99 ${f.ackToJob.p99.toFixed(1)} ms, max ${f.ackToJob.max.toFixed(1)} ms (negative: the job came first)`,
+    `            create sent -> job completed:  p50 ${f.sentToCompleted.p50.toFixed(1)} ms, p99 ${f.sentToCompleted.p99.toFixed(1)} ms, max ${f.sentToCompleted.max.toFixed(1)} ms`,
+  ]
+}
+
+function describeCounts(s: Stats): string {
+  const e = s.engine
+  return `${count(e.activeInstances)} active instances, ${count(e.timers)} timers, ${count(e.messageSubscriptions)} message subscriptions`
+}
+
+function describeWaiting(name: string, w: Waiting): string[] {
+  const perInstance = (bytes: number) => `${count(bytes / WAITING)} B`
+  const lines = [
+    `  ${name.padEnd(9)} created in ${w.seconds.toFixed(1)} s (${count(WAITING / w.seconds)}/s); ${describeCounts(w.after)}`,
+    `            RSS ${mb(w.before.rss)} -> ${mb(w.after.rss)} MB: ${perInstance(w.after.rss - w.before.rss)} per waiting instance; ` +
+      `heapUsed ${mb(w.before.heapUsed)} -> ${mb(w.after.heapUsed)} MB${w.after.collected ? ' (after gc)' : ''}: ${perInstance(w.after.heapUsed - w.before.heapUsed)}`,
+    `            heapTotal ${mb(w.before.heapTotal)} -> ${mb(w.after.heapTotal)} MB; external ${mb(w.before.external)} -> ${mb(w.after.external)} MB; ` +
+      `RSS outside the JS heap ${mb(w.before.rss - w.before.heapTotal)} -> ${mb(w.after.rss - w.after.heapTotal)} MB`,
+  ]
+  if (w.diskBytes !== undefined) {
+    lines.push(`            data dir ${mb(w.diskBytes)} MB (database + WAL): ${perInstance(w.diskBytes)} per waiting instance`)
+  }
+  return lines
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:engine: ${N} instances, ${IN_FLIGHT} in flight, streamJobs worker (warm-up ${WARM_UP})`)
-  const engineArgs = ['engine', '--in-memory', '--grpc-port', '0', '--rest-port', '0']
+  const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'raccord-bench-'))
+  let dirs = 0
+  const freshDataDir = () => path.join(tempRoot, `data-${++dirs}`)
+  try {
+    console.log(`bench:engine on ${os.cpus().length} cores, Node ${process.version}; data dirs under ${tempRoot}`)
+    console.log('')
+    console.log(`throughput: ${count(N)} one-service-task instances, ${IN_FLIGHT} in flight, streamJobs worker (warm-up ${WARM_UP})`)
+    let server = await forkServer(ENGINE_SCRIPT, IN_MEMORY_ARGS)
+    const memory = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
+    server = await forkServer(ENGINE_SCRIPT, durableArgs(freshDataDir()))
+    const durable = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
+    server = await forkServer('bench/stub-gateway.ts', ['--port', '0'])
+    const stub = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
+    console.log(describeThroughput('stub', stub))
+    console.log(describeThroughput('in-memory', memory, stub))
+    console.log(describeThroughput('durable', durable, stub))
+    console.log('')
 
-  let server = await forkServer('bin/raccord.js', engineArgs)
-  const engine = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
-  console.log(describe('engine:  ', engine))
+    console.log(`fixed rate: ${RATE} creations/s for ${SECONDS} s (open loop, after 1 s of warm-up)`)
+    server = await forkServer(ENGINE_SCRIPT, IN_MEMORY_ARGS)
+    const memoryRate = await measureFixedRate(server.grpcPort).finally(() => stopServer(server))
+    for (const line of describeFixedRate('in-memory', memoryRate)) console.log(line)
+    server = await forkServer(ENGINE_SCRIPT, durableArgs(freshDataDir()))
+    const durableRate = await measureFixedRate(server.grpcPort).finally(() => stopServer(server))
+    for (const line of describeFixedRate('durable', durableRate)) console.log(line)
+    console.log('')
 
-  server = await forkServer('bench/stub-gateway.ts', ['--port', '0'])
-  const stub = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
-  console.log(describe('stub:    ', stub))
-  console.log(`ratio:    engine/stub throughput ${(engine.perSecond / stub.perSecond).toFixed(2)}`)
+    console.log(`waiting: ${count(WAITING)} instances, each on a P1D timer and a message subscription (${WAITING_IN_FLIGHT} creations in flight)`)
+    server = await forkServer(ENGINE_SCRIPT, IN_MEMORY_ARGS)
+    const memoryWaiting = await createWaiting(server).finally(() => stopServer(server))
+    for (const line of describeWaiting('in-memory', memoryWaiting)) console.log(line)
+    const waitingDir = freshDataDir()
+    server = await forkServer(ENGINE_SCRIPT, durableArgs(waitingDir))
+    const durableWaiting = await createWaiting(server, waitingDir)
+    for (const line of describeWaiting('durable', durableWaiting)) console.log(line)
+    console.log('')
 
-  server = await forkServer('bin/raccord.js', engineArgs)
-  await measureWaitingHeap(server).finally(() => stopServer(server))
+    console.log(`restart with ${count(WAITING)} waiting instances (spawn -> first successful GET /v2/topology)`)
+    await stopServer(server, 'SIGKILL')
+    const killedBytes = dirBytes(waitingDir)
+    let restarted = await restart(waitingDir)
+    server = restarted.server
+    const afterKill = restarted.restart
+    console.log(`  after SIGKILL (data dir ${mb(killedBytes)} MB): serving in ${count(afterKill.servingMs)} ms; ${describeCounts(afterKill.after)}; RSS ${mb(afterKill.after.rss)} MB`)
+    console.log(`    ${afterKill.recoveryLine}`)
+    const stopMs = await stopServer(server, 'SIGTERM')
+    const cleanBytes = dirBytes(waitingDir)
+    restarted = await restart(waitingDir)
+    server = restarted.server
+    const afterTerm = restarted.restart
+    console.log(`  after SIGTERM (stopped in ${count(stopMs)} ms, snapshot included; data dir ${mb(cleanBytes)} MB, ${count(cleanBytes / WAITING)} B per waiting instance): ` +
+      `serving in ${count(afterTerm.servingMs)} ms; ${describeCounts(afterTerm.after)}; RSS ${mb(afterTerm.after.rss)} MB`)
+    console.log(`    ${afterTerm.recoveryLine}`)
+    await stopServer(server)
+    const empty = await restart(freshDataDir())
+    await stopServer(empty.server)
+    console.log(`  for scale, an empty data dir: serving in ${count(empty.restart.servingMs)} ms`)
+    console.log('')
+
+    const rssPerWaiting = (durableWaiting.after.rss - durableWaiting.before.rss) / WAITING
+    const diskPerWaiting = (durableWaiting.diskBytes ?? NaN) / WAITING
+    const slowestRestart = Math.max(afterKill.servingMs, afterTerm.servingMs)
+    console.log('targets (issue 4), durable engine:')
+    console.log(`  ${mark(durable.perSecond >= TARGET.durablePerSecond)} throughput ≥ ${count(TARGET.durablePerSecond)} instances/s: ${count(durable.perSecond)}/s ` +
+      `(stub ceiling ${count(stub.perSecond)}/s, ratio ${(durable.perSecond / stub.perSecond).toFixed(2)}; in memory ${count(memory.perSecond)}/s)`)
+    console.log(`  ${mark(durableRate.ackToJob.p99 < TARGET.p99Ms)} p99 < ${TARGET.p99Ms} ms at ${RATE}/s, create acked -> job received: ${durableRate.ackToJob.p99.toFixed(1)} ms`)
+    console.log(`  ${mark(durableRate.sentToJob.p99 < TARGET.p99Ms)} p99 < ${TARGET.p99Ms} ms at ${RATE}/s, create sent -> job received: ${durableRate.sentToJob.p99.toFixed(1)} ms`)
+    console.log(`  ${mark(durableRate.sentToCompleted.p99 < TARGET.p99Ms)} p99 < ${TARGET.p99Ms} ms at ${RATE}/s, create sent -> job completed: ${durableRate.sentToCompleted.p99.toFixed(1)} ms`)
+    console.log(`  ${mark(rssPerWaiting <= TARGET.bytesPerWaiting)} RSS ≤ 10 KB per waiting instance: ${count(rssPerWaiting)} B`)
+    console.log(`  ${mark(diskPerWaiting <= TARGET.bytesPerWaiting)} disk ≤ 10 KB per waiting instance: ${count(diskPerWaiting)} B (${count(cleanBytes / WAITING)} B after a clean stop)`)
+    console.log(`  ${mark(slowestRestart < TARGET.restartMs)} restart < ${TARGET.restartMs / 1000} s: ${(afterTerm.servingMs / 1000).toFixed(1)} s after SIGTERM, ${(afterKill.servingMs / 1000).toFixed(1)} s after SIGKILL`)
+  } finally {
+    for (const child of children) child.kill('SIGKILL')
+    fs.rmSync(tempRoot, { recursive: true, force: true })
+  }
 }
 
 main().catch((error: unknown) => {
   console.error('bench:engine failed:', error)
-  process.exit(1)
+  process.exitCode = 1
 })
