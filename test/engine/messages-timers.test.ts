@@ -11,7 +11,7 @@ import {
 const MAX_TIMEOUT = 2 ** 31 - 1
 
 const {
-  client, deploy, startInstance, increaseTime, pinClockAt, instanceState, instancesOf, elementStates, variablesOf, jobFor,
+  client, deploy, startInstance, increaseTime, pinClockAt, now, instanceState, instancesOf, elementStates, variablesOf, jobFor,
 } = engineTestKit({ worker: 'messages-timers-test', pinClock: true })
 
 function publishPayment(correlationKey: string, timeToLive: number, variables: Record<string, number | boolean> = {}, messageId?: string) {
@@ -151,6 +151,18 @@ describe('timers', () => {
     } finally {
       setTimeoutSpy.mockRestore()
     }
+  })
+
+  test('after a clock jump, a timer whose date has already passed fires at once, not when an earlier wake-up was planned', async () => {
+    // given an instance waiting an hour of engine time, then the clock moved past it
+    await deploy('ev-timer-date-first')
+    const first = await startInstance('ev-timer-date-first', { dueAt: new Date(now() + HOUR).toISOString() })
+    await increaseTime(2 * HOUR)
+    await eventually(async () => expect(await instanceState(first)).toBe('COMPLETED'))
+    // when an instance starts with a date that has already passed
+    const second = await startInstance('ev-timer-date-first', { dueAt: new Date(now() - MINUTE).toISOString() })
+    // then it does not wait for the wake-up planned an hour of real time after the first one
+    await eventually(async () => expect(await instanceState(second)).toBe('COMPLETED'))
   })
 
   test('a cron timeCycle start event fires at 09:00 on weekdays only, with one catch-up fire after a jump', async () => {

@@ -95,6 +95,7 @@ export class Engine implements EngineApi {
   private readonly awaiters = new Map<Key, Awaiter[]>()
   private readonly due = new DueQueue()
   private wakeTimer: NodeJS.Timeout | undefined
+  /** real time (Date.now()) at which the armed wake-up fires */
   private wakeAt = Infinity
   private readonly pendingJobTypes = new Set<string>()
   private notifyScheduled = false
@@ -1809,14 +1810,23 @@ export class Engine implements EngineApi {
     this.processDue()
   }
 
+  /**
+   * Keep one real-time wake-up armed for the earliest due entry. It is compared in real time:
+   * when the clock is pinned and moved, a wake-up armed earlier may be due much later than needed.
+   */
   private armWake(): void {
     if (this.closed) return
     const next = this.due.peek()
     if (!next) return
-    if (this.wakeTimer && this.wakeAt <= next.at) return
+    const delay = Math.max(0, Math.min(next.at - this.clock.now(), MAX_TIMEOUT))
+    const fireAt = Date.now() + delay
+    if (this.wakeTimer && this.wakeAt <= fireAt) return
+    this.setWake(delay)
+  }
+
+  private setWake(delay: number): void {
     if (this.wakeTimer) clearTimeout(this.wakeTimer)
-    this.wakeAt = next.at
-    const delay = Math.max(0, Math.min(next.at - this.now(), MAX_TIMEOUT))
+    this.wakeAt = Date.now() + delay
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = undefined
       this.wakeAt = Infinity
@@ -1842,14 +1852,7 @@ export class Engine implements EngineApi {
       } catch (error) {
         // The store refuses commands (disk full, read-only): what is due stays due and fires once it accepts them again.
         if (!(error instanceof EngineError && error.type === 'RESOURCE_EXHAUSTED' && this.journal?.failure)) throw error
-        if (this.wakeTimer) clearTimeout(this.wakeTimer)
-        this.wakeAt = first.at
-        this.wakeTimer = setTimeout(() => {
-          this.wakeTimer = undefined
-          this.wakeAt = Infinity
-          this.processDue()
-        }, DUE_RETRY_MS)
-        this.wakeTimer.unref()
+        this.setWake(DUE_RETRY_MS)
         return
       }
     }
