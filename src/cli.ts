@@ -1,11 +1,16 @@
 /**
  * raccord's command line: `raccord engine` runs the embedded engine alone, `raccord start` runs
- * raccord: the engine (or a Camunda cluster), the workers, the API.
+ * raccord: the engine (or a Camunda cluster), the workers, the API; `raccord deploy` deploys
+ * processes/ to the engine the SDK's environment names.
  */
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { Camunda8 } from '@camunda8/sdk'
 import { ConfigError } from './config'
 import { startEngineServer, type EngineServer } from './engine/server'
 import { startRaccord } from './app/start'
+import { PROCESSES_DIR } from './app/application'
+import { clusterTarget, DeployError, deployProcesses, formatDeployment } from './app/deploy'
 
 const USAGE = `Usage: raccord <command> [options]
 
@@ -15,12 +20,17 @@ Commands:
             names a Camunda cluster), a local SMTP sink (unless SMTP_URL is set), the processes,
             the job workers and the HTTP API; configuration from RACCORD_CONFIG or
             raccord.config.yaml
+  deploy    deploy processes/ (BPMN, DMN, forms) in one deployment to the engine the SDK's
+            environment names (ZEEBE_GRPC_ADDRESS, ZEEBE_REST_ADDRESS, CAMUNDA_AUTH_STRATEGY...;
+            default grpc://localhost:26500) and print each resource's key and version
 
 Options:
   --grpc-port <port>   gRPC gateway port (default 26500)
   --rest-port <port>   REST API port (default 8080)
   --data-dir <dir>     where state is kept (default ./data; for start, RACCORD_DATA_DIR too)
   --in-memory          keep no state on disk (a throwaway run; engine only)
+  --no-deploy          start: do not deploy processes/ (they are deployed already)
+  --processes-dir <d>  deploy: the directory to deploy (default the package's processes/)
   -h, --help           show this help
 `
 
@@ -49,6 +59,8 @@ function parseCommandLine(argv: string[]) {
         'rest-port': { type: 'string' },
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
+        'no-deploy': { type: 'boolean' },
+        'processes-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -59,10 +71,12 @@ function parseCommandLine(argv: string[]) {
   if (values.help) return { help: true as const }
   const [command, ...extra] = positionals
   if (command === undefined) throw new UsageError('missing command')
-  if (command !== 'engine' && command !== 'start') throw new UsageError(`unknown command '${command}'`)
+  if (command !== 'engine' && command !== 'start' && command !== 'deploy') throw new UsageError(`unknown command '${command}'`)
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`)
   if (values['data-dir'] !== undefined && values['in-memory']) throw new UsageError('--data-dir and --in-memory exclude each other')
   if (command === 'start' && values['in-memory']) throw new UsageError('--in-memory is for `raccord engine` only: start keeps the trace and the mails in a data dir')
+  if (command !== 'start' && values['no-deploy']) throw new UsageError('--no-deploy is for `raccord start` only')
+  if (command !== 'deploy' && values['processes-dir'] !== undefined) throw new UsageError('--processes-dir is for `raccord deploy` only')
   return {
     dataDirFlag: values['data-dir'],
     dataDir: values['in-memory'] ? undefined : values['data-dir'] ?? './data',
@@ -70,6 +84,8 @@ function parseCommandLine(argv: string[]) {
     command,
     grpcPort: parsePort(values['grpc-port'], 26500, '--grpc-port'),
     restPort: parsePort(values['rest-port'], 8080, '--rest-port'),
+    deploy: !values['no-deploy'],
+    processesDir: values['processes-dir'],
   }
 }
 
@@ -127,10 +143,35 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
   return server
 }
 
-async function runStart(grpcPort: number, restPort: number, dataDir: string): Promise<void> {
+async function runDeploy(processesDir: string | undefined): Promise<void> {
+  const env = process.env
+  const target = clusterTarget(env)
+  const dir = resolve(processesDir ?? PROCESSES_DIR)
+  console.log(`raccord deploy: ${dir} to gRPC ${target.grpcAddress}, REST ${target.restAddress} (auth ${target.authStrategy})`)
+  // The SDK reads ZEEBE_GRPC_ADDRESS, CAMUNDA_AUTH_STRATEGY, the OAuth client credentials... itself.
+  const camunda = new Camunda8({
+    CAMUNDA_LOG_LEVEL: (env.CAMUNDA_LOG_LEVEL ?? 'error') as 'error',
+    zeebeGrpcSettings: {
+      ZEEBE_CLIENT_LOG_LEVEL: (env.ZEEBE_CLIENT_LOG_LEVEL ?? 'ERROR') as 'ERROR',
+      // A command line gives up on an unreachable cluster; the SDK alone retries forever.
+      ZEEBE_GRPC_CLIENT_MAX_RETRIES: Number(env.ZEEBE_GRPC_CLIENT_MAX_RETRIES ?? 8),
+    },
+  })
+  try {
+    for (const line of formatDeployment(await deployProcesses(camunda, dir), dir)) console.log(line)
+  } catch (error) {
+    if (!(error instanceof DeployError)) throw error
+    console.error(`raccord deploy: ${error.message}`)
+    process.exit(1)
+  }
+  await camunda.closeAllClients()
+  process.exit(0)
+}
+
+async function runStart(grpcPort: number, restPort: number, dataDir: string, deploy: boolean): Promise<void> {
   let raccord
   try {
-    raccord = await startRaccord({ grpcPort, restPort, dataDir })
+    raccord = await startRaccord({ grpcPort, restPort, dataDir, deploy })
   } catch (error) {
     console.error(error instanceof ConfigError ? `raccord start: ${error.message}` : `raccord start: cannot start: ${(error as Error).message}`)
     process.exit(1)
@@ -170,7 +211,11 @@ async function main(argv: string[]): Promise<void> {
   }
   if (commandLine.command === 'start') {
     const dataDir = commandLine.dataDirFlag ?? process.env.RACCORD_DATA_DIR ?? './data'
-    await runStart(commandLine.grpcPort, commandLine.restPort, dataDir)
+    await runStart(commandLine.grpcPort, commandLine.restPort, dataDir, commandLine.deploy)
+    return
+  }
+  if (commandLine.command === 'deploy') {
+    await runDeploy(commandLine.processesDir)
     return
   }
   await runEngine(commandLine.grpcPort, commandLine.restPort, commandLine.dataDir)

@@ -8,8 +8,25 @@ import { UnknownOrganisationError } from '../src/config'
 import { PermanentMailError, TemplateDataError, UnknownTemplateError } from '../src/notify'
 import { DurationError } from '../src/app/iso-duration'
 import { UnknownIncidentError } from '../src/app/trace-store'
+import { BpmnErrorOutcome } from '../src/app/bpmn-error'
+import { UnknownRecordError } from '../src/app/security-store'
 import { JobInputError, parseInput, type JobInfo, type WorkerContext, type WorkerServices } from '../src/app/worker-context'
+import { LinkControlRejectedError } from '../src/app/link-control'
+import { UnknownCutError } from '../src/app/cut-store'
+import * as disableInterconnection from './disable-interconnection'
+import * as enableInterconnection from './enable-interconnection'
+import * as publishStatus from './publish-status'
+import * as recordCutTrace from './record-cut-trace'
+import * as callAdapter from './call-adapter'
+import * as checkTraceRequestContacts from './check-trace-request-contacts'
+import * as notifyParties from './notify-parties'
+import * as notifyTraceRequest from './notify-trace-request'
+import * as notifyVulnerability from './notify-vulnerability'
+import * as produceTraceLetter from './produce-trace-letter'
+import * as recordSecurityEvent from './record-security-event'
+import * as recordTraceExchangeEvent from './record-trace-exchange-event'
 import * as recordTrace from './record-trace'
+import * as sendCutNotification from './send-cut-notification'
 import * as sendNotification from './send-notification'
 
 /** What a worker module exports. */
@@ -19,7 +36,9 @@ export interface WorkerModule {
   handle(input: never, ctx: WorkerContext): Promise<object>
 }
 
-export const WORKERS: readonly WorkerModule[] = [recordTrace, sendNotification]
+export const WORKERS: readonly WorkerModule[] = [recordTrace, sendNotification, recordCutTrace, disableInterconnection, enableInterconnection, sendCutNotification, publishStatus,
+  recordSecurityEvent, notifyVulnerability, recordTraceExchangeEvent, checkTraceRequestContacts, produceTraceLetter, notifyTraceRequest,
+  notifyParties, callAdapter]
 
 /** Retries Zeebe gives a job unless the model says otherwise: the first attempt has this many left. */
 export const DEFAULT_JOB_RETRIES = 3
@@ -42,6 +61,9 @@ export function isPermanent(error: unknown): boolean {
     error instanceof UnknownTemplateError ||
     error instanceof UnknownOrganisationError ||
     error instanceof UnknownIncidentError ||
+    error instanceof UnknownRecordError ||
+    error instanceof UnknownCutError ||
+    error instanceof LinkControlRejectedError ||
     error instanceof DurationError
   )
 }
@@ -99,6 +121,10 @@ export function startWorkers(zeebe: Zeebe.ZeebeGrpcClient, services: WorkerServi
           onJobHandled?.(worker.TASK_TYPE, 'completed')
           return job.complete(output as Record<string, never>)
         } catch (error) {
+          if (error instanceof BpmnErrorOutcome) {
+            onJobHandled?.(worker.TASK_TYPE, 'completed')
+            return job.error({ errorCode: error.code, errorMessage: error.message, variables: error.variables as Record<string, never> })
+          }
           const failure = classifyFailure(error, job.retries, backoffBaseMs)
           onJobHandled?.(worker.TASK_TYPE, failure.outcome)
           services.logger?.warn({ taskType: worker.TASK_TYPE, jobKey: job.key, elementId: job.elementId, ...failure }, 'job failed')

@@ -2,15 +2,24 @@
  * The HTTP API: /api/incidents behind bearer tokens, /healthz, /metrics, and the outbox of the
  * local SMTP sink when one runs. One error middleware answers every failure as problem JSON.
  */
-import express, { type RequestHandler } from 'express'
+import express, { type RequestHandler, type Router } from 'express'
 import type { Logger } from 'pino'
 import type { Config } from '../config'
 import { outboxRouter, type SmtpSink } from '../notify'
+import type { ChangeService } from '../app/changes'
+import type { CutService } from '../app/cuts'
 import type { IncidentService } from '../app/incidents'
 import type { Metrics } from '../app/metrics'
 import type { ProcessEngine } from '../app/process-engine'
 import { authenticate, type Credential } from './auth'
+import { changeRoutes } from './changes'
+import { cutLinkRoutes } from './cut-links'
+import { cutRoutes } from './cuts'
 import { incidentRoutes } from './incidents'
+import type { TraceRequestService } from '../app/trace-requests'
+import type { VulnerabilityService } from '../app/vulnerabilities'
+import { traceRequestRoutes } from './trace-requests'
+import { vulnerabilityRoutes } from './vulnerabilities'
 import { problemHandler, unknownRoute } from './problem'
 
 /** Larger bodies answer 413: a declaration is a few kilobytes. */
@@ -23,11 +32,23 @@ export interface ApiOptions {
   config: Config
   credentials: readonly Credential[]
   incidents: IncidentService
+  /** changes, openings and releases (CHG-1..8, PRD-1..6) */
+  changes?: ChangeService
   engine: Pick<ProcessEngine, 'isReachable'>
   metrics: Metrics
   logger: Logger
   /** the local SMTP sink, when raccord runs one: its mails are listed at /outbox */
   outbox?: Pick<SmtpSink, 'list' | 'get'>
+  /** vulnerabilities (SEC-1..4) */
+  vulnerabilities?: VulnerabilityService
+  /** trace requests and their letters (TRC-1..3) */
+  traceRequests?: TraceRequestService
+  /** the operator and manager console, served at /console */
+  console?: Router
+  /** interconnection cuts (CUT-1..4, CRI-1..3): /api/cuts, and the other party's signed links at /links */
+  cuts?: CutService
+  /** the public status page (USR-1) at /status, /status.json, /status.atom */
+  statusPage?: Router
 }
 
 export function createApiApp(options: ApiOptions): express.Express {
@@ -44,9 +65,16 @@ export function createApiApp(options: ApiOptions): express.Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
   })
   if (options.outbox) app.use(outboxRouter(options.outbox))
+  if (options.console) app.use('/console', options.console)
+  if (options.statusPage) app.use(options.statusPage)
+  if (options.cuts) app.use('/links', cutLinkRoutes(config, options.cuts))
 
   app.use('/api', express.json({ limit: JSON_BODY_LIMIT }), authenticate(options.credentials))
   app.use('/api/incidents', incidentRoutes(config, options.incidents))
+  if (options.vulnerabilities) app.use('/api/vulnerabilities', vulnerabilityRoutes(config, options.vulnerabilities))
+  if (options.traceRequests) app.use('/api/trace-requests', traceRequestRoutes(config, options.traceRequests))
+  if (options.changes) app.use('/api', changeRoutes(config, options.changes))
+  if (options.cuts) app.use('/api/cuts', cutRoutes(config, options.cuts))
 
   app.use(unknownRoute)
   app.use(problemHandler(logger))

@@ -10,13 +10,23 @@ import type { Camunda8 } from '@camunda8/sdk'
 import type { Logger } from 'pino'
 import { createApiApp } from '../api/app'
 import type { Credential } from '../api/auth'
+import { ConsoleEngine } from '../console/engine'
+import { consoleRouter } from '../console/router'
 import type { Config } from '../config'
 import { Mailer, type SendRequest, type SmtpSink, type TemplateId } from '../notify'
 import { startWorkers, type RunningWorkers, type StartWorkersOptions } from '../../workers'
+import { ChangeService, sdkChangeEngine } from './changes'
+import { statusRouter } from '../status/status-page'
+import { CutService, sdkCutEngine } from './cuts'
+import { openInterconnectionCuts } from './cut-wiring'
 import { IncidentService } from './incidents'
 import { createMetrics, type Metrics } from './metrics'
 import { sdkProcessEngine } from './process-engine'
+import { closeSecurityStoreOf, securityStoreOf } from './security-store'
+import { withSecurityWatchCycle } from './security-watch'
 import { TraceStore } from './trace-store'
+import { TraceRequestService } from './trace-requests'
+import { VulnerabilityService } from './vulnerabilities'
 import type { WorkerServices } from './worker-context'
 
 /** processes/ of this package: BPMN, DMN and forms, deployed together. */
@@ -37,6 +47,12 @@ export interface ApplicationOptions {
   outbox?: Pick<SmtpSink, 'list' | 'get'>
   workers?: Omit<StartWorkersOptions, 'onJobHandled'>
   processesDir?: string
+  /** false: the processes are deployed already (`raccord start --no-deploy`); default true */
+  deploy?: boolean
+  /** where webhook secrets are read; default process.env */
+  env?: NodeJS.ProcessEnv
+  /** signs the acknowledgement links of cuts; absent, a secret is made for this run */
+  linkSecret?: string
 }
 
 export interface Application {
@@ -86,11 +102,15 @@ export async function startApplication(options: ApplicationOptions): Promise<App
   try {
     const trace = TraceStore.open(options.dataDir)
     closers.push(() => trace.close())
+    const security = securityStoreOf(trace)
+    closers.push(() => closeSecurityStoreOf(trace))
     const mailer = await Mailer.open({ smtpUrl: options.smtpUrl, config, dataDir: options.dataDir, logger })
     closers.push(() => mailer.close())
+    const interconnection = openInterconnectionCuts({ config, dataDir: options.dataDir, env: options.env ?? process.env, linkSecret: options.linkSecret })
+    closers.push(() => interconnection.close())
 
-    const resources = processResources(options.processesDir ?? PROCESSES_DIR)
-    await zeebe.deployResources(resources)
+    const resources = options.deploy === false ? [] : withSecurityWatchCycle(processResources(options.processesDir ?? PROCESSES_DIR), config.securityWatch.cycle)
+    if (options.deploy !== false) await zeebe.deployResources(resources)
     const deployed = resources.map((resource) => Object.values(resource)[0] as string)
 
     const services: WorkerServices = {
@@ -98,6 +118,8 @@ export async function startApplication(options: ApplicationOptions): Promise<App
       trace,
       now: () => new Date(),
       logger,
+      cuts: interconnection.cuts,
+      status: interconnection.status,
       mailer: {
         send: async <T extends TemplateId>(request: SendRequest<T>) => {
           const result = await mailer.send(request)
@@ -113,17 +135,32 @@ export async function startApplication(options: ApplicationOptions): Promise<App
     closers.push(() => workers.close())
 
     const engine = sdkProcessEngine(camunda)
+    const incidents = new IncidentService({ config, trace, engine })
     const app = createApiApp({
       config,
       credentials: options.credentials,
-      incidents: new IncidentService({ config, trace, engine }),
+      incidents,
+      vulnerabilities: new VulnerabilityService({ config, store: security, engine }),
+      traceRequests: new TraceRequestService({ config, store: security, engine }),
+      changes: new ChangeService({ config, engine: sdkChangeEngine(camunda) }),
       engine,
       metrics,
       logger,
       outbox: options.outbox,
+      cuts: new CutService(config, interconnection.cuts, sdkCutEngine(camunda, engine)),
+      statusPage: statusRouter(config, interconnection.status, interconnection.publicUrl),
+      console: consoleRouter({
+        config,
+        credentials: options.credentials,
+        engine: new ConsoleEngine(camunda),
+        incidents,
+        outboxUrl: options.outbox ? '/outbox' : undefined,
+        statusUrl: '/status',
+      }),
     })
     const server = await listen(http.createServer(app), options.apiPort, options.apiHost ?? '127.0.0.1')
     closers.push(() => closeServer(server))
+    interconnection.listening(`http://${options.apiHost ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`)
 
     return { apiPort: (server.address() as AddressInfo).port, services, metrics, deployed, close }
   } catch (error) {

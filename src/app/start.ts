@@ -14,6 +14,7 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from '../config'
 import { startEngineServer, type EngineServer } from '../engine/server'
 import { startSmtpSink, type SmtpSink } from '../notify'
 import { startApplication, type Application } from './application'
+import { clusterTarget, namesCluster } from './deploy'
 
 /** Where the local SMTP sink listens when no SMTP_URL is set. */
 export const DEFAULT_SMTP_SINK_PORT = 2525
@@ -27,6 +28,8 @@ export interface StartOptions {
   grpcPort: number
   restPort: number
   env?: NodeJS.ProcessEnv
+  /** false: leave the deployment alone (`--no-deploy`: processes/ is deployed already); default true */
+  deploy?: boolean
   /** where the "what is where" lines go */
   print?: (line: string) => void
 }
@@ -84,7 +87,7 @@ export async function startRaccord(options: StartOptions): Promise<Raccord> {
   }
 
   try {
-    const useCluster = env.ZEEBE_GRPC_ADDRESS !== undefined || env.ZEEBE_REST_ADDRESS !== undefined
+    const useCluster = namesCluster(env)
     let engine: EngineServer | undefined
     let camunda: Camunda8
     if (useCluster) {
@@ -122,6 +125,9 @@ export async function startRaccord(options: StartOptions): Promise<Raccord> {
       apiPort: config.api.port,
       apiHost: env.RACCORD_API_HOST ?? '127.0.0.1',
       outbox: sink,
+      deploy: options.deploy,
+      env,
+      linkSecret: env[config.interconnectionCuts.linkSecretEnv] || undefined,
     })
     stops.push(() => app.close())
 
@@ -132,10 +138,18 @@ export async function startRaccord(options: StartOptions): Promise<Raccord> {
     if (engine) {
       print(`  engine        embedded: Zeebe gRPC grpc://127.0.0.1:${engine.grpcPort}, REST http://127.0.0.1:${engine.restPort}/v2`)
     } else {
-      print(`  engine        Camunda cluster: gRPC ${env.ZEEBE_GRPC_ADDRESS ?? '(SDK default)'}, REST ${env.ZEEBE_REST_ADDRESS ?? '(SDK default)'}`)
+      const cluster = clusterTarget(env)
+      print(`  engine        Camunda cluster: gRPC ${cluster.grpcAddress}, REST ${cluster.restAddress}, auth ${cluster.authStrategy}`)
     }
-    print(`  deployed      ${app.deployed.map((file) => file.slice(file.lastIndexOf('processes'))).join(', ')}`)
+    print(options.deploy === false
+      ? '  deployed      nothing (--no-deploy): the engine runs what was deployed before'
+      : `  deployed      ${app.deployed.map((file) => file.slice(file.lastIndexOf('processes'))).join(', ')}`)
     print(`  API           ${apiUrl}/api/incidents   (health ${apiUrl}/healthz, metrics ${apiUrl}/metrics)`)
+    print(`  console       ${apiUrl}/console/   (sign in with one of the tokens below)`)
+    print(`  cuts          ${apiUrl}/api/cuts; the other party's signed links at ${apiUrl}/links/...`)
+    print(`  status page   ${apiUrl}/status   (JSON ${apiUrl}/status.json, Atom ${apiUrl}/status.atom)`)
+    const linkSecretEnv = config.interconnectionCuts.linkSecretEnv
+    print(env[linkSecretEnv] ? `  link secret   ${linkSecretEnv} from the environment` : `  link secret   ${linkSecretEnv} was not set; a secret made for this run signs the links (they die with it)`)
     print(sink ? `  mail          local SMTP sink ${sink.url}; mails kept in ${sink.dir}, listed at ${apiUrl}/outbox` : `  mail          ${redact(smtpUrl)}`)
     for (const credential of config.api.tokens) {
       const made = generated.find((token) => token.envVar === credential.tokenEnv)

@@ -6,6 +6,8 @@ import type { Logger } from 'pino'
 import type { z } from 'zod'
 import { formatPath, type Config } from '../config'
 import type { Mailer } from '../notify'
+import type { StatusStore } from '../status/status-store'
+import type { CutServices } from './cut-services'
 import type { TraceStore } from './trace-store'
 
 /** The job being handled, as far as a worker needs it. */
@@ -28,6 +30,10 @@ export interface WorkerServices {
   trace: TraceStore
   now(): Date
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>
+  /** interconnection cuts: their trail, links and link control (the cut workers need them) */
+  cuts?: CutServices
+  /** the public status page's notices (publish-status needs it) */
+  status?: StatusStore
 }
 
 export interface WorkerContext extends WorkerServices {

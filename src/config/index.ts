@@ -10,6 +10,9 @@ export {
   type Interconnection,
   type Service,
   type ApiToken,
+  type ChangesConfig,
+  type AdapterName,
   type ApiRole,
   type Language,
+  type InterconnectionCutsConfig,
 } from './schema'

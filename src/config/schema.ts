@@ -95,6 +95,64 @@ export const apiTokenSchema = z.strictObject({
   roles: z.array(z.enum(['operator', 'manager', 'admin'])).min(1, 'At least one role is required'),
   /** Id of the organisation on whose behalf the token acts. */
   organisation: id,
+  /** Email of the person holding the token: a crisis-cell member (CRI-1) is known by it. */
+  contact: z.email().optional(),
+})
+
+/** ISO 8601 durations such as PT30M or P2D. */
+const isoDuration = z.string().regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, 'Invalid duration: use ISO 8601, e.g. PT30M or P2D')
+
+/** Interconnection cuts and the crisis cell (CUT-1..4, CRI-1..3). */
+export const interconnectionCutsSchema = z.strictObject({
+  /** How long the other party has to acknowledge a cut warning before someone phones its on-call (CUT-3). */
+  acknowledgementDelay: isoDuration.default('PT30M'),
+  /** The crisis cell meets within this delay of the cut (CRI-2). */
+  crisisMeetingWithin: isoDuration.default('P2D'),
+  /** Name of the environment variable holding the secret that signs acknowledgement links; unset, `raccord start` makes one for the run. */
+  linkSecretEnv: envVarName.default('RACCORD_LINK_SECRET'),
+  /** How long an acknowledgement link stays valid. */
+  linkValidity: isoDuration.default('P2D'),
+  /** Base URL of this raccord as the other party reaches it, for the links in mails; default the API's own address. */
+  publicUrl: z.url({ protocol: /^https?$/, error: 'Invalid URL: use http:// or https://' }).optional(),
+})
+
+/** The security watch (SEC-1). */
+export const securityWatchSchema = z.strictObject({
+  /** How often the review comes back: an ISO 8601 repetition (R/P7D) or a cron expression (0 0 8 * * MON). Applied at deployment. */
+  cycle: z
+    .string()
+    .trim()
+    .regex(/^(R\d*\/P(?!$)[0-9YMWDTHS]+|(\S+\s+){5}\S+)$/, 'Invalid cycle: use an ISO 8601 repetition such as R/P7D, or a cron expression such as 0 0 8 * * MON')
+    .default('R/P7D'),
+})
+
+/** Trace exchange (TRC-1..3). */
+export const traceExchangeSchema = z.strictObject({
+  /** How long the other party has to answer a trace request before the reminder (TRC-3). */
+  answerDelay: isoDuration.default('P30D'),
+})
+
+/** Change management and production openings (CHG-1..8, PRD-1..6). */
+export const changesSchema = z.strictObject({
+  /** Months version n-1 stays online after the release of n, when the parties agree to keep it (CHG-8): at most 6. */
+  versionRetentionMonths: z.int().min(1).max(6, 'At most 6: the agreement keeps version n-1 online 6 months at the most (CHG-8)').default(6),
+  /** How long each provider has to test or validate a portal change on qualification before its directors are told (CHG-4). */
+  providerAnswerDelay: isoDuration.default('P5D'),
+  /** The delay agreed to keep or reactivate the pre-production link (CHG-1). */
+  preproductionLinkDelay: isoDuration.default('P5D'),
+  /** How long a new provider version is watched for malfunctions before it stands (PRD-6). */
+  releaseWatchWindow: isoDuration.default('P2D'),
+  /** Systems raccord drives for a change step; manual: a person does it and confirms. */
+  adapters: z
+    .strictObject({
+      /** Retires portal version n-1 (CHG-8). */
+      portalVersions: linkControlSchema.default({ type: 'manual' }),
+      /** Makes a provider service visible in the portal's catalogue (PRD-4). */
+      portalCatalogue: linkControlSchema.default({ type: 'manual' }),
+      /** Puts a provider's earlier version back in production (PRD-6). */
+      providerRollback: linkControlSchema.default({ type: 'manual' }),
+    })
+    .default({ portalVersions: { type: 'manual' }, portalCatalogue: { type: 'manual' }, providerRollback: { type: 'manual' } }),
 })
 
 export const apiSchema = z.strictObject({
@@ -109,6 +167,21 @@ export const configSchema = z
     self: id,
     organisations: z.array(organisationSchema).min(2, 'At least two organisations are required: a client and a provider'),
     api: apiSchema.default({ port: 3000, tokens: [] }),
+    interconnectionCuts: interconnectionCutsSchema.default({
+      acknowledgementDelay: 'PT30M',
+      crisisMeetingWithin: 'P2D',
+      linkSecretEnv: 'RACCORD_LINK_SECRET',
+      linkValidity: 'P2D',
+    }),
+    securityWatch: securityWatchSchema.default({ cycle: 'R/P7D' }),
+    traceExchange: traceExchangeSchema.default({ answerDelay: 'P30D' }),
+    changes: changesSchema.default({
+      versionRetentionMonths: 6,
+      providerAnswerDelay: 'P5D',
+      preproductionLinkDelay: 'P5D',
+      releaseWatchWindow: 'P2D',
+      adapters: { portalVersions: { type: 'manual' }, portalCatalogue: { type: 'manual' }, providerRollback: { type: 'manual' } },
+    }),
   })
   .superRefine(checkReferences, { when: () => true })
 
@@ -192,3 +265,6 @@ export type Service = Organisation['services'][number]
 export type ApiToken = Config['api']['tokens'][number]
 export type ApiRole = ApiToken['roles'][number]
 export type Language = Organisation['language']
+export type InterconnectionCutsConfig = Config['interconnectionCuts']
+export type ChangesConfig = Config['changes']
+export type AdapterName = keyof ChangesConfig['adapters']

@@ -9,6 +9,7 @@ export {
   type MailerOptions,
   type SendRequest,
   type SendResult,
+  type MailAttachment,
 } from './mailer'
 export { SentMailLog, SentMailLogError, type SentMail } from './sent-mail-log'
 export {

@@ -38,6 +38,16 @@ export interface SendRequest<T extends TemplateId = TemplateId> {
   data: TemplateData<T>
   /** IANA zone for dates in the mail; defaults to this installation's organisation's zone. */
   timeZone?: string
+  /** Files sent with the mail, e.g. a calendar invitation (.ics). */
+  attachments?: MailAttachment[]
+}
+
+/** A file attached to a mail. */
+export interface MailAttachment {
+  filename: string
+  content: string
+  /** e.g. text/calendar; method=REQUEST */
+  contentType: string
 }
 
 export interface SendResult {
@@ -145,6 +155,7 @@ export class Mailer {
         html: mail.html,
         // RFC 3834: auto-responders must not answer, so two raccord installations never loop.
         headers: { 'Auto-Submitted': 'auto-generated' },
+        ...(request.attachments === undefined ? {} : { attachments: request.attachments }),
       })
     } catch (error) {
       throw classifySmtpError(error)

@@ -36,6 +36,28 @@ const incident = {
   url: 'https://raccord.portail.example.org/incidents/INC-2025-0042',
 } as const
 
+const cut = {
+  reference: 'CUT-20250304-a1b2',
+  interconnection: 'alpha-prod',
+  service: 'Démarches en ligne Alpha',
+  environment: 'production',
+  sendingParty: 'Portail citoyen',
+  contact: { name: 'Centre de services du portail', email: 'exploitation@portail.example.org', phone: '+33 1 00 00 00 01' },
+} as const
+
+const vulnerability = {
+  reference: 'VUL-20250304-a1b2',
+  cveId: 'CVE-2024-3094',
+  title: 'Porte dérobée xz-utils',
+  service: 'Démarches en ligne Alpha',
+  severity: 'Critical',
+  cvssScore: 10,
+  cvssVector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H',
+  knownExploited: true,
+  reportingParty: 'Portail citoyen',
+  remediationDueAt: '2025-03-11T09:15:00Z',
+} as const
+
 /** One valid data set per template: adding a template without a sample does not compile. */
 const samples: { [T in TemplateId]: TemplateData<T> } = {
   'incident-declared': {
@@ -60,6 +82,23 @@ const samples: { [T in TemplateId]: TemplateData<T> } = {
   'incident-sla-breached': { ...incident, target: 'response', dueAt: '2025-03-04T10:15:00Z', escalatedTo: ['Jean Moreau'] },
   'incident-resolved': { ...incident, resolvedAt: '2025-03-04T12:00:00Z', resolution: 'workaround', summary: 'Bascule sur le serveur de secours.' },
   generic: { subject: 'Test', paragraphs: ['Bonjour,', 'Ceci est un essai.'] },
+  'interconnection-cut-warning': {
+    ...cut,
+    cutAt: '2025-03-04T09:15:00Z',
+    acknowledgementDelayMinutes: 30,
+    acknowledgeLink: { label: 'Accuser réception', url: 'https://raccord.portail.example.org/links/a.b' },
+    confirmCutLink: { label: 'Confirmer la coupure', url: 'https://raccord.portail.example.org/links/c.d' },
+  },
+  'crisis-cell-invitation': { ...cut, round: 1, meetingAt: '2025-03-05T09:00:00Z', dueBy: '2025-03-06T09:15:00Z', members: ['Camille Martin (portail)', 'Sacha Durand (fournisseur-alpha)'] },
+  'crisis-meeting-overdue': { ...cut, round: 1, dueBy: '2025-03-06T09:15:00Z' },
+  'interconnection-restore-requested': { ...cut, terms: 'Clés renouvelées', confirmRestoreLink: { label: 'Confirmer', url: 'https://raccord.portail.example.org/links/e.f' } },
+  'interconnection-restored': { ...cut, restoredAt: '2025-03-07T09:15:00Z' },
+  'vulnerability-disclosed': { ...vulnerability, description: 'Porte dérobée dans xz-utils.' },
+  'vulnerability-deadline-reminder': vulnerability,
+  'vulnerability-delay-notice': { ...vulnerability, expectedFixDate: '2025-03-25T09:15:00Z', delayReason: "Correctif de l'éditeur attendu" },
+  'vulnerability-fixed': { ...vulnerability, fixedAt: '2025-03-10T09:15:00Z', fixSummary: 'xz-utils 5.6.2 déployé.', fixedLate: false, changeReference: 'CHG-42' },
+  'trace-answer-reminder': { reference: 'TRQ-20250304-a1b2', direction: 'outgoing', otherParty: 'Fournisseur Alpha', dispatchedAt: '2025-03-04T09:15:00Z', postalReference: '1A 234 567 8901 2', answerDelay: 'P30D' },
+  'change-notice': { event: 'retention-agreed', reference: 'CHG-20250304-a1b2c3', title: 'Nouveau parcours de dépôt', version: '5.0', previousVersion: '4.9', dueAt: '2025-09-04T09:15:00Z', headers: { deprecation: '@1741079700', sunset: 'Thu, 04 Sep 2025 09:15:00 GMT' } },
 }
 
 const ctx = { timeZone: 'Europe/Paris', senderName: 'Portail citoyen' }

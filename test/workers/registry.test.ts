@@ -1,12 +1,13 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { TransientMailError, PermanentMailError, TemplateDataError } from '../../src/notify'
 import { JobInputError } from '../../src/app/worker-context'
 import { addDuration } from '../../src/app/iso-duration'
 import { classifyFailure, WORKERS } from '../../workers'
 
-test('the registry has one worker for each task type of the incident process, each in workers/<task-type>.ts', async () => {
-  const bpmn = readFileSync(join(__dirname, '../../processes/incident-management.bpmn'), 'utf8')
+test('the registry has one worker for each task type of the processes, each in workers/<task-type>.ts', async () => {
+  const processes = join(__dirname, '../../processes')
+  const bpmn = readdirSync(processes).filter((file) => file.endsWith('.bpmn')).map((file) => readFileSync(join(processes, file), 'utf8')).join('\n')
   const types = new Set([...bpmn.matchAll(/<zeebe:taskDefinition type="([^"]+)"/g)].map((match) => match[1]))
   expect(WORKERS.map((worker) => worker.TASK_TYPE).sort()).toEqual([...types].sort())
   for (const worker of WORKERS) expect((await import(`../../workers/${worker.TASK_TYPE}`)).TASK_TYPE).toBe(worker.TASK_TYPE)

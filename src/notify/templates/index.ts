@@ -3,19 +3,41 @@ import type { z } from 'zod'
 import type { Language } from '../../config'
 import { formatPath } from '../../config'
 import { layoutMail, type MailContent, type RenderContext, type RenderedMail } from '../mail-content'
+import { changeNotice } from './change-notice'
+import { crisisCellInvitation } from './crisis-cell-invitation'
+import { crisisMeetingOverdue } from './crisis-meeting-overdue'
 import { generic } from './generic'
 import { incidentDeclared } from './incident-declared'
 import { incidentPriorityChanged } from './incident-priority-changed'
 import { incidentResolved } from './incident-resolved'
 import { incidentSlaBreached } from './incident-sla-breached'
 import { incidentSlaReminder } from './incident-sla-reminder'
+import { interconnectionCutWarning } from './interconnection-cut-warning'
+import { interconnectionRestoreRequested } from './interconnection-restore-requested'
+import { interconnectionRestored } from './interconnection-restored'
+import { traceAnswerReminder } from './trace-answer-reminder'
+import { vulnerabilityDeadlineReminder } from './vulnerability-deadline-reminder'
+import { vulnerabilityDelayNotice } from './vulnerability-delay-notice'
+import { vulnerabilityDisclosed } from './vulnerability-disclosed'
+import { vulnerabilityFixed } from './vulnerability-fixed'
 
 export const templates = {
   'incident-declared': incidentDeclared,
+  'vulnerability-disclosed': vulnerabilityDisclosed,
+  'vulnerability-deadline-reminder': vulnerabilityDeadlineReminder,
+  'vulnerability-delay-notice': vulnerabilityDelayNotice,
+  'vulnerability-fixed': vulnerabilityFixed,
+  'trace-answer-reminder': traceAnswerReminder,
+  'change-notice': changeNotice,
   'incident-priority-changed': incidentPriorityChanged,
   'incident-sla-reminder': incidentSlaReminder,
   'incident-sla-breached': incidentSlaBreached,
   'incident-resolved': incidentResolved,
+  'interconnection-cut-warning': interconnectionCutWarning,
+  'crisis-cell-invitation': crisisCellInvitation,
+  'crisis-meeting-overdue': crisisMeetingOverdue,
+  'interconnection-restore-requested': interconnectionRestoreRequested,
+  'interconnection-restored': interconnectionRestored,
   generic,
 }
 

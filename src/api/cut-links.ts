@@ -1,0 +1,106 @@
+/**
+ * /links/:token: the other party's signed links (CUT-3, CRI-3). GET shows what the link does and a
+ * button, so that a mail scanner fetching the link changes nothing; POST uses it, once. A forged,
+ * expired or replayed link gets a page saying so, and the process is left untouched.
+ */
+import express, { Router } from 'express'
+import type { Config, Language } from '../config'
+import { LinkReplayedError, type CutService } from '../app/cuts'
+import { UnknownCutError } from '../app/cut-store'
+import { LinkRefusedError, type LinkClaims, type LinkPurpose } from '../app/signed-links'
+import { EngineUnavailableError } from '../app/incidents'
+import { html, type SafeHtml } from '../notify'
+
+const WORDS = {
+  fr: {
+    action: { 'acknowledge-cut': 'Accuser réception de la coupure', 'confirm-cut': 'Confirmer que notre côté est coupé', 'confirm-restore': 'Confirmer que notre côté est rétabli' } satisfies Record<LinkPurpose, string>,
+    about: (cut: string, link: string) => `Coupure ${cut} du raccordement ${link}.`,
+    once: 'Ce lien ne sert qu\'une fois.',
+    done: (at: string) => `C'est enregistré (${at}). Merci.`,
+    forged: "Ce lien n'est pas valide : il n'a pas été émis par raccord ou a été modifié. Rien n'a été enregistré.",
+    expired: "Ce lien a expiré. Rien n'a été enregistré ; appelez l'équipe d'exploitation qui vous l'a envoyé.",
+    replayed: "Ce lien a déjà été utilisé. Rien de plus n'a été enregistré.",
+    unavailable: "L'enregistrement a échoué ; le lien reste utilisable. Réessayez dans un instant.",
+    refused: 'Lien refusé',
+  },
+  en: {
+    action: { 'acknowledge-cut': 'Acknowledge the cut', 'confirm-cut': 'Confirm that our side is cut', 'confirm-restore': 'Confirm that our side is restored' } satisfies Record<LinkPurpose, string>,
+    about: (cut: string, link: string) => `Cut ${cut} of interconnection ${link}.`,
+    once: 'This link works once.',
+    done: (at: string) => `Recorded (${at}). Thank you.`,
+    forged: 'This link is not valid: raccord did not issue it, or it was altered. Nothing was recorded.',
+    expired: 'This link has expired. Nothing was recorded; phone the operations team that sent it.',
+    replayed: 'This link has already been used. Nothing more was recorded.',
+    unavailable: 'Recording failed; the link can still be used. Try again in a moment.',
+    refused: 'Link refused',
+  },
+} as const
+
+function page(lang: Language, title: string, body: SafeHtml): string {
+  return html`<!DOCTYPE html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${title}</title>
+</head>
+<body>
+<main>
+<h1>${title}</h1>
+${body}
+</main>
+</body>
+</html>
+`.value
+}
+
+export function cutLinkRoutes(config: Config, cuts: CutService): Router {
+  const router = Router()
+  const languageOf = (party: string | undefined): Language => config.organisations.find((org) => org.id === party)?.language ?? 'en'
+
+  /** A refusal as a page: 403 forged, 410 expired, 409 replayed, 503 when the engine could not be told. */
+  const refuse = (res: express.Response, error: unknown, lang: Language) => {
+    const words = WORDS[lang]
+    const [status, text] =
+      error instanceof LinkRefusedError
+        ? error.reason === 'expired' ? [410, words.expired] : [403, words.forged]
+        : error instanceof LinkReplayedError
+          ? [409, words.replayed]
+          : error instanceof UnknownCutError
+            ? [403, words.forged]
+            : error instanceof EngineUnavailableError
+              ? [503, words.unavailable]
+              : [undefined, '']
+    if (status === undefined) throw error
+    res.status(status).set('cache-control', 'no-store').type('html').send(page(lang, words.refused, html`<p class="refusal">${text}</p>\n`))
+  }
+
+  router.get('/:token', (req, res) => {
+    let inspected: { claims: LinkClaims; cut: { id: string; interconnectionId: string } }
+    try {
+      inspected = cuts.inspectLink(String(req.params.token))
+    } catch (error) {
+      return refuse(res, error, 'en')
+    }
+    const { claims, cut } = inspected
+    const words = WORDS[languageOf(claims.party)]
+    res.set('cache-control', 'no-store').type('html').send(page(languageOf(claims.party), words.action[claims.purpose], html`<p>${words.about(cut.id, cut.interconnectionId)}</p>
+<form method="post"><button type="submit">${words.action[claims.purpose]}</button></form>
+<p><small>${words.once}</small></p>
+`))
+  })
+
+  router.post('/:token', express.urlencoded({ extended: false, limit: '1kb' }), async (req, res) => {
+    let lang: Language = 'en'
+    try {
+      const used = await cuts.useLink(String(req.params.token))
+      lang = languageOf(used.claims.party)
+      res.set('cache-control', 'no-store').type('html').send(page(lang, WORDS[lang].action[used.claims.purpose], html`<p class="done">${WORDS[lang].done(used.at)}</p>\n<p>${WORDS[lang].about(used.cut.id, used.cut.interconnectionId)}</p>\n`))
+    } catch (error) {
+      refuse(res, error, lang)
+    }
+  })
+
+  return router
+}

@@ -1,0 +1,42 @@
+/** /api/vulnerabilities: thin routes over VulnerabilityService (SEC-1..4). */
+import { Router } from 'express'
+import type { Config } from '../config'
+import { UnknownRecordError } from '../app/security-store'
+import { reportSchema, type VulnerabilityService } from '../app/vulnerabilities'
+import { callerOf, requireRole } from './auth'
+import { HttpProblem } from './problem'
+
+/** Where a vulnerability lives in the API. */
+function linksOf(id: string) {
+  return { self: `/api/vulnerabilities/${encodeURIComponent(id)}` }
+}
+
+export function vulnerabilityRoutes(config: Config, vulnerabilities: VulnerabilityService): Router {
+  const router = Router()
+  const schema = reportSchema(config)
+
+  router.post('/', requireRole('operator', 'admin'), async (req, res) => {
+    // zod says "expected string, received undefined"; a caller understands "Required".
+    const report = schema.parse(req.body ?? {}, { error: (issue) => (issue.input === undefined ? 'Required' : undefined) })
+    const vulnerability = await vulnerabilities.report(report, callerOf(res))
+    const links = linksOf(vulnerability.id)
+    res.status(201).location(links.self).json({ id: vulnerability.id, processInstanceKey: vulnerability.processInstanceKey, links })
+  })
+
+  router.get('/', requireRole('operator', 'manager', 'admin'), (_req, res) => {
+    res.json({ items: vulnerabilities.list().map((vulnerability) => ({ ...vulnerability, links: linksOf(vulnerability.id) })) })
+  })
+
+  router.get('/:id', requireRole('operator', 'manager', 'admin'), async (req, res) => {
+    const id = String(req.params.id)
+    try {
+      const vulnerability = await vulnerabilities.view(id)
+      res.json({ ...vulnerability, links: linksOf(vulnerability.id) })
+    } catch (error) {
+      if (error instanceof UnknownRecordError) throw new HttpProblem(404, 'Not Found', `Unknown vulnerability '${id}'`)
+      throw error
+    }
+  })
+
+  return router
+}

@@ -1,0 +1,72 @@
+/** Calls to the console's JSON API with the signed-in token; problems become ApiError. */
+
+const TOKEN_KEY = 'raccord.console.token'
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
+export const base = document.body.dataset.base ?? '/console'
+
+export function storedToken(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY)
+}
+
+export function storeToken(token: string | null): void {
+  if (token === null) sessionStorage.removeItem(TOKEN_KEY)
+  else sessionStorage.setItem(TOKEN_KEY, token)
+}
+
+export async function call<T>(method: string, path: string, body?: unknown, token = storedToken()): Promise<T> {
+  const headers: Record<string, string> = {}
+  if (token) headers.authorization = `Bearer ${token}`
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  const response = await fetch(`${base}/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  if (!response.ok) {
+    let detail = response.statusText
+    try {
+      const problem = (await response.json()) as { detail?: string; title?: string }
+      detail = problem.detail ?? problem.title ?? detail
+    } catch {
+      // not problem JSON: the status text says enough
+    }
+    throw new ApiError(response.status, detail)
+  }
+  if (response.status === 204) return undefined as T
+  const type = response.headers.get('content-type') ?? ''
+  return (type.includes('json') ? await response.json() : await response.text()) as T
+}
+
+export interface Me {
+  name: string
+  assignee: string
+  roles: string[]
+  organisation: { id: string; name: string; timeZone: string }
+  may: { viewProcesses: boolean; retryIncident: boolean; cancelInstance: boolean }
+  links: { outbox?: string; status?: string }
+}
+
+export interface UserTask {
+  userTaskKey: string
+  name?: string
+  state: string
+  assignee?: string
+  elementId: string
+  candidateGroups: string[]
+  processDefinitionId: string
+  processName?: string
+  processInstanceKey: string
+  creationDate: string
+  dueDate?: string
+  followUpDate?: string
+}
+
+export interface TaskContext {
+  businessKey?: { name: string; value: string }
+  title?: string
+  service?: string
+  priority?: { priority?: string; resolutionTarget?: string }
+}

@@ -1,0 +1,240 @@
+/** Processes: instances with filters, and one instance with its diagram (bpmn-js), incidents, variables and trace. */
+import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer'
+import { ApiError, call, type TaskContext } from './api'
+import { alertBox, announce, fill, h } from './dom'
+import { timeOf } from './time'
+
+interface Instance {
+  processInstanceKey: string
+  processDefinitionId: string
+  processDefinitionName?: string
+  processDefinitionVersion: number
+  state: string
+  hasIncident: boolean
+  startDate: string
+  endDate?: string
+  businessKey?: string | null
+}
+
+interface Element {
+  elementInstanceKey: string
+  elementId: string
+  elementName?: string
+  type: string
+  state: string
+  hasIncident: boolean
+  startDate: string
+  endDate?: string
+}
+
+interface Incident {
+  incidentKey: string
+  errorType: string
+  errorMessage: string
+  elementId: string
+  creationTime: string
+  state: string
+  jobKey?: string
+}
+
+interface TraceEntry {
+  at: string
+  actor: string
+  event: string
+  detail: Record<string, unknown>
+  messageId?: string
+}
+
+interface InstanceDetail {
+  instance: Instance
+  elements: Element[]
+  variables: Array<{ name: string; value: unknown; scopeKey: string }>
+  incidents: Incident[]
+  context: TaskContext
+  trace: TraceEntry[]
+  can: { retry: boolean; cancel: boolean }
+}
+
+/** How often an open instance page reads the instance again. */
+const REFRESH_MS = 2000
+
+function select(id: string, label: string, value: string, options: Array<[string, string]>): HTMLElement[] {
+  return [
+    h('label', { for: id }, label),
+    h('select', { id, name: id }, ...options.map(([optionValue, text]) => h('option', { value: optionValue, selected: optionValue === value }, text))),
+  ]
+}
+
+export async function processesPage(main: HTMLElement, query: URLSearchParams): Promise<void> {
+  document.title = 'Processes · raccord console'
+  const value = (name: string) => query.get(name) ?? ''
+  const [definitions, instances] = await Promise.all([
+    call<{ items: Array<{ processDefinitionId: string; name?: string }> }>('GET', '/processes'),
+    call<{ items: Instance[] }>('GET', `/instances?${query.toString()}`),
+  ])
+  const businessKey = h('input', { id: 'businessKey', name: 'businessKey', type: 'search', value: value('businessKey'), 'aria-describedby': 'businessKey-help' })
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter instances', onsubmit: (event: Event) => {
+    event.preventDefault()
+    const params = new URLSearchParams()
+    for (const [name, entry] of new FormData(event.target as HTMLFormElement)) if (entry !== '') params.set(name, String(entry))
+    location.hash = `#/processes?${params.toString()}`
+  } },
+  h('div', {}, ...select('process', 'Process', value('process'), [['', 'All processes'], ...definitions.items.map((d): [string, string] => [d.processDefinitionId, d.name ?? d.processDefinitionId])])),
+  h('div', {}, ...select('state', 'State', value('state'), [['', 'Any state'], ['ACTIVE', 'Active'], ['COMPLETED', 'Completed'], ['TERMINATED', 'Cancelled']])),
+  h('div', {}, ...select('incident', 'Incidents', value('incident'), [['', 'With or without'], ['true', 'With an incident'], ['false', 'Without incident']])),
+  h('div', {}, h('label', { for: 'businessKey' }, 'Business key'), businessKey,
+    h('small', { id: 'businessKey-help' }, 'An incident, cut or change id, e.g. INC-20250314-ab12')),
+  h('div', {}, h('button', { type: 'submit' }, 'Apply filters')))
+
+  const rows = instances.items.map((instance) => h('tr', {},
+    h('th', { scope: 'row' }, h('a', { href: `#/instances/${instance.processInstanceKey}` }, instance.processInstanceKey)),
+    h('td', {}, `${instance.processDefinitionName ?? instance.processDefinitionId} v${instance.processDefinitionVersion}`),
+    h('td', {}, instance.businessKey ?? '—'),
+    h('td', {}, stateLabel(instance.state)),
+    h('td', {}, instance.hasIncident ? h('strong', { class: 'badge badge-incident' }, 'Incident') : 'None'),
+    h('td', {}, timeOf(instance.startDate)),
+    h('td', {}, timeOf(instance.endDate))))
+  fill(main,
+    h('h1', {}, 'Processes'),
+    filters,
+    h('section', { 'aria-label': 'Instances' },
+      h('h2', {}, `Instances (${instances.items.length})`),
+      rows.length === 0 ? h('p', {}, 'No instance matches these filters.') : h('table', { class: 'list' },
+        h('thead', {}, h('tr', {}, ...['Instance', 'Process', 'Business key', 'State', 'Incidents', 'Started', 'Ended'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, ...rows))))
+}
+
+function stateLabel(state: string): string {
+  return { ACTIVE: 'Active', COMPLETED: 'Completed', TERMINATED: 'Cancelled' }[state] ?? state
+}
+
+function json(value: unknown): string {
+  const text = JSON.stringify(value, null, 2) ?? 'null'
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text
+}
+
+export async function instancePage(main: HTMLElement, key: string): Promise<() => void> {
+  let detail = await call<InstanceDetail>('GET', `/instances/${key}`)
+  const xml = await call<string>('GET', `/instances/${key}/diagram`)
+  const name = detail.instance.processDefinitionName ?? detail.instance.processDefinitionId
+  document.title = `${name} ${key} · raccord console`
+
+  const status = h('div', { id: 'instance-status' })
+  const summary = h('dl', { class: 'summary' })
+  const diagram = h('div', { class: 'diagram', id: 'diagram', role: 'img', 'aria-label': `Diagram of ${name}` })
+  const diagramText = h('p', { id: 'diagram-text' })
+  const incidents = h('div', { id: 'incidents' })
+  const variables = h('div', { id: 'variables' })
+  const trace = h('div', { id: 'trace' })
+  const path = h('div', { id: 'path' })
+  const actions = h('div', { class: 'actions' })
+
+  fill(main,
+    h('p', { class: 'breadcrumb' }, h('a', { href: '#/processes' }, 'Processes'), ' / ', key),
+    h('h1', {}, name, detail.context.businessKey ? ` · ${detail.context.businessKey.value}` : ''),
+    status, summary, actions,
+    h('section', { 'aria-labelledby': 'diagram-title' },
+      h('h2', { id: 'diagram-title' }, 'Diagram'),
+      h('p', { class: 'legend' }, h('span', { class: 'key key-active' }, 'active'), h('span', { class: 'key key-completed' }, 'done'),
+        h('span', { class: 'key key-taken' }, 'path taken'), h('span', { class: 'key key-incident' }, 'incident')),
+      diagram, diagramText),
+    h('section', { 'aria-labelledby': 'incidents-title' }, h('h2', { id: 'incidents-title' }, 'Incidents'), incidents),
+    h('div', { class: 'columns' },
+      h('section', { 'aria-labelledby': 'trace-title' }, h('h2', { id: 'trace-title' }, 'Timeline'), trace, h('h3', {}, 'Path taken'), path),
+      h('section', { 'aria-labelledby': 'variables-title' }, h('h2', { id: 'variables-title' }, 'Variables'), variables)))
+
+  const viewer = new NavigatedViewer({ container: diagram })
+  await viewer.importXML(xml)
+  const canvas = viewer.get<{ zoom(level: string): void; addMarker(id: string, marker: string): void; removeMarker(id: string, marker: string): void }>('canvas')
+  const registry = viewer.get<{ getAll(): Array<{ id: string; type: string; businessObject: { sourceRef?: { id: string }; targetRef?: { id: string } } }> }>('elementRegistry')
+  canvas.zoom('fit-viewport')
+  const MARKERS = ['is-active', 'is-completed', 'is-taken', 'has-incident']
+
+  const render = (current: InstanceDetail) => {
+    const { instance, elements } = current
+    fill(summary,
+      h('dt', {}, 'State'), h('dd', { 'data-testid': 'instance-state' }, stateLabel(instance.state)),
+      h('dt', {}, 'Instance'), h('dd', {}, instance.processInstanceKey),
+      h('dt', {}, 'Version'), h('dd', {}, String(instance.processDefinitionVersion)),
+      h('dt', {}, 'Started'), h('dd', {}, timeOf(instance.startDate)),
+      h('dt', {}, 'Ended'), h('dd', {}, timeOf(instance.endDate)))
+
+    const active = new Set(elements.filter((e) => e.state === 'ACTIVE').map((e) => e.elementId))
+    const visited = new Set(elements.map((e) => e.elementId))
+    const completed = new Set(elements.filter((e) => e.state === 'COMPLETED').map((e) => e.elementId))
+    const failing = new Set(current.incidents.filter((i) => i.state === 'ACTIVE').map((i) => i.elementId))
+    for (const shape of registry.getAll()) {
+      if (shape.type === 'bpmn:Process' || shape.type === 'label') continue
+      for (const marker of MARKERS) canvas.removeMarker(shape.id, marker)
+      const { sourceRef, targetRef } = shape.businessObject
+      if (shape.type === 'bpmn:SequenceFlow') {
+        if (sourceRef && targetRef && completed.has(sourceRef.id) && visited.has(targetRef.id)) canvas.addMarker(shape.id, 'is-taken')
+        continue
+      }
+      if (failing.has(shape.id)) canvas.addMarker(shape.id, 'has-incident')
+      if (active.has(shape.id)) canvas.addMarker(shape.id, 'is-active')
+      else if (completed.has(shape.id)) canvas.addMarker(shape.id, 'is-completed')
+    }
+    const waiting = elements.filter((e) => e.state === 'ACTIVE').map((e) => e.elementName ?? e.elementId)
+    fill(diagramText, waiting.length > 0 ? `Active now: ${waiting.join(', ')}.` : `No active element: the instance is ${stateLabel(instance.state).toLowerCase()}.`)
+
+    const open = current.incidents.filter((i) => i.state === 'ACTIVE')
+    fill(incidents, open.length === 0 ? h('p', {}, 'No open incident.') : h('ul', { class: 'incidents' }, ...open.map((incident) => h('li', { class: 'incident' },
+      h('p', {}, h('strong', {}, incident.errorType), ` at ${incident.elementId}, `, timeOf(incident.creationTime)),
+      h('p', { class: 'error-message' }, incident.errorMessage),
+      current.can.retry ? h('button', { type: 'button', onclick: () => void retry(incident) }, `Retry ${incident.elementId}`) : null))))
+
+    fill(variables, h('table', { class: 'list' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Value'), h('th', { scope: 'col' }, 'Scope'))),
+      h('tbody', {}, ...current.variables.map((v) => h('tr', {},
+        h('th', { scope: 'row' }, v.name), h('td', {}, h('pre', {}, json(v.value))), h('td', {}, v.scopeKey === instance.processInstanceKey ? 'process' : v.scopeKey))))))
+
+    fill(trace, current.trace.length === 0 ? h('p', {}, 'No trace: this instance is not an incident with a trace.') : h('ol', { class: 'timeline' },
+      ...current.trace.map((entry) => h('li', {}, timeOf(entry.at), ' ', h('strong', {}, entry.event), ` by ${entry.actor}`,
+        Object.keys(entry.detail).length > 0 ? h('details', {}, h('summary', {}, 'Details'), h('pre', {}, json(entry.detail))) : null))))
+
+    fill(path, h('ol', { class: 'timeline' }, ...elements.map((e) => h('li', {},
+      timeOf(e.startDate), ' ', h('strong', {}, e.elementName ?? e.elementId), ` (${e.type.toLowerCase().replace(/_/g, ' ')}) `,
+      e.state === 'ACTIVE' ? h('span', { class: 'badge badge-active' }, 'active') : stateLabel(e.state).toLowerCase()))))
+
+    fill(actions, current.can.cancel ? h('button', { type: 'button', class: 'danger', onclick: () => void cancel() }, 'Cancel instance') : null)
+  }
+
+  const refresh = async () => {
+    const next = await call<InstanceDetail>('GET', `/instances/${key}`)
+    // Unchanged data keeps the page as it is, and the keyboard focus where it was.
+    if (JSON.stringify(next) === JSON.stringify(detail)) return
+    detail = next
+    render(detail)
+  }
+  const retry = async (incident: Incident) => {
+    try {
+      await call('POST', `/incidents/${incident.incidentKey}/retry`)
+      fill(status, h('p', { class: 'notice', role: 'status' }, `Incident ${incident.incidentKey} resolved; ${incident.elementId} runs again.`))
+      announce('Incident retried')
+      await refresh()
+    } catch (failure) {
+      fill(status, alertBox(`Retry failed: ${(failure as ApiError).message}`))
+    }
+  }
+  const cancel = async () => {
+    if (!window.confirm(`Cancel instance ${key}? Its open tasks and timers are dropped.`)) return
+    try {
+      await call('POST', `/instances/${key}/cancellation`)
+      fill(status, h('p', { class: 'notice', role: 'status' }, `Instance ${key} cancelled.`))
+      await refresh()
+    } catch (failure) {
+      fill(status, alertBox(`Cancel failed: ${(failure as ApiError).message}`))
+    }
+  }
+
+  render(detail)
+  const timer = window.setInterval(() => {
+    if (detail.instance.state !== 'ACTIVE') return
+    refresh().catch((failure: unknown) => fill(status, alertBox(`Cannot refresh: ${(failure as Error).message}`)))
+  }, REFRESH_MS)
+  return () => {
+    window.clearInterval(timer)
+    viewer.destroy()
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * /console: the operator and manager pages. One HTML shell and the bundles built by
+ * `npm run build:console`, plus the JSON the pages read, behind the API's bearer tokens. Every
+ * engine call goes through ConsoleEngine (public /v2 API), so this works against Camunda 8.8 too.
+ */
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import express, { Router, type Response } from 'express'
+import { z } from 'zod'
+import { authenticate, callerOf, type Credential } from '../api/auth'
+import { ForbiddenProblem, HttpProblem } from '../api/problem'
+import type { IncidentService } from '../app/incidents'
+import { UnknownIncidentError, type TraceEntry } from '../app/trace-store'
+import type { Config } from '../config'
+import { assigneeOf, canSeeTask, CONSOLE_PERMISSIONS, may, type ConsolePermission } from './access'
+import type { ConsoleEngine, UserTask, Variable } from './engine'
+import { checkSubmission } from './form-fields'
+import { consolePage } from './page'
+
+/** Where `npm run build:console` writes the bundles. */
+export const CONSOLE_ASSETS_DIR = resolve(__dirname, '../../dist/console')
+
+/** Process variables that say what an instance is about, first found wins: its business key. */
+export const BUSINESS_KEY_VARIABLES = ['incidentId', 'cutId', 'changeId', 'vulnerabilityId', 'traceRequestId', 'watchReviewId'] as const
+
+/** Process variables shown beside a task as its context. */
+const CONTEXT_VARIABLES = [...BUSINESS_KEY_VARIABLES, 'title', 'service', 'priority'] as const
+
+export interface ConsoleOptions {
+  config: Config
+  credentials: readonly Credential[]
+  engine: ConsoleEngine
+  /** the incident trace, shown as the timeline of incident-management instances */
+  incidents: Pick<IncidentService, 'view'>
+  /** the outbox page, when the local SMTP sink runs */
+  outboxUrl?: string
+  /** the public status page */
+  statusUrl?: string
+  /** default: CONSOLE_ASSETS_DIR */
+  assetsDir?: string
+}
+
+const instanceQuerySchema = z.object({
+  process: z.string().optional(),
+  state: z.enum(['ACTIVE', 'COMPLETED', 'TERMINATED', '']).optional(),
+  incident: z.enum(['true', 'false', '']).optional(),
+  businessKey: z.string().trim().max(200).optional(),
+})
+
+const completionSchema = z.strictObject({ variables: z.record(z.string(), z.unknown()) })
+
+export function consoleRouter(options: ConsoleOptions): Router {
+  const { config, engine } = options
+  const assetsDir = options.assetsDir ?? CONSOLE_ASSETS_DIR
+  const organisationIds = config.organisations.map((org) => org.id)
+  const router = Router()
+
+  router.get('/', (req, res) => {
+    if (!req.originalUrl.split('?')[0].endsWith('/')) return res.redirect(308, `${req.baseUrl}/`)
+    res.type('html').send(consolePage(req.baseUrl))
+  })
+  router.use('/assets', (req, res, next) => {
+    if (!existsSync(join(assetsDir, 'console.js'))) {
+      return next(new HttpProblem(503, 'Service Unavailable', 'The console bundles are not built: run npm run build:console'))
+    }
+    next()
+  }, express.static(assetsDir, { fallthrough: false, index: false }))
+
+  const api = Router()
+  router.use('/api', express.json({ limit: '256kb' }), authenticate(options.credentials), api)
+
+  const demand = (permission: ConsolePermission) => (res: Response) => {
+    const caller = callerOf(res)
+    if (!may(caller, permission)) {
+      throw new ForbiddenProblem(`This needs one of the roles ${CONSOLE_PERMISSIONS[permission].join(', ')}; token ${caller.name} has ${caller.roles.join(', ')}`)
+    }
+  }
+  const visibleTask = async (res: Response, key: string): Promise<UserTask> => {
+    const task = await engine.userTask(key)
+    // The same answer as for a task that does not exist: no hint of another organisation's work.
+    if (!canSeeTask(callerOf(res), task, organisationIds)) throw new HttpProblem(404, 'Not Found', `No user task ${key} among yours`)
+    return task
+  }
+
+  api.get('/me', (_req, res) => {
+    const caller = callerOf(res)
+    const organisation = config.organisations.find((org) => org.id === caller.organisation)
+    res.json({
+      name: caller.name,
+      assignee: assigneeOf(caller),
+      roles: caller.roles,
+      organisation: { id: caller.organisation, name: organisation?.name ?? caller.organisation, timeZone: organisation?.timeZone ?? 'UTC' },
+      may: Object.fromEntries(Object.keys(CONSOLE_PERMISSIONS).map((permission) => [permission, may(caller, permission as ConsolePermission)])),
+      links: { outbox: options.outboxUrl, status: options.statusUrl },
+    })
+  })
+
+  api.get('/tasks', async (_req, res) => {
+    const caller = callerOf(res)
+    const tasks = (await engine.userTasks({ state: 'CREATED' })).filter((task) => canSeeTask(caller, task, organisationIds))
+    const contexts = new Map<string, Record<string, unknown>>()
+    await Promise.all([...new Set(tasks.map((task) => task.processInstanceKey))].map(async (key) => {
+      contexts.set(key, contextOf(await engine.variables({ processInstanceKey: key, scopeKey: key })))
+    }))
+    const me = assigneeOf(caller)
+    res.json({
+      items: tasks.map((task) => ({ ...task, mine: task.assignee === me, context: contexts.get(task.processInstanceKey) ?? {} })),
+    })
+  })
+
+  api.get('/tasks/:key', async (req, res) => {
+    const task = await visibleTask(res, key(req.params.key))
+    const [form, variables] = await Promise.all([engine.userTaskForm(task.userTaskKey), engine.userTaskVariables(task.userTaskKey)])
+    const caller = callerOf(res)
+    const me = assigneeOf(caller)
+    res.json({
+      task,
+      form: form ?? null,
+      // Innermost scope first: the first of each name is the one the task sees.
+      data: Object.fromEntries([...variables].reverse().map((variable) => [variable.name, variable.value])),
+      context: contextOf(variables),
+      can: {
+        claim: task.state === 'CREATED' && task.assignee === undefined,
+        unclaim: task.state === 'CREATED' && task.assignee !== undefined && (task.assignee === me || caller.roles.includes('admin')),
+        complete: task.state === 'CREATED' && task.assignee === me,
+        viewInstance: may(caller, 'viewProcesses'),
+      },
+    })
+  })
+
+  api.post('/tasks/:key/claim', async (req, res) => {
+    const task = await visibleTask(res, key(req.params.key))
+    if (task.assignee !== undefined) throw new HttpProblem(409, 'Conflict', `Task ${task.userTaskKey} is already claimed by ${task.assignee}`)
+    await engine.assign(task.userTaskKey, assigneeOf(callerOf(res)))
+    res.status(204).end()
+  })
+
+  api.post('/tasks/:key/unclaim', async (req, res) => {
+    const task = await visibleTask(res, key(req.params.key))
+    const caller = callerOf(res)
+    if (task.assignee !== assigneeOf(caller) && !caller.roles.includes('admin')) {
+      throw new ForbiddenProblem(`Task ${task.userTaskKey} is claimed by ${task.assignee ?? 'nobody'}; only they or an admin can unclaim it`)
+    }
+    await engine.unassign(task.userTaskKey)
+    res.status(204).end()
+  })
+
+  api.post('/tasks/:key/completion', async (req, res) => {
+    const task = await visibleTask(res, key(req.params.key))
+    if (task.assignee !== assigneeOf(callerOf(res))) throw new HttpProblem(409, 'Conflict', `Claim task ${task.userTaskKey} before completing it`)
+    const { variables } = completionSchema.parse(req.body ?? {})
+    const form = await engine.userTaskForm(task.userTaskKey)
+    if (form) checkSubmission(form, variables)
+    await engine.complete(task.userTaskKey, variables)
+    res.status(204).end()
+  })
+
+  api.get('/processes', async (_req, res) => {
+    demand('viewProcesses')(res)
+    res.json({ items: await engine.processDefinitions() })
+  })
+
+  api.get('/instances', async (req, res) => {
+    demand('viewProcesses')(res)
+    const query = instanceQuerySchema.parse(req.query)
+    const filter = {
+      processDefinitionId: query.process || undefined,
+      state: query.state || undefined,
+      hasIncident: query.incident === '' || query.incident === undefined ? undefined : query.incident === 'true',
+    }
+    const businessKey = query.businessKey ?? ''
+    const found = businessKey === ''
+      ? await engine.processInstances(filter)
+      : (await Promise.all(BUSINESS_KEY_VARIABLES.map((name) => engine.processInstances({ ...filter, variables: [{ name, value: businessKey }] })))).flat()
+    const keys = new Map<string, string>()
+    await Promise.all(BUSINESS_KEY_VARIABLES.map(async (name) => {
+      for (const variable of await engine.variables({ name })) {
+        if (variable.name === name && typeof variable.value === 'string' && !keys.has(variable.scopeKey)) keys.set(variable.scopeKey, variable.value)
+      }
+    }))
+    res.json({ items: found.map((instance) => ({ ...instance, businessKey: keys.get(instance.processInstanceKey) ?? null })) })
+  })
+
+  api.get('/instances/:key', async (req, res) => {
+    demand('viewProcesses')(res)
+    const instanceKey = key(req.params.key)
+    const [instance, elements, variables, incidents] = await Promise.all([
+      engine.processInstance(instanceKey),
+      engine.elementInstances(instanceKey),
+      engine.variables({ processInstanceKey: instanceKey }),
+      engine.incidents({ processInstanceKey: instanceKey }),
+    ])
+    const context = contextOf(variables.filter((variable) => variable.scopeKey === instanceKey))
+    let trace: TraceEntry[] = []
+    if (typeof context.incidentId === 'string') {
+      try {
+        trace = (await options.incidents.view(context.incidentId)).timeline
+      } catch (error) {
+        if (!(error instanceof UnknownIncidentError)) throw error
+      }
+    }
+    const caller = callerOf(res)
+    res.json({
+      instance,
+      elements,
+      variables,
+      incidents,
+      context,
+      trace,
+      can: { retry: may(caller, 'retryIncident'), cancel: may(caller, 'cancelInstance') && instance.state === 'ACTIVE' },
+    })
+  })
+
+  api.get('/instances/:key/diagram', async (req, res) => {
+    demand('viewProcesses')(res)
+    const instance = await engine.processInstance(key(req.params.key))
+    res.type('application/xml').send(await engine.processDefinitionXml(instance.processDefinitionKey))
+  })
+
+  api.post('/instances/:key/cancellation', async (req, res) => {
+    demand('cancelInstance')(res)
+    await engine.cancel(key(req.params.key))
+    res.status(204).end()
+  })
+
+  api.post('/incidents/:key/retry', async (req, res) => {
+    demand('retryIncident')(res)
+    const incident = await engine.incident(key(req.params.key))
+    if (incident.state !== 'ACTIVE') throw new HttpProblem(409, 'Conflict', `Incident ${incident.incidentKey} is ${incident.state}, not active`)
+    // A job out of retries comes back only with retries; other incidents need the resolution alone.
+    if (incident.jobKey) await engine.updateJobRetries(incident.jobKey, 1)
+    await engine.resolveIncident(incident.incidentKey)
+    res.status(204).end()
+  })
+
+  return router
+}
+
+/** Keys are decimal strings: anything else is refused before it reaches the engine's URL. */
+function key(value: unknown): string {
+  if (typeof value !== 'string' || !/^\d{1,20}$/.test(value)) throw new HttpProblem(400, 'Bad Request', `Not a key: ${String(value)}`)
+  return value
+}
+
+function contextOf(variables: readonly Variable[]): Record<string, unknown> {
+  const context: Record<string, unknown> = {}
+  for (const name of CONTEXT_VARIABLES) {
+    const found = variables.find((variable) => variable.name === name)
+    if (found !== undefined) context[name] = found.value
+  }
+  const businessKeyName = BUSINESS_KEY_VARIABLES.find((name) => typeof context[name] === 'string')
+  if (businessKeyName) context.businessKey = { name: businessKeyName, value: context[businessKeyName] }
+  return context
+}

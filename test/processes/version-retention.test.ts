@@ -1,0 +1,143 @@
+/**
+ * version-retention (CHG-8), by time travel: reminders one month and one week before the deadline,
+ * retirement at the deadline through the portal's version adapter (a signed webhook to a local
+ * server), never later; the 6-month cap; early retirement by either party.
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { addIsoDuration } from '../support/iso-duration'
+import type { ProcessInstanceRef, Variables } from '../support/process-harness'
+import { durationUntil, MAIL, mailsAbout, mailsMatching, newReference, recipientsOf, settle, useChangeProcesses, waitFor } from './change-support'
+
+/** What the portal's version adapter received. */
+const calls: Array<{ body: Record<string, unknown>; signature: string | undefined; idempotencyKey: string | undefined }> = []
+const adapter = http.createServer((req, res) => {
+  let raw = ''
+  req.on('data', (chunk: Buffer) => (raw += chunk.toString()))
+  req.on('end', () => {
+    calls.push({ body: JSON.parse(raw) as Record<string, unknown>, signature: req.headers['x-raccord-signature'] as string | undefined, idempotencyKey: req.headers['idempotency-key'] as string | undefined })
+    res.writeHead(204).end()
+  })
+})
+const SECRET_ENV = 'RACCORD_TEST_PORTAL_VERSIONS_SECRET'
+
+beforeAll(async () => {
+  process.env[SECRET_ENV] = 'a-secret-long-enough-for-hmac'
+  await new Promise<void>((resolve) => adapter.listen(0, '127.0.0.1', resolve))
+})
+afterAll(async () => {
+  delete process.env[SECRET_ENV]
+  await new Promise((resolve) => adapter.close(resolve))
+})
+
+const t = useChangeProcesses(['version-retention.bpmn'], (config) => ({
+  ...config,
+  changes: {
+    ...config.changes,
+    adapters: { ...config.changes.adapters, portalVersions: { type: 'webhook', url: `http://127.0.0.1:${(adapter.address() as AddressInfo).port}/versions`, secretEnv: SECRET_ENV } },
+  },
+}))
+
+function retention(reference: string, releasedAt: string, overrides: Variables = {}): Variables {
+  return { reference, title: 'Nouveau parcours de dépôt', version: '5.0', previousVersion: '4.9', releasedAt, retentionMonths: 6, clientId: 'portail', providers: ['fournisseur-alpha', 'provider-beta'], ...overrides }
+}
+
+/** The deadline minus one calendar month, as FEEL subtracts P1M (the day clamped to the month's end). */
+function oneMonthBefore(deadline: number): number {
+  const date = new Date(deadline)
+  const day = date.getUTCDate()
+  date.setUTCDate(1)
+  date.setUTCMonth(date.getUTCMonth() - 1)
+  date.setUTCDate(Math.min(day, new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)).getUTCDate()))
+  return date.getTime()
+}
+
+const reminders = (reference: string) => mailsAbout(t.smtp, reference, /retrait prochain|retires soon/)
+const retiredBy = (reference: string) => calls.filter((call) => call.body.reference === reference)
+
+async function start(reference: string, overrides: Variables = {}): Promise<{ ref: ProcessInstanceRef; deadline: number }> {
+  const releasedAt = new Date(t.h.now()).toISOString()
+  const ref = await t.h.startProcess('version-retention', retention(reference, releasedAt, overrides))
+  await t.h.expectInstance(ref).toBeWaitingAt('one-month-before')
+  return { ref, deadline: addIsoDuration(Date.parse(releasedAt), 'P6M') }
+}
+
+test('CHG-8: n-1 kept 6 months: reminders at 5 months and at 6 months minus 1 week, retirement by the adapter at 6 months, never later', async () => {
+  // given
+  const reference = newReference('CHG')
+  const { ref, deadline } = await start(reference)
+  const [announced] = await mailsMatching(t.smtp, reference, /maintien|kept online/, 2)
+  expect(announced.text).toContain(`Sunset : ${new Date(deadline).toUTCString()}`)
+  await t.h.expectInstance(ref).toHaveVariable('retirementDeadline', new Date(deadline).toISOString().replace('.000Z', 'Z'))
+
+  // when: one minute before 5 months (the deadline minus one month)
+  const fiveMonths = oneMonthBefore(deadline)
+  await t.h.increaseTime(durationUntil(t.h, fiveMonths - 60_000))
+  await settle()
+  expect(reminders(reference)).toEqual([])
+  // when: at 5 months
+  await t.h.increaseTime('PT1M')
+  // then both parties get the first reminder
+  const first = await mailsMatching(t.smtp, reference, /retrait prochain|retires soon/, 3)
+  expect(recipientsOf(first)).toEqual([MAIL.portailTechnical, MAIL.alphaTechnical, MAIL.betaTechnical].sort())
+
+  // when: one minute before 6 months minus one week
+  const oneWeekBefore = deadline - 7 * 24 * 3_600_000
+  await t.h.increaseTime(durationUntil(t.h, oneWeekBefore - 60_000))
+  await settle()
+  expect(reminders(reference)).toHaveLength(3)
+  // when: at 6 months minus one week
+  await t.h.increaseTime('PT1M')
+  // then the second reminder
+  await mailsMatching(t.smtp, reference, /retrait prochain|retires soon/, 6)
+  await t.h.expectInstance(ref).toHaveCompletedElementsInOrder('one-month-before', 'remind-one-month-before', 'one-week-before', 'remind-one-week-before')
+
+  // when: one minute before the deadline, n-1 is still online
+  await t.h.increaseTime(durationUntil(t.h, deadline - 60_000))
+  await settle()
+  await t.h.expectInstance(ref).toBeWaitingAt('retirement-deadline-reached')
+  expect(retiredBy(reference)).toEqual([])
+  // when: at the deadline
+  await t.h.increaseTime('PT1M')
+  // then the portal's adapter retires n-1 (signed, idempotent) and both parties are told
+  const [call] = await waitFor('the adapter call', () => (retiredBy(reference).length > 0 ? retiredBy(reference) : undefined))
+  expect(call.body).toMatchObject({ action: 'retire-previous-version', reference, previousVersion: '4.9' })
+  expect(call.signature).toMatch(/^sha256=[0-9a-f]{64}$/)
+  expect(call.idempotencyKey).toContain(reference)
+  await t.h.expectInstance(ref).toBeCompleted()
+  await t.h.expectInstance(ref).toHaveCompletedElementsInOrder('retirement-deadline-reached', 'retire-previous-version', 'retired-by-adapter', 'announce-retirement', 'previous-version-retired')
+  await mailsMatching(t.smtp, reference, /n-1 retirée|n-1 retired/, 3)
+})
+
+test('CHG-8: a retention agreed for 9 months is capped at 6: the deadline is the release plus P6M', async () => {
+  // given
+  const reference = newReference('CHG')
+  // when
+  const { ref, deadline } = await start(reference, { retentionMonths: 9 })
+  // then
+  await t.h.expectInstance(ref).toHaveVariable('retirementDeadline', new Date(deadline).toISOString().replace('.000Z', 'Z'))
+  // A timer created with a due date already past waits for the next clock move: step date by date.
+  for (const [at, next] of [[oneMonthBefore(deadline), 'one-month-before'], [deadline - 7 * 24 * 3_600_000, 'one-week-before'], [deadline, 'retirement-deadline-reached']] as const) {
+    await t.h.expectInstance(ref).toBeWaitingAt(next)
+    await t.h.increaseTime(durationUntil(t.h, at))
+  }
+  await t.h.expectInstance(ref).toBeCompleted()
+  expect(retiredBy(reference)).toHaveLength(1)
+})
+
+test.each([
+  ['the client', 'RACCORD_TOKEN_MANAGER (portail)'],
+  ['a provider', 'RACCORD_TOKEN_ALPHA (fournisseur-alpha)'],
+])('CHG-8: early retirement asked by %s retires n-1 at once, with no reminder left', async (_party, requestedBy) => {
+  // given
+  const reference = newReference('CHG')
+  const { ref } = await start(reference)
+  await t.h.increaseTime('P2M')
+  // when
+  await t.h.publishMessage('version-retirement-requested', reference, { retirementRequestedBy: requestedBy, retirementReason: 'Tous les usagers sont passés en 5.0' })
+  // then
+  await t.h.expectInstance(ref).toBeCompleted()
+  await t.h.expectInstance(ref).toHaveCompletedElementsInOrder('early-retirement-requested', 'retire-previous-version', 'announce-retirement')
+  expect(retiredBy(reference)).toHaveLength(1)
+  expect(reminders(reference)).toEqual([])
+})
