@@ -19,6 +19,8 @@ export interface EngineServerOptions {
   clock?: ControllableClock
   /** keep the engine state in SQLite in this directory; absent = in memory only */
   dataDir?: string
+  /** let /v2/clock pin the clock, as Zeebe's ZEEBE_CLOCK_CONTROLLED=true; default: that variable */
+  clockControlled?: boolean
 }
 
 /** A running engine server. */
@@ -51,7 +53,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   }
   let rest: http.Server
   try {
-    rest = await listen(http.createServer(createRestApp(engine, { clock })), restPort, host)
+    rest = await listen(http.createServer(createRestApp(engine, { clock, clockControlled: options.clockControlled ?? process.env.ZEEBE_CLOCK_CONTROLLED === 'true' })), restPort, host)
   } catch (error) {
     await grpc.close()
     stopEngine()

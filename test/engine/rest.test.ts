@@ -31,7 +31,7 @@ let camunda: CamundaRestClient
 beforeAll(async () => {
   clock = new ControllableClock()
   engine = new Engine({ clock })
-  const app = createRestApp(engine, { clock })
+  const app = createRestApp(engine, { clock, clockControlled: true })
   server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s))
   })
@@ -420,6 +420,25 @@ describe('/v2 problem JSON', () => {
   test('the clock rejects a missing or negative timestamp', async () => {
     expect((await post('/v2/clock', {}, 'PUT')).status).toBe(400)
     expect((await post('/v2/clock', { timestamp: -1 }, 'PUT')).status).toBe(400)
+  })
+
+  test('an engine started without a controllable clock refuses to move it, naming the setting', async () => {
+    // given an engine as `raccord engine` runs it by default
+    const fixed = createRestApp(new Engine({ clock: new ControllableClock() }), { clock: new ControllableClock(), clockControlled: false })
+    const other = await new Promise<Server>((resolve) => {
+      const s = fixed.listen(0, '127.0.0.1', () => resolve(s))
+    })
+    try {
+      // when
+      const response = await fetch(`http://127.0.0.1:${(other.address() as AddressInfo).port}/v2/clock`, {
+        method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timestamp: Date.now() + 86_400_000 }),
+      })
+      // then
+      expect(response.status).toBe(409)
+      expect((await response.json() as { detail: string }).detail).toContain('ZEEBE_CLOCK_CONTROLLED=true')
+    } finally {
+      await new Promise((resolve) => other.close(resolve))
+    }
   })
 
   test('an unknown filter field or sort field answers 400', async () => {

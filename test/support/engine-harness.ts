@@ -24,7 +24,7 @@ export interface TestClient {
 }
 
 export async function startTestEngine(): Promise<TestEngine> {
-  const server = await startEngineServer({ grpcPort: 0, restPort: 0 })
+  const server = await startEngineServer({ grpcPort: 0, restPort: 0, clockControlled: true })
   return {
     grpcPort: server.grpcPort,
     restPort: server.restPort,

@@ -1,7 +1,7 @@
 /** GET /v2/topology, and the controlled clock (PUT /v2/clock, POST /v2/clock/reset). */
 import type { Router } from 'express'
 import { z } from 'zod'
-import type { EngineApi } from '../api'
+import { EngineError, type EngineApi } from '../api'
 import type { ControllableClock } from '../clock'
 import { parseBody } from './validation'
 
@@ -17,7 +17,7 @@ function notifyClockChanged(engine: EngineApi): void {
   (engine as { onClockChanged?: () => void }).onClockChanged?.()
 }
 
-export function clusterRoutes(router: Router, engine: EngineApi, clock: ControllableClock): void {
+export function clusterRoutes(router: Router, engine: EngineApi, clock: ControllableClock, clockControlled: boolean): void {
   router.get('/topology', (_req, res) => {
     res.json({
       brokers: [{
@@ -35,7 +35,15 @@ export function clusterRoutes(router: Router, engine: EngineApi, clock: Controll
     })
   })
 
+  // As on Zeebe, only an engine started with a controllable clock lets the API move it.
+  const requireControllable = (intent: string) => {
+    if (!clockControlled) {
+      throw new EngineError('INVALID_STATE', 'Expected the engine clock to be controllable, but it is not: start the engine with ZEEBE_CLOCK_CONTROLLED=true (tests only, never in production)', intent)
+    }
+  }
+
   router.put('/clock', (req, res) => {
+    requireControllable('PIN')
     const { timestamp } = parseBody(clockPinSchema, req)
     clock.pin(timestamp)
     notifyClockChanged(engine)
@@ -43,6 +51,7 @@ export function clusterRoutes(router: Router, engine: EngineApi, clock: Controll
   })
 
   router.post('/clock/reset', (_req, res) => {
+    requireControllable('RESET')
     clock.reset()
     notifyClockChanged(engine)
     res.status(204).end()

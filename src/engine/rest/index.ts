@@ -19,6 +19,8 @@ const JSON_BODY_LIMIT = '4mb'
 export interface RestAppOptions {
   /** the engine's clock, pinned and reset by /v2/clock */
   clock: ControllableClock
+  /** whether /v2/clock may move it (Zeebe's ZEEBE_CLOCK_CONTROLLED); false answers 409 */
+  clockControlled: boolean
 }
 
 export function createRestApp(engine: EngineApi, options: RestAppOptions): express.Express {
@@ -29,7 +31,7 @@ export function createRestApp(engine: EngineApi, options: RestAppOptions): expre
 
   app.use(answerWhenDurable(engine))
   const v2 = express.Router()
-  clusterRoutes(v2, engine, options.clock)
+  clusterRoutes(v2, engine, options.clock, options.clockControlled)
   deploymentRoutes(v2, engine)
   processInstanceRoutes(v2, engine)
   jobRoutes(v2, engine)
