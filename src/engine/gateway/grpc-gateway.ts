@@ -507,7 +507,7 @@ export async function startGrpcGateway(engine: EngineApi, opts: { host?: string;
   // Everything else in the proto (DeployProcess, ModifyProcessInstance, MigrateProcessInstance, ...) answers UNIMPLEMENTED by name.
   for (const [name, definition] of Object.entries(service)) {
     if (implementation[name]) continue
-    const details = `Method ${name} is not implemented by the raccord engine`
+    const details = `Method ${name} is not supported by the raccord engine`
     implementation[name] = definition.responseStream
       ? (call: AnyWritable) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details })
       : (_call: AnyUnaryCall, callback: grpc.sendUnaryData<unknown>) => callback({ code: grpc.status.UNIMPLEMENTED, details })
