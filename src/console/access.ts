@@ -14,6 +14,8 @@ export const CONSOLE_PERMISSIONS = {
   /** giving a failed job its retries back and resolving its incident */
   retryIncident: ['manager', 'admin'],
   cancelInstance: ['admin'],
+  /** declaring an incident, as POST /api/incidents allows */
+  declareIncident: ['operator', 'admin'],
 } as const satisfies Record<string, readonly ApiRole[]>
 
 export type ConsolePermission = keyof typeof CONSOLE_PERMISSIONS

@@ -9,7 +9,7 @@ import express, { Router, type Response } from 'express'
 import { z } from 'zod'
 import { authenticate, callerOf, type Credential } from '../api/auth'
 import { ForbiddenProblem, HttpProblem } from '../api/problem'
-import type { IncidentService } from '../app/incidents'
+import { declarationSchema, type IncidentService } from '../app/incidents'
 import { UnknownIncidentError, type TraceEntry } from '../app/trace-store'
 import type { Config } from '../config'
 import { assigneeOf, canSeeTask, CONSOLE_PERMISSIONS, may, type ConsolePermission } from './access'
@@ -30,8 +30,8 @@ export interface ConsoleOptions {
   config: Config
   credentials: readonly Credential[]
   engine: ConsoleEngine
-  /** the incident trace, shown as the timeline of incident-management instances */
-  incidents: Pick<IncidentService, 'view'>
+  /** declares incidents, and gives the trace shown as the timeline of incident-management instances */
+  incidents: Pick<IncidentService, 'declare' | 'view'>
   /** the outbox page, when the local SMTP sink runs */
   outboxUrl?: string
   /** the public status page */
@@ -49,10 +49,14 @@ const instanceQuerySchema = z.object({
 
 const completionSchema = z.strictObject({ variables: z.record(z.string(), z.unknown()) })
 
+/** zod says "expected string, received undefined"; a person understands "Required", as from /api. */
+const required = { error: (issue: { input: unknown }) => (issue.input === undefined ? 'Required' : undefined) }
+
 export function consoleRouter(options: ConsoleOptions): Router {
   const { config, engine } = options
   const assetsDir = options.assetsDir ?? CONSOLE_ASSETS_DIR
   const organisationIds = config.organisations.map((org) => org.id)
+  const declaration = declarationSchema(config)
   const router = Router()
 
   router.get('/', (req, res) => {
@@ -93,6 +97,19 @@ export function consoleRouter(options: ConsoleOptions): Router {
       may: Object.fromEntries(Object.keys(CONSOLE_PERMISSIONS).map((permission) => [permission, may(caller, permission as ConsolePermission)])),
       links: { outbox: options.outboxUrl, status: options.statusUrl },
     })
+  })
+
+  api.get('/services', (_req, res) => {
+    res.json({
+      items: config.organisations.flatMap((org) => org.services.map((service) => ({ id: service.id, name: service.name, organisation: { id: org.id, name: org.name } }))),
+    })
+  })
+
+  // The same validation and the same domain call as POST /api/incidents; a 400 lists each bad field.
+  api.post('/incidents', async (req, res) => {
+    demand('declareIncident')(res)
+    const incident = await options.incidents.declare(declaration.parse(req.body ?? {}, required), callerOf(res))
+    res.status(201).json({ id: incident.id, processInstanceKey: incident.processInstanceKey })
   })
 
   api.get('/tasks', async (_req, res) => {

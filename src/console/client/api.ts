@@ -2,8 +2,15 @@
 
 const TOKEN_KEY = 'raccord.console.token'
 
+/** One bad field of a request, as a 400 problem lists it in `errors`. */
+export interface FieldProblem {
+  /** path of the field in the body, e.g. `impact`; `(body)` for the whole body */
+  field: string
+  detail: string
+}
+
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly errors: FieldProblem[] = []) {
     super(message)
     this.name = 'ApiError'
   }
@@ -27,13 +34,15 @@ export async function call<T>(method: string, path: string, body?: unknown, toke
   const response = await fetch(`${base}/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
   if (!response.ok) {
     let detail = response.statusText
+    let errors: FieldProblem[] = []
     try {
-      const problem = (await response.json()) as { detail?: string; title?: string }
+      const problem = (await response.json()) as { detail?: string; title?: string; errors?: FieldProblem[] }
       detail = problem.detail ?? problem.title ?? detail
+      if (Array.isArray(problem.errors)) errors = problem.errors
     } catch {
       // not problem JSON: the status text says enough
     }
-    throw new ApiError(response.status, detail)
+    throw new ApiError(response.status, detail, errors)
   }
   if (response.status === 204) return undefined as T
   const type = response.headers.get('content-type') ?? ''
@@ -45,7 +54,7 @@ export interface Me {
   assignee: string
   roles: string[]
   organisation: { id: string; name: string; timeZone: string }
-  may: { viewProcesses: boolean; retryIncident: boolean; cancelInstance: boolean }
+  may: { viewProcesses: boolean; retryIncident: boolean; cancelInstance: boolean; declareIncident: boolean }
   links: { outbox?: string; status?: string }
 }
 

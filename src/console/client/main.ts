@@ -1,5 +1,6 @@
-/** The console: sign-in, then Tasks and Processes, routed by the URL's hash (#/tasks, #/instances/123...). */
+/** The console: sign-in, then Tasks, Processes and Declare, routed by the URL's hash (#/tasks, #/instances/123...). */
 import { ApiError, call, storedToken, storeToken, type Me } from './api'
+import { declarePage } from './declare'
 import { alertBox, fill, h } from './dom'
 import { instancePage, processesPage } from './processes'
 import { taskPage, tasksPage } from './tasks'
@@ -63,6 +64,7 @@ function showSession(session: Me | undefined): void {
   fill(nav, h('ul', {},
     link('#/tasks', 'Tasks', 'tasks'),
     session.may.viewProcesses ? link('#/processes', 'Processes', 'processes') : null,
+    session.may.declareIncident ? link('#/declare', 'Declare an incident', 'declare') : null,
     session.links.outbox ? h('li', {}, h('a', { href: session.links.outbox }, 'Outbox')) : null,
     session.links.status ? h('li', {}, h('a', { href: session.links.status }, 'Status')) : null,
     h('li', {}, h('button', { type: 'button', class: 'link-button', onclick: signOut }, 'Sign out'))))
@@ -94,6 +96,7 @@ async function route(): Promise<void> {
     if (parts[0] === 'tasks' && parts[1]) stopPage = await taskPage(main, me, parts[1])
     else if (parts[0] === 'processes' && me.may.viewProcesses) await processesPage(main, new URLSearchParams(query))
     else if (parts[0] === 'instances' && parts[1] && me.may.viewProcesses) stopPage = await instancePage(main, parts[1])
+    else if (parts[0] === 'declare' && me.may.declareIncident) await declarePage(main, me)
     else await tasksPage(main, me)
   } catch (failure) {
     if (failure instanceof ApiError && failure.status === 401) return signOut()
