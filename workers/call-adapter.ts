@@ -39,6 +39,7 @@ export async function handle(input: Input, ctx: WorkerContext): Promise<Output> 
     idempotencyKey: `${input.reference}:${ctx.job.key}`,
     body: { action, ...input },
     env: process.env,
+    now: () => ctx.now(),
   })
   return { adapterOutcome }
 }

@@ -28,6 +28,8 @@ import * as recordTraceExchangeEvent from './record-trace-exchange-event'
 import * as recordTrace from './record-trace'
 import * as sendCutNotification from './send-cut-notification'
 import * as sendNotification from './send-notification'
+import * as requestInterconnectionCut from './request-interconnection-cut'
+import * as startFixChange from './start-fix-change'
 
 /** What a worker module exports. */
 export interface WorkerModule {
@@ -38,7 +40,7 @@ export interface WorkerModule {
 
 export const WORKERS: readonly WorkerModule[] = [recordTrace, sendNotification, recordCutTrace, disableInterconnection, enableInterconnection, sendCutNotification, publishStatus,
   recordSecurityEvent, notifyVulnerability, recordTraceExchangeEvent, checkTraceRequestContacts, produceTraceLetter, notifyTraceRequest,
-  notifyParties, callAdapter]
+  notifyParties, callAdapter, requestInterconnectionCut, startFixChange]
 
 /** Retries Zeebe gives a job unless the model says otherwise: the first attempt has this many left. */
 export const DEFAULT_JOB_RETRIES = 3

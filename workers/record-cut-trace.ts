@@ -59,6 +59,7 @@ export const inputSchema = z.object({
   ourRestoredAt: z.string().optional(),
   restoredBy: z.string().optional(),
   restoredAt: z.string().optional(),
+  restoreNotes: z.string().nullish(),
 })
 
 export type Input = z.output<typeof inputSchema>
@@ -134,7 +135,7 @@ export async function handle(input: Input, ctx: WorkerContext): Promise<Output> 
     }
     case 'cut-closed': {
       const restoredAt = input.restoredAt ?? input.ourRestoredAt ?? at
-      append({ at: restoredAt, actor: input.restoredBy ?? 'raccord', event: 'our-side-restored', detail: { how: input.restoredBy === undefined ? 'link control' : 'by hand' } }, ':ours')
+      append({ at: restoredAt, actor: input.restoredBy ?? 'raccord', event: 'our-side-restored', detail: { how: input.restoredBy === undefined ? 'link control' : 'by hand', notes: input.restoreNotes ?? null } }, ':ours')
       if (input.restoreConfirmationCall) {
         append({ ...callEntry('other-side-restored', input.restoreConfirmationCall, at), detail: { how: 'phone', ...input.restoreConfirmationCall } }, ':theirs')
       } else if (input.otherSideRestoreConfirmation) {

@@ -6,7 +6,8 @@
  * - `vulnerability-reported`: opens the vulnerability, from the API or from a watch finding, after
  *   checking its CVSS score, vector and service;
  * - `urgency-evaluated`: the severity and remediation due date of the vulnerability-urgency decision (SEC-2);
- * - `change-requested`, `vulnerability-fixed`: the change carrying the fix, then the fix (SEC-2);
+ * - `change-requested`, `vulnerability-fixed`: the change carrying the fix (started by start-fix-change,
+ *   or recorded by hand), then the fix (SEC-2);
  * - `cut-decided`: operations' decision on a proposed cut (SEC-4).
  */
 import { createHash } from 'node:crypto'
@@ -46,9 +47,9 @@ export const inputSchema = z.object({
   sourcesChecked: z.string().optional(),
   findings: z.array(finding).nullish(),
   /** request-fix-change form */
-  changeReference: z.string().optional(),
-  changeKind: z.string().optional(),
-  changeRequestedBy: z.string().optional(),
+  changeReference: z.string().nullish(),
+  changeKind: z.string().nullish(),
+  changeRequestedBy: z.string().nullish(),
   /** apply-fix form */
   fixSummary: z.string().optional(),
   fixedAt: dateTime.optional(),

@@ -22,6 +22,7 @@ import { openInterconnectionCuts } from './cut-wiring'
 import { IncidentService } from './incidents'
 import { createMetrics, type Metrics } from './metrics'
 import { sdkProcessEngine } from './process-engine'
+import { sdkProcessHandoff } from './process-handoff'
 import { closeSecurityStoreOf, securityStoreOf } from './security-store'
 import { withSecurityWatchCycle } from './security-watch'
 import { TraceStore } from './trace-store'
@@ -120,6 +121,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
       logger,
       cuts: interconnection.cuts,
       status: interconnection.status,
+      processes: sdkProcessHandoff(camunda),
       mailer: {
         send: async <T extends TemplateId>(request: SendRequest<T>) => {
           const result = await mailer.send(request)

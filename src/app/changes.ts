@@ -5,7 +5,7 @@
  * provider alone changes or releases its own service (CHG-6, PRD-5), and either party may ask for
  * an opening, a pre-production link or the early retirement of version n-1 (PRD-4, CHG-1, CHG-8).
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { Camunda8 } from '@camunda8/sdk'
 import { z } from 'zod'
 import type { Config, Organisation } from '../config'
@@ -112,6 +112,67 @@ export type PreproductionLinkRequest = z.output<Schemas['preproductionLink']>
 export type OpeningRequest = z.output<Schemas['opening']>
 export type ReleaseRequest = z.output<Schemas['release']>
 export type RetirementRequest = z.output<Schemas['retirement']>
+
+/** A security fix to carry through change management (SEC-2). */
+export interface FixToChange {
+  vulnerabilityId: string
+  cveId?: string
+  title: string
+  description?: string
+  /** the affected service */
+  service: string
+  severity?: string
+  remediationDueAt?: string
+  reportedAt: string
+}
+
+/** A change this installation can start for a fix, or why it cannot. */
+export type FixChange =
+  | { startable: true; process: 'portal-change' | 'provider-change'; reference: string; variables: Record<string, unknown> }
+  | { startable: false; reason: string }
+
+/** The change that carries a fix gets a reference derived from the vulnerability: a retry finds the same one. */
+export function fixChangeReference(vulnerabilityId: string, reportedAt: string): string {
+  const day = new Date(reportedAt).toISOString().slice(0, 10).replaceAll('-', '')
+  return `${PROCEDURES['portal-change']}-${day}-${createHash('sha256').update(`fix:${vulnerabilityId}`).digest('hex').slice(0, 6)}`
+}
+
+/**
+ * The change carrying a security fix (SEC-2). Each party changes only what it runs (CHG-3, CHG-6),
+ * so this installation starts the change for its own service only: a portal change when it is the
+ * client (CHG-3..5), a provider change unrelated to portal features when it is a provider (CHG-6,
+ * the provider decides alone: the fastest gate the agreement gives a fix). A service of the other
+ * party is fixed through that party's change management, which runs on its side, out of reach.
+ */
+export function fixChange(config: Config, fix: FixToChange): FixChange {
+  const owner = config.organisations.find((org) => org.services.some((service) => service.id === fix.service))
+  if (owner === undefined) return { startable: false, reason: `The service '${fix.service}' is not in the configuration.` }
+  if (owner.id !== config.self) {
+    return {
+      startable: false,
+      reason: `The service '${fix.service}' belongs to ${owner.name} (${owner.id}): its fix goes through ${owner.id}'s own change management, which raccord here cannot start. Record the change reference ${owner.id} gives.`,
+    }
+  }
+  const client = config.organisations.find((org) => org.role === 'client') as Organisation
+  const due = fix.remediationDueAt ? ` Due by ${fix.remediationDueAt}.` : ''
+  const variables = {
+    title: `Security fix: ${fix.title}`.slice(0, 200),
+    description: `${fix.description ?? fix.title}\n\nVulnerability ${fix.vulnerabilityId}${fix.cveId ? ` (${fix.cveId})` : ''}${fix.severity ? `, severity ${fix.severity}` : ''}.${due}`,
+    version: `fix ${fix.cveId ?? fix.vulnerabilityId}`,
+    previousVersion: null,
+    clientId: client.id,
+    providers: config.organisations.filter((org) => org.role === 'provider').map((org) => org.id),
+    providerAnswerDelay: config.changes.providerAnswerDelay,
+    retainPreviousVersion: false,
+    retentionMonths: config.changes.versionRetentionMonths,
+    requestedBy: `vulnerability-handling (${fix.vulnerabilityId})`,
+    vulnerabilityId: fix.vulnerabilityId,
+    remediationDueAt: fix.remediationDueAt ?? null,
+  }
+  const reference = fixChangeReference(fix.vulnerabilityId, fix.reportedAt)
+  if (owner.role === 'client') return { startable: true, process: 'portal-change', reference, variables: { reference, ...variables } }
+  return { startable: true, process: 'provider-change', reference, variables: { reference, ...variables, providerId: owner.id, serviceId: fix.service, relatedToPortal: false } }
+}
 
 /** What raccord asks of the engine for these procedures, through the SDK only. */
 export interface ChangeEngine {

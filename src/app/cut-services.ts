@@ -24,6 +24,19 @@ export function cutServicesOf(ctx: Pick<WorkerContext, 'cuts'>): CutServices {
   return ctx.cuts
 }
 
+/**
+ * The message that starts interconnection-cut from another process (CUT-1, SEC-4), correlated by
+ * the new cut's id; its variables are those of a cut requested through the API.
+ */
+export const CUT_REQUESTED_MESSAGE = 'interconnection-cut-requested'
+
+/** The production interconnections carrying a service: what a compromise of that service cuts (CUT-1). */
+export function productionInterconnectionsOf(config: Config, serviceId: string): LocatedInterconnection[] {
+  return config.organisations.flatMap((owner) =>
+    owner.interconnections.filter((link) => link.service === serviceId && link.environment === 'production').map((interconnection) => ({ interconnection, owner })),
+  )
+}
+
 /** An interconnection and the organisation that declares it (always a provider in the configuration). */
 export interface LocatedInterconnection {
   interconnection: Interconnection

@@ -29,6 +29,8 @@ export function declarationSchema(config: Config) {
       .optional(),
     /** The person declaring, when the caller knows; else the caller's token name. */
     declaredBy: z.string().trim().min(1).max(200).optional(),
+    /** CUT-1: a suspected or confirmed compromise of the service: the process requests a cut of its interconnection */
+    suspectedCompromise: z.boolean().default(false),
   })
 }
 
@@ -121,6 +123,7 @@ export class IncidentService {
         declaredBy: incident.declaredBy,
         reportingOrganisation: incident.reportingOrganisation,
         declaredAt,
+        suspectedCompromise: declaration.suspectedCompromise,
       })
     } catch (error) {
       trace.discardIncident(incident.id)

@@ -1,5 +1,6 @@
 /**
  * What a worker's `handle(input, ctx)` may use: the configuration, the mailer, the trace, a clock,
+ * the hand-off to other processes (publish a message, start a process),
  * and the facts of the job it works on. No SDK type appears here, so a worker is testable alone.
  */
 import type { Logger } from 'pino'
@@ -8,6 +9,7 @@ import { formatPath, type Config } from '../config'
 import type { Mailer } from '../notify'
 import type { StatusStore } from '../status/status-store'
 import type { CutServices } from './cut-services'
+import type { ProcessHandoff } from './process-handoff'
 import type { TraceStore } from './trace-store'
 
 /** The job being handled, as far as a worker needs it. */
@@ -34,6 +36,8 @@ export interface WorkerServices {
   cuts?: CutServices
   /** the public status page's notices (publish-status needs it) */
   status?: StatusStore
+  /** hands work to another process: publish a message, start a process (the hand-off workers need it) */
+  processes?: ProcessHandoff
 }
 
 export interface WorkerContext extends WorkerServices {

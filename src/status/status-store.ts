@@ -23,7 +23,7 @@ export type Impact = (typeof IMPACTS)[number]
 export const COMPONENT_STATES = ['operational', 'degraded_performance', 'partial_outage', 'major_outage', 'under_maintenance'] as const
 export type ComponentState = (typeof COMPONENT_STATES)[number]
 
-/** A notice on one component: a cut, a P1 incident. */
+/** A notice on one component: a cut, a P1 incident, a service opened. */
 export interface Notice {
   /** e.g. cut:CUT-20250314-7f3a, incident:INC-20250314-1a2b */
   id: string
@@ -146,6 +146,25 @@ export class StatusStore {
       this.addUpdate({ noticeId: notice.id, state: notice.state, body: notice.body, at: notice.createdAt }, notice.idempotencyKey)
     })()
     return this.requireNotice(notice.id)
+  }
+
+  /**
+   * Publishes news that needs no follow-up, such as a service newly opened on the portal: a notice
+   * of no impact, resolved as it is published, so it shows in the history and the feed without
+   * touching any component's state. Publishing it again adds nothing.
+   */
+  announce(announcement: { id: string; component: string; title: string; body: string; at: string; idempotencyKey: string }): Notice {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO notices (id, component, title, impact, component_state, state, created_at, updated_at, resolved_at)
+           VALUES (@id, @component, @title, 'none', 'operational', 'resolved', @at, @at, @at)
+           ON CONFLICT (id) DO NOTHING`,
+        )
+        .run(announcement)
+      this.addUpdate({ noticeId: announcement.id, state: 'resolved', body: announcement.body, at: announcement.at }, announcement.idempotencyKey)
+    })()
+    return this.requireNotice(announcement.id)
   }
 
   /** Moves a notice to a new state with what users should read; `resolved` closes it. Unknown notices are ignored: false. */

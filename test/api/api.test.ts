@@ -256,6 +256,28 @@ describe('bad requests are RFC 9457 problems', () => {
   })
 })
 
+describe('hand-offs between processes, wired by the application', () => {
+  test('CUT-1, USR-1: a P1 incident declared as a suspected compromise cuts its interconnection and shows on the status page', async () => {
+    // when
+    const incident = await declare({ ...declaration, urgency: 'high', suspectedCompromise: true })
+    // then: the cut, started by the incident's message through the SDK, is in the cut API
+    const cut = await waitFor('the cut of the incident', async () => {
+      const list = await call('GET', '/api/cuts', { token: TOKENS.T_MANAGER })
+      return (list.body.items as Array<{ id: string; incidentId?: string; interconnectionId: string; processInstanceKey?: string }>).find((item) => item.incidentId === incident.id && item.processInstanceKey !== undefined)
+    })
+    expect(cut.interconnectionId).toBe('alpha-prod')
+    const status = await waitFor('the incident notice on the status page', async () => {
+      const summary = (await (await fetch(`${base}/status.json`)).json()) as { incidents: Array<{ id: string; components: string[] }> }
+      return summary.incidents.find((notice) => notice.id === `incident:${incident.id}`)
+    })
+    expect(status.components).toEqual(['demarches-alpha'])
+    const timeline = (await call('GET', `/api/incidents/${incident.id}`, { token: TOKENS.T_MANAGER })).body.timeline as Array<{ event: string; detail: Record<string, unknown> }>
+    expect(timeline.find((entry) => entry.event === 'cut-requested')?.detail).toMatchObject({ cutId: cut.id, interconnectionId: 'alpha-prod' })
+    await client.camunda.getZeebeGrpcApiClient().cancelProcessInstance(cut.processInstanceKey as string)
+    await client.camunda.getZeebeGrpcApiClient().cancelProcessInstance(incident.processInstanceKey)
+  })
+})
+
 describe('operations', () => {
   test('/healthz says the engine is reachable', async () => {
     const answer = await call('GET', '/healthz')

@@ -10,6 +10,7 @@ import { TraceStore } from '../../src/app/trace-store'
 import type { WorkerServices } from '../../src/app/worker-context'
 import type { Config } from '../../src/config'
 import { Mailer, type SmtpSink, type StoredMail } from '../../src/notify'
+import { StatusStore } from '../../src/status/status-store'
 import { startWorkers, type RunningWorkers } from '../../workers'
 import { processHarness, type ProcessHarness, type ProcessInstanceRef, type UserTaskView, type Variables } from '../support/process-harness'
 import { startTestSmtp } from '../support/smtp-sink'
@@ -39,6 +40,8 @@ export interface ChangeTestContext {
   h: ProcessHarness
   smtp: SmtpSink
   trace: TraceStore
+  /** the public status page's notices (a service opened is announced there) */
+  status: StatusStore
   config: Config
 }
 
@@ -57,11 +60,13 @@ export function useChangeProcesses(models: string[], configure: (config: Config)
     context.smtp = await startTestSmtp()
     dataDir = await mkdtemp(join(tmpdir(), 'raccord-change-process-'))
     context.trace = TraceStore.open(dataDir)
+    context.status = StatusStore.open(dataDir)
     mailer = await Mailer.open({ smtpUrl: context.smtp.url, config: context.config, dataDir })
   })
 
   afterAll(async () => {
     await mailer?.close()
+    context.status?.close()
     context.trace?.close()
     await context.smtp?.close()
     if (dataDir) await rm(dataDir, { recursive: true, force: true })
@@ -71,7 +76,7 @@ export function useChangeProcesses(models: string[], configure: (config: Config)
     context.h = await processHarness()
     const forms = (await readdir(join(PROCESSES, 'forms'))).map((file) => join(PROCESSES, 'forms', file))
     await context.h.deploy(...models.map((model) => join(PROCESSES, model)), ...forms)
-    const services: WorkerServices = { config: context.config, trace: context.trace, mailer, now: () => new Date() }
+    const services: WorkerServices = { config: context.config, trace: context.trace, status: context.status, mailer, now: () => new Date() }
     // A short long poll: the SDK leaves the client-side timer of an open poll running after close.
     workers = startWorkers(context.h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, longPollMs: 1000, backoffBaseMs: 1000 })
   })

@@ -1,12 +1,16 @@
 /**
  * incident-management, every path, with the harness and the real workers: send-notification mails
- * over SMTP to a sink on loopback, record-trace writes the incident's trace in a temporary dir.
- * The trace is read through the trace store, never through the engine.
+ * over SMTP to a sink on loopback, record-trace writes the incident's trace in a temporary dir,
+ * publish-status the status page's notices, and a suspected compromise starts interconnection-cut
+ * through the real message. The trace, the cut trail and the notices are read through their
+ * stores, never through the engine.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { openInterconnectionCuts, type InterconnectionCuts } from '../../src/app/cut-wiring'
+import { sdkProcessHandoff } from '../../src/app/process-handoff'
 import { TraceStore, type TraceEntry } from '../../src/app/trace-store'
 import type { WorkerServices } from '../../src/app/worker-context'
 import type { Config } from '../../src/config'
@@ -14,6 +18,7 @@ import { Mailer, type SmtpSink, type StoredMail } from '../../src/notify'
 import { startWorkers, type RunningWorkers } from '../../workers'
 import { processHarness, type ProcessHarness, type ProcessInstanceRef, type Variables } from '../support/process-harness'
 import { startTestSmtp } from '../support/smtp-sink'
+import { statusSummary } from '../../src/status/status-page'
 import { exampleConfig } from '../workers/fixtures'
 
 const PROCESSES = join(__dirname, '../../processes')
@@ -34,6 +39,8 @@ let smtp: SmtpSink
 let dataDir: string
 let trace: TraceStore
 let mailer: Mailer
+/** the cut trail and the status page's notices */
+let interconnection: InterconnectionCuts
 
 let h: ProcessHarness
 let workers: RunningWorkers
@@ -46,10 +53,12 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'raccord-incident-process-'))
   trace = TraceStore.open(dataDir)
   mailer = await Mailer.open({ smtpUrl: smtp.url, config, dataDir })
+  interconnection = openInterconnectionCuts({ config, dataDir, env: {}, linkSecret: 'incident-process-test-secret' })
 })
 
 afterAll(async () => {
   await mailer?.close()
+  interconnection?.close()
   trace?.close()
   await smtp?.close()
   if (dataDir) await rm(dataDir, { recursive: true, force: true })
@@ -58,9 +67,11 @@ afterAll(async () => {
 beforeEach(async () => {
   h = await processHarness()
   const forms = (await readdir(join(PROCESSES, 'forms'))).map((file) => join(PROCESSES, 'forms', file))
-  await h.deploy(join(PROCESSES, 'incident-management.bpmn'), join(PROCESSES, 'incident-priority.dmn'), ...forms)
+  await h.deploy(join(PROCESSES, 'incident-management.bpmn'), join(PROCESSES, 'incident-priority.dmn'), join(PROCESSES, 'interconnection-cut.bpmn'), ...forms)
   // The services the application gives the workers (src/app/application.ts), on this test's trace and SMTP sink.
-  const services: WorkerServices = { config, trace, mailer, now: () => new Date() }
+  const services: WorkerServices = {
+    config, trace, mailer, now: () => new Date(), cuts: interconnection.cuts, status: interconnection.status, processes: sdkProcessHandoff(h.camunda),
+  }
   // A short long poll: the SDK leaves the client-side timer of an open poll running after close.
   workers = startWorkers(h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, longPollMs: 1000, backoffBaseMs: 1000 })
   startedByMessage = []
@@ -356,5 +367,102 @@ describe('INC-2: the incident is traced', () => {
     expect(trace.requireIncident(incidentId)).toMatchObject({
       state: 'closed', priority: 'P2', processInstanceKey: incident.processInstanceKey, declaredBy: 'Centre de services du portail',
     })
+  })
+})
+
+describe('CUT-1: an incident that is a suspected compromise cuts the interconnection', () => {
+  /** The cut started by the incident's message, once interconnection-cut has opened it in the trail. */
+  async function cutOf(incident: ProcessInstanceRef) {
+    const cutIds = await waitFor('the cut ids of the incident', async () => {
+      const ids = (await h.camunda.getCamundaRestClient().callApiEndpoint<Record<string, unknown>, { items: Array<{ name: string; value: string }> }>({
+        method: 'POST', urlPath: 'variables/search', body: { filter: { processInstanceKey: incident.processInstanceKey, name: 'cutIds' } },
+      })).items[0]?.value
+      return ids === undefined ? undefined : (JSON.parse(ids) as string[])
+    })
+    expect(cutIds).toHaveLength(1)
+    const cut = await waitFor(`cut ${cutIds[0]} in the trail with its process`, () => {
+      const found = interconnection.cuts.store.cut(cutIds[0])
+      return found?.processInstanceKey === undefined ? undefined : { ...found, processInstanceKey: found.processInstanceKey }
+    })
+    const instance = { processInstanceKey: cut.processInstanceKey, processDefinitionId: 'interconnection-cut' }
+    startedByMessage.push(instance)
+    return { cut, instance }
+  }
+
+  test('CUT-1: an incident declared as a suspected compromise starts a cut of the affected interconnection', async () => {
+    // given
+    const incidentId = newIncidentId()
+    // when
+    const incident = await declare({ ...declaration(incidentId, { urgency: 'low' }), suspectedCompromise: true })
+    // then: the cut of alpha's production link runs on its own, keyed by a new cut id
+    const { cut, instance } = await cutOf(incident)
+    expect(cut).toMatchObject({ interconnectionId: 'alpha-prod', service: 'demarches-alpha', environment: 'production', origin: 'self', incidentId, requestedBy: 'Centre de services du portail' })
+    expect(cut.reason).toContain(`incident ${incidentId}`)
+    await h.expectInstance(instance).toHaveCompletedElementsInOrder('cut-requested-by-message', 'record-cut-request', 'publish-cut-notice', 'disable-interconnection')
+    await h.expectInstance(instance).toBeWaitingAt('cut-by-hand')
+    // and the incident goes on, with the cut in its trace (INC-2)
+    await h.expectInstance(incident).toHaveCompletedElementsInOrder('evaluate-priority', 'suspected-compromise', 'request-cut', 'compromise-handled', 'notify-other-party')
+    expect(traceOf(incidentId).find((entry) => entry.event === 'cut-requested')).toMatchObject({ detail: { cutId: cut.id, interconnectionId: 'alpha-prod' } })
+  })
+
+  test('CUT-1: an incident not suspected of a compromise starts no cut', async () => {
+    // given: declared without the flag, as other processes declare incidents
+    const incidentId = newIncidentId()
+    // when
+    const incident = await declare(declaration(incidentId))
+    // then
+    await h.expectInstance(incident).toHaveCompletedElementsInOrder('evaluate-priority', 'suspected-compromise', 'compromise-handled', 'notify-other-party')
+    expect(interconnection.cuts.store.cuts().filter((cut) => cut.incidentId === incidentId)).toEqual([])
+    expect(traceOf(incidentId).map((entry) => entry.event)).not.toContain('cut-requested')
+  })
+
+  test('CUT-1: a suspected compromise of a service no production interconnection carries is traced, with nothing to cut automatically', async () => {
+    // given: the portal's own web site
+    const incidentId = newIncidentId()
+    // when
+    const incident = await declare({ ...declaration(incidentId, { service: 'portail-web', urgency: 'low' }), suspectedCompromise: true })
+    // then
+    await h.expectInstance(incident).toHaveVariable('cutIds', [])
+    const entry = traceOf(incidentId).find((candidate) => candidate.event === 'cut-not-requested')
+    expect(entry?.detail.reason).toMatch(/No production interconnection carries the service 'portail-web'/)
+  })
+})
+
+describe('USR-1: end users learn of a P1 incident on the status page', () => {
+  const component = (id: string) => statusSummary(config, interconnection.status, 'http://status.test').components.find((candidate) => candidate.id === id)
+
+  test('USR-1: a P1 incident opens a notice on its service\'s component and restoration resolves it', async () => {
+    // given
+    const incidentId = newIncidentId()
+    // when
+    const incident = await declare(declaration(incidentId, { impact: 'high', urgency: 'high' }))
+    // then
+    await h.expectInstance(incident).toHaveVariable('statusNoticeId', `incident:${incidentId}`)
+    expect(interconnection.status.notice(`incident:${incidentId}`)).toMatchObject({ component: 'demarches-alpha', state: 'investigating', impact: 'critical', componentState: 'major_outage' })
+    expect(component('demarches-alpha')?.status).toBe('major_outage')
+    const [opened] = interconnection.status.updates(`incident:${incidentId}`)
+    expect(opened.body).toContain('Démarches en ligne Alpha')
+    expect(opened.body).not.toContain('502')
+
+    // when
+    await h.completeUserTask(incident, 'restore-service', restoration)
+    // then
+    await h.expectInstance(incident).toBeWaitingAt('close-incident')
+    await h.expectInstance(incident).toHaveCompletedElementsInOrder('restore-service', 'publish-restoration-notice', 'notify-resolution')
+    expect(interconnection.status.notice(`incident:${incidentId}`)).toMatchObject({ state: 'resolved' })
+    expect(interconnection.status.updates(`incident:${incidentId}`).map((update) => update.state)).toEqual(['resolved', 'investigating'])
+    expect(traceOf(incidentId).filter((entry) => entry.event === 'status-published').map((entry) => entry.detail.state)).toEqual(['investigating', 'resolved'])
+  })
+
+  test('USR-1: an incident below P1 publishes nothing on the status page', async () => {
+    // given
+    const incidentId = newIncidentId()
+    // when: P2
+    const incident = await declare(declaration(incidentId))
+    await h.completeUserTask(incident, 'restore-service', restoration)
+    // then
+    await h.expectInstance(incident).toBeWaitingAt('close-incident')
+    await h.expectInstance(incident).toHaveCompletedElements('publish-incident-notice', 'publish-restoration-notice')
+    expect(interconnection.status.notice(`incident:${incidentId}`)).toBeUndefined()
   })
 })

@@ -595,3 +595,97 @@ describe('SEC-4, CUT-2, CRI-3: who may do what through the API', () => {
     expect(store.entries(id).find((entry) => entry.event === 'other-side-cut')).toMatchObject({ actor: 'Alex Roux', detail: { how: 'phone' } })
   })
 })
+
+describe('CRI-3: restoring by hand, and chasing the other party\'s restoration', () => {
+  /** Both sides cut and synchronised, the crisis cell agreed: our side is being restored. */
+  async function agreedToRestore(cutId: string, interconnectionId = 'alpha-prod'): Promise<ProcessInstanceRef> {
+    const instance = await cut(request(cutId, { interconnectionId }))
+    if (interconnectionId === 'alpha-preprod') {
+      await h.expectInstance(instance).toBeWaitingAt('cut-by-hand')
+      await h.completeUserTask(instance, 'cut-by-hand', { cutBy: 'Lou Garnier', cutAt: '2025-03-14T10:02:00+01:00' })
+    }
+    const [warning] = await mailsMatching(cutId, /merci de couper/, 1)
+    await post(linkFor(warning, 'confirm-cut'))
+    await h.expectInstance(instance).toHaveCompletedElements('record-synchronisation')
+    await h.expectInstance(instance).toBeWaitingAt('hold-crisis-meeting')
+    await h.completeUserTask(instance, 'hold-crisis-meeting', outcome('restore', 'restore'))
+    return instance
+  }
+
+  test('CRI-3: given a manual link control and the cell\'s agreement, when an operator restores our side by hand, then the other party is asked to restore and the trail says who restored ours, when and how', async () => {
+    // given
+    const cutId = newCutId()
+    const instance = await agreedToRestore(cutId, 'alpha-preprod')
+    await h.expectInstance(instance).toBeWaitingAt('restore-by-hand')
+    expect((await h.userTask(instance, 'restore-by-hand')).candidateGroups).toEqual(['portail-operations'])
+    await settle()
+    expect(mailsAbout(cutId).filter((mail) => /merci de rétablir/.test(mail.subject))).toEqual([])
+    // when
+    await h.completeUserTask(instance, 'restore-by-hand', { restoredBy: 'Lou Garnier', restoredAt: '2025-03-15T16:45:00+01:00', restoreNotes: 'Règle 42 réactivée sur le pare-feu' })
+    // then
+    const [restoreRequest] = await mailsMatching(cutId, /merci de rétablir votre côté/, 1)
+    expect(restoreRequest.envelopeTo).toEqual([ALPHA_OPERATIONS])
+    await h.expectInstance(instance).toHaveCompletedElementsInOrder('enable-interconnection', 'restored-by-adapter', 'restore-by-hand', 'our-side-restored', 'request-restore-confirmation')
+    await h.expectInstance(instance).toBeWaitingAt('await-other-side-restored')
+    // when
+    await post(linkFor(restoreRequest, 'confirm-restore'))
+    // then
+    await h.expectInstance(instance).toBeCompleted()
+    await mailsMatching(cutId, /rétabli$/, 2)
+    expect(webhook.calls).toEqual([])
+    const entries = store.entries(cutId)
+    expect(entries.map((entry) => entry.event)).toEqual(expect.arrayContaining(['manual-disable-requested', 'manual-enable-requested', 'our-side-restored', 'other-side-restored', 'cut-closed']))
+    expect(entries.map((entry) => entry.event)).not.toContain('interconnection-enabled')
+    expect(entries.find((entry) => entry.event === 'our-side-restored')).toMatchObject({
+      actor: 'Lou Garnier', at: '2025-03-15T16:45:00+01:00', detail: { how: 'by hand', notes: 'Règle 42 réactivée sur le pare-feu' },
+    })
+    expect(store.requireCut(cutId).state).toBe('restored')
+  })
+
+  test('CRI-3: given our side restored by the webhook, when the other party does not confirm its restoration within 30 minutes, then an operator phones it and records who confirmed and when', async () => {
+    // given
+    const cutId = newCutId()
+    const instance = await agreedToRestore(cutId)
+    await mailsMatching(cutId, /merci de rétablir votre côté/, 1)
+    await h.expectInstance(instance).toBeWaitingAt('await-other-side-restored')
+    // when
+    await h.increaseTime('PT29M')
+    await settle()
+    // then
+    await h.expectInstance(instance).toBeWaitingAt('await-other-side-restored')
+    // when
+    await h.increaseTime('PT31M')
+    // then
+    await h.expectInstance(instance).toBeWaitingAt('chase-restore-confirmation')
+    expect((await h.userTask(instance, 'chase-restore-confirmation')).candidateGroups).toEqual(['portail-operations'])
+    expect(store.requireCut(cutId).state).not.toBe('restored')
+    // when
+    await h.completeUserTask(instance, 'chase-restore-confirmation', { calledBy: 'Lou Garnier', reachedName: 'Alex Roux', reachedAt: '2025-03-15T17:20:00+01:00', callNotes: 'Restored at 17:15' })
+    // then
+    await h.expectInstance(instance).toBeCompleted()
+    await h.expectInstance(instance).toHaveCompletedElementsInOrder('restore-confirmation-overdue', 'chase-restore-confirmation', 'both-sides-restored', 'notify-restoration', 'record-restoration')
+    await mailsMatching(cutId, /rétabli$/, 2)
+    expect(await component('demarches-alpha')).toBe('operational')
+    expect(store.entries(cutId).find((entry) => entry.event === 'other-side-restored')).toMatchObject({
+      actor: 'Lou Garnier', at: '2025-03-15T17:20:00+01:00', detail: { how: 'phone', reachedName: 'Alex Roux', notes: 'Restored at 17:15' },
+    })
+    expect(store.entries(cutId).find((entry) => entry.event === 'our-side-restored')).toMatchObject({ actor: 'raccord', detail: { how: 'link control' } })
+  })
+
+  test('CRI-3: given the call to chase the restoration is pending, when the other party confirms by its link, then the call task ends and the cut is closed', async () => {
+    // given
+    const cutId = newCutId()
+    const instance = await agreedToRestore(cutId)
+    const [restoreRequest] = await mailsMatching(cutId, /merci de rétablir votre côté/, 1)
+    await h.expectInstance(instance).toBeWaitingAt('await-other-side-restored')
+    await h.increaseTime('PT31M')
+    await h.expectInstance(instance).toBeWaitingAt('chase-restore-confirmation')
+    // when
+    expect((await post(linkFor(restoreRequest, 'confirm-restore'))).status).toBe(200)
+    // then
+    await h.expectInstance(instance).toBeCompleted()
+    await h.expectInstance(instance).toHaveCompletedElements('restore-confirmed-during-call', 'both-sides-restored', 'record-restoration')
+    expect(store.entries(cutId).find((entry) => entry.event === 'other-side-restored')).toMatchObject({ detail: { how: 'link' } })
+    expect(store.requireCut(cutId).state).toBe('restored')
+  })
+})

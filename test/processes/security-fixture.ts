@@ -5,6 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { openInterconnectionCuts, type InterconnectionCuts } from '../../src/app/cut-wiring'
+import { sdkProcessHandoff } from '../../src/app/process-handoff'
 import { closeSecurityStoreOf, securityStoreOf, type SecurityStore } from '../../src/app/security-store'
 import { TraceStore } from '../../src/app/trace-store'
 import type { WorkerServices } from '../../src/app/worker-context'
@@ -25,6 +27,8 @@ export interface SecurityFixture {
   config: Config
   smtp: SmtpSink
   store: SecurityStore
+  /** the cut trail and the status page, for the cuts a vulnerability starts (SEC-4) */
+  interconnection: InterconnectionCuts
   h: ProcessHarness
 }
 
@@ -43,10 +47,12 @@ export function securityFixture(models: string[]): SecurityFixture {
     trace = TraceStore.open(dataDir)
     fixture.store = securityStoreOf(trace)
     mailer = await Mailer.open({ smtpUrl: fixture.smtp.url, config: fixture.config, dataDir })
+    fixture.interconnection = openInterconnectionCuts({ config: fixture.config, dataDir, env: {}, linkSecret: 'security-process-test-secret' })
   })
 
   afterAll(async () => {
     await mailer?.close()
+    fixture.interconnection?.close()
     if (trace) closeSecurityStoreOf(trace)
     trace?.close()
     await fixture.smtp?.close()
@@ -56,7 +62,10 @@ export function securityFixture(models: string[]): SecurityFixture {
   beforeEach(async () => {
     fixture.h = await processHarness()
     await fixture.h.deploy(...models.map((file) => join(PROCESSES, file)))
-    const services: WorkerServices = { config: fixture.config, trace, mailer, now: () => new Date(fixture.h.now()) }
+    const services: WorkerServices = {
+      config: fixture.config, trace, mailer, now: () => new Date(fixture.h.now()),
+      cuts: fixture.interconnection.cuts, status: fixture.interconnection.status, processes: sdkProcessHandoff(fixture.h.camunda),
+    }
     // A short long poll: the SDK leaves the client-side timer of an open poll running after close.
     workers = startWorkers(fixture.h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, longPollMs: 1000, backoffBaseMs: 1000 })
   })

@@ -1,4 +1,5 @@
-/** service-opening (PRD-1, PRD-2, PRD-4, CHG-2): a joint decision, then two actions in step, in either order, then the announcement. */
+/** service-opening (PRD-1, PRD-2, PRD-4, CHG-2, USR-1): a joint decision, then two actions in step, in either order, then the announcement, to both parties and on the status page. */
+import { statusAtom, statusSummary } from '../../src/status/status-page'
 import type { ProcessInstanceRef, Variables } from '../support/process-harness'
 import { approve, completeTaskOf, done, MAIL, mailsMatching, newReference, recipientsOf, refuse, useChangeProcesses } from './change-support'
 
@@ -67,4 +68,25 @@ test('PRD-2, PRD-4: the provider refuses: both parties learn why by mail, the re
   await completeTaskOf(t.h, ref, 'approve-opening-provider', 'fournisseur-alpha-management', approve)
   // then
   await t.h.expectInstance(ref).toBeWaitingAt('activate-in-production', 'show-service-in-portal')
+})
+
+test('PRD-4, USR-1: the opened service is announced on the status page, on its component, with no outage', async () => {
+  // given
+  const reference = newReference('OPN')
+  const ref = await jointlyApproved(reference)
+  // when
+  await t.h.completeUserTask(ref, 'activate-in-production', activation)
+  await t.h.completeUserTask(ref, 'show-service-in-portal', done)
+  // then
+  await t.h.expectInstance(ref).toBeCompleted()
+  await t.h.expectInstance(ref).toHaveCompletedElementsInOrder('announce-opening', 'publish-opening-status', 'service-opened')
+  await t.h.expectInstance(ref).toHaveVariable('statusNoticeId', `opening:${reference}`)
+  const summary = statusSummary(t.config, t.status, 'http://status.test')
+  expect(summary.components.find((component) => component.id === 'demarches-alpha')).toMatchObject({ name: 'Démarches en ligne Alpha', status: 'operational' })
+  expect(summary.status.indicator).toBe('none')
+  const announcement = summary.history.find((notice) => notice.id === `opening:${reference}`)
+  expect(announcement).toMatchObject({ name: 'Nouveau service : Démarches en ligne Alpha', impact: 'none', status: 'resolved', components: ['demarches-alpha'] })
+  expect(announcement?.incident_updates[0].body).toBe('Le service Démarches en ligne Alpha est désormais accessible depuis le portail.')
+  const titles = new Map(t.status.notices('all').map((notice) => [notice.id, notice.title]))
+  expect(statusAtom(summary, t.status.recentUpdates(), titles)).toContain('Nouveau service : Démarches en ligne Alpha')
 })

@@ -9,6 +9,11 @@ import { addIsoDuration } from '../support/iso-duration'
 import type { ProcessInstanceRef, Variables } from '../support/process-harness'
 import { durationUntil, MAIL, mailsAbout, mailsMatching, newReference, recipientsOf, settle, useChangeProcesses, waitFor } from './change-support'
 
+/** A date-time as FEEL writes it into a variable: the fraction of a second without trailing zeros. */
+function asFeelDateTime(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/(\.\d*?)0+Z$/, '$1Z').replace('.Z', 'Z')
+}
+
 /** What the portal's version adapter received. */
 const calls: Array<{ body: Record<string, unknown>; signature: string | undefined; idempotencyKey: string | undefined }> = []
 const adapter = http.createServer((req, res) => {
@@ -68,7 +73,7 @@ test('CHG-8: n-1 kept 6 months: reminders at 5 months and at 6 months minus 1 we
   const { ref, deadline } = await start(reference)
   const [announced] = await mailsMatching(t.smtp, reference, /maintien|kept online/, 2)
   expect(announced.text).toContain(`Sunset : ${new Date(deadline).toUTCString()}`)
-  await t.h.expectInstance(ref).toHaveVariable('retirementDeadline', new Date(deadline).toISOString().replace('.000Z', 'Z'))
+  await t.h.expectInstance(ref).toHaveVariable('retirementDeadline', asFeelDateTime(deadline))
 
   // when: one minute before 5 months (the deadline minus one month)
   const fiveMonths = oneMonthBefore(deadline)
@@ -115,7 +120,7 @@ test('CHG-8: a retention agreed for 9 months is capped at 6: the deadline is the
   // when
   const { ref, deadline } = await start(reference, { retentionMonths: 9 })
   // then
-  await t.h.expectInstance(ref).toHaveVariable('retirementDeadline', new Date(deadline).toISOString().replace('.000Z', 'Z'))
+  await t.h.expectInstance(ref).toHaveVariable('retirementDeadline', asFeelDateTime(deadline))
   // A timer created with a due date already past waits for the next clock move: step date by date.
   for (const [at, next] of [[oneMonthBefore(deadline), 'one-month-before'], [deadline - 7 * 24 * 3_600_000, 'one-week-before'], [deadline, 'retirement-deadline-reached']] as const) {
     await t.h.expectInstance(ref).toBeWaitingAt(next)
@@ -140,4 +145,59 @@ test.each([
   await t.h.expectInstance(ref).toHaveCompletedElementsInOrder('early-retirement-requested', 'retire-previous-version', 'announce-retirement')
   expect(retiredBy(reference)).toHaveLength(1)
   expect(reminders(reference)).toEqual([])
+})
+
+describe('CHG-8: no version adapter: the client\'s technical team retires n-1 by hand', () => {
+  let adapters: typeof t.config.changes.adapters
+  beforeEach(() => {
+    adapters = t.config.changes.adapters
+    t.config.changes.adapters = { ...adapters, portalVersions: { type: 'manual' } }
+  })
+  afterEach(() => {
+    t.config.changes.adapters = adapters
+  })
+
+  test('CHG-8: given a manual adapter, when the deadline comes, then nothing is called, the client\'s technical team is asked to retire n-1, and both parties are told only once it confirms', async () => {
+    // given
+    const reference = newReference('CHG')
+    const { ref, deadline } = await start(reference)
+    for (const [at, next] of [[oneMonthBefore(deadline), 'one-month-before'], [deadline - 7 * 24 * 3_600_000, 'one-week-before']] as const) {
+      await t.h.expectInstance(ref).toBeWaitingAt(next)
+      await t.h.increaseTime(durationUntil(t.h, at))
+    }
+    await t.h.expectInstance(ref).toBeWaitingAt('retirement-deadline-reached')
+    // when
+    await t.h.increaseTime(durationUntil(t.h, deadline))
+    // then
+    await t.h.expectInstance(ref).toBeWaitingAt('retire-previous-version-manually')
+    await t.h.expectInstance(ref).toHaveVariable('adapterOutcome', 'manual')
+    expect((await t.h.userTask(ref, 'retire-previous-version-manually')).candidateGroups).toEqual(['portail-technical'])
+    await settle()
+    expect(retiredBy(reference)).toEqual([])
+    expect(mailsAbout(t.smtp, reference, /n-1 retirée|n-1 retired/)).toEqual([])
+    // when
+    await t.h.completeUserTask(ref, 'retire-previous-version-manually', { stepDone: true, stepEvidence: 'Ticket EXP-1234' })
+    // then
+    await t.h.expectInstance(ref).toBeCompleted()
+    await t.h.expectInstance(ref).toHaveCompletedElementsInOrder('retire-previous-version', 'retired-by-adapter', 'retire-previous-version-manually', 'previous-version-gone', 'announce-retirement', 'previous-version-retired')
+    const retired = await mailsMatching(t.smtp, reference, /n-1 retirée|n-1 retired/, 3)
+    expect(recipientsOf(retired)).toEqual([MAIL.portailTechnical, MAIL.portailOperations, MAIL.alphaTechnical, MAIL.alphaOperations, MAIL.betaTechnical, MAIL.betaOperations].sort())
+    expect(retiredBy(reference)).toEqual([])
+  })
+
+  test('CHG-8: given a manual adapter, when a party asks for early retirement, then the retirement task comes at once and the reminders are cancelled', async () => {
+    // given
+    const reference = newReference('CHG')
+    const { ref } = await start(reference)
+    // when
+    await t.h.publishMessage('version-retirement-requested', reference, { retirementRequestedBy: 'RACCORD_TOKEN_ALPHA (fournisseur-alpha)', retirementReason: 'Plus aucun usager en 4.9' })
+    // then
+    await t.h.expectInstance(ref).toBeWaitingAt('retire-previous-version-manually')
+    // when
+    await t.h.completeUserTask(ref, 'retire-previous-version-manually', { stepDone: true })
+    // then
+    await t.h.expectInstance(ref).toBeCompleted()
+    await mailsMatching(t.smtp, reference, /n-1 retirée|n-1 retired/, 3)
+    expect(reminders(reference)).toEqual([])
+  })
 })
