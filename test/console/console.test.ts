@@ -308,6 +308,9 @@ test("work the declared incident's tasks through their forms to its closure, wat
   await page.getByRole('heading', { name: 'Outbox', level: 1 }).waitFor()
   for (const mail of mails) await page.getByRole('link', { name: mail.subject, exact: true }).first().waitFor()
   await page.goBack()
+  // Back in the console: wait until it has drawn itself again before signing out.
+  await page.waitForURL('**/console/**')
+  await page.getByRole('button', { name: 'Sign out' }).waitFor()
   await signOut()
 })
 
