@@ -6,16 +6,15 @@
  * Entries are appended under an idempotency key derived from the job key (or the link), so a job
  * delivered twice appends once.
  */
-import { mkdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import Database from 'better-sqlite3'
+import { resolve } from 'node:path'
+import type Database from 'better-sqlite3'
+import { appendStep, openAppDatabase, readSteps, type HistoryTable } from './sqlite'
 
 /** File, in the data dir, holding the cuts. */
 export const CUT_STORE_FILE = 'interconnection-cuts.db'
 
 /** "RCUT": marks an SQLite file as raccord's cut trail, so a foreign database is refused. */
 const APPLICATION_ID = 0x52435554
-const SCHEMA_VERSION = 1
 
 /** cut: our side is being or has been cut; restoring: the crisis cell agreed; restored: both sides are back. */
 export type CutState = 'cut' | 'restoring' | 'restored'
@@ -94,15 +93,6 @@ interface CutRow {
   restored_at: string | null
 }
 
-interface EntryRow {
-  cut_id: string
-  at: string
-  actor: string
-  event: string
-  detail: string
-  message_id: string | null
-}
-
 const MIGRATIONS: string[] = [
   `CREATE TABLE cuts (
      id TEXT PRIMARY KEY,
@@ -139,6 +129,8 @@ const MIGRATIONS: string[] = [
    );`,
 ]
 
+const ENTRIES: HistoryTable = { table: 'cut_entries', ownerTable: 'cuts', ownerColumn: 'cut_id' }
+
 export class CutStore {
   private constructor(
     private readonly db: Database.Database,
@@ -147,34 +139,8 @@ export class CutStore {
 
   /** Opens (or creates) the cut trail in `dataDir`. Throws CutStoreError. */
   static open(dataDir: string): CutStore {
-    const dir = resolve(dataDir)
-    const file = join(dir, CUT_STORE_FILE)
-    let db: Database.Database
-    try {
-      mkdirSync(dir, { recursive: true })
-      db = new Database(file)
-    } catch (error) {
-      throw new CutStoreError(`Cannot open the interconnection cut trail '${file}': ${(error as Error).message}`, { cause: error })
-    }
-    try {
-      const hasTables = (db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number }).n > 0
-      const appId = db.pragma('application_id', { simple: true }) as number
-      const version = db.pragma('user_version', { simple: true }) as number
-      if (hasTables && appId !== APPLICATION_ID) throw new CutStoreError(`'${file}' is an SQLite database that raccord did not create; refusing to touch it`)
-      if (version > SCHEMA_VERSION) throw new CutStoreError(`'${file}' has schema version ${version}, newer than this raccord (${SCHEMA_VERSION}); upgrade raccord`)
-      db.pragma('journal_mode = WAL')
-      db.pragma('foreign_keys = ON')
-      db.transaction(() => {
-        for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v])
-        db.pragma(`application_id = ${APPLICATION_ID}`)
-        db.pragma(`user_version = ${SCHEMA_VERSION}`)
-      })()
-    } catch (error) {
-      db.close()
-      if (error instanceof CutStoreError) throw error
-      throw new CutStoreError(`Cannot use the interconnection cut trail '${file}': ${(error as Error).message}`, { cause: error })
-    }
-    return new CutStore(db, file)
+    const file = resolve(dataDir, CUT_STORE_FILE)
+    return new CutStore(openAppDatabase(file, { applicationId: APPLICATION_ID, name: 'interconnection cut trail', migrations: MIGRATIONS, error: CutStoreError, createDirectory: true }), file)
   }
 
   /** Records a new cut; a cut with this id already there is left as it is. Returns it. */
@@ -224,28 +190,12 @@ export class CutStore {
   /** Appends an entry unless its idempotency key is there already; true when it was appended. */
   append(entry: NewCutEntry): boolean {
     this.requireCut(entry.cutId)
-    const result = this.db
-      .prepare(
-        `INSERT INTO cut_entries (cut_id, at, actor, event, detail, message_id, idempotency_key)
-         VALUES (@cutId, @at, @actor, @event, @detail, @messageId, @idempotencyKey)
-         ON CONFLICT (idempotency_key) DO NOTHING`,
-      )
-      .run({ ...entry, detail: JSON.stringify(entry.detail), messageId: entry.messageId ?? null })
-    if (result.changes > 0) this.db.prepare('UPDATE cuts SET updated_at = max(updated_at, @at) WHERE id = @id').run({ id: entry.cutId, at: entry.at })
-    return result.changes > 0
+    return appendStep(this.db, ENTRIES, entry.cutId, entry)
   }
 
   /** The cut's history in the order it was appended. */
   entries(cutId: string): CutEntry[] {
-    const rows = this.db.prepare('SELECT cut_id, at, actor, event, detail, message_id FROM cut_entries WHERE cut_id = ? ORDER BY seq').all(cutId) as EntryRow[]
-    return rows.map((row) => ({
-      cutId: row.cut_id,
-      at: row.at,
-      actor: row.actor,
-      event: row.event,
-      detail: JSON.parse(row.detail) as Record<string, unknown>,
-      ...(row.message_id === null ? {} : { messageId: row.message_id }),
-    }))
+    return readSteps(this.db, ENTRIES, cutId).map((step) => ({ cutId, ...step }))
   }
 
   /**

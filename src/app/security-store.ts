@@ -7,7 +7,8 @@
  * twice appends once.
  */
 import { dirname, join } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
+import { appendStep, openAppDatabase, readSteps, type HistoryTable } from './sqlite'
 import type { TraceStore } from './trace-store'
 
 /** File, in the data dir, holding the security trace. */
@@ -15,7 +16,6 @@ export const SECURITY_STORE_FILE = 'security.db'
 
 /** "RCSE": marks an SQLite file as raccord's security trace, so a foreign database is refused. */
 const APPLICATION_ID = 0x52435345
-const SCHEMA_VERSION = 1
 
 /** What a record is. */
 export type RecordKind = 'watch-review' | 'vulnerability' | 'trace-request'
@@ -74,15 +74,6 @@ interface RecordRow {
   updated_at: string
 }
 
-interface EventRow {
-  record_id: string
-  at: string
-  actor: string
-  event: string
-  detail: string
-  message_id: string | null
-}
-
 const MIGRATIONS: string[] = [
   `CREATE TABLE security_records (
      id TEXT PRIMARY KEY,
@@ -108,6 +99,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX security_events_by_record ON security_events (record_id, seq);`,
 ]
 
+const EVENTS: HistoryTable = { table: 'security_events', ownerTable: 'security_records', ownerColumn: 'record_id' }
+
 export class SecurityStore {
   private constructor(
     private readonly db: Database.Database,
@@ -118,31 +111,7 @@ export class SecurityStore {
   /** Opens (or creates) the security trace in `dataDir`. Throws SecurityStoreError. */
   static open(dataDir: string): SecurityStore {
     const file = join(dataDir, SECURITY_STORE_FILE)
-    let db: Database.Database
-    try {
-      db = new Database(file)
-    } catch (error) {
-      throw new SecurityStoreError(`Cannot open the security trace '${file}': ${(error as Error).message}`, { cause: error })
-    }
-    try {
-      const hasTables = (db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number }).n > 0
-      const appId = db.pragma('application_id', { simple: true }) as number
-      const version = db.pragma('user_version', { simple: true }) as number
-      if (hasTables && appId !== APPLICATION_ID) throw new SecurityStoreError(`'${file}' is an SQLite database that raccord did not create; refusing to touch it`)
-      if (version > SCHEMA_VERSION) throw new SecurityStoreError(`'${file}' has schema version ${version}, newer than this raccord (${SCHEMA_VERSION}); upgrade raccord`)
-      db.pragma('journal_mode = WAL')
-      db.pragma('foreign_keys = ON')
-      db.transaction(() => {
-        for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v])
-        db.pragma(`application_id = ${APPLICATION_ID}`)
-        db.pragma(`user_version = ${SCHEMA_VERSION}`)
-      })()
-    } catch (error) {
-      db.close()
-      if (error instanceof SecurityStoreError) throw error
-      throw new SecurityStoreError(`Cannot use the security trace '${file}': ${(error as Error).message}`, { cause: error })
-    }
-    return new SecurityStore(db, file)
+    return new SecurityStore(openAppDatabase(file, { applicationId: APPLICATION_ID, name: 'security trace', migrations: MIGRATIONS, error: SecurityStoreError }), file)
   }
 
   /** Records a new record; one with this id already there is left as it is. Returns it. */
@@ -200,27 +169,12 @@ export class SecurityStore {
   /** Appends an event unless its idempotency key is there already; true when it was appended. */
   append(event: NewSecurityEvent): boolean {
     this.require(event.recordId)
-    const result = this.db
-      .prepare(
-        `INSERT INTO security_events (record_id, at, actor, event, detail, message_id, idempotency_key)
-         VALUES (@recordId, @at, @actor, @event, @detail, @messageId, @idempotencyKey) ON CONFLICT (idempotency_key) DO NOTHING`,
-      )
-      .run({ ...event, detail: JSON.stringify(event.detail), messageId: event.messageId ?? null })
-    if (result.changes > 0) this.db.prepare('UPDATE security_records SET updated_at = max(updated_at, @at) WHERE id = @id').run({ id: event.recordId, at: event.at })
-    return result.changes > 0
+    return appendStep(this.db, EVENTS, event.recordId, event)
   }
 
   /** The record's history in the order it was appended. */
   events(recordId: string): SecurityEvent[] {
-    const rows = this.db.prepare('SELECT record_id, at, actor, event, detail, message_id FROM security_events WHERE record_id = ? ORDER BY seq').all(recordId) as EventRow[]
-    return rows.map((row) => ({
-      recordId: row.record_id,
-      at: row.at,
-      actor: row.actor,
-      event: row.event,
-      detail: JSON.parse(row.detail) as Record<string, unknown>,
-      ...(row.message_id === null ? {} : { messageId: row.message_id }),
-    }))
+    return readSteps(this.db, EVENTS, recordId).map((step) => ({ recordId, ...step }))
   }
 
   close(): void {

@@ -3,11 +3,11 @@
  * through named contacts. Registering one opens it in the security trace and starts
  * trace-exchange; its letter is served as printable HTML.
  */
-import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import { organisation, type Config, type Contact } from '../config'
-import { EngineUnavailableError, type Caller } from './incidents'
-import type { EngineIncident, ProcessEngine, WaitingElement } from './process-engine'
+import type { Caller } from './incidents'
+import type { ProcessEngine } from './process-engine'
+import { newRecordId, openWithProcess, processOf, type RecordProcess } from './security-records'
 import { UnknownRecordError, type SecurityEvent, type SecurityRecord, type SecurityStore } from './security-store'
 
 /** Id of the process every trace request runs. */
@@ -147,7 +147,7 @@ export interface TraceRequestView extends TraceRequestSummary {
   dispatch: { dispatchedAt: string; postalReference: string } | null
   answer: TraceAnswer | null
   processInstanceKey: string | null
-  process: { state: string | null; waitingAt: WaitingElement[]; incidents: EngineIncident[] } | null
+  process: RecordProcess | null
   /** the exchange's trace, oldest first */
   timeline: SecurityEvent[]
 }
@@ -185,11 +185,12 @@ export class TraceRequestService {
       registeredBy: registration.registeredBy ?? `${caller.name} (${caller.organisation})`,
       registeredAt,
     }
-    const record = store.create({ id: this.newId(), kind: 'trace-request', state: 'registered', data, at: registeredAt })
-    let processInstanceKey: string
-    try {
-      processInstanceKey = await engine.startProcess(TRACE_EXCHANGE_PROCESS_ID, {
-        traceRequestId: record.id,
+    const id = newRecordId(store, 'TRQ', this.now())
+    return openWithProcess(store, engine, {
+      record: { id, kind: 'trace-request', state: 'registered', data, at: registeredAt },
+      processId: TRACE_EXCHANGE_PROCESS_ID,
+      variables: {
+        traceRequestId: id,
         direction: data.direction,
         requester: { ...data.requester },
         recipient: { ...data.recipient },
@@ -200,13 +201,8 @@ export class TraceRequestService {
         registeredAt,
         selfOrganisation: config.self,
         answerDelay: config.traceExchange.answerDelay,
-      })
-    } catch (error) {
-      store.discard(record.id)
-      throw new EngineUnavailableError(`Cannot start process '${TRACE_EXCHANGE_PROCESS_ID}': ${(error as Error).message}`, { cause: error })
-    }
-    store.update(record.id, { processInstanceKey, at: registeredAt })
-    return { ...record, processInstanceKey }
+      },
+    })
   }
 
   list(): TraceRequestSummary[] {
@@ -217,15 +213,7 @@ export class TraceRequestService {
   async view(id: string): Promise<TraceRequestView> {
     const { store, engine } = this.options
     const record = this.require(id)
-    let process: TraceRequestView['process'] = null
-    if (record.processInstanceKey !== undefined) {
-      try {
-        const progress = await engine.progress(record.processInstanceKey, [])
-        process = { state: progress.state ?? null, waitingAt: progress.waitingAt, incidents: progress.incidents }
-      } catch (error) {
-        throw new EngineUnavailableError(`Cannot read process instance ${record.processInstanceKey}: ${(error as Error).message}`, { cause: error })
-      }
-    }
+    const process = await processOf(engine, record)
     const d = record.data
     return {
       ...summary(record),
@@ -251,15 +239,6 @@ export class TraceRequestService {
     const record = this.options.store.get<TraceRequestData>(id)
     if (record === undefined || record.kind !== 'trace-request') throw new UnknownRecordError(id)
     return record
-  }
-
-  /** TRQ-YYYYMMDD-xxxx, the date in UTC; drawn again on the rare collision. */
-  private newId(): string {
-    const day = this.now().toISOString().slice(0, 10).replaceAll('-', '')
-    for (;;) {
-      const id = `TRQ-${day}-${randomBytes(2).toString('hex')}`
-      if (this.options.store.get(id) === undefined) return id
-    }
   }
 }
 

@@ -5,16 +5,15 @@
  * Entries are appended under an idempotency key derived from the job key, so a job delivered
  * twice appends once.
  */
-import { mkdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import Database from 'better-sqlite3'
+import { resolve } from 'node:path'
+import type Database from 'better-sqlite3'
+import { appendStep, openAppDatabase, readSteps, type HistoryTable } from './sqlite'
 
 /** File, in the data dir, holding the trace. */
 export const TRACE_STORE_FILE = 'raccord.db'
 
 /** "RCTR": marks an SQLite file as raccord's trace, so a foreign database is refused. */
 const APPLICATION_ID = 0x52435452
-const SCHEMA_VERSION = 1
 
 /** open: declared, service not yet restored; restored: workaround or fix in place; closed: root cause recorded. */
 export type IncidentState = 'open' | 'restored' | 'closed'
@@ -95,15 +94,6 @@ interface IncidentRow {
   closed_at: string | null
 }
 
-interface EntryRow {
-  incident_id: string
-  at: string
-  actor: string
-  event: string
-  detail: string
-  message_id: string | null
-}
-
 const MIGRATIONS: string[] = [
   `CREATE TABLE incidents (
      id TEXT PRIMARY KEY,
@@ -135,6 +125,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX trace_entries_by_incident ON trace_entries (incident_id, seq);`,
 ]
 
+const ENTRIES: HistoryTable = { table: 'trace_entries', ownerTable: 'incidents', ownerColumn: 'incident_id' }
+
 export class TraceStore {
   private constructor(
     private readonly db: Database.Database,
@@ -144,38 +136,8 @@ export class TraceStore {
 
   /** Opens (or creates) the trace in `dataDir`. Throws TraceStoreError. */
   static open(dataDir: string): TraceStore {
-    const dir = resolve(dataDir)
-    const file = join(dir, TRACE_STORE_FILE)
-    let db: Database.Database
-    try {
-      mkdirSync(dir, { recursive: true })
-      db = new Database(file)
-    } catch (error) {
-      throw new TraceStoreError(`Cannot open the incident trace '${file}': ${(error as Error).message}`, { cause: error })
-    }
-    try {
-      const hasTables = (db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number }).n > 0
-      const appId = db.pragma('application_id', { simple: true }) as number
-      const version = db.pragma('user_version', { simple: true }) as number
-      if (hasTables && appId !== APPLICATION_ID) {
-        throw new TraceStoreError(`'${file}' is an SQLite database that raccord did not create; refusing to touch it`)
-      }
-      if (version > SCHEMA_VERSION) {
-        throw new TraceStoreError(`'${file}' has schema version ${version}, newer than this raccord (${SCHEMA_VERSION}); upgrade raccord`)
-      }
-      db.pragma('journal_mode = WAL')
-      db.pragma('foreign_keys = ON')
-      db.transaction(() => {
-        for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v])
-        db.pragma(`application_id = ${APPLICATION_ID}`)
-        db.pragma(`user_version = ${SCHEMA_VERSION}`)
-      })()
-    } catch (error) {
-      db.close()
-      if (error instanceof TraceStoreError) throw error
-      throw new TraceStoreError(`Cannot use the incident trace '${file}': ${(error as Error).message}`, { cause: error })
-    }
-    return new TraceStore(db, file)
+    const file = resolve(dataDir, TRACE_STORE_FILE)
+    return new TraceStore(openAppDatabase(file, { applicationId: APPLICATION_ID, name: 'incident trace', migrations: MIGRATIONS, error: TraceStoreError, createDirectory: true }), file)
   }
 
   /** Records a new incident; an incident with this id already there is left as it is. Returns it. */
@@ -232,30 +194,12 @@ export class TraceStore {
   /** Appends an entry unless its idempotency key is there already; true when it was appended. */
   append(entry: NewTraceEntry): boolean {
     this.requireIncident(entry.incidentId)
-    const result = this.db
-      .prepare(
-        `INSERT INTO trace_entries (incident_id, at, actor, event, detail, message_id, idempotency_key)
-         VALUES (@incidentId, @at, @actor, @event, @detail, @messageId, @idempotencyKey)
-         ON CONFLICT (idempotency_key) DO NOTHING`,
-      )
-      .run({ ...entry, detail: JSON.stringify(entry.detail), messageId: entry.messageId ?? null })
-    if (result.changes > 0) this.db.prepare('UPDATE incidents SET updated_at = max(updated_at, @at) WHERE id = @id').run({ id: entry.incidentId, at: entry.at })
-    return result.changes > 0
+    return appendStep(this.db, ENTRIES, entry.incidentId, entry)
   }
 
   /** The incident's history in the order it was appended. */
   entries(incidentId: string): TraceEntry[] {
-    const rows = this.db
-      .prepare('SELECT incident_id, at, actor, event, detail, message_id FROM trace_entries WHERE incident_id = ? ORDER BY seq')
-      .all(incidentId) as EntryRow[]
-    return rows.map((row) => ({
-      incidentId: row.incident_id,
-      at: row.at,
-      actor: row.actor,
-      event: row.event,
-      detail: JSON.parse(row.detail) as Record<string, unknown>,
-      ...(row.message_id === null ? {} : { messageId: row.message_id }),
-    }))
+    return readSteps(this.db, ENTRIES, incidentId).map((step) => ({ incidentId, ...step }))
   }
 
   close(): void {

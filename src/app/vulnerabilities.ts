@@ -2,12 +2,12 @@
  * Vulnerabilities as people see them (SEC-1..4): reporting one opens it in the security trace and
  * starts vulnerability-handling; reading one joins the trace with where its process waits.
  */
-import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import type { Config } from '../config'
 import { cvssVectorProblem, cvssVersion, type CvssVersion } from './cvss'
-import { EngineUnavailableError, type Caller } from './incidents'
-import type { EngineIncident, ProcessEngine, WaitingElement } from './process-engine'
+import type { Caller } from './incidents'
+import type { ProcessEngine } from './process-engine'
+import { newRecordId, openWithProcess, processOf, type RecordProcess } from './security-records'
 import { UnknownRecordError, type SecurityEvent, type SecurityRecord, type SecurityStore } from './security-store'
 
 /** Id of the process every reported vulnerability runs. */
@@ -86,7 +86,7 @@ export interface VulnerabilitySummary {
 export interface VulnerabilityView extends VulnerabilitySummary {
   data: VulnerabilityData
   processInstanceKey: string | null
-  process: { state: string | null; waitingAt: WaitingElement[]; incidents: EngineIncident[] } | null
+  process: RecordProcess | null
   /** the security trace, oldest first (SEC-3) */
   timeline: SecurityEvent[]
 }
@@ -122,11 +122,12 @@ export class VulnerabilityService {
       reportedBy: report.reportedBy ?? `${caller.name} (${caller.organisation})`,
       reportedAt,
     }
-    const record = store.create({ id: this.newId(), kind: 'vulnerability', state: 'reported', data, at: reportedAt })
-    let processInstanceKey: string
-    try {
-      processInstanceKey = await engine.startProcess(VULNERABILITY_PROCESS_ID, {
-        vulnerabilityId: record.id,
+    const id = newRecordId(store, 'VUL', this.now())
+    return openWithProcess(store, engine, {
+      record: { id, kind: 'vulnerability', state: 'reported', data, at: reportedAt },
+      processId: VULNERABILITY_PROCESS_ID,
+      variables: {
+        vulnerabilityId: id,
         ...(data.cveId ? { cveId: data.cveId } : {}),
         title: data.title,
         description: data.description ?? '',
@@ -137,13 +138,8 @@ export class VulnerabilityService {
         reportingOrganisation: data.reportingOrganisation,
         reportedBy: data.reportedBy,
         reportedAt,
-      })
-    } catch (error) {
-      store.discard(record.id)
-      throw new EngineUnavailableError(`Cannot start process '${VULNERABILITY_PROCESS_ID}': ${(error as Error).message}`, { cause: error })
-    }
-    store.update(record.id, { processInstanceKey, at: reportedAt })
-    return { ...record, processInstanceKey }
+      },
+    })
   }
 
   list(): VulnerabilitySummary[] {
@@ -155,25 +151,8 @@ export class VulnerabilityService {
     const { store, engine } = this.options
     const record = store.get<VulnerabilityData>(id)
     if (record === undefined || record.kind !== 'vulnerability') throw new UnknownRecordError(id)
-    let process: VulnerabilityView['process'] = null
-    if (record.processInstanceKey !== undefined) {
-      try {
-        const progress = await engine.progress(record.processInstanceKey, [])
-        process = { state: progress.state ?? null, waitingAt: progress.waitingAt, incidents: progress.incidents }
-      } catch (error) {
-        throw new EngineUnavailableError(`Cannot read process instance ${record.processInstanceKey}: ${(error as Error).message}`, { cause: error })
-      }
-    }
+    const process = await processOf(engine, record)
     return { ...summary(record), data: record.data, processInstanceKey: record.processInstanceKey ?? null, process, timeline: store.events(id) }
-  }
-
-  /** VUL-YYYYMMDD-xxxx, the date in UTC; drawn again on the rare collision. */
-  private newId(): string {
-    const day = this.now().toISOString().slice(0, 10).replaceAll('-', '')
-    for (;;) {
-      const id = `VUL-${day}-${randomBytes(2).toString('hex')}`
-      if (this.options.store.get(id) === undefined) return id
-    }
   }
 }
 

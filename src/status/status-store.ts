@@ -5,16 +5,15 @@
  * The vocabulary is Statuspage's: notice states investigating, identified, monitoring, resolved;
  * impact none, minor, major, critical; component states operational ... major_outage.
  */
-import { mkdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import Database from 'better-sqlite3'
+import { resolve } from 'node:path'
+import type Database from 'better-sqlite3'
+import { openAppDatabase } from '../app/sqlite'
 
 /** File, in the data dir, holding the status page's notices. */
 export const STATUS_STORE_FILE = 'status.db'
 
 /** "RSTA" */
 const APPLICATION_ID = 0x52535441
-const SCHEMA_VERSION = 1
 
 export const NOTICE_STATES = ['investigating', 'identified', 'monitoring', 'resolved'] as const
 export type NoticeState = (typeof NOTICE_STATES)[number]
@@ -70,7 +69,7 @@ interface UpdateRow {
   at: string
 }
 
-const MIGRATIONS = [
+const MIGRATIONS: string[] = [
   `CREATE TABLE notices (
      id TEXT PRIMARY KEY,
      component TEXT NOT NULL,
@@ -100,34 +99,8 @@ export class StatusStore {
   ) {}
 
   static open(dataDir: string): StatusStore {
-    const dir = resolve(dataDir)
-    const file = join(dir, STATUS_STORE_FILE)
-    let db: Database.Database
-    try {
-      mkdirSync(dir, { recursive: true })
-      db = new Database(file)
-    } catch (error) {
-      throw new StatusStoreError(`Cannot open the status page store '${file}': ${(error as Error).message}`, { cause: error })
-    }
-    try {
-      const hasTables = (db.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number }).n > 0
-      const appId = db.pragma('application_id', { simple: true }) as number
-      const version = db.pragma('user_version', { simple: true }) as number
-      if (hasTables && appId !== APPLICATION_ID) throw new StatusStoreError(`'${file}' is an SQLite database that raccord did not create; refusing to touch it`)
-      if (version > SCHEMA_VERSION) throw new StatusStoreError(`'${file}' has schema version ${version}, newer than this raccord (${SCHEMA_VERSION}); upgrade raccord`)
-      db.pragma('journal_mode = WAL')
-      db.pragma('foreign_keys = ON')
-      db.transaction(() => {
-        for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v])
-        db.pragma(`application_id = ${APPLICATION_ID}`)
-        db.pragma(`user_version = ${SCHEMA_VERSION}`)
-      })()
-    } catch (error) {
-      db.close()
-      if (error instanceof StatusStoreError) throw error
-      throw new StatusStoreError(`Cannot use the status page store '${file}': ${(error as Error).message}`, { cause: error })
-    }
-    return new StatusStore(db, file)
+    const file = resolve(dataDir, STATUS_STORE_FILE)
+    return new StatusStore(openAppDatabase(file, { applicationId: APPLICATION_ID, name: 'status page store', migrations: MIGRATIONS, error: StatusStoreError, createDirectory: true }), file)
   }
 
   /**

@@ -2,69 +2,41 @@
  * The HTTP API against an embedded engine on free ports, with the real workers running and mails
  * going over SMTP to a sink on loopback: INC-1..4 from a POST to the mail in the other party's box.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import pino from 'pino'
-import { credentialsFrom } from '../../src/api/auth'
-import { startApplication, type Application } from '../../src/app/application'
-import type { Config } from '../../src/config'
+import type { Application } from '../../src/app/application'
 import type { SmtpSink, StoredMail } from '../../src/notify'
 import * as sendNotification from '../../workers/send-notification'
-import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
+import { startAppHarness, type AppHarness } from '../support/app-harness'
+import type { TestClient } from '../support/engine-harness'
 import { startTestSmtp } from '../support/smtp-sink'
-import { exampleConfig } from '../workers/fixtures'
 
 const TOKENS = { T_OPERATOR: 'operator-token', T_MANAGER: 'manager-token', T_ADMIN: 'admin-token' }
 const POLL_MS = 25
 const WAIT_MS = 10_000
 
-let engine: TestEngine
+let h: AppHarness
 let client: TestClient
 let smtp: SmtpSink
 let app: Application
-let dataDir: string
 let base: string
 
 beforeAll(async () => {
-  engine = await startTestEngine()
-  client = createTestClient(engine)
-  smtp = await startTestSmtp()
-  dataDir = await mkdtemp(join(tmpdir(), 'raccord-api-'))
-  const example = exampleConfig()
-  const config: Config = {
-    ...example,
-    api: {
-      port: 0,
-      tokens: [
-        { tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail' },
-        { tokenEnv: 'T_MANAGER', roles: ['manager'], organisation: 'portail' },
-        { tokenEnv: 'T_ADMIN', roles: ['admin'], organisation: 'portail' },
-      ],
-    },
-  }
-  app = await startApplication({
-    config,
-    credentials: credentialsFrom(config, TOKENS),
-    camunda: client.camunda,
-    smtpUrl: smtp.url,
-    dataDir,
-    logger: pino({ level: 'silent' }),
-    apiPort: 0,
-    outbox: smtp,
-    // A short long poll: the SDK leaves the client-side timer of an open poll running after close.
-    workers: { pollIntervalMs: 50, backoffBaseMs: 10_000, longPollMs: 1000 },
+  h = await startAppHarness({
+    dataDirPrefix: 'raccord-api-',
+    tokens: TOKENS,
+    apiTokens: [
+      { tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail' },
+      { tokenEnv: 'T_MANAGER', roles: ['manager'], organisation: 'portail' },
+      { tokenEnv: 'T_ADMIN', roles: ['admin'], organisation: 'portail' },
+    ],
+    outbox: true,
   })
-  base = `http://127.0.0.1:${app.apiPort}`
+  client = h.client
+  smtp = h.smtp
+  app = h.app
+  base = h.base
 })
 
-afterAll(async () => {
-  await app?.close()
-  await client?.close()
-  await smtp?.close()
-  await engine?.close()
-  if (dataDir) await rm(dataDir, { recursive: true, force: true })
-})
+afterAll(() => h?.close())
 
 interface ApiAnswer {
   status: number
@@ -337,7 +309,7 @@ describe('SMTP outage', () => {
     const view = await call('GET', `/api/incidents/${incident.id}`, { token: TOKENS.T_MANAGER })
     expect(view.body.process).toMatchObject({ incidents: [expect.objectContaining({ errorType: 'JOB_NO_RETRIES', elementId: 'notify-other-party' })] })
 
-    smtp = await startTestSmtp(port)
+    smtp = h.smtp = await startTestSmtp(port)
     const zeebe = client.zeebe
     await zeebe.updateJobRetries({ jobKey: failed.jobKey, retries: 1 })
     await zeebe.resolveIncident({ incidentKey: engineIncident.incidentKey })

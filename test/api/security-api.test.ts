@@ -2,51 +2,26 @@
  * /api/vulnerabilities and /api/trace-requests against an embedded engine on free ports, with the
  * real workers and SMTP on loopback: what is accepted, and each bad field named in a 400.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import pino from 'pino'
-import { credentialsFrom } from '../../src/api/auth'
-import { startApplication, type Application } from '../../src/app/application'
-import type { Config } from '../../src/config'
 import type { SmtpSink } from '../../src/notify'
-import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
-import { startTestSmtp } from '../support/smtp-sink'
-import { exampleConfig } from '../workers/fixtures'
+import { startAppHarness, type AppHarness } from '../support/app-harness'
 
 const TOKENS = { T_OPERATOR: 'operator-token', T_MANAGER: 'manager-token' }
 
-let engine: TestEngine
-let client: TestClient
+let h: AppHarness
 let smtp: SmtpSink
-let app: Application
-let dataDir: string
 let base: string
 
 beforeAll(async () => {
-  engine = await startTestEngine()
-  client = createTestClient(engine)
-  smtp = await startTestSmtp()
-  dataDir = await mkdtemp(join(tmpdir(), 'raccord-security-api-'))
-  const example = exampleConfig()
-  const config: Config = {
-    ...example,
-    api: { port: 0, tokens: [{ tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail' }, { tokenEnv: 'T_MANAGER', roles: ['manager'], organisation: 'portail' }] },
-  }
-  app = await startApplication({
-    config, credentials: credentialsFrom(config, TOKENS), camunda: client.camunda, smtpUrl: smtp.url, dataDir,
-    logger: pino({ level: 'silent' }), apiPort: 0, workers: { pollIntervalMs: 50, backoffBaseMs: 10_000, longPollMs: 1000 },
+  h = await startAppHarness({
+    dataDirPrefix: 'raccord-security-api-',
+    tokens: TOKENS,
+    apiTokens: [{ tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail' }, { tokenEnv: 'T_MANAGER', roles: ['manager'], organisation: 'portail' }],
   })
-  base = `http://127.0.0.1:${app.apiPort}`
+  smtp = h.smtp
+  base = h.base
 })
 
-afterAll(async () => {
-  await app?.close()
-  await client?.close()
-  await smtp?.close()
-  await engine?.close()
-  if (dataDir) await rm(dataDir, { recursive: true, force: true })
-})
+afterAll(() => h?.close())
 
 async function call(method: string, path: string, body?: unknown, token = TOKENS.T_OPERATOR): Promise<{ status: number; type: string; body: Record<string, unknown>; text: string }> {
   const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) })
