@@ -16,6 +16,7 @@ import type { Config } from '../config'
 import { Mailer, type SendRequest, type SmtpSink, type TemplateId } from '../notify'
 import { startWorkers, type RunningWorkers, type StartWorkersOptions } from '../../workers'
 import { ChangeService, sdkChangeEngine } from './changes'
+import { engineValidationRecords } from './release-validation'
 import { statusRouter } from '../status/status-page'
 import { CutService, sdkCutEngine } from './cuts'
 import { openInterconnectionCuts } from './cut-wiring'
@@ -122,6 +123,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
       cuts: interconnection.cuts,
       status: interconnection.status,
       processes: sdkProcessHandoff(camunda),
+      validations: engineValidationRecords(sdkChangeEngine(camunda)),
       mailer: {
         send: async <T extends TemplateId>(request: SendRequest<T>) => {
           const result = await mailer.send(request)

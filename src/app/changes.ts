@@ -98,7 +98,7 @@ export function requestSchemas(config: Config) {
         serviceId,
         version,
         previousVersion: version,
-        /** PRD-5: the reference of the validation through the client's pre-production portal */
+        /** PRD-5: the reference of the change (CHG-...) in which raccord recorded the validation through the client's pre-production portal */
         validationReference: z.string().trim().max(200).optional(),
       }),
     ]),
@@ -226,7 +226,7 @@ export interface ProcedureView {
 
 /** Variables shown in a view: what the parties decided and when. */
 const VIEW_VARIABLES = ['title', 'version', 'previousVersion', 'providerId', 'serviceId', 'plannedAt', 'releasedAt', 'refusalReasons', 'providerAnswers',
-  'functionalDecision', 'clientDecision', 'providerDecision', 'retainPreviousVersion', 'retentionMonths', 'validationReference', 'adapterOutcome'] as const
+  'functionalDecision', 'clientDecision', 'providerDecision', 'retainPreviousVersion', 'retentionMonths', 'validationReference', 'validationCheck', 'adapterOutcome'] as const
 
 export interface ChangeServiceOptions {
   config: Config

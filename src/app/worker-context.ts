@@ -10,6 +10,7 @@ import type { Mailer } from '../notify'
 import type { StatusStore } from '../status/status-store'
 import type { CutServices } from './cut-services'
 import type { ProcessHandoff } from './process-handoff'
+import type { ValidationRecords } from './release-validation'
 import type { TraceStore } from './trace-store'
 
 /** The job being handled, as far as a worker needs it. */
@@ -38,6 +39,8 @@ export interface WorkerServices {
   status?: StatusStore
   /** hands work to another process: publish a message, start a process (the hand-off workers need it) */
   processes?: ProcessHandoff
+  /** the changes raccord recorded, where a provider release's validation reference is checked (PRD-5) */
+  validations?: ValidationRecords
 }
 
 export interface WorkerContext extends WorkerServices {

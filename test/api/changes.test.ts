@@ -2,70 +2,43 @@
  * /api/changes, /api/openings, /api/releases, /api/preproduction-links against an embedded engine
  * with the real workers: who may start what (CHG-3, CHG-6, PRD-3, PRD-5), validation, views.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import pino from 'pino'
-import { credentialsFrom } from '../../src/api/auth'
-import { startApplication, type Application } from '../../src/app/application'
-import type { Config } from '../../src/config'
-import type { SmtpSink } from '../../src/notify'
-import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
-import { startTestSmtp } from '../support/smtp-sink'
-import { exampleConfig } from '../workers/fixtures'
+import { startAppHarness, type AppHarness } from '../support/app-harness'
 
 const TOKENS = { T_CLIENT: 'client-manager-token', T_ALPHA: 'alpha-manager-token', T_OPERATOR: 'client-operator-token' }
 
-let engine: TestEngine
-let client: TestClient
-let smtp: SmtpSink
-let app: Application
-let dataDir: string
+let h: AppHarness
 let base: string
 
 beforeAll(async () => {
-  engine = await startTestEngine()
-  client = createTestClient(engine)
-  smtp = await startTestSmtp()
-  dataDir = await mkdtemp(join(tmpdir(), 'raccord-api-changes-'))
-  const example = exampleConfig()
-  const config: Config = {
-    ...example,
-    api: {
-      port: 0,
-      tokens: [
-        { tokenEnv: 'T_CLIENT', roles: ['manager'], organisation: 'portail' },
-        { tokenEnv: 'T_ALPHA', roles: ['manager'], organisation: 'fournisseur-alpha' },
-        { tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail' },
-      ],
-    },
-  }
-  app = await startApplication({
-    config, credentials: credentialsFrom(config, TOKENS), camunda: client.camunda, smtpUrl: smtp.url, dataDir,
-    logger: pino({ level: 'silent' }), apiPort: 0, workers: { pollIntervalMs: 50, backoffBaseMs: 10_000, longPollMs: 1000 },
+  h = await startAppHarness({
+    dataDirPrefix: 'raccord-api-changes-',
+    tokens: TOKENS,
+    apiTokens: [
+      { tokenEnv: 'T_CLIENT', roles: ['manager'], organisation: 'portail' },
+      { tokenEnv: 'T_ALPHA', roles: ['manager'], organisation: 'fournisseur-alpha' },
+      { tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail' },
+    ],
   })
-  base = `http://127.0.0.1:${app.apiPort}`
+  base = h.base
 })
 
-afterAll(async () => {
-  await app?.close()
-  await client?.close()
-  await smtp?.close()
-  await engine?.close()
-  if (dataDir) await rm(dataDir, { recursive: true, force: true })
-})
+afterAll(() => h?.close())
 
 async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) })
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
 }
 
-async function waitingAt(path: string, token: string, elementId: string): Promise<Record<string, unknown>> {
+function waitingAt(path: string, token: string, elementId: string): Promise<Record<string, unknown>> {
+  return until(path, token, (view) => (view.waitingAt as Array<{ elementId: string }>).some((element) => element.elementId === elementId))
+}
+
+async function until(path: string, token: string, holds: (view: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
   const deadline = Date.now() + 10_000
   for (;;) {
     const view = await call('GET', path, token)
-    if (view.status === 200 && (view.body.waitingAt as Array<{ elementId: string }>).some((element) => element.elementId === elementId)) return view.body
-    if (Date.now() > deadline) throw new Error(`${path} never waited at ${elementId}: ${JSON.stringify(view.body)}`)
+    if (view.status === 200 && holds(view.body)) return view.body
+    if (Date.now() > deadline) throw new Error(`${path} never reached the expected state: ${JSON.stringify(view.body)}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
@@ -96,9 +69,11 @@ test('CHG-6, PRD-4, PRD-5, CHG-1: a provider starts its own change, release, ope
   const change = await call('POST', '/api/changes', TOKENS.T_ALPHA, { kind: 'provider-change', title: 'Paiement', description: 'Nouveau prestataire', serviceId: 'demarches-alpha', version: '2.4', relatedToPortal: false })
   expect(change.status).toBe(201)
   await waitingAt(`/api/changes/${String(change.body.reference)}`, TOKENS.T_ALPHA, 'record-non-regression-tests')
+  // A release quoting no recorded pre-production validation is started, then refused by the process.
   const release = await call('POST', '/api/releases', TOKENS.T_ALPHA, { kind: 'provider-release', serviceId: 'demarches-alpha', version: '2.4', previousVersion: '2.3', validationReference: 'RECETTE-PREPROD-31' })
   expect(release.status).toBe(201)
-  await waitingAt(`/api/releases/${String(release.body.reference)}`, TOKENS.T_ALPHA, 'deploy-provider-version')
+  const refused = await until(`/api/releases/${String(release.body.reference)}`, TOKENS.T_ALPHA, (view) => JSON.stringify(view).includes('unknown-reference'))
+  expect(JSON.stringify(refused)).toContain('unknown-reference')
   const opening = await call('POST', '/api/openings', TOKENS.T_ALPHA, { providerId: 'fournisseur-alpha', serviceId: 'demarches-alpha' })
   expect(opening.status).toBe(201)
   await waitingAt(`/api/openings/${String(opening.body.reference)}`, TOKENS.T_CLIENT, 'approve-opening-client')

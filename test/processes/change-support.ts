@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { sdkChangeEngine } from '../../src/app/changes'
+import { engineValidationRecords } from '../../src/app/release-validation'
 import { TraceStore } from '../../src/app/trace-store'
 import type { WorkerServices } from '../../src/app/worker-context'
 import type { Config } from '../../src/config'
@@ -76,7 +78,10 @@ export function useChangeProcesses(models: string[], configure: (config: Config)
     context.h = await processHarness()
     const forms = (await readdir(join(PROCESSES, 'forms'))).map((file) => join(PROCESSES, 'forms', file))
     await context.h.deploy(...models.map((model) => join(PROCESSES, model)), ...forms)
-    const services: WorkerServices = { config: context.config, trace: context.trace, status: context.status, mailer, now: () => new Date() }
+    const services: WorkerServices = {
+      config: context.config, trace: context.trace, status: context.status, mailer, now: () => new Date(),
+      validations: engineValidationRecords(sdkChangeEngine(context.h.camunda)),
+    }
     // A short long poll: the SDK leaves the client-side timer of an open poll running after close.
     workers = startWorkers(context.h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, longPollMs: 1000, backoffBaseMs: 1000 })
   })
