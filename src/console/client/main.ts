@@ -72,7 +72,18 @@ function showSession(session: Me | undefined): void {
   fill(who, `${session.name} · ${session.organisation.name} (${session.roles.join(', ')}) · times in ${session.organisation.timeZone}`)
 }
 
-async function route(): Promise<void> {
+/**
+ * Routes are drawn one after the other: a page still loading when the user signs out or moves on
+ * must not land on screen after the newer one.
+ */
+let routing: Promise<void> = Promise.resolve()
+
+function route(): Promise<void> {
+  routing = routing.then(drawRoute, drawRoute)
+  return routing
+}
+
+async function drawRoute(): Promise<void> {
   stopPage?.()
   stopPage = undefined
   const token = storedToken()
