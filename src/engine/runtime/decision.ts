@@ -6,6 +6,7 @@ import type { Clock } from '../clock'
 import { evaluateFeel, evaluateUnaryTest, feelToJson } from '../feel'
 import type { DecisionModel, DecisionTableModel, DrgModel } from '../model/dmn'
 import type { JsonValue } from '../state/records'
+import { jsonEqual } from './variables'
 
 /** One rule that contributed to a decision table's output, with its evaluated output entries. */
 export interface MatchedRule {
@@ -269,14 +270,4 @@ function evaluate(decisionId: string, expression: string, context: Record<string
   } catch (err) {
     throw new DecisionFailure(decisionId, `${(err as Error).message} (${where})`)
   }
-}
-
-function jsonEqual(a: JsonValue | JsonValue[], b: JsonValue | JsonValue[]): boolean {
-  if (a === b) return true
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, index) => jsonEqual(item, b[index]))
-  }
-  const keys = Object.keys(a)
-  return keys.length === Object.keys(b).length && keys.every((key) => key in b && jsonEqual(a[key], b[key]))
 }

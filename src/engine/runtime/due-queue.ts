@@ -15,10 +15,6 @@ export class DueQueue {
   private readonly heap: DueEntry[] = []
   private seq = 0
 
-  get size(): number {
-    return this.heap.length
-  }
-
   push(at: number, kind: DueEntry['kind'], key: string): void {
     const entry: DueEntry = { at, kind, key, seq: this.seq++ }
     const h = this.heap

@@ -4,6 +4,7 @@ import {
   type EngineQueries, type JobStream, type PublishMessageInput,
 } from '../api'
 import { SystemClock, type Clock } from '../clock'
+import { feelToJson } from '../feel'
 import type { FlowElement, ProcessModel } from '../model/types'
 import type {
   ElementInstanceRecord, IncidentErrorType, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord,
@@ -45,14 +46,11 @@ interface ElementInstance extends ElementInstanceRecord {
   /** multi-instance body bookkeeping */
   mi?: { total: number; active: number; completed: number; terminated: number; next: number; items: JsonValue[] }
   isMiBody?: boolean
-  /** the event subprocess start event that should run when this ESP instance activates */
-  escalationThrower?: boolean
 }
 
 interface InstanceRuntime extends ProcessInstanceRecord {
   /** correlation key of the message that started it (message start events) */
   startCorrelationKey?: string
-  startMessageElementId?: string
 }
 
 interface Awaiter {
@@ -211,7 +209,7 @@ export class Engine implements EngineApi {
       return this.run({ c: 'delete', k: resourceKey }, () => {
         this.closeStartSubscriptions(proc)
         this.retiredModels.set(resourceKey, proc)
-        const { newLatest } = this.repo.deleteProcess(resourceKey)
+        const newLatest = this.repo.deleteProcess(resourceKey)
         if (newLatest) this.openStartSubscriptions(newLatest)
       })
     }
@@ -413,9 +411,7 @@ export class Engine implements EngineApi {
       lifecycle: 'ACTIVATING', scopeKey: scope.key, startDate: this.now(), element: el, definitionKey: scope.definitionKey,
     }
     this.elements.set(ei.key, ei)
-    let set = this.activeChildren.get(scope.key)
-    if (!set) this.activeChildren.set(scope.key, (set = new Set()))
-    set.add(ei.key)
+    addToIndex(this.activeChildren, scope.key, ei.key)
     return ei
   }
 
@@ -452,7 +448,6 @@ export class Engine implements EngineApi {
   }
 
   private activateBehaviour(ei: ElementInstance, el: FlowElement): void {
-    const vars = this.visible(ei)
     switch (el.type) {
       case 'startEvent':
       case 'manualTask':
@@ -464,7 +459,7 @@ export class Engine implements EngineApi {
         return this.activateThrowEvent(ei, el)
       case 'intermediateCatchEvent':
         if (ei.payload) return this.complete(ei)
-        this.openEventSubscription(ei, el, ei)
+        this.openEventSubscription(ei, el)
         ei.lifecycle = 'ACTIVATED'
         return
       case 'boundaryEvent':
@@ -474,8 +469,8 @@ export class Engine implements EngineApi {
         return this.activateJobTask(ei, el)
       case 'scriptTask':
         if (el.script) {
-          const value = this.expr.raw(el.script.expression, vars)
-          ei.payload = { [el.script.resultVariable]: toJson(value) }
+          const value = this.expr.raw(el.script.expression, this.visible(ei))
+          ei.payload = { [el.script.resultVariable]: feelToJson(value) }
           return this.complete(ei)
         }
         return this.activateJobTask(ei, el)
@@ -486,23 +481,25 @@ export class Engine implements EngineApi {
         if (el.isCamundaUserTask) return this.activateUserTask(ei, el)
         return this.activateJobTask(ei, el)
       case 'receiveTask':
-        this.openEventSubscription(ei, el, ei)
+        this.openEventSubscription(ei, el)
         this.openBoundarySubscriptions(ei, el)
         ei.lifecycle = 'ACTIVATED'
         return
       case 'exclusiveGateway':
         return this.activateExclusiveGateway(ei, el)
       case 'parallelGateway':
-        return this.completeAndTake(ei, el.outgoing)
+        return this.complete(ei, el.outgoing)
       case 'inclusiveGateway':
         return this.activateInclusiveFork(ei, el)
-      case 'eventBasedGateway':
+      case 'eventBasedGateway': {
         ei.lifecycle = 'ACTIVATED'
+        const model = this.model(ei)
         for (const flowId of el.outgoing) {
-          const target = this.model(ei).elements.get(this.model(ei).flows.get(flowId)?.targetRef ?? '') as FlowElement
-          this.openEventSubscription(ei, target, ei)
+          const target = model.elements.get(model.flows.get(flowId)?.targetRef ?? '') as FlowElement
+          this.openEventSubscription(ei, target)
         }
         return
+      }
       case 'subProcess':
         return this.activateSubProcess(ei, el)
       case 'callActivity':
@@ -522,30 +519,18 @@ export class Engine implements EngineApi {
         return this.complete(ei)
       }
       case 'error': {
-        const code = ev.errorCode !== undefined ? this.expr.string(ev.errorCode, this.visible(ei)) : ''
-        const message = ev.errorMessage !== undefined ? this.expr.string(ev.errorMessage, this.visible(ei)) : ''
+        const vars = memo(this.visible(ei))
+        const code = ev.errorCode !== undefined ? this.expr.string(ev.errorCode, vars) : ''
+        const message = ev.errorMessage !== undefined ? this.expr.string(ev.errorMessage, vars) : ''
         ei.lifecycle = 'ACTIVATED'
         if (!this.throwErrorFrom(ei, code, {})) {
           throw new IncidentError('UNHANDLED_ERROR_EVENT', unhandledErrorMessage(code, message, this.availableErrorCodes(ei)))
         }
         return
       }
-      case 'escalation': {
-        const code = ev.escalationCode !== undefined ? this.expr.string(ev.escalationCode, this.visible(ei)) : ''
-        ei.lifecycle = 'ACTIVATED'
-        if (this.throwEscalationFrom(ei, code)) return
-        return this.complete(ei)
-      }
-      case 'signal': {
-        this.broadcastSignalInternal(this.expr.string(ev.signalName, this.visible(ei)), this.vars.local(ei.key), ei.tenantId)
-        // The signal may have interrupted this very scope.
-        if (this.elements.get(ei.key)?.lifecycle !== 'ACTIVATING') return
-        return this.complete(ei)
-      }
-      case 'message':
-        return this.activateJobTask(ei, el)
       default:
-        return this.complete(ei)
+        // Signal, escalation and message end events throw as intermediate throw events do.
+        return this.activateThrowEvent(ei, el)
     }
   }
 
@@ -553,6 +538,7 @@ export class Engine implements EngineApi {
     const ev = el.event ?? { kind: 'none' as const }
     if (ev.kind === 'signal') {
       this.broadcastSignalInternal(this.expr.string(ev.signalName, this.visible(ei)), this.vars.local(ei.key), ei.tenantId)
+      // The signal may have interrupted this very scope.
       if (this.elements.get(ei.key)?.lifecycle !== 'ACTIVATING') return
       return this.complete(ei)
     }
@@ -621,7 +607,7 @@ export class Engine implements EngineApi {
 
   private activateUserTask(ei: ElementInstance, el: FlowElement): void {
     const ut = el.userTask ?? {}
-    const vars = this.visible(ei)
+    const vars = memo(this.visible(ei))
     let formKey: Key | undefined
     if (ut.formId) {
       const own = this.repo.processes.get(ei.definitionKey)
@@ -652,13 +638,13 @@ export class Engine implements EngineApi {
     if (expr === undefined || expr === '') return undefined
     const v = this.expr.raw(expr, vars)
     if (v === null || v === '') return undefined
-    const json = toJson(v)
+    const json = feelToJson(v)
     if (typeof json !== 'string') throw new IncidentError('EXTRACT_VALUE_ERROR', `Expected result of the expression '${expr.replace(/^=/, '')}' to be 'DATE_TIME', but was '${typeof json}'.`)
     return json
   }
 
   private activateJobTask(ei: ElementInstance, el: FlowElement): void {
-    const vars = this.visible(ei)
+    const vars = memo(this.visible(ei))
     let type: string
     let retries = 3
     const headers = { ...el.headers }
@@ -696,22 +682,22 @@ export class Engine implements EngineApi {
   private activateExclusiveGateway(ei: ElementInstance, el: FlowElement): void {
     if (el.outgoing.length === 0) return this.complete(ei)
     const model = this.model(ei)
-    if (el.outgoing.length === 1 && !model.flows.get(el.outgoing[0])?.condition) return this.completeAndTake(ei, el.outgoing)
+    if (el.outgoing.length === 1 && !model.flows.get(el.outgoing[0])?.condition) return this.complete(ei, el.outgoing)
     const vars = memo(this.visible(ei))
     for (const flowId of el.outgoing) {
       if (flowId === el.defaultFlow) continue
       const flow = model.flows.get(flowId)
       if (!flow?.condition) continue
-      if (this.expr.boolean(flow.condition, vars)) return this.completeAndTake(ei, [flowId])
+      if (this.expr.boolean(flow.condition, vars)) return this.complete(ei, [flowId])
     }
-    if (el.defaultFlow) return this.completeAndTake(ei, [el.defaultFlow])
+    if (el.defaultFlow) return this.complete(ei, [el.defaultFlow])
     throw new IncidentError('CONDITION_ERROR', 'Expected at least one condition to evaluate to true, or to have a default flow')
   }
 
   private activateInclusiveFork(ei: ElementInstance, el: FlowElement): void {
     if (el.outgoing.length === 0) return this.complete(ei)
     const model = this.model(ei)
-    if (el.outgoing.length === 1 && !model.flows.get(el.outgoing[0])?.condition) return this.completeAndTake(ei, el.outgoing)
+    if (el.outgoing.length === 1 && !model.flows.get(el.outgoing[0])?.condition) return this.complete(ei, el.outgoing)
     const vars = memo(this.visible(ei))
     const taken: string[] = []
     for (const flowId of el.outgoing) {
@@ -721,7 +707,7 @@ export class Engine implements EngineApi {
     }
     if (taken.length === 0 && el.defaultFlow) taken.push(el.defaultFlow)
     if (taken.length === 0) throw new IncidentError('CONDITION_ERROR', 'Expected at least one condition to evaluate to true, or to have a default flow')
-    this.completeAndTake(ei, taken)
+    this.complete(ei, taken)
   }
 
   private arriveAtParallelJoin(scope: ElementInstance, el: FlowElement, flowId?: string): void {
@@ -847,10 +833,6 @@ export class Engine implements EngineApi {
 
   // ---------------------------------------------------------------- completion
 
-  private completeAndTake(ei: ElementInstance, flows: string[]): void {
-    this.complete(ei, flows)
-  }
-
   /** Complete an element: output mappings, close subscriptions, take flows, maybe complete its scope. */
   private complete(ei: ElementInstance, flows?: string[]): void {
     const el = ei.element
@@ -887,12 +869,12 @@ export class Engine implements EngineApi {
     }
     if (payload) this.vars.setLocalDocument(ei.key, payload)
     const result: Record<string, JsonValue> = {}
+    // Nothing is written until every mapping is evaluated, so both views hold for the whole loop.
+    const own = memo(() => this.vars.visible(ei.key))
+    const outer = memo(() => this.vars.visible(ei.scopeKey as Key))
     for (const m of el.outputs) {
-      const value = this.expr.json(m.source, () => ({ ...this.vars.visible(ei.key), ...result }))
-      assignPath(result, m.target, value, (name) => {
-        const visible = this.vars.visible(ei.scopeKey as Key)
-        return visible[name]
-      })
+      const value = this.expr.json(m.source, () => ({ ...own(), ...result }))
+      assignPath(result, m.target, value, (name) => outer()[name])
     }
     if (isInner) this.vars.merge(ei.key, result)
     else this.vars.merge(ei.scopeKey as Key, result)
@@ -967,7 +949,7 @@ export class Engine implements EngineApi {
         else a.reject(new EngineError('INVALID_STATE', `Process instance '${inst.key}' was terminated before it completed`, 'CREATE_WITH_AWAITING_RESULT'))
       }
     }
-    if (inst.startCorrelationKey !== undefined && inst.startMessageElementId) this.retryBufferedStart(inst)
+    if (inst.startCorrelationKey !== undefined) this.retryBufferedStart(inst)
   }
 
   // ---------------------------------------------------------------- termination
@@ -1065,15 +1047,13 @@ export class Engine implements EngineApi {
     })
   }
 
-
-
   // ---------------------------------------------------------------- subscriptions
 
   /** Open the subscription for a catch event (message, timer, signal) owned by `owner`. */
-  private openEventSubscription(owner: ElementInstance, catchEl: FlowElement, varsFrom: ElementInstance): void {
+  private openEventSubscription(owner: ElementInstance, catchEl: FlowElement): void {
     const ev = catchEl.event
     if (!ev) return
-    const vars = this.visible(varsFrom)
+    const vars = memo(this.visible(owner))
     if (ev.kind === 'timer') {
       const s = this.schedule(ev.timerType, ev.expression, vars)
       const t = this.addTimer(s, { elementId: catchEl.id, elementInstanceKey: owner.key, processInstanceKey: owner.processInstanceKey, processDefinitionKey: owner.processDefinitionKey, tenantId: owner.tenantId })
@@ -1081,17 +1061,14 @@ export class Engine implements EngineApi {
     } else if (ev.kind === 'message') {
       const name = this.expr.string(ev.messageName, vars)
       const correlationKey = ev.correlationKey !== undefined ? this.expr.correlationKey(ev.correlationKey, vars) : ''
-      const interrupting = catchEl.type === 'boundaryEvent' ? catchEl.cancelActivity !== false : catchEl.isInterrupting !== false
+      const interrupting = isInterrupting(catchEl)
       const sub: MessageSubscriptionRecord = {
         key: this.nextKey(), messageName: name, correlationKey, elementId: catchEl.id, elementInstanceKey: owner.key,
         processInstanceKey: owner.processInstanceKey, processDefinitionKey: owner.processDefinitionKey,
         bpmnProcessId: owner.bpmnProcessId, interrupting, tenantId: owner.tenantId,
       }
       this.messageSubs.set(sub.key, sub)
-      const idx = subIndexKey(name, correlationKey, owner.tenantId)
-      let set = this.messageSubIndex.get(idx)
-      if (!set) this.messageSubIndex.set(idx, (set = new Set()))
-      set.add(sub.key)
+      addToIndex(this.messageSubIndex, subIndexKey(name, correlationKey, owner.tenantId), sub.key)
       ;(owner.messageSubKeys ??= []).push(sub.key)
       this.pendingBufferedChecks.push(sub.key)
     } else if (ev.kind === 'signal') {
@@ -1111,7 +1088,7 @@ export class Engine implements EngineApi {
     for (const id of el.boundaryEvents) {
       const b = model.elements.get(id) as FlowElement
       const kind = b.event?.kind
-      if (kind === 'timer' || kind === 'message' || kind === 'signal') this.openEventSubscription(host, b, host)
+      if (kind === 'timer' || kind === 'message' || kind === 'signal') this.openEventSubscription(host, b)
     }
   }
 
@@ -1120,7 +1097,7 @@ export class Engine implements EngineApi {
       const esp = model.elements.get(espId) as FlowElement
       const start = model.elements.get((esp.startEvents ?? [])[0]) as FlowElement | undefined
       const kind = start?.event?.kind
-      if (start && (kind === 'timer' || kind === 'message' || kind === 'signal')) this.openEventSubscription(scope, start, scope)
+      if (start && (kind === 'timer' || kind === 'message' || kind === 'signal')) this.openEventSubscription(scope, start)
     }
   }
 
@@ -1152,9 +1129,7 @@ export class Engine implements EngineApi {
   private addSignalSub(s: Omit<SignalSubscriptionRecord, 'key'>): SignalSubscriptionRecord {
     const sub: SignalSubscriptionRecord = { key: this.nextKey(), ...s }
     this.signalSubs.set(sub.key, sub)
-    let set = this.signalIndex.get(sub.signalName)
-    if (!set) this.signalIndex.set(sub.signalName, (set = new Set()))
-    set.add(sub.key)
+    addToIndex(this.signalIndex, sub.signalName, sub.key)
     return sub
   }
 
@@ -1252,7 +1227,7 @@ export class Engine implements EngineApi {
   private throwEscalationFrom(thrower: ElementInstance, code: string): boolean {
     const found = this.findCatcher(thrower, 'escalation', code)
     if (!found) return false
-    const interrupting = found.kind === 'boundary' ? found.catchEl.cancelActivity !== false : found.catchEl.isInterrupting !== false
+    const interrupting = isInterrupting(found.catchEl)
     if (found.kind === 'boundary') this.triggerEvent(found.owner, found.catchEl, {})
     else this.triggerEventSubProcess(found.owner, found.esp as FlowElement, found.catchEl, {})
     return interrupting
@@ -1326,9 +1301,7 @@ export class Engine implements EngineApi {
         return
       }
     }
-    let set = this.activatable.get(job.type)
-    if (!set) this.activatable.set(job.type, (set = new Set()))
-    set.add(job.key)
+    addToIndex(this.activatable, job.type, job.key)
     this.pendingJobTypes.add(job.type)
     this.scheduleNotify()
   }
@@ -1655,7 +1628,6 @@ export class Engine implements EngineApi {
         if (message.correlationKey !== '' && this.hasActiveMessageStarted(def.record.bpmnProcessId, message.correlationKey)) continue
         const inst = this.startInstance(def, {}, [elementIds[0]], undefined, message.variables)
         inst.startCorrelationKey = message.correlationKey
-        inst.startMessageElementId = elementIds[0]
         message.correlatedProcessIds.push(def.record.bpmnProcessId)
         first ??= inst.key
       }
@@ -1696,7 +1668,6 @@ export class Engine implements EngineApi {
         if (!def || def.record.bpmnProcessId !== inst.bpmnProcessId || m.correlatedProcessIds.includes(inst.bpmnProcessId)) continue
         const next = this.startInstance(def, {}, [elementIds[0]], undefined, m.variables)
         next.startCorrelationKey = m.correlationKey
-        next.startMessageElementId = elementIds[0]
         m.correlatedProcessIds.push(inst.bpmnProcessId)
         return
       }
@@ -1743,8 +1714,7 @@ export class Engine implements EngineApi {
       const owner = this.elements.get(sub.elementInstanceKey)
       if (!owner) continue
       const catchEl = this.model(owner).elements.get(sub.elementId) as FlowElement
-      const interrupting = catchEl.type === 'boundaryEvent' ? catchEl.cancelActivity !== false : catchEl.isInterrupting !== false
-      if (interrupting) this.removeSignalSub(sub.key)
+      if (isInterrupting(catchEl)) this.removeSignalSub(sub.key)
       this.triggerEvent(owner, catchEl, { ...variables })
     }
     return key
@@ -1841,14 +1811,7 @@ export class Engine implements EngineApi {
     if (first && first.at <= this.clock.now()) {
       // One command for everything due now, fired in due order at one engine time.
       try {
-        this.run({ c: 'tick' }, () => {
-          for (;;) {
-            const next = this.due.peek()
-            if (!next || next.at > this.now()) break
-            this.due.pop()
-            this.fireDue(next.kind, next.key, next.at)
-          }
-        })
+        this.run({ c: 'tick' }, () => this.fireAllDue())
       } catch (error) {
         // The store refuses commands (disk full, read-only): what is due stays due and fires once it accepts them again.
         if (!(error instanceof EngineError && error.type === 'RESOURCE_EXHAUSTED' && this.journal?.failure)) throw error
@@ -1857,6 +1820,15 @@ export class Engine implements EngineApi {
       }
     }
     this.armWake()
+  }
+
+  private fireAllDue(): void {
+    for (;;) {
+      const next = this.due.peek()
+      if (!next || next.at > this.now()) break
+      this.due.pop()
+      this.fireDue(next.kind, next.key, next.at)
+    }
   }
 
   private fireDue(kind: 'timer' | 'job-deadline' | 'job-backoff' | 'message-expiry', key: Key, at: number): void {
@@ -1895,8 +1867,7 @@ export class Engine implements EngineApi {
     if (!owner || owner.lifecycle !== 'ACTIVATED') return
     owner.timerKeys = owner.timerKeys?.filter((k) => k !== key)
     const catchEl = this.model(owner).elements.get(timer.elementId) as FlowElement
-    const interrupting = catchEl.type === 'boundaryEvent' ? catchEl.cancelActivity !== false : catchEl.type === 'startEvent' ? catchEl.isInterrupting !== false : true
-    if (!interrupting && next) {
+    if (!isInterrupting(catchEl) && next) {
       const t = this.addTimer(next, { elementId: timer.elementId, elementInstanceKey: owner.key, processInstanceKey: owner.processInstanceKey, processDefinitionKey: owner.processDefinitionKey, tenantId: owner.tenantId })
       ;(owner.timerKeys ??= []).push(t.key)
     }
@@ -1937,9 +1908,7 @@ export class Engine implements EngineApi {
     }
     for (const ei of this.elements.values()) {
       if (!ei.scopeKey || ei.lifecycle === 'COMPLETED' || ei.lifecycle === 'TERMINATED') continue
-      let set = this.activeChildren.get(ei.scopeKey)
-      if (!set) this.activeChildren.set(ei.scopeKey, (set = new Set()))
-      set.add(ei.key)
+      addToIndex(this.activeChildren, ei.scopeKey, ei.key)
     }
     this.vars.importRecords(state.variables)
     const now = this.clock.now()
@@ -1951,9 +1920,7 @@ export class Engine implements EngineApi {
         this.due.push(job.recurAt, 'job-backoff', job.key)
         continue
       }
-      let set = this.activatable.get(job.type)
-      if (!set) this.activatable.set(job.type, (set = new Set()))
-      set.add(job.key)
+      addToIndex(this.activatable, job.type, job.key)
     }
     for (const t of state.timers) {
       this.timers.set(t.key, t)
@@ -1965,16 +1932,11 @@ export class Engine implements EngineApi {
     }
     for (const sub of state.messageSubscriptions) {
       this.messageSubs.set(sub.key, sub)
-      const idx = subIndexKey(sub.messageName, sub.correlationKey, sub.tenantId)
-      let set = this.messageSubIndex.get(idx)
-      if (!set) this.messageSubIndex.set(idx, (set = new Set()))
-      set.add(sub.key)
+      addToIndex(this.messageSubIndex, subIndexKey(sub.messageName, sub.correlationKey, sub.tenantId), sub.key)
     }
     for (const sub of state.signalSubscriptions) {
       this.signalSubs.set(sub.key, sub)
-      let set = this.signalIndex.get(sub.signalName)
-      if (!set) this.signalIndex.set(sub.signalName, (set = new Set()))
-      set.add(sub.key)
+      addToIndex(this.signalIndex, sub.signalName, sub.key)
     }
     for (const inc of state.incidents) this.incidents.set(inc.key, inc)
     for (const task of state.userTasks) this.userTasks.set(task.key, task)
@@ -2072,16 +2034,7 @@ export class Engine implements EngineApi {
       case 'signal': this.broadcastSignal(e.n, e.v, e.t); return
       case 'key': this.run(null, () => this.nextKey()); return
       case 'gap': this.run(null, () => { this.counter += e.n }); return
-      case 'tick':
-        this.run(null, () => {
-          for (;;) {
-            const next = this.due.peek()
-            if (!next || next.at > this.now()) break
-            this.due.pop()
-            this.fireDue(next.kind, next.key, next.at)
-          }
-        })
-        return
+      case 'tick': this.run(null, () => this.fireAllDue()); return
       case 'yield': {
         const job = this.jobs.get(e.k)
         if (job && job.state === 'ACTIVATED') this.run(null, () => this.makeActivatable(job))
@@ -2109,18 +2062,17 @@ function subIndexKey(name: string, correlationKey: string, tenantId: string): st
   return `${tenantId}\u0000${name}\u0000${correlationKey}`
 }
 
+function addToIndex(index: Map<string, Set<Key>>, at: string, key: Key): void {
+  let set = index.get(at)
+  if (!set) index.set(at, (set = new Set()))
+  set.add(key)
+}
+
 function assertDocument(doc: unknown): void {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new EngineError('INVALID_ARGUMENT', `Expected variables to be a JSON object, but got '${JSON.stringify(doc)}'`, 'UNKNOWN')
   }
 }
-
-function toJson(value: unknown): JsonValue {
-  // Imported lazily through the expressions module to keep one conversion.
-  return feelJson(value)
-}
-
-import { feelToJson as feelJson } from '../feel'
 
 function memo<T>(fn: () => T): () => T {
   let cached: T | undefined
@@ -2135,6 +2087,11 @@ function unhandledErrorMessage(code: string, message: string, available: string[
   const withMessage = message ? ` with message '${message}'` : ''
   const tail = available.length > 0 ? `Available error events are [${available.join(', ')}]` : 'No error events are available in the scope.'
   return `Expected to throw an error event with the code '${code}'${withMessage}, but it was not caught. ${tail}`
+}
+
+/** A boundary event cancels its activity, an event-subprocess start its scope; other catch events only ever interrupt. */
+function isInterrupting(catchEl: FlowElement): boolean {
+  return catchEl.type === 'boundaryEvent' ? catchEl.cancelActivity !== false : catchEl.isInterrupting !== false
 }
 
 function isActivity(el: FlowElement): boolean {

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock'
-import { evaluateFeel, feelToJson, feelTypeOf, FeelEvaluationError } from '../feel'
+import { evaluateFeel, feelToJson, feelTypeOf } from '../feel'
 import type { Expr } from '../model/types'
 import type { IncidentErrorType, JsonValue } from '../state/records'
 
@@ -106,5 +106,3 @@ function typeMismatch(expr: Expr, expected: string, actual: unknown, warnings: s
 function withWarnings(message: string, warnings: string[]): string {
   return warnings.length === 0 ? message : `${message} The evaluation reported the following warnings:\n${warnings.join('\n')}`
 }
-
-export { FeelEvaluationError }

@@ -247,8 +247,7 @@ export class Repository {
   }
 
   latestProcessRecord(bpmnProcessId: string, tenantId: string): ProcessDefinitionRecord | undefined {
-    const key = this.latestProcess.get(tenantKey(bpmnProcessId, tenantId))
-    return key ? this.processes.get(key)?.record : undefined
+    return this.latestProcessOf(bpmnProcessId, tenantId)?.record
   }
 
   latestProcessOf(bpmnProcessId: string, tenantId: string): DeployedProcess | undefined {
@@ -305,12 +304,12 @@ export class Repository {
   }
 
   /** Remove a process definition; the previous version becomes latest again. Returns the new latest, if any. */
-  deleteProcess(key: Key): { removed: DeployedProcess; newLatest?: DeployedProcess } {
+  deleteProcess(key: Key): DeployedProcess | undefined {
     const removed = this.processes.get(key) as DeployedProcess
     removed.record.active = false
     this.processes.delete(key)
     const tk = tenantKey(removed.record.bpmnProcessId, removed.record.tenantId)
-    if (this.latestProcess.get(tk) !== key) return { removed }
+    if (this.latestProcess.get(tk) !== key) return undefined
     let newLatest: DeployedProcess | undefined
     for (const p of this.processes.values()) {
       if (p.record.bpmnProcessId === removed.record.bpmnProcessId && p.record.tenantId === removed.record.tenantId) {
@@ -319,7 +318,7 @@ export class Repository {
     }
     if (newLatest) this.latestProcess.set(tk, newLatest.record.key)
     else this.latestProcess.delete(tk)
-    return { removed, newLatest }
+    return newLatest
   }
 
   deleteDrg(key: Key): void {
