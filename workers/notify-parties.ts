@@ -10,12 +10,13 @@
  * `client:functionalLead, providers:technicalLead`.
  */
 import { z } from 'zod'
-import { contactsFor, organisation, type Config, type ContactRole, type Organisation } from '../src/config'
+import { organisation, type Config, type ContactRole, type Organisation } from '../src/config'
 import { CHANGE_EVENTS, type ChangeEvent } from '../src/notify/templates/change-notice'
 import type { TemplateData } from '../src/notify'
 import { addDuration } from '../src/app/iso-duration'
 import { retentionHeaders } from '../src/app/changes'
 import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { resolveRecipientHeader } from '../src/app/recipients'
 
 export const TASK_TYPE = 'notify-parties' as const
 
@@ -80,23 +81,8 @@ function partyOrganisations(config: Config, party: Party, input: Input): Organis
 
 /** Resolves the `recipients` header into one group per organisation, in header order. Throws JobInputError. */
 export function resolveRecipients(config: Config, header: string, input: Input): RecipientGroup[] {
-  const groups = new Map<string, RecipientGroup>()
-  const problems: string[] = []
-  for (const entry of header.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
-    const [party, role, ...extra] = entry.split(':').map((part) => part.trim())
-    if (!PARTIES.includes(party as Party) || !ROLES.includes(role as ContactRole) || extra.length > 0) {
-      problems.push(`recipient '${entry}': expected party:role with party one of ${PARTIES.join(', ')} and role one of ${ROLES.join(', ')}`)
-      continue
-    }
-    for (const org of partyOrganisations(config, party as Party, input)) {
-      const group = groups.get(org.id) ?? { organisation: org, emails: [] }
-      groups.set(org.id, group)
-      for (const contact of contactsFor(config, org.id, role as ContactRole)) if (!group.emails.includes(contact.email)) group.emails.push(contact.email)
-    }
-  }
-  if (problems.length === 0 && groups.size === 0) problems.push(`recipients '${header}' name nobody`)
-  if (problems.length > 0) throw new JobInputError(problems)
-  return [...groups.values()]
+  return resolveRecipientHeader(config, header, PARTIES, ROLES, (party) => partyOrganisations(config, party, input))
+    .map((group) => ({ organisation: group.organisation, emails: group.contacts.map((contact) => contact.email) }))
 }
 
 /** The date a mail about this event gives, if any. */

@@ -9,12 +9,13 @@
  */
 import { createEvent } from 'ics'
 import { z } from 'zod'
-import { contactsFor, organisation, selfOrganisation, type Config, type ContactRole, type Organisation } from '../src/config'
+import { organisation, selfOrganisation, type Config, type ContactRole, type Organisation } from '../src/config'
 import type { MailAttachment, TemplateData } from '../src/notify'
 import { addDuration } from '../src/app/iso-duration'
 import { crisisCell, cutContext, signedLink, type CutServices } from '../src/app/cut-services'
 import type { CutRecord } from '../src/app/cut-store'
 import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { resolveRecipientHeader, type RecipientGroup } from '../src/app/recipients'
 
 export const TASK_TYPE = 'send-cut-notification' as const
 
@@ -54,33 +55,10 @@ const ROLES: readonly ContactRole[] = ['operations', 'technicalLead', 'functiona
 /** How long the proposed meeting lasts. */
 const MEETING_LENGTH_HOURS = 1
 
-interface Group {
-  organisation: Organisation
-  contacts: Array<{ name: string; email: string }>
-}
-
 /** Resolves the `recipients` header into one group per organisation. Throws JobInputError. */
-export function resolveRecipients(config: Config, header: string, otherPartyId: string): Group[] {
-  const groups = new Map<string, Group>()
-  const problems: string[] = []
-  for (const entry of header.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
-    const [party, role, ...extra] = entry.split(':').map((part) => part.trim())
-    if (!(PARTIES as readonly string[]).includes(party) || !ROLES.includes(role as ContactRole) || extra.length > 0) {
-      problems.push(`recipient '${entry}': expected party:role with party one of ${PARTIES.join(', ')} and role one of ${ROLES.join(', ')}`)
-      continue
-    }
-    const orgIds = party === 'other-party' ? [otherPartyId] : party === 'self' ? [config.self] : [config.self, otherPartyId]
-    for (const orgId of orgIds) {
-      const group = groups.get(orgId) ?? { organisation: organisation(config, orgId), contacts: [] }
-      groups.set(orgId, group)
-      for (const contact of contactsFor(config, orgId, role as ContactRole)) {
-        if (!group.contacts.some((known) => known.email === contact.email)) group.contacts.push({ name: contact.name, email: contact.email })
-      }
-    }
-  }
-  if (problems.length === 0 && groups.size === 0) problems.push(`recipients '${header}' name nobody`)
-  if (problems.length > 0) throw new JobInputError(problems)
-  return [...groups.values()]
+export function resolveRecipients(config: Config, header: string, otherPartyId: string): RecipientGroup[] {
+  return resolveRecipientHeader(config, header, PARTIES, ROLES, (party) =>
+    (party === 'other-party' ? [otherPartyId] : party === 'self' ? [config.self] : [config.self, otherPartyId]).map((id) => organisation(config, id)))
 }
 
 /**

@@ -7,10 +7,11 @@
  * `party:role`, e.g. `other-party:operations, both-parties:directors`.
  */
 import { z } from 'zod'
-import { contactsFor, organisation, type Config, type ContactRole, type Organisation } from '../src/config'
+import { organisation, type Config, type ContactRole, type Organisation } from '../src/config'
 import { isTemplateId, type TemplateData } from '../src/notify'
 import { addDuration } from '../src/app/iso-duration'
 import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { resolveRecipientHeader, type RecipientGroup } from '../src/app/recipients'
 
 export const TASK_TYPE = 'send-notification' as const
 
@@ -57,13 +58,6 @@ const ROLES: readonly ContactRole[] = ['operations', 'technicalLead', 'functiona
 const SUPPORTED_TEMPLATES = ['incident-declared', 'incident-sla-reminder', 'incident-sla-breached', 'incident-resolved'] as const
 type SupportedTemplate = (typeof SUPPORTED_TEMPLATES)[number]
 
-/** One organisation's share of a notification: who gets the mail, in which language. */
-export interface RecipientGroup {
-  organisation: Organisation
-  /** name and address of each contact, without duplicates */
-  contacts: Array<{ name: string; email: string }>
-}
-
 /**
  * The mail of this job to this organisation: a redelivered job sends it once. The incident id keeps
  * keys (and so Message-IDs) apart when job keys start again, on a fresh engine or cluster.
@@ -87,25 +81,7 @@ export function otherPartiesOf(config: Config, reportingOrganisation: string, se
 
 /** Resolves the `recipients` header into one group per organisation, in header order. Throws JobInputError. */
 export function resolveRecipients(config: Config, header: string, incident: { reportingOrganisation: string; service: string }): RecipientGroup[] {
-  const groups = new Map<string, RecipientGroup>()
-  const problems: string[] = []
-  for (const entry of header.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
-    const [party, role, ...extra] = entry.split(':').map((part) => part.trim())
-    if (!PARTIES.includes(party as Party) || !ROLES.includes(role as ContactRole) || extra.length > 0) {
-      problems.push(`recipient '${entry}': expected party:role with party one of ${PARTIES.join(', ')} and role one of ${ROLES.join(', ')}`)
-      continue
-    }
-    for (const org of partyOrganisations(config, party as Party, incident)) {
-      const group = groups.get(org.id) ?? { organisation: org, contacts: [] }
-      groups.set(org.id, group)
-      for (const contact of contactsFor(config, org.id, role as ContactRole)) {
-        if (!group.contacts.some((known) => known.email === contact.email)) group.contacts.push({ name: contact.name, email: contact.email })
-      }
-    }
-  }
-  if (problems.length === 0 && groups.size === 0) problems.push(`recipients '${header}' name nobody`)
-  if (problems.length > 0) throw new JobInputError(problems)
-  return [...groups.values()]
+  return resolveRecipientHeader(config, header, PARTIES, ROLES, (party) => partyOrganisations(config, party, incident))
 }
 
 function partyOrganisations(config: Config, party: Party, incident: { reportingOrganisation: string; service: string }): Organisation[] {

@@ -1,5 +1,6 @@
 /**
- * The HTTP API: /api/incidents behind bearer tokens, /healthz, /metrics, and the outbox of the
+ * The HTTP API: /api/... (incidents, vulnerabilities, trace requests, changes, cuts) behind bearer
+ * tokens, /healthz, /metrics, the console, the status page, the cut links, and the outbox of the
  * local SMTP sink when one runs. One error middleware answers every failure as problem JSON.
  */
 import express, { type RequestHandler, type Router } from 'express'

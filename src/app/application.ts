@@ -115,6 +115,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
     if (options.deploy !== false) await zeebe.deployResources(resources)
     const deployed = resources.map((resource) => Object.values(resource)[0] as string)
 
+    const changeEngine = sdkChangeEngine(camunda)
     const services: WorkerServices = {
       config,
       trace,
@@ -123,7 +124,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
       cuts: interconnection.cuts,
       status: interconnection.status,
       processes: sdkProcessHandoff(camunda),
-      validations: engineValidationRecords(sdkChangeEngine(camunda)),
+      validations: engineValidationRecords(changeEngine),
       mailer: {
         send: async <T extends TemplateId>(request: SendRequest<T>) => {
           const result = await mailer.send(request)
@@ -146,7 +147,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
       incidents,
       vulnerabilities: new VulnerabilityService({ config, store: security, engine }),
       traceRequests: new TraceRequestService({ config, store: security, engine }),
-      changes: new ChangeService({ config, engine: sdkChangeEngine(camunda) }),
+      changes: new ChangeService({ config, engine: changeEngine }),
       engine,
       metrics,
       logger,

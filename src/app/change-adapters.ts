@@ -5,7 +5,7 @@
  * Idempotency-Key, so the receiver refuses forgeries and ignores a retried call.
  */
 import type { AdapterName, ChangesConfig } from '../config'
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from './link-control'
+import { postSignedWebhook } from './link-control'
 import { JobInputError } from './worker-context'
 
 /** done: the adapter did the step; manual: no adapter is configured. */
@@ -47,21 +47,9 @@ export async function callAdapter(adapter: AdapterConfig, call: AdapterCall): Pr
   if (secret === undefined || secret === '') throw new AdapterRejectedError(`Environment variable ${adapter.secretEnv} (the secret of adapter ${adapter.url}) is not set`)
   const at = (call.now ?? (() => new Date()))().toISOString()
   const body = JSON.stringify({ ...call.body, action: call.action, at })
-  const timestamp = String(Math.floor(Date.parse(at) / 1000))
   let response: Response
   try {
-    response = await fetch(adapter.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'idempotency-key': call.idempotencyKey,
-        [TIMESTAMP_HEADER]: timestamp,
-        [SIGNATURE_HEADER]: webhookSignature(secret, timestamp, body),
-      },
-      body,
-      signal: AbortSignal.timeout(call.timeoutMs ?? 10_000),
-    })
-    await response.arrayBuffer()
+    response = await postSignedWebhook(adapter.url, secret, call.idempotencyKey, body, at, call.timeoutMs ?? 10_000)
   } catch (error) {
     throw new Error(`Cannot reach the adapter at ${adapter.url} for ${call.action}: ${(error as Error).message}`, { cause: error })
   }

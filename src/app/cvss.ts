@@ -24,9 +24,6 @@ const V40_OPTIONAL: Metrics = [
 
 export type CvssVersion = '3.1' | '4.0'
 
-/** The CVSS severity bands, shared by v3.1 and v4.0. */
-export type Severity = 'None' | 'Low' | 'Medium' | 'High' | 'Critical'
-
 /** Why a vector is not a valid CVSS v3.1 or v4.0 vector, or undefined when it is. */
 export function cvssVectorProblem(vector: string): string | undefined {
   const [prefix, ...parts] = vector.split('/')
@@ -51,13 +48,4 @@ export function cvssVectorProblem(vector: string): string | undefined {
 /** The version of a valid vector. */
 export function cvssVersion(vector: string): CvssVersion {
   return vector.startsWith('CVSS:4.0/') ? '4.0' : '3.1'
-}
-
-/** The band of a base score (0.0-10.0), as CVSS v3.1 and v4.0 define it. */
-export function severityOf(score: number): Severity {
-  if (score === 0) return 'None'
-  if (score < 4) return 'Low'
-  if (score < 7) return 'Medium'
-  if (score < 9) return 'High'
-  return 'Critical'
 }

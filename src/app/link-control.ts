@@ -52,6 +52,27 @@ export function webhookSignature(secret: string, timestamp: string, body: string
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`
 }
 
+/**
+ * POSTs a signed JSON body with its Idempotency-Key and reads the answer. Throws what fetch throws
+ * (unreachable, timeout); the caller sorts the status into retry or give up.
+ */
+export async function postSignedWebhook(url: string, secret: string, idempotencyKey: string, body: string, at: string, timeoutMs: number): Promise<Response> {
+  const timestamp = String(Math.floor(Date.parse(at) / 1000))
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'idempotency-key': idempotencyKey,
+      [TIMESTAMP_HEADER]: timestamp,
+      [SIGNATURE_HEADER]: webhookSignature(secret, timestamp, body),
+    },
+    body,
+    signal: AbortSignal.timeout(timeoutMs),
+  })
+  await response.arrayBuffer()
+  return response
+}
+
 export function linkControl(options: WebhookLinkControlOptions): LinkControl {
   const timeoutMs = options.timeoutMs ?? 10_000
   return {
@@ -64,21 +85,9 @@ export function linkControl(options: WebhookLinkControlOptions): LinkControl {
       }
       const at = options.now().toISOString()
       const body = JSON.stringify({ action, interconnection: interconnection.id, service: interconnection.service, environment: interconnection.environment, cutId, at })
-      const timestamp = String(Math.floor(Date.parse(at) / 1000))
       let response: Response
       try {
-        response = await fetch(control.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'idempotency-key': idempotencyKey,
-            [TIMESTAMP_HEADER]: timestamp,
-            [SIGNATURE_HEADER]: webhookSignature(secret, timestamp, body),
-          },
-          body,
-          signal: AbortSignal.timeout(timeoutMs),
-        })
-        await response.arrayBuffer()
+        response = await postSignedWebhook(control.url, secret, idempotencyKey, body, at, timeoutMs)
       } catch (error) {
         throw new LinkControlUnavailableError(`Cannot reach the link control of '${interconnection.id}' at ${control.url}: ${(error as Error).message}`, { cause: error })
       }

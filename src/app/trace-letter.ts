@@ -9,7 +9,7 @@ import { html } from '../notify'
 import { contactNamed, type PartyContact, type TraceRequestData } from './trace-requests'
 
 /** The two ends of the letter: who signs it (this installation's contact) and who receives it. */
-export function letterEnds(config: Config, data: Pick<TraceRequestData, 'direction' | 'requester' | 'recipient'>): { from: PartyContact; to: PartyContact } {
+function letterEnds(data: Pick<TraceRequestData, 'direction' | 'requester' | 'recipient'>): { from: PartyContact; to: PartyContact } {
   return data.direction === 'outgoing' ? { from: data.requester, to: data.recipient } : { from: data.recipient, to: data.requester }
 }
 
@@ -63,7 +63,7 @@ const LOCALE: Record<Language, string> = { fr: 'fr-FR', en: 'en-GB' }
 
 /** The printable letter. `producedAt` dates it. */
 export function renderTraceLetter(config: Config, reference: string, data: TraceRequestData, producedAt: string): string {
-  const { from, to } = letterEnds(config, data)
+  const { from, to } = letterEnds(data)
   const outgoing = data.direction === 'outgoing'
   const sender = contactOf(config, from, outgoing ? 'traceRequestSenders' : 'traceRequestReceivers')
   const addressee = contactOf(config, to, outgoing ? 'traceRequestReceivers' : 'traceRequestSenders')

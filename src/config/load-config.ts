@@ -61,10 +61,11 @@ export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env):
     )
   }
 
-  const result = configSchema.safeParse(doc.toJS(), { error: requiredMessage })
+  const raw: unknown = doc.toJS()
+  const result = configSchema.safeParse(raw, { error: requiredMessage })
   const problems: z.core.$ZodIssue[] = result.success ? [] : result.error.issues
   const located = problems.map((issue) => locate(doc, lineCounter, issue.path, issue.message))
-  located.push(...missingEnvVars(doc.toJS(), env).map((p) => locate(doc, lineCounter, p.path, p.message)))
+  located.push(...missingEnvVars(raw, env).map((p) => locate(doc, lineCounter, p.path, p.message)))
   if (!result.success || located.length > 0) throw new ConfigError(file, located)
   return result.data
 }
