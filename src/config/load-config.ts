@@ -101,6 +101,10 @@ function missingEnvVars(raw: unknown, env: NodeJS.ProcessEnv): Array<{ path: Pro
       }
     })
   })
+  const adapters = (config as { changes?: { adapters?: Record<string, { type?: unknown; secretEnv?: unknown } | null> } } | null)?.changes?.adapters
+  for (const [name, adapter] of Object.entries(adapters ?? {})) {
+    if (adapter?.type === 'webhook') references.push({ path: ['changes', 'adapters', name, 'secretEnv'], name: adapter.secretEnv })
+  }
   each(config?.api?.tokens, (token, i) => {
     references.push({ path: ['api', 'tokens', i, 'tokenEnv'], name: (token as { tokenEnv?: unknown } | null)?.tokenEnv })
   })

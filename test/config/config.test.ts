@@ -148,6 +148,16 @@ describe('configuration errors name the file, the key path and the reason', () =
     expect(error.problems).toEqual([expect.objectContaining({ path: 'api.tokens[1].tokenEnv', message: 'Environment variable RACCORD_TOKEN_MANAGER is not set' })])
   })
 
+  test('environment variable of a change adapter\'s webhook secret not set', () => {
+    const file = exampleWith((config) => {
+      config.changes.adapters.portalVersions = { type: 'webhook', url: 'https://portal.example.org/versions', secretEnv: 'PORTAL_ADAPTER_SECRET' }
+    })
+    expect(configError(file).message).toContain('changes.adapters.portalVersions.secretEnv: Environment variable PORTAL_ADAPTER_SECRET is not set')
+    expect(loadConfig(file, { ...TOKENS, PORTAL_ADAPTER_SECRET: 's' }).changes.adapters.portalVersions).toEqual({
+      type: 'webhook', url: 'https://portal.example.org/versions', secretEnv: 'PORTAL_ADAPTER_SECRET',
+    })
+  })
+
   test('environment variable of a webhook secret not set', () => {
     const file = exampleWith((config) => {
       config.organisations[2].interconnections[1].linkControl = { type: 'webhook', url: 'https://switch.example.org/beta', secretEnv: 'BETA_SWITCH_SECRET' }
