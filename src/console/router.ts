@@ -167,7 +167,7 @@ export function consoleRouter(options: ConsoleOptions): Router {
     if (task.assignee !== assigneeOf(callerOf(res))) throw new HttpProblem(409, 'Conflict', `Claim task ${task.userTaskKey} before completing it`)
     const { variables } = completionSchema.parse(req.body ?? {})
     const form = await engine.userTaskForm(task.userTaskKey)
-    if (form) checkSubmission(form, variables)
+    if (form) checkSubmission(form, variables, nearestFirst(await engine.userTaskVariables(task.userTaskKey)))
     await engine.complete(task.userTaskKey, variables)
     res.status(204).end()
   })
@@ -268,4 +268,13 @@ function contextOf(variables: readonly Variable[]): Record<string, unknown> {
   const businessKeyName = BUSINESS_KEY_VARIABLES.find((name) => typeof context[name] === 'string')
   if (businessKeyName) context.businessKey = { name: businessKeyName, value: context[businessKeyName] }
   return context
+}
+
+/** The variables a task sees, the nearest scope winning, as form-js receives them. */
+function nearestFirst(variables: Array<{ name: string; value: unknown }>): Record<string, unknown> {
+  const data: Record<string, unknown> = {}
+  for (const v of variables) {
+    if (!Object.prototype.hasOwnProperty.call(data, v.name)) Object.defineProperty(data, v.name, { value: v.value, enumerable: true, writable: true, configurable: true })
+  }
+  return data
 }
