@@ -8,9 +8,9 @@ import { parseArgs } from 'node:util'
 import { Camunda8 } from '@camunda8/sdk'
 import { ConfigError } from './config'
 import { startEngineServer, type EngineServer } from './engine/server'
-import { startRaccord } from './app/start'
-import { PROCESSES_DIR } from './app/application'
-import { clusterTarget, DeployError, deployProcesses, formatDeployment } from './app/deploy'
+import { startRaccord } from './wiring/start'
+import { PROCESSES_DIR } from './wiring/application'
+import { clusterTarget, DeployError, deployProcesses, formatDeployment } from './wiring/deploy'
 
 const USAGE = `Usage: raccord <command> [options]
 

@@ -7,9 +7,9 @@
  */
 import { z } from 'zod'
 import { organisation } from '../src/config'
-import { securityStoreOf } from '../src/app/security-store'
-import { contactNamed, namedContacts, type TraceRequestData } from '../src/app/trace-requests'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { securityStoreOf } from '../src/app/security/security-store'
+import { contactNamed, namedContacts, type TraceRequestData } from '../src/app/traces/trace-requests'
+import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'notify-trace-request' as const
 

@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import { securityStoreOf } from '../src/app/security-store'
-import { renderTraceLetter } from '../src/app/trace-letter'
-import { letterPath, type TraceRequestData } from '../src/app/trace-requests'
-import { JobInputError, type WorkerContext } from '../src/app/worker-context'
+import { securityStoreOf } from '../src/app/security/security-store'
+import { renderTraceLetter } from '../src/app/traces/trace-letter'
+import { letterPath, type TraceRequestData } from '../src/app/traces/trace-requests'
+import { JobInputError, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'produce-trace-letter' as const
 

@@ -13,8 +13,8 @@
  */
 import { z } from 'zod'
 import { selfOrganisation, type Config, type Language } from '../src/config'
-import { cutContext } from '../src/app/cut-services'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { cutContext } from '../src/app/cuts/cut-services'
+import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-kit/worker-context'
 import type { StatusStore } from '../src/status/status-store'
 
 export const TASK_TYPE = 'publish-status' as const

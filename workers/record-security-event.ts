@@ -12,11 +12,11 @@
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import { cvssVectorProblem, cvssVersion } from '../src/app/cvss'
+import { cvssVectorProblem, cvssVersion } from '../src/app/security/cvss'
 import { addDuration } from '../src/app/iso-duration'
-import { securityStoreOf, type SecurityStore } from '../src/app/security-store'
-import type { VulnerabilityData } from '../src/app/vulnerabilities'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { securityStoreOf, type SecurityStore } from '../src/app/security/security-store'
+import type { VulnerabilityData } from '../src/app/security/vulnerabilities'
+import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'record-security-event' as const
 

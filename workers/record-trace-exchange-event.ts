@@ -12,10 +12,10 @@
  */
 import { z } from 'zod'
 import { organisation } from '../src/config'
-import { BpmnErrorOutcome } from '../src/app/bpmn-error'
-import { securityStoreOf, type SecurityStore } from '../src/app/security-store'
-import { contactNamed, sameName, type TraceAnswer, type TraceRequestData } from '../src/app/trace-requests'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { BpmnErrorOutcome } from '../src/app/worker-kit/bpmn-error'
+import { securityStoreOf, type SecurityStore } from '../src/app/security/security-store'
+import { contactNamed, sameName, type TraceAnswer, type TraceRequestData } from '../src/app/traces/trace-requests'
+import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'record-trace-exchange-event' as const
 

@@ -4,7 +4,7 @@
  * API or from another process's message); `incident-closed` closes it with its root cause.
  */
 import { z } from 'zod'
-import { JobInputError, parseInput, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { JobInputError, parseInput, requiredHeader, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'record-trace' as const
 

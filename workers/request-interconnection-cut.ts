@@ -12,10 +12,10 @@
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import { CUT_REQUESTED_MESSAGE, productionInterconnectionsOf } from '../src/app/cut-services'
-import { processHandoffOf } from '../src/app/process-handoff'
-import { securityStoreOf } from '../src/app/security-store'
-import { JobInputError, type WorkerContext } from '../src/app/worker-context'
+import { CUT_REQUESTED_MESSAGE, productionInterconnectionsOf } from '../src/app/cuts/cut-services'
+import { processHandoffOf } from '../src/engine-client/process-handoff'
+import { securityStoreOf } from '../src/app/security/security-store'
+import { JobInputError, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'request-interconnection-cut' as const
 

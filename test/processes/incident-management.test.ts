@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openInterconnectionCuts, type InterconnectionCuts } from '../../src/app/cut-wiring'
-import { sdkProcessHandoff } from '../../src/app/process-handoff'
-import { TraceStore, type TraceEntry } from '../../src/app/trace-store'
-import type { WorkerServices } from '../../src/app/worker-context'
+import { openInterconnectionCuts, type InterconnectionCuts } from '../../src/wiring/cut-wiring'
+import { sdkProcessHandoff } from '../../src/engine-client/process-handoff'
+import { TraceStore, type TraceEntry } from '../../src/app/incidents/trace-store'
+import type { WorkerServices } from '../../src/app/worker-kit/worker-context'
 import type { Config } from '../../src/config'
 import { Mailer, type SmtpSink, type StoredMail } from '../../src/notify'
 import { startWorkers, type RunningWorkers } from '../../workers'
@@ -68,7 +68,7 @@ beforeEach(async () => {
   h = await processHarness()
   const forms = (await readdir(join(PROCESSES, 'forms'))).map((file) => join(PROCESSES, 'forms', file))
   await h.deploy(join(PROCESSES, 'incident-management.bpmn'), join(PROCESSES, 'incident-priority.dmn'), join(PROCESSES, 'interconnection-cut.bpmn'), ...forms)
-  // The services the application gives the workers (src/app/application.ts), on this test's trace and SMTP sink.
+  // The services the application gives the workers (src/wiring/application.ts), on this test's trace and SMTP sink.
   const services: WorkerServices = {
     config, trace, mailer, now: () => new Date(), cuts: interconnection.cuts, status: interconnection.status, processes: sdkProcessHandoff(h.camunda),
   }
@@ -94,7 +94,7 @@ function newIncidentId(): string {
   return `INC-PT-${randomBytes(4).toString('hex')}`
 }
 
-/** The variables the API gives a declared incident (src/app/incidents.ts). */
+/** The variables the API gives a declared incident (src/app/incidents/incidents.ts). */
 function declaration(incidentId: string, overrides: Partial<Record<'title' | 'service' | 'impact' | 'urgency' | 'reportingOrganisation', string>> = {}): Variables {
   return {
     incidentId,

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, type Config } from '../../src/config'
 import { messageIdFor, type SendRequest, type SendResult, type TemplateId } from '../../src/notify'
-import { TraceStore } from '../../src/app/trace-store'
-import type { JobInfo, WorkerContext } from '../../src/app/worker-context'
+import { TraceStore } from '../../src/app/incidents/trace-store'
+import type { JobInfo, WorkerContext } from '../../src/app/worker-kit/worker-context'
 
 export function exampleConfig(): Config {
   return loadConfig(join(__dirname, '../../raccord.config.example.yaml'), {

@@ -3,7 +3,7 @@
  * Each worker has its own parties (relative to an incident, a change, a cut); the parsing, the
  * grouping by organisation and the problems reported are the same for all.
  */
-import { contactsFor, type Config, type ContactRole, type Organisation } from '../config'
+import { contactsFor, type Config, type ContactRole, type Organisation } from '../../config'
 import { JobInputError } from './worker-context'
 
 /** One organisation's share of a notification: who gets the mail, in which language. */

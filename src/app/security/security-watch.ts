@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
-import { escapeHtml } from '../notify'
+import { escapeHtml } from '../../notify'
 
 /** The model whose timer start event carries the cycle. */
 export const SECURITY_WATCH_FILE = 'security-watch.bpmn'

@@ -8,8 +8,8 @@
  */
 import { dirname, join } from 'node:path'
 import type Database from 'better-sqlite3'
-import { appendStep, openAppDatabase, readSteps, type HistoryTable } from './sqlite'
-import type { TraceStore } from './trace-store'
+import { appendStep, openAppDatabase, readSteps, type HistoryTable } from '../../storage/sqlite'
+import type { TraceStore } from '../incidents/trace-store'
 
 /** File, in the data dir, holding the security trace. */
 export const SECURITY_STORE_FILE = 'security.db'

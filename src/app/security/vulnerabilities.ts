@@ -3,10 +3,10 @@
  * starts vulnerability-handling; reading one joins the trace with where its process waits.
  */
 import { z } from 'zod'
-import type { Config } from '../config'
+import type { Config } from '../../config'
 import { cvssVectorProblem, cvssVersion, type CvssVersion } from './cvss'
-import type { Caller } from './incidents'
-import type { ProcessEngine } from './process-engine'
+import type { Caller } from '../incidents/incidents'
+import type { ProcessEngine } from '../../engine-client/process-engine'
 import { newRecordId, openWithProcess, processOf, type RecordProcess } from './security-records'
 import { UnknownRecordError, type SecurityEvent, type SecurityRecord, type SecurityStore } from './security-store'
 

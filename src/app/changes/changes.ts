@@ -8,10 +8,10 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { Camunda8 } from '@camunda8/sdk'
 import { z } from 'zod'
-import type { Config, Organisation } from '../config'
-import { addDuration } from './iso-duration'
-import { EngineUnavailableError, type Caller } from './incidents'
-import { sdkProcessEngine, type InstanceProgress } from './process-engine'
+import type { Config, Organisation } from '../../config'
+import { addDuration } from '../iso-duration'
+import { EngineUnavailableError, type Caller } from '../incidents/incidents'
+import { sdkProcessEngine, type InstanceProgress } from '../../engine-client/process-engine'
 
 /** The agreement caps the retention of version n-1 at 6 months (CHG-8). */
 export const MAX_RETENTION_MONTHS = 6

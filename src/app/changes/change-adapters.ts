@@ -4,9 +4,9 @@
  * Signed like the link-control webhook (HMAC-SHA256 of timestamp and body), with an
  * Idempotency-Key, so the receiver refuses forgeries and ignores a retried call.
  */
-import type { AdapterName, ChangesConfig } from '../config'
-import { postSignedWebhook } from './link-control'
-import { JobInputError } from './worker-context'
+import type { AdapterName, ChangesConfig } from '../../config'
+import { postSignedWebhook } from '../cuts/link-control'
+import { JobInputError } from '../worker-kit/worker-context'
 
 /** done: the adapter did the step; manual: no adapter is configured. */
 export type AdapterOutcome = 'done' | 'manual'

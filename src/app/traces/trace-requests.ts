@@ -4,11 +4,11 @@
  * trace-exchange; its letter is served as printable HTML.
  */
 import { z } from 'zod'
-import { organisation, type Config, type Contact } from '../config'
-import type { Caller } from './incidents'
-import type { ProcessEngine } from './process-engine'
-import { newRecordId, openWithProcess, processOf, type RecordProcess } from './security-records'
-import { UnknownRecordError, type SecurityEvent, type SecurityRecord, type SecurityStore } from './security-store'
+import { organisation, type Config, type Contact } from '../../config'
+import type { Caller } from '../incidents/incidents'
+import type { ProcessEngine } from '../../engine-client/process-engine'
+import { newRecordId, openWithProcess, processOf, type RecordProcess } from '../security/security-records'
+import { UnknownRecordError, type SecurityEvent, type SecurityRecord, type SecurityStore } from '../security/security-store'
 
 /** Id of the process every trace request runs. */
 export const TRACE_EXCHANGE_PROCESS_ID = 'trace-exchange'

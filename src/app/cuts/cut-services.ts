@@ -2,12 +2,12 @@
  * What the interconnection-cut workers and routes share: the cut trail, the link signer, the
  * link-control adapter and the settings of the configuration, plus the lookups of a cut's parties.
  */
-import { organisation, type Config, type Interconnection, type InterconnectionCutsConfig, type Organisation } from '../config'
+import { organisation, type Config, type Interconnection, type InterconnectionCutsConfig, type Organisation } from '../../config'
 import type { CutStore } from './cut-store'
 import type { LinkAction, LinkControl } from './link-control'
 import { LinkSigner, type LinkPurpose } from './signed-links'
-import { addDuration } from './iso-duration'
-import { JobInputError, type WorkerContext } from './worker-context'
+import { addDuration } from '../iso-duration'
+import { JobInputError, type WorkerContext } from '../worker-kit/worker-context'
 
 export interface CutServices {
   store: CutStore

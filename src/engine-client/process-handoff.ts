@@ -5,7 +5,7 @@
  */
 import type { Camunda8 } from '@camunda8/sdk'
 import type { JSONDoc } from '@camunda8/sdk/dist/zeebe/lib/interfaces-1.0'
-import { JobInputError, type WorkerContext } from './worker-context'
+import { JobInputError, type WorkerContext } from '../app/worker-kit/worker-context'
 
 /** gRPC status codes the hand-offs tell apart. */
 const GRPC_NOT_FOUND = 5

@@ -7,7 +7,7 @@
  * carries an Idempotency-Key, so the receiver can refuse forgeries and ignore a retried call.
  */
 import { createHmac } from 'node:crypto'
-import type { Interconnection } from '../config'
+import type { Interconnection } from '../../config'
 
 export type LinkAction = 'disable' | 'enable'
 

@@ -7,11 +7,11 @@
 import { randomBytes } from 'node:crypto'
 import type { Camunda8 } from '@camunda8/sdk'
 import { z } from 'zod'
-import type { Config } from '../config'
+import type { Config } from '../../config'
 import { crisisCell, findInterconnection, otherPartyOf, type CutServices } from './cut-services'
 import type { CutEntry, CutRecord } from './cut-store'
-import { EngineUnavailableError, type Caller } from './incidents'
-import type { InstanceProgress, ProcessEngine } from './process-engine'
+import { EngineUnavailableError, type Caller } from '../incidents/incidents'
+import type { InstanceProgress, ProcessEngine } from '../../engine-client/process-engine'
 import type { LinkClaims, LinkPurpose } from './signed-links'
 
 /** Id of the process every cut runs. */

@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path'
 import type Database from 'better-sqlite3'
-import { appendStep, openAppDatabase, readSteps, type HistoryTable } from './sqlite'
+import { appendStep, openAppDatabase, readSteps, type HistoryTable } from '../../storage/sqlite'
 
 /** File, in the data dir, holding the cuts. */
 export const CUT_STORE_FILE = 'interconnection-cuts.db'

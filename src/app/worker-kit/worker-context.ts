@@ -5,13 +5,13 @@
  */
 import type { Logger } from 'pino'
 import type { z } from 'zod'
-import { formatPath, type Config } from '../config'
-import type { Mailer } from '../notify'
-import type { StatusStore } from '../status/status-store'
-import type { CutServices } from './cut-services'
-import type { ProcessHandoff } from './process-handoff'
-import type { ValidationRecords } from './release-validation'
-import type { TraceStore } from './trace-store'
+import { formatPath, type Config } from '../../config'
+import type { Mailer } from '../../notify'
+import type { StatusStore } from '../../status/status-store'
+import type { CutServices } from '../cuts/cut-services'
+import type { ProcessHandoff } from '../../engine-client/process-handoff'
+import type { ValidationRecords } from '../changes/release-validation'
+import type { TraceStore } from '../incidents/trace-store'
 
 /** The job being handled, as far as a worker needs it. */
 export interface JobInfo {

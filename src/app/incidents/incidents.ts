@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import type { Config } from '../config'
-import type { EngineIncident, ProcessEngine, WaitingElement } from './process-engine'
+import type { Config } from '../../config'
+import type { EngineIncident, ProcessEngine, WaitingElement } from '../../engine-client/process-engine'
 import { UnknownIncidentError, type IncidentRecord, type IncidentState, type TraceEntry, type TraceStore } from './trace-store'
 
 /** Id of the process every declared incident runs. */

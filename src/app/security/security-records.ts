@@ -3,8 +3,8 @@
  * one process instance, opened with it and read beside it.
  */
 import { randomBytes } from 'node:crypto'
-import { EngineUnavailableError } from './incidents'
-import type { EngineIncident, ProcessEngine, WaitingElement } from './process-engine'
+import { EngineUnavailableError } from '../incidents/incidents'
+import type { EngineIncident, ProcessEngine, WaitingElement } from '../../engine-client/process-engine'
 import type { RecordKind, SecurityRecord, SecurityStore } from './security-store'
 
 /** Where a record's process stands, as the API shows it. */

@@ -4,8 +4,8 @@
  * request gets the request itself; an incoming one gets the acknowledgement that the traces
  * will follow. The letter is written in the addressee's language.
  */
-import { organisation, type Config, type Contact, type Language } from '../config'
-import { html } from '../notify'
+import { organisation, type Config, type Contact, type Language } from '../../config'
+import { html } from '../../notify'
 import { contactNamed, type PartyContact, type TraceRequestData } from './trace-requests'
 
 /** The two ends of the letter: who signs it (this installation's contact) and who receives it. */

@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto'
 import type { Config } from '../config'
 import { StatusStore } from '../status/status-store'
-import type { CutServices } from './cut-services'
-import { CutStore } from './cut-store'
-import { linkControl } from './link-control'
-import { LinkSigner } from './signed-links'
+import type { CutServices } from '../app/cuts/cut-services'
+import { CutStore } from '../app/cuts/cut-store'
+import { linkControl } from '../app/cuts/link-control'
+import { LinkSigner } from '../app/cuts/signed-links'
 
 export interface InterconnectionCutsOptions {
   config: Config
