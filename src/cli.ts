@@ -7,10 +7,8 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Camunda8 } from '@camunda8/sdk'
 import { ConfigError } from './config'
-import { startEngineServer, type EngineServer } from './engine/server'
-import { startRaccord } from './wiring/start'
-import { PROCESSES_DIR } from './wiring/application'
-import { clusterTarget, DeployError, deployProcesses, formatDeployment } from './wiring/deploy'
+import type { EngineServer } from './engine'
+import { clusterTarget, DeployError, deployProcesses, formatDeployment, PROCESSES_DIR } from './wiring/deploy'
 
 const USAGE = `Usage: raccord <command> [options]
 
@@ -89,7 +87,9 @@ function parseCommandLine(argv: string[]) {
   }
 }
 
+// Each command loads only what it runs: `raccord deploy` needs neither the engine nor the application.
 async function runEngine(grpcPort: number, restPort: number, dataDir: string | undefined): Promise<EngineServer> {
+  const { startEngineServer } = await import('./engine')
   let server: EngineServer
   try {
     server = await startEngineServer({ grpcPort, restPort, dataDir })
@@ -169,6 +169,7 @@ async function runDeploy(processesDir: string | undefined): Promise<void> {
 }
 
 async function runStart(grpcPort: number, restPort: number, dataDir: string, deploy: boolean): Promise<void> {
+  const { startRaccord } = await import('./wiring/start')
   let raccord
   try {
     raccord = await startRaccord({ grpcPort, restPort, dataDir, deploy })

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod'
 import { checkPreproductionValidation, type ValidationCheck } from '../src/app/changes/release-validation'
-import { JobInputError, type WorkerContext } from '../src/app/worker-kit/worker-context'
+import { JobInputError } from '../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'check-release-validation' as const
 

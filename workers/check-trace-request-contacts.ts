@@ -5,7 +5,8 @@
  */
 import { z } from 'zod'
 import { contactProblems } from '../src/app/traces/trace-requests'
-import { JobInputError, type WorkerContext } from '../src/app/worker-kit/worker-context'
+import { JobInputError } from '../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'check-trace-request-contacts' as const
 

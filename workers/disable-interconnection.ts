@@ -4,7 +4,7 @@
  * unreachable; or, for a manual link control, nothing, and the process asks an operator.
  */
 import { z } from 'zod'
-import { switchInterconnection } from '../src/app/cuts/cut-services'
+import { switchInterconnection } from '../src/app/cuts/cut-jobs'
 import type { WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'disable-interconnection' as const

@@ -4,7 +4,7 @@
  * operator.
  */
 import { z } from 'zod'
-import { switchInterconnection } from '../src/app/cuts/cut-services'
+import { switchInterconnection } from '../src/app/cuts/cut-jobs'
 import type { WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'enable-interconnection' as const

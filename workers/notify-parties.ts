@@ -15,7 +15,8 @@ import { CHANGE_EVENTS, type ChangeEvent } from '../src/notify/templates/change-
 import type { TemplateData } from '../src/notify'
 import { addDuration } from '../src/app/iso-duration'
 import { retentionHeaders } from '../src/app/changes/changes'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-kit/worker-context'
+import { JobInputError, requiredHeader } from '../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
 import { resolveRecipientHeader } from '../src/app/worker-kit/recipients'
 
 export const TASK_TYPE = 'notify-parties' as const

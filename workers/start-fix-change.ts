@@ -10,10 +10,10 @@
  */
 import { z } from 'zod'
 import { fixChange } from '../src/app/changes/changes'
-import { processHandoffOf, ProcessNotDeployedError } from '../src/engine-client/process-handoff'
-import { securityStoreOf } from '../src/app/security/security-store'
+import { ProcessNotDeployedError } from '../src/engine-client/process-handoff'
 import type { VulnerabilityData } from '../src/app/security/vulnerabilities'
-import { JobInputError, type WorkerContext } from '../src/app/worker-kit/worker-context'
+import { JobInputError } from '../src/app/worker-kit/job-input'
+import { processHandoffOf, securityStoreOf, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'start-fix-change' as const
 
@@ -39,7 +39,7 @@ export interface Output {
 const KIND = { 'portal-change': 'portal', 'provider-change': 'provider' } as const
 
 export async function handle(input: Input, ctx: WorkerContext): Promise<Output> {
-  const store = securityStoreOf(ctx.trace)
+  const store = securityStoreOf(ctx)
   const vulnerability = store.get<VulnerabilityData & { changeProcessInstanceKey?: string }>(input.vulnerabilityId)
   if (vulnerability?.kind !== 'vulnerability') throw new JobInputError([`variable vulnerabilityId: vulnerability '${input.vulnerabilityId}' is not in the security trace`])
   const { data } = vulnerability

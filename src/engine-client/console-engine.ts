@@ -4,6 +4,7 @@
  */
 import type { Camunda8 } from '@camunda8/sdk'
 import { HttpProblem } from '../api/problem'
+import { search, variableValue, type RestCall, type RestClient, type VariableItem } from './rest-search'
 
 /** A Camunda user task as /v2/user-tasks answers it. */
 export interface UserTask {
@@ -76,14 +77,6 @@ export interface Variable {
   scopeKey: string
 }
 
-interface VariableItem {
-  variableKey: string
-  name: string
-  value: string
-  isTruncated?: boolean
-  scopeKey: string
-}
-
 /** Process-instance search criteria the console offers. */
 export interface InstanceFilter {
   processDefinitionId?: string
@@ -93,11 +86,10 @@ export interface InstanceFilter {
   variables?: Array<{ name: string; value: unknown }>
 }
 
-/** The largest page the console reads: its lists are for people, not exports. */
-const PAGE_LIMIT = 1000
-
 export class ConsoleEngine {
-  private readonly rest: ReturnType<Camunda8['getCamundaRestClient']>
+  private readonly rest: RestClient
+  /** JSON calls whose failures become the console's problems */
+  private readonly json: RestCall = (method, urlPath, body) => this.call(method, urlPath, body)
 
   constructor(camunda: Camunda8) {
     this.rest = camunda.getCamundaRestClient()
@@ -122,8 +114,8 @@ export class ConsoleEngine {
 
   /** Variables the task sees: its own scope first, then up to the process instance. */
   async userTaskVariables(key: string): Promise<Variable[]> {
-    const page = await this.call<{ items: VariableItem[] }>('POST', `user-tasks/${key}/variables/search`, { page: { limit: PAGE_LIMIT } })
-    return Promise.all(page.items.map((item) => this.parsed(item)))
+    const items = await search<VariableItem>(this.json, `user-tasks/${key}/variables`, {})
+    return Promise.all(items.map((item) => this.parsed(item)))
   }
 
   assign(key: string, assignee: string): Promise<void> {
@@ -191,14 +183,11 @@ export class ConsoleEngine {
   }
 
   private async parsed(item: VariableItem): Promise<Variable> {
-    let serialised = item.value
-    if (item.isTruncated) serialised = (await this.call<VariableItem>('GET', `variables/${item.variableKey}`)).value
-    return { name: item.name, value: JSON.parse(serialised) as unknown, scopeKey: item.scopeKey }
+    return { name: item.name, value: await variableValue(this.json, item), scopeKey: item.scopeKey }
   }
 
-  private async search<T>(entity: string, filter: Record<string, unknown>, sort: Array<{ field: string; order: 'ASC' | 'DESC' }>): Promise<T[]> {
-    const page = await this.call<{ items: T[] }>('POST', `${entity}/search`, { filter, sort, page: { limit: PAGE_LIMIT } })
-    return page.items
+  private search<T>(entity: string, filter: Record<string, unknown>, sort: Array<{ field: string; order: 'ASC' | 'DESC' }>): Promise<T[]> {
+    return search<T>(this.json, entity, { filter, sort })
   }
 
   private async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', urlPath: string, body?: Record<string, unknown>, json = true): Promise<T> {

@@ -5,6 +5,7 @@
  */
 import type { Camunda8 } from '@camunda8/sdk'
 import type { JSONDoc } from '@camunda8/sdk/dist/zeebe/lib/interfaces-1.0'
+import { restCall, search, variableValue, type VariableItem } from './rest-search'
 
 /** An element the instance is waiting at. */
 export interface WaitingElement {
@@ -44,38 +45,14 @@ export interface ProcessEngine {
   isReachable(timeoutMs: number): Promise<boolean>
 }
 
-interface SearchPage<T> {
-  items: T[]
-}
-
-interface VariableItem {
-  variableKey: string
-  name: string
-  value: string
-  isTruncated?: boolean
-}
-
-const PAGE_LIMIT = 1000
-
 export function sdkProcessEngine(camunda: Camunda8): ProcessEngine {
   const zeebe = camunda.getZeebeGrpcApiClient()
-  const rest = camunda.getCamundaRestClient()
-  const search = <T>(entity: string, body: Record<string, unknown>): Promise<SearchPage<T>> =>
-    rest.callApiEndpoint<Record<string, unknown>, SearchPage<T>>({ method: 'POST', urlPath: `${entity}/search`, body })
+  const call = restCall(camunda.getCamundaRestClient())
 
   const variables = async (processInstanceKey: string, names: readonly string[]): Promise<Record<string, unknown>> => {
-    const page = await search<VariableItem>('variables', {
-      filter: { processInstanceKey, scopeKey: processInstanceKey },
-      page: { limit: PAGE_LIMIT },
-    })
+    const items = await search<VariableItem>(call, 'variables', { filter: { processInstanceKey, scopeKey: processInstanceKey } })
     const values: Record<string, unknown> = {}
-    for (const item of page.items.filter((candidate) => names.includes(candidate.name))) {
-      let serialised = item.value
-      if (item.isTruncated) {
-        serialised = (await rest.callApiEndpoint<Record<string, unknown>, VariableItem>({ method: 'GET', urlPath: `variables/${item.variableKey}` })).value
-      }
-      values[item.name] = JSON.parse(serialised) as unknown
-    }
+    for (const item of items.filter((candidate) => names.includes(candidate.name))) values[item.name] = await variableValue(call, item)
     return values
   }
 
@@ -89,19 +66,15 @@ export function sdkProcessEngine(camunda: Camunda8): ProcessEngine {
     async progress(processInstanceKey, names) {
       const filter = { processInstanceKey }
       const [instances, elements, incidents, values] = await Promise.all([
-        search<{ state: string }>('process-instances', { filter }),
-        search<WaitingElement & { startDate: string }>('element-instances', {
-          filter: { ...filter, state: 'ACTIVE' },
-          sort: [{ field: 'startDate', order: 'ASC' }],
-          page: { limit: PAGE_LIMIT },
-        }),
-        search<EngineIncident>('incidents', { filter: { ...filter, state: 'ACTIVE' }, page: { limit: PAGE_LIMIT } }),
+        search<{ state: string }>(call, 'process-instances', { filter }),
+        search<WaitingElement & { startDate: string }>(call, 'element-instances', { filter: { ...filter, state: 'ACTIVE' }, sort: [{ field: 'startDate', order: 'ASC' }] }),
+        search<EngineIncident>(call, 'incidents', { filter: { ...filter, state: 'ACTIVE' } }),
         variables(processInstanceKey, names),
       ])
       return {
-        state: instances.items[0]?.state,
+        state: instances[0]?.state,
         variables: values,
-        waitingAt: elements.items
+        waitingAt: elements
           .filter((element) => element.type !== 'PROCESS')
           .map((element) => ({
             elementId: element.elementId,
@@ -110,7 +83,7 @@ export function sdkProcessEngine(camunda: Camunda8): ProcessEngine {
             since: element.startDate,
             hasIncident: element.hasIncident,
           })),
-        incidents: incidents.items.map(({ incidentKey, errorType, errorMessage, elementId, jobKey, creationTime }) => ({
+        incidents: incidents.map(({ incidentKey, errorType, errorMessage, elementId, jobKey, creationTime }) => ({
           incidentKey,
           errorType,
           errorMessage,

@@ -1,11 +1,11 @@
 /**
  * How one process hands work to another: a worker publishes a message or starts a process. The
  * workers see this small interface only, never the SDK, so they stay testable without an engine;
- * src/app/application.ts builds it from the SDK client, so it works on any engine.
+ * src/wiring/application.ts builds it from the SDK client, so it works on any engine.
  */
 import type { Camunda8 } from '@camunda8/sdk'
 import type { JSONDoc } from '@camunda8/sdk/dist/zeebe/lib/interfaces-1.0'
-import { JobInputError, type WorkerContext } from '../app/worker-kit/worker-context'
+import { HANDOFF_MESSAGE_TTL_MS } from './message-ttl'
 
 /** gRPC status codes the hand-offs tell apart. */
 const GRPC_NOT_FOUND = 5
@@ -21,7 +21,7 @@ export interface HandoffMessage {
    * is a no-op, so the other process starts or hears of it once.
    */
   messageId: string
-  /** how long the engine keeps it for a process that is not there yet; default one hour */
+  /** how long the engine keeps it for a process that is not there yet; default HANDOFF_MESSAGE_TTL_MS */
   timeToLiveMs?: number
 }
 
@@ -40,8 +40,6 @@ export class ProcessNotDeployedError extends Error {
   }
 }
 
-const DEFAULT_MESSAGE_TTL_MS = 3_600_000
-
 const grpcCode = (error: unknown): unknown => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined)
 
 export function sdkProcessHandoff(camunda: Camunda8): ProcessHandoff {
@@ -54,7 +52,7 @@ export function sdkProcessHandoff(camunda: Camunda8): ProcessHandoff {
           correlationKey: message.correlationKey,
           variables: message.variables as Record<string, never>,
           messageId: message.messageId,
-          timeToLive: message.timeToLiveMs ?? DEFAULT_MESSAGE_TTL_MS,
+          timeToLive: message.timeToLiveMs ?? HANDOFF_MESSAGE_TTL_MS,
         })
       } catch (error) {
         // Published already by an earlier delivery of the same job: that is the idempotent outcome.
@@ -71,10 +69,4 @@ export function sdkProcessHandoff(camunda: Camunda8): ProcessHandoff {
       }
     },
   }
-}
-
-/** The hand-off capability of a job; a worker run without it is a wiring mistake. Throws JobInputError. */
-export function processHandoffOf(ctx: Pick<WorkerContext, 'processes'>): ProcessHandoff {
-  if (ctx.processes === undefined) throw new JobInputError(['raccord runs without the process hand-off capability (WorkerServices.processes)'])
-  return ctx.processes
 }

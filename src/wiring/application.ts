@@ -2,10 +2,7 @@
  * raccord on top of a running engine and SMTP server: the trace, the mailer, the processes
  * deployed, the job workers and the HTTP API. `raccord start` and the API tests both use this.
  */
-import { readdirSync } from 'node:fs'
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { join, resolve } from 'node:path'
 import type { Camunda8 } from '@camunda8/sdk'
 import type { Logger } from 'pino'
 import { createApiApp } from '../api/app'
@@ -14,25 +11,25 @@ import { ConsoleEngine } from '../engine-client/console-engine'
 import { consoleRouter } from '../console/router'
 import type { Config } from '../config'
 import { Mailer, type SendRequest, type SmtpSink, type TemplateId } from '../notify'
-import { startWorkers, type RunningWorkers, type StartWorkersOptions } from '../../workers'
-import { ChangeService, sdkChangeEngine } from '../app/changes/changes'
+import { startWorkers, type JobServices, type RunningWorkers, type StartWorkersOptions } from '../../workers'
+import { ChangeService } from '../app/changes/changes'
+import { sdkChangeEngine } from '../engine-client/change-engine'
 import { engineValidationRecords } from '../app/changes/release-validation'
 import { statusRouter } from '../status/status-page'
-import { CutService, sdkCutEngine } from '../app/cuts/cuts'
+import { CutService } from '../app/cuts/cuts'
+import { sdkCutEngine } from '../engine-client/cut-engine'
 import { openInterconnectionCuts } from './cut-wiring'
 import { IncidentService } from '../app/incidents/incidents'
 import { createMetrics, type Metrics } from '../app/metrics'
 import { sdkProcessEngine } from '../engine-client/process-engine'
 import { sdkProcessHandoff } from '../engine-client/process-handoff'
-import { closeSecurityStoreOf, securityStoreOf } from '../app/security/security-store'
+import { SecurityStore } from '../app/security/security-store'
 import { withSecurityWatchCycle } from '../app/security/security-watch'
 import { TraceStore } from '../app/incidents/trace-store'
 import { TraceRequestService } from '../app/traces/trace-requests'
 import { VulnerabilityService } from '../app/security/vulnerabilities'
-import type { WorkerServices } from '../app/worker-kit/worker-context'
-
-/** processes/ of this package: BPMN, DMN and forms, deployed together. */
-export const PROCESSES_DIR = resolve(__dirname, '../../processes')
+import { processResources, PROCESSES_DIR } from './deploy'
+import { closeServer, listen } from './http-server'
 
 export interface ApplicationOptions {
   config: Config
@@ -61,26 +58,11 @@ export interface Application {
   /** bound port of the API */
   apiPort: number
   /** what the workers use: tests drive a handler with them directly */
-  services: WorkerServices
+  services: JobServices
   metrics: Metrics
   /** names of the deployed files */
   deployed: string[]
   close(): Promise<void>
-}
-
-/** One file of a deployment, as the SDK takes it. */
-type Resource = { processFilename: string } | { decisionFilename: string } | { formFilename: string }
-
-/** BPMN, DMN and form files under `dir`, as one SDK deployment. */
-export function processResources(dir: string): Resource[] {
-  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()
-  return files.flatMap((file): Resource[] => {
-    const path = join(dir, file)
-    if (file.endsWith('.bpmn')) return [{ processFilename: path }]
-    if (file.endsWith('.dmn')) return [{ decisionFilename: path }]
-    if (file.endsWith('.form')) return [{ formFilename: path }]
-    return []
-  })
 }
 
 export async function startApplication(options: ApplicationOptions): Promise<Application> {
@@ -104,8 +86,8 @@ export async function startApplication(options: ApplicationOptions): Promise<App
   try {
     const trace = TraceStore.open(options.dataDir)
     closers.push(() => trace.close())
-    const security = securityStoreOf(trace)
-    closers.push(() => closeSecurityStoreOf(trace))
+    const security = SecurityStore.open(options.dataDir)
+    closers.push(() => security.close())
     const mailer = await Mailer.open({ smtpUrl: options.smtpUrl, config, dataDir: options.dataDir, logger })
     closers.push(() => mailer.close())
     const interconnection = openInterconnectionCuts({ config, dataDir: options.dataDir, env: options.env ?? process.env, linkSecret: options.linkSecret })
@@ -116,9 +98,10 @@ export async function startApplication(options: ApplicationOptions): Promise<App
     const deployed = resources.map((resource) => Object.values(resource)[0] as string)
 
     const changeEngine = sdkChangeEngine(camunda)
-    const services: WorkerServices = {
+    const services: JobServices = {
       config,
       trace,
+      security,
       now: () => new Date(),
       logger,
       cuts: interconnection.cuts,
@@ -163,30 +146,13 @@ export async function startApplication(options: ApplicationOptions): Promise<App
         statusUrl: '/status',
       }),
     })
-    const server = await listen(http.createServer(app), options.apiPort, options.apiHost ?? '127.0.0.1')
+    const { server, port } = await listen(http.createServer(app), options.apiPort, options.apiHost ?? '127.0.0.1')
     closers.push(() => closeServer(server))
-    interconnection.listening(`http://${options.apiHost ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`)
+    interconnection.listening(`http://${options.apiHost ?? '127.0.0.1'}:${port}`)
 
-    return { apiPort: (server.address() as AddressInfo).port, services, metrics, deployed, close }
+    return { apiPort: port, services, metrics, deployed, close }
   } catch (error) {
     await close().catch((closeError: unknown) => logger.error({ err: closeError }, 'cleanup after a failed start failed too'))
     throw error
   }
-}
-
-function listen(server: http.Server, port: number, host: string): Promise<http.Server> {
-  return new Promise((resolveListen, rejectListen) => {
-    server.once('error', rejectListen)
-    server.listen(port, host, () => {
-      server.off('error', rejectListen)
-      resolveListen(server)
-    })
-  })
-}
-
-function closeServer(server: http.Server): Promise<void> {
-  return new Promise((resolveClose, rejectClose) => {
-    server.close((error) => (error ? rejectClose(error) : resolveClose()))
-    server.closeAllConnections()
-  })
 }

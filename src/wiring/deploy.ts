@@ -3,11 +3,28 @@
  * engine the SDK's environment names (a Camunda 8.8 cluster, SaaS, or the embedded engine on the
  * SDK's default addresses). One deployment, so the engine accepts all of it or none of it.
  */
-import { existsSync, statSync } from 'node:fs'
-import { relative } from 'node:path'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
 import type { Camunda8 } from '@camunda8/sdk'
 import type { Deployment } from '@camunda8/sdk/dist/zeebe/lib/interfaces-grpc-1.0'
-import { processResources } from './application'
+
+/** processes/ of this package: BPMN, DMN and forms, deployed together. */
+export const PROCESSES_DIR = resolve(__dirname, '../../processes')
+
+/** One file of a deployment, as the SDK takes it. */
+type Resource = { processFilename: string } | { decisionFilename: string } | { formFilename: string }
+
+/** BPMN, DMN and form files under `dir`, as one SDK deployment. */
+export function processResources(dir: string): Resource[] {
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()
+  return files.flatMap((file): Resource[] => {
+    const path = join(dir, file)
+    if (file.endsWith('.bpmn')) return [{ processFilename: path }]
+    if (file.endsWith('.dmn')) return [{ decisionFilename: path }]
+    if (file.endsWith('.form')) return [{ formFilename: path }]
+    return []
+  })
+}
 
 /** One deployed resource, as the engine answered it. */
 export interface DeployedResource {

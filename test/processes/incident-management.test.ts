@@ -12,10 +12,9 @@ import { join } from 'node:path'
 import { openInterconnectionCuts, type InterconnectionCuts } from '../../src/wiring/cut-wiring'
 import { sdkProcessHandoff } from '../../src/engine-client/process-handoff'
 import { TraceStore, type TraceEntry } from '../../src/app/incidents/trace-store'
-import type { WorkerServices } from '../../src/app/worker-kit/worker-context'
 import type { Config } from '../../src/config'
 import { Mailer, type SmtpSink, type StoredMail } from '../../src/notify'
-import { startWorkers, type RunningWorkers } from '../../workers'
+import { startWorkers, type JobServices, type RunningWorkers } from '../../workers'
 import { processHarness, type ProcessHarness, type ProcessInstanceRef, type Variables } from '../support/process-harness'
 import { startTestSmtp } from '../support/smtp-sink'
 import { statusSummary } from '../../src/status/status-page'
@@ -69,7 +68,7 @@ beforeEach(async () => {
   const forms = (await readdir(join(PROCESSES, 'forms'))).map((file) => join(PROCESSES, 'forms', file))
   await h.deploy(join(PROCESSES, 'incident-management.bpmn'), join(PROCESSES, 'incident-priority.dmn'), join(PROCESSES, 'interconnection-cut.bpmn'), ...forms)
   // The services the application gives the workers (src/wiring/application.ts), on this test's trace and SMTP sink.
-  const services: WorkerServices = {
+  const services: JobServices = {
     config, trace, mailer, now: () => new Date(), cuts: interconnection.cuts, status: interconnection.status, processes: sdkProcessHandoff(h.camunda),
   }
   // A short long poll: the SDK leaves the client-side timer of an open poll running after close.

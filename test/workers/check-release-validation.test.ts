@@ -3,7 +3,7 @@
  * PRD-5 shows plainly, the portal-change validations (CHG-4) included.
  */
 import type { RecordedChange, ValidationRecords } from '../../src/app/changes/release-validation'
-import { JobInputError } from '../../src/app/worker-kit/worker-context'
+import { JobInputError } from '../../src/app/worker-kit/job-input'
 import * as checkReleaseValidation from '../../workers/check-release-validation'
 import { workerFixture, type WorkerFixture } from './fixtures'
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { TRACE_STORE_FILE, TraceStore, TraceStoreError } from '../../src/app/incidents/trace-store'
-import { JobInputError } from '../../src/app/worker-kit/worker-context'
+import { JobInputError } from '../../src/app/worker-kit/job-input'
 import { handle, idempotencyKey, type Input } from '../../workers/record-trace'
 import { NOW, workerFixture, type WorkerFixture } from './fixtures'
 

@@ -6,7 +6,7 @@
  */
 import type { AdapterName, ChangesConfig } from '../../config'
 import { postSignedWebhook } from '../cuts/link-control'
-import { JobInputError } from '../worker-kit/worker-context'
+import { JobInputError } from '../worker-kit/job-input'
 
 /** done: the adapter did the step; manual: no adapter is configured. */
 export type AdapterOutcome = 'done' | 'manual'

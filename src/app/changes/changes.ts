@@ -6,12 +6,12 @@
  * an opening, a pre-production link or the early retirement of version n-1 (PRD-4, CHG-1, CHG-8).
  */
 import { createHash, randomBytes } from 'node:crypto'
-import type { Camunda8 } from '@camunda8/sdk'
 import { z } from 'zod'
 import type { Config, Organisation } from '../../config'
 import { addDuration } from '../iso-duration'
 import { EngineUnavailableError, type Caller } from '../incidents/incidents'
-import { sdkProcessEngine, type InstanceProgress } from '../../engine-client/process-engine'
+import type { ChangeEngine } from '../../engine-client/change-engine'
+import type { InstanceProgress } from '../../engine-client/process-engine'
 
 /** The agreement caps the retention of version n-1 at 6 months (CHG-8). */
 export const MAX_RETENTION_MONTHS = 6
@@ -172,36 +172,6 @@ export function fixChange(config: Config, fix: FixToChange): FixChange {
   const reference = fixChangeReference(fix.vulnerabilityId, fix.reportedAt)
   if (owner.role === 'client') return { startable: true, process: 'portal-change', reference, variables: { reference, ...variables } }
   return { startable: true, process: 'provider-change', reference, variables: { reference, ...variables, providerId: owner.id, serviceId: fix.service, relatedToPortal: false } }
-}
-
-/** What raccord asks of the engine for these procedures, through the SDK only. */
-export interface ChangeEngine {
-  startProcess(bpmnProcessId: string, variables: Record<string, unknown>): Promise<string>
-  publishMessage(name: string, correlationKey: string, variables: Record<string, unknown>): Promise<void>
-  /** Root instances of these processes whose variable `reference` is this one. */
-  findByReference(reference: string, processIds: readonly string[]): Promise<Array<{ processInstanceKey: string; processDefinitionId: string }>>
-  progress(processInstanceKey: string, names: readonly string[]): Promise<InstanceProgress>
-}
-
-export function sdkChangeEngine(camunda: Camunda8): ChangeEngine {
-  const base = sdkProcessEngine(camunda)
-  const zeebe = camunda.getZeebeGrpcApiClient()
-  const rest = camunda.getCamundaRestClient()
-  return {
-    startProcess: base.startProcess,
-    progress: base.progress,
-    async publishMessage(name, correlationKey, variables) {
-      await zeebe.publishMessage({ name, correlationKey, variables: variables as Record<string, never>, timeToLive: 60_000 })
-    },
-    async findByReference(reference, processIds) {
-      const page = await rest.callApiEndpoint<Record<string, unknown>, { items: Array<{ processInstanceKey: string; processDefinitionId: string; parentProcessInstanceKey?: string }> }>({
-        method: 'POST',
-        urlPath: 'process-instances/search',
-        body: { filter: { processDefinitionId: { $in: [...processIds] }, variables: [{ name: 'reference', value: JSON.stringify(reference) }] }, page: { limit: 10 } },
-      })
-      return page.items.filter((item) => item.parentProcessInstanceKey === undefined).map(({ processInstanceKey, processDefinitionId }) => ({ processInstanceKey, processDefinitionId }))
-    },
-  }
 }
 
 /** A started procedure. */

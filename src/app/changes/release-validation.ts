@@ -6,7 +6,7 @@
  * this provider gave its green light (CHG-4, CHG-5). A reference alone, however well formed, is
  * not a validation.
  */
-import type { ChangeEngine } from './changes'
+import type { ChangeEngine } from '../../engine-client/change-engine'
 
 /** The procedures whose records can carry a pre-production validation. */
 export const VALIDATING_PROCESSES = ['provider-change', 'portal-change'] as const

@@ -4,10 +4,10 @@
  */
 import { organisation, type Config, type Interconnection, type InterconnectionCutsConfig, type Organisation } from '../../config'
 import type { CutStore } from './cut-store'
-import type { LinkAction, LinkControl } from './link-control'
+import type { LinkControl } from './link-control'
 import { LinkSigner, type LinkPurpose } from './signed-links'
 import { addDuration } from '../iso-duration'
-import { JobInputError, type WorkerContext } from '../worker-kit/worker-context'
+import { JobInputError } from '../worker-kit/job-input'
 
 export interface CutServices {
   store: CutStore
@@ -16,12 +16,6 @@ export interface CutServices {
   settings: InterconnectionCutsConfig
   /** base URL of this raccord for the other party, without a trailing slash */
   publicUrl(): string
-}
-
-/** The cut services of a job; a worker run without them is a wiring mistake. Throws JobInputError. */
-export function cutServicesOf(ctx: Pick<WorkerContext, 'cuts'>): CutServices {
-  if (ctx.cuts === undefined) throw new JobInputError(['raccord runs without interconnection cut services (WorkerServices.cuts)'])
-  return ctx.cuts
 }
 
 /**
@@ -74,35 +68,4 @@ export function crisisCell(config: Config, otherPartyId: string): Array<{ organi
 export function signedLink(services: CutServices, now: Date, claims: { cutId: string; purpose: LinkPurpose; party: string }): string {
   const exp = Date.parse(addDuration(now, services.settings.linkValidity))
   return `${services.publicUrl()}/links/${services.links.sign({ ...claims, exp })}`
-}
-
-/** The cut of a job, with its interconnection and the other party. Throws JobInputError. */
-export function cutContext(ctx: WorkerContext, cutId: string) {
-  const services = cutServicesOf(ctx)
-  const cut = services.store.cut(cutId)
-  if (cut === undefined) throw new JobInputError([`variable cutId: cut '${cutId}' is not in the trail`])
-  const located = findInterconnection(ctx.config, cut.interconnectionId)
-  if (located === undefined) throw new JobInputError([`cut '${cutId}': interconnection '${cut.interconnectionId}' is no longer in the configuration`])
-  return { services, cut, located, otherParty: organisation(ctx.config, cut.otherParty) }
-}
-
-/**
- * Disables or enables our side through the interconnection's link control, and traces it. Answers
- * whether it is done; false means the link control is manual and an operator must do it.
- */
-export async function switchInterconnection(ctx: WorkerContext, cutId: string, action: LinkAction): Promise<{ done: boolean; at?: string }> {
-  const { services, located } = cutContext(ctx, cutId)
-  const outcome = await services.linkControl.apply({ interconnection: located.interconnection, action, cutId, idempotencyKey: `${cutId}:${action}:${ctx.job.key}` })
-  const at = outcome.mode === 'webhook' ? outcome.at : ctx.now().toISOString()
-  services.store.append({
-    idempotencyKey: `cut:${cutId}:${ctx.job.key}`,
-    cutId,
-    at,
-    actor: 'raccord',
-    event: outcome.mode === 'webhook' ? `interconnection-${action}d` : `manual-${action}-requested`,
-    detail: outcome.mode === 'webhook'
-      ? { linkControl: 'webhook', url: located.interconnection.linkControl.type === 'webhook' ? located.interconnection.linkControl.url : null, status: outcome.status }
-      : { linkControl: 'manual', elementId: ctx.job.elementId },
-  })
-  return outcome.mode === 'webhook' ? { done: true, at } : { done: false }
 }

@@ -5,20 +5,17 @@
  * Every action joins the cut's trail with who and when.
  */
 import { randomBytes } from 'node:crypto'
-import type { Camunda8 } from '@camunda8/sdk'
 import { z } from 'zod'
 import type { Config } from '../../config'
 import { crisisCell, findInterconnection, otherPartyOf, type CutServices } from './cut-services'
 import type { CutEntry, CutRecord } from './cut-store'
 import { EngineUnavailableError, type Caller } from '../incidents/incidents'
-import type { InstanceProgress, ProcessEngine } from '../../engine-client/process-engine'
+import type { CutEngine } from '../../engine-client/cut-engine'
+import type { InstanceProgress } from '../../engine-client/process-engine'
 import type { LinkClaims, LinkPurpose } from './signed-links'
 
 /** Id of the process every cut runs. */
 export const CUT_PROCESS_ID = 'interconnection-cut'
-
-/** How long a confirmation waits for the process to reach its receive task. */
-const MESSAGE_TTL_MS = 2 * 24 * 3_600_000
 
 /** The messages of the process, by what they say. */
 const MESSAGES = {
@@ -87,36 +84,6 @@ export class LinkReplayedError extends Error {
   override name = 'LinkReplayedError'
   constructor() {
     super('The link has already been used')
-  }
-}
-
-/** What the SDK gives the cut service beyond ProcessEngine: messages and user tasks. */
-export interface CutEngine extends Pick<ProcessEngine, 'startProcess' | 'progress'> {
-  publishMessage(name: string, correlationKey: string, variables: Record<string, unknown>, messageId: string): Promise<void>
-  /** Completes the open user task of `elementId` in the instance; false when none is open. */
-  completeUserTask(processInstanceKey: string, elementId: string, variables: Record<string, unknown>): Promise<boolean>
-}
-
-export function sdkCutEngine(camunda: Camunda8, base: ProcessEngine): CutEngine {
-  const zeebe = camunda.getZeebeGrpcApiClient()
-  const rest = camunda.getCamundaRestClient()
-  return {
-    startProcess: (id, variables) => base.startProcess(id, variables),
-    progress: (key, names) => base.progress(key, names),
-    async publishMessage(name, correlationKey, variables, messageId) {
-      await zeebe.publishMessage({ name, correlationKey, variables: variables as never, timeToLive: MESSAGE_TTL_MS, messageId })
-    },
-    async completeUserTask(processInstanceKey, elementId, variables) {
-      const page = await rest.callApiEndpoint<Record<string, unknown>, { items: Array<{ userTaskKey: string }> }>({
-        method: 'POST',
-        urlPath: 'user-tasks/search',
-        body: { filter: { processInstanceKey, elementId, state: 'CREATED' } },
-      })
-      const task = page.items[0]
-      if (task === undefined) return false
-      await rest.completeUserTask({ userTaskKey: task.userTaskKey, variables })
-      return true
-    },
   }
 }
 

@@ -6,10 +6,9 @@
  * Entries are appended under an idempotency key derived from the job key, so a job delivered
  * twice appends once.
  */
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import type Database from 'better-sqlite3'
 import { appendStep, openAppDatabase, readSteps, type HistoryTable } from '../../storage/sqlite'
-import type { TraceStore } from '../incidents/trace-store'
 
 /** File, in the data dir, holding the security trace. */
 export const SECURITY_STORE_FILE = 'security.db'
@@ -192,25 +191,4 @@ function toRecord<D>(row: RecordRow): SecurityRecord<D> {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }
-}
-
-/**
- * The workers get the incident trace in their context; the security trace lives beside it, in
- * the same data dir, opened once per incident trace. Whoever opened the incident trace closes
- * this one with closeSecurityStoreOf.
- */
-const besideTrace = new WeakMap<TraceStore, SecurityStore>()
-
-export function securityStoreOf(trace: TraceStore): SecurityStore {
-  let store = besideTrace.get(trace)
-  if (store === undefined) {
-    store = SecurityStore.open(dirname(trace.file))
-    besideTrace.set(trace, store)
-  }
-  return store
-}
-
-export function closeSecurityStoreOf(trace: TraceStore): void {
-  besideTrace.get(trace)?.close()
-  besideTrace.delete(trace)
 }

@@ -4,7 +4,7 @@
  * grouping by organisation and the problems reported are the same for all.
  */
 import { contactsFor, type Config, type ContactRole, type Organisation } from '../../config'
-import { JobInputError } from './worker-context'
+import { JobInputError } from './job-input'
 
 /** One organisation's share of a notification: who gets the mail, in which language. */
 export interface RecipientGroup {

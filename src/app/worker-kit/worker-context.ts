@@ -1,30 +1,18 @@
 /**
- * What a worker's `handle(input, ctx)` may use: the configuration, the mailer, the trace, a clock,
- * the hand-off to other processes (publish a message, start a process),
- * and the facts of the job it works on. No SDK type appears here, so a worker is testable alone.
+ * What a worker's `handle(input, ctx)` may use: the configuration, the mailer, the traces, a clock,
+ * the capabilities some workers need (cuts, security records, the hand-off to other processes,
+ * recorded changes), and the facts of the job it works on. The wiring passes each capability
+ * explicitly; no SDK type appears here, so a worker is testable alone.
  */
 import type { Logger } from 'pino'
-import type { z } from 'zod'
-import { formatPath, type Config } from '../../config'
+import type { Config } from '../../config'
 import type { Mailer } from '../../notify'
-import type { StatusStore } from '../../status/status-store'
-import type { CutServices } from '../cuts/cut-services'
 import type { ProcessHandoff } from '../../engine-client/process-handoff'
 import type { ValidationRecords } from '../changes/release-validation'
+import type { CutServices } from '../cuts/cut-services'
 import type { TraceStore } from '../incidents/trace-store'
-
-/** The job being handled, as far as a worker needs it. */
-export interface JobInfo {
-  /** Unique per job: the root of every idempotency key. */
-  key: string
-  processInstanceKey: string
-  /** The BPMN element the job belongs to. */
-  elementId: string
-  /** Retries left, this attempt included. */
-  retries: number
-  /** The task headers of the BPMN element (zeebe:taskHeaders). */
-  headers: Readonly<Record<string, string>>
-}
+import type { SecurityStore } from '../security/security-store'
+import { JobInputError, type JobInfo } from './job-input'
 
 /** Shared by every job. */
 export interface WorkerServices {
@@ -35,8 +23,8 @@ export interface WorkerServices {
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>
   /** interconnection cuts: their trail, links and link control (the cut workers need them) */
   cuts?: CutServices
-  /** the public status page's notices (publish-status needs it) */
-  status?: StatusStore
+  /** vulnerabilities, watch reviews and trace requests (the security workers need them) */
+  security?: SecurityStore
   /** hands work to another process: publish a message, start a process (the hand-off workers need it) */
   processes?: ProcessHandoff
   /** the changes raccord recorded, where a provider release's validation reference is checked (PRD-5) */
@@ -47,27 +35,25 @@ export interface WorkerContext extends WorkerServices {
   job: JobInfo
 }
 
-/**
- * Retrying cannot help: the job's variables or headers, or the model, are wrong. The job fails
- * with no retries left, so the process raises an incident that names each problem.
- */
-export class JobInputError extends Error {
-  override name = 'JobInputError'
-  constructor(readonly problems: string[]) {
-    super(problems.join('; '))
-  }
+/** A capability the job needs but raccord was started without: a wiring mistake, no retry helps. */
+function missing(what: string): JobInputError {
+  return new JobInputError([`raccord runs without ${what}`])
 }
 
-/** Validates the job's variables against a worker's input schema. Throws JobInputError. */
-export function parseInput<S extends z.ZodType>(schema: S, variables: unknown): z.output<S> {
-  const parsed = schema.safeParse(variables)
-  if (parsed.success) return parsed.data
-  throw new JobInputError(parsed.error.issues.map((issue) => `variable ${formatPath(issue.path) || '(all)'}: ${issue.message}`))
+/** The cut services of a job. Throws JobInputError. */
+export function cutServicesOf(ctx: Pick<WorkerServices, 'cuts'>): CutServices {
+  if (ctx.cuts === undefined) throw missing('interconnection cut services (WorkerServices.cuts)')
+  return ctx.cuts
 }
 
-/** A task header the element must carry. Throws JobInputError. */
-export function requiredHeader(job: JobInfo, name: string): string {
-  const value = job.headers[name]
-  if (typeof value !== 'string' || value.trim() === '') throw new JobInputError([`task header '${name}' is missing on element '${job.elementId}'`])
-  return value.trim()
+/** The security records of a job. Throws JobInputError. */
+export function securityStoreOf(ctx: Pick<WorkerServices, 'security'>): SecurityStore {
+  if (ctx.security === undefined) throw missing('the security records (WorkerServices.security)')
+  return ctx.security
+}
+
+/** The hand-off capability of a job. Throws JobInputError. */
+export function processHandoffOf(ctx: Pick<WorkerServices, 'processes'>): ProcessHandoff {
+  if (ctx.processes === undefined) throw missing('the process hand-off capability (WorkerServices.processes)')
+  return ctx.processes
 }
