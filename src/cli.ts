@@ -88,8 +88,11 @@ function parseCommandLine(argv: string[]) {
 }
 
 // Each command loads only what it runs: `raccord deploy` needs neither the engine nor the application.
+// tsx runs the sources as CommonJS, so the lazy loads are require() calls: an import() would go
+// to Node's ESM loader, which tsx/cjs does not hook.
 async function runEngine(grpcPort: number, restPort: number, dataDir: string | undefined): Promise<EngineServer> {
-  const { startEngineServer } = await import('./engine')
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startEngineServer } = require('./engine') as typeof import('./engine')
   let server: EngineServer
   try {
     server = await startEngineServer({ grpcPort, restPort, dataDir })
@@ -169,7 +172,8 @@ async function runDeploy(processesDir: string | undefined): Promise<void> {
 }
 
 async function runStart(grpcPort: number, restPort: number, dataDir: string, deploy: boolean): Promise<void> {
-  const { startRaccord } = await import('./wiring/start')
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startRaccord } = require('./wiring/start') as typeof import('./wiring/start')
   let raccord
   try {
     raccord = await startRaccord({ grpcPort, restPort, dataDir, deploy })
