@@ -98,9 +98,9 @@ module.exports = {
     {
       name: 'engine-client-below-the-app',
       severity: 'error',
-      comment: 'src/engine-client/ adapts the SDK to the shapes it declares; it never imports the domains, the faces above them, the wiring, the workers or the engine.',
+      comment: 'src/engine-client/ adapts the SDK to the shapes it declares; it never imports the domains, the HTTP faces, the wiring, the workers or the engine.',
       from: { path: '^src/engine-client/' },
-      to: { path: '^(src/(app|console|status|wiring|engine|notify|storage)/|workers/)' },
+      to: { path: '^(src/(app|api|console|status|wiring|engine|notify|storage)/|workers/)' },
     },
     {
       name: 'faces-without-wiring',

@@ -3,7 +3,6 @@
  * only, so the same pages work against the embedded engine and a Camunda 8.8 cluster.
  */
 import type { Camunda8 } from '@camunda8/sdk'
-import { HttpProblem } from '../api/problem'
 import { search, variableValue, type RestCall, type RestClient, type VariableItem } from './rest-search'
 
 /** A Camunda user task as /v2/user-tasks answers it. */
@@ -86,12 +85,15 @@ export interface InstanceFilter {
   variables?: Array<{ name: string; value: unknown }>
 }
 
+/** Turns a failed call to `what` (e.g. `GET /v2/incidents/1`) into the error the console answers with. */
+export type EngineFailure = (error: unknown, what: string) => Error
+
 export class ConsoleEngine {
   private readonly rest: RestClient
   /** JSON calls whose failures become the console's problems */
   private readonly json: RestCall = (method, urlPath, body) => this.call(method, urlPath, body)
 
-  constructor(camunda: Camunda8) {
+  constructor(camunda: Camunda8, private readonly failure: EngineFailure) {
     this.rest = camunda.getCamundaRestClient()
   }
 
@@ -195,17 +197,7 @@ export class ConsoleEngine {
       if (json) return await this.rest.callApiEndpoint<Record<string, unknown>, T>({ method, urlPath, body })
       return (await this.rest.callApiEndpoint<Record<string, unknown>>({ method, urlPath, body, json: false })) as T
     } catch (error) {
-      throw engineProblem(error, `${method} /v2/${urlPath}`)
+      throw this.failure(error, `${method} /v2/${urlPath}`)
     }
   }
-}
-
-/** The engine's answer as the console's own problem: its 4xx pass through, anything else is a 502. */
-function engineProblem(error: unknown, what: string): HttpProblem {
-  const { statusCode, detail, title } = (error ?? {}) as { statusCode?: unknown; detail?: unknown; title?: unknown }
-  const message = typeof detail === 'string' && detail !== '' ? detail : (error as Error)?.message ?? String(error)
-  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return new HttpProblem(statusCode, typeof title === 'string' && title !== '' ? title : 'Engine refused', `${what}: ${message}`)
-  }
-  return new HttpProblem(502, 'Bad Gateway', `The engine did not answer ${what}: ${message}`)
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import { createApiApp } from '../api/app'
 import type { Credential } from '../api/auth'
 import { ConsoleEngine } from '../engine-client/console-engine'
+import { engineProblem } from '../console/engine-problem'
 import { consoleRouter } from '../console/router'
 import type { Config } from '../config'
 import { Mailer, type SendRequest, type SmtpSink, type TemplateId } from '../notify'
@@ -140,7 +141,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
       console: consoleRouter({
         config,
         credentials: options.credentials,
-        engine: new ConsoleEngine(camunda),
+        engine: new ConsoleEngine(camunda, engineProblem),
         incidents,
         outboxUrl: options.outbox ? '/outbox' : undefined,
         statusUrl: '/status',
