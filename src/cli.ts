@@ -7,10 +7,8 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Camunda8 } from '@camunda8/sdk'
 import { ConfigError } from './config'
-import { startEngineServer, type EngineServer } from './engine/server'
-import { startRaccord } from './app/start'
-import { PROCESSES_DIR } from './app/application'
-import { clusterTarget, DeployError, deployProcesses, formatDeployment } from './app/deploy'
+import type { EngineServer } from './engine'
+import { clusterTarget, DeployError, deployProcesses, formatDeployment, PROCESSES_DIR } from './wiring/deploy'
 
 const USAGE = `Usage: raccord <command> [options]
 
@@ -89,7 +87,12 @@ function parseCommandLine(argv: string[]) {
   }
 }
 
+// Each command loads only what it runs: `raccord deploy` needs neither the engine nor the application.
+// tsx runs the sources as CommonJS, so the lazy loads are require() calls: an import() would go
+// to Node's ESM loader, which tsx/cjs does not hook.
 async function runEngine(grpcPort: number, restPort: number, dataDir: string | undefined): Promise<EngineServer> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startEngineServer } = require('./engine') as typeof import('./engine')
   let server: EngineServer
   try {
     server = await startEngineServer({ grpcPort, restPort, dataDir })
@@ -169,6 +172,8 @@ async function runDeploy(processesDir: string | undefined): Promise<void> {
 }
 
 async function runStart(grpcPort: number, restPort: number, dataDir: string, deploy: boolean): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startRaccord } = require('./wiring/start') as typeof import('./wiring/start')
   let raccord
   try {
     raccord = await startRaccord({ grpcPort, restPort, dataDir, deploy })

@@ -8,8 +8,9 @@
  */
 import { z } from 'zod'
 import type { AdapterName } from '../src/config'
-import { callAdapter, isAdapterName, type AdapterOutcome } from '../src/app/change-adapters'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { callAdapter, isAdapterName, type AdapterOutcome } from '../src/app/changes/change-adapters'
+import { JobInputError, requiredHeader } from '../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'call-adapter' as const
 

@@ -1,12 +1,13 @@
 /**
  * check-release-validation: PRD-5, a provider version goes to production only with the reference
  * of its validation through the client's pre-production portal. The reference must name a
- * validation of this provider that raccord recorded (src/app/release-validation.ts); the process
+ * validation of this provider that raccord recorded (src/app/changes/release-validation.ts); the process
  * routes on the verdict, and a refusal mails the reason to both parties.
  */
 import { z } from 'zod'
-import { checkPreproductionValidation, type ValidationCheck } from '../src/app/release-validation'
-import { JobInputError, type WorkerContext } from '../src/app/worker-context'
+import { checkPreproductionValidation, type ValidationCheck } from '../src/app/changes/release-validation'
+import { JobInputError } from '../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'check-release-validation' as const
 

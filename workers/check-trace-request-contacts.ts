@@ -4,8 +4,9 @@
  * and the recipient one of the other organisation's trace-request receivers, as configured.
  */
 import { z } from 'zod'
-import { contactProblems } from '../src/app/trace-requests'
-import { JobInputError, type WorkerContext } from '../src/app/worker-context'
+import { contactProblems } from '../src/app/traces/trace-requests'
+import { JobInputError } from '../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'check-trace-request-contacts' as const
 

@@ -4,8 +4,8 @@
  * unreachable; or, for a manual link control, nothing, and the process asks an operator.
  */
 import { z } from 'zod'
-import { switchInterconnection } from '../src/app/cut-services'
-import type { WorkerContext } from '../src/app/worker-context'
+import { switchInterconnection } from '../src/app/cuts/cut-jobs'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'disable-interconnection' as const
 

@@ -4,8 +4,8 @@
  * operator.
  */
 import { z } from 'zod'
-import { switchInterconnection } from '../src/app/cut-services'
-import type { WorkerContext } from '../src/app/worker-context'
+import { switchInterconnection } from '../src/app/cuts/cut-jobs'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'enable-interconnection' as const
 

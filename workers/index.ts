@@ -7,15 +7,17 @@ import type { z } from 'zod'
 import { UnknownOrganisationError } from '../src/config'
 import { PermanentMailError, TemplateDataError, UnknownTemplateError } from '../src/notify'
 import { DurationError } from '../src/app/iso-duration'
-import { UnknownIncidentError } from '../src/app/trace-store'
-import { BpmnErrorOutcome } from '../src/app/bpmn-error'
-import { UnknownRecordError } from '../src/app/security-store'
-import { JobInputError, parseInput, type JobInfo, type WorkerContext, type WorkerServices } from '../src/app/worker-context'
-import { LinkControlRejectedError } from '../src/app/link-control'
-import { UnknownCutError } from '../src/app/cut-store'
+import { UnknownIncidentError } from '../src/app/incidents/trace-store'
+import { BpmnErrorOutcome } from '../src/app/worker-kit/bpmn-error'
+import { UnknownRecordError } from '../src/app/security/security-store'
+import { JobInputError, parseInput, type JobInfo } from '../src/app/worker-kit/job-input'
+import type { WorkerContext, WorkerServices } from '../src/app/worker-kit/worker-context'
+import { LinkControlRejectedError } from '../src/app/cuts/link-control'
+import { UnknownCutError } from '../src/app/cuts/cut-store'
 import * as disableInterconnection from './disable-interconnection'
 import * as enableInterconnection from './enable-interconnection'
 import * as publishStatus from './publish-status'
+import type { StatusCapability } from './publish-status'
 import * as recordCutTrace from './record-cut-trace'
 import * as callAdapter from './call-adapter'
 import * as checkReleaseValidation from './check-release-validation'
@@ -32,11 +34,14 @@ import * as sendNotification from './send-notification'
 import * as requestInterconnectionCut from './request-interconnection-cut'
 import * as startFixChange from './start-fix-change'
 
+/** What the registry gives every job: the domain's capabilities and the status page's store. */
+export type JobServices = WorkerServices & StatusCapability
+
 /** What a worker module exports. */
 export interface WorkerModule {
   TASK_TYPE: string
   inputSchema: z.ZodObject
-  handle(input: never, ctx: WorkerContext): Promise<object>
+  handle(input: never, ctx: JobServices & Pick<WorkerContext, 'job'>): Promise<object>
 }
 
 export const WORKERS: readonly WorkerModule[] = [recordTrace, sendNotification, recordCutTrace, disableInterconnection, enableInterconnection, sendCutNotification, publishStatus,
@@ -101,7 +106,7 @@ export interface RunningWorkers {
   close(): Promise<void>
 }
 
-export function startWorkers(zeebe: Zeebe.ZeebeGrpcClient, services: WorkerServices, options: StartWorkersOptions = {}): RunningWorkers {
+export function startWorkers(zeebe: Zeebe.ZeebeGrpcClient, services: JobServices, options: StartWorkersOptions = {}): RunningWorkers {
   const { backoffBaseMs = 10_000, pollIntervalMs = 200, jobTimeoutMs = 120_000, longPollMs, onJobHandled } = options
   const workers = WORKERS.map((worker) =>
     zeebe.createWorker({

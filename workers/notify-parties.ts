@@ -14,9 +14,10 @@ import { organisation, type Config, type ContactRole, type Organisation } from '
 import { CHANGE_EVENTS, type ChangeEvent } from '../src/notify/templates/change-notice'
 import type { TemplateData } from '../src/notify'
 import { addDuration } from '../src/app/iso-duration'
-import { retentionHeaders } from '../src/app/changes'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
-import { resolveRecipientHeader } from '../src/app/recipients'
+import { retentionHeaders } from '../src/app/changes/changes'
+import { JobInputError, requiredHeader } from '../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
+import { resolveRecipientHeader } from '../src/app/worker-kit/recipients'
 
 export const TASK_TYPE = 'notify-parties' as const
 

@@ -7,9 +7,9 @@
  */
 import { z } from 'zod'
 import { organisation } from '../src/config'
-import { securityStoreOf } from '../src/app/security-store'
-import { contactNamed, namedContacts, type TraceRequestData } from '../src/app/trace-requests'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { contactNamed, namedContacts, type TraceRequestData } from '../src/app/traces/trace-requests'
+import { JobInputError, requiredHeader } from '../src/app/worker-kit/job-input'
+import { securityStoreOf, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'notify-trace-request' as const
 
@@ -28,7 +28,7 @@ export interface Output {
 export async function handle(input: Input, ctx: WorkerContext): Promise<Output> {
   const template = requiredHeader(ctx.job, 'template')
   if (template !== 'trace-answer-reminder') throw new JobInputError([`task header template: '${template}' is not trace-answer-reminder`])
-  const store = securityStoreOf(ctx.trace)
+  const store = securityStoreOf(ctx)
   const record = store.get<TraceRequestData>(input.traceRequestId)
   if (record === undefined || record.kind !== 'trace-request') throw new JobInputError([`variable traceRequestId: trace request '${input.traceRequestId}' is not in the security trace`])
   const d = record.data

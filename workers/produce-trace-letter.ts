@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import { securityStoreOf } from '../src/app/security-store'
-import { renderTraceLetter } from '../src/app/trace-letter'
-import { letterPath, type TraceRequestData } from '../src/app/trace-requests'
-import { JobInputError, type WorkerContext } from '../src/app/worker-context'
+import { renderTraceLetter } from '../src/app/traces/trace-letter'
+import { letterPath, type TraceRequestData } from '../src/app/traces/trace-requests'
+import { JobInputError } from '../src/app/worker-kit/job-input'
+import { securityStoreOf, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'produce-trace-letter' as const
 
@@ -26,7 +26,7 @@ export interface Output {
 }
 
 export async function handle(input: Input, ctx: WorkerContext): Promise<Output> {
-  const store = securityStoreOf(ctx.trace)
+  const store = securityStoreOf(ctx)
   const record = store.get<TraceRequestData>(input.traceRequestId)
   if (record === undefined || record.kind !== 'trace-request') throw new JobInputError([`variable traceRequestId: trace request '${input.traceRequestId}' is not in the security trace`])
   const at = ctx.now().toISOString()

@@ -13,8 +13,9 @@
  */
 import { z } from 'zod'
 import { selfOrganisation, type Config, type Language } from '../src/config'
-import { cutContext } from '../src/app/cut-services'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { cutContext } from '../src/app/cuts/cut-jobs'
+import { JobInputError, requiredHeader } from '../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
 import type { StatusStore } from '../src/status/status-store'
 
 export const TASK_TYPE = 'publish-status' as const
@@ -79,12 +80,19 @@ const WORDS: Record<Language, Words> = {
   },
 }
 
-export function statusStoreOf(ctx: Pick<WorkerContext, 'status'>): StatusStore {
-  if (ctx.status === undefined) throw new JobInputError(['raccord runs without the status page store (WorkerServices.status)'])
+/** The status page's store: the capability of this worker alone, beside the domain's in WorkerServices. */
+export interface StatusCapability {
+  status?: StatusStore
+}
+
+type StatusContext = WorkerContext & StatusCapability
+
+export function statusStoreOf(ctx: StatusCapability): StatusStore {
+  if (ctx.status === undefined) throw new JobInputError(['raccord runs without the status page store (StatusCapability.status)'])
   return ctx.status
 }
 
-export async function handle(input: Input, ctx: WorkerContext): Promise<Output> {
+export async function handle(input: Input, ctx: StatusContext): Promise<Output> {
   const event = requiredHeader(ctx.job, 'event')
   if (!(EVENTS as readonly string[]).includes(event)) throw new JobInputError([`task header event: '${event}' is not one of ${EVENTS.join(', ')}`])
   const words = WORDS[selfOrganisation(ctx.config).language]
@@ -115,7 +123,7 @@ function knownService(config: Config, id: string, variable: 'service' | 'service
   return id
 }
 
-function publishCut(opened: boolean, cutId: string, ctx: WorkerContext, words: Words): Output {
+function publishCut(opened: boolean, cutId: string, ctx: StatusContext, words: Words): Output {
   const store = statusStoreOf(ctx)
   const { services, cut } = cutContext(ctx, cutId)
   if (cut.environment !== 'production') return { statusNoticeId: null }
@@ -133,7 +141,7 @@ function publishCut(opened: boolean, cutId: string, ctx: WorkerContext, words: W
 }
 
 /** The notice of a P1 incident; the restoration resolves only a notice that was opened. */
-function publishIncident(opened: boolean, input: Input, ctx: WorkerContext, words: Words): Output {
+function publishIncident(opened: boolean, input: Input, ctx: StatusContext, words: Words): Output {
   const event = opened ? 'incident-opened' : 'incident-resolved'
   const incidentId = required(input, 'incidentId', event)
   const noticeId = `incident:${incidentId}`
@@ -157,7 +165,7 @@ function publishIncident(opened: boolean, input: Input, ctx: WorkerContext, word
   return { statusNoticeId: noticeId }
 }
 
-function publishOpening(reference: string, serviceId: string, ctx: WorkerContext, words: Words): Output {
+function publishOpening(reference: string, serviceId: string, ctx: StatusContext, words: Words): Output {
   const component = knownService(ctx.config, serviceId, 'serviceId')
   const name = serviceName(ctx.config, component)
   const noticeId = `opening:${reference}`

@@ -5,9 +5,10 @@
  * configured delays. `crisis-decision` records each party's decision by name (CRI-2, CRI-3).
  */
 import { z } from 'zod'
-import { crisisCell, cutServicesOf, findInterconnection, otherPartyOf } from '../src/app/cut-services'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
-import type { NewCutEntry } from '../src/app/cut-store'
+import { crisisCell, findInterconnection, otherPartyOf } from '../src/app/cuts/cut-services'
+import { JobInputError, requiredHeader } from '../src/app/worker-kit/job-input'
+import { cutServicesOf, type WorkerContext } from '../src/app/worker-kit/worker-context'
+import type { NewCutEntry } from '../src/app/cuts/cut-store'
 
 export const TASK_TYPE = 'record-cut-trace' as const
 

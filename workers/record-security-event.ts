@@ -12,11 +12,12 @@
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import { cvssVectorProblem, cvssVersion } from '../src/app/cvss'
+import { cvssVectorProblem, cvssVersion } from '../src/app/security/cvss'
 import { addDuration } from '../src/app/iso-duration'
-import { securityStoreOf, type SecurityStore } from '../src/app/security-store'
-import type { VulnerabilityData } from '../src/app/vulnerabilities'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import type { SecurityStore } from '../src/app/security/security-store'
+import type { VulnerabilityData } from '../src/app/security/vulnerabilities'
+import { JobInputError, requiredHeader } from '../src/app/worker-kit/job-input'
+import { securityStoreOf, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'record-security-event' as const
 
@@ -90,7 +91,7 @@ function derivedId(prefix: string, day: string, processInstanceKey: string, jobK
 
 export async function handle(input: Input, ctx: WorkerContext): Promise<Output> {
   const event = requiredHeader(ctx.job, 'event')
-  const store = securityStoreOf(ctx.trace)
+  const store = securityStoreOf(ctx)
   const at = ctx.now().toISOString()
 
   switch (event) {

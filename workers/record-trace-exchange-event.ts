@@ -12,10 +12,11 @@
  */
 import { z } from 'zod'
 import { organisation } from '../src/config'
-import { BpmnErrorOutcome } from '../src/app/bpmn-error'
-import { securityStoreOf, type SecurityStore } from '../src/app/security-store'
-import { contactNamed, sameName, type TraceAnswer, type TraceRequestData } from '../src/app/trace-requests'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { BpmnErrorOutcome } from '../src/app/worker-kit/bpmn-error'
+import type { SecurityStore } from '../src/app/security/security-store'
+import { contactNamed, sameName, type TraceAnswer, type TraceRequestData } from '../src/app/traces/trace-requests'
+import { JobInputError, requiredHeader } from '../src/app/worker-kit/job-input'
+import { securityStoreOf, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'record-trace-exchange-event' as const
 
@@ -77,7 +78,7 @@ export function mayRecordAnswer(ctx: WorkerContext, data: Pick<TraceRequestData,
 
 export async function handle(input: Input, ctx: WorkerContext): Promise<Output> {
   const event = requiredHeader(ctx.job, 'event')
-  const store = securityStoreOf(ctx.trace)
+  const store = securityStoreOf(ctx)
   const at = ctx.now().toISOString()
   const record = open(input, ctx, store, at)
   const append = (actor: string, detail: Record<string, unknown>, name = event) =>

@@ -4,7 +4,8 @@
  * API or from another process's message); `incident-closed` closes it with its root cause.
  */
 import { z } from 'zod'
-import { JobInputError, parseInput, requiredHeader, type WorkerContext } from '../src/app/worker-context'
+import { JobInputError, parseInput, requiredHeader } from '../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'record-trace' as const
 

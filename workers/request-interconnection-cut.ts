@@ -12,10 +12,9 @@
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import { CUT_REQUESTED_MESSAGE, productionInterconnectionsOf } from '../src/app/cut-services'
-import { processHandoffOf } from '../src/app/process-handoff'
-import { securityStoreOf } from '../src/app/security-store'
-import { JobInputError, type WorkerContext } from '../src/app/worker-context'
+import { CUT_REQUESTED_MESSAGE, productionInterconnectionsOf } from '../src/app/cuts/cut-services'
+import { JobInputError } from '../src/app/worker-kit/job-input'
+import { processHandoffOf, securityStoreOf, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'request-interconnection-cut' as const
 
@@ -115,7 +114,7 @@ function origin(input: Input, ctx: WorkerContext): Source {
     }
   }
   const id = input.vulnerabilityId as string
-  const vulnerability = securityStoreOf(ctx.trace).get(id)
+  const vulnerability = securityStoreOf(ctx).get(id)
   if (vulnerability?.kind !== 'vulnerability') throw new JobInputError([`variable vulnerabilityId: vulnerability '${id}' is not in the security trace`])
   return {
     kind: 'vulnerability',
@@ -133,5 +132,5 @@ function record(ctx: WorkerContext, source: Source, at: string, event: string, d
     ctx.trace.append({ idempotencyKey, incidentId: source.id, at, actor: source.requestedBy, event, detail })
     return
   }
-  securityStoreOf(ctx.trace).append({ idempotencyKey, recordId: source.id, at, actor: source.requestedBy, event, detail: { ...detail, elementId: ctx.job.elementId } })
+  securityStoreOf(ctx).append({ idempotencyKey, recordId: source.id, at, actor: source.requestedBy, event, detail: { ...detail, elementId: ctx.job.elementId } })
 }

@@ -12,10 +12,12 @@ import { z } from 'zod'
 import { organisation, selfOrganisation, type Config, type ContactRole, type Organisation } from '../src/config'
 import type { MailAttachment, TemplateData } from '../src/notify'
 import { addDuration } from '../src/app/iso-duration'
-import { crisisCell, cutContext, signedLink, type CutServices } from '../src/app/cut-services'
-import type { CutRecord } from '../src/app/cut-store'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
-import { resolveRecipientHeader, type RecipientGroup } from '../src/app/recipients'
+import { cutContext } from '../src/app/cuts/cut-jobs'
+import { crisisCell, signedLink, type CutServices } from '../src/app/cuts/cut-services'
+import type { CutRecord } from '../src/app/cuts/cut-store'
+import { JobInputError, requiredHeader } from '../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
+import { resolveRecipientHeader, type RecipientGroup } from '../src/app/worker-kit/recipients'
 
 export const TASK_TYPE = 'send-cut-notification' as const
 

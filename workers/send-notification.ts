@@ -10,8 +10,9 @@ import { z } from 'zod'
 import { organisation, type Config, type ContactRole, type Organisation } from '../src/config'
 import { isTemplateId, type TemplateData } from '../src/notify'
 import { addDuration } from '../src/app/iso-duration'
-import { JobInputError, requiredHeader, type WorkerContext } from '../src/app/worker-context'
-import { resolveRecipientHeader, type RecipientGroup } from '../src/app/recipients'
+import { JobInputError, requiredHeader } from '../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../src/app/worker-kit/worker-context'
+import { resolveRecipientHeader, type RecipientGroup } from '../src/app/worker-kit/recipients'
 
 export const TASK_TYPE = 'send-notification' as const
 

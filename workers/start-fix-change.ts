@@ -1,7 +1,7 @@
 /**
  * start-fix-change: the fix of a vulnerability goes through change management (SEC-2). When the
  * affected service is this installation's own, the worker starts its change (portal-change for
- * the client, provider-change for a provider, see fixChange in src/app/changes.ts) and answers its
+ * the client, provider-change for a provider, see fixChange in src/app/changes/changes.ts) and answers its
  * reference. Otherwise, or when the change process is not deployed here, it answers why not, and
  * the process falls back to a person recording the reference the affected party gives.
  *
@@ -9,11 +9,11 @@
  * trace at once, so a redelivered job answers the change already started instead of a second one.
  */
 import { z } from 'zod'
-import { fixChange } from '../src/app/changes'
-import { processHandoffOf, ProcessNotDeployedError } from '../src/app/process-handoff'
-import { securityStoreOf } from '../src/app/security-store'
-import type { VulnerabilityData } from '../src/app/vulnerabilities'
-import { JobInputError, type WorkerContext } from '../src/app/worker-context'
+import { fixChange } from '../src/app/changes/changes'
+import { ProcessNotDeployedError } from '../src/engine-client/process-handoff'
+import type { VulnerabilityData } from '../src/app/security/vulnerabilities'
+import { JobInputError } from '../src/app/worker-kit/job-input'
+import { processHandoffOf, securityStoreOf, type WorkerContext } from '../src/app/worker-kit/worker-context'
 
 export const TASK_TYPE = 'start-fix-change' as const
 
@@ -39,7 +39,7 @@ export interface Output {
 const KIND = { 'portal-change': 'portal', 'provider-change': 'provider' } as const
 
 export async function handle(input: Input, ctx: WorkerContext): Promise<Output> {
-  const store = securityStoreOf(ctx.trace)
+  const store = securityStoreOf(ctx)
   const vulnerability = store.get<VulnerabilityData & { changeProcessInstanceKey?: string }>(input.vulnerabilityId)
   if (vulnerability?.kind !== 'vulnerability') throw new JobInputError([`variable vulnerabilityId: vulnerability '${input.vulnerabilityId}' is not in the security trace`])
   const { data } = vulnerability

@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { RequestHandler, Response } from 'express'
 import type { ApiRole, Config } from '../config'
-import type { Caller } from '../app/incidents'
+import type { Caller } from '../app/incidents/incidents'
 import { ForbiddenProblem, UnauthorizedProblem } from './problem'
 
 /** A token the API accepts. */

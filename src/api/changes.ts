@@ -6,7 +6,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { z } from 'zod'
 import type { Config } from '../config'
-import { NotThePartyError, requestSchemas, UnknownReferenceError, type ChangeService, type Procedure, type Started } from '../app/changes'
+import { NotThePartyError, requestSchemas, UnknownReferenceError, type ChangeService, type Procedure, type Started } from '../app/changes/changes'
 import { callerOf, requireRole } from './auth'
 import { ForbiddenProblem, HttpProblem } from './problem'
 

@@ -5,10 +5,10 @@
  */
 import express, { Router } from 'express'
 import type { Config, Language } from '../config'
-import { LinkReplayedError, type CutService } from '../app/cuts'
-import { UnknownCutError } from '../app/cut-store'
-import { LinkRefusedError, type LinkClaims, type LinkPurpose } from '../app/signed-links'
-import { EngineUnavailableError } from '../app/incidents'
+import { LinkReplayedError, type CutService } from '../app/cuts/cuts'
+import { UnknownCutError } from '../app/cuts/cut-store'
+import { LinkRefusedError, type LinkClaims, type LinkPurpose } from '../app/cuts/signed-links'
+import { EngineUnavailableError } from '../app/incidents/incidents'
 import { html, type SafeHtml } from '../notify'
 
 const WORDS = {

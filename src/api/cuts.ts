@@ -4,8 +4,8 @@
  */
 import { Router, type ErrorRequestHandler } from 'express'
 import type { Config } from '../config'
-import { confirmationSchema, crisisDecisionSchema, cutRequestSchema, CutConflictError, CutForbiddenError, type CutService } from '../app/cuts'
-import { UnknownCutError } from '../app/cut-store'
+import { confirmationSchema, crisisDecisionSchema, cutRequestSchema, CutConflictError, CutForbiddenError, type CutService } from '../app/cuts/cuts'
+import { UnknownCutError } from '../app/cuts/cut-store'
 import { callerOf, requireRole } from './auth'
 import { HttpProblem } from './problem'
 

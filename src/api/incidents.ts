@@ -1,7 +1,7 @@
 /** /api/incidents: thin routes over IncidentService (INC-1..4). */
 import { Router } from 'express'
 import type { Config } from '../config'
-import { declarationSchema, type IncidentService } from '../app/incidents'
+import { declarationSchema, type IncidentService } from '../app/incidents/incidents'
 import { callerOf, requireRole } from './auth'
 
 /** Where an incident lives in the API. */

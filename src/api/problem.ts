@@ -6,8 +6,8 @@ import type { ErrorRequestHandler, RequestHandler } from 'express'
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import { formatPath } from '../config'
-import { EngineUnavailableError } from '../app/incidents'
-import { UnknownIncidentError } from '../app/trace-store'
+import { EngineUnavailableError } from '../app/incidents/incidents'
+import { UnknownIncidentError } from '../app/incidents/trace-store'
 
 /** One bad field of a request. */
 export interface FieldProblem {

@@ -1,8 +1,8 @@
 /** /api/trace-requests: thin routes over TraceRequestService (TRC-1..3), and the printable letter. */
 import { Router } from 'express'
 import type { Config } from '../config'
-import { UnknownRecordError } from '../app/security-store'
-import { letterPath, registrationSchema, type TraceRequestService } from '../app/trace-requests'
+import { UnknownRecordError } from '../app/security/security-store'
+import { letterPath, registrationSchema, type TraceRequestService } from '../app/traces/trace-requests'
 import { callerOf, requireRole } from './auth'
 import { HttpProblem } from './problem'
 

@@ -1,8 +1,8 @@
 /** /api/vulnerabilities: thin routes over VulnerabilityService (SEC-1..4). */
 import { Router } from 'express'
 import type { Config } from '../config'
-import { UnknownRecordError } from '../app/security-store'
-import { reportSchema, type VulnerabilityService } from '../app/vulnerabilities'
+import { UnknownRecordError } from '../app/security/security-store'
+import { reportSchema, type VulnerabilityService } from '../app/security/vulnerabilities'
 import { callerOf, requireRole } from './auth'
 import { HttpProblem } from './problem'
 

@@ -5,7 +5,7 @@
  */
 import type { ApiRole } from '../config'
 import type { Credential } from '../api/auth'
-import type { UserTask } from './engine'
+import type { UserTask } from '../engine-client/console-engine'
 
 /** The roles allowed each console action. */
 export const CONSOLE_PERMISSIONS = {

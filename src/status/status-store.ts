@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path'
 import type Database from 'better-sqlite3'
-import { openAppDatabase } from '../app/sqlite'
+import { openAppDatabase } from '../storage/sqlite'
 
 /** File, in the data dir, holding the status page's notices. */
 export const STATUS_STORE_FILE = 'status.db'

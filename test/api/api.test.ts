@@ -2,7 +2,7 @@
  * The HTTP API against an embedded engine on free ports, with the real workers running and mails
  * going over SMTP to a sink on loopback: INC-1..4 from a POST to the mail in the other party's box.
  */
-import type { Application } from '../../src/app/application'
+import type { Application } from '../../src/wiring/application'
 import type { SmtpSink, StoredMail } from '../../src/notify'
 import * as sendNotification from '../../workers/send-notification'
 import { startAppHarness, type AppHarness } from '../support/app-harness'

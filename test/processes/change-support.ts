@@ -6,14 +6,13 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { sdkChangeEngine } from '../../src/app/changes'
-import { engineValidationRecords } from '../../src/app/release-validation'
-import { TraceStore } from '../../src/app/trace-store'
-import type { WorkerServices } from '../../src/app/worker-context'
+import { sdkChangeEngine } from '../../src/engine-client/change-engine'
+import { engineValidationRecords } from '../../src/app/changes/release-validation'
+import { TraceStore } from '../../src/app/incidents/trace-store'
 import type { Config } from '../../src/config'
 import { Mailer, type SmtpSink, type StoredMail } from '../../src/notify'
 import { StatusStore } from '../../src/status/status-store'
-import { startWorkers, type RunningWorkers } from '../../workers'
+import { startWorkers, type JobServices, type RunningWorkers } from '../../workers'
 import { processHarness, type ProcessHarness, type ProcessInstanceRef, type UserTaskView, type Variables } from '../support/process-harness'
 import { startTestSmtp } from '../support/smtp-sink'
 import { exampleConfig } from '../workers/fixtures'
@@ -78,7 +77,7 @@ export function useChangeProcesses(models: string[], configure: (config: Config)
     context.h = await processHarness()
     const forms = (await readdir(join(PROCESSES, 'forms'))).map((file) => join(PROCESSES, 'forms', file))
     await context.h.deploy(...models.map((model) => join(PROCESSES, model)), ...forms)
-    const services: WorkerServices = {
+    const services: JobServices = {
       config: context.config, trace: context.trace, status: context.status, mailer, now: () => new Date(),
       validations: engineValidationRecords(sdkChangeEngine(context.h.camunda)),
     }

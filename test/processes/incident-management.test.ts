@@ -9,13 +9,12 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openInterconnectionCuts, type InterconnectionCuts } from '../../src/app/cut-wiring'
-import { sdkProcessHandoff } from '../../src/app/process-handoff'
-import { TraceStore, type TraceEntry } from '../../src/app/trace-store'
-import type { WorkerServices } from '../../src/app/worker-context'
+import { openInterconnectionCuts, type InterconnectionCuts } from '../../src/wiring/cut-wiring'
+import { sdkProcessHandoff } from '../../src/engine-client/process-handoff'
+import { TraceStore, type TraceEntry } from '../../src/app/incidents/trace-store'
 import type { Config } from '../../src/config'
 import { Mailer, type SmtpSink, type StoredMail } from '../../src/notify'
-import { startWorkers, type RunningWorkers } from '../../workers'
+import { startWorkers, type JobServices, type RunningWorkers } from '../../workers'
 import { processHarness, type ProcessHarness, type ProcessInstanceRef, type Variables } from '../support/process-harness'
 import { startTestSmtp } from '../support/smtp-sink'
 import { statusSummary } from '../../src/status/status-page'
@@ -68,8 +67,8 @@ beforeEach(async () => {
   h = await processHarness()
   const forms = (await readdir(join(PROCESSES, 'forms'))).map((file) => join(PROCESSES, 'forms', file))
   await h.deploy(join(PROCESSES, 'incident-management.bpmn'), join(PROCESSES, 'incident-priority.dmn'), join(PROCESSES, 'interconnection-cut.bpmn'), ...forms)
-  // The services the application gives the workers (src/app/application.ts), on this test's trace and SMTP sink.
-  const services: WorkerServices = {
+  // The services the application gives the workers (src/wiring/application.ts), on this test's trace and SMTP sink.
+  const services: JobServices = {
     config, trace, mailer, now: () => new Date(), cuts: interconnection.cuts, status: interconnection.status, processes: sdkProcessHandoff(h.camunda),
   }
   // A short long poll: the SDK leaves the client-side timer of an open poll running after close.
@@ -94,7 +93,7 @@ function newIncidentId(): string {
   return `INC-PT-${randomBytes(4).toString('hex')}`
 }
 
-/** The variables the API gives a declared incident (src/app/incidents.ts). */
+/** The variables the API gives a declared incident (src/app/incidents/incidents.ts). */
 function declaration(incidentId: string, overrides: Partial<Record<'title' | 'service' | 'impact' | 'urgency' | 'reportingOrganisation', string>> = {}): Variables {
   return {
     incidentId,

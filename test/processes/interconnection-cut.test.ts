@@ -17,18 +17,18 @@ import { authenticate, credentialsFrom } from '../../src/api/auth'
 import { cutLinkRoutes } from '../../src/api/cut-links'
 import { cutRoutes } from '../../src/api/cuts'
 import { problemHandler } from '../../src/api/problem'
-import { CutStore } from '../../src/app/cut-store'
-import { CutService, sdkCutEngine } from '../../src/app/cuts'
-import { linkControl, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../../src/app/link-control'
-import { sdkProcessEngine } from '../../src/app/process-engine'
-import { LinkSigner } from '../../src/app/signed-links'
-import { TraceStore } from '../../src/app/trace-store'
-import type { WorkerServices } from '../../src/app/worker-context'
+import { CutStore } from '../../src/app/cuts/cut-store'
+import { CutService } from '../../src/app/cuts/cuts'
+import { sdkCutEngine } from '../../src/engine-client/cut-engine'
+import { linkControl, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../../src/app/cuts/link-control'
+import { sdkProcessEngine } from '../../src/engine-client/process-engine'
+import { LinkSigner } from '../../src/app/cuts/signed-links'
+import { TraceStore } from '../../src/app/incidents/trace-store'
 import type { Config } from '../../src/config'
 import { Mailer, type SmtpSink, type StoredMail } from '../../src/notify'
 import { statusRouter, type StatusSummary } from '../../src/status/status-page'
 import { StatusStore } from '../../src/status/status-store'
-import { startWorkers, type RunningWorkers } from '../../workers'
+import { startWorkers, type JobServices, type RunningWorkers } from '../../workers'
 import { processHarness, type ProcessHarness, type ProcessInstanceRef, type Variables } from '../support/process-harness'
 import { startTestSmtp } from '../support/smtp-sink'
 import { exampleConfig } from '../workers/fixtures'
@@ -152,8 +152,8 @@ beforeEach(async () => {
     settings: config.interconnectionCuts,
     publicUrl: () => base,
   }
-  // The services the application gives the workers (src/app/application.ts), on this test's stores and SMTP sink.
-  const services: WorkerServices = { config, trace, mailer, now: () => new Date(), cuts, status }
+  // The services the application gives the workers (src/wiring/application.ts), on this test's stores and SMTP sink.
+  const services: JobServices = { config, trace, mailer, now: () => new Date(), cuts, status }
   workers = startWorkers(h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, longPollMs: 1000, backoffBaseMs: 100 })
   cutService = new CutService(config, cuts, sdkCutEngine(h.camunda, sdkProcessEngine(h.camunda)))
 })
@@ -169,7 +169,7 @@ function newCutId(): string {
   return `CUT-PT-${randomBytes(4).toString('hex')}`
 }
 
-/** The variables the API gives a requested cut (src/app/cuts.ts). */
+/** The variables the API gives a requested cut (src/app/cuts/cuts.ts). */
 function request(cutId: string, overrides: Variables = {}): Variables {
   return { cutId, interconnectionId: 'alpha-prod', reason: 'Suspected intrusion on the provider front end', requestedBy: 'Centre de services du portail', origin: 'self', ...overrides }
 }

@@ -5,14 +5,13 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openInterconnectionCuts, type InterconnectionCuts } from '../../src/app/cut-wiring'
-import { sdkProcessHandoff } from '../../src/app/process-handoff'
-import { closeSecurityStoreOf, securityStoreOf, type SecurityStore } from '../../src/app/security-store'
-import { TraceStore } from '../../src/app/trace-store'
-import type { WorkerServices } from '../../src/app/worker-context'
+import { openInterconnectionCuts, type InterconnectionCuts } from '../../src/wiring/cut-wiring'
+import { sdkProcessHandoff } from '../../src/engine-client/process-handoff'
+import { SecurityStore } from '../../src/app/security/security-store'
+import { TraceStore } from '../../src/app/incidents/trace-store'
 import type { Config } from '../../src/config'
 import { Mailer, type SmtpSink, type StoredMail } from '../../src/notify'
-import { startWorkers, type RunningWorkers } from '../../workers'
+import { startWorkers, type JobServices, type RunningWorkers } from '../../workers'
 import { processHarness, type ProcessHarness } from '../support/process-harness'
 import { startTestSmtp } from '../support/smtp-sink'
 import { exampleConfig } from '../workers/fixtures'
@@ -45,7 +44,7 @@ export function securityFixture(models: string[]): SecurityFixture {
     fixture.smtp = await startTestSmtp()
     dataDir = await mkdtemp(join(tmpdir(), 'raccord-security-process-'))
     trace = TraceStore.open(dataDir)
-    fixture.store = securityStoreOf(trace)
+    fixture.store = SecurityStore.open(dataDir)
     mailer = await Mailer.open({ smtpUrl: fixture.smtp.url, config: fixture.config, dataDir })
     fixture.interconnection = openInterconnectionCuts({ config: fixture.config, dataDir, env: {}, linkSecret: 'security-process-test-secret' })
   })
@@ -53,7 +52,7 @@ export function securityFixture(models: string[]): SecurityFixture {
   afterAll(async () => {
     await mailer?.close()
     fixture.interconnection?.close()
-    if (trace) closeSecurityStoreOf(trace)
+    fixture.store?.close()
     trace?.close()
     await fixture.smtp?.close()
     if (dataDir) await rm(dataDir, { recursive: true, force: true })
@@ -62,8 +61,8 @@ export function securityFixture(models: string[]): SecurityFixture {
   beforeEach(async () => {
     fixture.h = await processHarness()
     await fixture.h.deploy(...models.map((file) => join(PROCESSES, file)))
-    const services: WorkerServices = {
-      config: fixture.config, trace, mailer, now: () => new Date(fixture.h.now()),
+    const services: JobServices = {
+      config: fixture.config, trace, security: fixture.store, mailer, now: () => new Date(fixture.h.now()),
       cuts: fixture.interconnection.cuts, status: fixture.interconnection.status, processes: sdkProcessHandoff(fixture.h.camunda),
     }
     // A short long poll: the SDK leaves the client-side timer of an open poll running after close.

@@ -4,8 +4,8 @@
  */
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { withCycle } from '../../src/app/security-watch'
-import type { VulnerabilityData } from '../../src/app/vulnerabilities'
+import { withCycle } from '../../src/app/security/security-watch'
+import type { VulnerabilityData } from '../../src/app/security/vulnerabilities'
 import type { ProcessInstanceRef } from '../support/process-harness'
 import { PROCESSES, securityFixture, waitFor } from './security-fixture'
 

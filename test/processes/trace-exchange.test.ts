@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { TraceRequestData } from '../../src/app/trace-requests'
+import type { TraceRequestData } from '../../src/app/traces/trace-requests'
 import type { ProcessInstanceRef, Variables } from '../support/process-harness'
 import { mailsMatching, PROCESSES, securityFixture } from './security-fixture'
 

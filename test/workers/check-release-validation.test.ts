@@ -2,8 +2,8 @@
  * check-release-validation without an engine: the change records are a fake, so each verdict of
  * PRD-5 shows plainly, the portal-change validations (CHG-4) included.
  */
-import type { RecordedChange, ValidationRecords } from '../../src/app/release-validation'
-import { JobInputError } from '../../src/app/worker-context'
+import type { RecordedChange, ValidationRecords } from '../../src/app/changes/release-validation'
+import { JobInputError } from '../../src/app/worker-kit/job-input'
 import * as checkReleaseValidation from '../../workers/check-release-validation'
 import { workerFixture, type WorkerFixture } from './fixtures'
 

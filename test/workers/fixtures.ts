@@ -1,11 +1,13 @@
-/** What the worker tests share: the example configuration, a trace in a temporary dir, a mailer that records. */
+/** What the worker tests share: the example configuration, the traces in a temporary dir, a mailer that records. */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, type Config } from '../../src/config'
 import { messageIdFor, type SendRequest, type SendResult, type TemplateId } from '../../src/notify'
-import { TraceStore } from '../../src/app/trace-store'
-import type { JobInfo, WorkerContext } from '../../src/app/worker-context'
+import { TraceStore } from '../../src/app/incidents/trace-store'
+import { SecurityStore } from '../../src/app/security/security-store'
+import type { JobInfo } from '../../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../../src/app/worker-kit/worker-context'
 
 export function exampleConfig(): Config {
   return loadConfig(join(__dirname, '../../raccord.config.example.yaml'), {
@@ -33,6 +35,7 @@ export class RecordingMailer {
 export interface WorkerFixture {
   config: Config
   trace: TraceStore
+  security: SecurityStore
   mailer: RecordingMailer
   context(job: Partial<JobInfo> & { headers: Record<string, string> }): WorkerContext
   close(): void
@@ -44,19 +47,23 @@ export function workerFixture(): WorkerFixture {
   const dir = mkdtempSync(join(tmpdir(), 'raccord-workers-'))
   const config = exampleConfig()
   const trace = TraceStore.open(dir)
+  const security = SecurityStore.open(dir)
   const mailer = new RecordingMailer()
   return {
     config,
     trace,
+    security,
     mailer,
     context: (job) => ({
       config,
       trace,
+      security,
       mailer,
       now: () => NOW,
       job: { key: '2251799813685300', processInstanceKey: '2251799813685249', elementId: 'notify-other-party', retries: 3, ...job },
     }),
     close: () => {
+      security.close()
       trace.close()
       rmSync(dir, { recursive: true, force: true })
     },

@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ProcessNotDeployedError, type HandoffMessage, type ProcessHandoff } from '../../src/app/process-handoff'
-import { closeSecurityStoreOf, securityStoreOf } from '../../src/app/security-store'
-import type { VulnerabilityData } from '../../src/app/vulnerabilities'
-import { JobInputError, type JobInfo, type WorkerContext } from '../../src/app/worker-context'
+import { ProcessNotDeployedError, type HandoffMessage, type ProcessHandoff } from '../../src/engine-client/process-handoff'
+import type { VulnerabilityData } from '../../src/app/security/vulnerabilities'
+import { JobInputError, type JobInfo } from '../../src/app/worker-kit/job-input'
+import type { WorkerContext } from '../../src/app/worker-kit/worker-context'
 import { StatusStore } from '../../src/status/status-store'
 import * as publishStatus from '../../workers/publish-status'
 import * as requestInterconnectionCut from '../../workers/request-interconnection-cut'
@@ -48,11 +48,10 @@ beforeEach(() => {
 afterEach(() => {
   status.close()
   rmSync(statusDir, { recursive: true, force: true })
-  closeSecurityStoreOf(f.trace)
   f.close()
 })
 
-function context(job: Partial<JobInfo> & { headers?: Record<string, string> } = {}): WorkerContext {
+function context(job: Partial<JobInfo> & { headers?: Record<string, string> } = {}): WorkerContext & publishStatus.StatusCapability {
   return { ...f.context({ headers: {}, ...job }), processes: handoff, status }
 }
 
@@ -66,7 +65,7 @@ function openVulnerability(id: string, service: string): void {
     service, knownExploited: true, reportingOrganisation: 'portail', reportedBy: 'Alix Robert', reportedAt: '2025-03-13T10:00:00.000Z',
     severity: 'Critical', remediationDeadline: 'P7D', remediationDueAt: '2025-03-20T10:00:00.000Z',
   }
-  securityStoreOf(f.trace).create({ id, kind: 'vulnerability', state: 'open', data, at: data.reportedAt })
+  f.security.create({ id, kind: 'vulnerability', state: 'open', data, at: data.reportedAt })
 }
 
 describe('request-interconnection-cut', () => {
@@ -104,7 +103,7 @@ describe('request-interconnection-cut', () => {
     // then
     expect(output.cutIds[0]).toMatch(/^CUT-20250313-/)
     expect(handoff.messages[0].variables).toMatchObject({ interconnectionId: 'beta-prod', reason: 'Exploitation active (vulnerability VUL-20250313-abcdef)', requestedBy: 'Alix Robert', vulnerabilityId: 'VUL-20250313-abcdef' })
-    expect(securityStoreOf(f.trace).events('VUL-20250313-abcdef').map((event) => event.event)).toEqual(['cut-requested'])
+    expect(f.security.events('VUL-20250313-abcdef').map((event) => event.event)).toEqual(['cut-requested'])
   })
 
   test('CUT-1: a service no production interconnection carries publishes nothing, and the trace says why', async () => {
@@ -142,7 +141,7 @@ describe('start-fix-change', () => {
       bpmnProcessId: 'portal-change',
       variables: { reference: first.changeReference, version: 'fix CVE-2024-3094', clientId: 'portail', retainPreviousVersion: false, remediationDueAt: '2025-03-20T10:00:00.000Z', vulnerabilityId: 'VUL-20250313-000001' },
     })
-    expect(securityStoreOf(f.trace).require('VUL-20250313-000001').data).toMatchObject({ changeReference: first.changeReference, changeProcess: 'portal-change' })
+    expect(f.security.require('VUL-20250313-000001').data).toMatchObject({ changeReference: first.changeReference, changeProcess: 'portal-change' })
   })
 
   test('SEC-2: at a provider, on its own service, a provider change unrelated to portal features is started (CHG-6)', async () => {
@@ -165,7 +164,7 @@ describe('start-fix-change', () => {
     expect(output).toMatchObject({ changeStarted: false, changeReference: null })
     expect(output.changeFallbackReason).toMatch(/belongs to .*fournisseur-alpha.*cannot start/)
     expect(handoff.started).toEqual([])
-    expect(securityStoreOf(f.trace).events('VUL-20250313-000003').map((event) => event.event)).toEqual(['change-not-started'])
+    expect(f.security.events('VUL-20250313-000003').map((event) => event.event)).toEqual(['change-not-started'])
   })
 
   test('SEC-2: a change process that is not deployed falls back to a reference recorded by hand; any other failure is retried', async () => {

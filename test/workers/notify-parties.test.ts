@@ -4,7 +4,7 @@
  */
 import { UnknownOrganisationError } from '../../src/config'
 import { renderTemplate, type TemplateData } from '../../src/notify'
-import { JobInputError } from '../../src/app/worker-context'
+import { JobInputError } from '../../src/app/worker-kit/job-input'
 import { handle, idempotencyKey, inputSchema, resolveRecipients, templateData, type Input } from '../../workers/notify-parties'
 import { NOW, workerFixture, type WorkerFixture } from './fixtures'
 

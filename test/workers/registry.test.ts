@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { TransientMailError, PermanentMailError, TemplateDataError } from '../../src/notify'
-import { JobInputError } from '../../src/app/worker-context'
+import { JobInputError } from '../../src/app/worker-kit/job-input'
 import { addDuration } from '../../src/app/iso-duration'
 import { classifyFailure, WORKERS } from '../../workers'
 

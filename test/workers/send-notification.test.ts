@@ -1,5 +1,5 @@
 import { TemplateDataError } from '../../src/notify'
-import { JobInputError } from '../../src/app/worker-context'
+import { JobInputError } from '../../src/app/worker-kit/job-input'
 import { handle, idempotencyKey, inputSchema, otherPartiesOf, resolveRecipients, type Input } from '../../workers/send-notification'
 import { NOW, workerFixture, type WorkerFixture } from './fixtures'
 

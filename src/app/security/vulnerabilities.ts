@@ -1,0 +1,171 @@
+/**
+ * Vulnerabilities as people see them (SEC-1..4): reporting one opens it in the security trace and
+ * starts vulnerability-handling; reading one joins the trace with where its process waits.
+ */
+import { z } from 'zod'
+import type { Config } from '../../config'
+import { cvssVectorProblem, cvssVersion, type CvssVersion } from './cvss'
+import type { Caller } from '../incidents/incidents'
+import type { ProcessEngine } from '../../engine-client/process-engine'
+import { newRecordId, openWithProcess, processOf, type RecordProcess } from './security-records'
+import { UnknownRecordError, type SecurityEvent, type SecurityRecord, type SecurityStore } from './security-store'
+
+/** Id of the process every reported vulnerability runs. */
+export const VULNERABILITY_PROCESS_ID = 'vulnerability-handling'
+
+/** What the security trace knows of a vulnerability. */
+export interface VulnerabilityData {
+  cveId?: string
+  title: string
+  description?: string
+  cvssScore: number
+  cvssVector: string
+  cvssVersion: CvssVersion
+  /** id of a service in the configuration */
+  service: string
+  knownExploited: boolean
+  /** the organisation that found it */
+  reportingOrganisation: string
+  reportedBy: string
+  reportedAt: string
+  watchReviewId?: string
+  /** from the vulnerability-urgency decision (SEC-2) */
+  severity?: string
+  remediationDeadline?: string
+  remediationDueAt?: string
+  proposeCut?: boolean
+  changeReference?: string | null
+  changeKind?: string | null
+  /** SEC-3: the announced delay */
+  expectedFixDate?: string
+  delayReason?: string
+  fixedAt?: string
+  fixSummary?: string | null
+  fixedLate?: boolean
+  cutDecision?: 'cut' | 'keep'
+  cutReason?: string | null
+}
+
+/** What a report carries; `service` and `reportingOrganisation` must name configured ones. */
+export function reportSchema(config: Config) {
+  const serviceIds = config.organisations.flatMap((org) => org.services.map((service) => service.id))
+  const orgIds = config.organisations.map((org) => org.id)
+  return z.strictObject({
+    /** CVE id, when the vulnerability has one */
+    cveId: z.string().regex(/^CVE-\d{4}-\d{4,}$/, 'Invalid CVE id: expected CVE-YYYY-NNNN, e.g. CVE-2024-3094').optional(),
+    title: z.string().trim().min(1, 'Required').max(200),
+    description: z.string().trim().max(4000).optional(),
+    cvssScore: z.number().min(0, 'CVSS scores go from 0.0 to 10.0').max(10, 'CVSS scores go from 0.0 to 10.0')
+      .refine((score) => Number.isInteger(Math.round(score * 10)) && Math.abs(score * 10 - Math.round(score * 10)) < 1e-9, 'CVSS scores have one decimal, e.g. 9.8'),
+    cvssVector: z.string().superRefine((vector, ctx) => {
+      const problem = cvssVectorProblem(vector)
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `Invalid CVSS vector: ${problem}` })
+    }),
+    service: z.string().refine((id) => serviceIds.includes(id), { error: `Unknown service: expected one of ${serviceIds.join(', ')}` }),
+    knownExploited: z.boolean(),
+    reportingOrganisation: z.string().refine((id) => orgIds.includes(id), { error: `Unknown organisation: expected one of ${orgIds.join(', ')}` }).optional(),
+    /** The person reporting, when the caller knows; else the caller's token name. */
+    reportedBy: z.string().trim().min(1).max(200).optional(),
+  })
+}
+
+export type Report = z.output<ReturnType<typeof reportSchema>>
+
+export interface VulnerabilitySummary {
+  id: string
+  cveId: string | null
+  title: string
+  service: string
+  severity: string | null
+  state: string
+  remediationDueAt: string | null
+  reportedAt: string
+  updatedAt: string
+}
+
+export interface VulnerabilityView extends VulnerabilitySummary {
+  data: VulnerabilityData
+  processInstanceKey: string | null
+  process: RecordProcess | null
+  /** the security trace, oldest first (SEC-3) */
+  timeline: SecurityEvent[]
+}
+
+export interface VulnerabilityServiceOptions {
+  config: Config
+  store: SecurityStore
+  engine: ProcessEngine
+  now?: () => Date
+}
+
+export class VulnerabilityService {
+  private readonly now: () => Date
+
+  constructor(private readonly options: VulnerabilityServiceOptions) {
+    this.now = options.now ?? (() => new Date())
+  }
+
+  /** Opens the vulnerability and starts its process. Throws EngineUnavailableError (nothing is left behind then). */
+  async report(report: Report, caller: Caller): Promise<SecurityRecord<VulnerabilityData>> {
+    const { config, store, engine } = this.options
+    const reportedAt = this.now().toISOString()
+    const data: VulnerabilityData = {
+      ...(report.cveId ? { cveId: report.cveId } : {}),
+      title: report.title,
+      ...(report.description ? { description: report.description } : {}),
+      cvssScore: report.cvssScore,
+      cvssVector: report.cvssVector,
+      cvssVersion: cvssVersion(report.cvssVector),
+      service: report.service,
+      knownExploited: report.knownExploited,
+      reportingOrganisation: report.reportingOrganisation ?? config.self,
+      reportedBy: report.reportedBy ?? `${caller.name} (${caller.organisation})`,
+      reportedAt,
+    }
+    const id = newRecordId(store, 'VUL', this.now())
+    return openWithProcess(store, engine, {
+      record: { id, kind: 'vulnerability', state: 'reported', data, at: reportedAt },
+      processId: VULNERABILITY_PROCESS_ID,
+      variables: {
+        vulnerabilityId: id,
+        ...(data.cveId ? { cveId: data.cveId } : {}),
+        title: data.title,
+        description: data.description ?? '',
+        cvssScore: data.cvssScore,
+        cvssVector: data.cvssVector,
+        service: data.service,
+        knownExploited: data.knownExploited,
+        reportingOrganisation: data.reportingOrganisation,
+        reportedBy: data.reportedBy,
+        reportedAt,
+      },
+    })
+  }
+
+  list(): VulnerabilitySummary[] {
+    return this.options.store.list<VulnerabilityData>('vulnerability').map(summary)
+  }
+
+  /** Throws UnknownRecordError, EngineUnavailableError. */
+  async view(id: string): Promise<VulnerabilityView> {
+    const { store, engine } = this.options
+    const record = store.get<VulnerabilityData>(id)
+    if (record === undefined || record.kind !== 'vulnerability') throw new UnknownRecordError(id)
+    const process = await processOf(engine, record)
+    return { ...summary(record), data: record.data, processInstanceKey: record.processInstanceKey ?? null, process, timeline: store.events(id) }
+  }
+}
+
+function summary(record: SecurityRecord<VulnerabilityData>): VulnerabilitySummary {
+  return {
+    id: record.id,
+    cveId: record.data.cveId ?? null,
+    title: record.data.title,
+    service: record.data.service,
+    severity: record.data.severity ?? null,
+    state: record.state,
+    remediationDueAt: record.data.remediationDueAt ?? null,
+    reportedAt: record.data.reportedAt,
+    updatedAt: record.updatedAt,
+  }
+}

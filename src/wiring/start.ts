@@ -1,0 +1,181 @@
+/**
+ * `raccord start`: everything a newcomer needs from one command. The configuration, the embedded
+ * engine (unless ZEEBE_GRPC_ADDRESS or ZEEBE_REST_ADDRESS names a cluster), a local SMTP sink
+ * (unless SMTP_URL names a server), the processes deployed, the workers and the API.
+ */
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { Camunda8 } from '@camunda8/sdk'
+import pino from 'pino'
+import { parse } from 'yaml'
+import { credentialsFrom } from '../api/auth'
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../config'
+import { startEngineServer, type EngineServer } from '../engine'
+import { startSmtpSink, type SmtpSink } from '../notify'
+import { startApplication, type Application } from './application'
+import { clusterTarget, namesCluster } from './deploy'
+
+/** Where the local SMTP sink listens when no SMTP_URL is set. */
+export const DEFAULT_SMTP_SINK_PORT = 2525
+
+export interface StartOptions {
+  /** default: $RACCORD_CONFIG, else raccord.config.yaml */
+  configFile?: string
+  /** engine state, trace, sent-mail record, outbox */
+  dataDir: string
+  /** ports of the embedded engine */
+  grpcPort: number
+  restPort: number
+  env?: NodeJS.ProcessEnv
+  /** false: leave the deployment alone (`--no-deploy`: processes/ is deployed already); default true */
+  deploy?: boolean
+  /** where the "what is where" lines go */
+  print?: (line: string) => void
+}
+
+export interface Raccord {
+  apiUrl: string
+  close(): Promise<void>
+}
+
+/** A token named by the configuration but absent from the environment, made up for this run. */
+export interface GeneratedToken {
+  envVar: string
+  token: string
+}
+
+/**
+ * Fills in every `api.tokens[].tokenEnv` the environment lacks with a random token, so that
+ * `npm start` works out of the box. The tokens live in memory only: a restart makes new ones.
+ */
+export function generateMissingTokens(configFile: string, env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; generated: GeneratedToken[] } {
+  let raw: unknown
+  try {
+    raw = parse(readFileSync(configFile, 'utf8'))
+  } catch {
+    // loadConfig reports an unreadable or malformed file with its position.
+    return { env, generated: [] }
+  }
+  const tokens = (raw as { api?: { tokens?: unknown } } | null)?.api?.tokens
+  const names = Array.isArray(tokens) ? tokens.map((token) => (token as { tokenEnv?: unknown } | null)?.tokenEnv) : []
+  const generated = [...new Set(names)]
+    .filter((name): name is string => typeof name === 'string' && /^[A-Z_][A-Z0-9_]*$/.test(name) && (env[name] ?? '') === '')
+    .map((envVar) => ({ envVar, token: randomBytes(24).toString('base64url') }))
+  return { env: { ...env, ...Object.fromEntries(generated.map(({ envVar, token }) => [envVar, token])) }, generated }
+}
+
+/** Starts raccord. Throws ConfigError on a bad configuration, before anything is started. */
+export async function startRaccord(options: StartOptions): Promise<Raccord> {
+  const print = options.print ?? ((line: string) => console.log(line))
+  const baseEnv = options.env ?? process.env
+  const configFile = resolve(options.configFile ?? baseEnv.RACCORD_CONFIG ?? DEFAULT_CONFIG_FILE)
+  const { env, generated } = generateMissingTokens(configFile, baseEnv)
+  const config = loadConfig(configFile, env)
+  const dataDir = resolve(options.dataDir)
+  const logger = pino({ name: 'raccord', level: env.LOG_LEVEL ?? 'info' })
+
+  const stops: Array<() => Promise<void>> = []
+  const close = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop()
+      } catch (error) {
+        logger.error({ err: error }, 'error while stopping')
+      }
+    }
+  }
+
+  try {
+    const useCluster = namesCluster(env)
+    let engine: EngineServer | undefined
+    let camunda: Camunda8
+    if (useCluster) {
+      // The SDK reads ZEEBE_GRPC_ADDRESS, ZEEBE_REST_ADDRESS, CAMUNDA_AUTH_STRATEGY... itself.
+      camunda = new Camunda8()
+    } else {
+      const server = await startEngineServer({ grpcPort: options.grpcPort, restPort: options.restPort, dataDir })
+      engine = server
+      stops.push(() => server.close())
+      camunda = new Camunda8({
+        ZEEBE_GRPC_ADDRESS: `grpc://127.0.0.1:${server.grpcPort}`,
+        ZEEBE_REST_ADDRESS: `http://127.0.0.1:${server.restPort}`,
+        CAMUNDA_AUTH_STRATEGY: 'NONE',
+        CAMUNDA_LOG_LEVEL: 'error',
+        zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'ERROR' },
+      })
+    }
+    stops.push(() => camunda.closeAllClients())
+
+    let sink: SmtpSink | undefined
+    if (env.SMTP_URL === undefined || env.SMTP_URL === '') {
+      sink = await startSmtpSink({ port: DEFAULT_SMTP_SINK_PORT, dir: join(dataDir, 'outbox') })
+      const started = sink
+      stops.push(() => started.close())
+    }
+    const smtpUrl = sink?.url ?? (env.SMTP_URL as string)
+
+    const app: Application = await startApplication({
+      config,
+      credentials: credentialsFrom(config, env),
+      camunda,
+      smtpUrl,
+      dataDir,
+      logger,
+      apiPort: config.api.port,
+      apiHost: env.RACCORD_API_HOST ?? '127.0.0.1',
+      outbox: sink,
+      deploy: options.deploy,
+      env,
+      linkSecret: env[config.interconnectionCuts.linkSecretEnv] || undefined,
+    })
+    stops.push(() => app.close())
+
+    const apiUrl = `http://${env.RACCORD_API_HOST ?? '127.0.0.1'}:${app.apiPort}`
+    print('')
+    print(`raccord is running for '${config.self}' (configuration ${configFile})`)
+    print(`  data          ${dataDir}`)
+    if (engine) {
+      print(`  engine        embedded: Zeebe gRPC grpc://127.0.0.1:${engine.grpcPort}, REST http://127.0.0.1:${engine.restPort}/v2`)
+    } else {
+      const cluster = clusterTarget(env)
+      print(`  engine        Camunda cluster: gRPC ${cluster.grpcAddress}, REST ${cluster.restAddress}, auth ${cluster.authStrategy}`)
+    }
+    print(options.deploy === false
+      ? '  deployed      nothing (--no-deploy): the engine runs what was deployed before'
+      : `  deployed      ${app.deployed.map((file) => file.slice(file.lastIndexOf('processes'))).join(', ')}`)
+    print(`  API           ${apiUrl}/api/incidents   (health ${apiUrl}/healthz, metrics ${apiUrl}/metrics)`)
+    print(`  console       ${apiUrl}/console/   (sign in with one of the tokens below)`)
+    print(`  cuts          ${apiUrl}/api/cuts; the other party's signed links at ${apiUrl}/links/...`)
+    print(`  status page   ${apiUrl}/status   (JSON ${apiUrl}/status.json, Atom ${apiUrl}/status.atom)`)
+    const linkSecretEnv = config.interconnectionCuts.linkSecretEnv
+    print(env[linkSecretEnv] ? `  link secret   ${linkSecretEnv} from the environment` : `  link secret   ${linkSecretEnv} was not set; a secret made for this run signs the links (they die with it)`)
+    print(sink ? `  mail          local SMTP sink ${sink.url}; mails kept in ${sink.dir}, listed at ${apiUrl}/outbox` : `  mail          ${redact(smtpUrl)}`)
+    for (const credential of config.api.tokens) {
+      const made = generated.find((token) => token.envVar === credential.tokenEnv)
+      const who = `${credential.roles.join(', ')} for ${credential.organisation}`
+      print(made ? `  token         ${credential.tokenEnv} (${who}) was not set; for this run only: ${made.token}` : `  token         ${credential.tokenEnv} (${who}) from the environment`)
+    }
+    if (generated.length > 0) {
+      const example = generated[0]
+      print('')
+      print(`  try: curl -H "Authorization: Bearer ${example.token}" ${apiUrl}/api/incidents`)
+    }
+    print('')
+    return { apiUrl, close }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}
+
+/** An SMTP URL without its password, for printing. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password !== '') parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '(SMTP_URL is not a URL)'
+  }
+}
