@@ -7,6 +7,7 @@
 import { BpmnModdle, type ModdleWarning } from 'bpmn-moddle'
 import zeebeSchema from 'zeebe-bpmn-moddle/resources/zeebe.json'
 import { feelSyntaxError } from '../feel'
+import { isZonedDateTime, nonAdvancingInterval, parseIsoDuration, parseRepeatingInterval } from './iso8601'
 import type {
   CalledDecisionDefinition,
   CalledElementDefinition,
@@ -81,8 +82,6 @@ const VALID_ID = /^[\p{L}_][\p{L}\p{N}_.\-\u00B7]*$/u
 /** A variable name or a dotted path into one, as a mapping target. */
 const TARGET_PATH = /^[\p{L}_][\p{L}\p{N}_]*(\.[\p{L}_][\p{L}\p{N}_]*)*$/u
 const TARGET_PATH_PATTERN = '[a-zA-Z_][a-zA-Z0-9_]*(\\.[a-zA-Z_][a-zA-Z0-9_]*)*'
-const ISO_DURATION = /^-?P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$/i
-const ISO_DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})(\[[^\]]+\])?$/
 
 const moddle = new BpmnModdle({ zeebe: zeebeSchema })
 
@@ -413,7 +412,7 @@ class ProcessReader {
       const value = trimmed(str(schedule, key))
       if (value === undefined) continue
       this.checkExpression(id, value, {})
-      if (!value.startsWith('=') && !ISO_DATE_TIME_WITH_ZONE.test(value)) {
+      if (!value.startsWith('=') && !isZonedDateTime(value)) {
         this.problem(id, `Expected attribute '${key}' to be a valid DateTime String, e.g. '2023-03-02T15:35+02:00', but found '${value}'`)
       }
       task[key] = value
@@ -620,9 +619,8 @@ class ProcessReader {
       this.problem(id, 'Interrupting timer event with time cycle is not allowed.')
     }
     this.checkExpression(id, expression, { mandatory: true })
-    if (!expression.startsWith('=') && expression !== '' && !validStaticTimer(timerType, expression)) {
-      this.problem(id, `Invalid ${timerType} '${expression}'`)
-    }
+    const timerProblem = expression.startsWith('=') || expression === '' ? undefined : staticTimerProblem(timerType, expression)
+    if (timerProblem !== undefined) this.problem(id, timerProblem)
     return { kind: 'timer', timerType, expression }
   }
 
@@ -843,17 +841,22 @@ class ProcessReader {
   }
 }
 
-function validStaticTimer(timerType: 'timeDuration' | 'timeDate' | 'timeCycle', value: string): boolean {
-  if (timerType === 'timeDuration') return ISO_DURATION.test(value)
-  if (timerType === 'timeDate') return ISO_DATE_TIME_WITH_ZONE.test(value) && !Number.isNaN(Date.parse(value.replace(/\[[^\]]+\]$/, '')))
-  const repeating = /^R(\d*)\/(.+)$/.exec(value)
-  if (repeating !== null) {
-    const parts = repeating[2].split('/')
-    if (parts.length === 1) return ISO_DURATION.test(parts[0])
-    return parts.length === 2 && ISO_DATE_TIME_WITH_ZONE.test(parts[0]) && ISO_DURATION.test(parts[1])
-  }
+/**
+ * Why a static timer value is invalid, or undefined when it is valid. Durations follow Zeebe's
+ * Interval.parse: a zero or negative duration is legal and due at once (Interval.toEpochMilli adds
+ * it to now). A cycle whose interval does not advance has no Zeebe rule but would fire again in the
+ * same instant without end, so it is rejected here as the runtime rejects it (timer-schedule.ts).
+ */
+function staticTimerProblem(timerType: 'timeDuration' | 'timeDate' | 'timeCycle', value: string): string | undefined {
+  const invalid = `Invalid ${timerType} '${value}'`
+  if (timerType === 'timeDuration') return parseIsoDuration(value) === undefined ? invalid : undefined
+  if (timerType === 'timeDate') return isZonedDateTime(value) ? undefined : invalid
   // Spring cron: six fields, seconds first, or a macro such as @daily.
-  return value.startsWith('@') || value.split(/\s+/).length === 6
+  if (!value.startsWith('R')) return value.startsWith('@') || value.split(/\s+/).length === 6 ? undefined : invalid
+  const cycle = parseRepeatingInterval(value)
+  if (!cycle.ok || (cycle.value.start !== undefined && !isZonedDateTime(cycle.value.start))) return invalid
+  const endless = nonAdvancingInterval(cycle.value.interval, cycle.value.duration)
+  return endless === undefined ? undefined : `${invalid}: ${endless}`
 }
 
 // ------------------------------------------------------------------ moddle accessors

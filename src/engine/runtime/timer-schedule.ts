@@ -1,4 +1,8 @@
 import { FeelDateTime, FeelDuration } from 'feelin'
+import {
+  MS_PER_SECOND, addDuration, addMonths, daysInMonth, nonAdvancingInterval, parseIsoDateTime, parseIsoDuration,
+  parseRepeatingInterval,
+} from '../model/iso8601'
 
 /** When a timer is due, and how it repeats (engine-semantics §9). */
 export interface TimerSchedule {
@@ -20,61 +24,6 @@ export class TimerDefinitionError extends Error {
   }
 }
 
-const MS_PER_SECOND = 1000
-const MS_PER_MINUTE = 60 * MS_PER_SECOND
-const MS_PER_HOUR = 60 * MS_PER_MINUTE
-const MS_PER_DAY = 24 * MS_PER_HOUR
-
-interface IsoDuration {
-  months: number
-  days: number
-  /** The exact part: hours, minutes, seconds. */
-  millis: number
-}
-
-const DURATION_PATTERN =
-  /^([-+]?)P(?:([-+]?\d+)Y)?(?:([-+]?\d+)M)?(?:([-+]?\d+)W)?(?:([-+]?\d+)D)?(?:T(?:([-+]?\d+)H)?(?:([-+]?\d+)M)?(?:([-+]?\d+(?:[.,]\d{1,9})?)S)?)?$/i
-
-/** Parses an ISO-8601 duration as java.time's Period and Duration accept it, or returns undefined. */
-function parseIsoDuration(text: string): IsoDuration | undefined {
-  const match = DURATION_PATTERN.exec(text.trim())
-  if (match === null) return undefined
-  const [, sign, years, months, weeks, days, hours, minutes, seconds] = match
-  const hasDatePart = [years, months, weeks, days].some((part) => part !== undefined)
-  const hasTimePart = [hours, minutes, seconds].some((part) => part !== undefined)
-  if (!hasDatePart && !hasTimePart) return undefined
-  // "P1DT" has a designator T with nothing after it
-  if (/T$/i.test(text.trim())) return undefined
-  const factor = sign === '-' ? -1 : 1
-  const int = (part: string | undefined) => (part === undefined ? 0 : Number.parseInt(part, 10))
-  const secondsValue = seconds === undefined ? 0 : Number.parseFloat(seconds.replace(',', '.'))
-  return {
-    months: factor * (int(years) * 12 + int(months)),
-    days: factor * (int(weeks) * 7 + int(days)),
-    millis: factor * (int(hours) * MS_PER_HOUR + int(minutes) * MS_PER_MINUTE + Math.round(secondsValue * MS_PER_SECOND)),
-  }
-}
-
-function daysInMonth(year: number, monthIndex: number): number {
-  return new Date(Date.UTC(year, monthIndex + 1, 0)).getUTCDate()
-}
-
-/** Calendar month arithmetic in UTC, clamping to the month's end as java.time's plusMonths does. */
-function addMonths(epochMs: number, months: number): number {
-  if (months === 0) return epochMs
-  const date = new Date(epochMs)
-  const totalMonths = date.getUTCFullYear() * 12 + date.getUTCMonth() + months
-  const year = Math.floor(totalMonths / 12)
-  const monthIndex = totalMonths - year * 12
-  const day = Math.min(date.getUTCDate(), daysInMonth(year, monthIndex))
-  const timeOfDay = epochMs - Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate())
-  return Date.UTC(year, monthIndex, day) + timeOfDay
-}
-
-function applyDuration(epochMs: number, duration: IsoDuration): number {
-  return addMonths(epochMs, duration.months) + duration.days * MS_PER_DAY + duration.millis
-}
-
 /**
  * Adds an ISO-8601 duration (P1Y2M3W4DT5H6M7.5S, with optional signs) to an instant. Years and
  * months are calendar arithmetic in UTC: Jan 31 + P1M is the end of February.
@@ -82,7 +31,7 @@ function applyDuration(epochMs: number, duration: IsoDuration): number {
 export function addIsoDuration(epochMs: number, iso: string): number {
   const duration = parseIsoDuration(iso)
   if (duration === undefined) throw new TimerDefinitionError(`Invalid ISO-8601 duration '${iso}'`)
-  return applyDuration(epochMs, duration)
+  return addDuration(epochMs, duration)
 }
 
 function durationText(value: unknown, kind: string): string {
@@ -109,87 +58,12 @@ export function scheduleTimeDuration(value: unknown, now: number): TimerSchedule
   return { dueDate: Math.max(now, addIsoDuration(now, interval)), repetitions: 1 }
 }
 
-const DATE_TIME_PATTERN =
-  /^(\d{4,})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?(?:\[([^\]]+)\]|@(.+))?$/i
-
-const zoneFormats = new Map<string, Intl.DateTimeFormat>()
-
-function zoneFormat(zone: string): Intl.DateTimeFormat {
-  let format = zoneFormats.get(zone)
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-      hour: 'numeric', minute: 'numeric', second: 'numeric',
-    })
-    zoneFormats.set(zone, format)
-  }
-  return format
-}
-
-/** The zone's offset from UTC at an instant, in ms. */
-function zoneOffsetAt(zone: string, epochMs: number): number {
-  const parts: Record<string, number> = {}
-  for (const part of zoneFormat(zone).formatToParts(new Date(epochMs))) {
-    if (part.type !== 'literal') parts[part.type] = Number(part.value)
-  }
-  const wallClock = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second)
-  return wallClock - (epochMs - (((epochMs % 1000) + 1000) % 1000))
-}
-
-/**
- * The instant of a wall-clock time in a region, resolved as java.time's ZonedDateTime.ofLocal: in
- * an overlap the earlier instant, in a gap the time moves forward by the gap's length.
- */
-function instantInZone(wallClockAsUtc: number, zone: string): number {
-  const offsetBefore = zoneOffsetAt(zone, wallClockAsUtc - MS_PER_DAY)
-  const offsetAfter = zoneOffsetAt(zone, wallClockAsUtc + MS_PER_DAY)
-  const valid = [offsetBefore, offsetAfter]
-    .map((offset) => wallClockAsUtc - offset)
-    .filter((instant) => zoneOffsetAt(zone, instant) === wallClockAsUtc - instant)
-  return valid.length > 0 ? Math.min(...valid) : wallClockAsUtc - offsetBefore
-}
-
-function parseOffset(text: string): number {
-  if (text.toUpperCase() === 'Z') return 0
-  const digits = text.slice(1).replace(/:/g, '')
-  const hours = Number(digits.slice(0, 2))
-  const minutes = Number(digits.slice(2, 4) || '0')
-  const seconds = Number(digits.slice(4, 6) || '0')
-  const sign = text.startsWith('-') ? -1 : 1
-  return sign * (hours * MS_PER_HOUR + minutes * MS_PER_MINUTE + seconds * MS_PER_SECOND)
-}
-
-/**
- * Parses an ISO date-time with an offset and/or a zone id ("...Z", "...+01:00",
- * "...[Europe/Paris]", "...@Europe/Paris"); one with neither is read as UTC.
- */
-function parseIsoDateTime(text: string): number | undefined {
-  const match = DATE_TIME_PATTERN.exec(text.trim())
-  if (match === null) return undefined
-  const [, year, month, day, hour, minute, second, fraction, offset, bracketZone, atZone] = match
-  const wallClockAsUtc = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute),
-    Number(second ?? '0'), fraction === undefined ? 0 : Math.floor(Number(`0.${fraction}`) * 1000))
-  const check = new Date(wallClockAsUtc)
-  if (check.getUTCMonth() !== Number(month) - 1 || check.getUTCDate() !== Number(day) || Number(hour) > 23 ||
-    Number(minute) > 59 || Number(second ?? '0') > 59) {
-    return undefined
-  }
-  if (offset !== undefined) return wallClockAsUtc - parseOffset(offset)
-  const zone = bracketZone ?? atZone
-  if (zone === undefined) return wallClockAsUtc
-  try {
-    return instantInZone(wallClockAsUtc, zone)
-  } catch {
-    return undefined
-  }
-}
-
 function dateTimeInstant(value: unknown, kind: string): number {
   if (value instanceof FeelDateTime) {
     return value.unwrap().toZonedDateTime(value.zone ?? 'UTC').epochMilliseconds
   }
   if (typeof value === 'string') {
-    const instant = parseIsoDateTime(value)
+    const instant = parseIsoDateTime(value)?.instant
     if (instant === undefined) {
       throw new TimerDefinitionError(
         `Invalid ${kind} '${value}': expected an ISO-8601 date-time such as '2026-12-01T10:00:00Z' or '2026-12-01T10:00:00[Europe/Paris]'`)
@@ -224,24 +98,16 @@ export function scheduleTimeCycle(value: unknown, now: number): TimerSchedule {
 }
 
 function scheduleRepeatingInterval(text: string, now: number): TimerSchedule {
-  const designator = text.indexOf('/')
-  if (designator === -1) throw new TimerDefinitionError(`Invalid timer cycle '${text}': no interval given`)
-  const count = text.slice(1, designator)
-  if (count !== '' && !/^\d+$/.test(count)) {
-    throw new TimerDefinitionError(`Invalid timer cycle '${text}': cannot parse the repetitions count '${count}'`)
-  }
+  const parsed = parseRepeatingInterval(text)
+  if (!parsed.ok) throw new TimerDefinitionError(`Invalid timer cycle '${text}': ${parsed.reason}`)
+  const { interval, duration, start: startText } = parsed.value
+  const endless = nonAdvancingInterval(interval, duration)
+  if (endless !== undefined) throw new TimerDefinitionError(`Invalid timer cycle '${text}': ${endless}`)
   // R0 fires once, as R1 does: Zeebe only re-arms a timer with more than one repetition left.
-  const repetitions = count === '' ? -1 : Math.max(1, Number.parseInt(count, 10))
-  const rest = text.slice(designator + 1)
-  const startSeparator = rest.lastIndexOf('/')
-  const interval = rest.slice(startSeparator + 1)
-  if (parseIsoDuration(interval) === undefined) {
-    throw new TimerDefinitionError(`Invalid timer cycle '${text}': '${interval}' is not an ISO-8601 duration`)
-  }
-  const firstFromNow = addIsoDuration(now, interval)
-  if (startSeparator === -1) return { dueDate: firstFromNow, repetitions, interval }
-  const startText = rest.slice(0, startSeparator)
-  const start = parseIsoDateTime(startText)
+  const repetitions = parsed.value.repetitions === -1 ? -1 : Math.max(1, parsed.value.repetitions)
+  const firstFromNow = addDuration(now, duration)
+  if (startText === undefined) return { dueDate: firstFromNow, repetitions, interval }
+  const start = parseIsoDateTime(startText)?.instant
   if (start === undefined) {
     throw new TimerDefinitionError(`Invalid timer cycle '${text}': '${startText}' is not an ISO-8601 date-time`)
   }
@@ -252,18 +118,33 @@ function scheduleRepeatingInterval(text: string, now: number): TimerSchedule {
  * The schedule after a fire at lastDue, or undefined when the repetitions are used up. The next
  * fire is lastDue + interval, or now + interval when that is already due: a large clock jump gives
  * one catch-up fire, not many. A cron fires next after max(lastDue, now).
+ *
+ * The next fire is always later than both lastDue and now, whatever the schedule holds (a record
+ * written before intervals were checked, a cron that stops matching): a timer that would be due
+ * again at once is not re-armed, so one clock tick can never fire it without end.
  */
 export function nextTimerSchedule(s: TimerSchedule, lastDue: number, now: number): TimerSchedule | undefined {
   if (s.repetitions !== -1 && s.repetitions <= 1) return undefined
   const repetitions = s.repetitions === -1 ? -1 : s.repetitions - 1
-  if (s.cron !== undefined) {
-    const dueDate = nextCronInstant(parseCron(s.cron), Math.max(lastDue, now), s.cron)
-    return { ...s, dueDate, repetitions }
-  }
-  if (s.interval === undefined) return undefined
-  const natural = addIsoDuration(lastDue, s.interval)
-  const dueDate = natural > now ? natural : addIsoDuration(now, s.interval)
+  const dueDate = nextDueDate(s, lastDue, now)
+  if (dueDate === undefined || !(dueDate > lastDue && dueDate > now)) return undefined
   return { ...s, dueDate, repetitions }
+}
+
+function nextDueDate(s: TimerSchedule, lastDue: number, now: number): number | undefined {
+  try {
+    if (s.cron !== undefined) return nextCronInstant(parseCron(s.cron), Math.max(lastDue, now), s.cron)
+    if (s.interval === undefined) return undefined
+    const duration = parseIsoDuration(s.interval)
+    if (duration === undefined) return undefined
+    const natural = addDuration(lastDue, duration)
+    return natural > now ? natural : addDuration(now, duration)
+  } catch (error) {
+    // A cron whose next match lies beyond the search window ("0 0 0 29 2 MON" matches once in
+    // 28 years) ends the cycle, as a used-up repetition count does.
+    if (error instanceof TimerDefinitionError) return undefined
+    throw error
+  }
 }
 
 // Cron ----------------------------------------------------------------------------------------
