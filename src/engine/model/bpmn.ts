@@ -7,6 +7,7 @@
 import { BpmnModdle, type ModdleWarning } from 'bpmn-moddle'
 import zeebeSchema from 'zeebe-bpmn-moddle/resources/zeebe.json'
 import { feelSyntaxError } from '../feel'
+import { xmlDepthProblem } from './xml-depth'
 import { isZonedDateTime, nonAdvancingInterval, parseIsoDuration, parseRepeatingInterval } from './iso8601'
 import type {
   CalledDecisionDefinition,
@@ -87,6 +88,8 @@ const moddle = new BpmnModdle({ zeebe: zeebeSchema })
 
 /** Parses and validates one BPMN resource. Only `isExecutable="true"` processes are returned. */
 export async function parseBpmn(xml: string): Promise<{ processes: ProcessModel[]; problems: Problem[] }> {
+  const tooDeep = xmlDepthProblem(xml)
+  if (tooDeep !== undefined) return { processes: [], problems: [tooDeep] }
   let definitions: ModdleElement
   let warnings: ModdleWarning[]
   try {
