@@ -6,6 +6,7 @@
  * accepts "PT0S" and negative durations, and Interval.toEpochMilli puts them at or before now, so
  * they fire at once.
  */
+import { parseBpmn } from '../../src/engine/model/bpmn'
 import { GrpcStatus, HOUR, engineTestKit, eventually, grpcFailure } from '../support/engine-test-kit'
 
 const {
@@ -87,5 +88,46 @@ describe('durations keep their Zeebe meaning', () => {
     // then
     await eventually(async () => expect(await instanceState(key)).toBe('COMPLETED'))
     expect(await elementStates(key, 'reminded')).toEqual(['COMPLETED'])
+  })
+})
+
+describe('static timer values at deployment', () => {
+  /** A process whose service task `host` carries the boundary timer `b`, and an event subprocess started by `s2`. */
+  const withTimers = (boundary: string, eventSubProcess: string): string => `${HEADER}<bpmn:process id="tg-static" isExecutable="true">`
+    + '<bpmn:startEvent id="start" />'
+    + '<bpmn:serviceTask id="host"><bpmn:extensionElements><zeebe:taskDefinition type="t" /></bpmn:extensionElements></bpmn:serviceTask>'
+    + `<bpmn:boundaryEvent id="b" attachedToRef="host" cancelActivity="false">${boundary}</bpmn:boundaryEvent>`
+    + `<bpmn:subProcess id="esp" triggeredByEvent="true"><bpmn:startEvent id="s2" isInterrupting="false">${eventSubProcess}</bpmn:startEvent></bpmn:subProcess>`
+    + '</bpmn:process></bpmn:definitions>'
+
+  test('a cycle that does not advance is a problem on its element, wherever it sits', async () => {
+    // when
+    const { problems } = await parseBpmn(withTimers(timer('timeCycle', 'R/PT0.0001S'), timer('timeCycle', 'R3/P1MT-700H')))
+    // then
+    expect(problems).toEqual([
+      { elementId: 'b', message: expect.stringContaining("Invalid timeCycle 'R/PT0.0001S': the interval 'PT0.0001S' is not longer than zero") },
+      { elementId: 's2', message: expect.stringContaining("Invalid timeCycle 'R3/P1MT-700H': the interval 'P1MT-700H' is not longer than zero") },
+    ])
+  })
+
+  test('cycles that advance, zero and negative durations, cron and zoned dates are accepted', async () => {
+    // when / then
+    for (const [boundary, eventSubProcess] of [
+      [timer('timeCycle', 'R/PT1S'), timer('timeDuration', 'PT0S')],
+      [timer('timeCycle', 'R/2030-01-01T00:00:00+01:00[Europe/Paris]/P1MT-671H'), timer('timeDuration', '-PT1S')],
+      [timer('timeCycle', '0 0 9 * * MON-FRI'), timer('timeDate', '2030-01-01T09:00:00Z')],
+    ]) {
+      expect((await parseBpmn(withTimers(boundary, eventSubProcess))).problems).toEqual([])
+    }
+  })
+
+  test('a cycle start without an offset, or a date that does not exist, is refused as java.time ZonedDateTime.parse refuses them', async () => {
+    // when
+    const { problems } = await parseBpmn(withTimers(timer('timeCycle', 'R/2030-01-01T00:00:00/PT1H'), timer('timeDate', '2030-02-30T09:00:00Z')))
+    // then
+    expect(problems).toEqual([
+      { elementId: 'b', message: "Invalid timeCycle 'R/2030-01-01T00:00:00/PT1H'" },
+      { elementId: 's2', message: "Invalid timeDate '2030-02-30T09:00:00Z'" },
+    ])
   })
 })
