@@ -121,6 +121,18 @@ describe('static timer values at deployment', () => {
     }
   })
 
+  test('a cron cycle is checked for its syntax only, as Spring CronExpression.parse does in Zeebe', async () => {
+    // when
+    const { problems } = await parseBpmn(withTimers(timer('timeCycle', '0 0 25 * * *'), timer('timeCycle', '@every5m')))
+    // then
+    expect(problems).toEqual([
+      { elementId: 'b', message: "Invalid timeCycle '0 0 25 * * *': '25' is outside 0-23 in the hour field" },
+      { elementId: 's2', message: expect.stringContaining("Invalid timeCycle '@every5m'") },
+    ])
+    // a cron that parses but never matches is accepted, and fails when scheduled
+    expect((await parseBpmn(withTimers(timer('timeCycle', '0 0 0 30 2 *'), timer('timeCycle', '@daily')))).problems).toEqual([])
+  })
+
   test('a cycle start without an offset, or a date that does not exist, is refused as java.time ZonedDateTime.parse refuses them', async () => {
     // when
     const { problems } = await parseBpmn(withTimers(timer('timeCycle', 'R/2030-01-01T00:00:00/PT1H'), timer('timeDate', '2030-02-30T09:00:00Z')))

@@ -1,5 +1,6 @@
 /** Timer event definitions: one kind of timer, allowed where the event sits, a value that can fire. */
 import { timerKinds, type EventPosition, type TimerType } from '../bpmn-reader'
+import { CronError, parseCron } from '../cron'
 import { isZonedDateTime, nonAdvancingInterval, parseIsoDuration, parseRepeatingInterval } from '../iso8601'
 import type { ModdleElement } from '../moddle'
 import type { ValidationContext } from './context'
@@ -34,10 +35,24 @@ export function staticTimerProblem(timerType: TimerType, value: string): string 
   const invalid = `Invalid ${timerType} '${value}'`
   if (timerType === 'timeDuration') return parseIsoDuration(value) === undefined ? invalid : undefined
   if (timerType === 'timeDate') return isZonedDateTime(value) ? undefined : invalid
-  // Spring cron: six fields, seconds first, or a macro such as @daily.
-  if (!value.startsWith('R')) return value.startsWith('@') || value.split(/\s+/).length === 6 ? undefined : invalid
+  if (!value.startsWith('R')) return cronProblem(value, invalid)
   const cycle = parseRepeatingInterval(value)
   if (!cycle.ok || (cycle.value.start !== undefined && !isZonedDateTime(cycle.value.start))) return invalid
   const endless = nonAdvancingInterval(cycle.value.interval, cycle.value.duration)
   return endless === undefined ? undefined : `${invalid}: ${endless}`
+}
+
+/**
+ * Spring cron: six fields, seconds first, or a macro such as @daily. Only the syntax is checked, as
+ * Zeebe does with Spring's CronExpression.parse: "0 0 0 30 2 *" parses, and fails when scheduled.
+ */
+function cronProblem(value: string, invalid: string): string | undefined {
+  if (!value.startsWith('@') && value.split(/\s+/).length !== 6) return invalid
+  try {
+    parseCron(value)
+    return undefined
+  } catch (error) {
+    if (error instanceof CronError) return `${invalid}: ${error.reason}`
+    throw error
+  }
 }
