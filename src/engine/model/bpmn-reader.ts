@@ -47,7 +47,7 @@ export const ELEMENT_TYPES: Record<string, ElementType> = {
 }
 
 /** Flow elements that carry no behaviour (data) and are skipped without a problem. */
-export const IGNORED_FLOW_ELEMENTS = new Set(['bpmn:DataObject', 'bpmn:DataObjectReference', 'bpmn:DataStoreReference'])
+const IGNORED_FLOW_ELEMENTS = new Set(['bpmn:DataObject', 'bpmn:DataObjectReference', 'bpmn:DataStoreReference'])
 
 export const EVENT_KINDS: Record<string, EventKind> = {
   'bpmn:MessageEventDefinition': 'message',
@@ -96,7 +96,6 @@ export interface ReadEntry {
 /** A process read from the tree, with what validation needs to judge it. */
 export interface ReadProcess {
   model: ProcessModel
-  process: ModdleElement
   /** every flow element, parents before their children, as declared */
   entries: ReadEntry[]
   /** unsupported flow nodes by id: sequence flows to them are not reported again */
@@ -162,7 +161,6 @@ class ProcessReader {
     this.linkBoundaryEvents()
     return {
       model: this.model,
-      process: this.process,
       entries: this.entries,
       unsupported: this.unsupported,
       flowScope: this.flowScope,
@@ -353,7 +351,7 @@ function readMappings(item: ModdleElement, element: FlowElement): void {
 }
 
 /** The first zeebe:taskDefinition, if any; the retries default to 3. */
-export function readTaskDefinition(item: ModdleElement): TaskDefinition | undefined {
+function readTaskDefinition(item: ModdleElement): TaskDefinition | undefined {
   const definition = extension(item, 'zeebe:TaskDefinition')
   if (definition === undefined) return undefined
   return { type: trimmed(str(definition, 'type')) ?? '', retries: trimmed(str(definition, 'retries')) ?? '3' }
@@ -386,7 +384,7 @@ function readBusinessRuleTask(item: ModdleElement, element: FlowElement): void {
 }
 
 /** A binding type that is not one of the three reads as 'latest' (validation reports it). */
-export function readBinding(extensionElement: ModdleElement): { bindingType: BindingType; versionTag?: string } {
+function readBinding(extensionElement: ModdleElement): { bindingType: BindingType; versionTag?: string } {
   const raw = str(extensionElement, 'bindingType') ?? 'latest'
   const versionTag = trimmed(str(extensionElement, 'versionTag'))
   const bindingType: BindingType = BINDING_TYPES.has(raw) ? raw as BindingType : 'latest'
@@ -464,7 +462,7 @@ function readMessage(holder: ModdleElement, property: string): EventDefinition {
   }
 }
 
-export const TIMER_TYPES = ['timeDuration', 'timeDate', 'timeCycle'] as const
+const TIMER_TYPES = ['timeDuration', 'timeDate', 'timeCycle'] as const
 export type TimerType = typeof TIMER_TYPES[number]
 
 /** The timer definitions given, in the order timeDuration, timeDate, timeCycle. */
