@@ -5,6 +5,7 @@
  * problem, and the engine keeps serving. Zeebe documents no nesting limit; the limit and why it
  * is generous are explained at MAX_XML_DEPTH.
  */
+import { MAX_FEEL_NESTING, feelSyntaxError, unaryTestSyntaxError } from '../../src/engine/feel'
 import { parseBpmn } from '../../src/engine/model/bpmn'
 import { parseDmn } from '../../src/engine/model/dmn'
 import { MAX_XML_DEPTH, xmlDepth } from '../../src/engine/model/xml-depth'
@@ -72,6 +73,35 @@ describe('deeply nested resources are refused at deployment', () => {
     expect(processes[0].elements.size).toBe(2 * (MAX_XML_DEPTH - 3) + 1)
     expect((await parseBpmn(nestedSubprocesses('di-over', MAX_XML_DEPTH - 2))).problems)
       .toEqual([{ message: expect.stringContaining('more than 100 levels deep') }])
+  })
+})
+
+describe('deeply nested FEEL', () => {
+  /** A process whose script task computes `expression`. */
+  const scripted = (expression: string): string => `${BPMN_HEADER.replace('id="defs">', 'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs">')}`
+    + '<bpmn:process id="di-feel" isExecutable="true"><bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="compute" />'
+    + `<bpmn:scriptTask id="compute"><bpmn:extensionElements><zeebe:script expression="=${expression}" resultVariable="r" /></bpmn:extensionElements></bpmn:scriptTask>`
+    + '<bpmn:sequenceFlow id="f2" sourceRef="compute" targetRef="end" /><bpmn:endEvent id="end" /></bpmn:process></bpmn:definitions>'
+
+  test('an expression nesting 10,000 lists is refused at deployment without parsing it, and the engine keeps serving', async () => {
+    // when
+    const failure = await grpcFailure(client.zeebe.deployResource({ name: 'di-feel.bpmn', process: Buffer.from(scripted(`${'['.repeat(10_000)}1${']'.repeat(10_000)}`)) }))
+    // then
+    expect(failure.code).toBe(GrpcStatus.INVALID_ARGUMENT)
+    expect(failure.details).toContain('- Element: compute')
+    expect(failure.details).toContain(`brackets nested more than ${MAX_FEEL_NESTING} levels deep`)
+    await client.zeebe.deployResource({ name: 'di-feel.bpmn', process: Buffer.from(scripted('[[1, 2], {a: (3)}]')) })
+    const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'di-feel', variables: {} })
+    expect(result.variables.r).toEqual([[1, 2], { a: 3 }])
+  })
+
+  test('the limit counts brackets outside strings and quoted names only', () => {
+    // when / then
+    const nested = (levels: number) => `${'('.repeat(levels)}1${')'.repeat(levels)}`
+    expect(feelSyntaxError(nested(MAX_FEEL_NESTING))).toBeUndefined()
+    expect(feelSyntaxError(nested(MAX_FEEL_NESTING + 1))).toContain('brackets nested more than')
+    expect(unaryTestSyntaxError(`[${nested(MAX_FEEL_NESTING)}..5]`)).toContain('brackets nested more than')
+    expect(feelSyntaxError(`"${'['.repeat(500)}" + "\\"${'('.repeat(500)}"`)).toBeUndefined()
   })
 })
 
