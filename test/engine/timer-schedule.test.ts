@@ -255,3 +255,54 @@ describe('nextTimerSchedule', () => {
     expect(late?.repetitions).toBe(-1)
   })
 })
+
+describe('cycles that do not advance time (issue 14)', () => {
+  const now = at('2026-01-31T12:00:00Z')
+
+  test.each(['R/PT0S', 'R5/PT0S', 'R/P0D', 'R/-PT1S', 'R1/PT0.0001S', 'R/P1DT-24H', 'R/2030-01-01T00:00:00Z/PT0S'])(
+    'scheduling %s throws, naming the cycle', (cycle) => {
+      // when / then
+      expect(() => scheduleTimeCycle(cycle, now)).toThrow(TimerDefinitionError)
+      expect(() => scheduleTimeCycle(cycle, now)).toThrow(`Invalid timer cycle '${cycle}'`)
+      expect(() => scheduleTimeCycle(cycle, now)).toThrow(/is not longer than zero/)
+    })
+
+  test('an interval with mixed signs is judged by its shortest possible length', () => {
+    // when / then: a month is at least 28 days, so P1MT-671H always advances and P1MT-700H not
+    expect(scheduleTimeCycle('R/P1MT-671H', now).repetitions).toBe(-1)
+    expect(() => scheduleTimeCycle('R/P1MT-700H', now)).toThrow(TimerDefinitionError)
+  })
+
+  test('a stored schedule that would be due again at once is not re-armed', () => {
+    // given schedules as a journal written before intervals were checked could hold them
+    const zero = { dueDate: now, repetitions: -1, interval: 'PT0S' }
+    const negative = { dueDate: now, repetitions: 5, interval: '-PT1M' }
+    // when / then
+    expect(nextTimerSchedule(zero, now, now)).toBeUndefined()
+    expect(nextTimerSchedule(negative, now, now)).toBeUndefined()
+    expect(nextTimerSchedule({ dueDate: now, repetitions: -1, interval: 'garbage' }, now, now)).toBeUndefined()
+  })
+
+  test('a cron whose next match is beyond the search window ends instead of throwing', () => {
+    // given 29 February on a Monday: 2044, then 2072
+    const schedule = scheduleTimeCycle('0 0 0 29 2 MON', at('2040-01-01T00:00:00Z'))
+    expect(iso(schedule.dueDate)).toBe('2044-02-29T00:00:00.000Z')
+    // when / then
+    expect(nextTimerSchedule(schedule, schedule.dueDate, schedule.dueDate)).toBeUndefined()
+  })
+
+  test('every repeating schedule moves strictly forward', () => {
+    // given
+    const cycles = ['R/PT1S', 'R/P1M', '0 * * * * *', '@hourly', 'R/PT0.001S']
+    for (const cycle of cycles) {
+      let schedule = scheduleTimeCycle(cycle, now)
+      for (let fire = 0; fire < 50; fire++) {
+        // when the timer fires exactly on time
+        const next = nextTimerSchedule(schedule, schedule.dueDate, schedule.dueDate)
+        // then
+        expect(next?.dueDate).toBeGreaterThan(schedule.dueDate)
+        schedule = next ?? schedule
+      }
+    }
+  })
+})

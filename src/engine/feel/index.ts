@@ -138,6 +138,35 @@ function findSyntaxError(expression: string, tree: ParseTree): string | undefine
   return problem
 }
 
+/**
+ * The deepest bracket nesting ((), [], {}) an expression may have. Real expressions nest a few
+ * levels; the parser's time grows faster than the text beyond a few hundred (measured: 400 nested
+ * lists 3 ms, 1,000 over 1 s, 10,000 about 30 s), and a deployment must not hold the engine that long.
+ */
+export const MAX_FEEL_NESTING = 100
+
+/** Whether brackets outside string literals and `quoted names` nest deeper than MAX_FEEL_NESTING. */
+function nestedTooDeep(expression: string): boolean {
+  let depth = 0
+  let quote: string | undefined
+  for (let i = 0; i < expression.length; i++) {
+    const char = expression[i]
+    if (quote !== undefined) {
+      if (char === '\\') i++
+      else if (char === quote) quote = undefined
+    } else if (char === '"' || char === '`') {
+      quote = char
+    } else if (char === '(' || char === '[' || char === '{') {
+      if (++depth > MAX_FEEL_NESTING) return true
+    } else if (char === ')' || char === ']' || char === '}') {
+      depth--
+    }
+  }
+  return false
+}
+
+const TOO_DEEP = `brackets nested more than ${MAX_FEEL_NESTING} levels deep`
+
 function memoised(cache: Map<string, string | undefined>, expression: string, check: () => string | undefined): string | undefined {
   if (cache.has(expression)) return cache.get(expression)
   const problem = check()
@@ -153,6 +182,7 @@ function memoised(cache: Map<string, string | undefined>, expression: string, ch
 export function feelSyntaxError(expression: string): string | undefined {
   return memoised(expressionSyntaxCache, expression, () => {
     if (expression.trim() === '') return `failed to parse expression '${expression}': the expression is empty`
+    if (nestedTooDeep(expression)) return `failed to parse expression '${expression}': ${TOO_DEEP}`
     const problem = findSyntaxError(expression, parseExpression(expression, PARSE_CONTEXT, undefined) as ParseTree)
     return problem === undefined ? undefined : `failed to parse expression '${expression}': ${problem}`
   })
@@ -162,6 +192,7 @@ export function feelSyntaxError(expression: string): string | undefined {
 export function unaryTestSyntaxError(expression: string): string | undefined {
   return memoised(unaryTestSyntaxCache, expression, () => {
     if (expression.trim() === '') return `failed to parse unary tests '${expression}': the input entry is empty`
+    if (nestedTooDeep(expression)) return `failed to parse unary tests '${expression}': ${TOO_DEEP}`
     const problem = findSyntaxError(expression, parseUnaryTests(expression, PARSE_CONTEXT, undefined) as ParseTree)
     return problem === undefined ? undefined : `failed to parse unary tests '${expression}': ${problem}`
   })

@@ -4,6 +4,7 @@
  */
 import { feelSyntaxError, unaryTestSyntaxError } from '../feel'
 import type { Problem } from './types'
+import { xmlDepthProblem } from './xml-depth'
 
 export type HitPolicy = 'UNIQUE' | 'FIRST' | 'PRIORITY' | 'ANY' | 'COLLECT' | 'RULE ORDER' | 'OUTPUT ORDER'
 export type Aggregation = 'SUM' | 'MIN' | 'MAX' | 'COUNT'
@@ -98,6 +99,8 @@ async function dmnModdle(): Promise<DmnModdleInstance> {
 
 /** Parses a DMN 1.3 file and lists every problem found, as a deployment rejection needs them all. */
 export async function parseDmn(xml: string): Promise<{ drg?: DrgModel; problems: Problem[] }> {
+  const tooDeep = xmlDepthProblem(xml)
+  if (tooDeep !== undefined) return { problems: [tooDeep] }
   let parsed: ParseResult
   try {
     parsed = await (await dmnModdle()).fromXML(xml)
@@ -241,25 +244,38 @@ function checkRequirements(decisions: DecisionModel[], problems: Problem[]): voi
       }
     }
   }
+  // Depth-first over the requirements with an explicit stack: a chain of requirements as long as
+  // the file allows must not exhaust the call stack.
   const done = new Set<string>()
+  const onPath = new Map<string, number>()
   const path: string[] = []
-  const visit = (decision: DecisionModel): void => {
-    if (done.has(decision.id)) return
-    const onPath = path.indexOf(decision.id)
-    if (onPath >= 0) {
-      const cycle = [...path.slice(onPath), decision.id]
-      problems.push({ elementId: decision.id, message: `Decision '${decision.id}' is part of a requirement cycle: ${cycle.join(' -> ')}` })
-      return
+  for (const root of decisions) {
+    if (done.has(root.id)) continue
+    const stack: { decision: DecisionModel; next: number }[] = [{ decision: root, next: 0 }]
+    onPath.set(root.id, 0)
+    path.push(root.id)
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]
+      if (frame.next === frame.decision.requiredDecisions.length) {
+        stack.pop()
+        path.pop()
+        onPath.delete(frame.decision.id)
+        done.add(frame.decision.id)
+        continue
+      }
+      const required = byId.get(frame.decision.requiredDecisions[frame.next++])
+      if (required === undefined || done.has(required.id)) continue
+      const cycleStart = onPath.get(required.id)
+      if (cycleStart !== undefined) {
+        const cycle = [...path.slice(cycleStart), required.id]
+        problems.push({ elementId: required.id, message: `Decision '${required.id}' is part of a requirement cycle: ${cycle.join(' -> ')}` })
+        continue
+      }
+      onPath.set(required.id, path.length)
+      path.push(required.id)
+      stack.push({ decision: required, next: 0 })
     }
-    path.push(decision.id)
-    for (const required of decision.requiredDecisions) {
-      const next = byId.get(required)
-      if (next) visit(next)
-    }
-    path.pop()
-    done.add(decision.id)
   }
-  decisions.forEach(visit)
 }
 
 function text(element: ModdleElement | undefined): string {
