@@ -9,7 +9,7 @@ import { clusterRoutes } from './cluster'
 import { deploymentRoutes } from './deployments'
 import { jobRoutes } from './jobs'
 import { messageRoutes } from './messages'
-import { problemHandler, unknownRoute } from './problem'
+import { problemBody, problemDetail, problemHandler, requestPath, unknownRoute } from './problem'
 import { processInstanceRoutes } from './process-instances'
 import { userTaskRoutes } from './user-tasks'
 
@@ -56,10 +56,11 @@ function answerWhenDurable(engine: EngineApi): express.RequestHandler {
     res.end = ((...args: unknown[]) => {
       engine.whenDurable().then(() => end(...args), (error: Error) => {
         if (res.headersSent) return end()
+        const { contentType, body } = problemBody(problemDetail(503, 'RESOURCE_EXHAUSTED', error.message, requestPath(req)))
         res.statusCode = 503
         res.removeHeader('content-length')
-        res.setHeader('content-type', 'application/problem+json')
-        return end(JSON.stringify({ type: 'about:blank', title: 'RESOURCE_EXHAUSTED', status: 503, detail: error.message, instance: req.path }))
+        res.setHeader('content-type', contentType)
+        return end(body)
       })
       return res
     }) as typeof res.end

@@ -4,7 +4,7 @@
  */
 import type { Request } from 'express'
 import { z } from 'zod'
-import type { VariableDocument } from '../state/records'
+import type { VariableDocument } from '../api'
 import { invalidArgument } from './problem'
 
 /** A key in a body: a decimal string (the SDK sends strings), or a safe integer. */
