@@ -1,6 +1,6 @@
 /**
  * Failures as gRPC statuses: engine rejections in Zeebe's wording, the gateway's own validation,
- * and engine faults.
+ * and engine faults. Every status leaves with a message short enough to be sent.
  */
 import * as grpc from '@grpc/grpc-js'
 import { EngineError, type RejectionType } from '../api'
@@ -25,6 +25,34 @@ const STATUS_BY_REJECTION: Record<RejectionType, grpc.status> = {
   RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
 }
 
+/**
+ * The longest status message sent, measured as it travels: grpc-js percent-encodes it (encodeURI)
+ * into the grpc-message trailer, and a client drops a response whose headers pass its metadata
+ * limit (8 KiB by default), so the call would never be answered. 4 KiB leaves room for the rest.
+ */
+const MAX_ENCODED_DETAILS = 4_096
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+/**
+ * `details` cut to what can be sent, the cut marked with how much is missing. Lone surrogates
+ * (which encodeURI refuses) become U+FFFD first.
+ */
+export function sendableDetails(details: string): string {
+  const text = details.replace(LONE_SURROGATE, '\uFFFD')
+  if (text.length <= MAX_ENCODED_DETAILS / 9 || encodeURI(text).length <= MAX_ENCODED_DETAILS) return text
+  // Leave room for the marker, which is itself encoded (the ellipsis takes 9 characters).
+  const budget = MAX_ENCODED_DETAILS - 64
+  let used = 0
+  let end = 0
+  for (const char of text) {
+    used += encodeURI(char).length
+    if (used > budget) break
+    end += char.length
+  }
+  return `${text.slice(0, end)}… (truncated, ${text.length - end} more characters)`
+}
+
 /** Zeebe's gateway reports a rejection as `Command '<INTENT>' rejected with code '<TYPE>': <reason>`. */
 function rejectionDetails(error: EngineError): string {
   let reason = error.message
@@ -41,13 +69,13 @@ function rejectionDetails(error: EngineError): string {
 /** The status a failed call answers with. */
 export function toServiceError(error: unknown, method: string): { code: grpc.status; details: string } {
   if (error instanceof EngineError) {
-    return { code: STATUS_BY_REJECTION[error.type] ?? grpc.status.INTERNAL, details: rejectionDetails(error) }
+    return { code: STATUS_BY_REJECTION[error.type] ?? grpc.status.INTERNAL, details: sendableDetails(rejectionDetails(error)) }
   }
   if (error instanceof GatewayError) {
-    return { code: error.code, details: error.message }
+    return { code: error.code, details: sendableDetails(error.message) }
   }
   // Not a rejection: an engine fault. Log it in full; the client gets the message.
   console.error(`[grpc-gateway] ${method} failed:`, error)
   const message = error instanceof Error ? error.message : String(error)
-  return { code: grpc.status.INTERNAL, details: `Unexpected error in ${method}: ${message}` }
+  return { code: grpc.status.INTERNAL, details: sendableDetails(`Unexpected error in ${method}: ${message}`) }
 }

@@ -6,6 +6,7 @@
 import type {
   ActivateJobsInput, CreateInstanceInput, DeployResourceInput, EngineApi, JobStream, PublishMessageInput, VariableDocument,
 } from '../api'
+import { timeToLiveProblem, variablesDepthProblem } from '../protocol'
 import { invalidArgument } from './errors'
 
 export interface CreateProcessInstanceRequest {
@@ -60,6 +61,8 @@ export function parseVariables(json: string | undefined, field = 'variables'): V
     const kind = parsed === null ? 'NIL' : Array.isArray(parsed) ? 'ARRAY' : typeof parsed === 'string' ? 'STRING' : typeof parsed === 'number' ? 'NUMBER' : 'BOOLEAN'
     throw invalidArgument(`Property '${field}' is invalid: Expected document to be a root level object, but was '${kind}'`)
   }
+  const tooDeep = variablesDepthProblem(parsed)
+  if (tooDeep) throw invalidArgument(`Property '${field}' is invalid: ${tooDeep}`)
   return parsed as VariableDocument
 }
 
@@ -149,6 +152,8 @@ export function jobStreamInput(request: StreamActivatedJobsRequest): Omit<JobStr
 
 export function publishMessageInput(request: PublishMessageRequest): PublishMessageInput {
   const name = requireNotBlank(request.name, 'name', 'PublishMessageRequest')
+  const ttlProblem = timeToLiveProblem(request.timeToLive)
+  if (ttlProblem) throw invalidArgument(ttlProblem)
   return {
     name,
     correlationKey: request.correlationKey,
