@@ -3,6 +3,7 @@
  * the version they answer as and the bounds of the input they accept, with one wording, so a
  * request refused over one protocol is refused for the same reason over the other.
  */
+import { createHash, timingSafeEqual } from 'node:crypto'
 
 /** The Camunda version both adapters answer as (gRPC Topology and GET /v2/topology). */
 export const GATEWAY_VERSION = '8.8.0'
@@ -55,4 +56,41 @@ export function timeToLiveProblem(timeToLive: number | string): string | undefin
   const ms = Number(timeToLive)
   if (Number.isSafeInteger(ms) && ms >= 0 && ms <= MAX_TIME_TO_LIVE_MS) return undefined
   return `Expected timeToLive to be an integer between 0 and ${MAX_TIME_TO_LIVE_MS} ms, but it was ${timeToLive}`
+}
+
+/** The environment settings of the engine's listening and access; refusals name them. */
+export const ENGINE_ENV = {
+  host: 'RACCORD_ENGINE_HOST',
+  username: 'RACCORD_ENGINE_USERNAME',
+  password: 'RACCORD_ENGINE_PASSWORD',
+  allowedHosts: 'RACCORD_ENGINE_ALLOWED_HOSTS',
+  allowedOrigins: 'RACCORD_ENGINE_ALLOWED_ORIGINS',
+} as const
+
+/** The user name and password clients must present (HTTP basic authentication, as Camunda 8.8's). */
+export interface EngineCredentials {
+  username: string
+  password: string
+}
+
+/**
+ * Whether an `authorization` header carries these credentials. The unmodified SDK sends
+ * `authorization: Basic base64(user:password)` on both gRPC (as metadata) and REST when
+ * CAMUNDA_AUTH_STRATEGY=BASIC. Compared in constant time, so the answer's timing reveals nothing.
+ */
+export function basicAuthorizationMatches(header: string | undefined, credentials: EngineCredentials): boolean {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '')
+  if (!match) return false
+  const presented = createHash('sha256').update(Buffer.from(match[1], 'base64')).digest()
+  const expected = createHash('sha256').update(`${credentials.username}:${credentials.password}`).digest()
+  return timingSafeEqual(presented, expected)
+}
+
+/** Host names that always designate this machine's loopback interface. */
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]'])
+
+/** Whether a listening address or host name stays on this machine. */
+export function isLoopback(host: string): boolean {
+  const name = host.toLowerCase()
+  return LOOPBACK_NAMES.has(name) || /^127(\.\d{1,3}){3}$/.test(name)
 }

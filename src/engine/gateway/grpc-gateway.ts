@@ -8,6 +8,7 @@
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
 import type { EngineApi } from '../api'
+import { basicAuthorizationMatches, type EngineCredentials } from '../protocol'
 import { GatewayError, invalidArgument, toServiceError } from './errors'
 import { activateJobs, streamActivatedJobs, type AnyWritable, type StreamingContext } from './job-streaming'
 import {
@@ -51,11 +52,50 @@ function loadGatewayService(): grpc.ServiceDefinition {
 type Unary<Req> = (request: Req, method: string) => unknown | Promise<unknown>
 type AnyUnaryCall = grpc.ServerUnaryCall<unknown, unknown>
 
+/**
+ * Every method, implemented or not, first checks the caller's basic authentication: the SDK sends
+ * it as `authorization` metadata with CAMUNDA_AUTH_STRATEGY=BASIC.
+ */
+function requireCredentials(implementation: grpc.UntypedServiceImplementation, service: grpc.ServiceDefinition, credentials: EngineCredentials): void {
+  const refusal = (call: { metadata: grpc.Metadata }) => {
+    const presented = call.metadata.get('authorization')[0]
+    if (basicAuthorizationMatches(typeof presented === 'string' ? presented : undefined, credentials)) return undefined
+    return {
+      code: grpc.status.UNAUTHENTICATED,
+      // The SDK sends an empty authorization value when its strategy is NONE.
+      details: presented === undefined || presented === ''
+        ? 'Expected basic authentication (the SDK sends it with CAMUNDA_AUTH_STRATEGY=BASIC), but the call has no authorization metadata'
+        : 'Expected valid basic authentication credentials, but those presented do not match',
+    }
+  }
+  for (const [name, definition] of Object.entries(service)) {
+    const handler = implementation[name]
+    if (definition.responseStream) {
+      const stream = handler as (call: AnyWritable) => void
+      implementation[name] = (call: AnyWritable) => {
+        const refused = refusal(call)
+        if (refused) call.emit('error', refused)
+        else stream(call)
+      }
+    } else {
+      const unaryHandler = handler as (call: AnyUnaryCall, callback: grpc.sendUnaryData<unknown>) => void
+      implementation[name] = (call: AnyUnaryCall, callback: grpc.sendUnaryData<unknown>) => {
+        const refused = refusal(call)
+        if (refused) callback(refused)
+        else unaryHandler(call, callback)
+      }
+    }
+  }
+}
+
 /** Calls that change nothing answer without waiting for the store (so also while the disk is full). */
 const READ_ONLY_METHODS = new Set(['Topology'])
 
 /** Starts a Zeebe-compatible gRPC gateway in front of `engine`. Port 0 picks a free port. */
-export async function startGrpcGateway(engine: EngineApi, opts: { host?: string; port: number }): Promise<GrpcGateway> {
+export async function startGrpcGateway(
+  engine: EngineApi,
+  opts: { host?: string; port: number; credentials?: EngineCredentials },
+): Promise<GrpcGateway> {
   const host = opts.host ?? '127.0.0.1'
   const service = loadGatewayService()
   // Pending long polls, job streams and awaited results: close() settles each of them.
@@ -185,6 +225,8 @@ export async function startGrpcGateway(engine: EngineApi, opts: { host?: string;
       ? (call: AnyWritable) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details })
       : (_call: AnyUnaryCall, callback: grpc.sendUnaryData<unknown>) => callback({ code: grpc.status.UNIMPLEMENTED, details })
   }
+
+  if (opts.credentials) requireCredentials(implementation, service, opts.credentials)
 
   const server = new grpc.Server({
     // The SDK pings every 6 minutes by default; allow it rather than answering GOAWAY.

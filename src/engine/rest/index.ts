@@ -11,6 +11,7 @@ import { jobRoutes } from './jobs'
 import { messageRoutes } from './messages'
 import { problemBody, problemDetail, problemHandler, requestPath, unknownRoute } from './problem'
 import { processInstanceRoutes } from './process-instances'
+import { requestGuard, type RestAccess } from './request-guard'
 import { userTaskRoutes } from './user-tasks'
 
 /** Request bodies above this size answer 413 (the instance payload limit, §2.1). */
@@ -21,12 +22,16 @@ export interface RestAppOptions {
   clock: ControllableClock
   /** whether /v2/clock may move it (Zeebe's ZEEBE_CLOCK_CONTROLLED); false answers 409 */
   clockControlled: boolean
+  /** who may call beyond programs on this machine (default: loopback names, no web page, no credentials) */
+  access?: RestAccess
 }
 
 export function createRestApp(engine: EngineApi, options: RestAppOptions): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
+  // Refused requests are answered before their body is read.
+  app.use('/v2', requestGuard(options.access))
   app.use(express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }))
 
   app.use(answerWhenDurable(engine))
