@@ -55,6 +55,9 @@ export class EngineAccessError extends Error {
   }
 }
 
+/** Addresses that mean every interface rather than one name a client could use. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]'])
+
 function list(value: string | undefined): string[] | undefined {
   const items = (value ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '')
   return items.length > 0 ? items : undefined
@@ -105,7 +108,8 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     const restApp = createRestApp(engine, {
       clock,
       clockControlled: options.clockControlled ?? process.env.ZEEBE_CLOCK_CONTROLLED === 'true',
-      access: { credentials, allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins },
+      // A client may name the engine by the address it listens on (unless that is every interface).
+      access: { credentials, allowedHosts: [...(options.allowedHosts ?? []), ...(WILDCARD_HOSTS.has(host) ? [] : [host])], allowedOrigins: options.allowedOrigins },
     })
     rest = await listen(http.createServer(restApp), restPort, host)
   } catch (error) {

@@ -28,9 +28,9 @@ const { client, engine } = kit
 interface Answer { status: number; type: string | undefined; problem: { title: string; status: number; detail: string } }
 
 /** One HTTP request with exactly the headers given (fetch would not let a test choose Host). */
-function request(port: number, method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<Answer> {
+function request(port: number, method: string, path: string, headers: Record<string, string>, body?: string | Buffer, address = '127.0.0.1'): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+    const req = http.request({ host: address, port, method, path, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('end', () => {
@@ -185,4 +185,16 @@ describe('configured names and origins', () => {
 
     expectProblem(answer, 403, 'RACCORD_ENGINE_ALLOWED_ORIGINS')
   })
+})
+
+test('the address the engine listens on is accepted as Host', async () => {
+  // 127.0.0.2 is loopback (no credentials needed) but not one of the names accepted by default.
+  const bound = await startEngineServer({ grpcPort: 0, restPort: 0, host: '127.0.0.2' })
+  try {
+    const answer = await request(bound.restPort, 'GET', '/v2/topology', { host: `127.0.0.2:${bound.restPort}` }, undefined, '127.0.0.2')
+
+    expect(answer.status).toBe(200)
+  } finally {
+    await bound.close()
+  }
 })

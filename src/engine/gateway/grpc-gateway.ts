@@ -8,7 +8,8 @@
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
 import type { EngineApi } from '../api'
-import { basicAuthorizationMatches, type EngineCredentials } from '../protocol'
+import type { EngineCredentials } from '../protocol'
+import { requireCredentials } from './authentication'
 import { GatewayError, invalidArgument, toServiceError } from './errors'
 import { activateJobs, streamActivatedJobs, type AnyWritable, type StreamingContext } from './job-streaming'
 import {
@@ -51,42 +52,6 @@ function loadGatewayService(): grpc.ServiceDefinition {
 
 type Unary<Req> = (request: Req, method: string) => unknown | Promise<unknown>
 type AnyUnaryCall = grpc.ServerUnaryCall<unknown, unknown>
-
-/**
- * Every method, implemented or not, first checks the caller's basic authentication: the SDK sends
- * it as `authorization` metadata with CAMUNDA_AUTH_STRATEGY=BASIC.
- */
-function requireCredentials(implementation: grpc.UntypedServiceImplementation, service: grpc.ServiceDefinition, credentials: EngineCredentials): void {
-  const refusal = (call: { metadata: grpc.Metadata }) => {
-    const presented = call.metadata.get('authorization')[0]
-    if (basicAuthorizationMatches(typeof presented === 'string' ? presented : undefined, credentials)) return undefined
-    return {
-      code: grpc.status.UNAUTHENTICATED,
-      // The SDK sends an empty authorization value when its strategy is NONE.
-      details: presented === undefined || presented === ''
-        ? 'Expected basic authentication (the SDK sends it with CAMUNDA_AUTH_STRATEGY=BASIC), but the call has no authorization metadata'
-        : 'Expected valid basic authentication credentials, but those presented do not match',
-    }
-  }
-  for (const [name, definition] of Object.entries(service)) {
-    const handler = implementation[name]
-    if (definition.responseStream) {
-      const stream = handler as (call: AnyWritable) => void
-      implementation[name] = (call: AnyWritable) => {
-        const refused = refusal(call)
-        if (refused) call.emit('error', refused)
-        else stream(call)
-      }
-    } else {
-      const unaryHandler = handler as (call: AnyUnaryCall, callback: grpc.sendUnaryData<unknown>) => void
-      implementation[name] = (call: AnyUnaryCall, callback: grpc.sendUnaryData<unknown>) => {
-        const refused = refusal(call)
-        if (refused) callback(refused)
-        else unaryHandler(call, callback)
-      }
-    }
-  }
-}
 
 /** Calls that change nothing answer without waiting for the store (so also while the disk is full). */
 const READ_ONLY_METHODS = new Set(['Topology'])

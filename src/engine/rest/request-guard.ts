@@ -27,10 +27,15 @@ const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]']
 /** Routes whose body is multipart/form-data rather than JSON (path below /v2, method). */
 const MULTIPART_ROUTES = new Set(['POST /deployments'])
 
-/** The host name of a Host header, lower-cased, without its port (an IPv6 literal keeps its brackets). */
+/**
+ * The host name of a Host header or a configured name, lower-cased, without its port. An IPv6
+ * literal keeps (or, configured bare, gains) its brackets, as a Host header always carries them.
+ */
 function hostName(host: string): string {
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]
-  return name.toLowerCase()
+  const lower = host.toLowerCase()
+  if (lower.startsWith('[')) return lower.slice(0, lower.indexOf(']') + 1)
+  if (lower.split(':').length > 2) return `[${lower}]`
+  return lower.split(':')[0]
 }
 
 function hasBody(req: Request): boolean {
