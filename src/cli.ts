@@ -25,6 +25,8 @@ Commands:
 Options:
   --grpc-port <port>   gRPC gateway port (default 26500)
   --rest-port <port>   REST API port (default 8080)
+  --host <address>     engine: the address to listen on (default 127.0.0.1, or RACCORD_ENGINE_HOST);
+                       beyond loopback it requires RACCORD_ENGINE_USERNAME and RACCORD_ENGINE_PASSWORD
   --data-dir <dir>     where state is kept (default ./data; for start, RACCORD_DATA_DIR too)
   --in-memory          keep no state on disk (a throwaway run; engine only)
   --no-deploy          start: do not deploy processes/ (they are deployed already)
@@ -55,6 +57,7 @@ function parseCommandLine(argv: string[]) {
       options: {
         'grpc-port': { type: 'string' },
         'rest-port': { type: 'string' },
+        host: { type: 'string' },
         'data-dir': { type: 'string' },
         'in-memory': { type: 'boolean' },
         'no-deploy': { type: 'boolean' },
@@ -75,6 +78,7 @@ function parseCommandLine(argv: string[]) {
   if (command === 'start' && values['in-memory']) throw new UsageError('--in-memory is for `raccord engine` only: start keeps the trace and the mails in a data dir')
   if (command !== 'start' && values['no-deploy']) throw new UsageError('--no-deploy is for `raccord start` only')
   if (command !== 'deploy' && values['processes-dir'] !== undefined) throw new UsageError('--processes-dir is for `raccord deploy` only')
+  if (command !== 'engine' && values.host !== undefined) throw new UsageError('--host is for `raccord engine` only')
   return {
     dataDirFlag: values['data-dir'],
     dataDir: values['in-memory'] ? undefined : values['data-dir'] ?? './data',
@@ -84,18 +88,22 @@ function parseCommandLine(argv: string[]) {
     restPort: parsePort(values['rest-port'], 8080, '--rest-port'),
     deploy: !values['no-deploy'],
     processesDir: values['processes-dir'],
+    host: values.host,
   }
 }
 
 // Each command loads only what it runs: `raccord deploy` needs neither the engine nor the application.
 // tsx runs the sources as CommonJS, so the lazy loads are require() calls: an import() would go
 // to Node's ESM loader, which tsx/cjs does not hook.
-async function runEngine(grpcPort: number, restPort: number, dataDir: string | undefined): Promise<EngineServer> {
+async function runEngine(grpcPort: number, restPort: number, dataDir: string | undefined, hostFlag: string | undefined): Promise<EngineServer> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { startEngineServer } = require('./engine') as typeof import('./engine')
+  const { engineAccessFromEnv, startEngineServer } = require('./engine') as typeof import('./engine')
   let server: EngineServer
+  let host: string
   try {
-    server = await startEngineServer({ grpcPort, restPort, dataDir })
+    const access = engineAccessFromEnv(process.env)
+    host = hostFlag ?? access.host ?? '127.0.0.1'
+    server = await startEngineServer({ grpcPort, restPort, dataDir, ...access, host })
   } catch (error) {
     console.error(`raccord engine: cannot start: ${(error as Error).message}`)
     process.exit(1)
@@ -122,8 +130,10 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
   // Announce readiness only once a stop signal would be handled (and the state snapshotted).
-  console.log(`raccord engine: Zeebe gRPC gateway on grpc://127.0.0.1:${server.grpcPort}`)
-  console.log(`raccord engine: REST API on http://127.0.0.1:${server.restPort}/v2`)
+  const address = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+  const auth = server.authenticated ? ' (basic authentication required)' : ''
+  console.log(`raccord engine: Zeebe gRPC gateway on grpc://${address}:${server.grpcPort}${auth}`)
+  console.log(`raccord engine: REST API on http://${address}:${server.restPort}/v2${auth}`)
 
   const parent = process.send?.bind(process)
   if (parent) {
@@ -223,7 +233,7 @@ async function main(argv: string[]): Promise<void> {
     await runDeploy(commandLine.processesDir)
     return
   }
-  await runEngine(commandLine.grpcPort, commandLine.restPort, commandLine.dataDir)
+  await runEngine(commandLine.grpcPort, commandLine.restPort, commandLine.dataDir, commandLine.host)
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

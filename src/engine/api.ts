@@ -9,6 +9,13 @@ import type {
 } from './state/records'
 import type { Problem } from './model/types'
 
+// The records the queries return are part of this API: the adapters name them through this
+// module, never through state/.
+export type {
+  DecisionDefinitionRecord, DecisionRequirementsRecord, ElementInstanceRecord, FormRecord, IncidentRecord,
+  JobRecord, Key, ProcessDefinitionRecord, ProcessInstanceRecord, UserTaskRecord, VariableDocument, VariableRecord,
+} from './state/records'
+
 /** Zeebe's rejection types. The adapters map them to gRPC status codes and HTTP statuses. */
 export type RejectionType =
   | 'NOT_FOUND' | 'INVALID_ARGUMENT' | 'INVALID_STATE' | 'ALREADY_EXISTS' | 'RESOURCE_EXHAUSTED'

@@ -6,6 +6,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ControllableClock } from './clock'
 import { startGrpcGateway } from './gateway/grpc-gateway'
+import { ENGINE_ENV, isLoopback, type EngineCredentials } from './protocol'
 import { createRestApp } from './rest'
 import { Engine } from './runtime/engine'
 import { openDurableEngine, type DurableEngine } from './state/durable'
@@ -14,7 +15,14 @@ import { openDurableEngine, type DurableEngine } from './state/durable'
 export interface EngineServerOptions {
   grpcPort?: number
   restPort?: number
+  /** the address both servers listen on (default 127.0.0.1); beyond loopback, credentials are required */
   host?: string
+  /** when set, every gRPC call and /v2 request must carry them (HTTP basic authentication) */
+  credentials?: EngineCredentials
+  /** Host names /v2 accepts besides the loopback names (DNS rebinding guard) */
+  allowedHosts?: string[]
+  /** web page origins /v2 accepts besides its own */
+  allowedOrigins?: string[]
   /** the engine clock; a fresh ControllableClock when absent */
   clock?: ControllableClock
   /** keep the engine state in SQLite in this directory; absent = in memory only */
@@ -31,14 +39,58 @@ export interface EngineServer {
   /** bound REST port */
   restPort: number
   clock: ControllableClock
+  /** whether clients must authenticate */
+  authenticated: boolean
   /** the durable state, when started with a data dir */
   durable?: DurableEngine
   /** Stops both servers (long polls and job streams end at once). */
   close(): Promise<void>
 }
 
+/** A listening or access setting that cannot be used; the message names the setting. */
+export class EngineAccessError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'EngineAccessError'
+  }
+}
+
+/** Addresses that mean every interface rather than one name a client could use. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]'])
+
+function list(value: string | undefined): string[] | undefined {
+  const items = (value ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '')
+  return items.length > 0 ? items : undefined
+}
+
+/**
+ * The listening address and access settings from the environment (RACCORD_ENGINE_*). Credentials
+ * come only from there, never from the command line, where other users of the machine could read
+ * them.
+ */
+export function engineAccessFromEnv(env: NodeJS.ProcessEnv): Pick<EngineServerOptions, 'host' | 'credentials' | 'allowedHosts' | 'allowedOrigins'> {
+  const username = env[ENGINE_ENV.username] ?? ''
+  const password = env[ENGINE_ENV.password] ?? ''
+  if ((username === '') !== (password === '')) {
+    const missing = username === '' ? ENGINE_ENV.username : ENGINE_ENV.password
+    throw new EngineAccessError(`${missing} is empty or unset: set both ${ENGINE_ENV.username} and ${ENGINE_ENV.password}, or neither`)
+  }
+  if (username.includes(':')) throw new EngineAccessError(`${ENGINE_ENV.username} must not contain ':' (basic authentication separates user and password with it)`)
+  return {
+    host: env[ENGINE_ENV.host] || undefined,
+    credentials: username !== '' ? { username, password } : undefined,
+    allowedHosts: list(env[ENGINE_ENV.allowedHosts]),
+    allowedOrigins: list(env[ENGINE_ENV.allowedOrigins]),
+  }
+}
+
 export async function startEngineServer(options: EngineServerOptions = {}): Promise<EngineServer> {
-  const { grpcPort = 26500, restPort = 8080, host = '127.0.0.1' } = options
+  const { grpcPort = 26500, restPort = 8080, host = '127.0.0.1', credentials } = options
+  // Anyone who can reach a port beyond loopback could drive the engine: never without credentials.
+  if (!isLoopback(host) && !credentials) {
+    throw new EngineAccessError(`listening on ${host}, beyond loopback, requires credentials: set ${ENGINE_ENV.username} and ${ENGINE_ENV.password} `
+      + '(clients then use CAMUNDA_AUTH_STRATEGY=BASIC with CAMUNDA_BASIC_AUTH_USERNAME and CAMUNDA_BASIC_AUTH_PASSWORD)')
+  }
   const clock = options.clock ?? new ControllableClock()
   const durable = options.dataDir !== undefined ? await openDurableEngine(options.dataDir, clock) : undefined
   const engine = durable?.engine ?? new Engine({ clock })
@@ -46,14 +98,20 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
 
   let grpc
   try {
-    grpc = await startGrpcGateway(engine, { host, port: grpcPort })
+    grpc = await startGrpcGateway(engine, { host, port: grpcPort, credentials })
   } catch (error) {
     stopEngine()
     throw error
   }
   let rest: http.Server
   try {
-    rest = await listen(http.createServer(createRestApp(engine, { clock, clockControlled: options.clockControlled ?? process.env.ZEEBE_CLOCK_CONTROLLED === 'true' })), restPort, host)
+    const restApp = createRestApp(engine, {
+      clock,
+      clockControlled: options.clockControlled ?? process.env.ZEEBE_CLOCK_CONTROLLED === 'true',
+      // A client may name the engine by the address it listens on (unless that is every interface).
+      access: { credentials, allowedHosts: [...(options.allowedHosts ?? []), ...(WILDCARD_HOSTS.has(host) ? [] : [host])], allowedOrigins: options.allowedOrigins },
+    })
+    rest = await listen(http.createServer(restApp), restPort, host)
   } catch (error) {
     await grpc.close()
     stopEngine()
@@ -66,6 +124,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
     grpcPort: grpc.port,
     restPort: (rest.address() as AddressInfo).port,
     clock,
+    authenticated: credentials !== undefined,
     durable,
     close() {
       closed ??= Promise.all([grpc.close(), closeHttp(rest)]).then(() => stopEngine())

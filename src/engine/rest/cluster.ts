@@ -3,10 +3,8 @@ import type { Router } from 'express'
 import { z } from 'zod'
 import { EngineError, type EngineApi } from '../api'
 import type { ControllableClock } from '../clock'
+import { GATEWAY_VERSION } from '../protocol'
 import { parseBody } from './validation'
-
-/** The Camunda version the adapter answers as. */
-export const GATEWAY_VERSION = '8.8.0'
 
 const clockPinSchema = z.object({
   timestamp: z.number({ error: 'expected an epoch-millisecond timestamp' }).int().nonnegative(),

@@ -6,7 +6,7 @@ import type { RequestHandler, Router } from 'express'
 import multer, { MulterError } from 'multer'
 import { z } from 'zod'
 import type { DeployedItem, EngineApi } from '../api'
-import type { Key } from '../state/records'
+import type { Key } from '../api'
 import { invalidArgument, notFound } from './problem'
 import {
   decisionDefinitionResult, decisionRequirementsResult, processDefinitionResult,

@@ -9,8 +9,9 @@ import { clusterRoutes } from './cluster'
 import { deploymentRoutes } from './deployments'
 import { jobRoutes } from './jobs'
 import { messageRoutes } from './messages'
-import { problemHandler, unknownRoute } from './problem'
+import { problemBody, problemDetail, problemHandler, requestPath, unknownRoute } from './problem'
 import { processInstanceRoutes } from './process-instances'
+import { requestGuard, type RestAccess } from './request-guard'
 import { userTaskRoutes } from './user-tasks'
 
 /** Request bodies above this size answer 413 (the instance payload limit, §2.1). */
@@ -21,12 +22,16 @@ export interface RestAppOptions {
   clock: ControllableClock
   /** whether /v2/clock may move it (Zeebe's ZEEBE_CLOCK_CONTROLLED); false answers 409 */
   clockControlled: boolean
+  /** who may call beyond programs on this machine (default: loopback names, no web page, no credentials) */
+  access?: RestAccess
 }
 
 export function createRestApp(engine: EngineApi, options: RestAppOptions): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
+  // Refused requests are answered before their body is read.
+  app.use('/v2', requestGuard(options.access))
   app.use(express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }))
 
   app.use(answerWhenDurable(engine))
@@ -56,10 +61,11 @@ function answerWhenDurable(engine: EngineApi): express.RequestHandler {
     res.end = ((...args: unknown[]) => {
       engine.whenDurable().then(() => end(...args), (error: Error) => {
         if (res.headersSent) return end()
+        const { contentType, body } = problemBody(problemDetail(503, 'RESOURCE_EXHAUSTED', error.message, requestPath(req)))
         res.statusCode = 503
         res.removeHeader('content-length')
-        res.setHeader('content-type', 'application/problem+json')
-        return end(JSON.stringify({ type: 'about:blank', title: 'RESOURCE_EXHAUSTED', status: 503, detail: error.message, instance: req.path }))
+        res.setHeader('content-type', contentType)
+        return end(body)
       })
       return res
     }) as typeof res.end

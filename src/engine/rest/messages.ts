@@ -2,12 +2,16 @@
 import type { Router } from 'express'
 import { z } from 'zod'
 import type { EngineApi } from '../api'
+import { timeToLiveProblem } from '../protocol'
 import { parseBody, variablesSchema } from './validation'
 
 const publicationSchema = z.object({
   name: z.string().min(1),
   correlationKey: z.string().nullish(),
-  timeToLive: z.number().int().nonnegative().nullish(),
+  timeToLive: z.number().superRefine((ttl, context) => {
+    const problem = timeToLiveProblem(ttl)
+    if (problem) context.addIssue({ code: 'custom', message: problem })
+  }).nullish(),
   messageId: z.string().nullish(),
   variables: variablesSchema.nullish(),
   tenantId: z.string().nullish(),

@@ -3,7 +3,7 @@
  * routes raise themselves. Engine rejections keep Zeebe's wording:
  * `Command '<intent>' rejected with code '<type>': <reason>`.
  */
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express'
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express'
 import { MulterError } from 'multer'
 import { EngineError, type RejectionType } from '../api'
 
@@ -38,7 +38,8 @@ const STATUS_BY_REJECTION: Record<RejectionType, number> = {
   RESOURCE_EXHAUSTED: 503,
 }
 
-interface ProblemDetail {
+/** An RFC 9457 problem, as Zeebe's REST gateway answers it. */
+export interface ProblemDetail {
   type: 'about:blank'
   title: string
   status: number
@@ -46,8 +47,24 @@ interface ProblemDetail {
   instance: string
 }
 
-function requestPath(req: Request): string {
+/** The one formatter of problem details: every refusal of the /v2 adapter is built here. */
+export function problemDetail(status: number, title: string, detail: string, instance: string): ProblemDetail {
+  return { type: 'about:blank', title, status, detail, instance }
+}
+
+/** The request path a problem names as its `instance`. */
+export function requestPath(req: Request): string {
   return req.originalUrl.split('?')[0]
+}
+
+/** The body and headers of a problem answer, for callers that write the response themselves. */
+export function problemBody(problem: ProblemDetail): { contentType: string; body: string } {
+  return { contentType: 'application/problem+json', body: JSON.stringify(problem) }
+}
+
+function sendProblem(res: Response, problem: ProblemDetail): void {
+  const { contentType, body } = problemBody(problem)
+  res.status(problem.status).type(contentType).send(body)
 }
 
 /** Body-parser errors carry an http status and a `type` naming the failure. */
@@ -58,7 +75,7 @@ function isBodyParserError(err: unknown): err is Error & { status: number; type:
 
 function toProblem(err: unknown, instance: string): ProblemDetail {
   const problem = (status: number, title: string, detail: string): ProblemDetail =>
-    ({ type: 'about:blank', title, status, detail, instance })
+    problemDetail(status, title, detail, instance)
 
   if (err instanceof EngineError) {
     return problem(STATUS_BY_REJECTION[err.type] ?? 500, err.type,
@@ -89,8 +106,7 @@ export const problemHandler: ErrorRequestHandler = (err, req, res, next) => {
     next(err)
     return
   }
-  const body = toProblem(err, requestPath(req))
-  res.status(body.status).type('application/problem+json').send(JSON.stringify(body))
+  sendProblem(res, toProblem(err, requestPath(req)))
 }
 
 /** Unknown paths answer 404 problem JSON rather than express's HTML page. */

@@ -5,7 +5,7 @@
 import type { RequestHandler, Router } from 'express'
 import { z } from 'zod'
 import type { EngineApi } from '../api'
-import type { Key, VariableDocument } from '../state/records'
+import type { Key, VariableDocument } from '../api'
 import { HttpProblem, invalidArgument, notFound } from './problem'
 import {
   ResultContext, incidentResult, variableResult, type ElementInstanceResult, type ProcessInstanceResult,

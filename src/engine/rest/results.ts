@@ -2,12 +2,11 @@
  * Engine records -> Camunda 8.8 REST result shapes: keys stay decimal strings, epoch-ms dates
  * become ISO-8601 strings, engine states become the REST enums.
  */
-import type { ActivatedJob, EngineQueries } from '../api'
 import type {
-  DecisionDefinitionRecord, DecisionRequirementsRecord, ElementInstanceRecord, FormRecord,
+  ActivatedJob, EngineQueries, DecisionDefinitionRecord, DecisionRequirementsRecord, ElementInstanceRecord, FormRecord,
   IncidentRecord, JobRecord, Key, ProcessDefinitionRecord, ProcessInstanceRecord, UserTaskRecord,
   VariableRecord,
-} from '../state/records'
+} from '../api'
 
 export function isoDate(epochMs: number): string {
   return new Date(epochMs).toISOString()

@@ -5,7 +5,7 @@
 import type { RequestHandler, Router } from 'express'
 import { z } from 'zod'
 import type { EngineApi } from '../api'
-import type { Key, VariableRecord } from '../state/records'
+import type { Key, VariableRecord } from '../api'
 import { invalidArgument, notFound } from './problem'
 import { formResult, userTaskResult, variableResult, type UserTaskResult } from './results'
 import { matchesProperty, search, searchRequestSchema } from './search'

@@ -4,7 +4,8 @@
  */
 import type { Request } from 'express'
 import { z } from 'zod'
-import type { VariableDocument } from '../state/records'
+import type { VariableDocument } from '../api'
+import { variablesDepthProblem } from '../protocol'
 import { invalidArgument } from './problem'
 
 /** A key in a body: a decimal string (the SDK sends strings), or a safe integer. */
@@ -13,8 +14,12 @@ export const keySchema = z.union([
   z.number().int().nonnegative(),
 ]).transform(String)
 
-/** A variables document: a JSON object, never an array or a scalar. */
+/** A variables document: a JSON object, never an array or a scalar, nested within the limit. */
 export const variablesSchema = z.record(z.string(), z.unknown())
+  .superRefine((document, context) => {
+    const problem = variablesDepthProblem(document)
+    if (problem) context.addIssue({ code: 'custom', message: problem })
+  })
   .transform((v) => v as VariableDocument)
 
 function describeIssue(issue: z.core.$ZodIssue): string {
