@@ -175,6 +175,13 @@ function memoised(cache: Map<string, string | undefined>, expression: string, ch
   return problem
 }
 
+/** Longest expression quoted whole in a problem: past it, the reason would be lost in the quote. */
+const QUOTE_LIMIT = 200
+
+function quoted(expression: string): string {
+  return expression.length <= QUOTE_LIMIT ? expression : `${expression.slice(0, QUOTE_LIMIT)}… (${expression.length} characters)`
+}
+
 /**
  * Syntax check of a FEEL expression (text without the leading '='). Returns a message naming the
  * problem and its position, or undefined when the expression is valid.
@@ -182,9 +189,9 @@ function memoised(cache: Map<string, string | undefined>, expression: string, ch
 export function feelSyntaxError(expression: string): string | undefined {
   return memoised(expressionSyntaxCache, expression, () => {
     if (expression.trim() === '') return `failed to parse expression '${expression}': the expression is empty`
-    if (nestedTooDeep(expression)) return `failed to parse expression '${expression}': ${TOO_DEEP}`
+    if (nestedTooDeep(expression)) return `failed to parse expression '${quoted(expression)}': ${TOO_DEEP}`
     const problem = findSyntaxError(expression, parseExpression(expression, PARSE_CONTEXT, undefined) as ParseTree)
-    return problem === undefined ? undefined : `failed to parse expression '${expression}': ${problem}`
+    return problem === undefined ? undefined : `failed to parse expression '${quoted(expression)}': ${problem}`
   })
 }
 
