@@ -141,6 +141,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
 
     const engine = sdkProcessEngine(camunda)
     const incidents = new IncidentService({ config, trace, engine })
+    const cuts = new CutService(config, interconnection.cuts, sdkCutEngine(camunda, engine))
     const app = createApiApp({
       config,
       credentials: options.credentials,
@@ -152,13 +153,14 @@ export async function startApplication(options: ApplicationOptions): Promise<App
       metrics,
       logger,
       outbox: options.outbox,
-      cuts: new CutService(config, interconnection.cuts, sdkCutEngine(camunda, engine)),
+      cuts,
       statusPage: statusRouter(config, interconnection.status, interconnection.publicUrl),
       console: consoleRouter({
         config,
         credentials: options.credentials,
         engine: new ConsoleEngine(camunda),
         incidents,
+        cuts,
         outboxUrl: options.outbox ? '/outbox' : undefined,
         statusUrl: '/status',
       }),

@@ -225,7 +225,7 @@ export interface ProcedureView {
 }
 
 /** Variables shown in a view: what the parties decided and when. */
-const VIEW_VARIABLES = ['title', 'version', 'previousVersion', 'providerId', 'serviceId', 'plannedAt', 'releasedAt', 'refusalReasons', 'providerAnswers',
+const VIEW_VARIABLES = ['clientId', 'providers', 'title', 'version', 'previousVersion', 'providerId', 'serviceId', 'plannedAt', 'releasedAt', 'refusalReasons', 'providerAnswers',
   'functionalDecision', 'clientDecision', 'providerDecision', 'retainPreviousVersion', 'retentionMonths', 'validationReference', 'validationCheck', 'adapterOutcome'] as const
 
 export interface ChangeServiceOptions {
@@ -284,7 +284,7 @@ export class ChangeService {
       providerAnswerDelay: changes.providerAnswerDelay,
       retainPreviousVersion: request.retainPreviousVersion,
       retentionMonths: request.retentionMonths ?? changes.versionRetentionMonths,
-      requestedBy: `${caller.name} (${caller.organisation})`,
+      requestedBy: caller.actor,
     }
     if (request.kind === 'portal-change') {
       this.requireClient(caller, 'change the portal')
@@ -310,7 +310,7 @@ export class ChangeService {
       interconnectionId: link.id,
       action: request.action,
       preproductionLinkDelay: this.config.changes.preproductionLinkDelay,
-      requestedBy: `${caller.name} (${caller.organisation})`,
+      requestedBy: caller.actor,
     })
   }
 
@@ -326,7 +326,7 @@ export class ChangeService {
       clientId: this.client().id,
       serviceId: service.id,
       plannedAt: request.plannedAt ?? null,
-      requestedBy: `${caller.name} (${caller.organisation})`,
+      requestedBy: caller.actor,
     })
   }
 
@@ -354,7 +354,7 @@ export class ChangeService {
       previousVersion: request.previousVersion,
       validationReference: request.validationReference === undefined || request.validationReference === '' ? null : request.validationReference,
       releaseWatchWindow: this.config.changes.releaseWatchWindow,
-      declaredBy: `${caller.name} (${caller.organisation})`,
+      declaredBy: caller.actor,
     })
   }
 
@@ -363,7 +363,7 @@ export class ChangeService {
     await this.find(reference, ['portal-change', 'provider-change', 'version-retention'])
     try {
       await this.options.engine.publishMessage(EARLY_RETIREMENT_MESSAGE, reference, {
-        retirementRequestedBy: `${caller.name} (${caller.organisation})`,
+        retirementRequestedBy: caller.actor,
         retirementReason: request.reason ?? null,
       })
     } catch (error) {
