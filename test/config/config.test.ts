@@ -145,7 +145,7 @@ describe('configuration errors name the file, the key path and the reason', () =
   })
 
   test('environment variable of a token not set', () => {
-    const { RACCORD_TOKEN_MANAGER: _unset, ...others } = TOKENS
+    const others = Object.fromEntries(Object.entries(TOKENS).filter(([name]) => name !== 'RACCORD_TOKEN_MANAGER'))
     const error = configError(EXAMPLE, others)
     expect(error.problems).toEqual([expect.objectContaining({ path: 'api.tokens[1].tokenEnv', message: 'Environment variable RACCORD_TOKEN_MANAGER is not set' })])
   })
