@@ -24,10 +24,15 @@ export function incidentParties(config: Config, incident: { service: string; rep
   return present([incident.reportingOrganisation, ownerOfService(config, incident.service), clientOf(config)])
 }
 
-/** Changes, releases, openings and pre-production links: the changing party and the parties it affects. */
+/**
+ * Changes, releases, openings and pre-production links: the changing party and the parties it
+ * affects. A provider's procedure involves that provider and the client; the portal's involves
+ * the client and every provider.
+ */
 export function procedureParties(variables: Record<string, unknown>): string[] {
   const providers = Array.isArray(variables.providers) ? variables.providers.filter((id): id is string => typeof id === 'string') : []
-  return present([variables.clientId, variables.providerId, ...providers].map((id) => (typeof id === 'string' ? id : undefined)))
+  const affected = typeof variables.providerId === 'string' ? [variables.providerId] : providers
+  return present([typeof variables.clientId === 'string' ? variables.clientId : undefined, ...affected])
 }
 
 /** Trace requests: the requester and the recipient. */

@@ -17,8 +17,9 @@ export function instanceParties(config: Config, variables: readonly Variable[], 
     const id = value(name)
     if (typeof id === 'string') parties.add(id)
   }
+  // A provider's procedure carries the list of every provider too; only the portal's involves them all.
   const providers = value('providers')
-  if (Array.isArray(providers)) providers.filter((id): id is string => typeof id === 'string').forEach((id) => parties.add(id))
+  if (Array.isArray(providers) && typeof value('providerId') !== 'string') providers.filter((id): id is string => typeof id === 'string').forEach((id) => parties.add(id))
   for (const side of ['requester', 'recipient']) {
     const party = value(side) as { organisation?: unknown } | undefined
     if (typeof party?.organisation === 'string') parties.add(party.organisation)
