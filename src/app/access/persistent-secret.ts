@@ -15,7 +15,8 @@ export function persistentSecret(dataDir: string, name: string, bytes = 32): str
   if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`Invalid secret name '${name}'`)
   const dir = join(dataDir, SECRETS_DIR)
   const file = join(dir, name)
-  if (existsSync(file)) {
+  const exists = existsSync(file)
+  if (exists) {
     // Tighten a file whose mode was widened by hand: only raccord's user reads it.
     if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600)
     const kept = readFileSync(file, 'utf8').trim()
@@ -23,9 +24,9 @@ export function persistentSecret(dataDir: string, name: string, bytes = 32): str
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const secret = randomBytes(bytes).toString('base64url')
-  // wx: two starts racing on an empty data dir cannot both write.
+  // wx on a new file: two starts racing on an empty data dir cannot both write; the loser reads the winner's.
   try {
-    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' })
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: exists ? 'w' : 'wx' })
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     return readFileSync(file, 'utf8').trim()
