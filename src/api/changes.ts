@@ -70,9 +70,18 @@ export function changeRoutes(config: Config, changes: ChangeService): Router {
     // CHG-8: only the party that operates version n-1 retires it: the provider for its service, the client for the portal.
     const view = await partyView(req, res, 'changes')
     const operator = typeof view.variables.providerId === 'string' ? view.variables.providerId : view.variables.clientId
-    if (callerOf(res).organisation !== operator) throw new ForbiddenProblem(`Only ${String(operator)}, which operates version n-1, retires it; ${callerOf(res).organisation} is not that party`)
+    if (callerOf(res).organisation !== operator) throw new ForbiddenProblem(`Only ${String(operator)}, which operates version n-1, retires it; ${callerOf(res).organisation} is not that party: propose it with POST /api/changes/${reference}/retirement-requests`)
     await changes.requestEarlyRetirement(reference, parseBody(schemas.retirement, req), callerOf(res))
     res.status(202).json({ reference, requested: 'early retirement of version n-1', links: linksOf('changes', reference) })
+  }))
+  // CHG-8: the other party proposes; the operator of version n-1 decides in its task (consider-early-retirement).
+  router.post('/changes/:reference/retirement-requests', requireRole('operator', 'manager', 'admin'), handler(async (req, res) => {
+    const reference = String(req.params.reference)
+    const view = await partyView(req, res, 'changes')
+    const operator = typeof view.variables.providerId === 'string' ? view.variables.providerId : view.variables.clientId
+    if (callerOf(res).organisation === operator) throw new HttpProblem(409, 'Conflict', `${String(operator)} operates version n-1: retire it with POST /api/changes/${reference}/retirement`)
+    await changes.proposeEarlyRetirement(reference, parseBody(schemas.retirement, req), callerOf(res))
+    res.status(202).json({ reference, requested: `early retirement of version n-1, proposed to ${String(operator)}`, links: linksOf('changes', reference) })
   }))
   router.post('/preproduction-links', starting, handler(async (req, res) => created(res, 'preproduction-links', await changes.startPreproductionLink(parseBody(schemas.preproductionLink, req), callerOf(res)))))
   router.post('/openings', starting, handler(async (req, res) => created(res, 'openings', await changes.startOpening(parseBody(schemas.opening, req), callerOf(res)))))

@@ -16,8 +16,11 @@ import { sdkProcessEngine, type InstanceProgress } from './process-engine'
 /** The agreement caps the retention of version n-1 at 6 months (CHG-8). */
 export const MAX_RETENTION_MONTHS = 6
 
-/** Message a party sends to retire version n-1 before the deadline (CHG-8); correlated by the change reference. */
+/** Message the operator of version n-1 sends to retire it before the deadline (CHG-8); correlated by the change reference. */
 export const EARLY_RETIREMENT_MESSAGE = 'version-retirement-requested'
+
+/** Message a party that does not operate version n-1 sends to propose its early retirement to the operator (CHG-8). */
+export const EARLY_RETIREMENT_PROPOSAL_MESSAGE = 'version-retirement-proposed'
 
 /**
  * RFC 9745 `Deprecation` (version n-1 is deprecated since the release of n) and RFC 8594 `Sunset`
@@ -368,6 +371,19 @@ export class ChangeService {
       })
     } catch (error) {
       throw new EngineUnavailableError(`Cannot publish ${EARLY_RETIREMENT_MESSAGE}: ${(error as Error).message}`, { cause: error })
+    }
+  }
+
+  /** CHG-8: a party that does not operate version n-1 proposes its early retirement; the operator decides in its own task. */
+  async proposeEarlyRetirement(reference: string, request: RetirementRequest, caller: Caller): Promise<void> {
+    await this.find(reference, ['portal-change', 'provider-change', 'version-retention'])
+    try {
+      await this.options.engine.publishMessage(EARLY_RETIREMENT_PROPOSAL_MESSAGE, reference, {
+        retirementProposedBy: caller.actor,
+        retirementProposalReason: request.reason ?? null,
+      })
+    } catch (error) {
+      throw new EngineUnavailableError(`Cannot publish ${EARLY_RETIREMENT_PROPOSAL_MESSAGE}: ${(error as Error).message}`, { cause: error })
     }
   }
 

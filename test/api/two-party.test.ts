@@ -242,6 +242,14 @@ describe('changes and releases: the changing party and the parties it affects; o
     expect((await call('POST', `/api/changes/${providerChange}/retirement`, TOKENS.A_SACHA, {})).status).toBe(202)
   })
 
+  test('CHG-8: the other party proposes early retirement on a route of its own; the operator and unrelated parties cannot', async () => {
+    const proposed = await call('POST', `/api/changes/${portalChange}/retirement-requests`, TOKENS.A_SACHA, { reason: 'Plus aucun appel en 4.9' })
+    expect(proposed.status).toBe(202)
+    expect(proposed.body.requested).toBe('early retirement of version n-1, proposed to portail')
+    expect((await call('POST', `/api/changes/${portalChange}/retirement-requests`, TOKENS.P_CAMILLE, {})).status).toBe(409)
+    expect((await call('POST', `/api/changes/${providerChange}/retirement-requests`, TOKENS.B_OPS, {})).status).toBe(404)
+  })
+
   test('openings and releases: another party\'s answers 404', async () => {
     const opening = await call('POST', '/api/openings', TOKENS.A_SACHA, { providerId: 'fournisseur-alpha', serviceId: 'demarches-alpha' })
     expect(opening.status).toBe(201)
