@@ -98,6 +98,8 @@ export function consoleRouter(options: ConsoleOptions): Router {
     const organisation = config.organisations.find((org) => org.id === caller.organisation)
     res.json({
       name: caller.name,
+      /** who the credential is, as trails and mails record it */
+      actor: caller.actor,
       assignee: assigneeOf(caller),
       roles: caller.roles,
       organisation: { id: caller.organisation, name: organisation?.name ?? caller.organisation, timeZone: organisation?.timeZone ?? 'UTC' },
