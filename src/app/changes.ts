@@ -40,6 +40,11 @@ export class NotThePartyError extends Error {
   override name = 'NotThePartyError'
 }
 
+/** The request does not fit the state of things (409), e.g. reactivating a link that is still cut. */
+export class ChangeConflictError extends Error {
+  override name = 'ChangeConflictError'
+}
+
 /** No change, opening or release has this reference. */
 export class UnknownReferenceError extends Error {
   override name = 'UnknownReferenceError'
@@ -235,6 +240,8 @@ export interface ChangeServiceOptions {
   config: Config
   engine: ChangeEngine
   now?: () => Date
+  /** the ids of the cuts of an interconnection that is not restored yet: such a link is not reactivated (CUT, CRI-3) */
+  openCuts?: (interconnectionId: string) => string[]
 }
 
 export class ChangeService {
@@ -305,6 +312,9 @@ export class ChangeService {
     const provider = this.config.organisations.find((org) => org.id === request.providerId) as Organisation
     const link = provider.interconnections.find((candidate) => candidate.environment === 'preproduction' && (request.interconnectionId === undefined || candidate.id === request.interconnectionId))
     if (link === undefined) throw new NotThePartyError(`${request.providerId} has no pre-production interconnection${request.interconnectionId ? ` '${request.interconnectionId}'` : ''}`)
+    // A cut link comes back only through its cut's restoration, on the crisis cell's agreement (CRI-3).
+    const cuts = request.action === 'reactivate' ? (this.options.openCuts?.(link.id) ?? []) : []
+    if (cuts.length > 0) throw new ChangeConflictError(`The pre-production link ${link.id} is cut (${cuts.join(', ')}): it is reactivated only when that cut is restored (CRI-3), not through a pre-production link request`)
     return this.start('preproduction-link', {
       title: `${request.action === 'keep' ? 'Keep' : 'Reactivate'} the pre-production link ${link.id}`,
       providerId: provider.id,

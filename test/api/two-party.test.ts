@@ -20,6 +20,8 @@ const TOKENS = {
 
 let h: AppHarness
 let base: string
+/** the cut of Alpha's pre-production link, open until its restoration */
+let preproductionCut: string
 
 beforeAll(async () => {
   h = await startAppHarness({
@@ -125,6 +127,7 @@ describe('cuts: the two parties of the interconnection; only the task\'s party c
     const requested = await call('POST', '/api/cuts', TOKENS.P_OPS, { interconnectionId: 'alpha-preprod', reason: 'Suspected intrusion' })
     expect(requested.status).toBe(201)
     cutId = requested.body.id as string
+    preproductionCut = cutId
     processInstanceKey = requested.body.processInstanceKey as string
     const viewed = await call('GET', `/api/cuts/${cutId}`, TOKENS.A_OPS)
     expect(viewed.status).toBe(200)
@@ -248,6 +251,14 @@ describe('changes and releases: the changing party and the parties it affects; o
     expect(proposed.body.requested).toBe('early retirement of version n-1, proposed to portail')
     expect((await call('POST', `/api/changes/${portalChange}/retirement-requests`, TOKENS.P_CAMILLE, {})).status).toBe(409)
     expect((await call('POST', `/api/changes/${providerChange}/retirement-requests`, TOKENS.B_OPS, {})).status).toBe(404)
+  })
+
+  test('a pre-production link that is still cut is not reactivated (409, naming the cut); one that is not cut is', async () => {
+    const refused = await call('POST', '/api/preproduction-links', TOKENS.A_SACHA, { providerId: 'fournisseur-alpha', interconnectionId: 'alpha-preprod', action: 'reactivate' })
+    expect(refused.status).toBe(409)
+    expect(refused.body.detail).toContain(`The pre-production link alpha-preprod is cut (${preproductionCut})`)
+    expect((await call('POST', '/api/preproduction-links', TOKENS.A_SACHA, { providerId: 'fournisseur-alpha', interconnectionId: 'alpha-preprod', action: 'keep' })).status).toBe(201)
+    expect((await call('POST', '/api/preproduction-links', TOKENS.B_OPS, { providerId: 'provider-beta', interconnectionId: 'beta-preprod', action: 'reactivate' })).status).toBe(201)
   })
 
   test('openings and releases: another party\'s answers 404', async () => {
