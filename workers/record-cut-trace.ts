@@ -54,6 +54,9 @@ export const inputSchema = z.object({
   clientDecidedBy: z.string().optional(),
   providerDecision: decision.optional(),
   providerDecidedBy: z.string().optional(),
+  /** when each party's cell member agreed, set by raccord from the member's own credential (CRI-3) */
+  clientDecidedAt: z.string().optional(),
+  providerDecidedAt: z.string().optional(),
   /** the crisis-cell member who recorded the outcome, set by the API */
   decisionRecordedBy: z.string().optional(),
   /** the restore-interconnection-by-hand form */
@@ -125,8 +128,8 @@ export async function handle(input: Input, ctx: WorkerContext): Promise<Output> 
           causes: input.causes ?? null,
           restorationTerms: input.restorationTerms ?? null,
           decisions: [
-            { party: 'client', decision: input.clientDecision, decidedBy: input.clientDecidedBy },
-            { party: 'provider', decision: input.providerDecision, decidedBy: input.providerDecidedBy },
+            { party: 'client', decision: input.clientDecision, decidedBy: input.clientDecidedBy, decidedAt: input.clientDecidedAt ?? null },
+            { party: 'provider', decision: input.providerDecision, decidedBy: input.providerDecidedBy, decidedAt: input.providerDecidedAt ?? null },
           ],
           outcome: bothAgree ? 'restore' : 'keep-cut',
         },

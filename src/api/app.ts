@@ -13,6 +13,7 @@ import type { IncidentService } from '../app/incidents/incidents'
 import type { Metrics } from '../app/metrics'
 import type { ProcessEngine } from '../engine-client/process-engine'
 import { authenticate, type Credential } from './auth'
+import { mailVisibleTo, outboxAuthentication } from './outbox-access'
 import { changeRoutes } from './changes'
 import { cutLinkRoutes } from './cut-links'
 import { cutRoutes } from './cuts'
@@ -65,7 +66,10 @@ export function createApiApp(options: ApiOptions): express.Express {
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
   })
-  if (options.outbox) app.use(outboxRouter(options.outbox))
+  if (options.outbox) {
+    app.use(['/outbox', '/outbox.json'], outboxAuthentication(options.credentials))
+    app.use(outboxRouter(options.outbox, (res) => mailVisibleTo(config, res)))
+  }
   if (options.console) app.use('/console', options.console)
   if (options.statusPage) app.use(options.statusPage)
   if (options.cuts) app.use('/links', cutLinkRoutes(config, options.cuts))

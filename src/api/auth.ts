@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { RequestHandler, Response } from 'express'
 import type { ApiRole, Config } from '../config'
+import { identityOf } from '../config/identities'
 import type { Caller } from '../app/incidents/incidents'
 import { ForbiddenProblem, UnauthorizedProblem } from './problem'
 
@@ -17,12 +18,17 @@ export interface Credential extends Caller {
 
 /** The tokens named by the configuration, read from `env`; loadConfig has checked each is set. */
 export function credentialsFrom(config: Config, env: NodeJS.ProcessEnv): Credential[] {
-  return config.api.tokens.map((entry) => ({
-    name: entry.tokenEnv,
-    organisation: entry.organisation,
-    roles: entry.roles,
-    token: env[entry.tokenEnv] ?? '',
-  }))
+  return config.api.tokens.map((entry) => {
+    const identity = identityOf(config, entry)
+    return {
+      name: entry.tokenEnv,
+      organisation: entry.organisation,
+      actor: identity.actor,
+      ...(identity.person === undefined ? {} : { person: identity.person }),
+      roles: entry.roles,
+      token: env[entry.tokenEnv] ?? '',
+    }
+  })
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest()

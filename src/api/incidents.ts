@@ -2,7 +2,9 @@
 import { Router } from 'express'
 import type { Config } from '../config'
 import { declarationSchema, type IncidentService } from '../app/incidents/incidents'
+import { UnknownIncidentError } from '../app/incidents/trace-store'
 import { callerOf, requireRole } from './auth'
+import { incidentParties, sees } from './scope'
 
 /** Where an incident lives in the API. */
 function linksOf(id: string) {
@@ -22,11 +24,15 @@ export function incidentRoutes(config: Config, incidents: IncidentService): Rout
   })
 
   router.get('/', requireRole('operator', 'manager', 'admin'), (_req, res) => {
-    res.json({ items: incidents.list().map((incident) => ({ ...incident, links: linksOf(incident.id) })) })
+    const caller = callerOf(res)
+    const items = incidents.list().filter((incident) => sees(config, caller, incidentParties(config, incident)))
+    res.json({ items: items.map((incident) => ({ ...incident, links: linksOf(incident.id) })) })
   })
 
   router.get('/:id', requireRole('operator', 'manager', 'admin'), async (req, res) => {
     const incident = await incidents.view(String(req.params.id))
+    // Another party's incident answers as one that does not exist.
+    if (!sees(config, callerOf(res), incidentParties(config, incident))) throw new UnknownIncidentError(incident.id)
     res.json({ ...incident, links: linksOf(incident.id) })
   })
 

@@ -1,10 +1,11 @@
 /** /api/trace-requests: thin routes over TraceRequestService (TRC-1..3), and the printable letter. */
-import { Router } from 'express'
+import { Router, type Response } from 'express'
 import type { Config } from '../config'
 import { UnknownRecordError } from '../app/security/security-store'
 import { letterPath, registrationSchema, type TraceRequestService } from '../app/traces/trace-requests'
 import { callerOf, requireRole } from './auth'
 import { HttpProblem } from './problem'
+import { sees, traceRequestParties } from './scope'
 
 /** Where a trace request lives in the API. */
 function linksOf(id: string) {
@@ -27,11 +28,20 @@ export function traceRequestRoutes(config: Config, traceRequests: TraceRequestSe
   })
 
   router.get('/', requireRole('operator', 'manager', 'admin'), (_req, res) => {
-    res.json({ items: traceRequests.list().map((request) => ({ ...request, links: linksOf(request.id) })) })
+    const caller = callerOf(res)
+    const items = traceRequests.list().filter((request) => sees(config, caller, traceRequestParties(request)))
+    res.json({ items: items.map((request) => ({ ...request, links: linksOf(request.id) })) })
   })
+
+  /** The requester and the recipient see a request and its letter; anyone else gets the 404 of an unknown one. */
+  const requireParty = (res: Response, id: string): void => {
+    const request = traceRequests.list().find((candidate) => candidate.id === id)
+    if (request === undefined || !sees(config, callerOf(res), traceRequestParties(request))) throw notFound(id)
+  }
 
   router.get('/:id', requireRole('operator', 'manager', 'admin'), async (req, res) => {
     const id = String(req.params.id)
+    requireParty(res, id)
     try {
       const request = await traceRequests.view(id)
       res.json({ ...request, links: linksOf(request.id) })
@@ -43,6 +53,7 @@ export function traceRequestRoutes(config: Config, traceRequests: TraceRequestSe
 
   router.get('/:id/letter', requireRole('operator', 'manager', 'admin'), (req, res) => {
     const id = String(req.params.id)
+    requireParty(res, id)
     let letter: string | undefined
     try {
       letter = traceRequests.letter(id)

@@ -5,6 +5,7 @@ import { UnknownRecordError } from '../app/security/security-store'
 import { reportSchema, type VulnerabilityService } from '../app/security/vulnerabilities'
 import { callerOf, requireRole } from './auth'
 import { HttpProblem } from './problem'
+import { sees } from './scope'
 
 /** Where a vulnerability lives in the API. */
 function linksOf(id: string) {
@@ -24,12 +25,16 @@ export function vulnerabilityRoutes(config: Config, vulnerabilities: Vulnerabili
   })
 
   router.get('/', requireRole('operator', 'manager', 'admin'), (_req, res) => {
-    res.json({ items: vulnerabilities.list().map((vulnerability) => ({ ...vulnerability, links: linksOf(vulnerability.id) })) })
+    const caller = callerOf(res)
+    const items = vulnerabilities.list().filter((vulnerability) => sees(config, caller, vulnerabilities.parties(vulnerability.id)))
+    res.json({ items: items.map((vulnerability) => ({ ...vulnerability, links: linksOf(vulnerability.id) })) })
   })
 
   router.get('/:id', requireRole('operator', 'manager', 'admin'), async (req, res) => {
     const id = String(req.params.id)
     try {
+      // Another party's vulnerability, or one not yet disclosed to the caller, answers as unknown.
+      if (!sees(config, callerOf(res), vulnerabilities.parties(id))) throw new UnknownRecordError(id)
       const vulnerability = await vulnerabilities.view(id)
       res.json({ ...vulnerability, links: linksOf(vulnerability.id) })
     } catch (error) {

@@ -95,8 +95,10 @@ export const apiTokenSchema = z.strictObject({
   roles: z.array(z.enum(['operator', 'manager', 'admin'])).min(1, 'At least one role is required'),
   /** Id of the organisation on whose behalf the token acts. */
   organisation: id,
-  /** Email of the person holding the token: a crisis-cell member (CRI-1) is known by it. */
+  /** Email of the person holding the token, one of the organisation's contacts: a crisis-cell member (CRI-1) is known by it. Give this or `team`. */
   contact: z.email().optional(),
+  /** The team holding the token (e.g. operations), when it is not one person's. Give this or `contact`. */
+  team: id.optional(),
 })
 
 /** ISO 8601 durations such as PT30M or P2D. */
@@ -232,14 +234,28 @@ function checkReferences(raw: unknown, ctx: z.RefinementCtx): void {
   })
 
   asArray(asRecord(config.api).tokens).map(asRecord).forEach((token, i) => {
+    const path = ['api', 'tokens', i]
     if (typeof token.organisation === 'string' && !orgIds.has(token.organisation)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['api', 'tokens', i, 'organisation'],
-        message: `Unknown organisation '${token.organisation}': expected one of ${list(orgIds)}`,
-      })
+      ctx.addIssue({ code: 'custom', path: [...path, 'organisation'], message: `Unknown organisation '${token.organisation}': expected one of ${list(orgIds)}` })
+    }
+    // A credential is one person or one team, so that every action has a named actor.
+    if ((token.contact === undefined) === (token.team === undefined)) {
+      ctx.addIssue({ code: 'custom', path, message: 'Name who holds the token: either contact (a person of the organisation, by email) or team (e.g. operations), not both' })
+    }
+    const org = organisations.find((candidate) => candidate.id === token.organisation)
+    if (typeof token.contact === 'string' && org !== undefined) {
+      const emails = new Set(contactEmailsOf(asRecord(org.contacts)))
+      if (!emails.has(token.contact)) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'contact'], message: `'${token.contact}' is not a contact of ${String(token.organisation)}: expected one of ${list(emails)}` })
+      }
     }
   })
+}
+
+/** The emails of an organisation's named people (not its operations team, which is a team). */
+function contactEmailsOf(contacts: Record<string, unknown>): string[] {
+  const people = [contacts.technicalLead, contacts.functionalLead, ...asArray(contacts.directors), ...asArray(contacts.traceRequestSenders), ...asArray(contacts.traceRequestReceivers)]
+  return people.map((person) => asRecord(person).email).filter((email): email is string => typeof email === 'string')
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

@@ -6,6 +6,7 @@
 import type { ApiRole } from '../config'
 import type { Credential } from '../api/auth'
 import type { UserTask } from '../engine-client/console-engine'
+import { isTaskParty } from '../app/access/task-gate'
 
 /** The roles allowed each console action. */
 export const CONSOLE_PERMISSIONS = {
@@ -25,24 +26,19 @@ export function may(caller: Pick<Credential, 'roles'>, permission: ConsolePermis
   return caller.roles.some((role) => allowed.includes(role))
 }
 
-/** The id a caller is known by as an assignee: the name of their token. */
-export function assigneeOf(caller: Pick<Credential, 'name'>): string {
-  return caller.name
-}
-
 /**
- * The organisation a candidate group belongs to: the longest organisation id followed by a dash
- * that starts it, so that `portail-bis-operations` is not taken for one of `portail`'s groups.
+ * The id a caller is known by as an assignee: the email of the credential's person, as tasks for
+ * named people (the crisis cell) list them; a team's credential goes by its token name.
  */
-export function organisationOfGroup(group: string, organisationIds: readonly string[]): string | undefined {
-  return organisationIds
-    .filter((id) => group.startsWith(`${id}-`))
-    .sort((a, b) => b.length - a.length)[0]
+export function assigneeOf(caller: Pick<Credential, 'name' | 'person'>): string {
+  return caller.person?.email ?? caller.name
 }
 
-export function canSeeTask(caller: Pick<Credential, 'name' | 'organisation' | 'roles'>, task: UserTask, organisationIds: readonly string[]): boolean {
-  if (caller.roles.includes('admin')) return true
-  const me = assigneeOf(caller)
-  if (task.assignee === me || task.candidateUsers.includes(me)) return true
-  return task.candidateGroups.some((group) => organisationOfGroup(group, organisationIds) === caller.organisation)
+export { organisationOfGroup } from '../app/access/task-gate'
+
+/** A task is seen by its party (isTaskParty), its assignee, and the admin of the installation's own organisation. */
+export function canSeeTask(caller: Pick<Credential, 'name' | 'organisation' | 'roles' | 'person'>, task: UserTask, organisationIds: readonly string[], self?: string): boolean {
+  if (caller.roles.includes('admin') && (self === undefined || caller.organisation === self)) return true
+  if (task.assignee === assigneeOf(caller)) return true
+  return isTaskParty(caller, task, organisationIds)
 }

@@ -12,9 +12,14 @@ import { ForbiddenProblem, HttpProblem } from '../api/problem'
 import { declarationSchema, type IncidentService } from '../app/incidents/incidents'
 import { UnknownIncidentError, type TraceEntry } from '../app/incidents/trace-store'
 import type { Config } from '../config'
+import { isTaskParty } from '../app/access/task-gate'
 import { assigneeOf, canSeeTask, CONSOLE_PERMISSIONS, may, type ConsolePermission } from './access'
 import type { ConsoleEngine, UserTask, Variable } from '../engine-client/console-engine'
-import { checkSubmission } from './form-fields'
+import { checkTaskSubmission, NotYourTaskError, requireTaskParty, TaskSubmissionError } from '../app/access/task-gate'
+import type { CutService } from '../app/cuts/cuts'
+import { crisisDecisionSchema } from '../app/cuts/cuts'
+import { sees } from '../api/scope'
+import { instanceParties } from './instance-scope'
 import { consolePage } from './page'
 
 /** Where `npm run build:console` writes the bundles. */
@@ -38,6 +43,8 @@ export interface ConsoleOptions {
   statusUrl?: string
   /** default: CONSOLE_ASSETS_DIR */
   assetsDir?: string
+  /** records a crisis-cell member's agreement: the crisis meeting task completes through it (CRI-3) */
+  cuts?: Pick<CutService, 'decide'>
 }
 
 const instanceQuerySchema = z.object({
@@ -82,7 +89,7 @@ export function consoleRouter(options: ConsoleOptions): Router {
   const visibleTask = async (res: Response, key: string): Promise<UserTask> => {
     const task = await engine.userTask(key)
     // The same answer as for a task that does not exist: no hint of another organisation's work.
-    if (!canSeeTask(callerOf(res), task, organisationIds)) throw new HttpProblem(404, 'Not Found', `No user task ${key} among yours`)
+    if (!canSeeTask(callerOf(res), task, organisationIds, config.self)) throw new HttpProblem(404, 'Not Found', `No user task ${key} among yours`)
     return task
   }
 
@@ -91,6 +98,8 @@ export function consoleRouter(options: ConsoleOptions): Router {
     const organisation = config.organisations.find((org) => org.id === caller.organisation)
     res.json({
       name: caller.name,
+      /** who the credential is, as trails and mails record it */
+      actor: caller.actor,
       assignee: assigneeOf(caller),
       roles: caller.roles,
       organisation: { id: caller.organisation, name: organisation?.name ?? caller.organisation, timeZone: organisation?.timeZone ?? 'UTC' },
@@ -114,7 +123,7 @@ export function consoleRouter(options: ConsoleOptions): Router {
 
   api.get('/tasks', async (_req, res) => {
     const caller = callerOf(res)
-    const tasks = (await engine.userTasks({ state: 'CREATED' })).filter((task) => canSeeTask(caller, task, organisationIds))
+    const tasks = (await engine.userTasks({ state: 'CREATED' })).filter((task) => canSeeTask(caller, task, organisationIds, config.self))
     const contexts = new Map<string, Record<string, unknown>>()
     await Promise.all([...new Set(tasks.map((task) => task.processInstanceKey))].map(async (key) => {
       contexts.set(key, contextOf(await engine.variables({ processInstanceKey: key, scopeKey: key })))
@@ -139,7 +148,7 @@ export function consoleRouter(options: ConsoleOptions): Router {
       can: {
         claim: task.state === 'CREATED' && task.assignee === undefined,
         unclaim: task.state === 'CREATED' && task.assignee !== undefined && (task.assignee === me || caller.roles.includes('admin')),
-        complete: task.state === 'CREATED' && task.assignee === me,
+        complete: task.state === 'CREATED' && task.assignee === me && isTaskParty(caller, task, organisationIds),
         viewInstance: may(caller, 'viewProcesses'),
       },
     })
@@ -162,13 +171,29 @@ export function consoleRouter(options: ConsoleOptions): Router {
     res.status(204).end()
   })
 
+  // The same rule as every task route: the task's party, the form's fields, who did it from the credential.
   api.post('/tasks/:key/completion', async (req, res) => {
     const task = await visibleTask(res, key(req.params.key))
-    if (task.assignee !== assigneeOf(callerOf(res))) throw new HttpProblem(409, 'Conflict', `Claim task ${task.userTaskKey} before completing it`)
+    const caller = callerOf(res)
+    if (task.assignee !== assigneeOf(caller)) throw new HttpProblem(409, 'Conflict', `Claim task ${task.userTaskKey} before completing it`)
     const { variables } = completionSchema.parse(req.body ?? {})
-    const form = await engine.userTaskForm(task.userTaskKey)
-    if (form) checkSubmission(form, variables, nearestFirst(await engine.userTaskVariables(task.userTaskKey)))
-    await engine.complete(task.userTaskKey, variables)
+    try {
+      requireTaskParty(caller, task, organisationIds)
+      await checkTaskSubmission(engine, task, variables)
+    } catch (error) {
+      if (error instanceof NotYourTaskError) throw new ForbiddenProblem(error.message)
+      if (error instanceof TaskSubmissionError) throw new HttpProblem(400, 'Bad Request', error.message, { errors: error.errors })
+      throw error
+    }
+    if (task.elementId === 'hold-crisis-meeting' && task.processDefinitionId === 'interconnection-cut') {
+      // Each member gives their own party's decision; the meeting is recorded once both parties agreed (CRI-3).
+      if (options.cuts === undefined) throw new HttpProblem(503, 'Service Unavailable', 'Crisis decisions are not served here')
+      const cutId = (await engine.variables({ processInstanceKey: task.processInstanceKey, scopeKey: task.processInstanceKey, name: 'cutId' }))[0]?.value
+      const outcome = await options.cuts.decide(String(cutId), crisisDecisionSchema.parse(variables, required), caller)
+      res.status(outcome.recorded ? 200 : 202).json(outcome)
+      return
+    }
+    await engine.complete(task.userTaskKey, { ...variables, completedBy: caller.actor })
     res.status(204).end()
   })
 
@@ -189,18 +214,30 @@ export function consoleRouter(options: ConsoleOptions): Router {
     const found = businessKey === ''
       ? await engine.processInstances(filter)
       : (await Promise.all(BUSINESS_KEY_VARIABLES.map((name) => engine.processInstances({ ...filter, variables: [{ name, value: businessKey }] })))).flat()
+    const caller = callerOf(res)
+    const visible = []
+    for (const instance of found) {
+      if (sees(config, caller, instanceParties(config, await engine.variables({ processInstanceKey: instance.processInstanceKey, scopeKey: instance.processInstanceKey }), instance.processInstanceKey))) visible.push(instance)
+    }
     const keys = new Map<string, string>()
     await Promise.all(BUSINESS_KEY_VARIABLES.map(async (name) => {
       for (const variable of await engine.variables({ name })) {
         if (variable.name === name && typeof variable.value === 'string' && !keys.has(variable.scopeKey)) keys.set(variable.scopeKey, variable.value)
       }
     }))
-    res.json({ items: found.map((instance) => ({ ...instance, businessKey: keys.get(instance.processInstanceKey) ?? null })) })
+    res.json({ items: visible.map((instance) => ({ ...instance, businessKey: keys.get(instance.processInstanceKey) ?? null })) })
   })
+
+  /** Another party's instance answers as one that does not exist. */
+  const requireInstanceParty = async (res: Response, instanceKey: string): Promise<void> => {
+    const variables = await engine.variables({ processInstanceKey: instanceKey, scopeKey: instanceKey })
+    if (!sees(config, callerOf(res), instanceParties(config, variables, instanceKey))) throw new HttpProblem(404, 'Not Found', `No process instance ${instanceKey} among yours`)
+  }
 
   api.get('/instances/:key', async (req, res) => {
     demand('viewProcesses')(res)
     const instanceKey = key(req.params.key)
+    await requireInstanceParty(res, instanceKey)
     const [instance, elements, variables, incidents] = await Promise.all([
       engine.processInstance(instanceKey),
       engine.elementInstances(instanceKey),
@@ -230,12 +267,14 @@ export function consoleRouter(options: ConsoleOptions): Router {
 
   api.get('/instances/:key/diagram', async (req, res) => {
     demand('viewProcesses')(res)
+    await requireInstanceParty(res, key(req.params.key))
     const instance = await engine.processInstance(key(req.params.key))
     res.type('application/xml').send(await engine.processDefinitionXml(instance.processDefinitionKey))
   })
 
   api.post('/instances/:key/cancellation', async (req, res) => {
     demand('cancelInstance')(res)
+    await requireInstanceParty(res, key(req.params.key))
     await engine.cancel(key(req.params.key))
     res.status(204).end()
   })
@@ -243,6 +282,7 @@ export function consoleRouter(options: ConsoleOptions): Router {
   api.post('/incidents/:key/retry', async (req, res) => {
     demand('retryIncident')(res)
     const incident = await engine.incident(key(req.params.key))
+    await requireInstanceParty(res, incident.processInstanceKey)
     if (incident.state !== 'ACTIVE') throw new HttpProblem(409, 'Conflict', `Incident ${incident.incidentKey} is ${incident.state}, not active`)
     // A job out of retries comes back only with retries; other incidents need the resolution alone.
     if (incident.jobKey) await engine.updateJobRetries(incident.jobKey, 1)
@@ -268,13 +308,4 @@ function contextOf(variables: readonly Variable[]): Record<string, unknown> {
   const businessKeyName = BUSINESS_KEY_VARIABLES.find((name) => typeof context[name] === 'string')
   if (businessKeyName) context.businessKey = { name: businessKeyName, value: context[businessKeyName] }
   return context
-}
-
-/** The variables a task sees, the nearest scope winning, as form-js receives them. */
-function nearestFirst(variables: Array<{ name: string; value: unknown }>): Record<string, unknown> {
-  const data: Record<string, unknown> = {}
-  for (const v of variables) {
-    if (!Object.prototype.hasOwnProperty.call(data, v.name)) Object.defineProperty(data, v.name, { value: v.value, enumerable: true, writable: true, configurable: true })
-  }
-  return data
 }

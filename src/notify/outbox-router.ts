@@ -1,21 +1,25 @@
 /** The mails kept by the local SMTP sink, for people (GET /outbox) and scripts (GET /outbox.json). */
-import { Router } from 'express'
+import { Router, type Response } from 'express'
 import { html, type SafeHtml } from './html'
 import type { SmtpSink, StoredMail } from './smtp-sink'
 
-export function outboxRouter(sink: Pick<SmtpSink, 'list' | 'get'>): Router {
+/** Which mails the caller of a request may see; another party's mail answers as one that does not exist. */
+export type MailFilter = (res: Response) => (mail: StoredMail) => boolean
+
+export function outboxRouter(sink: Pick<SmtpSink, 'list' | 'get'>, visibleTo: MailFilter = () => () => true): Router {
   const router = Router()
 
   router.get('/outbox.json', (_req, res) => {
-    res.json(sink.list())
+    res.json(sink.list().filter(visibleTo(res)))
   })
 
   router.get('/outbox', (_req, res) => {
-    res.type('html').send(listPage(sink.list().reverse()).value)
+    res.type('html').send(listPage(sink.list().filter(visibleTo(res)).reverse()).value)
   })
 
   router.get('/outbox/:id', (req, res) => {
-    const mail = sink.get(req.params.id)
+    const found = sink.get(req.params.id)
+    const mail = found !== undefined && visibleTo(res)(found) ? found : undefined
     if (mail === undefined) {
       res.status(404).type('application/problem+json').json({
         type: 'about:blank',

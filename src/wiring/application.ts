@@ -125,24 +125,30 @@ export async function startApplication(options: ApplicationOptions): Promise<App
 
     const engine = sdkProcessEngine(camunda)
     const incidents = new IncidentService({ config, trace, engine })
+    const cuts = new CutService(config, interconnection.cuts, sdkCutEngine(camunda, engine))
     const app = createApiApp({
       config,
       credentials: options.credentials,
       incidents,
       vulnerabilities: new VulnerabilityService({ config, store: security, engine }),
       traceRequests: new TraceRequestService({ config, store: security, engine }),
-      changes: new ChangeService({ config, engine: changeEngine }),
+      changes: new ChangeService({
+        config,
+        engine: changeEngine,
+        openCuts: (interconnectionId) => interconnection.cuts.store.cuts().filter((cut) => cut.interconnectionId === interconnectionId && cut.state !== 'restored').map((cut) => cut.id),
+      }),
       engine,
       metrics,
       logger,
       outbox: options.outbox,
-      cuts: new CutService(config, interconnection.cuts, sdkCutEngine(camunda, engine)),
+      cuts,
       statusPage: statusRouter(config, interconnection.status, interconnection.publicUrl),
       console: consoleRouter({
         config,
         credentials: options.credentials,
         engine: new ConsoleEngine(camunda, engineProblem),
         incidents,
+        cuts,
         outboxUrl: options.outbox ? '/outbox' : undefined,
         statusUrl: '/status',
       }),

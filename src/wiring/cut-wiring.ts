@@ -3,20 +3,20 @@
  * store, the link signer and the link-control adapter. The public URL of the links is the
  * configured one, or the API's address once it listens.
  */
-import { randomBytes } from 'node:crypto'
 import type { Config } from '../config'
 import { StatusStore } from '../status/status-store'
 import type { CutServices } from '../app/cuts/cut-services'
 import { CutStore } from '../app/cuts/cut-store'
 import { linkControl } from '../app/cuts/link-control'
 import { LinkSigner } from '../app/cuts/signed-links'
+import { persistentSecret } from '../app/access/persistent-secret'
 
 export interface InterconnectionCutsOptions {
   config: Config
   dataDir: string
   /** where webhook secrets are read */
   env: NodeJS.ProcessEnv
-  /** the link-signing secret; absent, one is made for this run (links then die with it) */
+  /** the link-signing secret; absent, the one kept in the data dir (made on first start) signs the links */
   linkSecret?: string
   now?: () => Date
 }
@@ -47,7 +47,7 @@ export function openInterconnectionCuts(options: InterconnectionCutsOptions): In
   return {
     cuts: {
       store,
-      links: new LinkSigner(options.linkSecret ?? randomBytes(32).toString('base64url')),
+      links: new LinkSigner(options.linkSecret ?? persistentSecret(options.dataDir, 'link-secret')),
       linkControl: linkControl({ env: options.env, now }),
       settings: config.interconnectionCuts,
       publicUrl,

@@ -15,6 +15,7 @@ import { startEngineServer, type EngineServer } from '../engine'
 import { startSmtpSink, type SmtpSink } from '../notify'
 import { startApplication, type Application } from './application'
 import { clusterTarget, namesCluster } from './deploy'
+import { persistentSecret, SECRETS_DIR } from '../app/access/persistent-secret'
 
 /** Where the local SMTP sink listens when no SMTP_URL is set. */
 export const DEFAULT_SMTP_SINK_PORT = 2525
@@ -46,10 +47,11 @@ export interface GeneratedToken {
 }
 
 /**
- * Fills in every `api.tokens[].tokenEnv` the environment lacks with a random token, so that
- * `npm start` works out of the box. The tokens live in memory only: a restart makes new ones.
+ * Fills in every `api.tokens[].tokenEnv` the environment lacks with a token, so that `npm start`
+ * works out of the box. With a data dir, each token is made once and kept there (0600), so a
+ * restart keeps them; without, they live in memory for this run.
  */
-export function generateMissingTokens(configFile: string, env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; generated: GeneratedToken[] } {
+export function generateMissingTokens(configFile: string, env: NodeJS.ProcessEnv, dataDir?: string): { env: NodeJS.ProcessEnv; generated: GeneratedToken[] } {
   let raw: unknown
   try {
     raw = parse(readFileSync(configFile, 'utf8'))
@@ -61,7 +63,7 @@ export function generateMissingTokens(configFile: string, env: NodeJS.ProcessEnv
   const names = Array.isArray(tokens) ? tokens.map((token) => (token as { tokenEnv?: unknown } | null)?.tokenEnv) : []
   const generated = [...new Set(names)]
     .filter((name): name is string => typeof name === 'string' && /^[A-Z_][A-Z0-9_]*$/.test(name) && (env[name] ?? '') === '')
-    .map((envVar) => ({ envVar, token: randomBytes(24).toString('base64url') }))
+    .map((envVar) => ({ envVar, token: dataDir === undefined ? randomBytes(24).toString('base64url') : persistentSecret(dataDir, `token-${envVar}`, 24) }))
   return { env: { ...env, ...Object.fromEntries(generated.map(({ envVar, token }) => [envVar, token])) }, generated }
 }
 
@@ -70,9 +72,9 @@ export async function startRaccord(options: StartOptions): Promise<Raccord> {
   const print = options.print ?? ((line: string) => console.log(line))
   const baseEnv = options.env ?? process.env
   const configFile = resolve(options.configFile ?? baseEnv.RACCORD_CONFIG ?? DEFAULT_CONFIG_FILE)
-  const { env, generated } = generateMissingTokens(configFile, baseEnv)
-  const config = loadConfig(configFile, env)
   const dataDir = resolve(options.dataDir)
+  const { env, generated } = generateMissingTokens(configFile, baseEnv, dataDir)
+  const config = loadConfig(configFile, env)
   const logger = pino({ name: 'raccord', level: env.LOG_LEVEL ?? 'info' })
 
   const stops: Array<() => Promise<void>> = []
@@ -149,12 +151,12 @@ export async function startRaccord(options: StartOptions): Promise<Raccord> {
     print(`  cuts          ${apiUrl}/api/cuts; the other party's signed links at ${apiUrl}/links/...`)
     print(`  status page   ${apiUrl}/status   (JSON ${apiUrl}/status.json, Atom ${apiUrl}/status.atom)`)
     const linkSecretEnv = config.interconnectionCuts.linkSecretEnv
-    print(env[linkSecretEnv] ? `  link secret   ${linkSecretEnv} from the environment` : `  link secret   ${linkSecretEnv} was not set; a secret made for this run signs the links (they die with it)`)
+    print(env[linkSecretEnv] ? `  link secret   ${linkSecretEnv} from the environment` : `  link secret   ${linkSecretEnv} was not set; the secret kept in ${join(dataDir, SECRETS_DIR)} (0600) signs the links, across restarts`)
     print(sink ? `  mail          local SMTP sink ${sink.url}; mails kept in ${sink.dir}, listed at ${apiUrl}/outbox` : `  mail          ${redact(smtpUrl)}`)
     for (const credential of config.api.tokens) {
       const made = generated.find((token) => token.envVar === credential.tokenEnv)
-      const who = `${credential.roles.join(', ')} for ${credential.organisation}`
-      print(made ? `  token         ${credential.tokenEnv} (${who}) was not set; for this run only: ${made.token}` : `  token         ${credential.tokenEnv} (${who}) from the environment`)
+      const who = `${credential.contact ?? `team ${String(credential.team)}`} of ${credential.organisation}: ${credential.roles.join(', ')}`
+      print(made ? `  token         ${credential.tokenEnv} (${who}) was not set; kept in the data dir: ${made.token}` : `  token         ${credential.tokenEnv} (${who}) from the environment`)
     }
     if (generated.length > 0) {
       const example = generated[0]

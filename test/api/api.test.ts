@@ -24,9 +24,9 @@ beforeAll(async () => {
     dataDirPrefix: 'raccord-api-',
     tokens: TOKENS,
     apiTokens: [
-      { tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail' },
-      { tokenEnv: 'T_MANAGER', roles: ['manager'], organisation: 'portail' },
-      { tokenEnv: 'T_ADMIN', roles: ['admin'], organisation: 'portail' },
+      { tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail', team: 'operations' },
+      { tokenEnv: 'T_MANAGER', roles: ['manager'], organisation: 'portail', team: 'operations' },
+      { tokenEnv: 'T_ADMIN', roles: ['admin'], organisation: 'portail', team: 'operations' },
     ],
     outbox: true,
   })
@@ -136,7 +136,8 @@ describe('declaring an incident (INC-1..4)', () => {
       state: 'open',
       service: 'demarches-alpha',
       reportingOrganisation: 'portail',
-      declaredBy: 'T_OPERATOR (portail)',
+      // the credential's identity: T_OPERATOR is the portal's operations team
+      declaredBy: 'Centre de services du portail (portail)',
       priority: { priority: 'P2', responseTarget: 'PT1H', resolutionTarget: 'PT8H' },
       processInstanceKey: incident.processInstanceKey,
       process: { state: 'ACTIVE', waitingAt: [expect.objectContaining({ elementId: 'restore-service', type: 'USER_TASK' })], incidents: [] },
@@ -263,8 +264,11 @@ describe('operations', () => {
     expect(text).toMatch(/raccord_mails_sent_total\{template="incident-declared"\} \d+/)
   })
 
-  test('/outbox lists the mails of the sink', async () => {
-    const answer = await fetch(`${base}/outbox.json`)
+  test('/outbox lists the mails of the sink to the admin, and needs a credential', async () => {
+    const anonymous = await fetch(`${base}/outbox.json`)
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="raccord outbox"/)
+    const answer = await fetch(`${base}/outbox.json`, { headers: { authorization: `Bearer ${TOKENS.T_ADMIN}` } })
     expect(answer.status).toBe(200)
     expect(((await answer.json()) as unknown[]).length).toBe(smtp.list().length)
   })

@@ -14,9 +14,9 @@ beforeAll(async () => {
     dataDirPrefix: 'raccord-api-changes-',
     tokens: TOKENS,
     apiTokens: [
-      { tokenEnv: 'T_CLIENT', roles: ['manager'], organisation: 'portail' },
-      { tokenEnv: 'T_ALPHA', roles: ['manager'], organisation: 'fournisseur-alpha' },
-      { tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail' },
+      { tokenEnv: 'T_CLIENT', roles: ['manager'], organisation: 'portail', team: 'operations' },
+      { tokenEnv: 'T_ALPHA', roles: ['manager'], organisation: 'fournisseur-alpha', team: 'operations' },
+      { tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail', team: 'operations' },
     ],
   })
   base = h.base

@@ -15,7 +15,7 @@ beforeAll(async () => {
   h = await startAppHarness({
     dataDirPrefix: 'raccord-security-api-',
     tokens: TOKENS,
-    apiTokens: [{ tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail' }, { tokenEnv: 'T_MANAGER', roles: ['manager'], organisation: 'portail' }],
+    apiTokens: [{ tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail', team: 'operations' }, { tokenEnv: 'T_MANAGER', roles: ['manager'], organisation: 'portail', team: 'operations' }],
   })
   smtp = h.smtp
   base = h.base

@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parse, stringify } from 'yaml'
+import { exampleTokens } from '../workers/fixtures'
 import { ConfigError, contactsFor, loadConfig, organisation, otherParties, selfOrganisation, UnknownOrganisationError } from '../../src/config'
 
 const EXAMPLE = resolve(__dirname, '../../raccord.config.example.yaml')
-const TOKENS = { RACCORD_TOKEN_OPERATOR: 'op', RACCORD_TOKEN_MANAGER: 'mgr', RACCORD_TOKEN_ADMIN: 'adm' }
+const TOKENS = exampleTokens()
 
 let dir: string
 beforeEach(() => {
@@ -144,7 +145,8 @@ describe('configuration errors name the file, the key path and the reason', () =
   })
 
   test('environment variable of a token not set', () => {
-    const error = configError(EXAMPLE, { RACCORD_TOKEN_OPERATOR: 'op', RACCORD_TOKEN_ADMIN: 'adm' })
+    const others = Object.fromEntries(Object.entries(TOKENS).filter(([name]) => name !== 'RACCORD_TOKEN_MANAGER'))
+    const error = configError(EXAMPLE, others)
     expect(error.problems).toEqual([expect.objectContaining({ path: 'api.tokens[1].tokenEnv', message: 'Environment variable RACCORD_TOKEN_MANAGER is not set' })])
   })
 
@@ -213,9 +215,26 @@ describe('configuration errors name the file, the key path and the reason', () =
         'api.tokens[0].tokenEnv',
         'api.tokens[1].tokenEnv',
         'api.tokens[2].tokenEnv',
+        // Sam Wilson's token names the functional lead the file no longer has.
+        'api.tokens[9].contact',
       ]),
     )
-    expect(error.problems).toHaveLength(6)
+    // self, the email, the missing lead, the contact, and each of the example's token variables.
+    expect(error.problems).toHaveLength(4 + Object.keys(TOKENS).length)
+  })
+
+  test('identities: a token names one person of its organisation, or one team', () => {
+    const file = exampleWith((config) => {
+      config.api.tokens[0].contact = 'camille.martin@portail.example.org' // and a team already
+      delete config.api.tokens[3].team // neither
+      config.api.tokens[4].contact = 'camille.martin@portail.example.org' // a person of another organisation
+      delete config.api.tokens[4].team
+      config.api.tokens[5].contact = 'nobody@fournisseur-alpha.example.org'
+    })
+    const problems = configError(file).problems
+    expect(problems.map((p) => p.path)).toEqual(['api.tokens[0]', 'api.tokens[3]', 'api.tokens[4].contact', 'api.tokens[5].contact'])
+    expect(problems[0].message).toContain('either contact (a person of the organisation, by email) or team')
+    expect(problems[2].message).toContain("'camille.martin@portail.example.org' is not a contact of fournisseur-alpha")
   })
 
   test('an empty file says the keys are required', () => {

@@ -51,9 +51,9 @@ beforeAll(async () => {
     api: {
       port: 0,
       tokens: [
-        { tokenEnv: 'T_MANAGER', roles: ['operator', 'manager'], organisation: 'portail' },
-        { tokenEnv: 'T_BETA', roles: ['operator'], organisation: 'provider-beta' },
-        { tokenEnv: 'T_ADMIN', roles: ['admin'], organisation: 'portail' },
+        { tokenEnv: 'T_MANAGER', roles: ['operator', 'manager'], organisation: 'portail', team: 'operations' },
+        { tokenEnv: 'T_BETA', roles: ['operator'], organisation: 'provider-beta', team: 'operations' },
+        { tokenEnv: 'T_ADMIN', roles: ['admin'], organisation: 'portail', team: 'operations' },
       ],
     },
   }
@@ -75,7 +75,8 @@ beforeAll(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   })
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+  // The outbox asks the browser for a credential (HTTP Basic, the token as password): the admin's sees every mail.
+  context = await browser.newContext({ viewport: { width: 1280, height: 860 }, httpCredentials: { username: 'raccord', password: TOKENS.T_ADMIN } })
   // Offline but for the console itself: no CDN, nothing fetched from elsewhere.
   await context.route((url) => url.origin !== base, (route) => route.abort())
   page = await context.newPage()
@@ -220,7 +221,7 @@ test('declare an incident in the browser: each bad field says why beside it, the
 
   // The same incident the API shows, declared by the signed-in token, prioritised by the DMN table.
   const viewed = await api<{ title: string; declaredBy: string; processInstanceKey: string }>('GET', `/api/incidents/${id}`, TOKENS.T_MANAGER)
-  expect(viewed.body).toMatchObject({ title: 'Démarches Alpha indisponibles', declaredBy: 'T_MANAGER (portail)', processInstanceKey })
+  expect(viewed.body).toMatchObject({ title: 'Démarches Alpha indisponibles', declaredBy: 'Centre de services du portail (portail)', processInstanceKey })
   await instanceLink.click()
   await page.getByTestId('instance-state').getByText('Active').waitFor()
   await signOut()

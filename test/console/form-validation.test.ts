@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { validateSubmission } from '../../src/console/form-validation'
+import { validateSubmission } from '../../src/app/access/form-validation'
 
 const form = (id: string) => JSON.parse(readFileSync(join(__dirname, '../../processes/forms', `${id}.form`), 'utf8')) as Record<string, unknown>
 

@@ -20,12 +20,9 @@ import {
   type TemplateId,
 } from '../../src/notify'
 import { freePort, startRejectingSmtp, startTestSmtp } from '../support/smtp-sink'
+import { exampleTokens } from '../workers/fixtures'
 
-const config = loadConfig(resolve(__dirname, '../../raccord.config.example.yaml'), {
-  RACCORD_TOKEN_OPERATOR: 'op',
-  RACCORD_TOKEN_MANAGER: 'mgr',
-  RACCORD_TOKEN_ADMIN: 'adm',
-})
+const config = loadConfig(resolve(__dirname, '../../raccord.config.example.yaml'), exampleTokens())
 
 const incident = {
   reference: 'INC-2025-0042',

@@ -39,7 +39,7 @@ const WAIT_MS = 10_000
 const SETTLE_MS = 500
 const LINK_SECRET = 'a-test-secret-of-enough-length'
 const WEBHOOK_SECRET = 'webhook-shared-secret'
-const TOKENS = { T_OPERATOR: 'operator-token', T_MANAGER: 'manager-token', T_CELL: 'cell-token' }
+const TOKENS = { T_OPERATOR: 'operator-token', T_MANAGER: 'manager-token', T_CELL: 'cell-token', T_CELL_ALPHA: 'alpha-cell-token', T_ADMIN: 'admin-token', T_BETA: 'beta-token' }
 
 const ALPHA_OPERATIONS = 'supervision@fournisseur-alpha.example.org'
 const PORTAIL_LEADS = ['camille.martin@portail.example.org', 'dominique.bernard@portail.example.org']
@@ -99,9 +99,12 @@ beforeAll(async () => {
     api: {
       port: 0,
       tokens: [
-        { tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail' },
-        { tokenEnv: 'T_MANAGER', roles: ['manager'], organisation: 'portail' },
+        { tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail', team: 'operations' },
+        { tokenEnv: 'T_MANAGER', roles: ['manager'], organisation: 'portail', team: 'operations' },
         { tokenEnv: 'T_CELL', roles: ['manager'], organisation: 'portail', contact: 'camille.martin@portail.example.org' },
+        { tokenEnv: 'T_CELL_ALPHA', roles: ['manager'], organisation: 'fournisseur-alpha', contact: 'sacha.durand@fournisseur-alpha.example.org' },
+        { tokenEnv: 'T_ADMIN', roles: ['admin'], organisation: 'portail', team: 'administration' },
+        { tokenEnv: 'T_BETA', roles: ['operator', 'manager'], organisation: 'provider-beta', team: 'operations' },
       ],
     },
   }
@@ -290,11 +293,12 @@ describe('SEC-4, CUT-1: our side is cut at once through the link control', () =>
     expect((await h.userTask(instance, 'cut-by-hand')).candidateGroups).toEqual(['portail-operations'])
     expect(mailsAbout(cutId)).toEqual([])
     // when
-    await h.completeUserTask(instance, 'cut-by-hand', { cutBy: 'Lou Garnier', cutAt: '2025-03-14T10:02:00+01:00' })
+    // (raccord completes a task with the form's fields plus completedBy, the identity of the credential that completed it)
+    await h.completeUserTask(instance, 'cut-by-hand', { completedBy: 'Lou Garnier (portail)', cutAt: '2025-03-14T10:02:00+01:00' })
     // then
     await h.expectInstance(instance).toBeWaitingAt('await-acknowledgement', 'hold-crisis-meeting')
     expect(webhook.calls).toEqual([])
-    expect(store.entries(cutId).find((entry) => entry.event === 'our-side-cut')).toMatchObject({ actor: 'Lou Garnier', at: '2025-03-14T10:02:00+01:00', detail: { how: 'by hand' } })
+    expect(store.entries(cutId).find((entry) => entry.event === 'our-side-cut')).toMatchObject({ actor: 'Lou Garnier (portail)', at: '2025-03-14T10:02:00+01:00', detail: { how: 'by hand' } })
   })
 
   test('CUT-1: incident management starts a cut with the message interconnection-cut-requested', async () => {
@@ -348,17 +352,17 @@ describe('CUT-3: the other party is warned and both sides cut in step', () => {
     await h.increaseTime('PT31M')
     // then
     await h.expectInstance(instance).toBeWaitingAt('phone-other-party')
-    await h.completeUserTask(instance, 'phone-other-party', { calledBy: 'Lou Garnier', reachedName: 'Alex Roux', reachedAt: '2025-03-14T10:40:00+01:00', callNotes: 'Cutting now' })
+    await h.completeUserTask(instance, 'phone-other-party', { completedBy: 'Lou Garnier (portail)', reachedName: 'Alex Roux', reachedAt: '2025-03-14T10:40:00+01:00', callNotes: 'Cutting now' })
     await h.expectInstance(instance).toBeWaitingAt('await-other-side-cut')
     // when: no confirmation either within the same delay
     await h.increaseTime('PT62M')
     // then
     await h.expectInstance(instance).toBeWaitingAt('chase-other-side-cut')
-    await h.completeUserTask(instance, 'chase-other-side-cut', { calledBy: 'Lou Garnier', reachedName: 'Alex Roux', reachedAt: '2025-03-14T11:45:00+01:00' })
+    await h.completeUserTask(instance, 'chase-other-side-cut', { completedBy: 'Lou Garnier (portail)', reachedName: 'Alex Roux', reachedAt: '2025-03-14T11:45:00+01:00' })
     await h.expectInstance(instance).toHaveCompletedElements('record-synchronisation')
     const entries = store.entries(cutId)
-    expect(entries.find((entry) => entry.event === 'acknowledged-by-phone')).toMatchObject({ actor: 'Lou Garnier', at: '2025-03-14T10:40:00+01:00', detail: { reachedName: 'Alex Roux', notes: 'Cutting now' } })
-    expect(entries.find((entry) => entry.event === 'other-side-cut')).toMatchObject({ actor: 'Lou Garnier', detail: { how: 'phone', reachedName: 'Alex Roux' } })
+    expect(entries.find((entry) => entry.event === 'acknowledged-by-phone')).toMatchObject({ actor: 'Lou Garnier (portail)', at: '2025-03-14T10:40:00+01:00', detail: { reachedName: 'Alex Roux', notes: 'Cutting now' } })
+    expect(entries.find((entry) => entry.event === 'other-side-cut')).toMatchObject({ actor: 'Lou Garnier (portail)', detail: { how: 'phone', reachedName: 'Alex Roux' } })
   })
 
   test('CUT-3: an acknowledgement arriving while the call is pending ends the call task', async () => {
@@ -498,8 +502,8 @@ describe('CUT-4, CRI-1..3: the crisis cell', () => {
 
 describe('CUT-3: signed links are refused when forged, replayed or expired, and leave the instance untouched', () => {
   test.each([
-    ['forged: its signature altered', (link: string) => `${link.slice(0, -4)}AAAA`, 403, /not valid/],
-    ['forged: signed with another secret', (link: string) => link.replace(/links\/.*/, `links/${new LinkSigner('another-secret-long-enough').sign({ cutId: 'x', purpose: 'acknowledge-cut', party: 'fournisseur-alpha', exp: Date.now() + 60_000 })}`), 403, /not valid/],
+    ['forged: its signature altered', (link: string) => `${link.slice(0, -4)}AAAA`, 403, /Unknown link/],
+    ['forged: signed with another secret', (link: string) => link.replace(/links\/.*/, `links/${new LinkSigner('another-secret-long-enough').sign({ cutId: 'x', purpose: 'acknowledge-cut', party: 'fournisseur-alpha', exp: Date.now() + 60_000 })}`), 403, /Unknown link/],
     ['expired', (_link: string, cutId: string) => `${base}/links/${new LinkSigner(LINK_SECRET).sign({ cutId, purpose: 'acknowledge-cut', party: 'fournisseur-alpha', exp: Date.now() - 1000 })}`, 410, /expired/],
   ])('CUT-3: a link %s is refused with a clear page', async (_case, tamper, expected, wording) => {
     // given
@@ -553,32 +557,57 @@ describe('SEC-4, CUT-2, CRI-3: who may do what through the API', () => {
     const { id, processInstanceKey } = (await accepted.json()) as { id: string; processInstanceKey: string }
     expect(id).toMatch(/^CUT-\d{8}-[0-9a-f]{4}$/)
     await h.expectInstance({ processInstanceKey, processDefinitionId: 'interconnection-cut' }).toBeWaitingAt('await-acknowledgement', 'hold-crisis-meeting')
-    expect(store.requireCut(id)).toMatchObject({ requestedBy: 'T_OPERATOR (portail)', otherParty: 'fournisseur-alpha' })
+    expect(store.requireCut(id)).toMatchObject({ requestedBy: 'Centre de services du portail (portail)', otherParty: 'fournisseur-alpha' })
     const view = (await (await call('GET', `/api/cuts/${id}`, TOKENS.T_MANAGER)).json()) as { timeline: Array<{ event: string }> }
     expect(view.timeline.map((entry) => entry.event)).toContain('cut-requested')
   })
 
-  test('CRI-3: only a crisis-cell member records the decision, and each party\'s decider must be of that party', async () => {
+  test('CRI-3, CUT-4: each party\'s cell member gives their own party\'s decision as themselves; no one records it for someone else', async () => {
     // given
     const accepted = await call('POST', '/api/cuts', TOKENS.T_OPERATOR, { interconnectionId: 'alpha-prod', reason: 'Suspected intrusion' })
     const { id, processInstanceKey } = (await accepted.json()) as { id: string; processInstanceKey: string }
     const instance = { processInstanceKey, processDefinitionId: 'interconnection-cut' }
     await h.expectInstance(instance).toBeWaitingAt('hold-crisis-meeting')
-    const decision = { ...outcome('restore', 'keep-cut') }
-    // when
-    const byOperator = await call('POST', `/api/cuts/${id}/crisis-decision`, TOKENS.T_OPERATOR, decision)
-    const wrongDecider = await call('POST', `/api/cuts/${id}/crisis-decision`, TOKENS.T_CELL, { ...decision, providerDecidedBy: 'Camille Martin' })
+    const meeting = { heldAt: new Date(Date.now() - 60_000).toISOString(), attendees: 'Camille Martin, Sacha Durand', causes: 'Compromised API key', restorationTerms: 'Keys rotated' }
+    // when: an operator, the admin, a decision for the other party, a meeting in the future, an unrelated party
+    const byOperator = await call('POST', `/api/cuts/${id}/crisis-decision`, TOKENS.T_OPERATOR, { ...meeting, decision: 'restore' })
+    const byAdmin = await call('POST', `/api/cuts/${id}/crisis-decision`, TOKENS.T_ADMIN, { ...meeting, decision: 'restore' })
+    const forOthers = await call('POST', `/api/cuts/${id}/crisis-decision`, TOKENS.T_CELL, { ...meeting, clientDecision: 'restore', providerDecision: 'restore', providerDecidedBy: 'Sacha Durand' })
+    const inFuture = await call('POST', `/api/cuts/${id}/crisis-decision`, TOKENS.T_CELL, { ...meeting, heldAt: new Date(Date.now() + 3_600_000).toISOString(), decision: 'restore' })
+    const unrelated = await call('POST', `/api/cuts/${id}/crisis-decision`, TOKENS.T_BETA, { ...meeting, decision: 'restore' })
     // then
     expect(byOperator.status).toBe(403)
-    expect(wrongDecider.status).toBe(409)
+    expect(byAdmin.status).toBe(403)
+    expect(forOthers.status).toBe(400)
+    expect(inFuture.status).toBe(409)
+    expect(unrelated.status).toBe(404)
     await h.expectInstance(instance).toBeWaitingAt('hold-crisis-meeting')
-    // when
-    const byMember = await call('POST', `/api/cuts/${id}/crisis-decision`, TOKENS.T_CELL, decision)
+    // when: the client's member agrees alone
+    const client = await call('POST', `/api/cuts/${id}/crisis-decision`, TOKENS.T_CELL, { ...meeting, decision: 'restore' })
+    // then: nothing is decided without the provider's express agreement
+    expect(client.status).toBe(202)
+    expect(await client.json()).toEqual({ recorded: false, waitingFor: ['provider'] })
+    await settle()
+    await h.expectInstance(instance).toBeWaitingAt('hold-crisis-meeting')
+    // when: the provider's member agrees, with their own credential
+    const provider = await call('POST', `/api/cuts/${id}/crisis-decision`, TOKENS.T_CELL_ALPHA, { ...meeting, decision: 'restore' })
     // then
-    expect(byMember.status).toBe(204)
+    expect(provider.status).toBe(200)
     await h.expectInstance(instance).toHaveCompletedElements('record-crisis-decision')
+    const agreements = store.entries(id).filter((entry) => entry.event === 'crisis-agreement')
+    expect(agreements.map((entry) => [entry.actor, entry.detail.party, entry.detail.decision])).toEqual([['Camille Martin', 'client', 'restore'], ['Sacha Durand', 'provider', 'restore']])
+    for (const entry of agreements) expect(Date.parse(entry.at)).not.toBeNaN()
     await waitFor('the decision in the trail', () => store.entries(id).find((entry) => entry.event === 'crisis-decision'))
-    expect(store.entries(id).find((entry) => entry.event === 'crisis-decision')?.actor).toBe('Camille Martin')
+    expect(store.entries(id).find((entry) => entry.event === 'crisis-decision')).toMatchObject({
+      actor: 'Sacha Durand',
+      detail: {
+        outcome: 'restore',
+        decisions: [
+          { party: 'client', decision: 'restore', decidedBy: 'Camille Martin', decidedAt: agreements[0].at },
+          { party: 'provider', decision: 'restore', decidedBy: 'Sacha Durand', decidedAt: agreements[1].at },
+        ],
+      },
+    })
   })
 
   test('CUT-3: an operator records the other side\'s confirmation received by phone through the API', async () => {
@@ -602,7 +631,7 @@ describe('CRI-3: restoring by hand, and chasing the other party\'s restoration',
     const instance = await cut(request(cutId, { interconnectionId }))
     if (interconnectionId === 'alpha-preprod') {
       await h.expectInstance(instance).toBeWaitingAt('cut-by-hand')
-      await h.completeUserTask(instance, 'cut-by-hand', { cutBy: 'Lou Garnier', cutAt: '2025-03-14T10:02:00+01:00' })
+      await h.completeUserTask(instance, 'cut-by-hand', { completedBy: 'Lou Garnier (portail)', cutAt: '2025-03-14T10:02:00+01:00' })
     }
     const [warning] = await mailsMatching(cutId, /merci de couper/, 1)
     await post(linkFor(warning, 'confirm-cut'))
@@ -621,7 +650,7 @@ describe('CRI-3: restoring by hand, and chasing the other party\'s restoration',
     await settle()
     expect(mailsAbout(cutId).filter((mail) => /merci de rétablir/.test(mail.subject))).toEqual([])
     // when
-    await h.completeUserTask(instance, 'restore-by-hand', { restoredBy: 'Lou Garnier', restoredAt: '2025-03-15T16:45:00+01:00', restoreNotes: 'Règle 42 réactivée sur le pare-feu' })
+    await h.completeUserTask(instance, 'restore-by-hand', { completedBy: 'Lou Garnier (portail)', restoredAt: '2025-03-15T16:45:00+01:00', restoreNotes: 'Règle 42 réactivée sur le pare-feu' })
     // then
     const [restoreRequest] = await mailsMatching(cutId, /merci de rétablir votre côté/, 1)
     expect(restoreRequest.envelopeTo).toEqual([ALPHA_OPERATIONS])
@@ -637,7 +666,7 @@ describe('CRI-3: restoring by hand, and chasing the other party\'s restoration',
     expect(entries.map((entry) => entry.event)).toEqual(expect.arrayContaining(['manual-disable-requested', 'manual-enable-requested', 'our-side-restored', 'other-side-restored', 'cut-closed']))
     expect(entries.map((entry) => entry.event)).not.toContain('interconnection-enabled')
     expect(entries.find((entry) => entry.event === 'our-side-restored')).toMatchObject({
-      actor: 'Lou Garnier', at: '2025-03-15T16:45:00+01:00', detail: { how: 'by hand', notes: 'Règle 42 réactivée sur le pare-feu' },
+      actor: 'Lou Garnier (portail)', at: '2025-03-15T16:45:00+01:00', detail: { how: 'by hand', notes: 'Règle 42 réactivée sur le pare-feu' },
     })
     expect(store.requireCut(cutId).state).toBe('restored')
   })
@@ -660,14 +689,14 @@ describe('CRI-3: restoring by hand, and chasing the other party\'s restoration',
     expect((await h.userTask(instance, 'chase-restore-confirmation')).candidateGroups).toEqual(['portail-operations'])
     expect(store.requireCut(cutId).state).not.toBe('restored')
     // when
-    await h.completeUserTask(instance, 'chase-restore-confirmation', { calledBy: 'Lou Garnier', reachedName: 'Alex Roux', reachedAt: '2025-03-15T17:20:00+01:00', callNotes: 'Restored at 17:15' })
+    await h.completeUserTask(instance, 'chase-restore-confirmation', { completedBy: 'Lou Garnier (portail)', reachedName: 'Alex Roux', reachedAt: '2025-03-15T17:20:00+01:00', callNotes: 'Restored at 17:15' })
     // then
     await h.expectInstance(instance).toBeCompleted()
     await h.expectInstance(instance).toHaveCompletedElementsInOrder('restore-confirmation-overdue', 'chase-restore-confirmation', 'both-sides-restored', 'notify-restoration', 'record-restoration')
     await mailsMatching(cutId, /rétabli$/, 2)
     expect(await component('demarches-alpha')).toBe('operational')
     expect(store.entries(cutId).find((entry) => entry.event === 'other-side-restored')).toMatchObject({
-      actor: 'Lou Garnier', at: '2025-03-15T17:20:00+01:00', detail: { how: 'phone', reachedName: 'Alex Roux', notes: 'Restored at 17:15' },
+      actor: 'Lou Garnier (portail)', at: '2025-03-15T17:20:00+01:00', detail: { how: 'phone', reachedName: 'Alex Roux', notes: 'Restored at 17:15' },
     })
     expect(store.entries(cutId).find((entry) => entry.event === 'our-side-restored')).toMatchObject({ actor: 'raccord', detail: { how: 'link control' } })
   })

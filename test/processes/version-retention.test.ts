@@ -201,3 +201,31 @@ describe('CHG-8: no version adapter: the client\'s technical team retires n-1 by
     expect(reminders(reference)).toEqual([])
   })
 })
+
+describe('CHG-8: the party that does not operate version n-1 proposes its early retirement; the operator decides', () => {
+  test('CHG-8: given a proposal, when the client\'s technical team keeps n-1 with its reasons, then the retention goes on; when it agrees to a second one, then n-1 is retired at once', async () => {
+    // given
+    const reference = newReference('CHG')
+    const { ref } = await start(reference)
+    // when
+    await t.h.publishMessage('version-retirement-proposed', reference, { retirementProposedBy: 'Sacha Durand (fournisseur-alpha)', retirementProposalReason: 'Plus aucun appel en 4.9' })
+    // then
+    await t.h.expectInstance(ref).toBeWaitingAt('one-month-before', 'consider-early-retirement')
+    expect((await t.h.userTask(ref, 'consider-early-retirement')).candidateGroups).toEqual(['portail-technical'])
+    // when
+    await t.h.completeUserTask(ref, 'consider-early-retirement', { earlyRetirementDecision: 'keep', earlyRetirementReasons: 'Deux partenaires appellent encore la 4.9' })
+    // then
+    await t.h.expectInstance(ref).toHaveCompletedElements('early-retirement-declined')
+    await t.h.expectInstance(ref).toBeWaitingAt('one-month-before')
+    expect(retiredBy(reference)).toEqual([])
+    // when
+    await t.h.publishMessage('version-retirement-proposed', reference, { retirementProposedBy: 'Sacha Durand (fournisseur-alpha)', retirementProposalReason: 'Les deux partenaires sont passés en 5.0' })
+    await t.h.expectInstance(ref).toBeWaitingAt('one-month-before', 'consider-early-retirement')
+    await t.h.completeUserTask(ref, 'consider-early-retirement', { earlyRetirementDecision: 'retire-now' })
+    // then
+    await t.h.expectInstance(ref).toBeCompleted()
+    await t.h.expectInstance(ref).toHaveCompletedElementsInOrder('consider-early-retirement', 'early-retirement-agreed', 'early-retirement-agreed-by-operator', 'retire-previous-version', 'announce-retirement')
+    expect(retiredBy(reference)).toHaveLength(1)
+    expect(reminders(reference)).toEqual([])
+  })
+})

@@ -1,5 +1,5 @@
-/** What the worker tests share: the example configuration, the traces in a temporary dir, a mailer that records. */
-import { mkdtempSync, rmSync } from 'node:fs'
+/** What the worker tests share: the example configuration, a trace in a temporary dir, a mailer that records. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, type Config } from '../../src/config'
@@ -9,12 +9,16 @@ import { SecurityStore } from '../../src/app/security/security-store'
 import type { JobInfo } from '../../src/app/worker-kit/job-input'
 import type { WorkerContext } from '../../src/app/worker-kit/worker-context'
 
+const EXAMPLE_FILE = join(__dirname, '../../raccord.config.example.yaml')
+
+/** A value for every token variable the example configuration names (both sides ship tokens). */
+export function exampleTokens(): Record<string, string> {
+  const names = [...readFileSync(EXAMPLE_FILE, 'utf8').matchAll(/tokenEnv: (RACCORD_TOKEN_[A-Z_]+)/g)].map((match) => match[1])
+  return Object.fromEntries(names.map((name) => [name, `token-${name.toLowerCase()}`]))
+}
+
 export function exampleConfig(): Config {
-  return loadConfig(join(__dirname, '../../raccord.config.example.yaml'), {
-    RACCORD_TOKEN_OPERATOR: 'op',
-    RACCORD_TOKEN_MANAGER: 'mgr',
-    RACCORD_TOKEN_ADMIN: 'adm',
-  })
+  return loadConfig(EXAMPLE_FILE, exampleTokens())
 }
 
 /** Records each send; a key already sent answers duplicate, as the real Mailer does. */

@@ -16,8 +16,11 @@ import type { InstanceProgress } from '../../engine-client/process-engine'
 /** The agreement caps the retention of version n-1 at 6 months (CHG-8). */
 export const MAX_RETENTION_MONTHS = 6
 
-/** Message a party sends to retire version n-1 before the deadline (CHG-8); correlated by the change reference. */
+/** Message the operator of version n-1 sends to retire it before the deadline (CHG-8); correlated by the change reference. */
 export const EARLY_RETIREMENT_MESSAGE = 'version-retirement-requested'
+
+/** Message a party that does not operate version n-1 sends to propose its early retirement to the operator (CHG-8). */
+export const EARLY_RETIREMENT_PROPOSAL_MESSAGE = 'version-retirement-proposed'
 
 /**
  * RFC 9745 `Deprecation` (version n-1 is deprecated since the release of n) and RFC 8594 `Sunset`
@@ -35,6 +38,11 @@ export function retirementDeadline(releasedAt: string, retentionMonths: number):
 /** The caller's organisation may not start this (e.g. a provider releasing the portal). */
 export class NotThePartyError extends Error {
   override name = 'NotThePartyError'
+}
+
+/** The request does not fit the state of things (409), e.g. reactivating a link that is still cut. */
+export class ChangeConflictError extends Error {
+  override name = 'ChangeConflictError'
 }
 
 /** No change, opening or release has this reference. */
@@ -195,13 +203,15 @@ export interface ProcedureView {
 }
 
 /** Variables shown in a view: what the parties decided and when. */
-const VIEW_VARIABLES = ['title', 'version', 'previousVersion', 'providerId', 'serviceId', 'plannedAt', 'releasedAt', 'refusalReasons', 'providerAnswers',
+const VIEW_VARIABLES = ['clientId', 'providers', 'title', 'version', 'previousVersion', 'providerId', 'serviceId', 'plannedAt', 'releasedAt', 'refusalReasons', 'providerAnswers',
   'functionalDecision', 'clientDecision', 'providerDecision', 'retainPreviousVersion', 'retentionMonths', 'validationReference', 'validationCheck', 'adapterOutcome'] as const
 
 export interface ChangeServiceOptions {
   config: Config
   engine: ChangeEngine
   now?: () => Date
+  /** the ids of the cuts of an interconnection that is not restored yet: such a link is not reactivated (CUT, CRI-3) */
+  openCuts?: (interconnectionId: string) => string[]
 }
 
 export class ChangeService {
@@ -254,7 +264,7 @@ export class ChangeService {
       providerAnswerDelay: changes.providerAnswerDelay,
       retainPreviousVersion: request.retainPreviousVersion,
       retentionMonths: request.retentionMonths ?? changes.versionRetentionMonths,
-      requestedBy: `${caller.name} (${caller.organisation})`,
+      requestedBy: caller.actor,
     }
     if (request.kind === 'portal-change') {
       this.requireClient(caller, 'change the portal')
@@ -272,6 +282,9 @@ export class ChangeService {
     const provider = this.config.organisations.find((org) => org.id === request.providerId) as Organisation
     const link = provider.interconnections.find((candidate) => candidate.environment === 'preproduction' && (request.interconnectionId === undefined || candidate.id === request.interconnectionId))
     if (link === undefined) throw new NotThePartyError(`${request.providerId} has no pre-production interconnection${request.interconnectionId ? ` '${request.interconnectionId}'` : ''}`)
+    // A cut link comes back only through its cut's restoration, on the crisis cell's agreement (CRI-3).
+    const cuts = request.action === 'reactivate' ? (this.options.openCuts?.(link.id) ?? []) : []
+    if (cuts.length > 0) throw new ChangeConflictError(`The pre-production link ${link.id} is cut (${cuts.join(', ')}): it is reactivated only when that cut is restored (CRI-3), not through a pre-production link request`)
     return this.start('preproduction-link', {
       title: `${request.action === 'keep' ? 'Keep' : 'Reactivate'} the pre-production link ${link.id}`,
       providerId: provider.id,
@@ -280,7 +293,7 @@ export class ChangeService {
       interconnectionId: link.id,
       action: request.action,
       preproductionLinkDelay: this.config.changes.preproductionLinkDelay,
-      requestedBy: `${caller.name} (${caller.organisation})`,
+      requestedBy: caller.actor,
     })
   }
 
@@ -296,7 +309,7 @@ export class ChangeService {
       clientId: this.client().id,
       serviceId: service.id,
       plannedAt: request.plannedAt ?? null,
-      requestedBy: `${caller.name} (${caller.organisation})`,
+      requestedBy: caller.actor,
     })
   }
 
@@ -324,7 +337,7 @@ export class ChangeService {
       previousVersion: request.previousVersion,
       validationReference: request.validationReference === undefined || request.validationReference === '' ? null : request.validationReference,
       releaseWatchWindow: this.config.changes.releaseWatchWindow,
-      declaredBy: `${caller.name} (${caller.organisation})`,
+      declaredBy: caller.actor,
     })
   }
 
@@ -333,11 +346,24 @@ export class ChangeService {
     await this.find(reference, ['portal-change', 'provider-change', 'version-retention'])
     try {
       await this.options.engine.publishMessage(EARLY_RETIREMENT_MESSAGE, reference, {
-        retirementRequestedBy: `${caller.name} (${caller.organisation})`,
+        retirementRequestedBy: caller.actor,
         retirementReason: request.reason ?? null,
       })
     } catch (error) {
       throw new EngineUnavailableError(`Cannot publish ${EARLY_RETIREMENT_MESSAGE}: ${(error as Error).message}`, { cause: error })
+    }
+  }
+
+  /** CHG-8: a party that does not operate version n-1 proposes its early retirement; the operator decides in its own task. */
+  async proposeEarlyRetirement(reference: string, request: RetirementRequest, caller: Caller): Promise<void> {
+    await this.find(reference, ['portal-change', 'provider-change', 'version-retention'])
+    try {
+      await this.options.engine.publishMessage(EARLY_RETIREMENT_PROPOSAL_MESSAGE, reference, {
+        retirementProposedBy: caller.actor,
+        retirementProposalReason: request.reason ?? null,
+      })
+    } catch (error) {
+      throw new EngineUnavailableError(`Cannot publish ${EARLY_RETIREMENT_PROPOSAL_MESSAGE}: ${(error as Error).message}`, { cause: error })
     }
   }
 

@@ -13,6 +13,7 @@ import { EngineUnavailableError, type Caller } from '../incidents/incidents'
 import type { CutEngine } from '../../engine-client/cut-engine'
 import type { InstanceProgress } from '../../engine-client/process-engine'
 import type { LinkClaims, LinkPurpose } from './signed-links'
+import { checkTaskSubmission, requireTaskParty } from '../access/task-gate'
 
 /** Id of the process every cut runs. */
 export const CUT_PROCESS_ID = 'interconnection-cut'
@@ -43,7 +44,6 @@ export function cutRequestSchema(config: Config) {
     origin: z.enum(['self', 'other-party']).default('self'),
     announcement: z.strictObject({ by: z.string().trim().min(1).max(200), channel: z.enum(['phone', 'mail']), at: z.iso.datetime({ offset: true }) }).optional(),
     incidentId: z.string().trim().min(1).max(100).optional(),
-    requestedBy: z.string().trim().min(1).max(200).optional(),
   }).refine((body) => body.origin === 'self' || body.announcement !== undefined, { error: 'Required when origin is other-party', path: ['announcement'] })
 }
 
@@ -57,17 +57,19 @@ export const confirmationSchema = z.strictObject({
   at: z.iso.datetime({ offset: true }).optional(),
 })
 
-const decision = z.enum(['restore', 'keep-cut'])
+/**
+ * One crisis-cell member's agreement (CRI-3): the decision of that member's own party. Who decided
+ * is the member's credential, never a field; the meeting is recorded once both parties agreed.
+ */
 export const crisisDecisionSchema = z.strictObject({
   heldAt: z.iso.datetime({ offset: true }),
   attendees: z.string().trim().min(1).max(4000),
   causes: z.string().trim().min(1).max(4000),
   restorationTerms: z.string().trim().max(4000).optional(),
-  clientDecision: decision,
-  clientDecidedBy: z.string().trim().min(1).max(200),
-  providerDecision: decision,
-  providerDecidedBy: z.string().trim().min(1).max(200),
+  decision: z.enum(['restore', 'keep-cut']),
 })
+
+export type CrisisAgreement = z.output<typeof crisisDecisionSchema>
 
 /** The caller may not do this (403). */
 export class CutForbiddenError extends Error {
@@ -104,8 +106,11 @@ export class CutService {
   async request(request: CutRequest, caller: Caller): Promise<CutRecord> {
     const located = findInterconnection(this.config, request.interconnectionId)
     if (located === undefined) throw new CutConflictError(`Unknown interconnection '${request.interconnectionId}'`)
+    // Either party of the interconnection cuts it (CUT-2); nobody else learns it exists.
+    const parties = [located.owner.id, this.config.organisations.find((org) => org.role === 'client')?.id]
+    if (!parties.includes(caller.organisation)) throw new CutForbiddenError(`${caller.organisation} is not a party to interconnection '${located.interconnection.id}': only ${parties.join(' and ')} may cut it`)
     const requestedAt = this.now().toISOString()
-    const requestedBy = request.requestedBy ?? `${caller.name} (${caller.organisation})`
+    const requestedBy = caller.actor
     const cut = this.services.store.openCut({
       id: this.newId(),
       interconnectionId: located.interconnection.id,
@@ -164,49 +169,92 @@ export class CutService {
       idempotencyKey: `api:${messageId}`,
       cutId: cut.id,
       at: this.now().toISOString(),
-      actor: `${caller.name} (${caller.organisation})`,
+      actor: caller.actor,
       event: `${confirmation.kind}-recorded`,
       detail: { confirmedBy: confirmation.by, channel: confirmation.channel, confirmedAt: at },
     })
   }
 
-  /** An operator completes one of the operations tasks of the cut (by hand, phone calls). */
+  /**
+   * An operator completes one of the operations tasks of the cut (by hand, phone calls): only the
+   * task's party, only with its form's fields; who did it is the credential (completedBy).
+   */
   async completeTask(id: string, elementId: string, variables: Record<string, unknown>, caller: Caller): Promise<void> {
     if (!(OPERATIONS_TASKS as readonly string[]).includes(elementId)) throw new CutConflictError(`'${elementId}' is not a task operators complete here: expected one of ${OPERATIONS_TASKS.join(', ')}`)
     const cut = this.requireRunning(id)
-    const done = await this.engine.completeUserTask(cut.processInstanceKey, elementId, variables)
-    if (!done) throw new CutConflictError(`Cut ${id} has no open task '${elementId}'`)
+    const task = await this.engine.openUserTask(cut.processInstanceKey, elementId)
+    if (task === undefined) throw new CutConflictError(`Cut ${id} has no open task '${elementId}'`)
+    requireTaskParty(caller, task, this.config.organisations.map((org) => org.id))
+    await checkTaskSubmission(this.engine, task, variables)
+    await this.engine.completeUserTask(task.userTaskKey, { ...variables, completedBy: caller.actor })
     this.services.store.append({
       idempotencyKey: `api:${cut.id}:${elementId}:${randomBytes(6).toString('hex')}`,
       cutId: cut.id,
       at: this.now().toISOString(),
-      actor: `${caller.name} (${caller.organisation})`,
+      actor: caller.actor,
       event: 'task-completed',
       detail: { task: elementId, variables },
     })
   }
 
   /**
-   * A crisis-cell member records the meeting's outcome (CRI-2, CRI-3). Only members may, and each
-   * party's decision must be given by a member of that party.
+   * A crisis-cell member gives their own party's decision, as themselves (CRI-2, CRI-3, CUT-4).
+   * The meeting is recorded once a member of each party has agreed in this round, with who and
+   * when in the trail; no one records another member's or the other party's decision.
    */
-  async decide(id: string, outcome: z.output<typeof crisisDecisionSchema>, caller: Caller): Promise<void> {
+  async decide(id: string, agreement: CrisisAgreement, caller: Caller): Promise<{ recorded: boolean; waitingFor: string[] }> {
     const cut = this.requireRunning(id)
+    const member = this.cellMember(cut, caller)
+    if (Date.parse(agreement.heldAt) > this.now().getTime()) throw new CutConflictError(`heldAt: the meeting cannot be held in the future (${agreement.heldAt})`)
+    const task = await this.engine.openUserTask(cut.processInstanceKey, 'hold-crisis-meeting')
+    if (task === undefined) throw new CutConflictError(`Cut ${id} is not waiting for a crisis-cell decision`)
+    const at = this.now().toISOString()
+    this.services.store.append({
+      idempotencyKey: `crisis:${cut.id}:${task.userTaskKey}:${member.email}:${randomBytes(6).toString('hex')}`,
+      cutId: cut.id,
+      at,
+      actor: member.name,
+      event: 'crisis-agreement',
+      detail: { round: task.userTaskKey, party: member.party, organisation: member.organisation, email: member.email, decision: agreement.decision, heldAt: agreement.heldAt },
+    })
+    // The latest agreement of each party in this round counts.
+    const round = this.services.store.entries(cut.id).filter((entry) => entry.event === 'crisis-agreement' && entry.detail.round === task.userTaskKey)
+    const latest = (party: string) => round.filter((entry) => entry.detail.party === party).at(-1)
+    const client = latest('client')
+    const provider = latest('provider')
+    if (client === undefined || provider === undefined) return { recorded: false, waitingFor: client === undefined ? ['client'] : ['provider'] }
+    await this.engine.completeUserTask(task.userTaskKey, {
+      heldAt: agreement.heldAt,
+      attendees: agreement.attendees,
+      causes: agreement.causes,
+      restorationTerms: agreement.restorationTerms ?? null,
+      clientDecision: client.detail.decision,
+      clientDecidedBy: client.actor,
+      clientDecidedAt: client.at,
+      providerDecision: provider.detail.decision,
+      providerDecidedBy: provider.actor,
+      providerDecidedAt: provider.at,
+      decisionRecordedBy: member.name,
+    })
+    return { recorded: true, waitingFor: [] }
+  }
+
+  /** The cell member the caller is, by the credential's person (CRI-1). Throws CutForbiddenError. */
+  private cellMember(cut: CutRecord, caller: Caller): { name: string; email: string; organisation: string; party: 'client' | 'provider' } {
     const cell = crisisCell(this.config, cut.otherParty)
-    const contact = this.config.api.tokens.find((token) => token.tokenEnv === caller.name)?.contact
-    const member = cell.find((candidate) => candidate.email === contact)
+    const member = caller.person === undefined ? undefined : cell.find((candidate) => candidate.email === caller.person?.email && candidate.organisation === caller.organisation)
     if (member === undefined) {
-      throw new CutForbiddenError(`Only a member of the crisis cell of ${cut.id} may record its decision (${cell.map((m) => m.name).join(', ')}); token ${caller.name} belongs to ${contact ?? 'no named person'}`)
+      throw new CutForbiddenError(`Only a member of the crisis cell of ${cut.id}, with their own credential, records a decision (${cell.map((m) => m.name).join(', ')}); this credential is ${caller.actor}`)
     }
     const client = this.config.organisations.find((org) => org.role === 'client')?.id
-    const problems: string[] = []
-    for (const [party, name] of [['client', outcome.clientDecidedBy], ['provider', outcome.providerDecidedBy]] as const) {
-      const ofParty = cell.filter((candidate) => (party === 'client') === (candidate.organisation === client))
-      if (!ofParty.some((candidate) => candidate.name === name)) problems.push(`${party}DecidedBy: '${name}' is not in the crisis cell for the ${party}; expected one of ${ofParty.map((m) => m.name).join(', ')}`)
-    }
-    if (problems.length > 0) throw new CutConflictError(problems.join('; '))
-    const done = await this.engine.completeUserTask(cut.processInstanceKey, 'hold-crisis-meeting', { ...outcome, decisionRecordedBy: member.name })
-    if (!done) throw new CutConflictError(`Cut ${id} is not waiting for a crisis-cell decision`)
+    return { name: member.name, email: member.email, organisation: member.organisation, party: member.organisation === client ? 'client' : 'provider' }
+  }
+
+  /** The organisations party to a cut: the two ends of its interconnection. */
+  partiesOf(cut: CutRecord): string[] {
+    const located = findInterconnection(this.config, cut.interconnectionId)
+    const client = this.config.organisations.find((org) => org.role === 'client')?.id
+    return [...new Set([located?.owner.id ?? cut.otherParty, client ?? this.config.self, cut.otherParty])]
   }
 
   /** The claims of a link that may still be used. Throws LinkRefusedError, LinkReplayedError, UnknownCutError. */

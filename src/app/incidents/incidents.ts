@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import type { Config } from '../../config'
+import { requireOwnOrganisation } from '../../config/identities'
 import type { EngineIncident, ProcessEngine, WaitingElement } from '../../engine-client/process-engine'
 import { UnknownIncidentError, type IncidentRecord, type IncidentState, type TraceEntry, type TraceStore } from './trace-store'
 
@@ -23,12 +24,11 @@ export function declarationSchema(config: Config) {
     service: z.string().refine((id) => serviceIds.includes(id), { error: `Unknown service: expected one of ${serviceIds.join(', ')}` }),
     impact: level,
     urgency: level,
+    /** Accepted for compatibility; the declaring organisation is the caller's, and a different one is refused. */
     reportingOrganisation: z
       .string()
       .refine((id) => orgIds.includes(id), { error: `Unknown organisation: expected one of ${orgIds.join(', ')}` })
       .optional(),
-    /** The person declaring, when the caller knows; else the caller's token name. */
-    declaredBy: z.string().trim().min(1).max(200).optional(),
     /** CUT-1: a suspected or confirmed compromise of the service: the process requests a cut of its interconnection */
     suspectedCompromise: z.boolean().default(false),
   })
@@ -46,6 +46,10 @@ export interface Caller {
   /** the environment variable naming the token, e.g. RACCORD_TOKEN_OPERATOR */
   name: string
   organisation: string
+  /** the credential's person or team as trails and mails name it (see config/identities) */
+  actor: string
+  /** the person holding the credential, when it is a person's */
+  person?: { name: string; email: string }
 }
 
 /** The priority decision's result (INC-3). */
@@ -98,7 +102,8 @@ export class IncidentService {
 
   /** Opens the trace and starts the process. Throws EngineUnavailableError (the trace is then left as it was). */
   async declare(declaration: Declaration, caller: Caller): Promise<IncidentRecord> {
-    const { config, trace, engine } = this.options
+    const { trace, engine } = this.options
+    requireOwnOrganisation('reportingOrganisation', declaration.reportingOrganisation, caller)
     const declaredAt = this.now().toISOString()
     const incident = trace.openIncident({
       id: this.newId(),
@@ -107,8 +112,8 @@ export class IncidentService {
       service: declaration.service,
       impact: declaration.impact,
       urgency: declaration.urgency,
-      reportingOrganisation: declaration.reportingOrganisation ?? config.self,
-      declaredBy: declaration.declaredBy ?? `${caller.name} (${caller.organisation})`,
+      reportingOrganisation: caller.organisation,
+      declaredBy: caller.actor,
       declaredAt,
     })
     let processInstanceKey: string

@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import type { Config } from '../../config'
 import { cvssVectorProblem, cvssVersion, type CvssVersion } from './cvss'
+import { requireOwnOrganisation } from '../../config/identities'
 import type { Caller } from '../incidents/incidents'
 import type { ProcessEngine } from '../../engine-client/process-engine'
 import { newRecordId, openWithProcess, processOf, type RecordProcess } from './security-records'
@@ -63,9 +64,8 @@ export function reportSchema(config: Config) {
     }),
     service: z.string().refine((id) => serviceIds.includes(id), { error: `Unknown service: expected one of ${serviceIds.join(', ')}` }),
     knownExploited: z.boolean(),
+    /** Accepted for compatibility; the reporting organisation is the caller's, and a different one is refused. */
     reportingOrganisation: z.string().refine((id) => orgIds.includes(id), { error: `Unknown organisation: expected one of ${orgIds.join(', ')}` }).optional(),
-    /** The person reporting, when the caller knows; else the caller's token name. */
-    reportedBy: z.string().trim().min(1).max(200).optional(),
   })
 }
 
@@ -107,7 +107,8 @@ export class VulnerabilityService {
 
   /** Opens the vulnerability and starts its process. Throws EngineUnavailableError (nothing is left behind then). */
   async report(report: Report, caller: Caller): Promise<SecurityRecord<VulnerabilityData>> {
-    const { config, store, engine } = this.options
+    const { store, engine } = this.options
+    requireOwnOrganisation('reportingOrganisation', report.reportingOrganisation, caller)
     const reportedAt = this.now().toISOString()
     const data: VulnerabilityData = {
       ...(report.cveId ? { cveId: report.cveId } : {}),
@@ -118,8 +119,8 @@ export class VulnerabilityService {
       cvssVersion: cvssVersion(report.cvssVector),
       service: report.service,
       knownExploited: report.knownExploited,
-      reportingOrganisation: report.reportingOrganisation ?? config.self,
-      reportedBy: report.reportedBy ?? `${caller.name} (${caller.organisation})`,
+      reportingOrganisation: caller.organisation,
+      reportedBy: caller.actor,
       reportedAt,
     }
     const id = newRecordId(store, 'VUL', this.now())
@@ -144,6 +145,21 @@ export class VulnerabilityService {
 
   list(): VulnerabilitySummary[] {
     return this.options.store.list<VulnerabilityData>('vulnerability').map(summary)
+  }
+
+  /**
+   * Who may read a vulnerability: the reporting organisation, the owner of the service, and each
+   * organisation it was disclosed to (SEC-3), once the disclosure mail went. Throws UnknownRecordError.
+   */
+  parties(id: string): string[] {
+    const { store, config } = this.options
+    const record = store.get<VulnerabilityData>(id)
+    if (record === undefined || record.kind !== 'vulnerability') throw new UnknownRecordError(id)
+    const owner = config.organisations.find((org) => org.services.some((service) => service.id === record.data.service))?.id
+    const disclosed = store.events(id)
+      .filter((event) => event.event === 'notification-sent' && event.detail.template === 'vulnerability-disclosed' && typeof event.detail.organisation === 'string')
+      .map((event) => event.detail.organisation as string)
+    return [...new Set([record.data.reportingOrganisation, ...(owner === undefined ? [] : [owner]), ...disclosed])]
   }
 
   /** Throws UnknownRecordError, EngineUnavailableError. */

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { organisation, type Config, type Contact } from '../../config'
+import { requireOwnOrganisation } from '../../config/identities'
 import type { Caller } from '../incidents/incidents'
 import type { ProcessEngine } from '../../engine-client/process-engine'
 import { newRecordId, openWithProcess, processOf, type RecordProcess } from '../security/security-records'
@@ -103,8 +104,6 @@ export function registrationSchema(config: Config) {
       services: z.array(z.string().refine((id) => serviceIds.includes(id), { error: `Unknown service: expected one of ${serviceIds.join(', ')}` })).min(1, 'Name at least one service'),
       period: z.strictObject({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) }),
       purpose: z.string().trim().min(1, 'Required').max(4000),
-      /** The operator registering, when the caller knows; else the caller's token name. */
-      registeredBy: z.string().trim().min(1).max(200).optional(),
     })
     .superRefine((body, ctx) => {
       const own = body.direction === 'outgoing' ? 'requester' : 'recipient'
@@ -174,6 +173,9 @@ export class TraceRequestService {
   /** Opens the request and starts its process. Throws EngineUnavailableError (nothing is left behind then). */
   async register(registration: Registration, caller: Caller): Promise<SecurityRecord<TraceRequestData>> {
     const { config, store, engine } = this.options
+    // The registering credential is this installation's side of the exchange, never the other's.
+    const own = registration.direction === 'outgoing' ? 'requester' : 'recipient'
+    requireOwnOrganisation(`${own}.organisation`, registration[own].organisation, caller)
     const registeredAt = this.now().toISOString()
     const data: TraceRequestData = {
       direction: registration.direction,
@@ -182,7 +184,7 @@ export class TraceRequestService {
       services: registration.services,
       period: registration.period,
       purpose: registration.purpose,
-      registeredBy: registration.registeredBy ?? `${caller.name} (${caller.organisation})`,
+      registeredBy: caller.actor,
       registeredAt,
     }
     const id = newRecordId(store, 'TRQ', this.now())
