@@ -11,6 +11,8 @@ import type { UserTask } from './engine'
 export const CONSOLE_PERMISSIONS = {
   /** the Processes pages: instances, diagrams, variables, incidents */
   viewProcesses: ['manager', 'admin'],
+  /** the manager's dashboard and its figures as JSON */
+  viewDashboard: ['manager', 'admin'],
   /** giving a failed job its retries back and resolving its incident */
   retryIncident: ['manager', 'admin'],
   cancelInstance: ['admin'],

@@ -12,7 +12,9 @@ import { ForbiddenProblem, HttpProblem } from '../api/problem'
 import { declarationSchema, type IncidentService } from '../app/incidents'
 import { UnknownIncidentError, type TraceEntry } from '../app/trace-store'
 import type { Config } from '../config'
+import { recordAcknowledgement } from './acknowledgement'
 import { assigneeOf, canSeeTask, CONSOLE_PERMISSIONS, may, type ConsolePermission } from './access'
+import { dashboardRoutes } from './dashboard'
 import type { ConsoleEngine, UserTask, Variable } from './engine'
 import { checkSubmission } from './form-fields'
 import { consolePage } from './page'
@@ -30,8 +32,8 @@ export interface ConsoleOptions {
   config: Config
   credentials: readonly Credential[]
   engine: ConsoleEngine
-  /** declares incidents, and gives the trace shown as the timeline of incident-management instances */
-  incidents: Pick<IncidentService, 'declare' | 'view'>
+  /** declares incidents, gives the trace shown as the timeline of incident-management instances, and lists them for the dashboard */
+  incidents: Pick<IncidentService, 'declare' | 'view' | 'list'>
   /** the outbox page, when the local SMTP sink runs */
   outboxUrl?: string
   /** the public status page */
@@ -93,7 +95,7 @@ export function consoleRouter(options: ConsoleOptions): Router {
       name: caller.name,
       assignee: assigneeOf(caller),
       roles: caller.roles,
-      organisation: { id: caller.organisation, name: organisation?.name ?? caller.organisation, timeZone: organisation?.timeZone ?? 'UTC' },
+      organisation: { id: caller.organisation, name: organisation?.name ?? caller.organisation, timeZone: organisation?.timeZone ?? 'UTC', language: organisation?.language ?? 'en' },
       may: Object.fromEntries(Object.keys(CONSOLE_PERMISSIONS).map((permission) => [permission, may(caller, permission as ConsolePermission)])),
       links: { outbox: options.outboxUrl, status: options.statusUrl },
     })
@@ -149,6 +151,7 @@ export function consoleRouter(options: ConsoleOptions): Router {
     const task = await visibleTask(res, key(req.params.key))
     if (task.assignee !== undefined) throw new HttpProblem(409, 'Conflict', `Task ${task.userTaskKey} is already claimed by ${task.assignee}`)
     await engine.assign(task.userTaskKey, assigneeOf(callerOf(res)))
+    await recordAcknowledgement(engine, task, assigneeOf(callerOf(res)), new Date())
     res.status(204).end()
   })
 
@@ -171,6 +174,8 @@ export function consoleRouter(options: ConsoleOptions): Router {
     await engine.complete(task.userTaskKey, variables)
     res.status(204).end()
   })
+
+  api.use(dashboardRoutes({ config, engine, incidents: options.incidents }, demand('viewDashboard')))
 
   api.get('/processes', async (_req, res) => {
     demand('viewProcesses')(res)
