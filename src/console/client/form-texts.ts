@@ -1,0 +1,82 @@
+/**
+ * Camunda Forms in the user's language. The `.form` files stay the process owner's source, in
+ * English; the console swaps their visible texts for a translation table keyed by form id and
+ * component id, and keeps the form's own text wherever the table has none.
+ */
+import { language, type Language } from './i18n'
+import formsFr from './i18n/forms.fr.json'
+import { formatDate, formatDuration, isIsoDuration } from './time'
+
+/** The texts of one component: its label, description, text (markdown) and the labels of its values by value. */
+export interface ComponentTexts {
+  label?: string
+  description?: string
+  text?: string
+  values?: Record<string, string>
+}
+
+/** form id → component id → texts. English is the forms' own language: it needs no table. */
+export type FormTranslations = Record<string, Record<string, ComponentTexts>>
+
+const TABLES: Partial<Record<Language, FormTranslations>> = { fr: formsFr }
+
+interface Component {
+  id?: string
+  key?: string
+  path?: string
+  label?: string
+  description?: string
+  text?: string
+  values?: Array<{ label: string; value: string }>
+  components?: Component[]
+  [other: string]: unknown
+}
+
+/** A copy of `schema` with its texts in `lang`; the schema itself is left as it is. */
+export function translateForm(schema: Record<string, unknown>, lang: Language = language()): Record<string, unknown> {
+  const copy = structuredClone(schema) as { id?: string; components?: Component[] }
+  const table = copy.id === undefined ? undefined : TABLES[lang]?.[copy.id]
+  if (!table) return copy
+  const walk = (components: Component[] | undefined) => {
+    for (const component of components ?? []) {
+      const texts = component.id === undefined ? undefined : table[component.id]
+      if (texts) {
+        if (texts.label !== undefined && component.label !== undefined) component.label = texts.label
+        if (texts.description !== undefined && component.description !== undefined) component.description = texts.description
+        if (texts.text !== undefined && component.text !== undefined) component.text = texts.text
+        for (const value of component.values ?? []) value.label = texts.values?.[value.value] ?? value.label
+      }
+      walk(component.components)
+    }
+  }
+  walk(copy.components)
+  return copy
+}
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/
+
+/** The keys the form's fields are bound to: their values must reach form-js as they are. */
+function boundKeys(components: Component[] | undefined, into = new Set<string>()): Set<string> {
+  for (const component of components ?? []) {
+    for (const name of [component.key, component.path]) if (typeof name === 'string') into.add(name.split('.')[0])
+    boundKeys(component.components, into)
+  }
+  return into
+}
+
+function forPeople(value: unknown): unknown {
+  if (isIsoDuration(value)) return formatDuration(value)
+  if (typeof value === 'string' && ISO_DATE_TIME.test(value)) return formatDate(value)
+  if (Array.isArray(value)) return value.map(forPeople)
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, forPeople(inner)]))
+  return value
+}
+
+/**
+ * The data a form shows: the variables no field is bound to, which only its texts read, get their
+ * durations and dates written for people ("8 h", not "PT8H"); the fields' own values are untouched.
+ */
+export function displayData(schema: Record<string, unknown>, data: Record<string, unknown>): Record<string, unknown> {
+  const bound = boundKeys((schema as { components?: Component[] }).components)
+  return Object.fromEntries(Object.entries(data).map(([name, value]) => [name, bound.has(name) ? value : forPeople(value)]))
+}

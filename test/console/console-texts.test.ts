@@ -1,0 +1,73 @@
+/**
+ * The console's texts: French and English carry the same keys, and the French table of the
+ * Camunda Forms matches the `.form` files (every form id, component id and value it names exists,
+ * every visible text has its translation, with the same {{placeholders}}).
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import en from '../../src/console/client/i18n/en.json'
+import fr from '../../src/console/client/i18n/fr.json'
+import formsFr from '../../src/console/client/i18n/forms.fr.json'
+
+const FORMS_DIR = resolve(__dirname, '../../processes/forms')
+
+interface Component {
+  id?: string
+  label?: string
+  description?: string
+  text?: string
+  values?: Array<{ label: string; value: string }>
+  components?: Component[]
+}
+
+type Texts = { label?: string; description?: string; text?: string; values?: Record<string, string> }
+
+function keysOf(value: unknown, prefix = ''): string[] {
+  if (value === null || typeof value !== 'object') return [prefix]
+  return Object.entries(value).flatMap(([name, inner]) => keysOf(inner, prefix === '' ? name : `${prefix}.${name}`))
+}
+
+/** Plural keys differ by language (French and English share _one and _other). */
+test('French and English have the same console texts', () => {
+  expect(keysOf(fr).sort()).toEqual(keysOf(en).sort())
+})
+
+const placeholders = (text: string) => [...text.matchAll(/\{\{[^}]+\}\}/g)].map((match) => match[0]).sort()
+
+test('the French table of the forms covers every visible text of every .form, and names nothing else', () => {
+  const table = formsFr as Record<string, Record<string, Texts>>
+  const forms = readdirSync(FORMS_DIR).filter((file) => file.endsWith('.form')).map((file) => JSON.parse(readFileSync(join(FORMS_DIR, file), 'utf8')) as { id: string; components: Component[] })
+  const problems: string[] = []
+  const seen = new Set<string>()
+  for (const form of forms) {
+    const texts = table[form.id]
+    if (!texts) {
+      problems.push(`${form.id}: no translation`)
+      continue
+    }
+    const walk = (components: Component[] = []) => {
+      for (const component of components) {
+        const own = component.id === undefined ? undefined : texts[component.id]
+        if (component.id !== undefined) seen.add(`${form.id}/${component.id}`)
+        for (const field of ['label', 'description', 'text'] as const) {
+          const original = component[field]
+          if (original === undefined) {
+            if (own?.[field] !== undefined) problems.push(`${form.id}/${component.id}: translates a ${field} the form does not have`)
+            continue
+          }
+          const translated = own?.[field]
+          if (translated === undefined) problems.push(`${form.id}/${component.id}: no French ${field}`)
+          else if (placeholders(translated).join() !== placeholders(original).join()) problems.push(`${form.id}/${component.id}: ${field} placeholders ${placeholders(translated)} instead of ${placeholders(original)}`)
+        }
+        const values = (component.values ?? []).map((value) => value.value).sort()
+        if (Object.keys(own?.values ?? {}).sort().join() !== values.join()) problems.push(`${form.id}/${component.id}: values ${Object.keys(own?.values ?? {})} instead of ${values}`)
+        walk(component.components)
+      }
+    }
+    walk(form.components)
+  }
+  for (const [formId, components] of Object.entries(table)) {
+    for (const componentId of Object.keys(components)) if (!seen.has(`${formId}/${componentId}`)) problems.push(`${formId}/${componentId}: no such form component`)
+  }
+  expect(problems).toEqual([])
+})
