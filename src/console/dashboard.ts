@@ -78,8 +78,8 @@ export interface PendingChange {
   title: string | null
   processInstanceKey: string
   startedAt: string
-  /** the names of its open user tasks */
-  waitingFor: string[]
+  /** its open user tasks */
+  waitingFor: Array<{ elementId: string; name: string }>
 }
 
 export interface Retirement {
@@ -204,7 +204,8 @@ export async function dashboardFigures(sources: DashboardSources): Promise<Dashb
       const dueAt = target === null ? null : addDuration(incident.declaredAt, target)
       if (stoppedAt !== null) {
         figures.measured++
-        sum[clock] += Date.parse(stoppedAt) - Date.parse(incident.declaredAt)
+        // A time typed before the declaration (a form takes what people write) counts as at once, never as negative.
+        sum[clock] += Math.max(0, Date.parse(stoppedAt) - Date.parse(incident.declaredAt))
         if (dueAt === null || Date.parse(stoppedAt) <= Date.parse(dueAt)) figures.withinTarget++
         else figures.breached++
       } else if (dueAt !== null && now.getTime() > Date.parse(dueAt)) {
@@ -244,8 +245,10 @@ export async function dashboardFigures(sources: DashboardSources): Promise<Dashb
     }
   }).sort((a, b) => a.crisisDeadline.localeCompare(b.crisisDeadline))
 
-  const waitingFor = new Map<string, string[]>()
-  for (const task of openTasks) waitingFor.set(task.processInstanceKey, [...(waitingFor.get(task.processInstanceKey) ?? []), task.name ?? task.elementId])
+  const waitingFor = new Map<string, PendingChange['waitingFor']>()
+  for (const task of openTasks) {
+    waitingFor.set(task.processInstanceKey, [...(waitingFor.get(task.processInstanceKey) ?? []), { elementId: task.elementId, name: task.name ?? task.elementId }])
+  }
   const pending: PendingChange[] = (await scopes(instances.filter((instance) => instance.state === 'ACTIVE' && (CHANGE_PROCESS_IDS as readonly string[]).includes(instance.processDefinitionId))))
     .map(({ instance, variables }) => ({
       reference: text(variables.reference) ?? instance.processInstanceKey,

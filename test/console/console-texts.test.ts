@@ -1,15 +1,18 @@
 /**
  * The console's texts: French and English carry the same keys, and the French table of the
  * Camunda Forms matches the `.form` files (every form id, component id and value it names exists,
- * every visible text has its translation, with the same {{placeholders}}).
+ * every visible text has its translation, with the same {{placeholders}}), as the table of the
+ * processes' and user tasks' names matches the `.bpmn` files.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import en from '../../src/console/client/i18n/en.json'
 import fr from '../../src/console/client/i18n/fr.json'
 import formsFr from '../../src/console/client/i18n/forms.fr.json'
+import processesFr from '../../src/console/client/i18n/processes.fr.json'
 
-const FORMS_DIR = resolve(__dirname, '../../processes/forms')
+const PROCESSES_DIR = resolve(__dirname, '../../processes')
+const FORMS_DIR = join(PROCESSES_DIR, 'forms')
 
 interface Component {
   id?: string
@@ -70,4 +73,21 @@ test('the French table of the forms covers every visible text of every .form, an
     for (const componentId of Object.keys(components)) if (!seen.has(`${formId}/${componentId}`)) problems.push(`${formId}/${componentId}: no such form component`)
   }
   expect(problems).toEqual([])
+})
+
+test('the French table of the processes names every process and user task of the .bpmn files, and nothing else', () => {
+  const models: Record<string, { name: string; tasks: Record<string, string> }> = {}
+  for (const file of readdirSync(PROCESSES_DIR).filter((name) => name.endsWith('.bpmn'))) {
+    const xml = readFileSync(join(PROCESSES_DIR, file), 'utf8')
+    const process = /<bpmn:process id="([^"]+)" name="([^"]+)"/.exec(xml)
+    if (!process) throw new Error(`${file}: no named process`)
+    const tasks = [...xml.matchAll(/<bpmn:userTask id="([^"]+)" name="([^"]+)"/g)].map((match) => [match[1], match[2]])
+    models[process[1]] = { name: process[2], tasks: Object.fromEntries(tasks) }
+  }
+  const table = processesFr as Record<string, { name: string; tasks: Record<string, string> }>
+  expect(Object.keys(table).sort()).toEqual(Object.keys(models).sort())
+  for (const [id, model] of Object.entries(models)) {
+    expect({ id, tasks: Object.keys(table[id].tasks).sort() }).toEqual({ id, tasks: Object.keys(model.tasks).sort() })
+    expect(table[id].name).not.toBe('')
+  }
 })

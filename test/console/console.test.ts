@@ -403,8 +403,13 @@ test("French for portail by default, English on the switch and remembered; dates
   // December in Paris is UTC+1: a date shown in UTC would end otherwise.
   expect(clockTime(createdAt, 'Europe/Paris')).not.toBe(clockTime(createdAt, 'UTC'))
 
+  // The task and its process by their French names, from the table keyed by process and element id.
+  await expect(row.getByRole('link').first().textContent()).resolves.toBe('Rétablir le service')
+  await expect(row.textContent()).resolves.toContain('Gestion des incidents')
+
   // The task's Camunda Form in French, from the translation table; its duration for people, not PT8H.
   await row.getByRole('link').first().click()
+  await page.getByRole('heading', { name: 'Rétablir le service', level: 1 }).waitFor()
   // form-js draws its own select: its label is text beside a hidden input.
   await page.locator('#task-form label', { hasText: 'Comment le service a-t-il été rétabli ?' }).waitFor()
   // Intl puts a no-break space between a number and its unit.
@@ -418,6 +423,7 @@ test("French for portail by default, English on the switch and remembered; dates
   // The switch: English at once, and remembered by this browser after a reload.
   await page.getByRole('group', { name: 'Langue' }).getByRole('button', { name: 'English' }).click()
   await page.locator('#task-form label', { hasText: 'How was service restored?' }).waitFor()
+  await page.getByRole('heading', { name: 'Restore service', level: 1 }).waitFor()
   expect(spaced(await page.locator('#task-form').textContent())).toContain('to be resolved within 8 hours of notification')
   await expect(page.getByRole('button', { name: 'English' }).getAttribute('aria-pressed')).resolves.toBe('true')
   await expect(page.evaluate(`localStorage.getItem('${LANGUAGE_KEY}')`)).resolves.toBe('en')

@@ -5,7 +5,8 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartConfiguration } from 'chart.js'
 import { call } from './api'
 import { fill, h } from './dom'
-import { t } from './i18n'
+import { language, t } from './i18n'
+import { elementName, processName } from './model-texts'
 import { formatDuration, formatMilliseconds, formatNumber, timeOf } from './time'
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip)
@@ -37,7 +38,7 @@ export interface DashboardFigures {
   }
   cuts: Array<{ cutId: string; interconnectionId: string | null; service: string | null; processInstanceKey: string; startedAt: string; crisisDeadline: string; crisisRound: number | null; overdue: boolean }>
   changes: {
-    pending: Array<{ reference: string; process: string; title: string | null; processInstanceKey: string; startedAt: string; waitingFor: string[] }>
+    pending: Array<{ reference: string; process: string; title: string | null; processInstanceKey: string; startedAt: string; waitingFor: Array<{ elementId: string; name: string }> }>
     retirements: Array<{ reference: string; title: string | null; previousVersion: string | null; processInstanceKey: string; releasedAt: string | null; retirementDeadline: string }>
   }
   processes: Array<{ processDefinitionId: string; name: string; active: number; completed: number; terminated: number; incidents: number }>
@@ -82,7 +83,7 @@ export async function dashboardPage(main: HTMLElement): Promise<() => void> {
   const charts: Chart[] = []
   const { priorities, breaches, unprioritised } = figures.incidents
   const labels = priorities.map((row) => row.priority)
-  const common = { responsive: true, maintainAspectRatio: false, animation: false as const }
+  const common = { responsive: true, maintainAspectRatio: false, animation: false as const, locale: language() === 'fr' ? 'fr-FR' : 'en-GB' }
 
   const byState = chartFigure('chart-incidents', t('dashboard.charts.incidents'), {
     type: 'bar',
@@ -111,7 +112,7 @@ export async function dashboardPage(main: HTMLElement): Promise<() => void> {
   const perProcess = chartFigure('chart-processes', t('dashboard.charts.processes'), {
     type: 'bar',
     data: {
-      labels: figures.processes.map((row) => row.name),
+      labels: figures.processes.map((row) => processName(row.processDefinitionId, row.name)),
       datasets: (['active', 'completed', 'terminated', 'incidents'] as const).map((series) => ({
         label: t(`dashboard.columns.${series}`), data: figures.processes.map((row) => row[series]), backgroundColor: COLOURS[series], stack: series === 'incidents' ? 'incidents' : 'instances',
       })),
@@ -141,8 +142,8 @@ export async function dashboardPage(main: HTMLElement): Promise<() => void> {
 
   const changeTable = table(t('dashboard.tables.changes'), 'changes',
     ['reference', 'process', 'title', 'startedAt', 'waitingFor'].map((column) => t(`dashboard.columns.${column}`)),
-    figures.changes.pending.map((change) => [h('a', { href: `#/instances/${change.processInstanceKey}` }, change.reference), change.process, change.title ?? '—',
-      timeOf(change.startedAt), change.waitingFor.join(', ') || '—']),
+    figures.changes.pending.map((change) => [h('a', { href: `#/instances/${change.processInstanceKey}` }, change.reference), processName(change.process), change.title ?? '—',
+      timeOf(change.startedAt), change.waitingFor.map((task) => elementName(change.process, task.elementId, task.name)).join(', ') || '—']),
     t('dashboard.empty.changes'))
 
   const retirementTable = table(t('dashboard.tables.retirements'), 'retirements',
@@ -153,7 +154,7 @@ export async function dashboardPage(main: HTMLElement): Promise<() => void> {
 
   const processTable = table(t('dashboard.tables.processes'), 'processes',
     ['process', 'active', 'completed', 'terminated', 'incidents'].map((column) => t(`dashboard.columns.${column}`)),
-    figures.processes.map((row) => [row.name, count(row.active), count(row.completed), count(row.terminated), count(row.incidents)]),
+    figures.processes.map((row) => [processName(row.processDefinitionId, row.name), count(row.active), count(row.completed), count(row.terminated), count(row.incidents)]),
     t('dashboard.empty.processes'))
 
   fill(main,

@@ -99,7 +99,7 @@ function showSession(session: Me | undefined): void {
     session.links.status ? h('li', {}, h('a', { href: session.links.status }, t('nav.status'))) : null,
     h('li', {}, h('button', { type: 'button', class: 'link-button', onclick: signOut }, t('nav.signOut')))))
   nav.hidden = false
-  fill(who, t('shell.who', { name: session.name, organisation: session.organisation.name, roles: session.roles.join(', '), timeZone: session.organisation.timeZone }))
+  fill(who, t('shell.who', { name: session.name, organisation: session.organisation.name, roles: session.roles.map((role) => t(`shell.roles.${role}`, { defaultValue: role })).join(', '), timeZone: session.organisation.timeZone }))
 }
 
 /**

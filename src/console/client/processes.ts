@@ -3,6 +3,7 @@ import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer'
 import { ApiError, call, type TaskContext } from './api'
 import { alertBox, announce, fill, h } from './dom'
 import { t } from './i18n'
+import { elementName, processName } from './model-texts'
 import { timeOf } from './time'
 
 interface Instance {
@@ -80,7 +81,7 @@ export async function processesPage(main: HTMLElement, query: URLSearchParams): 
     for (const [name, entry] of new FormData(event.target as HTMLFormElement)) if (entry !== '') params.set(name, String(entry))
     location.hash = `#/processes?${params.toString()}`
   } },
-  h('div', {}, ...select('process', t('processes.process'), value('process'), [['', t('processes.allProcesses')], ...definitions.items.map((d): [string, string] => [d.processDefinitionId, d.name ?? d.processDefinitionId])])),
+  h('div', {}, ...select('process', t('processes.process'), value('process'), [['', t('processes.allProcesses')], ...definitions.items.map((d): [string, string] => [d.processDefinitionId, processName(d.processDefinitionId, d.name)])])),
   h('div', {}, ...select('state', t('processes.state'), value('state'), [['', t('processes.anyState')], ['ACTIVE', stateLabel('ACTIVE')], ['COMPLETED', stateLabel('COMPLETED')], ['TERMINATED', stateLabel('TERMINATED')]])),
   h('div', {}, ...select('incident', t('processes.incidents'), value('incident'), [['', t('processes.withOrWithout')], ['true', t('processes.withIncident')], ['false', t('processes.withoutIncident')]])),
   h('div', {}, h('label', { for: 'businessKey' }, t('processes.businessKey')), businessKey,
@@ -89,7 +90,7 @@ export async function processesPage(main: HTMLElement, query: URLSearchParams): 
 
   const rows = instances.items.map((instance) => h('tr', {},
     h('th', { scope: 'row' }, h('a', { href: `#/instances/${instance.processInstanceKey}` }, instance.processInstanceKey)),
-    h('td', {}, `${instance.processDefinitionName ?? instance.processDefinitionId} v${instance.processDefinitionVersion}`),
+    h('td', {}, `${processName(instance.processDefinitionId, instance.processDefinitionName)} v${instance.processDefinitionVersion}`),
     h('td', {}, instance.businessKey ?? '—'),
     h('td', {}, stateLabel(instance.state)),
     h('td', {}, instance.hasIncident ? h('strong', { class: 'badge badge-incident' }, t('processes.incident')) : t('processes.none')),
@@ -117,7 +118,8 @@ function json(value: unknown): string {
 export async function instancePage(main: HTMLElement, key: string): Promise<() => void> {
   let detail = await call<InstanceDetail>('GET', `/instances/${key}`)
   const xml = await call<string>('GET', `/instances/${key}/diagram`)
-  const name = detail.instance.processDefinitionName ?? detail.instance.processDefinitionId
+  const processId = detail.instance.processDefinitionId
+  const name = processName(processId, detail.instance.processDefinitionName)
   document.title = `${name} ${key} · ${t('shell.brand')}`
 
   const status = h('div', { id: 'instance-status' })
@@ -176,7 +178,7 @@ export async function instancePage(main: HTMLElement, key: string): Promise<() =
       if (active.has(shape.id)) canvas.addMarker(shape.id, 'is-active')
       else if (completed.has(shape.id)) canvas.addMarker(shape.id, 'is-completed')
     }
-    const waiting = elements.filter((e) => e.state === 'ACTIVE').map((e) => e.elementName ?? e.elementId)
+    const waiting = elements.filter((e) => e.state === 'ACTIVE').map((e) => elementName(processId, e.elementId, e.elementName))
     fill(diagramText, waiting.length > 0 ? t('instance.activeNow', { elements: waiting.join(', ') }) : t('instance.noActive', { state: stateLabel(instance.state).toLowerCase() }))
 
     const open = current.incidents.filter((i) => i.state === 'ACTIVE')
@@ -195,7 +197,7 @@ export async function instancePage(main: HTMLElement, key: string): Promise<() =
         Object.keys(entry.detail).length > 0 ? h('details', {}, h('summary', {}, t('instance.details')), h('pre', {}, json(entry.detail))) : null))))
 
     fill(path, h('ol', { class: 'timeline' }, ...elements.map((e) => h('li', {},
-      timeOf(e.startDate), ' ', h('strong', {}, e.elementName ?? e.elementId), ` (${e.type.toLowerCase().replace(/_/g, ' ')}) `,
+      timeOf(e.startDate), ' ', h('strong', {}, elementName(processId, e.elementId, e.elementName)), ` (${e.type.toLowerCase().replace(/_/g, ' ')}) `,
       e.state === 'ACTIVE' ? h('span', { class: 'badge badge-active' }, t('instance.legend.active')) : stateLabel(e.state).toLowerCase()))))
 
     fill(actions, current.can.cancel ? h('button', { type: 'button', class: 'danger', onclick: () => void cancel() }, t('instance.cancel')) : null)

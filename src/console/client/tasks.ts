@@ -2,7 +2,7 @@
 import { Form } from '@bpmn-io/form-js-viewer'
 import { ApiError, call, type Me, type TaskContext, type UserTask } from './api'
 import { alertBox, announce, fill, h } from './dom'
-import { displayData, translateForm } from './form-texts'
+import { displayData, elementName, processName, translateForm } from './model-texts'
 import { t } from './i18n'
 import { dueOf, formatDuration, timeOf } from './time'
 
@@ -31,9 +31,9 @@ function taskTable(caption: string, items: TaskItem[], empty: string): HTMLEleme
     h('table', { class: 'list' },
       h('thead', {}, h('tr', {}, ...['task', 'about', 'process', 'groups', 'assignee', 'created', 'due'].map((column) => t(`tasks.columns.${column}`)).map((title) => h('th', { scope: 'col' }, title)))),
       h('tbody', {}, ...items.map((task) => h('tr', { class: task.dueDate && Date.parse(task.dueDate) < Date.now() ? 'is-overdue' : null },
-        h('th', { scope: 'row' }, h('a', { href: `#/tasks/${task.userTaskKey}` }, task.name ?? task.elementId)),
+        h('th', { scope: 'row' }, h('a', { href: `#/tasks/${task.userTaskKey}` }, elementName(task.processDefinitionId, task.elementId, task.name))),
         h('td', {}, contextLabel(task.context)),
-        h('td', {}, task.processName ?? task.processDefinitionId),
+        h('td', {}, processName(task.processDefinitionId, task.processName)),
         h('td', {}, task.candidateGroups.join(', ') || '—'),
         h('td', {}, task.assignee ?? t('tasks.unassigned')),
         h('td', {}, timeOf(task.creationDate)),
@@ -56,7 +56,7 @@ export async function tasksPage(main: HTMLElement, me: Me): Promise<void> {
 export async function taskPage(main: HTMLElement, me: Me, key: string): Promise<() => void> {
   const detail = await call<TaskDetail>('GET', `/tasks/${key}`)
   const { task, context, can } = detail
-  const title = task.name ?? task.elementId
+  const title = elementName(task.processDefinitionId, task.elementId, task.name)
   document.title = `${title} · ${t('tasks.title')} · ${t('shell.brand')}`
   const status = h('div', { id: 'task-status' })
   const formContainer = h('div', { class: 'task-form', id: 'task-form' })
@@ -105,12 +105,12 @@ export async function taskPage(main: HTMLElement, me: Me, key: string): Promise<
   const aside = h('aside', { class: 'context', 'aria-labelledby': 'context-title' },
     h('h2', { id: 'context-title' }, t('tasks.context')),
     h('dl', {},
-      context.businessKey ? [h('dt', {}, context.businessKey.name), h('dd', { 'data-testid': 'business-key' }, context.businessKey.value)] : null,
+      context.businessKey ? [h('dt', {}, t(`tasks.businessKeys.${context.businessKey.name}`, { defaultValue: context.businessKey.name })), h('dd', { 'data-testid': 'business-key' }, context.businessKey.value)] : null,
       context.title ? [h('dt', {}, t('tasks.fields.title')), h('dd', {}, context.title)] : null,
       context.service ? [h('dt', {}, t('tasks.fields.service')), h('dd', {}, context.service)] : null,
       context.priority?.priority ? [h('dt', {}, t('tasks.fields.priority')), h('dd', {}, context.priority.priority)] : null,
       context.priority?.resolutionTarget ? [h('dt', {}, t('tasks.fields.resolutionTarget')), h('dd', {}, formatDuration(context.priority.resolutionTarget))] : null,
-      h('dt', {}, t('tasks.fields.process')), h('dd', {}, task.processName ?? task.processDefinitionId),
+      h('dt', {}, t('tasks.fields.process')), h('dd', {}, processName(task.processDefinitionId, task.processName)),
       h('dt', {}, t('tasks.fields.instance')), h('dd', {}, can.viewInstance ? h('a', { href: `#/instances/${task.processInstanceKey}` }, task.processInstanceKey) : task.processInstanceKey),
       h('dt', {}, t('tasks.fields.created')), h('dd', {}, timeOf(task.creationDate)),
       h('dt', {}, t('tasks.fields.due')), h('dd', {}, dueOf(task.dueDate)),

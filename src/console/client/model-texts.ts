@@ -1,10 +1,12 @@
 /**
- * Camunda Forms in the user's language. The `.form` files stay the process owner's source, in
- * English; the console swaps their visible texts for a translation table keyed by form id and
- * component id, and keeps the form's own text wherever the table has none.
+ * The process owner's texts in the user's language: Camunda Forms, process names and user task
+ * names. The `.form` and `.bpmn` files stay the source, in English; the console swaps their visible
+ * texts for translation tables keyed by form id and component id, or by process id and element
+ * id, and keeps the model's own text wherever a table has none.
  */
 import { language, type Language } from './i18n'
 import formsFr from './i18n/forms.fr.json'
+import processesFr from './i18n/processes.fr.json'
 import { formatDate, formatDuration, isIsoDuration } from './time'
 
 /** The texts of one component: its label, description, text (markdown) and the labels of its values by value. */
@@ -19,6 +21,21 @@ export interface ComponentTexts {
 export type FormTranslations = Record<string, Record<string, ComponentTexts>>
 
 const TABLES: Partial<Record<Language, FormTranslations>> = { fr: formsFr }
+
+/** process id → its name and the names of its user tasks by element id. */
+export type ProcessTranslations = Record<string, { name: string; tasks: Record<string, string> }>
+
+const PROCESS_TABLES: Partial<Record<Language, ProcessTranslations>> = { fr: processesFr }
+
+/** A process's name in the user's language, else the model's, else its id. */
+export function processName(processDefinitionId: string, own?: string): string {
+  return PROCESS_TABLES[language()]?.[processDefinitionId]?.name ?? own ?? processDefinitionId
+}
+
+/** A user task's (or any element's) name in the user's language, else the model's, else its id. */
+export function elementName(processDefinitionId: string, elementId: string, own?: string): string {
+  return PROCESS_TABLES[language()]?.[processDefinitionId]?.tasks[elementId] ?? own ?? elementId
+}
 
 interface Component {
   id?: string
