@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import en from '../../src/console/client/i18n/en.json'
 import fr from '../../src/console/client/i18n/fr.json'
+import formJs from '../../src/console/client/i18n/form-js.json'
 import formsFr from '../../src/console/client/i18n/forms.fr.json'
 import processesFr from '../../src/console/client/i18n/processes.fr.json'
 
@@ -90,4 +91,18 @@ test('the French table of the processes names every process and user task of the
     expect({ id, tasks: Object.keys(table[id].tasks).sort() }).toEqual({ id, tasks: Object.keys(model.tasks).sort() })
     expect(table[id].name).not.toBe('')
   }
+})
+
+test("the table of form-js's own texts names texts form-js translates, with their placeholders", () => {
+  const viewer = readFileSync(require.resolve('@bpmn-io/form-js-viewer'), 'utf8')
+  const braces = (text: string) => [...text.matchAll(/\{[^}]+\}/g)].map((match) => match[0]).sort().join()
+  const problems: string[] = []
+  for (const [language, table] of Object.entries(formJs as Record<string, Record<string, string>>)) {
+    for (const [template, translated] of Object.entries(table)) {
+      if (!viewer.includes(`translate('${template}'`)) problems.push(`${language}: form-js has no text '${template}'`)
+      // The pattern's message leaves out the raw regular expression on purpose.
+      if (template !== 'Field must match pattern {value}.' && braces(translated) !== braces(template)) problems.push(`${language}: '${translated}' changes the placeholders of '${template}'`)
+    }
+  }
+  expect(problems).toEqual([])
 })

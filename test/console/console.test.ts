@@ -284,6 +284,8 @@ test("work the declared incident's tasks through their forms to its closure, wat
   await page.getByLabel('Service restored at').fill('yesterday')
   await page.getByRole('button', { name: 'Complete task' }).click()
   await page.getByRole('alert').filter({ hasText: '1 field to correct' }).waitFor()
+  // The pattern's message points to the example under the field, not to a regular expression.
+  await page.getByText('This value does not have the expected format: see the example under the field.').waitFor()
   await page.getByLabel('Service restored at').fill('2025-03-14T16:45:00+01:00')
   await page.keyboard.press('Tab')
   await page.getByRole('button', { name: 'Complete task' }).click()
@@ -418,6 +420,14 @@ test("French for portail by default, English on the switch and remembered; dates
   expect(formText).toContain('à résoudre dans un délai de 8 h après la notification')
   expect(formText).not.toContain('PT8H')
   expect(spaced(await page.getByRole('complementary').textContent())).toContain('À résoudre sous8 h')
+  // form-js's own messages in French too, once the task is claimed and its form sent half filled.
+  await page.getByRole('button', { name: 'Prendre' }).click()
+  await page.getByLabel('Service rétabli le').fill('hier')
+  await page.getByRole('button', { name: 'Terminer la tâche' }).click()
+  await page.getByRole('alert').filter({ hasText: 'Le formulaire a 3 champs à corriger.' }).waitFor()
+  expect(await page.getByText('Champ obligatoire.').count()).toBe(2)
+  await page.getByText("Cette valeur n'a pas le format attendu : voyez l'exemple sous le champ.").waitFor()
+  await page.getByRole('button', { name: 'Rendre' }).click()
   await page.getByRole('button', { name: 'Prendre' }).waitFor()
 
   // The switch: English at once, and remembered by this browser after a reload.
@@ -510,6 +520,10 @@ test("the dashboard counts incidents of known priorities, times an acknowledgeme
   const incidentProcess = shown.processes.find((row) => row.processDefinitionId === 'incident-management')
   const processCells = await page.getByTestId('processes').getByRole('row').filter({ has: page.getByRole('rowheader', { name: incidentProcess?.name }) }).locator('td').allTextContents()
   expect(processCells).toEqual([incidentProcess?.active, incidentProcess?.completed, incidentProcess?.terminated, incidentProcess?.incidents].map(String))
+  // The page's JSON link saves the very figures it shows.
+  const saved = await page.getByRole('link', { name: /as JSON/ }).getAttribute('href')
+  const downloaded = JSON.parse(String(await page.evaluate(`fetch(${JSON.stringify(saved)}).then((response) => response.text())`))) as Figures
+  expect({ incidents: downloaded.incidents, processes: downloaded.processes }).toEqual({ incidents: shown.incidents, processes: shown.processes })
   // The charts are drawn on their canvases.
   for (const id of ['chart-incidents', 'chart-clocks', 'chart-processes']) {
     await expect(page.locator(`#${id}`).getAttribute('width').then(Number)).resolves.toBeGreaterThan(0)

@@ -5,6 +5,7 @@
  * id, and keeps the model's own text wherever a table has none.
  */
 import { language, type Language } from './i18n'
+import formJs from './i18n/form-js.json'
 import formsFr from './i18n/forms.fr.json'
 import processesFr from './i18n/processes.fr.json'
 import { formatDate, formatDuration, isIsoDuration } from './time'
@@ -96,4 +97,16 @@ function forPeople(value: unknown): unknown {
 export function displayData(schema: Record<string, unknown>, data: Record<string, unknown>): Record<string, unknown> {
   const bound = boundKeys((schema as { components?: Component[] }).components)
   return Object.fromEntries(Object.entries(data).map(([name, value]) => [name, bound.has(name) ? value : forPeople(value)]))
+}
+
+/**
+ * form-js's own texts (validation messages, list controls) in the user's language, as a module
+ * replacing its `translate` service. A pattern's message no longer shows the raw regular
+ * expression: the field's description gives an example instead.
+ */
+export function formJsTranslation(lang: Language = language()): { translate: ['value', (template: string, replacements?: Record<string, string>) => string] } {
+  const table: Record<string, string> = (formJs as Record<Language, Record<string, string>>)[lang] ?? {}
+  const translate = (template: string, replacements: Record<string, string> = {}) =>
+    (table[template] ?? template).replace(/{([^}]+)}/g, (whole, key: string) => replacements[key] ?? whole)
+  return { translate: ['value', translate] }
 }

@@ -2,7 +2,7 @@
 import { Form } from '@bpmn-io/form-js-viewer'
 import { ApiError, call, type Me, type TaskContext, type UserTask } from './api'
 import { alertBox, announce, fill, h } from './dom'
-import { displayData, elementName, processName, translateForm } from './model-texts'
+import { displayData, elementName, formJsTranslation, processName, translateForm } from './model-texts'
 import { t } from './i18n'
 import { dueOf, formatDuration, timeOf } from './time'
 
@@ -135,7 +135,7 @@ export async function taskPage(main: HTMLElement, me: Me, key: string): Promise<
       aside))
 
   if (detail.form) {
-    form = new Form({ container: formContainer })
+    form = new Form({ container: formContainer, additionalModules: [formJsTranslation()] })
     await form.importSchema(translateForm(detail.form), displayData(detail.form, detail.data))
     if (!can.complete) form.setProperty('readOnly', true)
   } else {
