@@ -12,6 +12,8 @@ import { isTaskParty } from '../app/access/task-gate'
 export const CONSOLE_PERMISSIONS = {
   /** the Processes pages: instances, diagrams, variables, incidents */
   viewProcesses: ['manager', 'admin'],
+  /** the manager's dashboard and its figures as JSON */
+  viewDashboard: ['manager', 'admin'],
   /** giving a failed job its retries back and resolving its incident */
   retryIncident: ['manager', 'admin'],
   cancelInstance: ['admin'],

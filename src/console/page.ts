@@ -18,6 +18,7 @@ export function consolePage(base: string): string {
   <p class="brand"><a href="#/tasks">raccord console</a></p>
   <nav aria-label="Main" id="nav" hidden></nav>
   <p id="who" class="who"></p>
+  <div id="language" class="language"></div>
 </header>
 <main id="main" tabindex="-1">
   <noscript><p>The console needs JavaScript. The HTTP API at /api answers without it.</p></noscript>

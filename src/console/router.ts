@@ -20,6 +20,8 @@ import type { CutService } from '../app/cuts/cuts'
 import { crisisDecisionSchema } from '../app/cuts/cuts'
 import { sees } from '../api/scope'
 import { instanceParties } from './instance-scope'
+import { recordAcknowledgement } from './acknowledgement'
+import { dashboardRoutes } from './dashboard'
 import { consolePage } from './page'
 
 /** Where `npm run build:console` writes the bundles. */
@@ -35,8 +37,8 @@ export interface ConsoleOptions {
   config: Config
   credentials: readonly Credential[]
   engine: ConsoleEngine
-  /** declares incidents, and gives the trace shown as the timeline of incident-management instances */
-  incidents: Pick<IncidentService, 'declare' | 'view'>
+  /** declares incidents, gives the trace shown as the timeline of incident-management instances, and lists them for the dashboard */
+  incidents: Pick<IncidentService, 'declare' | 'view' | 'list'>
   /** the outbox page, when the local SMTP sink runs */
   outboxUrl?: string
   /** the public status page */
@@ -102,7 +104,7 @@ export function consoleRouter(options: ConsoleOptions): Router {
       actor: caller.actor,
       assignee: assigneeOf(caller),
       roles: caller.roles,
-      organisation: { id: caller.organisation, name: organisation?.name ?? caller.organisation, timeZone: organisation?.timeZone ?? 'UTC' },
+      organisation: { id: caller.organisation, name: organisation?.name ?? caller.organisation, timeZone: organisation?.timeZone ?? 'UTC', language: organisation?.language ?? 'en' },
       may: Object.fromEntries(Object.keys(CONSOLE_PERMISSIONS).map((permission) => [permission, may(caller, permission as ConsolePermission)])),
       links: { outbox: options.outboxUrl, status: options.statusUrl },
     })
@@ -158,6 +160,7 @@ export function consoleRouter(options: ConsoleOptions): Router {
     const task = await visibleTask(res, key(req.params.key))
     if (task.assignee !== undefined) throw new HttpProblem(409, 'Conflict', `Task ${task.userTaskKey} is already claimed by ${task.assignee}`)
     await engine.assign(task.userTaskKey, assigneeOf(callerOf(res)))
+    await recordAcknowledgement(engine, task, assigneeOf(callerOf(res)), new Date())
     res.status(204).end()
   })
 
@@ -196,6 +199,8 @@ export function consoleRouter(options: ConsoleOptions): Router {
     await engine.complete(task.userTaskKey, { ...variables, completedBy: caller.actor })
     res.status(204).end()
   })
+
+  api.use(dashboardRoutes({ config, engine, incidents: options.incidents }, demand('viewDashboard')))
 
   api.get('/processes', async (_req, res) => {
     demand('viewProcesses')(res)

@@ -184,6 +184,18 @@ export class ConsoleEngine {
     return this.call('POST', `incidents/${key}/resolution`, {}, false).then(() => undefined)
   }
 
+  /** Sets variables on an element instance's scope (the process instance's, given its key), as Operate's variable edit does. */
+  setVariables(elementInstanceKey: string, variables: Record<string, unknown>): Promise<void> {
+    return this.call('PUT', `element-instances/${elementInstanceKey}/variables`, { variables, local: false }, false).then(() => undefined)
+  }
+
+  /** Evaluates the latest version of a deployed decision; its output as the decision gives it. */
+  async evaluateDecision(decisionDefinitionId: string, variables: Record<string, unknown>): Promise<unknown> {
+    const result = await this.call<{ output: unknown }>('POST', 'decision-definitions/evaluation', { decisionDefinitionId, variables })
+    // 8.8 answers the output as a JSON string.
+    return typeof result.output === 'string' ? JSON.parse(result.output) : result.output
+  }
+
   private async parsed(item: VariableItem): Promise<Variable> {
     return { name: item.name, value: await variableValue(this.json, item), scopeKey: item.scopeKey }
   }
@@ -192,7 +204,7 @@ export class ConsoleEngine {
     return search<T>(this.json, entity, { filter, sort })
   }
 
-  private async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', urlPath: string, body?: Record<string, unknown>, json = true): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', urlPath: string, body?: Record<string, unknown>, json = true): Promise<T> {
     try {
       if (json) return await this.rest.callApiEndpoint<Record<string, unknown>, T>({ method, urlPath, body })
       return (await this.rest.callApiEndpoint<Record<string, unknown>>({ method, urlPath, body, json: false })) as T

@@ -1,4 +1,5 @@
 /** Calls to the console's JSON API with the signed-in token; problems become ApiError. */
+import type { Language } from './i18n'
 
 const TOKEN_KEY = 'raccord.console.token'
 
@@ -53,8 +54,8 @@ export interface Me {
   name: string
   assignee: string
   roles: string[]
-  organisation: { id: string; name: string; timeZone: string }
-  may: { viewProcesses: boolean; retryIncident: boolean; cancelInstance: boolean; declareIncident: boolean }
+  organisation: { id: string; name: string; timeZone: string; language: Language }
+  may: { viewProcesses: boolean; viewDashboard: boolean; retryIncident: boolean; cancelInstance: boolean; declareIncident: boolean }
   links: { outbox?: string; status?: string }
 }
 

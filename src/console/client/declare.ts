@@ -4,6 +4,7 @@
  */
 import { ApiError, call, type Me } from './api'
 import { alertBox, announce, fill, h } from './dom'
+import { t } from './i18n'
 import { bodyOf, clearProblems, radioField, selectField, showProblems, textField, type Choice } from './fields'
 
 interface ServiceItem {
@@ -12,29 +13,25 @@ interface ServiceItem {
   organisation: { id: string; name: string }
 }
 
-const LEVELS: Choice[] = [
-  { value: 'high', label: 'High' },
-  { value: 'medium', label: 'Medium' },
-  { value: 'low', label: 'Low' },
-]
+const levels = (): Choice[] => ['high', 'medium', 'low'].map((value) => ({ value, label: t(`declare.levels.${value}`) }))
 
 export async function declarePage(main: HTMLElement, me: Me): Promise<void> {
-  document.title = 'Declare an incident · raccord console'
+  document.title = `${t('declare.title')} · ${t('shell.brand')}`
   const { items: services } = await call<{ items: ServiceItem[] }>('GET', '/services')
   const fields = [
-    textField({ name: 'title', label: 'Title', hint: 'What is wrong, in a few words: it heads every mail and the status page.', maxLength: 200 }),
-    textField({ name: 'description', label: 'Description', hint: 'What users see, since when, what has been tried.', maxLength: 4000, multiline: true }),
+    textField({ name: 'title', label: t('declare.fields.title'), hint: t('declare.hints.title'), maxLength: 200 }),
+    textField({ name: 'description', label: t('declare.fields.description'), hint: t('declare.hints.description'), maxLength: 4000, multiline: true }),
     selectField({
       name: 'service',
-      label: 'Service',
-      placeholder: 'Choose a service',
+      label: t('declare.fields.service'),
+      placeholder: t('declare.chooseService'),
       choices: services.map((service) => ({ value: service.id, label: `${service.name} (${service.id})`, group: service.organisation.name })),
     }),
-    radioField({ name: 'impact', label: 'Impact', hint: 'How many users, how badly.', choices: LEVELS }),
-    radioField({ name: 'urgency', label: 'Urgency', hint: 'How soon it must be restored.', choices: LEVELS }),
+    radioField({ name: 'impact', label: t('declare.fields.impact'), hint: t('declare.hints.impact'), choices: levels() }),
+    radioField({ name: 'urgency', label: t('declare.fields.urgency'), hint: t('declare.hints.urgency'), choices: levels() }),
   ]
   const summary = h('div', { id: 'declare-problems' })
-  const submit = h('button', { type: 'submit' }, 'Declare incident')
+  const submit = h('button', { type: 'submit' }, t('declare.submit'))
 
   const declare = async (event: Event) => {
     event.preventDefault()
@@ -43,19 +40,19 @@ export async function declarePage(main: HTMLElement, me: Me): Promise<void> {
     clearProblems(summary, fields)
     try {
       const incident = await call<{ id: string; processInstanceKey: string }>('POST', '/incidents', bodyOf(fields))
-      announce(`Incident ${incident.id} declared`)
+      announce(t('declare.declared', { id: incident.id }))
       declared(main, me, incident)
     } catch (failure) {
       if (failure instanceof ApiError && failure.errors.length > 0) showProblems(summary, fields, failure.errors)
-      else fill(summary, alertBox(`The incident was not declared: ${(failure as Error).message}`))
+      else fill(summary, alertBox(t('declare.failed', { message: (failure as Error).message })))
     } finally {
       submit.disabled = false
     }
   }
 
   fill(main,
-    h('h1', {}, 'Declare an incident'),
-    h('p', {}, `Declared by ${me.name} (${me.organisation.name}). The process starts at once: the priority comes from the impact and urgency, and the service's operations team is told by mail.`),
+    h('h1', {}, t('declare.title')),
+    h('p', {}, t('declare.intro', { name: me.name, organisation: me.organisation.name })),
     summary,
     h('form', { class: 'console-form', novalidate: true, onsubmit: (event: Event) => void declare(event) },
       fields.map((field) => field.element),
@@ -63,20 +60,20 @@ export async function declarePage(main: HTMLElement, me: Me): Promise<void> {
 }
 
 function declared(main: HTMLElement, me: Me, incident: { id: string; processInstanceKey: string }): void {
-  const heading = h('h1', { tabindex: -1 }, `Incident ${incident.id} declared`)
+  const heading = h('h1', { tabindex: -1 }, t('declare.declared', { id: incident.id }))
   fill(main,
     heading,
     h('div', { class: 'notice', 'data-testid': 'declared' },
-      h('p', {}, 'Its process has started; its tasks appear in Tasks for the teams concerned.'),
+      h('p', {}, t('declare.started')),
       h('ul', {},
         me.may.viewProcesses
-          ? h('li', {}, h('a', { href: `#/instances/${incident.processInstanceKey}` }, `Open the instance of ${incident.id}`))
+          ? h('li', {}, h('a', { href: `#/instances/${incident.processInstanceKey}` }, t('declare.openInstance', { id: incident.id })))
           : null,
-        h('li', {}, h('a', { href: '#/tasks' }, 'Go to Tasks')),
+        h('li', {}, h('a', { href: '#/tasks' }, t('declare.goToTasks'))),
         h('li', {}, h('a', { href: '#/declare', onclick: (event: Event) => {
           // The hash is already #/declare: route again to draw an empty form.
           event.preventDefault()
           window.dispatchEvent(new HashChangeEvent('hashchange'))
-        } }, 'Declare another incident')))))
+        } }, t('declare.another'))))))
   heading.focus()
 }

@@ -5,6 +5,7 @@
  */
 import type { FieldProblem } from './api'
 import { fill, h } from './dom'
+import { t } from './i18n'
 
 /** A field of a console form: `name` is the key of the request body it fills. */
 export interface Field {
@@ -40,7 +41,7 @@ function errorShower(wrapper: HTMLElement, error: HTMLElement, controls: HTMLEle
     wrapper.classList.toggle('has-error', message !== undefined)
     for (const control of controls) control.setAttribute('aria-invalid', String(message !== undefined))
     if (message === undefined) fill(error)
-    else fill(error, h('span', { class: 'visually-hidden' }, 'Error: '), message)
+    else fill(error, h('span', { class: 'visually-hidden' }, t('fields.errorPrefix')), message)
   }
 }
 
@@ -109,20 +110,22 @@ export function showProblems(summary: HTMLElement, fields: readonly Field[], pro
   const byName = new Map(fields.map((field) => [field.name, field]))
   // A nested path (announcement.by) belongs to its top-level field.
   const fieldOf = (problem: FieldProblem) => byName.get(problem.field) ?? byName.get(problem.field.split(/[.[]/)[0])
+  // The server's commonest detail, said in the user's language; the others come as the server words them.
+  const detailOf = (problem: FieldProblem) => (problem.detail === 'Required' ? t('fields.required') : problem.detail)
   for (const field of fields) {
     const own = problems.filter((problem) => fieldOf(problem) === field)
-    field.showError(own.length > 0 ? own.map((problem) => problem.detail).join('; ') : undefined)
+    field.showError(own.length > 0 ? own.map(detailOf).join('; ') : undefined)
   }
   fill(summary, h('div', { class: 'error-summary', role: 'alert', tabindex: -1, 'aria-labelledby': 'error-summary-title' },
-    h('h2', { id: 'error-summary-title' }, 'There is a problem'),
+    h('h2', { id: 'error-summary-title' }, t('fields.problem')),
     h('ul', {}, problems.map((problem) => {
       const field = fieldOf(problem)
-      if (!field) return h('li', {}, problem.detail)
+      if (!field) return h('li', {}, detailOf(problem))
       // Not a hash link: the console routes by the hash, so a click moves focus itself.
       return h('li', {}, h('a', { href: `#${field.focusTarget.id}`, onclick: (event: Event) => {
         event.preventDefault()
         field.focusTarget.focus()
-      } }, `${field.label}: ${problem.detail}`))
+      } }, t('fields.summaryItem', { label: field.label, detail: detailOf(problem) })))
     }))))
   summary.querySelector<HTMLElement>('.error-summary')?.focus()
 }

@@ -2,6 +2,8 @@
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer'
 import { ApiError, call, type TaskContext } from './api'
 import { alertBox, announce, fill, h } from './dom'
+import { t } from './i18n'
+import { elementName, processName } from './model-texts'
 import { timeOf } from './time'
 
 interface Instance {
@@ -66,46 +68,46 @@ function select(id: string, label: string, value: string, options: Array<[string
 }
 
 export async function processesPage(main: HTMLElement, query: URLSearchParams): Promise<void> {
-  document.title = 'Processes · raccord console'
+  document.title = `${t('processes.title')} · ${t('shell.brand')}`
   const value = (name: string) => query.get(name) ?? ''
   const [definitions, instances] = await Promise.all([
     call<{ items: Array<{ processDefinitionId: string; name?: string }> }>('GET', '/processes'),
     call<{ items: Instance[] }>('GET', `/instances?${query.toString()}`),
   ])
   const businessKey = h('input', { id: 'businessKey', name: 'businessKey', type: 'search', value: value('businessKey'), 'aria-describedby': 'businessKey-help' })
-  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter instances', onsubmit: (event: Event) => {
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': t('processes.filter'), onsubmit: (event: Event) => {
     event.preventDefault()
     const params = new URLSearchParams()
     for (const [name, entry] of new FormData(event.target as HTMLFormElement)) if (entry !== '') params.set(name, String(entry))
     location.hash = `#/processes?${params.toString()}`
   } },
-  h('div', {}, ...select('process', 'Process', value('process'), [['', 'All processes'], ...definitions.items.map((d): [string, string] => [d.processDefinitionId, d.name ?? d.processDefinitionId])])),
-  h('div', {}, ...select('state', 'State', value('state'), [['', 'Any state'], ['ACTIVE', 'Active'], ['COMPLETED', 'Completed'], ['TERMINATED', 'Cancelled']])),
-  h('div', {}, ...select('incident', 'Incidents', value('incident'), [['', 'With or without'], ['true', 'With an incident'], ['false', 'Without incident']])),
-  h('div', {}, h('label', { for: 'businessKey' }, 'Business key'), businessKey,
-    h('small', { id: 'businessKey-help' }, 'An incident, cut or change id, e.g. INC-20250314-ab12')),
-  h('div', {}, h('button', { type: 'submit' }, 'Apply filters')))
+  h('div', {}, ...select('process', t('processes.process'), value('process'), [['', t('processes.allProcesses')], ...definitions.items.map((d): [string, string] => [d.processDefinitionId, processName(d.processDefinitionId, d.name)])])),
+  h('div', {}, ...select('state', t('processes.state'), value('state'), [['', t('processes.anyState')], ['ACTIVE', stateLabel('ACTIVE')], ['COMPLETED', stateLabel('COMPLETED')], ['TERMINATED', stateLabel('TERMINATED')]])),
+  h('div', {}, ...select('incident', t('processes.incidents'), value('incident'), [['', t('processes.withOrWithout')], ['true', t('processes.withIncident')], ['false', t('processes.withoutIncident')]])),
+  h('div', {}, h('label', { for: 'businessKey' }, t('processes.businessKey')), businessKey,
+    h('small', { id: 'businessKey-help' }, t('processes.businessKeyHelp'))),
+  h('div', {}, h('button', { type: 'submit' }, t('processes.apply'))))
 
   const rows = instances.items.map((instance) => h('tr', {},
     h('th', { scope: 'row' }, h('a', { href: `#/instances/${instance.processInstanceKey}` }, instance.processInstanceKey)),
-    h('td', {}, `${instance.processDefinitionName ?? instance.processDefinitionId} v${instance.processDefinitionVersion}`),
+    h('td', {}, `${processName(instance.processDefinitionId, instance.processDefinitionName)} v${instance.processDefinitionVersion}`),
     h('td', {}, instance.businessKey ?? '—'),
     h('td', {}, stateLabel(instance.state)),
-    h('td', {}, instance.hasIncident ? h('strong', { class: 'badge badge-incident' }, 'Incident') : 'None'),
+    h('td', {}, instance.hasIncident ? h('strong', { class: 'badge badge-incident' }, t('processes.incident')) : t('processes.none')),
     h('td', {}, timeOf(instance.startDate)),
     h('td', {}, timeOf(instance.endDate))))
   fill(main,
-    h('h1', {}, 'Processes'),
+    h('h1', {}, t('processes.title')),
     filters,
-    h('section', { 'aria-label': 'Instances' },
-      h('h2', {}, `Instances (${instances.items.length})`),
-      rows.length === 0 ? h('p', {}, 'No instance matches these filters.') : h('table', { class: 'list' },
-        h('thead', {}, h('tr', {}, ...['Instance', 'Process', 'Business key', 'State', 'Incidents', 'Started', 'Ended'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('section', { 'aria-label': t('processes.instances') },
+      h('h2', {}, t('processes.instancesCount', { count: instances.items.length })),
+      rows.length === 0 ? h('p', {}, t('processes.noInstance')) : h('table', { class: 'list' },
+        h('thead', {}, h('tr', {}, ...['instance', 'process', 'businessKey', 'state', 'incidents', 'started', 'ended'].map((column) => h('th', { scope: 'col' }, t(`processes.columns.${column}`))))),
         h('tbody', {}, ...rows))))
 }
 
 function stateLabel(state: string): string {
-  return { ACTIVE: 'Active', COMPLETED: 'Completed', TERMINATED: 'Cancelled' }[state] ?? state
+  return ['ACTIVE', 'COMPLETED', 'TERMINATED'].includes(state) ? t(`processes.states.${state}`) : state
 }
 
 function json(value: unknown): string {
@@ -116,12 +118,13 @@ function json(value: unknown): string {
 export async function instancePage(main: HTMLElement, key: string): Promise<() => void> {
   let detail = await call<InstanceDetail>('GET', `/instances/${key}`)
   const xml = await call<string>('GET', `/instances/${key}/diagram`)
-  const name = detail.instance.processDefinitionName ?? detail.instance.processDefinitionId
-  document.title = `${name} ${key} · raccord console`
+  const processId = detail.instance.processDefinitionId
+  const name = processName(processId, detail.instance.processDefinitionName)
+  document.title = `${name} ${key} · ${t('shell.brand')}`
 
   const status = h('div', { id: 'instance-status' })
   const summary = h('dl', { class: 'summary' })
-  const diagram = h('div', { class: 'diagram', id: 'diagram', role: 'img', 'aria-label': `Diagram of ${name}` })
+  const diagram = h('div', { class: 'diagram', id: 'diagram', role: 'figure', 'aria-label': t('instance.diagramOf', { name }), 'aria-describedby': 'diagram-text' })
   const diagramText = h('p', { id: 'diagram-text' })
   const incidents = h('div', { id: 'incidents' })
   const variables = h('div', { id: 'variables' })
@@ -130,18 +133,18 @@ export async function instancePage(main: HTMLElement, key: string): Promise<() =
   const actions = h('div', { class: 'actions' })
 
   fill(main,
-    h('p', { class: 'breadcrumb' }, h('a', { href: '#/processes' }, 'Processes'), ' / ', key),
+    h('p', { class: 'breadcrumb' }, h('a', { href: '#/processes' }, t('processes.title')), ' / ', key),
     h('h1', {}, name, detail.context.businessKey ? ` · ${detail.context.businessKey.value}` : ''),
     status, summary, actions,
     h('section', { 'aria-labelledby': 'diagram-title' },
-      h('h2', { id: 'diagram-title' }, 'Diagram'),
-      h('p', { class: 'legend' }, h('span', { class: 'key key-active' }, 'active'), h('span', { class: 'key key-completed' }, 'done'),
-        h('span', { class: 'key key-taken' }, 'path taken'), h('span', { class: 'key key-incident' }, 'incident')),
+      h('h2', { id: 'diagram-title' }, t('instance.diagram')),
+      h('p', { class: 'legend' }, h('span', { class: 'key key-active' }, t('instance.legend.active')), h('span', { class: 'key key-completed' }, t('instance.legend.done')),
+        h('span', { class: 'key key-taken' }, t('instance.legend.taken')), h('span', { class: 'key key-incident' }, t('instance.legend.incident'))),
       diagram, diagramText),
-    h('section', { 'aria-labelledby': 'incidents-title' }, h('h2', { id: 'incidents-title' }, 'Incidents'), incidents),
+    h('section', { 'aria-labelledby': 'incidents-title' }, h('h2', { id: 'incidents-title' }, t('processes.incidents')), incidents),
     h('div', { class: 'columns' },
-      h('section', { 'aria-labelledby': 'trace-title' }, h('h2', { id: 'trace-title' }, 'Timeline'), trace, h('h3', {}, 'Path taken'), path),
-      h('section', { 'aria-labelledby': 'variables-title' }, h('h2', { id: 'variables-title' }, 'Variables'), variables)))
+      h('section', { 'aria-labelledby': 'trace-title' }, h('h2', { id: 'trace-title' }, t('instance.timeline')), trace, h('h3', {}, t('instance.path')), path),
+      h('section', { 'aria-labelledby': 'variables-title' }, h('h2', { id: 'variables-title' }, t('instance.variables')), variables)))
 
   const viewer = new NavigatedViewer({ container: diagram })
   await viewer.importXML(xml)
@@ -153,11 +156,11 @@ export async function instancePage(main: HTMLElement, key: string): Promise<() =
   const render = (current: InstanceDetail) => {
     const { instance, elements } = current
     fill(summary,
-      h('dt', {}, 'State'), h('dd', { 'data-testid': 'instance-state' }, stateLabel(instance.state)),
-      h('dt', {}, 'Instance'), h('dd', {}, instance.processInstanceKey),
-      h('dt', {}, 'Version'), h('dd', {}, String(instance.processDefinitionVersion)),
-      h('dt', {}, 'Started'), h('dd', {}, timeOf(instance.startDate)),
-      h('dt', {}, 'Ended'), h('dd', {}, timeOf(instance.endDate)))
+      h('dt', {}, t('processes.columns.state')), h('dd', { 'data-testid': 'instance-state' }, stateLabel(instance.state)),
+      h('dt', {}, t('processes.columns.instance')), h('dd', {}, instance.processInstanceKey),
+      h('dt', {}, t('instance.version')), h('dd', {}, String(instance.processDefinitionVersion)),
+      h('dt', {}, t('processes.columns.started')), h('dd', {}, timeOf(instance.startDate)),
+      h('dt', {}, t('processes.columns.ended')), h('dd', {}, timeOf(instance.endDate)))
 
     const active = new Set(elements.filter((e) => e.state === 'ACTIVE').map((e) => e.elementId))
     const visited = new Set(elements.map((e) => e.elementId))
@@ -175,29 +178,29 @@ export async function instancePage(main: HTMLElement, key: string): Promise<() =
       if (active.has(shape.id)) canvas.addMarker(shape.id, 'is-active')
       else if (completed.has(shape.id)) canvas.addMarker(shape.id, 'is-completed')
     }
-    const waiting = elements.filter((e) => e.state === 'ACTIVE').map((e) => e.elementName ?? e.elementId)
-    fill(diagramText, waiting.length > 0 ? `Active now: ${waiting.join(', ')}.` : `No active element: the instance is ${stateLabel(instance.state).toLowerCase()}.`)
+    const waiting = elements.filter((e) => e.state === 'ACTIVE').map((e) => elementName(processId, e.elementId, e.elementName))
+    fill(diagramText, waiting.length > 0 ? t('instance.activeNow', { elements: waiting.join(', ') }) : t('instance.noActive', { state: stateLabel(instance.state).toLowerCase() }))
 
     const open = current.incidents.filter((i) => i.state === 'ACTIVE')
-    fill(incidents, open.length === 0 ? h('p', {}, 'No open incident.') : h('ul', { class: 'incidents' }, ...open.map((incident) => h('li', { class: 'incident' },
-      h('p', {}, h('strong', {}, incident.errorType), ` at ${incident.elementId}, `, timeOf(incident.creationTime)),
+    fill(incidents, open.length === 0 ? h('p', {}, t('instance.noIncident')) : h('ul', { class: 'incidents' }, ...open.map((incident) => h('li', { class: 'incident' },
+      h('p', {}, h('strong', {}, incident.errorType), ` ${t('instance.at', { element: incident.elementId })} `, timeOf(incident.creationTime)),
       h('p', { class: 'error-message' }, incident.errorMessage),
-      current.can.retry ? h('button', { type: 'button', onclick: () => void retry(incident) }, `Retry ${incident.elementId}`) : null))))
+      current.can.retry ? h('button', { type: 'button', onclick: () => void retry(incident) }, t('instance.retry', { element: incident.elementId })) : null))))
 
     fill(variables, h('table', { class: 'list' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Value'), h('th', { scope: 'col' }, 'Scope'))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('instance.name')), h('th', { scope: 'col' }, t('instance.value')), h('th', { scope: 'col' }, t('instance.scope')))),
       h('tbody', {}, ...current.variables.map((v) => h('tr', {},
-        h('th', { scope: 'row' }, v.name), h('td', {}, h('pre', {}, json(v.value))), h('td', {}, v.scopeKey === instance.processInstanceKey ? 'process' : v.scopeKey))))))
+        h('th', { scope: 'row' }, v.name), h('td', {}, h('pre', {}, json(v.value))), h('td', {}, v.scopeKey === instance.processInstanceKey ? t('instance.processScope') : v.scopeKey))))))
 
-    fill(trace, current.trace.length === 0 ? h('p', {}, 'No trace: this instance is not an incident with a trace.') : h('ol', { class: 'timeline' },
-      ...current.trace.map((entry) => h('li', {}, timeOf(entry.at), ' ', h('strong', {}, entry.event), ` by ${entry.actor}`,
-        Object.keys(entry.detail).length > 0 ? h('details', {}, h('summary', {}, 'Details'), h('pre', {}, json(entry.detail))) : null))))
+    fill(trace, current.trace.length === 0 ? h('p', {}, t('instance.noTrace')) : h('ol', { class: 'timeline' },
+      ...current.trace.map((entry) => h('li', {}, timeOf(entry.at), ' ', h('strong', {}, entry.event), ` ${t('instance.by', { actor: entry.actor })}`,
+        Object.keys(entry.detail).length > 0 ? h('details', {}, h('summary', {}, t('instance.details')), h('pre', {}, json(entry.detail))) : null))))
 
     fill(path, h('ol', { class: 'timeline' }, ...elements.map((e) => h('li', {},
-      timeOf(e.startDate), ' ', h('strong', {}, e.elementName ?? e.elementId), ` (${e.type.toLowerCase().replace(/_/g, ' ')}) `,
-      e.state === 'ACTIVE' ? h('span', { class: 'badge badge-active' }, 'active') : stateLabel(e.state).toLowerCase()))))
+      timeOf(e.startDate), ' ', h('strong', {}, elementName(processId, e.elementId, e.elementName)), ` (${e.type.toLowerCase().replace(/_/g, ' ')}) `,
+      e.state === 'ACTIVE' ? h('span', { class: 'badge badge-active' }, t('instance.legend.active')) : stateLabel(e.state).toLowerCase()))))
 
-    fill(actions, current.can.cancel ? h('button', { type: 'button', class: 'danger', onclick: () => void cancel() }, 'Cancel instance') : null)
+    fill(actions, current.can.cancel ? h('button', { type: 'button', class: 'danger', onclick: () => void cancel() }, t('instance.cancel')) : null)
   }
 
   const refresh = async () => {
@@ -210,28 +213,28 @@ export async function instancePage(main: HTMLElement, key: string): Promise<() =
   const retry = async (incident: Incident) => {
     try {
       await call('POST', `/incidents/${incident.incidentKey}/retry`)
-      fill(status, h('p', { class: 'notice', role: 'status' }, `Incident ${incident.incidentKey} resolved; ${incident.elementId} runs again.`))
-      announce('Incident retried')
+      fill(status, h('p', { class: 'notice', role: 'status' }, t('instance.retried', { key: incident.incidentKey, element: incident.elementId })))
+      announce(t('instance.retriedShort'))
       await refresh()
     } catch (failure) {
-      fill(status, alertBox(`Retry failed: ${(failure as ApiError).message}`))
+      fill(status, alertBox(t('instance.retryFailed', { message: (failure as ApiError).message })))
     }
   }
   const cancel = async () => {
-    if (!window.confirm(`Cancel instance ${key}? Its open tasks and timers are dropped.`)) return
+    if (!window.confirm(t('instance.confirmCancel', { key }))) return
     try {
       await call('POST', `/instances/${key}/cancellation`)
-      fill(status, h('p', { class: 'notice', role: 'status' }, `Instance ${key} cancelled.`))
+      fill(status, h('p', { class: 'notice', role: 'status' }, t('instance.cancelled', { key })))
       await refresh()
     } catch (failure) {
-      fill(status, alertBox(`Cancel failed: ${(failure as ApiError).message}`))
+      fill(status, alertBox(t('instance.cancelFailed', { message: (failure as ApiError).message })))
     }
   }
 
   render(detail)
   const timer = window.setInterval(() => {
     if (detail.instance.state !== 'ACTIVE') return
-    refresh().catch((failure: unknown) => fill(status, alertBox(`Cannot refresh: ${(failure as Error).message}`)))
+    refresh().catch((failure: unknown) => fill(status, alertBox(t('instance.refreshFailed', { message: (failure as Error).message }))))
   }, REFRESH_MS)
   return () => {
     window.clearInterval(timer)
