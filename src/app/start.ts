@@ -12,12 +12,9 @@ import { parse } from 'yaml'
 import { credentialsFrom } from '../api/auth'
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config'
 import { startEngineServer, type EngineServer } from '../engine/server'
-import { startSmtpSink, type SmtpSink } from '../notify'
+import { smtpSinkPort, startSmtpSink, type SmtpSink } from '../notify'
 import { startApplication, type Application } from './application'
 import { clusterTarget, namesCluster } from './deploy'
-
-/** Where the local SMTP sink listens when no SMTP_URL is set. */
-export const DEFAULT_SMTP_SINK_PORT = 2525
 
 export interface StartOptions {
   /** default: $RACCORD_CONFIG, else raccord.config.yaml */
@@ -109,7 +106,7 @@ export async function startRaccord(options: StartOptions): Promise<Raccord> {
 
     let sink: SmtpSink | undefined
     if (env.SMTP_URL === undefined || env.SMTP_URL === '') {
-      sink = await startSmtpSink({ port: DEFAULT_SMTP_SINK_PORT, dir: join(dataDir, 'outbox') })
+      sink = await startSmtpSink({ port: smtpSinkPort(env), dir: join(dataDir, 'outbox'), onError: (error) => logger.warn({ err: error }, 'local SMTP sink: a client session failed') })
       const started = sink
       stops.push(() => started.close())
     }
