@@ -197,6 +197,12 @@ describe('docker-compose.yml wiring', () => {
     expect(declared.sort()).toEqual(['camunda-data', 'elasticsearch-data', 'raccord-data'])
   })
 
+  test('every published port is bound to the host\'s loopback (127.0.0.1): Elasticsearch without security, the open Camunda APIs and the rest stay off the network', () => {
+    const mappings = Object.entries(services).flatMap(([name, service]) => (service.ports ?? []).map((mapping) => ({ name, mapping })))
+    expect(mappings.length).toBeGreaterThan(0)
+    for (const { name, mapping } of mappings) expect({ name, mapping }).toEqual({ name, mapping: expect.stringMatching(/^127\.0\.0\.1:\d+:\d+(\/tcp)?$/) })
+  })
+
   test('host ports are distinct, and each is documented in the file\'s header', () => {
     const hostPorts = Object.values(services).flatMap((service) => published(service).map(([host]) => host))
     expect(new Set(hostPorts).size).toBe(hostPorts.length)
