@@ -250,6 +250,50 @@ describe('Dockerfile', () => {
     expect(of('EXPOSE')).toContain('3000')
   })
 
+  /** The instructions of each stage, by stage name (the last one: 'final'). */
+  function stages(): Map<string, Array<{ keyword: string; args: string }>> {
+    const byStage = new Map<string, Array<{ keyword: string; args: string }>>()
+    let current: Array<{ keyword: string; args: string }> = []
+    instructions.forEach((instruction, index) => {
+      if (instruction.keyword === 'FROM') {
+        current = []
+        const isLast = !instructions.slice(index + 1).some((later) => later.keyword === 'FROM')
+        byStage.set(isLast ? 'final' : (/ AS (\S+)$/i.exec(instruction.args)?.[1] ?? `stage-${index}`), current)
+      } else {
+        current.push(instruction)
+      }
+    })
+    return byStage
+  }
+
+  test('no install script runs but those package.json\'s allowScripts approves: npm ci --ignore-scripts, then npm rebuild of exactly those', () => {
+    const { allowScripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { allowScripts: Record<string, boolean> }
+    const approved = Object.entries(allowScripts).filter(([, allowed]) => allowed).map(([name]) => name).sort()
+    const installs = of('RUN').filter((run) => /(^|&&\s*)npm (ci|install|i)(\s|$)/.test(run))
+    expect(installs.length).toBeGreaterThan(0)
+    for (const run of installs) {
+      expect(run).toMatch(/npm ci [^&]*--ignore-scripts/)
+      const rebuilt = /&&\s*npm rebuild ([^&]+)/.exec(run)?.[1].trim().split(/\s+/).sort()
+      expect({ run, rebuilt }).toEqual({ run, rebuilt: approved })
+    }
+  })
+
+  test('the final image holds production dependencies only (npm ci --omit=dev) and the console bundles built in the build stage', () => {
+    const all = stages()
+    const final = all.get('final') ?? []
+    const copiedFrom = final.filter((instruction) => instruction.keyword === 'COPY' && instruction.args.includes('--from='))
+      .map((instruction) => ({ stage: /--from=(\S+)/.exec(instruction.args)?.[1] as string, paths: instruction.args.replace(/--\S+\s*/g, '').split(/\s+/) }))
+    const modules = copiedFrom.find((copy) => copy.paths[0] === '/app/node_modules')
+    expect(modules).toBeDefined()
+    const modulesStage = all.get(modules?.stage as string) ?? []
+    expect(modulesStage.filter((instruction) => instruction.keyword === 'RUN').map((run) => run.args).join('\n')).toMatch(/npm ci --omit=dev/)
+    // Nothing else brings a node_modules from a stage that installed the dev dependencies.
+    expect(copiedFrom.filter((copy) => copy !== modules).map((copy) => copy.paths[0])).toEqual(['/app/dist/console'])
+    const bundles = copiedFrom.find((copy) => copy.paths[0] === '/app/dist/console')
+    expect((all.get(bundles?.stage as string) ?? []).some((instruction) => instruction.keyword === 'RUN' && instruction.args.includes('npm run build:console'))).toBe(true)
+    expect(final.some((instruction) => instruction.keyword === 'RUN' && /npm (ci|install)/.test(instruction.args))).toBe(false)
+  })
+
   test('.dockerignore keeps local state and installed modules out of the build context', () => {
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim())
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'data', '.env', '.git']))
