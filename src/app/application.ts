@@ -24,6 +24,7 @@ import { IncidentService } from './incidents'
 import { createMetrics, type Metrics } from './metrics'
 import { sdkProcessEngine } from './process-engine'
 import { sdkProcessHandoff } from './process-handoff'
+import { resumePendingStarts, sdkPendingStartEngine } from './pending-starts'
 import { closeSecurityStoreOf, securityStoreOf } from './security-store'
 import { withSecurityWatchCycle } from './security-watch'
 import { TraceStore } from './trace-store'
@@ -114,6 +115,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
     const resources = options.deploy === false ? [] : withSecurityWatchCycle(processResources(options.processesDir ?? PROCESSES_DIR), config.securityWatch.cycle)
     if (options.deploy !== false) await zeebe.deployResources(resources)
     const deployed = resources.map((resource) => Object.values(resource)[0] as string)
+    await resumePendingStarts({ trace, cuts: interconnection.cuts.store, engine: sdkPendingStartEngine(camunda), logger })
 
     const changeEngine = sdkChangeEngine(camunda)
     const services: WorkerServices = {
