@@ -1,22 +1,35 @@
 # raccord, for a Camunda 8.8 cluster: workers, HTTP API, console and status page, no embedded
 # engine once ZEEBE_GRPC_ADDRESS names the cluster (see docker-compose.yml).
 # The sources run through tsx as they do on a workstation, so there is no compile step.
+#
+# Install scripts: the npm 10 of these images ignores package.json's allowScripts, so every
+# `npm ci` runs none (--ignore-scripts) and `npm rebuild` then runs those allowScripts approves,
+# by name. The others never run: @carbon/grid's and @carbon/layout's postinstall start IBM's
+# telemetry program, which treats a Docker build as CI.
 
 # Build: the full image has python3, make and g++ in case better-sqlite3 has no prebuilt binary.
 FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+RUN npm ci --ignore-scripts && npm rebuild better-sqlite3 esbuild protobufjs
 COPY . .
 # The console's browser bundles need the dev dependencies (esbuild, bpmn-js, form-js).
-RUN npm run build:console --if-present && npm prune --omit=dev
+RUN npm run build:console
+
+# Production dependencies only, built where the compilers are.
+FROM node:20-bookworm AS dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm rebuild better-sqlite3 esbuild protobufjs
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     RACCORD_DATA_DIR=/var/lib/raccord \
     RACCORD_API_HOST=0.0.0.0
 WORKDIR /app
-COPY --from=build --chown=node:node /app /app
+COPY --chown=node:node . /app
+COPY --from=dependencies --chown=node:node /app/node_modules /app/node_modules
+COPY --from=build --chown=node:node /app/dist/console /app/dist/console
 # A named volume mounted here starts with these owners.
 RUN mkdir -p /var/lib/raccord && chown node:node /var/lib/raccord
 USER node

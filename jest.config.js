@@ -6,7 +6,8 @@ const esmOnly = ['feelin', 'temporal-polyfill', 'temporal-utils', 'lezer-feel', 
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  testTimeout: 30000,
+  // Ample for a busy 2-core machine: assertions poll and return as soon as they hold.
+  testTimeout: 90000,
   // @camunda8/sdk 8.8.13 leaves a timer of longPoll + 1 s behind each closed createWorker (up to
   // 51 s with the SDK default), which would hold jest open after the last test.
   forceExit: true,

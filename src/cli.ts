@@ -15,7 +15,8 @@ const USAGE = `Usage: raccord <command> [options]
 Commands:
   engine    run the embedded Zeebe-compatible engine (gRPC gateway and REST /v2)
   start     run raccord: the embedded engine (unless ZEEBE_GRPC_ADDRESS or ZEEBE_REST_ADDRESS
-            names a Camunda cluster), a local SMTP sink (unless SMTP_URL is set), the processes,
+            names a Camunda cluster), a local SMTP sink (unless SMTP_URL is set; port 2525 or
+            RACCORD_SMTP_SINK_PORT), the processes,
             the job workers and the HTTP API; configuration from RACCORD_CONFIG or
             raccord.config.yaml
   deploy    deploy processes/ (BPMN, DMN, forms) in one deployment to the engine the SDK's

@@ -23,6 +23,9 @@ import type { VulnerabilityService } from '../app/security/vulnerabilities'
 import { traceRequestRoutes } from './trace-requests'
 import { vulnerabilityRoutes } from './vulnerabilities'
 import { problemHandler, unknownRoute } from './problem'
+import { withLinkTokensRedacted } from './log-redaction'
+import { requestGuard } from './request-guard'
+import { securityHeaders } from './security-headers'
 
 /** Larger bodies answer 413: a declaration is a few kilobytes. */
 export const JSON_BODY_LIMIT = '64kb'
@@ -54,10 +57,13 @@ export interface ApiOptions {
 }
 
 export function createApiApp(options: ApiOptions): express.Express {
-  const { config, metrics, logger } = options
+  const { config, metrics } = options
+  const logger = withLinkTokensRedacted(options.logger)
   const app = express()
   app.disable('x-powered-by')
   app.use(observe(metrics, logger))
+  app.use(securityHeaders())
+  app.use(requestGuard({ publicUrls: config.interconnectionCuts.publicUrl === undefined ? [] : [config.interconnectionCuts.publicUrl] }))
 
   app.get('/healthz', async (_req, res) => {
     const reachable = await options.engine.isReachable(HEALTH_TIMEOUT_MS)

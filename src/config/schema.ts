@@ -101,8 +101,23 @@ export const apiTokenSchema = z.strictObject({
   team: id.optional(),
 })
 
-/** ISO 8601 durations such as PT30M or P2D. */
-const isoDuration = z.string().regex(/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, 'Invalid duration: use ISO 8601, e.g. PT30M or P2D')
+const DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/
+
+/** A duration whose every part is 0: as a timer it would fire again and again without end. */
+function isZeroDuration(duration: string): boolean {
+  return !/[1-9]/.test(duration)
+}
+
+/** The interval of an ISO 8601 repetition (P7D of R/P7D); undefined for anything else (a cron expression). */
+function cycleInterval(cycle: string): string | undefined {
+  return /^R\d*\/(P.*)$/.exec(cycle)?.[1]
+}
+
+/** ISO 8601 durations such as PT30M or P2D, never zero. */
+const isoDuration = z
+  .string()
+  .regex(DURATION, 'Invalid duration: use ISO 8601, e.g. PT30M or P2D')
+  .refine((value) => !DURATION.test(value) || !isZeroDuration(value), 'Invalid duration: a zero interval would fire without end; use e.g. PT30M or P2D')
 
 /** Interconnection cuts and the crisis cell (CUT-1..4, CRI-1..3). */
 export const interconnectionCutsSchema = z.strictObject({
@@ -124,7 +139,17 @@ export const securityWatchSchema = z.strictObject({
   cycle: z
     .string()
     .trim()
-    .regex(/^(R\d*\/P(?!$)[0-9YMWDTHS]+|(\S+\s+){5}\S+)$/, 'Invalid cycle: use an ISO 8601 repetition such as R/P7D, or a cron expression such as 0 0 8 * * MON')
+    .refine(
+      (value) => {
+        const interval = cycleInterval(value)
+        return interval === undefined ? /^(\S+\s+){5}\S+$/.test(value) : DURATION.test(interval)
+      },
+      'Invalid cycle: use an ISO 8601 repetition such as R/P7D, or a cron expression such as 0 0 8 * * MON',
+    )
+    .refine((value) => {
+      const interval = cycleInterval(value)
+      return interval === undefined || !DURATION.test(interval) || !isZeroDuration(interval)
+    }, 'Invalid cycle: a zero interval would fire without end; use e.g. R/P7D')
     .default('R/P7D'),
 })
 

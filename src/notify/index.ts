@@ -24,5 +24,5 @@ export {
 } from './templates'
 export { layoutMail, type MailContent, type RenderContext, type RenderedMail } from './mail-content'
 export { html, escapeHtml, SafeHtml } from './html'
-export { startSmtpSink, OUTBOX_INDEX_FILE, type SmtpSink, type SmtpSinkOptions, type StoredMail } from './smtp-sink'
+export { startSmtpSink, smtpSinkPort, DEFAULT_SMTP_SINK_PORT, OUTBOX_INDEX_FILE, type SmtpSink, type SmtpSinkOptions, type StoredMail } from './smtp-sink'
 export { outboxRouter } from './outbox-router'

@@ -19,6 +19,12 @@ export interface SmtpSinkOptions {
   host?: string
   /** Where the .eml files and index.json go (the data dir's outbox/). */
   dir: string
+  /**
+   * Told of each error once the sink listens, mostly a client session that failed (a TCP reset in
+   * the middle of a mail): that session ends, the sink goes on serving. Absent, the error ends
+   * with its session unreported.
+   */
+  onError?: (error: Error) => void
 }
 
 /** What the outbox shows of one received mail. */
@@ -52,6 +58,17 @@ export interface SmtpSink {
 }
 
 export const OUTBOX_INDEX_FILE = 'index.json'
+
+/** Where `raccord start` runs its sink unless RACCORD_SMTP_SINK_PORT says otherwise. */
+export const DEFAULT_SMTP_SINK_PORT = 2525
+
+/** The sink's port from RACCORD_SMTP_SINK_PORT (0 picks a free one), so two installations can share a host. */
+export function smtpSinkPort(env: NodeJS.ProcessEnv): number {
+  const value = env.RACCORD_SMTP_SINK_PORT
+  if (value === undefined || value === '') return DEFAULT_SMTP_SINK_PORT
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new Error(`RACCORD_SMTP_SINK_PORT must be a port number (0-65535), got '${value}'`)
+  return Number(value)
+}
 
 const MAX_MAIL_BYTES = 10 * 1024 * 1024
 
@@ -110,10 +127,17 @@ export async function startSmtpSink(options: SmtpSinkOptions): Promise<SmtpSink>
     },
   })
 
+  // smtp-server re-emits every session's socket error on the server: with no listener, one client
+  // resetting its connection in the middle of a mail would throw out of the whole process.
+  let listening = false
+  server.on('error', (error: Error) => {
+    if (listening) options.onError?.(error)
+  })
   await new Promise<void>((resolveListen, rejectListen) => {
     server.server.once('error', rejectListen)
     server.listen(options.port, host, () => {
       server.server.off('error', rejectListen)
+      listening = true
       resolveListen()
     })
   })

@@ -31,6 +31,8 @@ import { TraceRequestService } from '../app/traces/trace-requests'
 import { VulnerabilityService } from '../app/security/vulnerabilities'
 import { processResources, PROCESSES_DIR } from './deploy'
 import { closeServer, listen } from './http-server'
+import { resumePendingStarts } from '../app/pending-starts'
+import { sdkPendingStartEngine } from '../engine-client/pending-start-engine'
 
 export interface ApplicationOptions {
   config: Config
@@ -97,6 +99,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
     const resources = options.deploy === false ? [] : withSecurityWatchCycle(processResources(options.processesDir ?? PROCESSES_DIR), config.securityWatch.cycle)
     if (options.deploy !== false) await zeebe.deployResources(resources)
     const deployed = resources.map((resource) => Object.values(resource)[0] as string)
+    await resumePendingStarts({ trace, cuts: interconnection.cuts.store, engine: sdkPendingStartEngine(camunda), logger })
 
     const changeEngine = sdkChangeEngine(camunda)
     const services: JobServices = {

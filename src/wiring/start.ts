@@ -12,13 +12,10 @@ import { parse } from 'yaml'
 import { credentialsFrom } from '../api/auth'
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config'
 import { startEngineServer, type EngineServer } from '../engine'
-import { startSmtpSink, type SmtpSink } from '../notify'
+import { smtpSinkPort, startSmtpSink, type SmtpSink } from '../notify'
 import { startApplication, type Application } from './application'
 import { clusterTarget, namesCluster } from './deploy'
 import { persistentSecret, SECRETS_DIR } from '../app/access/persistent-secret'
-
-/** Where the local SMTP sink listens when no SMTP_URL is set. */
-export const DEFAULT_SMTP_SINK_PORT = 2525
 
 export interface StartOptions {
   /** default: $RACCORD_CONFIG, else raccord.config.yaml */
@@ -111,7 +108,7 @@ export async function startRaccord(options: StartOptions): Promise<Raccord> {
 
     let sink: SmtpSink | undefined
     if (env.SMTP_URL === undefined || env.SMTP_URL === '') {
-      sink = await startSmtpSink({ port: DEFAULT_SMTP_SINK_PORT, dir: join(dataDir, 'outbox') })
+      sink = await startSmtpSink({ port: smtpSinkPort(env), dir: join(dataDir, 'outbox'), onError: (error) => logger.warn({ err: error }, 'local SMTP sink: a client session failed') })
       const started = sink
       stops.push(() => started.close())
     }

@@ -85,6 +85,10 @@ beforeAll(async () => {
   page = await context.newPage()
   page.setDefaultTimeout(WAIT_MS)
   page.on('pageerror', (error) => pageErrors.push(error.message))
+  // What the content security policy blocks (a script, a style, a font) Chromium reports here.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) pageErrors.push(message.text())
+  })
 })
 
 afterAll(async () => {

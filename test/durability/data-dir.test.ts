@@ -3,7 +3,7 @@
  * clear message and left as it was; a read-only dir or a full disk is reported, not crashed
  * through; a clean stop leaves a snapshot that the next start loads without replaying anything.
  */
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -16,16 +16,13 @@ jest.setTimeout(60_000)
 
 const DU_CRASH = path.join(__dirname, '../fixtures/bpmn/du-crash.bpmn')
 const GRPC_RESOURCE_EXHAUSTED = 8
-/** The unprivileged user a root test run starts the engine as, where file modes must apply. */
-const NOBODY = 65534
+/** Root writes through file modes: a root test run starts the engine without CAP_DAC_OVERRIDE. */
 const isRoot = process.getuid?.() === 0
 
 let scratch: string
 
 beforeAll(() => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'raccord-datadir-'))
-  // The engine may run as another user below: let it reach its data dirs.
-  chmodSync(scratch, 0o755)
 })
 
 afterAll(() => {
@@ -144,14 +141,13 @@ describe('a data dir the engine cannot use stops start-up with a clear error and
 })
 
 describe('a read-only data dir is reported at start-up', () => {
-  // Root writes through file modes: as root, the engine runs as an unprivileged user instead.
-  const runAs = isRoot ? { uid: NOBODY, gid: NOBODY } : undefined
+  const withoutDacOverride = isRoot
 
   test('a data dir without write permission', async () => {
     const dir = freshDir('read-only')
     chmodSync(dir, 0o555)
 
-    const run = await runEngineCli(startArgs(dir), { runAs })
+    const run = await runEngineCli(startArgs(dir), { withoutDacOverride })
 
     expect(run.code).toBe(1)
     expect(run.output).toContain(`cannot start: Data dir '${dir}' is not writable`)
@@ -167,11 +163,9 @@ describe('a read-only data dir is reported at start-up', () => {
     await client.close()
     expect(await engine.kill('SIGTERM')).toEqual({ code: 0, signal: null })
     chmodSync(file, 0o444)
-    // The dir itself stays writable for the user the engine runs as.
-    if (runAs) chownSync(dir, runAs.uid, runAs.gid)
     const before = fingerprint(file)
 
-    const run = await runEngineCli(startArgs(dir), { runAs })
+    const run = await runEngineCli(startArgs(dir), { withoutDacOverride })
 
     expect(run.code).toBe(1)
     expect(run.output).toContain(`cannot start: Engine state '${file}' is read-only`)

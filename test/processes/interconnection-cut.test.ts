@@ -274,9 +274,17 @@ describe('SEC-4, CUT-1: our side is cut at once through the link control', () =>
     const cutId = newCutId()
     // when
     const instance = await cut(request(cutId))
-    // then: the retry back-off runs on the engine clock
+    // then: the retry back-off runs on the engine clock. The clock moves only once the engine has
+    // the failure and its back-off: moved between the webhook's answer and the worker's FailJob,
+    // the back-off would start after the jump and never end on the pinned clock.
     for (const attempt of [1, 2]) {
       await waitFor(`webhook attempt ${attempt}`, () => (webhook.calls.length >= attempt ? true : undefined))
+      await waitFor(`the job failed ${attempt} time(s)`, async () => {
+        const jobs = await h.camunda.getCamundaRestClient().callApiEndpoint<Record<string, unknown>, { items: Array<{ retries: number }> }>({
+          method: 'POST', urlPath: 'jobs/search', body: { filter: { processInstanceKey: instance.processInstanceKey, elementId: 'disable-interconnection' } },
+        })
+        return jobs.items.some((job) => job.retries === 3 - attempt) ? true : undefined
+      })
       await h.increaseTime(`PT${attempt}M`)
     }
     await h.expectInstance(instance).toHaveIncident('JOB_NO_RETRIES')

@@ -197,6 +197,12 @@ describe('docker-compose.yml wiring', () => {
     expect(declared.sort()).toEqual(['camunda-data', 'elasticsearch-data', 'raccord-data'])
   })
 
+  test('every published port is bound to the host\'s loopback (127.0.0.1): Elasticsearch without security, the open Camunda APIs and the rest stay off the network', () => {
+    const mappings = Object.entries(services).flatMap(([name, service]) => (service.ports ?? []).map((mapping) => ({ name, mapping })))
+    expect(mappings.length).toBeGreaterThan(0)
+    for (const { name, mapping } of mappings) expect({ name, mapping }).toEqual({ name, mapping: expect.stringMatching(/^127\.0\.0\.1:\d+:\d+(\/tcp)?$/) })
+  })
+
   test('host ports are distinct, and each is documented in the file\'s header', () => {
     const hostPorts = Object.values(services).flatMap((service) => published(service).map(([host]) => host))
     expect(new Set(hostPorts).size).toBe(hostPorts.length)
@@ -242,6 +248,50 @@ describe('Dockerfile', () => {
     expect(JSON.parse(of('CMD').at(-1) as string)).toEqual(['start'])
     expect(of('USER').at(-1)).toBe('node')
     expect(of('EXPOSE')).toContain('3000')
+  })
+
+  /** The instructions of each stage, by stage name (the last one: 'final'). */
+  function stages(): Map<string, Array<{ keyword: string; args: string }>> {
+    const byStage = new Map<string, Array<{ keyword: string; args: string }>>()
+    let current: Array<{ keyword: string; args: string }> = []
+    instructions.forEach((instruction, index) => {
+      if (instruction.keyword === 'FROM') {
+        current = []
+        const isLast = !instructions.slice(index + 1).some((later) => later.keyword === 'FROM')
+        byStage.set(isLast ? 'final' : (/ AS (\S+)$/i.exec(instruction.args)?.[1] ?? `stage-${index}`), current)
+      } else {
+        current.push(instruction)
+      }
+    })
+    return byStage
+  }
+
+  test('no install script runs but those package.json\'s allowScripts approves: npm ci --ignore-scripts, then npm rebuild of exactly those', () => {
+    const { allowScripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { allowScripts: Record<string, boolean> }
+    const approved = Object.entries(allowScripts).filter(([, allowed]) => allowed).map(([name]) => name).sort()
+    const installs = of('RUN').filter((run) => /(^|&&\s*)npm (ci|install|i)(\s|$)/.test(run))
+    expect(installs.length).toBeGreaterThan(0)
+    for (const run of installs) {
+      expect(run).toMatch(/npm ci [^&]*--ignore-scripts/)
+      const rebuilt = /&&\s*npm rebuild ([^&]+)/.exec(run)?.[1].trim().split(/\s+/).sort()
+      expect({ run, rebuilt }).toEqual({ run, rebuilt: approved })
+    }
+  })
+
+  test('the final image holds production dependencies only (npm ci --omit=dev) and the console bundles built in the build stage', () => {
+    const all = stages()
+    const final = all.get('final') ?? []
+    const copiedFrom = final.filter((instruction) => instruction.keyword === 'COPY' && instruction.args.includes('--from='))
+      .map((instruction) => ({ stage: /--from=(\S+)/.exec(instruction.args)?.[1] as string, paths: instruction.args.replace(/--\S+\s*/g, '').split(/\s+/) }))
+    const modules = copiedFrom.find((copy) => copy.paths[0] === '/app/node_modules')
+    expect(modules).toBeDefined()
+    const modulesStage = all.get(modules?.stage as string) ?? []
+    expect(modulesStage.filter((instruction) => instruction.keyword === 'RUN').map((run) => run.args).join('\n')).toMatch(/npm ci --omit=dev/)
+    // Nothing else brings a node_modules from a stage that installed the dev dependencies.
+    expect(copiedFrom.filter((copy) => copy !== modules).map((copy) => copy.paths[0])).toEqual(['/app/dist/console'])
+    const bundles = copiedFrom.find((copy) => copy.paths[0] === '/app/dist/console')
+    expect((all.get(bundles?.stage as string) ?? []).some((instruction) => instruction.keyword === 'RUN' && instruction.args.includes('npm run build:console'))).toBe(true)
+    expect(final.some((instruction) => instruction.keyword === 'RUN' && /npm (ci|install)/.test(instruction.args))).toBe(false)
   })
 
   test('.dockerignore keeps local state and installed modules out of the build context', () => {

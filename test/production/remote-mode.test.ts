@@ -21,7 +21,9 @@ const ROOT = join(__dirname, '../..')
 const CLI = join(ROOT, 'bin/raccord.js')
 const JEST = require.resolve('jest/bin/jest')
 const TOKENS = { RACCORD_TOKEN_OPERATOR: 'operator-token-remote', RACCORD_TOKEN_MANAGER: 'manager-token-remote', RACCORD_TOKEN_ADMIN: 'admin-token-remote' }
-const WAIT_MS = 15_000
+const WAIT_MS = 60_000
+// Child processes start tsx, the SDK and a cluster connection each: slow on a busy machine.
+jest.setTimeout(180_000)
 
 let engine: TestEngine
 let client: TestClient

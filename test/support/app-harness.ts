@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pino from 'pino'
+import pino, { type Logger } from 'pino'
 import { credentialsFrom } from '../../src/api/auth'
 import { startApplication, type Application } from '../../src/wiring/application'
 import type { ApiToken, Config } from '../../src/config'
@@ -24,6 +24,8 @@ export interface AppHarnessOptions {
   apiTokens: ApiToken[]
   /** serve the SMTP sink's mails on /outbox */
   outbox?: boolean
+  /** where the application logs; default silent */
+  logger?: Logger
 }
 
 export interface AppHarness {
@@ -54,7 +56,7 @@ export async function startAppHarness(options: AppHarnessOptions): Promise<AppHa
       camunda: client.camunda,
       smtpUrl: smtp.url,
       dataDir,
-      logger: pino({ level: 'silent' }),
+      logger: options.logger ?? pino({ level: 'silent' }),
       apiPort: 0,
       ...(options.outbox ? { outbox: smtp } : {}),
       // A short long poll: the SDK leaves the client-side timer of an open poll running after close.

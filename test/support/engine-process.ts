@@ -45,17 +45,20 @@ export async function freePort(): Promise<number> {
   })
 }
 
-/** Which user runs the engine: tests run as root, where file modes do not stop writes. */
-export interface RunAs {
-  uid: number
-  gid: number
-}
+/**
+ * Root writes through file modes, thanks to CAP_DAC_OVERRIDE (and reads through them with
+ * CAP_DAC_READ_SEARCH). A root test run that needs file modes to apply runs the engine still as
+ * root, so it reads the checkout wherever it lies (a 0700 directory included), but with these two
+ * capabilities dropped by setpriv (util-linux): then a mode such as 0555 stops root too.
+ */
+const WITHOUT_DAC_OVERRIDE = ['setpriv', '--bounding-set', '-dac_override,-dac_read_search']
 
 /** Run `raccord engine` with `args` until it exits (at most `timeoutMs`); for start-up failures. */
-export function runEngineCli(args: string[], options: { runAs?: RunAs; timeoutMs?: number } = {}): Promise<ProcessExit & { output: string }> {
+export function runEngineCli(args: string[], options: { withoutDacOverride?: boolean; timeoutMs?: number } = {}): Promise<ProcessExit & { output: string }> {
   const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS
+  const [command, ...prefix] = options.withoutDacOverride ? [...WITHOUT_DAC_OVERRIDE, process.execPath] : [process.execPath]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'engine', ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options.runAs })
+    const child = spawn(command, [...prefix, CLI, 'engine', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
@@ -68,7 +71,10 @@ export function runEngineCli(args: string[], options: { runAs?: RunAs; timeoutMs
       child.kill('SIGKILL')
       reject(new Error(`raccord engine ${args.join(' ')} did not exit within ${timeoutMs} ms:\n${output}`))
     }, timeoutMs)
-    child.on('error', reject)
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      reject(command === process.execPath ? error : new Error(`${command} (util-linux) is needed to run the engine as root without CAP_DAC_OVERRIDE: ${error.message}`, { cause: error }))
+    })
     child.on('exit', (code, signal) => {
       clearTimeout(timer)
       resolve({ code, signal, output })

@@ -16,7 +16,7 @@ import { addIsoDuration } from './iso-duration'
 export type TestTarget = 'embedded' | 'remote'
 
 /** How long an assertion polls before it fails, unless RACCORD_TEST_TIMEOUT_MS says otherwise. */
-const DEFAULT_TIMEOUT_MS = 5000
+const DEFAULT_TIMEOUT_MS = 20_000
 const PAGE_LIMIT = 1000
 
 /** A variables document: a JSON object. */
@@ -114,7 +114,7 @@ export interface ProcessHarness {
 
 export interface ProcessHarnessOptions {
   target?: TestTarget
-  /** assertion timeout; default RACCORD_TEST_TIMEOUT_MS or 5000 */
+  /** assertion timeout; default RACCORD_TEST_TIMEOUT_MS or 20000 */
   timeoutMs?: number
 }
 

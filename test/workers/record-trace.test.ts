@@ -93,7 +93,7 @@ describe('the trace store', () => {
     expect(again.incidents().map((incident) => incident.id)).toEqual(['INC-A'])
     again.close()
     const db = new Database(f.trace.file, { readonly: true })
-    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(db.pragma('user_version', { simple: true })).toBe(2)
     db.close()
   })
 

@@ -5,7 +5,7 @@
  * Idempotency-Key, so the receiver refuses forgeries and ignores a retried call.
  */
 import type { AdapterName, ChangesConfig } from '../../config'
-import { postSignedWebhook } from '../cuts/link-control'
+import { postSignedWebhook, webhookRefusal } from '../cuts/link-control'
 import { JobInputError } from '../worker-kit/job-input'
 
 /** done: the adapter did the step; manual: no adapter is configured. */
@@ -19,7 +19,7 @@ export function isAdapterName(name: string): name is AdapterName {
   return (ADAPTER_NAMES as readonly string[]).includes(name)
 }
 
-/** The adapter refused (4xx) or is misconfigured: retrying will not help, an operator must act. */
+/** The adapter refused (4xx), redirected (3xx) or is misconfigured: retrying will not help, an operator must act. */
 export class AdapterRejectedError extends JobInputError {
   override name = 'AdapterRejectedError'
   constructor(message: string) {
@@ -54,6 +54,6 @@ export async function callAdapter(adapter: AdapterConfig, call: AdapterCall): Pr
     throw new Error(`Cannot reach the adapter at ${adapter.url} for ${call.action}: ${(error as Error).message}`, { cause: error })
   }
   if (response.status >= 500) throw new Error(`The adapter at ${adapter.url} answered ${response.status} to ${call.action}`)
-  if (!response.ok) throw new AdapterRejectedError(`The adapter at ${adapter.url} refused ${call.action}: HTTP ${response.status}`)
+  if (!response.ok) throw new AdapterRejectedError(`The adapter at ${adapter.url} refused ${call.action}: ${webhookRefusal(response)}`)
   return 'done'
 }

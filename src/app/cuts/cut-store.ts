@@ -44,7 +44,10 @@ export interface CutRecord {
   restoredAt?: string
 }
 
-export type NewCut = Omit<CutRecord, 'state' | 'updatedAt' | 'restoredAt'>
+export type NewCut = Omit<CutRecord, 'state' | 'updatedAt' | 'restoredAt'> & {
+  /** The variables its process starts with, kept until its key is stored: a start cut short by a crash is resumed from them. */
+  startVariables?: Record<string, unknown>
+}
 
 /** One step of a cut's history. */
 export interface CutEntry {
@@ -127,6 +130,7 @@ const MIGRATIONS: string[] = [
      purpose TEXT NOT NULL,
      used_at TEXT NOT NULL
    );`,
+  'ALTER TABLE cuts ADD COLUMN pending_start TEXT;',
 ]
 
 const ENTRIES: HistoryTable = { table: 'cut_entries', ownerTable: 'cuts', ownerColumn: 'cut_id' }
@@ -148,12 +152,13 @@ export class CutStore {
     this.db
       .prepare(
         `INSERT INTO cuts (id, interconnection_id, service, environment, other_party, origin, reason, requested_by, incident_id,
-           process_instance_key, state, requested_at, updated_at)
+           process_instance_key, state, requested_at, updated_at, pending_start)
          VALUES (@id, @interconnectionId, @service, @environment, @otherParty, @origin, @reason, @requestedBy, @incidentId,
-           @processInstanceKey, 'cut', @requestedAt, @requestedAt)
+           @processInstanceKey, 'cut', @requestedAt, @requestedAt, @pendingStart)
          ON CONFLICT (id) DO NOTHING`,
       )
-      .run({ ...cut, incidentId: cut.incidentId ?? null, processInstanceKey: cut.processInstanceKey ?? null })
+      .run({ ...cut, incidentId: cut.incidentId ?? null, processInstanceKey: cut.processInstanceKey ?? null,
+        pendingStart: cut.startVariables === undefined ? null : JSON.stringify(cut.startVariables), startVariables: undefined })
     return this.requireCut(cut.id)
   }
 
@@ -174,8 +179,14 @@ export class CutStore {
   }
 
   setProcessInstanceKey(id: string, processInstanceKey: string): void {
-    const result = this.db.prepare('UPDATE cuts SET process_instance_key = ? WHERE id = ?').run(processInstanceKey, id)
+    const result = this.db.prepare('UPDATE cuts SET process_instance_key = ?, pending_start = NULL WHERE id = ?').run(processInstanceKey, id)
     if (result.changes === 0) throw new UnknownCutError(id)
+  }
+
+  /** Cuts recorded whose process start was cut short: no key yet, and the variables to start it with. */
+  pendingStarts(): Array<{ id: string; variables: Record<string, unknown> }> {
+    const rows = this.db.prepare('SELECT id, pending_start FROM cuts WHERE process_instance_key IS NULL AND pending_start IS NOT NULL').all() as Array<{ id: string; pending_start: string }>
+    return rows.map((row) => ({ id: row.id, variables: JSON.parse(row.pending_start) as Record<string, unknown> }))
   }
 
   /** Moves the cut forward; it never goes back from restored. */

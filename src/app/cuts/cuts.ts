@@ -111,8 +111,20 @@ export class CutService {
     if (!parties.includes(caller.organisation)) throw new CutForbiddenError(`${caller.organisation} is not a party to interconnection '${located.interconnection.id}': only ${parties.join(' and ')} may cut it`)
     const requestedAt = this.now().toISOString()
     const requestedBy = caller.actor
+    const id = this.newId()
+    const variables = {
+      cutId: id,
+      interconnectionId: located.interconnection.id,
+      reason: request.reason,
+      requestedBy,
+      origin: request.origin,
+      requestedAt,
+      ...(request.announcement === undefined ? {} : { announcement: request.announcement }),
+      ...(request.incidentId === undefined ? {} : { incidentId: request.incidentId }),
+    }
+    // The variables go with the record, so that a crash before the key is stored is resumed at start-up (pending-starts.ts).
     const cut = this.services.store.openCut({
-      id: this.newId(),
+      id,
       interconnectionId: located.interconnection.id,
       service: located.interconnection.service,
       environment: located.interconnection.environment,
@@ -122,19 +134,11 @@ export class CutService {
       requestedBy,
       ...(request.incidentId === undefined ? {} : { incidentId: request.incidentId }),
       requestedAt,
+      startVariables: variables,
     })
     let processInstanceKey: string
     try {
-      processInstanceKey = await this.engine.startProcess(CUT_PROCESS_ID, {
-        cutId: cut.id,
-        interconnectionId: cut.interconnectionId,
-        reason: cut.reason,
-        requestedBy,
-        origin: request.origin,
-        requestedAt,
-        ...(request.announcement === undefined ? {} : { announcement: request.announcement }),
-        ...(request.incidentId === undefined ? {} : { incidentId: request.incidentId }),
-      })
+      processInstanceKey = await this.engine.startProcess(CUT_PROCESS_ID, variables)
     } catch (error) {
       throw new EngineUnavailableError(`Cannot start process '${CUT_PROCESS_ID}': ${(error as Error).message}`, { cause: error })
     }

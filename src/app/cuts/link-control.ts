@@ -19,7 +19,7 @@ export class LinkControlUnavailableError extends Error {
   override name = 'LinkControlUnavailableError'
 }
 
-/** The switch refused the request (4xx) or the adapter is misconfigured: retrying will not help. */
+/** The switch refused the request (4xx), redirected it (3xx) or the adapter is misconfigured: retrying will not help. */
 export class LinkControlRejectedError extends Error {
   override name = 'LinkControlRejectedError'
 }
@@ -68,9 +68,20 @@ export async function postSignedWebhook(url: string, secret: string, idempotency
     },
     body,
     signal: AbortSignal.timeout(timeoutMs),
+    // Following a redirect would re-send the signed body and its Idempotency-Key elsewhere.
+    redirect: 'manual',
   })
   await response.arrayBuffer()
   return response
+}
+
+/**
+ * Why a webhook's answer is not a success, naming a redirect's target: a redirect is refused, not
+ * retried, since the same URL redirects again and only fixing the configured URL settles it.
+ */
+export function webhookRefusal(response: Response): string {
+  if (response.status < 300 || response.status >= 400) return `HTTP ${response.status}`
+  return `redirect (HTTP ${response.status}) to ${response.headers.get('location') ?? '(no Location)'}, not followed`
 }
 
 export function linkControl(options: WebhookLinkControlOptions): LinkControl {
@@ -92,7 +103,7 @@ export function linkControl(options: WebhookLinkControlOptions): LinkControl {
         throw new LinkControlUnavailableError(`Cannot reach the link control of '${interconnection.id}' at ${control.url}: ${(error as Error).message}`, { cause: error })
       }
       if (response.status >= 500) throw new LinkControlUnavailableError(`The link control of '${interconnection.id}' answered ${response.status} to ${action}`)
-      if (!response.ok) throw new LinkControlRejectedError(`The link control of '${interconnection.id}' refused to ${action}: HTTP ${response.status}`)
+      if (!response.ok) throw new LinkControlRejectedError(`The link control of '${interconnection.id}' refused to ${action}: ${webhookRefusal(response)}`)
       return { mode: 'webhook', status: response.status, at }
     },
   }

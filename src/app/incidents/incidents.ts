@@ -105,31 +105,29 @@ export class IncidentService {
     const { trace, engine } = this.options
     requireOwnOrganisation('reportingOrganisation', declaration.reportingOrganisation, caller)
     const declaredAt = this.now().toISOString()
+    const id = this.newId()
+    const reportingOrganisation = caller.organisation
+    const declaredBy = caller.actor
+    const variables = {
+      incidentId: id, title: declaration.title, description: declaration.description ?? '', service: declaration.service, impact: declaration.impact,
+      urgency: declaration.urgency, declaredBy, reportingOrganisation, declaredAt, suspectedCompromise: declaration.suspectedCompromise,
+    }
+    // The variables go with the record, so that a crash before the key is stored is resumed at start-up (pending-starts.ts).
     const incident = trace.openIncident({
-      id: this.newId(),
+      id,
       title: declaration.title,
       description: declaration.description,
       service: declaration.service,
       impact: declaration.impact,
       urgency: declaration.urgency,
-      reportingOrganisation: caller.organisation,
-      declaredBy: caller.actor,
+      reportingOrganisation,
+      declaredBy,
       declaredAt,
+      startVariables: variables,
     })
     let processInstanceKey: string
     try {
-      processInstanceKey = await engine.startProcess(INCIDENT_PROCESS_ID, {
-        incidentId: incident.id,
-        title: incident.title,
-        description: incident.description ?? '',
-        service: incident.service,
-        impact: incident.impact,
-        urgency: incident.urgency,
-        declaredBy: incident.declaredBy,
-        reportingOrganisation: incident.reportingOrganisation,
-        declaredAt,
-        suspectedCompromise: declaration.suspectedCompromise,
-      })
+      processInstanceKey = await engine.startProcess(INCIDENT_PROCESS_ID, variables)
     } catch (error) {
       trace.discardIncident(incident.id)
       throw new EngineUnavailableError(`Cannot start process '${INCIDENT_PROCESS_ID}': ${(error as Error).message}`, { cause: error })

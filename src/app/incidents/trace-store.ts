@@ -42,7 +42,10 @@ export interface IncidentRecord {
 
 /** What is needed to open an incident. */
 export type NewIncident = Pick<IncidentRecord, 'id' | 'title' | 'service' | 'impact' | 'urgency' | 'reportingOrganisation' | 'declaredBy' | 'declaredAt'> &
-  Partial<Pick<IncidentRecord, 'description' | 'processInstanceKey' | 'priority'>>
+  Partial<Pick<IncidentRecord, 'description' | 'processInstanceKey' | 'priority'>> & {
+    /** The variables its process starts with, kept until its key is stored: a start cut short by a crash is resumed from them. */
+    startVariables?: Record<string, unknown>
+  }
 
 /** One step of an incident's history. */
 export interface TraceEntry {
@@ -123,6 +126,7 @@ const MIGRATIONS: string[] = [
      idempotency_key TEXT NOT NULL UNIQUE
    );
    CREATE INDEX trace_entries_by_incident ON trace_entries (incident_id, seq);`,
+  'ALTER TABLE incidents ADD COLUMN pending_start TEXT;',
 ]
 
 const ENTRIES: HistoryTable = { table: 'trace_entries', ownerTable: 'incidents', ownerColumn: 'incident_id' }
@@ -145,12 +149,13 @@ export class TraceStore {
     this.db
       .prepare(
         `INSERT INTO incidents (id, title, description, service, impact, urgency, priority, reporting_organisation, declared_by,
-           process_instance_key, state, declared_at, updated_at)
+           process_instance_key, state, declared_at, updated_at, pending_start)
          VALUES (@id, @title, @description, @service, @impact, @urgency, @priority, @reportingOrganisation, @declaredBy,
-           @processInstanceKey, 'open', @declaredAt, @declaredAt)
+           @processInstanceKey, 'open', @declaredAt, @declaredAt, @pendingStart)
          ON CONFLICT (id) DO NOTHING`,
       )
-      .run({ ...incident, description: incident.description ?? null, processInstanceKey: incident.processInstanceKey ?? null, priority: incident.priority ?? null })
+      .run({ ...incident, description: incident.description ?? null, processInstanceKey: incident.processInstanceKey ?? null, priority: incident.priority ?? null,
+        pendingStart: incident.startVariables === undefined ? null : JSON.stringify(incident.startVariables), startVariables: undefined })
     return this.requireIncident(incident.id)
   }
 
@@ -176,7 +181,13 @@ export class TraceStore {
   }
 
   setProcessInstanceKey(id: string, processInstanceKey: string): void {
-    this.update(id, 'process_instance_key = @value', processInstanceKey)
+    this.update(id, 'process_instance_key = @value, pending_start = NULL', processInstanceKey)
+  }
+
+  /** Incidents recorded whose process start was cut short: no key yet, and the variables to start it with. */
+  pendingStarts(): Array<{ id: string; variables: Record<string, unknown> }> {
+    const rows = this.db.prepare('SELECT id, pending_start FROM incidents WHERE process_instance_key IS NULL AND pending_start IS NOT NULL').all() as Array<{ id: string; pending_start: string }>
+    return rows.map((row) => ({ id: row.id, variables: JSON.parse(row.pending_start) as Record<string, unknown> }))
   }
 
   setPriority(id: string, priority: string): void {

@@ -1,0 +1,20 @@
+/**
+ * Signed links (/links/<token>) are bearer credentials: whoever holds one may acknowledge or
+ * confirm a cut. They must never reach a log, so every logged URL has its token replaced.
+ */
+import type { Logger } from 'pino'
+
+const REDACTED = '[redacted]'
+
+/** `url` with the token of a /links/<token> path replaced (query and fragment dropped with it). */
+export function redactLinkTokens(url: string): string {
+  return url.replace(/\/links\/\S*/g, `/links/${REDACTED}`)
+}
+
+/** The keys under which the API logs a URL. */
+const URL_PATHS = ['url', 'req.url', 'instance']
+
+/** A child of `logger` that redacts link tokens from every URL it logs. */
+export function withLinkTokensRedacted(logger: Logger): Logger {
+  return logger.child({}, { redact: { paths: URL_PATHS, censor: (value: unknown) => (typeof value === 'string' ? redactLinkTokens(value) : value) } })
+}
