@@ -31,8 +31,8 @@ beforeAll(async () => {
     dataDirPrefix: 'raccord-hardening-',
     tokens: TOKENS,
     apiTokens: [
-      { tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail' },
-      { tokenEnv: 'T_ADMIN', roles: ['admin'], organisation: 'portail' },
+      { tokenEnv: 'T_OPERATOR', roles: ['operator'], organisation: 'portail', team: 'operations' },
+      { tokenEnv: 'T_ADMIN', roles: ['admin'], organisation: 'portail', team: 'administrators' },
     ],
     outbox: true,
     logger: pino({ level: 'info' }, logSink),

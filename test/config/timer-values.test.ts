@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parse, stringify } from 'yaml'
 import { ConfigError, loadConfig } from '../../src/config'
+import { exampleTokens } from '../workers/fixtures'
 
 const EXAMPLE = resolve(__dirname, '../../raccord.config.example.yaml')
-const TOKENS = { RACCORD_TOKEN_OPERATOR: 'op', RACCORD_TOKEN_MANAGER: 'mgr', RACCORD_TOKEN_ADMIN: 'adm' }
+const TOKENS = exampleTokens()
 
 let dir: string
 beforeEach(() => {
