@@ -1,6 +1,8 @@
-import type { Clock } from '../clock'
-import { Engine, type Command, type EngineSnapshot } from '../runtime/engine'
-import { EngineStore } from './store'
+import type { Clock } from './clock'
+import type { Command } from './runtime/commands'
+import { Engine } from './runtime/engine'
+import type { EngineSnapshot } from './runtime/snapshot'
+import { EngineStore } from './state/store'
 
 /**
  * Keys handed out by commands that were not committed before a crash must never come back for

@@ -1,0 +1,98 @@
+import type { Clock } from '../clock'
+import type { ProcessModel } from '../model/types'
+import type { Key } from '../state/records'
+import { DueTimerBehavior } from './behaviors/due-timers'
+import { EventSubscriptionBehavior } from './behaviors/event-subscriptions'
+import { FlowBehavior } from './behaviors/flow'
+import { IncidentBehavior } from './behaviors/incidents'
+import { InstanceBehavior } from './behaviors/instances'
+import { JobBehavior } from './behaviors/jobs'
+import { MessageBehavior } from './behaviors/messages'
+import { PropagationBehavior } from './behaviors/propagation'
+import { SignalBehavior } from './behaviors/signals'
+import { UserTaskBehavior } from './behaviors/user-tasks'
+import { VariableMappingBehavior } from './behaviors/variable-mappings'
+import { multiInstanceBodyProcessor } from './elements/containers/multi-instance-body'
+import type { ElementProcessor } from './elements/processor'
+import { ELEMENT_PROCESSORS } from './elements/registry'
+import { Expressions } from './expressions'
+import { CommandRunner } from './journal'
+import { Repository } from './repository'
+import { RuntimeState, type ElementInstance } from './runtime-state'
+import { VariableStore } from './variables'
+
+const PARTITION_BASE = 2 ** 51
+
+/**
+ * What element processors and behaviours work with: the state, the deployed models, expression
+ * evaluation, variables, the command runner, and every behaviour (Zeebe's BpmnBehaviors).
+ */
+export class ProcessingContext {
+  readonly state = new RuntimeState()
+  /** The clock FEEL and decisions read: engine time. */
+  readonly engineClock: Clock = { now: () => this.now() }
+  readonly runner: CommandRunner
+  readonly repo = new Repository(() => this.nextKey())
+  readonly expr = new Expressions(this.engineClock)
+  readonly vars: VariableStore
+  readonly flow = new FlowBehavior(this)
+  readonly instances = new InstanceBehavior(this)
+  readonly mappings = new VariableMappingBehavior(this)
+  readonly incidents = new IncidentBehavior(this)
+  readonly subscriptions = new EventSubscriptionBehavior(this)
+  readonly propagation = new PropagationBehavior(this)
+  readonly jobs = new JobBehavior(this)
+  readonly userTasks = new UserTaskBehavior(this)
+  readonly messages = new MessageBehavior(this)
+  readonly signals = new SignalBehavior(this)
+  readonly timers = new DueTimerBehavior(this)
+  readonly processors = ELEMENT_PROCESSORS
+  readonly multiInstance = multiInstanceBodyProcessor
+  /** set once the engine closes: no wake-ups, no stream hand-backs */
+  closed = false
+
+  constructor(readonly clock: Clock) {
+    this.runner = new CommandRunner(clock, () => this.messages.settle())
+    this.vars = new VariableStore(
+      () => this.nextKey(),
+      (scope) => this.state.elements.get(scope)?.scopeKey,
+      (scope) => {
+        const ei = this.state.elements.get(scope) as ElementInstance
+        return { processInstanceKey: ei.processInstanceKey, processDefinitionKey: ei.processDefinitionKey, bpmnProcessId: ei.bpmnProcessId, tenantId: ei.tenantId }
+      },
+    )
+  }
+
+  /** Engine time: frozen for the length of a command. */
+  now(): number {
+    return this.runner.now()
+  }
+
+  nextKey(): Key {
+    // Keys come only from inside a command, so that replaying the journal gives the same keys.
+    if (!this.runner.inCommand) throw new Error('engine key generated outside a command')
+    this.state.counter++
+    return String(PARTITION_BASE + this.state.counter)
+  }
+
+  model(ei: ElementInstance): ProcessModel {
+    const p = this.repo.processes.get(ei.definitionKey) ?? this.state.retiredModels.get(ei.definitionKey)
+    if (!p) throw new Error(`process definition ${ei.definitionKey} is gone`)
+    return p.model
+  }
+
+  scopeOf(ei: ElementInstance): ElementInstance | undefined {
+    return ei.scopeKey ? this.state.elements.get(ei.scopeKey) : undefined
+  }
+
+  visible(ei: ElementInstance): () => Record<string, unknown> {
+    return () => this.vars.visible(ei.key)
+  }
+
+  /** The processor of an element instance (not the PROCESS root, which has no element). */
+  processorOf(ei: ElementInstance): ElementProcessor {
+    if (ei.isMiBody) return this.multiInstance
+    if (!ei.element) throw new Error(`element instance ${ei.key} has no element`)
+    return this.processors[ei.element.type]
+  }
+}
