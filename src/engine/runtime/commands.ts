@@ -34,6 +34,11 @@ export type Command =
   | { c: 'tick' }
   | { c: 'act'; k: Key; w: string; t: number }
   | { c: 'yield'; k: Key }
+  /** straight-through steps left over by an earlier command (which yielded after its step budget) */
+  | { c: 'cont' }
+
+/** The commands only the engine itself journals. */
+export type InternalCommand = Extract<Command, { c: 'key' | 'gap' | 'tick' | 'yield' | 'act' | 'cont' }>
 
 /** What replaying needs: the engine's commands, plus the internal steps some commands journal. */
 export interface CommandTarget {
@@ -55,14 +60,14 @@ export interface CommandTarget {
   correlateMessage(input: Omit<PublishMessageInput, 'timeToLive' | 'messageId'>): unknown
   broadcastSignal(name: string, variables?: VariableDocument, tenantId?: string): unknown
   /** replay of the internal commands, inside one command run */
-  replayDeploy(resources: DeployResourceInput[], tenantId: string): Promise<void>
-  replayInternal(entry: Extract<Command, { c: 'key' | 'gap' | 'tick' | 'yield' | 'act' }>): void
+  replayDeploy(entry: Extract<Command, { c: 'deploy' }>, resources: DeployResourceInput[]): Promise<void>
+  replayInternal(entry: InternalCommand): void
 }
 
 /** Re-apply one journaled command: the one place that maps a command back to its effect. */
 export async function applyCommand(target: CommandTarget, e: Command): Promise<void> {
   switch (e.c) {
-    case 'deploy': return target.replayDeploy(e.r.map((r) => ({ name: r.n, content: Buffer.from(r.b, 'base64') })), e.t)
+    case 'deploy': return target.replayDeploy(e, e.r.map((r) => ({ name: r.n, content: Buffer.from(r.b, 'base64') })))
     case 'create': target.createProcessInstance(e.i); return
     case 'cancel': target.cancelProcessInstance(e.k); return
     case 'delete': target.deleteResource(e.k); return
@@ -85,6 +90,7 @@ export async function applyCommand(target: CommandTarget, e: Command): Promise<v
     case 'tick':
     case 'yield':
     case 'act':
+    case 'cont':
       target.replayInternal(e)
   }
 }

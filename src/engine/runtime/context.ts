@@ -22,6 +22,13 @@ import { RuntimeState, type ElementInstance } from './runtime-state'
 import { VariableStore } from './variables'
 
 const PARTITION_BASE = 2 ** 51
+/**
+ * Straight-through steps one command may take before it yields to the event loop (Zeebe's
+ * processing batch limit plays this part): other commands are served before it goes on.
+ */
+export const STEPS_PER_COMMAND = 500
+/** While the store refuses commands, left-over steps are tried again this often. */
+const CONTINUE_RETRY_MS = 500
 
 /**
  * What element processors and behaviours work with: the state, the deployed models, expression
@@ -50,9 +57,10 @@ export class ProcessingContext {
   readonly multiInstance = multiInstanceBodyProcessor
   /** set once the engine closes: no wake-ups, no stream hand-backs */
   closed = false
+  private continuation: NodeJS.Immediate | undefined
 
   constructor(readonly clock: Clock) {
-    this.runner = new CommandRunner(clock, () => this.messages.settle())
+    this.runner = new CommandRunner(clock, (isCommand) => this.finishCommand(isCommand))
     this.vars = new VariableStore(
       () => this.nextKey(),
       (scope) => this.state.elements.get(scope)?.scopeKey,
@@ -61,6 +69,45 @@ export class ProcessingContext {
         return { processInstanceKey: ei.processInstanceKey, processDefinitionKey: ei.processDefinitionKey, bpmnProcessId: ei.bpmnProcessId, tenantId: ei.tenantId }
       },
     )
+  }
+
+  /** Stop every timer; the engine answers no more commands after this. */
+  close(): void {
+    this.closed = true
+    this.timers.stop()
+    if (this.continuation) clearImmediate(this.continuation)
+    this.instances.rejectAwaiters()
+  }
+
+  /** Steps left on the work stack (after a recovery, or a yield) go on soon, as a command of their own. */
+  resumeWork(): void {
+    if (this.state.work.length > 0) this.continueLater()
+  }
+
+  /** The end of a command: its steps (up to the budget), then buffered messages for the subscriptions it opened. */
+  private finishCommand(isCommand: boolean): void {
+    let budget = STEPS_PER_COMMAND
+    for (;;) {
+      if (isCommand) budget = this.flow.drain(budget)
+      this.messages.settle()
+      if (!isCommand || budget <= 0 || this.state.work.length === 0) break
+    }
+    if (this.state.work.length > 0 && !this.runner.isReplaying) this.continueLater()
+  }
+
+  private continueLater(): void {
+    if (this.continuation || this.closed) return
+    this.continuation = setImmediate(() => {
+      this.continuation = undefined
+      if (this.closed || this.state.work.length === 0) return
+      try {
+        this.runner.run({ c: 'cont' }, () => undefined)
+      } catch (error) {
+        // The store refuses commands (disk full, read-only): the steps wait until it accepts them again.
+        if (!this.runner.journal?.failure) throw error
+        setTimeout(() => this.continueLater(), CONTINUE_RETRY_MS).unref()
+      }
+    })
   }
 
   /** Engine time: frozen for the length of a command. */

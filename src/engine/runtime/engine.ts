@@ -5,7 +5,7 @@ import {
 } from '../api'
 import { SystemClock, type Clock } from '../clock'
 import type { ElementInstanceRecord, JobRecord, Key, MessageRecord, VariableDocument } from '../state/records'
-import { applyCommand, type Command, type CommandTarget, type TaskChangeset } from './commands'
+import { applyCommand, type Command, type CommandTarget, type InternalCommand, type TaskChangeset } from './commands'
 import { ProcessingContext } from './context'
 import { evaluateDecision } from './decision'
 import type { Journal } from './journal'
@@ -39,6 +39,8 @@ export class Engine implements EngineApi, CommandTarget {
   /** Every state-changing command is appended to the journal before it runs (durable state). */
   attachJournal(journal: Journal | undefined): void {
     this.ctx.runner.journal = journal
+    // Recovery is over: steps a command left over before a crash go on, as a new command.
+    this.ctx.resumeWork()
   }
 
   /** Resolves once every command so far is durable (immediately without a journal). */
@@ -48,9 +50,7 @@ export class Engine implements EngineApi, CommandTarget {
 
   /** Stop the wake-up timer; the engine answers no more commands after this. */
   close(): void {
-    this.ctx.closed = true
-    this.ctx.timers.stop()
-    this.ctx.instances.rejectAwaiters()
+    this.ctx.close()
   }
 
   private run<T>(entry: Command | null, fn: () => T): T {
@@ -474,21 +474,22 @@ export class Engine implements EngineApi, CommandTarget {
   }
 
   /** @internal replay of a deployment: parsed again, stored at its engine time. */
-  async replayDeploy(resources: DeployResourceInput[], tenantId: string): Promise<void> {
+  async replayDeploy(entry: Extract<Command, { c: 'deploy' }>, resources: DeployResourceInput[]): Promise<void> {
     const parsed = await this.repo.parse(resources)
-    this.run(null, () => this.storeDeployment(parsed, tenantId))
+    this.run(entry, () => this.storeDeployment(parsed, entry.t))
   }
 
-  /** @internal replay of the commands only the engine itself journals. */
-  replayInternal(e: Extract<Command, { c: 'key' | 'gap' | 'tick' | 'yield' | 'act' }>): void {
+  /** @internal replay of the commands only the engine itself journals (an activation is a step of another command). */
+  replayInternal(e: InternalCommand): void {
     const ctx = this.ctx
     switch (e.c) {
-      case 'key': this.run(null, () => ctx.nextKey()); return
-      case 'gap': this.run(null, () => { this.state.counter += e.n }); return
-      case 'tick': this.run(null, () => ctx.timers.fireAllDue()); return
+      case 'key': this.run(e, () => ctx.nextKey()); return
+      case 'gap': this.run(e, () => { this.state.counter += e.n }); return
+      case 'tick': this.run(e, () => ctx.timers.fireAllDue()); return
+      case 'cont': this.run(e, () => undefined); return
       case 'yield': {
         const job = this.state.jobs.get(e.k)
-        if (job && job.state === 'ACTIVATED') this.run(null, () => ctx.jobs.makeActivatable(job))
+        this.run(e, () => { if (job && job.state === 'ACTIVATED') ctx.jobs.makeActivatable(job) })
         return
       }
       case 'act':

@@ -11,8 +11,10 @@ export interface Journal {
 
 /**
  * Runs commands one at a time at one engine time: a command is journaled first (when a journal
- * is attached), then its effects run, then `settle` runs inside it (subscriptions opened
- * meanwhile meet buffered messages).
+ * is attached), then its effects run, then `finish` runs inside it (the straight-through steps
+ * it started, subscriptions opened meanwhile meeting buffered messages). `finish` is told
+ * whether the run is a journaled command: only those may take steps, so that replaying the
+ * journal takes the same steps at the same points.
  */
 export class CommandRunner {
   private depth = 0
@@ -21,11 +23,15 @@ export class CommandRunner {
   private replaying = false
   journal: Journal | undefined
 
-  constructor(private readonly clock: Clock, private readonly settle: () => void) {}
+  constructor(private readonly clock: Clock, private readonly finish: (isCommand: boolean) => void) {}
 
   /** Engine time: frozen for the length of a command, so that replaying it gives the same result. */
   now(): number {
     return this.commandTime ?? this.clock.now()
+  }
+
+  get isReplaying(): boolean {
+    return this.replaying
   }
 
   /** Keys come only from inside a command, so that replaying the journal gives the same keys. */
@@ -44,7 +50,7 @@ export class CommandRunner {
       return fn()
     } finally {
       if (this.depth === 1) {
-        try { this.settle() } finally { this.depth-- }
+        try { this.finish(entry !== null) } finally { this.depth-- }
         this.commandTime = undefined
       } else {
         this.depth--

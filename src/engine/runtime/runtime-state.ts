@@ -24,6 +24,8 @@ export interface ElementInstance extends ElementInstanceRecord {
   interrupted?: boolean
   /** tokens waiting at joining gateways of this scope: gatewayId -> flowId -> count */
   joins?: Record<string, Record<string, number>>
+  /** sequence flows taken towards elements of this scope, not yet activated (the work stack holds them) */
+  tokensInTransit?: number
   /** multi-instance body bookkeeping */
   mi?: { total: number; active: number; completed: number; terminated: number; next: number; items: JsonValue[] }
   isMiBody?: boolean
@@ -33,6 +35,17 @@ export interface InstanceRuntime extends ProcessInstanceRecord {
   /** correlation key of the message that started it (message start events) */
   startCorrelationKey?: string
 }
+
+/**
+ * One step of straight-through execution waiting on the work stack: take a sequence flow into
+ * a scope (activate its target), check whether a scope is done, or fire the next due entry
+ * (each one's consequences run before the next fires). Plain data, so that a command that
+ * yields with work left can be snapshotted and resumed.
+ */
+export type WorkItem =
+  | { k: 'take'; scope: Key; flow: string }
+  | { k: 'check'; scope: Key }
+  | { k: 'due' }
 
 /**
  * Everything the engine holds, as maps of records and the indexes derived from them. The
@@ -57,6 +70,8 @@ export class RuntimeState {
   readonly incidents = new Map<Key, IncidentRecord>()
   readonly userTasks = new Map<Key, UserTaskRecord>()
   readonly due = new DueQueue()
+  /** straight-through steps still to run, last pushed first (depth-first, as a call would) */
+  work: WorkItem[] = []
   /** Models of deleted definitions stay reachable for their (finished) instances. */
   readonly retiredModels = new Map<Key, DeployedProcess>()
 }

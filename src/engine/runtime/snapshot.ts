@@ -5,7 +5,7 @@ import type {
 } from '../state/records'
 import type { ProcessingContext } from './context'
 import type { RepositorySnapshot } from './repository'
-import { addToIndex, subIndexKey, type ElementInstance } from './runtime-state'
+import { addToIndex, subIndexKey, type ElementInstance, type WorkItem } from './runtime-state'
 
 /** A snapshot of the engine: plain records only. */
 export interface EngineSnapshot {
@@ -22,6 +22,8 @@ export interface EngineSnapshot {
   signalSubscriptions: SignalSubscriptionRecord[]
   incidents: IncidentRecord[]
   userTasks: UserTaskRecord[]
+  /** straight-through steps a command left over (absent in snapshots taken before there were any) */
+  work?: WorkItem[]
 }
 
 /** The whole state as plain records (JSON-safe): what a snapshot stores. */
@@ -41,6 +43,7 @@ export function exportState(ctx: ProcessingContext): EngineSnapshot {
     signalSubscriptions: [...s.signalSubs.values()],
     incidents: [...s.incidents.values()],
     userTasks: [...s.userTasks.values()],
+    work: [...s.work],
   }
 }
 
@@ -90,6 +93,7 @@ export async function importState(ctx: ProcessingContext, snap: EngineSnapshot):
   }
   for (const inc of snap.incidents) s.incidents.set(inc.key, inc)
   for (const task of snap.userTasks) s.userTasks.set(task.key, task)
+  for (const item of snap.work ?? []) s.work.push(item)
   for (const p of ctx.repo.latestProcesses()) {
     for (const id of p.model.startEvents) ctx.messages.registerMessageStart(p, p.model.elements.get(id) as FlowElement)
   }

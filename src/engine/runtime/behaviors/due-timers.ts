@@ -79,14 +79,19 @@ export class DueTimerBehavior {
     this.armWake()
   }
 
+  /** Fire everything due at the command's engine time, in due order, one work step each. */
   fireAllDue(): void {
+    this.ctx.state.work.push({ k: 'due' })
+  }
+
+  /** A work step: fire the earliest due entry, after which (below its own consequences) the next one fires. */
+  fireNextDue(): void {
     const due = this.ctx.state.due
-    for (;;) {
-      const next = due.peek()
-      if (!next || next.at > this.ctx.now()) break
-      due.pop()
-      this.fireDue(next.kind, next.key, next.at)
-    }
+    const next = due.peek()
+    if (!next || next.at > this.ctx.now()) return
+    due.pop()
+    this.ctx.state.work.push({ k: 'due' })
+    this.fireDue(next.kind, next.key, next.at)
   }
 
   private setWake(delay: number): void {

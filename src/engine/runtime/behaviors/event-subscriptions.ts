@@ -138,6 +138,7 @@ export class EventSubscriptionBehavior {
       scope.interrupted = true
       for (const k of [...(ctx.state.activeChildren.get(scope.key) ?? [])]) ctx.flow.terminate(ctx.state.elements.get(k) as ElementInstance)
       scope.joins = undefined
+      ctx.flow.dropTokensIn(scope)
       // Only the scope's own event-subprocess subscriptions close; boundary events of the scope stay.
       this.closeEventSubProcessSubscriptions(scope)
     }

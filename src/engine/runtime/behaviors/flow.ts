@@ -1,7 +1,7 @@
 import type { FlowElement, ProcessModel } from '../../model/types'
 import type { RestElementType, VariableDocument } from '../../state/records'
 import type { ProcessingContext } from '../context'
-import { addToIndex, type ElementInstance } from '../runtime-state'
+import { addToIndex, type ElementInstance, type WorkItem } from '../runtime-state'
 
 /**
  * The token flow: activating elements (joins included), completing them and taking their
@@ -68,13 +68,65 @@ export class FlowBehavior {
     if (!ei.isMiBody && el.multiInstance && scope.isMiBody) return ctx.multiInstance.onInnerCompleted(ctx, scope, ei)
     ctx.vars.dropScope(ei.key)
     const model = ctx.model(ei)
-    for (const flowId of flows) {
-      const flow = model.flows.get(flowId)
-      if (!flow) continue
-      if (scope.lifecycle !== 'ACTIVATED' && scope.lifecycle !== 'ACTIVATING') return
-      this.activate(scope, model.elements.get(flow.targetRef) as FlowElement, flowId)
+    // The flows are taken from the work stack, not by a nested call: a loop of elements that
+    // pass straight through (gateways) then runs step by step instead of growing the call stack.
+    const work = ctx.state.work
+    work.push({ k: 'check', scope: scope.key })
+    for (let i = flows.length - 1; i >= 0; i--) {
+      if (!model.flows.has(flows[i])) continue
+      work.push({ k: 'take', scope: scope.key, flow: flows[i] })
+      scope.tokensInTransit = (scope.tokensInTransit ?? 0) + 1
     }
-    this.checkScopeCompletion(scope)
+  }
+
+  /**
+   * Run up to `budget` steps from the work stack (last pushed first, so the order is the
+   * depth-first order of nested calls). Returns the budget left.
+   */
+  drain(budget: number): number {
+    const ctx = this.ctx
+    const work = ctx.state.work
+    while (budget > 0 && work.length > 0) {
+      const item = work.pop() as WorkItem
+      budget--
+      if (item.k === 'due') {
+        ctx.timers.fireNextDue()
+        continue
+      }
+      const scope = ctx.state.elements.get(item.scope)
+      if (!scope) continue
+      if (item.k === 'check') {
+        this.checkScopeCompletion(scope)
+        continue
+      }
+      scope.tokensInTransit = (scope.tokensInTransit ?? 1) - 1
+      if (scope.lifecycle !== 'ACTIVATED' && scope.lifecycle !== 'ACTIVATING') continue
+      const model = ctx.model(scope)
+      const flow = model.flows.get(item.flow)
+      if (flow) this.activate(scope, model.elements.get(flow.targetRef) as FlowElement, item.flow)
+    }
+    return budget
+  }
+
+  /** Is a flow taken into `scope` and not yet followed on its way to the join `target`? */
+  private transitCanReach(scope: ElementInstance, model: ProcessModel, target: string, takenFlows: Set<string>): boolean {
+    for (const item of this.ctx.state.work) {
+      if (item.k !== 'take' || item.scope !== scope.key) continue
+      const flow = model.flows.get(item.flow)
+      if (!flow) continue
+      if (flow.targetRef === target ? !takenFlows.has(item.flow) : canReach(model, flow.targetRef, target, takenFlows)) return true
+    }
+    return false
+  }
+
+  /** The scope's content is terminated: flows taken into it and not yet followed are dropped. */
+  dropTokensIn(scope: ElementInstance): void {
+    if (!scope.tokensInTransit) return
+    const work = this.ctx.state.work
+    let kept = 0
+    for (const item of work) if (item.k !== 'take' || item.scope !== scope.key) work[kept++] = item
+    work.length = kept
+    scope.tokensInTransit = undefined
   }
 
   /** A scope with no active child and no waiting token completes. */
@@ -88,20 +140,43 @@ export class FlowBehavior {
       }
     }
     if (children && children.size > 0) return
+    if (scope.tokensInTransit) return
     if (scope.joins && Object.values(scope.joins).some((t) => Object.keys(t).length > 0)) return
     if (scope.isMiBody) return
     if (scope.type === 'PROCESS') return this.ctx.instances.completeProcess(scope)
     this.complete(scope)
   }
 
-  /** Terminate an element and everything below it (jobs, user tasks, subscriptions, child instances). */
-  terminate(ei: ElementInstance): void {
+  /**
+   * Terminate an element and everything below it (jobs, user tasks, subscriptions, child
+   * instances), children first. Iterative: the depth of nested scopes comes from the model.
+   */
+  terminate(root: ElementInstance): void {
     const ctx = this.ctx
-    if (ei.lifecycle === 'COMPLETED' || ei.lifecycle === 'TERMINATED') return
-    ei.lifecycle = 'TERMINATING'
-    for (const k of [...(ctx.state.activeChildren.get(ei.key) ?? [])]) this.terminate(ctx.state.elements.get(k) as ElementInstance)
+    const stack: { ei: ElementInstance; childrenDone: boolean }[] = [{ ei: root, childrenDone: false }]
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]
+      if (top.childrenDone) {
+        stack.pop()
+        this.finishTermination(top.ei)
+        continue
+      }
+      if (top.ei.lifecycle === 'COMPLETED' || top.ei.lifecycle === 'TERMINATED') {
+        stack.pop()
+        continue
+      }
+      top.childrenDone = true
+      top.ei.lifecycle = 'TERMINATING'
+      const children = [...(ctx.state.activeChildren.get(top.ei.key) ?? [])]
+      for (let i = children.length - 1; i >= 0; i--) stack.push({ ei: ctx.state.elements.get(children[i]) as ElementInstance, childrenDone: false })
+    }
+  }
+
+  private finishTermination(ei: ElementInstance): void {
+    const ctx = this.ctx
     ctx.state.activeChildren.delete(ei.key)
     ei.joins = undefined
+    this.dropTokensIn(ei)
     if (ei.element) ctx.processorOf(ei).onTerminate(ctx, ei)
     ctx.subscriptions.closeSubscriptions(ei)
     ctx.incidents.resolveOf(ei)
@@ -145,6 +220,7 @@ export class FlowBehavior {
       for (const [gwId, t] of Object.entries(scope.joins ?? {})) {
         if (gwId !== el.id && Object.keys(t).length > 0 && canReach(model, gwId, el.id, new Set(Object.keys(tokens)))) return
       }
+      if (scope.tokensInTransit && this.transitCanReach(scope, model, el.id, new Set(Object.keys(tokens)))) return
     }
     for (const f of Object.keys(tokens)) {
       tokens[f] -= 1

@@ -15,6 +15,7 @@ function activateEndEvent(ctx: ProcessingContext, ei: ElementInstance, el: FlowE
         if (k !== ei.key) ctx.flow.terminate(ctx.state.elements.get(k) as ElementInstance)
       }
       scope.joins = undefined
+      ctx.flow.dropTokensIn(scope)
       return ctx.flow.complete(ei)
     }
     case 'error': {
