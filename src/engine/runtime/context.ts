@@ -21,7 +21,8 @@ import { Repository } from './repository'
 import { RuntimeState, type ElementInstance } from './runtime-state'
 import { VariableStore } from './variables'
 
-const PARTITION_BASE = 2 ** 51
+/** Keys are KEY_BASE + a counter: Zeebe's partition-1 range. */
+export const KEY_BASE = 2 ** 51
 /**
  * Straight-through steps one command may take before it yields to the event loop (Zeebe's
  * processing batch limit plays this part): other commands are served before it goes on.
@@ -58,6 +59,8 @@ export class ProcessingContext {
   /** set once the engine closes: no wake-ups, no stream hand-backs */
   closed = false
   private continuation: NodeJS.Immediate | undefined
+  /** the element instance the latest step worked on: a command that fails is pinned on it */
+  current: ElementInstance | undefined
 
   constructor(readonly clock: Clock) {
     this.runner = new CommandRunner(clock, (isCommand) => this.finishCommand(isCommand))
@@ -119,7 +122,7 @@ export class ProcessingContext {
     // Keys come only from inside a command, so that replaying the journal gives the same keys.
     if (!this.runner.inCommand) throw new Error('engine key generated outside a command')
     this.state.counter++
-    return String(PARTITION_BASE + this.state.counter)
+    return String(KEY_BASE + this.state.counter)
   }
 
   model(ei: ElementInstance): ProcessModel {

@@ -13,6 +13,16 @@ import { DEFAULT_TENANT, type DeployedProcess, type Repository } from './reposit
 import type { ElementInstance, InstanceRuntime } from './runtime-state'
 import { exportState, importState, type EngineSnapshot } from './snapshot'
 
+/** A journaled command whose replay failed: what recovery reports. */
+export interface ReplayFailure {
+  /** the command's kind, as journaled */
+  command: Command['c']
+  error: string
+  /** the instance left with an incident, when the command concerned one */
+  processInstanceKey?: Key
+  incidentKey?: Key
+}
+
 export interface EngineOptions {
   clock?: Clock
 }
@@ -463,13 +473,22 @@ export class Engine implements EngineApi, CommandTarget {
     return { instances: this.state.instances.size, activeInstances: active, elements: this.state.elements.size, jobs: this.state.jobs.size, timers: this.state.timers.size, messageSubscriptions: this.state.messageSubs.size }
   }
 
-  /** Re-apply one journaled command at its original engine time. */
-  async replay(time: number, entry: Command): Promise<void> {
+  /**
+   * Re-apply one journaled command at its original engine time. A command rejected the first
+   * time is rejected again the same way (nothing changed then either). Any other failure does not
+   * stop the recovery: it is reported, and the instance concerned is left with an incident.
+   */
+  async replay(time: number, entry: Command): Promise<ReplayFailure | undefined> {
+    const ctx = this.ctx
+    ctx.current = undefined
+    const keyCounterBefore = this.state.counter
     try {
-      await this.ctx.runner.replay(time, () => applyCommand(this, entry))
-    } catch (e) {
-      // A command rejected the first time is rejected again the same way; nothing changed then either.
-      if (!(e instanceof EngineError)) throw e
+      await ctx.runner.replay(time, () => applyCommand(this, entry))
+      return undefined
+    } catch (error) {
+      if (error instanceof EngineError) return undefined
+      const pinned = await ctx.runner.replay(time, () => Promise.resolve(ctx.runner.run(null, () => ctx.incidents.pinFailedCommand(entry, error, keyCounterBefore))))
+      return { command: entry.c, error: error instanceof Error ? error.message : String(error), ...pinned }
     }
   }
 

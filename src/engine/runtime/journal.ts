@@ -50,8 +50,12 @@ export class CommandRunner {
       return fn()
     } finally {
       if (this.depth === 1) {
-        try { this.finish(entry !== null) } finally { this.depth-- }
-        this.commandTime = undefined
+        try {
+          this.finish(entry !== null)
+        } finally {
+          this.depth--
+          this.commandTime = undefined
+        }
       } else {
         this.depth--
       }

@@ -112,6 +112,7 @@ export class EventSubscriptionBehavior {
   trigger(owner: ElementInstance, catchEl: FlowElement, payload: VariableDocument): void {
     const ctx = this.ctx
     if (owner.lifecycle !== 'ACTIVATED') return
+    ctx.current = owner
     const model = ctx.model(owner)
     if (catchEl.type === 'boundaryEvent') {
       const scope = ctx.scopeOf(owner) as ElementInstance

@@ -38,6 +38,7 @@ export class FlowBehavior {
 
   /** Input mappings, then the element's own behaviour. A failure parks the element with an incident. */
   runActivation(ei: ElementInstance): void {
+    this.ctx.current = ei
     const el = ei.element as FlowElement
     this.ctx.incidents.guard(ei, () => {
       this.ctx.mappings.applyInputs(ei, el)
@@ -49,6 +50,7 @@ export class FlowBehavior {
   complete(ei: ElementInstance, flows?: string[]): void {
     const el = ei.element
     if (!el) return
+    this.ctx.current = ei
     ei.lifecycle = 'COMPLETING'
     if (!this.ctx.incidents.guard(ei, () => this.ctx.processorOf(ei).onComplete(this.ctx, ei, el))) return
     this.finishCompletion(ei, flows ?? outgoingOf(ei, el))
@@ -153,6 +155,7 @@ export class FlowBehavior {
    */
   terminate(root: ElementInstance): void {
     const ctx = this.ctx
+    ctx.current = root
     const stack: { ei: ElementInstance; childrenDone: boolean }[] = [{ ei: root, childrenDone: false }]
     while (stack.length > 0) {
       const top = stack[stack.length - 1]

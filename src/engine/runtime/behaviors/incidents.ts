@@ -1,5 +1,6 @@
 import type { IncidentErrorType, IncidentRecord, Key } from '../../state/records'
-import type { ProcessingContext } from '../context'
+import type { Command } from '../commands'
+import { KEY_BASE, type ProcessingContext } from '../context'
 import { IncidentError } from '../expressions'
 import type { ElementInstance } from '../runtime-state'
 
@@ -36,6 +37,50 @@ export class IncidentBehavior {
     const inc = this.ctx.state.incidents.get(ei.incidentKey)
     if (inc) inc.state = 'RESOLVED'
     ei.incidentKey = undefined
+  }
+
+  /**
+   * Replaying a journaled command failed (not a rejection: an error inside the engine). The
+   * recovery goes on; the element instance the command worked on, or the one it names, gets an
+   * incident of type UNKNOWN: Zeebe's type for a failure that fits no other, and the one
+   * operators see for an instance its stream processor could not process. Steps the command
+   * left on the work stack for that instance are dropped: they would meet the same state.
+   */
+  pinFailedCommand(entry: Command, error: unknown, keyCounterBefore: number): { processInstanceKey?: Key; incidentKey?: Key } {
+    const ctx = this.ctx
+    const target = this.affectedBy(entry, keyCounterBefore)
+    if (!target) return {}
+    const work = ctx.state.work
+    let kept = 0
+    for (const item of work) {
+      if (item.k !== 'due' && ctx.state.elements.get(item.scope)?.processInstanceKey === target.processInstanceKey) continue
+      work[kept++] = item
+    }
+    work.length = kept
+    const message = error instanceof Error ? error.message : String(error)
+    this.raise(target, 'UNKNOWN', `Expected to replay the journaled command '${entry.c}' on recovery, but it failed: ${message}`)
+    return { processInstanceKey: target.processInstanceKey, incidentKey: target.incidentKey }
+  }
+
+  /** The element instance a failed command worked on last, else the one it names, else an instance it created. */
+  private affectedBy(entry: Command, keyCounterBefore: number): ElementInstance | undefined {
+    const { elements, instances, jobs, userTasks, incidents } = this.ctx.state
+    let found = this.ctx.current
+    if (!found && 'k' in entry) {
+      const k = entry.k
+      const named = jobs.get(k)?.elementInstanceKey ?? userTasks.get(k)?.elementInstanceKey ?? incidents.get(k)?.elementInstanceKey ?? k
+      found = elements.get(named)
+    }
+    if (!found) {
+      for (const inst of instances.values()) {
+        if (Number(inst.key) - KEY_BASE > keyCounterBefore) { found = elements.get(inst.key); break }
+      }
+    }
+    if (!found) return undefined
+    if (found.lifecycle !== 'COMPLETED' && found.lifecycle !== 'TERMINATED') return found
+    // The element is gone: the incident goes on its process instance, if that still runs.
+    const inst = instances.get(found.processInstanceKey)
+    return inst?.state === 'ACTIVE' ? elements.get(inst.key) : undefined
   }
 
   /** Continue an element whose (non-job) incident was resolved, where it stopped. */
