@@ -4,7 +4,7 @@
  */
 import { engineTestKit } from '../support/engine-test-kit'
 
-const { client, search, expectInstanceState, instanceState, cancelAfterTest } = engineTestKit({ worker: 'rg-test' })
+const { engine, client, search, expectInstanceState, instanceState, cancelAfterTest } = engineTestKit({ worker: 'rg-test' })
 
 const process = (id: string, body: string): { name: string; process: Buffer } => ({
   name: `${id}.bpmn`,
@@ -37,6 +37,14 @@ beforeAll(async () => {
     <bpmn:sequenceFlow id="f2" sourceRef="ring-a" targetRef="ring-b" />
     <bpmn:parallelGateway id="ring-b" />
     <bpmn:sequenceFlow id="f3" sourceRef="ring-b" targetRef="ring-a" />`))
+  await client.zeebe.deployResource(process('rg-two-jobs', `
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="first" />
+    <bpmn:serviceTask id="first"><bpmn:extensionElements><zeebe:taskDefinition type="rg-first" /></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="first" targetRef="second" />
+    <bpmn:serviceTask id="second"><bpmn:extensionElements><zeebe:taskDefinition type="rg-second" /></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:sequenceFlow id="f3" sourceRef="second" targetRef="end" />
+    <bpmn:endEvent id="end" />`))
   await client.zeebe.deployResource(process('rg-straight', `
     <bpmn:startEvent id="start" />
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end" />
@@ -62,4 +70,52 @@ test.each([['rg-gateway-loop', 'merge'], ['rg-gateway-ring', 'ring-a']])('%s: a 
 test('the loop leaves by its default flow once the condition stops holding', async () => {
   const { processInstanceKey } = await client.zeebe.createProcessInstance({ bpmnProcessId: 'rg-gateway-loop', variables: { spin: false } })
   await expectInstanceState(processInstanceKey, 'COMPLETED')
+})
+
+// ------------------------------------------------------------------ any JSON key is a variable name
+
+/**
+ * POST a raw JSON body to /v2 and parse the answer with JSON.parse. The SDK's serializer
+ * (lossless-json) drops a `__proto__` key on its own side, both when it sends variables and when
+ * it parses a job's, so that key travels here as text, as any HTTP client of the 8.8 API sends it.
+ */
+async function postRaw(path: string, body: string): Promise<unknown> {
+  const response = await fetch(`http://127.0.0.1:${engine.restPort}/v2${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+  const text = await response.text()
+  if (!response.ok) throw new Error(`POST ${path}: HTTP ${response.status} ${text}`)
+  return text === '' ? undefined : JSON.parse(text)
+}
+
+/** The own properties of a document, `__proto__` included, as sorted entries. */
+const ownEntries = (doc: object): [string, unknown][] =>
+  Object.getOwnPropertyNames(doc).sort().map((name) => [name, Object.getOwnPropertyDescriptor(doc, name)?.value])
+
+test('variables named __proto__, constructor and prototype are stored and returned: at creation, by set variables, by a job completion, in fetched job variables and in the REST variable search', async () => {
+  // given an instance created with such variables (Zeebe stores any JSON key)
+  const created = await postRaw('/process-instances', '{"processDefinitionId": "rg-two-jobs", "variables": {"__proto__": {"polluted": true}, "constructor": "c", "prototype": [1, 2]}}') as { processInstanceKey: string }
+  const { processInstanceKey } = created
+  cancelAfterTest(processInstanceKey)
+  // when a worker fetches them, one is set again, and the job completes with another
+  const activation = await postRaw('/jobs/activation', '{"type": "rg-first", "worker": "rg-test", "timeout": 30000, "maxJobsToActivate": 1}') as { jobs: { jobKey: string; variables: object }[] }
+  const [first] = activation.jobs
+  await postRaw(`/element-instances/${processInstanceKey}/variables`, '{"variables": {"__proto__": {"replaced": 1}}}')
+  await postRaw(`/jobs/${first.jobKey}/completion`, '{"variables": {"constructor": "from-job"}}')
+  const [second] = await client.zeebe.activateJobs({ type: 'rg-second', worker: 'rg-test', timeout: 30_000, maxJobsToActivate: 1, requestTimeout: 5_000, fetchVariable: ['__proto__', 'constructor', 'prototype'] })
+
+  // then every step saw them as plain variables
+  expect(ownEntries(first.variables)).toEqual([['__proto__', { polluted: true }], ['constructor', 'c'], ['prototype', [1, 2]]])
+  // (the SDK's job parsing keeps every key but __proto__)
+  expect(ownEntries(second.variables)).toEqual([['constructor', 'from-job'], ['prototype', [1, 2]]])
+  const stored = await search<{ name: string; value: string }>('variables', { processInstanceKey })
+  expect(stored.map((v) => [v.name, JSON.parse(v.value) as unknown]).sort()).toEqual([['__proto__', { replaced: 1 }], ['constructor', 'from-job'], ['prototype', [1, 2]]])
+})
+
+test('through the SDK alone, variables named constructor and prototype go in and come back', async () => {
+  const { processInstanceKey } = await client.zeebe.createProcessInstance({ bpmnProcessId: 'rg-two-jobs', variables: { constructor: 'c', prototype: [1, 2] } })
+  cancelAfterTest(processInstanceKey)
+  const [first] = await client.zeebe.activateJobs({ type: 'rg-first', worker: 'rg-test', timeout: 30_000, maxJobsToActivate: 1, requestTimeout: 5_000 })
+  expect(ownEntries(first.variables)).toEqual([['constructor', 'c'], ['prototype', [1, 2]]])
+  await client.zeebe.completeJob({ jobKey: first.key, variables: { constructor: 'from-job' } })
+  const [second] = await client.zeebe.activateJobs({ type: 'rg-second', worker: 'rg-test', timeout: 30_000, maxJobsToActivate: 1, requestTimeout: 5_000, fetchVariable: ['constructor', 'prototype'] })
+  expect(ownEntries(second.variables)).toEqual([['constructor', 'from-job'], ['prototype', [1, 2]]])
 })

@@ -13,9 +13,11 @@ export const keySchema = z.union([
   z.number().int().nonnegative(),
 ]).transform(String)
 
-/** A variables document: a JSON object, never an array or a scalar. */
-export const variablesSchema = z.record(z.string(), z.unknown())
-  .transform((v) => v as VariableDocument)
+/**
+ * A variables document: a JSON object, never an array or a scalar. Passed on as parsed, not
+ * rebuilt key by key, so that every JSON key (`__proto__` included) stays a variable name.
+ */
+export const variablesSchema = z.custom<VariableDocument>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'Invalid input: expected record')
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join('.')

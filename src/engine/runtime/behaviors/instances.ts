@@ -4,6 +4,7 @@ import type { Key, VariableDocument } from '../../state/records'
 import type { ProcessingContext } from '../context'
 import type { DeployedProcess } from '../repository'
 import type { ElementInstance, InstanceRuntime } from '../runtime-state'
+import { putKey } from '../variables'
 
 /** setTimeout takes at most 2^31-1 ms; longer waits are re-armed in steps. */
 export const MAX_TIMEOUT = 2 ** 31 - 1
@@ -124,7 +125,7 @@ export class InstanceBehavior {
     const all = this.ctx.vars.local(inst.key)
     if (!fetch || fetch.length === 0) return all
     const out: VariableDocument = {}
-    for (const n of fetch) if (n in all) out[n] = all[n]
+    for (const n of fetch) if (Object.hasOwn(all, n)) putKey(out, n, all[n])
     return out
   }
 }
