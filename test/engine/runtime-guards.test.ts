@@ -119,3 +119,19 @@ test('through the SDK alone, variables named constructor and prototype go in and
   const [second] = await client.zeebe.activateJobs({ type: 'rg-second', worker: 'rg-test', timeout: 30_000, maxJobsToActivate: 1, requestTimeout: 5_000, fetchVariable: ['constructor', 'prototype'] })
   expect(ownEntries(second.variables)).toEqual([['constructor', 'from-job'], ['prototype', [1, 2]]])
 })
+
+// ------------------------------------------------------------------ deep values
+
+test('a deeply nested variable (3,000 levels) set again with an equal value: the runtime compares it without recursion and keeps serving', async () => {
+  // given an instance holding a value nested 3,000 levels, sent as text (the SDK's serializer recurses)
+  const deep = `${'{"a":'.repeat(3_000)}1${'}'.repeat(3_000)}`
+  const { processInstanceKey } = await postRaw('/process-instances', `{"processDefinitionId": "rg-two-jobs", "variables": {"deep": ${deep}}}`) as { processInstanceKey: string }
+  cancelAfterTest(processInstanceKey)
+  // when the same value is set again (Zeebe's merge compares it with the one stored)
+  await postRaw(`/element-instances/${processInstanceKey}/variables`, `{"variables": {"deep": ${deep}}, "local": false}`)
+  // then the variable is unchanged and the engine serves the next command
+  const [stored] = await search<{ name: string; value: string }>('variables', { processInstanceKey, name: 'deep' })
+  expect(stored.value).toBe(deep)
+  const other = await client.zeebe.createProcessInstance({ bpmnProcessId: 'rg-straight', variables: {} })
+  await expectInstanceState(other.processInstanceKey, 'COMPLETED')
+})
