@@ -18,11 +18,9 @@ import { ELEMENT_PROCESSORS } from './elements/registry'
 import { Expressions } from './expressions'
 import { CommandRunner } from './journal'
 import { Repository } from './repository'
-import { RuntimeState, type ElementInstance } from './runtime-state'
+import { KEY_BASE, RuntimeState, type ElementInstance } from './runtime-state'
 import { VariableStore } from './variables'
 
-/** Keys are KEY_BASE + a counter: Zeebe's partition-1 range. */
-export const KEY_BASE = 2 ** 51
 /**
  * Straight-through steps one command may take before it yields to the event loop (Zeebe's
  * processing batch limit plays this part): other commands are served before it goes on.

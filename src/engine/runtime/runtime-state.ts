@@ -76,6 +76,9 @@ export class RuntimeState {
   readonly retiredModels = new Map<Key, DeployedProcess>()
 }
 
+/** Keys are KEY_BASE + a counter: Zeebe's partition-1 range. */
+export const KEY_BASE = 2 ** 51
+
 export function subIndexKey(name: string, correlationKey: string, tenantId: string): string {
   return `${tenantId}\u0000${name}\u0000${correlationKey}`
 }

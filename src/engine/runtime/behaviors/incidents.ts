@@ -1,8 +1,8 @@
 import type { IncidentErrorType, IncidentRecord, Key } from '../../state/records'
 import type { Command } from '../commands'
-import { KEY_BASE, type ProcessingContext } from '../context'
+import type { ProcessingContext } from '../context'
 import { IncidentError } from '../expressions'
-import type { ElementInstance } from '../runtime-state'
+import { KEY_BASE, type ElementInstance } from '../runtime-state'
 
 /** Incidents: raised where an element cannot go on, resolved when it is retried or leaves. */
 export class IncidentBehavior {
