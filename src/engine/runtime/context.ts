@@ -13,7 +13,7 @@ import { SignalBehavior } from './behaviors/signals'
 import { UserTaskBehavior } from './behaviors/user-tasks'
 import { VariableMappingBehavior } from './behaviors/variable-mappings'
 import { multiInstanceBodyProcessor } from './elements/containers/multi-instance-body'
-import type { ElementProcessor } from './elements/processor'
+import type { ElementProcessor, ProcessingContext } from './processing'
 import { ELEMENT_PROCESSORS } from './elements/registry'
 import { Expressions } from './expressions'
 import { CommandRunner } from './journal'
@@ -30,10 +30,10 @@ export const STEPS_PER_COMMAND = 500
 const CONTINUE_RETRY_MS = 500
 
 /**
- * What element processors and behaviours work with: the state, the deployed models, expression
- * evaluation, variables, the command runner, and every behaviour (Zeebe's BpmnBehaviors).
+ * The processing context of one engine: it owns the state and builds every behaviour, each of
+ * which gets the context back (Zeebe's BpmnBehaviors), typed by the ProcessingContext contract.
  */
-export class ProcessingContext {
+export class RuntimeContext implements ProcessingContext {
   readonly state = new RuntimeState()
   /** The clock FEEL and decisions read: engine time. */
   readonly engineClock: Clock = { now: () => this.now() }
@@ -41,17 +41,17 @@ export class ProcessingContext {
   readonly repo = new Repository(() => this.nextKey())
   readonly expr = new Expressions(this.engineClock)
   readonly vars: VariableStore
-  readonly flow = new FlowBehavior(this)
-  readonly instances = new InstanceBehavior(this)
-  readonly mappings = new VariableMappingBehavior(this)
-  readonly incidents = new IncidentBehavior(this)
-  readonly subscriptions = new EventSubscriptionBehavior(this)
-  readonly propagation = new PropagationBehavior(this)
-  readonly jobs = new JobBehavior(this)
-  readonly userTasks = new UserTaskBehavior(this)
-  readonly messages = new MessageBehavior(this)
-  readonly signals = new SignalBehavior(this)
-  readonly timers = new DueTimerBehavior(this)
+  readonly flow: ProcessingContext['flow'] = new FlowBehavior(this)
+  readonly instances: ProcessingContext['instances'] = new InstanceBehavior(this)
+  readonly mappings: ProcessingContext['mappings'] = new VariableMappingBehavior(this)
+  readonly incidents: ProcessingContext['incidents'] = new IncidentBehavior(this)
+  readonly subscriptions: ProcessingContext['subscriptions'] = new EventSubscriptionBehavior(this)
+  readonly propagation: ProcessingContext['propagation'] = new PropagationBehavior(this)
+  readonly jobs: ProcessingContext['jobs'] = new JobBehavior(this)
+  readonly userTasks: ProcessingContext['userTasks'] = new UserTaskBehavior(this)
+  readonly messages: ProcessingContext['messages'] = new MessageBehavior(this)
+  readonly signals: ProcessingContext['signals'] = new SignalBehavior(this)
+  readonly timers: ProcessingContext['timers'] = new DueTimerBehavior(this)
   readonly processors = ELEMENT_PROCESSORS
   readonly multiInstance = multiInstanceBodyProcessor
   /** set once the engine closes: no wake-ups, no stream hand-backs */

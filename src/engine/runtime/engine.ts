@@ -6,7 +6,7 @@ import {
 import { SystemClock, type Clock } from '../clock'
 import type { ElementInstanceRecord, JobRecord, Key, MessageRecord, VariableDocument } from '../state/records'
 import { applyCommand, type Command, type CommandTarget, type InternalCommand, type TaskChangeset } from './commands'
-import { ProcessingContext } from './context'
+import { RuntimeContext } from './context'
 import { evaluateDecision } from './decision'
 import type { Journal } from './journal'
 import { DEFAULT_TENANT, type DeployedProcess, type Repository } from './repository'
@@ -34,11 +34,11 @@ export interface EngineOptions {
  */
 export class Engine implements EngineApi, CommandTarget {
   readonly clock: Clock
-  private readonly ctx: ProcessingContext
+  private readonly ctx: RuntimeContext
 
   constructor(options: EngineOptions = {}) {
     this.clock = options.clock ?? new SystemClock()
-    this.ctx = new ProcessingContext(this.clock)
+    this.ctx = new RuntimeContext(this.clock)
   }
 
   /** Engine time: frozen for the length of a command, so that replaying it gives the same result. */

@@ -3,7 +3,7 @@ import type {
   IncidentRecord, JobRecord, MessageRecord, MessageSubscriptionRecord, ProcessInstanceRecord, SignalSubscriptionRecord,
   TimerRecord, UserTaskRecord, VariableRecord,
 } from '../state/records'
-import type { ProcessingContext } from './context'
+import type { ProcessingContext } from './processing'
 import type { RepositorySnapshot } from './repository'
 import { addToIndex, subIndexKey, type ElementInstance, type WorkItem } from './runtime-state'
 

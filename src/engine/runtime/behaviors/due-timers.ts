@@ -1,7 +1,7 @@
 import { EngineError } from '../../api'
 import type { FlowElement } from '../../model/types'
 import type { Key, TimerRecord } from '../../state/records'
-import type { ProcessingContext } from '../context'
+import type { ProcessingContext } from '../processing'
 import type { DueEntry } from '../due-queue'
 import { IncidentError } from '../expressions'
 import { isInterrupting } from '../runtime-state'

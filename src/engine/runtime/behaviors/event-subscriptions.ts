@@ -1,6 +1,6 @@
 import type { FlowElement, ProcessModel } from '../../model/types'
 import type { Key, MessageSubscriptionRecord, SignalSubscriptionRecord, VariableDocument } from '../../state/records'
-import type { ProcessingContext } from '../context'
+import type { ProcessingContext } from '../processing'
 import type { DeployedProcess } from '../repository'
 import { addToIndex, isInterrupting, memo, subIndexKey, type ElementInstance } from '../runtime-state'
 import type { TimerSchedule } from '../timer-schedule'

@@ -1,6 +1,6 @@
 import type { FlowElement, ProcessModel } from '../../model/types'
 import type { RestElementType, VariableDocument } from '../../state/records'
-import type { ProcessingContext } from '../context'
+import type { ProcessingContext } from '../processing'
 import { addToIndex, type ElementInstance, type WorkItem } from '../runtime-state'
 
 /**

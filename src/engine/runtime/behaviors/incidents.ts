@@ -1,6 +1,6 @@
 import type { IncidentErrorType, IncidentRecord, Key } from '../../state/records'
 import type { Command } from '../commands'
-import type { ProcessingContext } from '../context'
+import type { ProcessingContext } from '../processing'
 import { IncidentError } from '../expressions'
 import { KEY_BASE, type ElementInstance } from '../runtime-state'
 

@@ -1,7 +1,7 @@
 import { EngineError } from '../../api'
 import type { FlowElement } from '../../model/types'
 import type { Key, VariableDocument } from '../../state/records'
-import type { ProcessingContext } from '../context'
+import type { ProcessingContext } from '../processing'
 import type { DeployedProcess } from '../repository'
 import type { ElementInstance, InstanceRuntime } from '../runtime-state'
 import { putKey } from '../variables'

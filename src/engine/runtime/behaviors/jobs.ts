@@ -1,7 +1,7 @@
 import type { ActivatedJob, JobStream } from '../../api'
 import type { FlowElement } from '../../model/types'
 import type { JobRecord, Key, VariableDocument } from '../../state/records'
-import type { ProcessingContext } from '../context'
+import type { ProcessingContext } from '../processing'
 import { IncidentError } from '../expressions'
 import { addToIndex, memo, type ElementInstance, type InstanceRuntime } from '../runtime-state'
 import { unhandledErrorMessage } from './propagation'

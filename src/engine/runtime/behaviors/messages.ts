@@ -1,6 +1,6 @@
 import type { FlowElement } from '../../model/types'
 import type { Key, MessageRecord } from '../../state/records'
-import type { ProcessingContext } from '../context'
+import type { ProcessingContext } from '../processing'
 import type { DeployedProcess } from '../repository'
 import { subIndexKey, type ElementInstance, type InstanceRuntime } from '../runtime-state'
 

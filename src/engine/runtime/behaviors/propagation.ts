@@ -1,6 +1,6 @@
 import type { FlowElement } from '../../model/types'
 import type { VariableDocument } from '../../state/records'
-import type { ProcessingContext } from '../context'
+import type { ProcessingContext } from '../processing'
 import { isInterrupting, type ElementInstance, type InstanceRuntime } from '../runtime-state'
 
 interface Catcher {

@@ -1,6 +1,6 @@
 import type { FlowElement } from '../../model/types'
 import type { Key, SignalSubscriptionRecord, VariableDocument } from '../../state/records'
-import type { ProcessingContext } from '../context'
+import type { ProcessingContext } from '../processing'
 import { isInterrupting } from '../runtime-state'
 
 /** Signal broadcast: every subscription of the name (start events and waiting elements) in the tenant. */

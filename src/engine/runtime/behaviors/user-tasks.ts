@@ -3,7 +3,7 @@ import { feelToJson } from '../../feel'
 import type { FlowElement } from '../../model/types'
 import type { Key, UserTaskRecord } from '../../state/records'
 import type { TaskChangeset } from '../commands'
-import type { ProcessingContext } from '../context'
+import type { ProcessingContext } from '../processing'
 import { IncidentError } from '../expressions'
 import { memo, type ElementInstance } from '../runtime-state'
 

@@ -1,6 +1,6 @@
 import type { FlowElement } from '../../model/types'
 import type { JsonValue, Key } from '../../state/records'
-import type { ProcessingContext } from '../context'
+import type { ProcessingContext } from '../processing'
 import { memo, type ElementInstance } from '../runtime-state'
 import { assignPath } from '../variables'
 

@@ -1,4 +1,4 @@
-import type { ProcessingContext } from '../../context'
+import type { ProcessingContext } from '../../processing'
 import type { FlowElement } from '../../../model/types'
 import { IncidentError } from '../../expressions'
 import type { DeployedProcess } from '../../repository'

@@ -1,9 +1,9 @@
 import type { FlowElement } from '../../../model/types'
 import type { JsonValue } from '../../../state/records'
-import type { ProcessingContext } from '../../context'
+import type { MultiInstanceBodyProcessor, ProcessingContext } from '../../processing'
 import { IncidentError } from '../../expressions'
 import type { ElementInstance } from '../../runtime-state'
-import { processor, type ElementProcessor } from '../processor'
+import { processor } from '../processor'
 
 type MultiInstance = NonNullable<FlowElement['multiInstance']>
 type BodyState = NonNullable<ElementInstance['mi']>
@@ -38,11 +38,6 @@ function activateBody(ctx: ProcessingContext, body: ElementInstance, el: FlowEle
   if (items.length === 0) return ctx.flow.complete(body)
   if (mi.isSequential) activateInner(ctx, body)
   else for (let i = 0; i < items.length; i++) activateInner(ctx, body)
-}
-
-export interface MultiInstanceBodyProcessor extends ElementProcessor {
-  /** An inner instance finished: collect its output, check the completion condition, go on. */
-  onInnerCompleted(ctx: ProcessingContext, body: ElementInstance, inner: ElementInstance): void
 }
 
 /** The body of a multi-instance activity: it owns the inner instances and the activity's boundary events. */

@@ -1,5 +1,5 @@
 import type { FlowElement } from '../../../model/types'
-import type { ProcessingContext } from '../../context'
+import type { ProcessingContext } from '../../processing'
 import { IncidentError } from '../../expressions'
 import { memo, type ElementInstance } from '../../runtime-state'
 import { unhandledErrorMessage } from '../../behaviors/propagation'

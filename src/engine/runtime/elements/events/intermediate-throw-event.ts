@@ -1,5 +1,5 @@
 import type { FlowElement } from '../../../model/types'
-import type { ProcessingContext } from '../../context'
+import type { ProcessingContext } from '../../processing'
 import type { ElementInstance } from '../../runtime-state'
 import { processor, terminateJob } from '../processor'
 

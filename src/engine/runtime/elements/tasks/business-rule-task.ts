@@ -1,5 +1,5 @@
 import type { FlowElement } from '../../../model/types'
-import type { ProcessingContext } from '../../context'
+import type { ProcessingContext } from '../../processing'
 import { evaluateDecision } from '../../decision'
 import { IncidentError } from '../../expressions'
 import type { ElementInstance } from '../../runtime-state'
