@@ -9,7 +9,7 @@ import { startGrpcGateway } from './gateway/grpc-gateway'
 import { ENGINE_ENV, isLoopback, type EngineCredentials } from './protocol'
 import { createRestApp } from './rest'
 import { Engine } from './runtime/engine'
-import { openDurableEngine, type DurableEngine } from './state/durable'
+import { openDurableEngine, type DurableEngine } from './durable'
 
 /** Where and how to serve the engine. Port 0 picks a free port. */
 export interface EngineServerOptions {

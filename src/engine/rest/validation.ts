@@ -14,13 +14,16 @@ export const keySchema = z.union([
   z.number().int().nonnegative(),
 ]).transform(String)
 
-/** A variables document: a JSON object, never an array or a scalar, nested within the limit. */
-export const variablesSchema = z.record(z.string(), z.unknown())
+/**
+ * A variables document: a JSON object, never an array or a scalar, nested within the limit. Passed
+ * on as parsed, not rebuilt key by key, so that every JSON key (`__proto__` included) stays a
+ * variable name.
+ */
+export const variablesSchema = z.custom<VariableDocument>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'Invalid input: expected record')
   .superRefine((document, context) => {
     const problem = variablesDepthProblem(document)
     if (problem) context.addIssue({ code: 'custom', message: problem })
   })
-  .transform((v) => v as VariableDocument)
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join('.')

@@ -30,7 +30,7 @@ export class VariableStore {
     const out: Record<string, JsonValue> = {}
     for (let i = chain.length - 1; i >= 0; i--) {
       const vars = this.byScope.get(chain[i])
-      if (vars) for (const [name, v] of vars) out[name] = v.value
+      if (vars) for (const [name, v] of vars) putKey(out, name, v.value)
     }
     return out
   }
@@ -42,7 +42,7 @@ export class VariableStore {
       for (let s: Key | undefined = scopeKey; s !== undefined; s = this.parentOf(s)) {
         const v = this.byScope.get(s)?.get(name)
         if (v) {
-          out[name] = v.value
+          putKey(out, name, v.value)
           break
         }
       }
@@ -53,7 +53,7 @@ export class VariableStore {
   local(scopeKey: Key): Record<string, JsonValue> {
     const out: Record<string, JsonValue> = {}
     const vars = this.byScope.get(scopeKey)
-    if (vars) for (const [name, v] of vars) out[name] = v.value
+    if (vars) for (const [name, v] of vars) putKey(out, name, v.value)
     return out
   }
 
@@ -137,39 +137,59 @@ export class VariableStore {
   }
 }
 
+/** Deep equality of JSON values; iterative, since the nesting depth comes from the client. */
 export function jsonEqual(a: JsonValue, b: JsonValue): boolean {
-  if (a === b) return true
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
-  if (Array.isArray(a) !== Array.isArray(b)) return false
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]))
+  const pending: [JsonValue, JsonValue][] = [[a, b]]
+  while (pending.length > 0) {
+    const [x, y] = pending.pop() as [JsonValue, JsonValue]
+    if (x === y) continue
+    if (x === null || y === null || typeof x !== 'object' || typeof y !== 'object') return false
+    if (Array.isArray(x) !== Array.isArray(y)) return false
+    if (Array.isArray(x) && Array.isArray(y)) {
+      if (x.length !== y.length) return false
+      for (let i = 0; i < x.length; i++) pending.push([x[i], y[i]])
+      continue
+    }
+    const xo = x as Record<string, JsonValue>
+    const yo = y as Record<string, JsonValue>
+    const keys = Object.keys(xo)
+    if (keys.length !== Object.keys(yo).length) return false
+    for (const k of keys) {
+      if (!Object.hasOwn(yo, k)) return false
+      pending.push([xo[k], yo[k]])
+    }
   }
-  const ao = a as Record<string, JsonValue>
-  const bo = b as Record<string, JsonValue>
-  const ak = Object.keys(ao)
-  if (ak.length !== Object.keys(bo).length) return false
-  return ak.every((k) => k in bo && jsonEqual(ao[k], bo[k]))
+  return true
+}
+
+/**
+ * Set an own key of a document. Any JSON key is a variable name in Zeebe, `__proto__` included,
+ * which a plain assignment would take as the object's prototype and drop.
+ */
+export function putKey(doc: Record<string, JsonValue>, name: string, value: JsonValue): void {
+  if (name === '__proto__') Object.defineProperty(doc, name, { value, enumerable: true, writable: true, configurable: true })
+  else doc[name] = value
 }
 
 /** Assign a value to a possibly dotted target path ("a.b.c") inside a document. */
 export function assignPath(doc: Record<string, JsonValue>, target: string, value: JsonValue, base: (name: string) => JsonValue | undefined): void {
   const parts = target.split('.')
   if (parts.length === 1) {
-    doc[target] = value
+    putKey(doc, target, value)
     return
   }
   const head = parts[0]
-  const current = head in doc ? doc[head] : base(head)
+  const current = Object.hasOwn(doc, head) ? doc[head] : base(head)
   const root: Record<string, JsonValue> = isObject(current) ? { ...current } : {}
-  doc[head] = root
+  putKey(doc, head, root)
   let node = root
   for (let i = 1; i < parts.length - 1; i++) {
-    const child = node[parts[i]]
+    const child = Object.hasOwn(node, parts[i]) ? node[parts[i]] : undefined
     const copy: Record<string, JsonValue> = isObject(child) ? { ...child } : {}
-    node[parts[i]] = copy
+    putKey(node, parts[i], copy)
     node = copy
   }
-  node[parts[parts.length - 1]] = value
+  putKey(node, parts[parts.length - 1], value)
 }
 
 function isObject(v: JsonValue | undefined): v is { [k: string]: JsonValue } {

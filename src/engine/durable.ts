@@ -1,6 +1,8 @@
-import type { Clock } from '../clock'
-import { Engine, type Command, type EngineSnapshot } from '../runtime/engine'
-import { EngineStore } from './store'
+import type { Clock } from './clock'
+import type { Command } from './runtime/commands'
+import { Engine } from './runtime/engine'
+import type { EngineSnapshot } from './runtime/snapshot'
+import { EngineStore } from './state/store'
 
 /**
  * Keys handed out by commands that were not committed before a crash must never come back for
@@ -36,8 +38,21 @@ export async function openDurableEngine(dataDir: string, clock?: Clock): Promise
       snapshotSeq = snap.seq
     }
     for (const entry of store.readLog(snapshotSeq)) {
-      await engine.replay(entry.time, JSON.parse(entry.command) as Command)
       replayed++
+      let command: Command
+      try {
+        command = JSON.parse(entry.command) as Command
+      } catch {
+        console.error(`[engine] recovery: the command at log position ${entry.seq} is not JSON; skipped`)
+        continue
+      }
+      const failure = await engine.replay(entry.time, command)
+      if (failure) {
+        const instance = failure.processInstanceKey
+          ? `process instance ${failure.processInstanceKey} is left with incident ${failure.incidentKey}`
+          : 'it concerned no process instance'
+        console.error(`[engine] recovery: replaying command '${failure.command}' at log position ${entry.seq} failed (${failure.error}); ${instance}`)
+      }
     }
   } catch (e) {
     store.close()

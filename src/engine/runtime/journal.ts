@@ -1,0 +1,90 @@
+import { EngineError } from '../api'
+import type { Clock } from '../clock'
+import type { Command } from './commands'
+
+/** Where commands go before they run; `durable()` resolves once they are on disk. */
+export interface Journal {
+  append(time: number, command: string): void
+  durable(): Promise<void>
+  readonly failure: Error | undefined
+}
+
+/**
+ * Runs commands one at a time at one engine time: a command is journaled first (when a journal
+ * is attached), then its effects run, then `finish` runs inside it (the straight-through steps
+ * it started, subscriptions opened meanwhile meeting buffered messages). `finish` is told
+ * whether the run is a journaled command: only those may take steps, so that replaying the
+ * journal takes the same steps at the same points.
+ */
+export class CommandRunner {
+  private depth = 0
+  private commandTime: number | undefined
+  private replayTime: number | undefined
+  private replaying = false
+  journal: Journal | undefined
+
+  constructor(private readonly clock: Clock, private readonly finish: (isCommand: boolean) => void) {}
+
+  /** Engine time: frozen for the length of a command, so that replaying it gives the same result. */
+  now(): number {
+    return this.commandTime ?? this.clock.now()
+  }
+
+  get isReplaying(): boolean {
+    return this.replaying
+  }
+
+  /** Keys come only from inside a command, so that replaying the journal gives the same keys. */
+  get inCommand(): boolean {
+    return this.depth > 0
+  }
+
+  run<T>(entry: Command | null, fn: () => T): T {
+    if (this.depth === 0) {
+      if (this.journal?.failure) throw new EngineError('RESOURCE_EXHAUSTED', `The engine cannot store commands: ${this.journal.failure.message}`, entry?.c ?? 'UNKNOWN')
+      this.commandTime = this.replayTime ?? this.clock.now()
+      if (entry && this.journal && !this.replaying) this.journal.append(this.commandTime, JSON.stringify(entry))
+    }
+    this.depth++
+    try {
+      return fn()
+    } finally {
+      if (this.depth === 1) {
+        try {
+          this.finish(entry !== null)
+        } finally {
+          this.depth--
+          this.commandTime = undefined
+        }
+      } else {
+        this.depth--
+      }
+    }
+  }
+
+  /** Resolves once every command so far is durable (immediately without a journal). */
+  whenDurable(): Promise<void> {
+    if (!this.journal) return Promise.resolve()
+    // A store that cannot write (disk full, read-only) is a refusal the client may retry, not an engine fault.
+    return this.journal.durable().catch((error: Error) => {
+      throw new EngineError('RESOURCE_EXHAUSTED', `The engine cannot store commands: ${error.message}`, 'UNKNOWN')
+    })
+  }
+
+  /** Journal a step taken inside a command that replay must take again (a job activation). */
+  append(entry: Command): void {
+    if (this.journal && !this.replaying) this.journal.append(this.now(), JSON.stringify(entry))
+  }
+
+  /** Run `fn` as the replay of a command journaled at `time`: nothing is journaled again. */
+  async replay<T>(time: number, fn: () => Promise<T>): Promise<T> {
+    this.replaying = true
+    this.replayTime = time
+    try {
+      return await fn()
+    } finally {
+      this.replaying = false
+      this.replayTime = undefined
+    }
+  }
+}

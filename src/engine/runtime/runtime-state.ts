@@ -1,0 +1,104 @@
+import type { FlowElement } from '../model/types'
+import type {
+  ElementInstanceRecord, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord, MessageSubscriptionRecord,
+  ProcessInstanceRecord, SignalSubscriptionRecord, TimerRecord, UserTaskRecord, VariableDocument,
+} from '../state/records'
+import { DueQueue } from './due-queue'
+import type { DeployedProcess } from './repository'
+
+/** Runtime state of an element instance: the record plus what the interpreter needs. */
+export interface ElementInstance extends ElementInstanceRecord {
+  /** undefined for the PROCESS element */
+  element?: FlowElement
+  definitionKey: Key
+  /** trigger payload applied on completion (engine-semantics §2.6) */
+  payload?: VariableDocument
+  jobKey?: Key
+  userTaskKey?: Key
+  childInstanceKey?: Key
+  /** timers, message and signal subscriptions owned by this instance */
+  timerKeys?: Key[]
+  messageSubKeys?: Key[]
+  signalSubKeys?: Key[]
+  /** a scope where an interrupting event subprocess fired */
+  interrupted?: boolean
+  /** tokens waiting at joining gateways of this scope: gatewayId -> flowId -> count */
+  joins?: Record<string, Record<string, number>>
+  /** sequence flows taken towards elements of this scope, not yet activated (the work stack holds them) */
+  tokensInTransit?: number
+  /** multi-instance body bookkeeping */
+  mi?: { total: number; active: number; completed: number; terminated: number; next: number; items: JsonValue[] }
+  isMiBody?: boolean
+}
+
+export interface InstanceRuntime extends ProcessInstanceRecord {
+  /** correlation key of the message that started it (message start events) */
+  startCorrelationKey?: string
+}
+
+/**
+ * One step of straight-through execution waiting on the work stack: take a sequence flow into
+ * a scope (activate its target), check whether a scope is done, or fire the next due entry
+ * (each one's consequences run before the next fires). Plain data, so that a command that
+ * yields with work left can be snapshotted and resumed.
+ */
+export type WorkItem =
+  | { k: 'take'; scope: Key; flow: string }
+  | { k: 'check'; scope: Key }
+  | { k: 'due' }
+
+/**
+ * Everything the engine holds, as maps of records and the indexes derived from them. The
+ * behaviours read and change it; a snapshot exports it.
+ */
+export class RuntimeState {
+  /** last key handed out (keys are PARTITION_BASE + counter) */
+  counter = 0
+  readonly instances = new Map<Key, InstanceRuntime>()
+  readonly elements = new Map<Key, ElementInstance>()
+  readonly activeChildren = new Map<Key, Set<Key>>()
+  readonly jobs = new Map<Key, JobRecord>()
+  readonly activatable = new Map<string, Set<Key>>()
+  readonly timers = new Map<Key, TimerRecord>()
+  readonly messages = new Map<Key, MessageRecord>()
+  readonly messageSubs = new Map<Key, MessageSubscriptionRecord>()
+  readonly messageSubIndex = new Map<string, Set<Key>>()
+  /** message start events of latest versions: name -> definition key -> element ids */
+  readonly messageStarts = new Map<string, Map<Key, string[]>>()
+  readonly signalSubs = new Map<Key, SignalSubscriptionRecord>()
+  readonly signalIndex = new Map<string, Set<Key>>()
+  readonly incidents = new Map<Key, IncidentRecord>()
+  readonly userTasks = new Map<Key, UserTaskRecord>()
+  readonly due = new DueQueue()
+  /** straight-through steps still to run, last pushed first (depth-first, as a call would) */
+  work: WorkItem[] = []
+  /** Models of deleted definitions stay reachable for their (finished) instances. */
+  readonly retiredModels = new Map<Key, DeployedProcess>()
+}
+
+/** Keys are KEY_BASE + a counter: Zeebe's partition-1 range. */
+export const KEY_BASE = 2 ** 51
+
+export function subIndexKey(name: string, correlationKey: string, tenantId: string): string {
+  return `${tenantId}\u0000${name}\u0000${correlationKey}`
+}
+
+export function addToIndex(index: Map<string, Set<Key>>, at: string, key: Key): void {
+  let set = index.get(at)
+  if (!set) index.set(at, (set = new Set()))
+  set.add(key)
+}
+
+export function memo<T>(fn: () => T): () => T {
+  let cached: T | undefined
+  let done = false
+  return () => {
+    if (!done) { cached = fn(); done = true }
+    return cached as T
+  }
+}
+
+/** A boundary event cancels its activity, an event-subprocess start its scope; other catch events only ever interrupt. */
+export function isInterrupting(catchEl: FlowElement): boolean {
+  return catchEl.type === 'boundaryEvent' ? catchEl.cancelActivity !== false : catchEl.isInterrupting !== false
+}

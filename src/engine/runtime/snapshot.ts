@@ -1,0 +1,101 @@
+import type { FlowElement } from '../model/types'
+import type {
+  IncidentRecord, JobRecord, MessageRecord, MessageSubscriptionRecord, ProcessInstanceRecord, SignalSubscriptionRecord,
+  TimerRecord, UserTaskRecord, VariableRecord,
+} from '../state/records'
+import type { ProcessingContext } from './processing'
+import type { RepositorySnapshot } from './repository'
+import { addToIndex, subIndexKey, type ElementInstance, type WorkItem } from './runtime-state'
+
+/** A snapshot of the engine: plain records only. */
+export interface EngineSnapshot {
+  v: number
+  counter: number
+  repository: RepositorySnapshot
+  instances: ProcessInstanceRecord[]
+  elements: Omit<ElementInstance, 'element'>[]
+  variables: VariableRecord[]
+  jobs: JobRecord[]
+  timers: TimerRecord[]
+  messages: MessageRecord[]
+  messageSubscriptions: MessageSubscriptionRecord[]
+  signalSubscriptions: SignalSubscriptionRecord[]
+  incidents: IncidentRecord[]
+  userTasks: UserTaskRecord[]
+  /** straight-through steps a command left over (absent in snapshots taken before there were any) */
+  work?: WorkItem[]
+}
+
+/** The whole state as plain records (JSON-safe): what a snapshot stores. */
+export function exportState(ctx: ProcessingContext): EngineSnapshot {
+  const s = ctx.state
+  return {
+    v: 1,
+    counter: s.counter,
+    repository: ctx.repo.exportState(),
+    instances: [...s.instances.values()],
+    elements: [...s.elements.values()].map(({ element: _element, ...rest }) => rest),
+    variables: [...ctx.vars.all()],
+    jobs: [...s.jobs.values()],
+    timers: [...s.timers.values()],
+    messages: [...s.messages.values()],
+    messageSubscriptions: [...s.messageSubs.values()],
+    signalSubscriptions: [...s.signalSubs.values()],
+    incidents: [...s.incidents.values()],
+    userTasks: [...s.userTasks.values()],
+    work: [...s.work],
+  }
+}
+
+/** Load a snapshot into a new, empty engine: records, then every index derived from them. */
+export async function importState(ctx: ProcessingContext, snap: EngineSnapshot): Promise<void> {
+  if (snap.v !== 1) throw new Error(`Unknown engine snapshot version ${String(snap.v)}`)
+  const s = ctx.state
+  await ctx.repo.importState(snap.repository)
+  s.counter = snap.counter
+  for (const inst of snap.instances) s.instances.set(inst.key, inst)
+  for (const rec of snap.elements) {
+    const ei: ElementInstance = { ...rec }
+    if (ei.type !== 'PROCESS') ei.element = ctx.repo.processes.get(ei.definitionKey)?.model.elements.get(ei.elementId)
+    s.elements.set(ei.key, ei)
+  }
+  for (const ei of s.elements.values()) {
+    if (!ei.scopeKey || ei.lifecycle === 'COMPLETED' || ei.lifecycle === 'TERMINATED') continue
+    addToIndex(s.activeChildren, ei.scopeKey, ei.key)
+  }
+  ctx.vars.importRecords(snap.variables)
+  const now = ctx.clock.now()
+  for (const job of snap.jobs) {
+    s.jobs.set(job.key, job)
+    if (job.state === 'ACTIVATED' && job.deadline !== undefined) s.due.push(job.deadline, 'job-deadline', job.key)
+    if (job.state !== 'ACTIVATABLE') continue
+    if (job.recurAt !== undefined && job.recurAt > now) {
+      s.due.push(job.recurAt, 'job-backoff', job.key)
+      continue
+    }
+    addToIndex(s.activatable, job.type, job.key)
+  }
+  for (const t of snap.timers) {
+    s.timers.set(t.key, t)
+    s.due.push(t.dueDate, 'timer', t.key)
+  }
+  for (const m of snap.messages) {
+    s.messages.set(m.key, m)
+    s.due.push(m.expiresAt, 'message-expiry', m.key)
+  }
+  for (const sub of snap.messageSubscriptions) {
+    s.messageSubs.set(sub.key, sub)
+    addToIndex(s.messageSubIndex, subIndexKey(sub.messageName, sub.correlationKey, sub.tenantId), sub.key)
+  }
+  for (const sub of snap.signalSubscriptions) {
+    s.signalSubs.set(sub.key, sub)
+    addToIndex(s.signalIndex, sub.signalName, sub.key)
+  }
+  for (const inc of snap.incidents) s.incidents.set(inc.key, inc)
+  for (const task of snap.userTasks) s.userTasks.set(task.key, task)
+  for (const item of snap.work ?? []) s.work.push(item)
+  for (const p of ctx.repo.latestProcesses()) {
+    for (const id of p.model.startEvents) ctx.messages.registerMessageStart(p, p.model.elements.get(id) as FlowElement)
+  }
+  ctx.timers.armWake()
+}
