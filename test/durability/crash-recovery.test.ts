@@ -14,7 +14,7 @@ import type { TestClient } from '../support/engine-harness'
 import { connect, startEngineProcess, type EngineProcess } from '../support/engine-process'
 
 const SEED = Number(process.env.DURABILITY_SEED ?? 0x5eed_d00d)
-const PROCESS_ID = 'du-crash'
+const PROCESS_ID = 'crash'
 const MESSAGE = 'du-go'
 const MESSAGE_TTL_MS = 10 * 60_000
 const JOB_TIMEOUT_MS = 1_500
@@ -164,7 +164,7 @@ async function allInstances(rest: RestClient) {
   }
 }
 
-/** Element instances of `elementId` in the du-crash instances, grouped by instance key. */
+/** Element instances of `elementId` in the crash instances, grouped by instance key. */
 async function elementsById(rest: RestClient, elementId: string): Promise<Map<string, { key: string; state: string }[]>> {
   const byInstance = new Map<string, { key: string; state: string }[]>()
   for (let from = 0; ; from += 1000) {
@@ -251,7 +251,7 @@ describe(`crash recovery under load (seed ${SEED})`, () => {
     const kills = between(3, 5)
     engine = await startEngineProcess(dataDir)
     client = await connect(engine)
-    await client.zeebe.deployResource({ processFilename: path.join(__dirname, '../fixtures/bpmn/du-crash.bpmn') })
+    await client.zeebe.deployResource({ processFilename: path.join(__dirname, '../fixtures/bpmn/durability/crash.bpmn') })
 
     for (let run = 1; run <= kills; run++) {
       const load = new Load(client).start(true)

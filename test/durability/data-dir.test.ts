@@ -14,7 +14,7 @@ import { connect, runEngineCli, startEngineProcess } from '../support/engine-pro
 
 jest.setTimeout(60_000)
 
-const DU_CRASH = path.join(__dirname, '../fixtures/bpmn/du-crash.bpmn')
+const DU_CRASH = path.join(__dirname, '../fixtures/bpmn/durability/crash.bpmn')
 const GRPC_RESOURCE_EXHAUSTED = 8
 /** Root writes through file modes: a root test run starts the engine without CAP_DAC_OVERRIDE. */
 const isRoot = process.getuid?.() === 0
@@ -183,7 +183,7 @@ describe('a full disk', () => {
   })
 
   async function createInstance(orderId: string): Promise<string> {
-    const { processInstanceKey } = await client.zeebe.createProcessInstance({ bpmnProcessId: 'du-crash', variables: { orderId } })
+    const { processInstanceKey } = await client.zeebe.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId } })
     return processInstanceKey
   }
 
@@ -196,7 +196,7 @@ describe('a full disk', () => {
 
   async function instanceStates(keys: string[]): Promise<Map<string, string>> {
     const { items } = await client.camunda.getCamundaRestClient().searchProcessInstances({
-      filter: { processDefinitionId: 'du-crash' }, page: { from: 0, limit: 10_000 },
+      filter: { processDefinitionId: 'crash' }, page: { from: 0, limit: 10_000 },
     })
     const states = new Map(items.map((i) => [i.processInstanceKey, i.state]))
     return new Map(keys.map((k) => [k, states.get(k) ?? 'MISSING']))
@@ -285,7 +285,7 @@ describe('a full disk', () => {
     await client.zeebe.deployResource({ processFilename: DU_CRASH })
     const create = (orderId: string) => fetch(`http://127.0.0.1:${server.restPort}/v2/process-instances`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ processDefinitionId: 'du-crash', variables: { orderId } }),
+      body: JSON.stringify({ processDefinitionId: 'crash', variables: { orderId } }),
     })
 
     store.limitPages(1)
@@ -315,7 +315,7 @@ test('after a clean stop (SIGTERM) the engine starts from its snapshot and repla
   await client.zeebe.deployResource({ processFilename: DU_CRASH })
   const keys: string[] = []
   for (let i = 0; i < 10; i++) {
-    keys.push((await client.zeebe.createProcessInstance({ bpmnProcessId: 'du-crash', variables: { orderId: `clean-${i}` } })).processInstanceKey)
+    keys.push((await client.zeebe.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: `clean-${i}` } })).processInstanceKey)
   }
   await client.close()
   expect(await engine.kill('SIGTERM')).toEqual({ code: 0, signal: null })
@@ -324,7 +324,7 @@ test('after a clean stop (SIGTERM) the engine starts from its snapshot and repla
   try {
     expect(engine.output()).toMatch(/recovered in \d+ ms: snapshot at [1-9]\d*, 0 commands replayed/)
     client = await connect(engine)
-    const { items } = await client.camunda.getCamundaRestClient().searchProcessInstances({ filter: { processDefinitionId: 'du-crash' } })
+    const { items } = await client.camunda.getCamundaRestClient().searchProcessInstances({ filter: { processDefinitionId: 'crash' } })
     expect(items.map((i) => i.processInstanceKey).sort()).toEqual([...keys].sort())
     expect(items.every((i) => i.state === 'ACTIVE')).toBe(true)
     await client.close()

@@ -5,9 +5,9 @@ import { parseForm } from '../../src/engine/model/form'
 import { formatProblems } from '../../src/engine/model/problems'
 import type { FlowElement, ProcessModel, Problem } from '../../src/engine/model/types'
 
-const FIXTURES = join(__dirname, '..', 'fixtures', 'bpmn')
+const FIXTURES = join(__dirname, '..', 'fixtures', 'bpmn', 'model')
 
-/** Parses test/fixtures/bpmn/<name>.bpmn, expects no problems and returns the process of that id. */
+/** Parses test/fixtures/bpmn/model/<name>.bpmn, expects no problems and returns the process of that id. */
 async function fixture(name: string): Promise<ProcessModel> {
   const { processes, problems } = await parseBpmn(readFileSync(join(FIXTURES, `${name}.bpmn`), 'utf8'))
   expect(problems).toEqual([])

@@ -42,11 +42,11 @@ test('topology answers one broker leading partition 1', async () => {
 
 test('keys are int64 decimal strings of partition 1, always increasing', async () => {
   // given
-  const deployment = await client.zeebe.deployResource({ processFilename: bpmnFixture('st-create-result') })
+  const deployment = await client.zeebe.deployResource({ processFilename: bpmnFixture('create-result') })
   const [definition] = processesOf(deployment)
   // when
   const instances = []
-  for (let i = 0; i < 3; i++) instances.push(await client.zeebe.createProcessInstance({ bpmnProcessId: 'st-create-result', variables: { a: i, b: 1 } }))
+  for (let i = 0; i < 3; i++) instances.push(await client.zeebe.createProcessInstance({ bpmnProcessId: 'create-result', variables: { a: i, b: 1 } }))
   const jobs = await client.zeebe.activateJobs({ type: 'st-create-work', worker: 'keys', timeout: 60_000, maxJobsToActivate: 3, requestTimeout: -1 })
   // then
   const keys = [deployment.key, definition.processDefinitionKey, ...instances.map((i) => i.processInstanceKey)]
@@ -60,7 +60,7 @@ test('keys are int64 decimal strings of partition 1, always increasing', async (
 describe('deployment', () => {
   test('a file with several processes deploys each executable one', async () => {
     // when
-    const deployment = await client.zeebe.deployResource({ processFilename: bpmnFixture('st-deploy-multi') })
+    const deployment = await client.zeebe.deployResource({ processFilename: bpmnFixture('deploy-multi') })
     // then
     expect(processesOf(deployment).map((p) => [p.bpmnProcessId, p.version])).toEqual([['st-deploy-multi-a', 1], ['st-deploy-multi-b', 1]])
     const missing = await grpcFailure(client.zeebe.createProcessInstance({ bpmnProcessId: 'st-deploy-multi-draft', variables: {} }))
@@ -69,26 +69,26 @@ describe('deployment', () => {
 
   test('the same content keeps version and key; changed content gets version + 1, even when reverted', async () => {
     // given
-    const original = read(bpmnFixture('st-deploy-versioned'))
+    const original = read(bpmnFixture('deploy-versioned'))
     const changed = original.replace('NAME_MARK', 'renamed')
-    const [first] = processesOf(await deployXml('st-deploy-versioned.bpmn', original))
+    const [first] = processesOf(await deployXml('structure/deploy-versioned.bpmn', original))
     // when
-    const [again] = processesOf(await deployXml('st-deploy-versioned.bpmn', original))
-    const [second] = processesOf(await deployXml('st-deploy-versioned.bpmn', changed))
-    const [reverted] = processesOf(await deployXml('st-deploy-versioned.bpmn', original))
+    const [again] = processesOf(await deployXml('structure/deploy-versioned.bpmn', original))
+    const [second] = processesOf(await deployXml('structure/deploy-versioned.bpmn', changed))
+    const [reverted] = processesOf(await deployXml('structure/deploy-versioned.bpmn', original))
     // then
     expect(first.version).toBe(1)
     expect(again).toMatchObject({ version: 1, processDefinitionKey: first.processDefinitionKey })
     expect(second.version).toBe(2)
     expect(second.processDefinitionKey).not.toBe(first.processDefinitionKey)
     expect(reverted.version).toBe(3)
-    const created = await client.zeebe.createProcessInstance({ bpmnProcessId: 'st-deploy-versioned', variables: {} })
+    const created = await client.zeebe.createProcessInstance({ bpmnProcessId: 'deploy-versioned', variables: {} })
     expect(created).toMatchObject({ version: 3, processDefinitionKey: reverted.processDefinitionKey })
   })
 
   test('changing one process of a multi-process file bumps every process of the file', async () => {
     // given
-    const xml = read(bpmnFixture('st-deploy-multi'))
+    const xml = read(bpmnFixture('deploy-multi'))
     await deployXml('st-deploy-multi-copy.bpmn', xml.replace(/st-deploy-multi-/g, 'st-deploy-copy-'))
     // when
     const changed = xml.replace(/st-deploy-multi-/g, 'st-deploy-copy-').replace('st-deploy-copy-a NAME_MARK', 'st-deploy-copy-a changed')
@@ -98,10 +98,10 @@ describe('deployment', () => {
   })
 
   test.each([
-    ['malformed XML', bpmnFixture('invalid/malformed'), 'malformed.bpmn', undefined],
-    ['an unsupported element', bpmnFixture('st-invalid-complex-gateway'), 'st-complex', "Elements of type 'complexGateway' are currently not supported"],
-    ['a service task without a task type', bpmnFixture('invalid/missing-task-definition'), 'Element: task', "Must have exactly one 'zeebe:taskDefinition' extension element"],
-    ['a condition with bad FEEL syntax', bpmnFixture('st-invalid-feel-condition'), 'Element: st-bad-condition', "failed to parse expression 'amount >'"],
+    ['malformed XML', bpmnFixture('malformed'), 'malformed.bpmn', undefined],
+    ['an unsupported element', bpmnFixture('invalid-complex-gateway'), 'st-complex', "Elements of type 'complexGateway' are currently not supported"],
+    ['a service task without a task type', bpmnFixture('missing-task-definition'), 'Element: task', "Must have exactly one 'zeebe:taskDefinition' extension element"],
+    ['a condition with bad FEEL syntax', bpmnFixture('invalid-feel-condition'), 'Element: st-bad-condition', "failed to parse expression 'amount >'"],
   ])('%s is rejected with INVALID_ARGUMENT naming the problem, and the engine keeps serving', async (_case, file, where, message) => {
     // when
     const failure = await grpcFailure(client.zeebe.deployResource({ processFilename: file }))
@@ -117,11 +117,11 @@ describe('deployment', () => {
 
   test('a deployment is all or nothing', async () => {
     // given
-    const valid = read(bpmnFixture('st-delete-me')).replace(/st-delete-me/g, 'st-atomic-victim')
+    const valid = read(bpmnFixture('delete-me')).replace(/delete-me/g, 'st-atomic-victim')
     // when
     const failure = await grpcFailure(client.zeebe.deployResources([
       { name: 'st-atomic-victim.bpmn', process: Buffer.from(valid) },
-      { processFilename: bpmnFixture('st-invalid-complex-gateway') },
+      { processFilename: bpmnFixture('invalid-complex-gateway') },
     ]))
     // then
     expect(failure.code).toBe(GrpcStatus.INVALID_ARGUMENT)
@@ -148,7 +148,7 @@ describe('deployment', () => {
   test('a DMN and a form deploy, and redeploying them changes nothing', async () => {
     // given
     const resources = [
-      { decisionFilename: dmnFixture('st-dish') },
+      { decisionFilename: dmnFixture('dish') },
       { name: 'st-approval-form.form', form: Buffer.from(FORM) },
     ]
     // when
@@ -178,16 +178,16 @@ describe('deployment', () => {
 describe('DeleteResource', () => {
   test('deleting the latest version makes the previous version latest again', async () => {
     // given
-    const xml = read(bpmnFixture('st-delete-me'))
-    const [v1] = processesOf(await deployXml('st-delete-me.bpmn', xml.replace('&quot;MARK&quot;', '&quot;one&quot;')))
-    const [v2] = processesOf(await deployXml('st-delete-me.bpmn', xml.replace('&quot;MARK&quot;', '&quot;two&quot;')))
-    expect((await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'st-delete-me', variables: {} })).variables).toEqual({ mark: 'two' })
+    const xml = read(bpmnFixture('delete-me'))
+    const [v1] = processesOf(await deployXml('structure/delete-me.bpmn', xml.replace('&quot;MARK&quot;', '&quot;one&quot;')))
+    const [v2] = processesOf(await deployXml('structure/delete-me.bpmn', xml.replace('&quot;MARK&quot;', '&quot;two&quot;')))
+    expect((await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'delete-me', variables: {} })).variables).toEqual({ mark: 'two' })
     // when
     await client.zeebe.deleteResource({ resourceKey: v2.processDefinitionKey })
     // then
-    const created = await client.zeebe.createProcessInstance({ bpmnProcessId: 'st-delete-me', variables: {} })
+    const created = await client.zeebe.createProcessInstance({ bpmnProcessId: 'delete-me', variables: {} })
     expect(created).toMatchObject({ version: 1, processDefinitionKey: v1.processDefinitionKey })
-    expect((await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'st-delete-me', variables: {} })).variables).toEqual({ mark: 'one' })
+    expect((await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'delete-me', variables: {} })).variables).toEqual({ mark: 'one' })
     // The SDK's gRPC createProcessInstance cannot send a processDefinitionKey: ask REST.
     const byKey = await fetch(`http://127.0.0.1:${engine.restPort}/v2/process-instances`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
@@ -198,7 +198,7 @@ describe('DeleteResource', () => {
 
   test('a deleted version number is never given again', async () => {
     // given
-    const xml = read(bpmnFixture('st-delete-me')).replace(/st-delete-me/g, 'st-delete-version')
+    const xml = read(bpmnFixture('delete-me')).replace(/delete-me/g, 'st-delete-version')
     const [v1] = processesOf(await deployXml('st-delete-version.bpmn', xml.replace('&quot;MARK&quot;', '&quot;one&quot;')))
     const [v2] = processesOf(await deployXml('st-delete-version.bpmn', xml.replace('&quot;MARK&quot;', '&quot;two&quot;')))
     await client.zeebe.deleteResource({ resourceKey: v2.processDefinitionKey })
@@ -221,7 +221,7 @@ describe('EvaluateDecision', () => {
   let dishKey: string
 
   beforeAll(async () => {
-    const deployment = await client.zeebe.deployResource({ decisionFilename: dmnFixture('st-dish') })
+    const deployment = await client.zeebe.deployResource({ decisionFilename: dmnFixture('dish') })
     const dish = (deployment.deployments as { decision?: { dmnDecisionId: string; decisionKey: string } }[])
       .find((d) => d.decision?.dmnDecisionId === 'st_dish')
     dishKey = dish?.decision?.decisionKey as string
@@ -283,9 +283,9 @@ describe('CreateProcessInstance', () => {
 
   test('a process without a none start event is FAILED_PRECONDITION', async () => {
     // given
-    await client.zeebe.deployResource({ processFilename: bpmnFixture('st-message-start-only') })
+    await client.zeebe.deployResource({ processFilename: bpmnFixture('message-start-only') })
     // when
-    const failure = await grpcFailure(client.zeebe.createProcessInstance({ bpmnProcessId: 'st-message-start-only', variables: {} }))
+    const failure = await grpcFailure(client.zeebe.createProcessInstance({ bpmnProcessId: 'message-start-only', variables: {} }))
     // then
     expect(failure.code).toBe(GrpcStatus.FAILED_PRECONDITION)
     expect(failure.details).toContain('Expected to create instance of process with none start event, but there is no such event')
@@ -293,19 +293,19 @@ describe('CreateProcessInstance', () => {
 
   test('with result: all root variables, or only fetchVariables', async () => {
     // given
-    await client.zeebe.deployResource({ processFilename: bpmnFixture('st-create-result') })
+    await client.zeebe.deployResource({ processFilename: bpmnFixture('create-result') })
     const worker = client.zeebe.createWorker({
       taskType: 'st-create-work', pollInterval: 50,
       taskHandler: (job) => job.complete({ fromWorker: 'w' }),
     })
     try {
       // when
-      const all = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'st-create-result', variables: { a: 1, b: 2 }, requestTimeout: 10_000 })
+      const all = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'create-result', variables: { a: 1, b: 2 }, requestTimeout: 10_000 })
       const some = await client.zeebe.createProcessInstanceWithResult({
-        bpmnProcessId: 'st-create-result', variables: { a: 5, b: 5 }, fetchVariables: ['sum'], requestTimeout: 10_000,
+        bpmnProcessId: 'create-result', variables: { a: 5, b: 5 }, fetchVariables: ['sum'], requestTimeout: 10_000,
       })
       // then
-      expect(all).toMatchObject({ bpmnProcessId: 'st-create-result', version: 1 })
+      expect(all).toMatchObject({ bpmnProcessId: 'create-result', version: 1 })
       expect(isKey(all.processInstanceKey)).toBe(true)
       expect(all.variables).toEqual({ a: 1, b: 2, sum: 3, fromWorker: 'w' })
       expect(some.variables).toEqual({ sum: 10 })

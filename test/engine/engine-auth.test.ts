@@ -54,8 +54,8 @@ test('an SDK client with BASIC credentials deploys, starts and finds an instance
   const zeebe = camunda.getZeebeGrpcApiClient()
   const rest = camunda.getCamundaRestClient()
 
-  await zeebe.deployResource({ processFilename: bpmnFixture('gateway-service-task') })
-  const { processInstanceKey } = await zeebe.createProcessInstance({ bpmnProcessId: 'gateway-service-task', variables: {} })
+  await zeebe.deployResource({ processFilename: bpmnFixture('one-service-task') })
+  const { processInstanceKey } = await zeebe.createProcessInstance({ bpmnProcessId: 'one-service-task', variables: {} })
   const found = await rest.searchProcessInstances({ filter: { processInstanceKey } })
 
   expect(found.items.map((i) => i.processInstanceKey)).toEqual([processInstanceKey])

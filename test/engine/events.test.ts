@@ -18,10 +18,10 @@ const {
 describe('start events', () => {
   test('a none start event starts an instance that passes a none throw event and completes', async () => {
     // given
-    await deploy('ev-none-events')
+    await deploy('none-events')
     // when
     const result = await client.zeebe.createProcessInstanceWithResult({
-      bpmnProcessId: 'ev-none-events', variables: { caseRef: 'none-1' }, requestTimeout: 5_000,
+      bpmnProcessId: 'none-events', variables: { caseRef: 'none-1' }, requestTimeout: 5_000,
     })
     // then
     expect(result.variables).toEqual({ caseRef: 'none-1' })
@@ -31,27 +31,27 @@ describe('start events', () => {
 
   test('a message start event refuses a second instance for an active correlation key, and starts it from the buffer once the first ends', async () => {
     // given
-    await deploy('ev-message-start')
+    await deploy('message-start')
     const publish = (correlationKey: string, orderRef: string) => client.zeebe.publishMessage({
       name: 'ev-order-placed', correlationKey, timeToLive: 10 * MINUTE, variables: { orderRef },
     })
     await publish('order-ms-1', 'ms-first')
-    await eventually(async () => expect(await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-first' })).toHaveLength(1))
-    const [first] = await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-first' })
+    await eventually(async () => expect(await instancesOf('message-start', { name: 'orderRef', value: 'ms-first' })).toHaveLength(1))
+    const [first] = await instancesOf('message-start', { name: 'orderRef', value: 'ms-first' })
     cancelAfterTest(first.processInstanceKey)
     // when
     await publish('order-ms-1', 'ms-second')
     await publish('order-ms-2', 'ms-other-key')
     // then: another key starts at once, the same key waits
-    await eventually(async () => expect(await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-other-key' })).toHaveLength(1))
-    cancelAfterTest((await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-other-key' }))[0].processInstanceKey)
-    await stillAfterSettling(async () => expect(await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-second' })).toHaveLength(0))
+    await eventually(async () => expect(await instancesOf('message-start', { name: 'orderRef', value: 'ms-other-key' })).toHaveLength(1))
+    cancelAfterTest((await instancesOf('message-start', { name: 'orderRef', value: 'ms-other-key' }))[0].processInstanceKey)
+    await stillAfterSettling(async () => expect(await instancesOf('message-start', { name: 'orderRef', value: 'ms-second' })).toHaveLength(0))
     // when the first instance ends
     const job = await jobFor('ev-message-start-work', first.processInstanceKey)
     await client.zeebe.completeJob({ jobKey: job.key, variables: {} })
     // then the buffered message starts the next one
-    await eventually(async () => expect(await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-second' })).toHaveLength(1))
-    const [second] = await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-second' })
+    await eventually(async () => expect(await instancesOf('message-start', { name: 'orderRef', value: 'ms-second' })).toHaveLength(1))
+    const [second] = await instancesOf('message-start', { name: 'orderRef', value: 'ms-second' })
     cancelAfterTest(second.processInstanceKey)
     expect(await instanceState(first.processInstanceKey)).toBe('COMPLETED')
     expect(second.state).toBe('ACTIVE')
@@ -59,59 +59,59 @@ describe('start events', () => {
 
   test('a message start event with an empty correlation key starts a new instance for every message', async () => {
     // given
-    await deploy('ev-message-start')
+    await deploy('message-start')
     // when
     for (let i = 0; i < 2; i++) {
       await client.zeebe.publishMessage({ name: 'ev-order-placed', correlationKey: '', timeToLive: 0, variables: { orderRef: 'ms-empty-key' } })
     }
     // then
-    await eventually(async () => expect(await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-empty-key' })).toHaveLength(2))
-    for (const i of await instancesOf('ev-message-start', { name: 'orderRef', value: 'ms-empty-key' })) cancelAfterTest(i.processInstanceKey)
+    await eventually(async () => expect(await instancesOf('message-start', { name: 'orderRef', value: 'ms-empty-key' })).toHaveLength(2))
+    for (const i of await instancesOf('message-start', { name: 'orderRef', value: 'ms-empty-key' })) cancelAfterTest(i.processInstanceKey)
   })
 
   test('a timer start event with timeCycle R2/PT1H starts an instance each hour, twice', async () => {
     // given
-    await deploy('ev-timer-start-cycle')
-    expect(await instancesOf('ev-timer-start-cycle')).toHaveLength(0)
+    await deploy('timer-start-cycle')
+    expect(await instancesOf('timer-start-cycle')).toHaveLength(0)
     // when
     await increaseTime(HOUR + 1_000)
     // then
-    await eventually(async () => expect(await instancesOf('ev-timer-start-cycle')).toHaveLength(1))
+    await eventually(async () => expect(await instancesOf('timer-start-cycle')).toHaveLength(1))
     // when
     await increaseTime(HOUR)
     // then
-    await eventually(async () => expect(await instancesOf('ev-timer-start-cycle')).toHaveLength(2))
+    await eventually(async () => expect(await instancesOf('timer-start-cycle')).toHaveLength(2))
     // when the repetitions are used up
     await increaseTime(HOUR)
     // then
-    await stillAfterSettling(async () => expect(await instancesOf('ev-timer-start-cycle')).toHaveLength(2))
-    expect((await instancesOf('ev-timer-start-cycle')).map((i) => i.state)).toEqual(['COMPLETED', 'COMPLETED'])
+    await stillAfterSettling(async () => expect(await instancesOf('timer-start-cycle')).toHaveLength(2))
+    expect((await instancesOf('timer-start-cycle')).map((i) => i.state)).toEqual(['COMPLETED', 'COMPLETED'])
   })
 
   test('a timer start event with timeDate starts one instance when the clock reaches the date', async () => {
     // given
     const date = Date.parse('2040-01-01T09:00:00Z')
-    await deploy('ev-timer-start-date')
+    await deploy('timer-start-date')
     // when the clock is just before the date
     await pinClockAt(date - MINUTE)
     // then
-    await stillAfterSettling(async () => expect(await instancesOf('ev-timer-start-date')).toHaveLength(0))
+    await stillAfterSettling(async () => expect(await instancesOf('timer-start-date')).toHaveLength(0))
     // when it passes the date
     await pinClockAt(date + 1_000)
     // then
-    await eventually(async () => expect(await instancesOf('ev-timer-start-date')).toHaveLength(1))
+    await eventually(async () => expect(await instancesOf('timer-start-date')).toHaveLength(1))
     await increaseTime(DAY)
-    await stillAfterSettling(async () => expect(await instancesOf('ev-timer-start-date')).toHaveLength(1))
+    await stillAfterSettling(async () => expect(await instancesOf('timer-start-date')).toHaveLength(1))
   })
 
   test('a signal start event starts an instance carrying the signal variables', async () => {
     // given
-    await deploy('ev-signal-start')
+    await deploy('signal-start')
     // when
-    await client.zeebe.broadcastSignal({ signalName: 'ev-signal-start', variables: { signalRef: 'sig-start-1' } })
+    await client.zeebe.broadcastSignal({ signalName: 'signal-start', variables: { signalRef: 'sig-start-1' } })
     // then
-    await eventually(async () => expect(await instancesOf('ev-signal-start', { name: 'signalRef', value: 'sig-start-1' })).toHaveLength(1))
-    const [instance] = await instancesOf('ev-signal-start', { name: 'signalRef', value: 'sig-start-1' })
+    await eventually(async () => expect(await instancesOf('signal-start', { name: 'signalRef', value: 'sig-start-1' })).toHaveLength(1))
+    const [instance] = await instancesOf('signal-start', { name: 'signalRef', value: 'sig-start-1' })
     expect(instance.state).toBe('COMPLETED')
   })
 })
@@ -121,10 +121,10 @@ describe('start events', () => {
 describe('end events', () => {
   test('an error end event is caught by the boundary event with its exact code rather than by the catch-all', async () => {
     // given
-    await deploy('ev-error-end')
+    await deploy('error-end')
     // when
     const result = await client.zeebe.createProcessInstanceWithResult({
-      bpmnProcessId: 'ev-error-end', variables: { errorCode: 'KNOWN' }, requestTimeout: 5_000,
+      bpmnProcessId: 'error-end', variables: { errorCode: 'KNOWN' }, requestTimeout: 5_000,
     })
     // then
     const key = result.processInstanceKey
@@ -136,10 +136,10 @@ describe('end events', () => {
 
   test('an error end event whose code no boundary names is caught by the catch-all boundary event', async () => {
     // given
-    await deploy('ev-error-end')
+    await deploy('error-end')
     // when
     const result = await client.zeebe.createProcessInstanceWithResult({
-      bpmnProcessId: 'ev-error-end', variables: { errorCode: 'SOMETHING_ELSE' }, requestTimeout: 5_000,
+      bpmnProcessId: 'error-end', variables: { errorCode: 'SOMETHING_ELSE' }, requestTimeout: 5_000,
     })
     // then
     expect(await elementStates(result.processInstanceKey, 'caught-any')).toEqual(['COMPLETED'])
@@ -148,9 +148,9 @@ describe('end events', () => {
 
   test('an uncaught error end event raises an UNHANDLED_ERROR_EVENT incident', async () => {
     // given
-    await deploy('ev-error-uncaught')
+    await deploy('error-uncaught')
     // when
-    const key = await startInstance('ev-error-uncaught')
+    const key = await startInstance('error-uncaught')
     // then
     await eventually(async () => {
       const incidents = await incidentsOf(key)
@@ -165,8 +165,8 @@ describe('end events', () => {
 
   test('an error thrown by a job is caught by an error event subprocess, which receives the error variables', async () => {
     // given
-    await deploy('ev-event-subprocesses')
-    const key = await startInstance('ev-event-subprocesses', { orderId: 'esp-error-1' })
+    await deploy('event-subprocesses')
+    const key = await startInstance('event-subprocesses', { orderId: 'esp-error-1' })
     const job = await jobFor('ev-esp-work', key)
     // when
     await client.zeebe.throwError({ jobKey: job.key, errorCode: 'ESP_FAILED', errorMessage: 'disk full', variables: { reason: 'disk full' } })
@@ -180,8 +180,8 @@ describe('end events', () => {
 
   test('an error thrown by a job that nothing catches raises UNHANDLED_ERROR_EVENT on the task, carrying the job key', async () => {
     // given
-    await deploy('ev-event-subprocesses')
-    const key = await startInstance('ev-event-subprocesses', { orderId: 'esp-error-2' })
+    await deploy('event-subprocesses')
+    const key = await startInstance('event-subprocesses', { orderId: 'esp-error-2' })
     const job = await jobFor('ev-esp-work', key)
     // when
     await client.zeebe.throwError({ jobKey: job.key, errorCode: 'NOT_MODELLED', errorMessage: 'unexpected' })
@@ -196,9 +196,9 @@ describe('end events', () => {
 
   test('a terminate end event inside a subprocess terminates its other branches, and the subprocess completes', async () => {
     // given
-    await deploy('ev-terminate-sub')
+    await deploy('terminate-sub')
     // when
-    const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'ev-terminate-sub', variables: {}, requestTimeout: 5_000 })
+    const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'terminate-sub', variables: {}, requestTimeout: 5_000 })
     // then
     const key = result.processInstanceKey
     expect(await elementStates(key, 'long-work')).toEqual(['TERMINATED'])
@@ -209,9 +209,9 @@ describe('end events', () => {
 
   test('a terminate end event at process level terminates the other branches, and the instance is COMPLETED', async () => {
     // given
-    await deploy('ev-terminate-process')
+    await deploy('terminate-process')
     // when
-    const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'ev-terminate-process', variables: {}, requestTimeout: 5_000 })
+    const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'terminate-process', variables: {}, requestTimeout: 5_000 })
     // then
     expect(await instanceState(result.processInstanceKey)).toBe('COMPLETED')
     expect(await elementStates(result.processInstanceKey, 'long-work')).toEqual(['TERMINATED'])
@@ -219,10 +219,10 @@ describe('end events', () => {
 
   test("an interrupting escalation boundary event terminates the subprocess, so the thrower's flow does not go on", async () => {
     // given
-    await deploy('ev-escalation')
+    await deploy('escalation')
     // when
     const result = await client.zeebe.createProcessInstanceWithResult({
-      bpmnProcessId: 'ev-escalation', variables: { escalationCode: 'INTERRUPT' }, requestTimeout: 5_000,
+      bpmnProcessId: 'escalation', variables: { escalationCode: 'INTERRUPT' }, requestTimeout: 5_000,
     })
     // then
     const key = result.processInstanceKey
@@ -234,10 +234,10 @@ describe('end events', () => {
 
   test("a non-interrupting escalation boundary event runs alongside, and the thrower's flow goes on", async () => {
     // given
-    await deploy('ev-escalation')
+    await deploy('escalation')
     // when
     const result = await client.zeebe.createProcessInstanceWithResult({
-      bpmnProcessId: 'ev-escalation', variables: { escalationCode: 'NOTIFY' }, requestTimeout: 5_000,
+      bpmnProcessId: 'escalation', variables: { escalationCode: 'NOTIFY' }, requestTimeout: 5_000,
     })
     // then
     const key = result.processInstanceKey
@@ -249,10 +249,10 @@ describe('end events', () => {
 
   test('an uncaught escalation lets the flow go on and raises no incident', async () => {
     // given
-    await deploy('ev-escalation')
+    await deploy('escalation')
     // when
     const result = await client.zeebe.createProcessInstanceWithResult({
-      bpmnProcessId: 'ev-escalation', variables: { escalationCode: 'NOBODY_LISTENS' }, requestTimeout: 5_000,
+      bpmnProcessId: 'escalation', variables: { escalationCode: 'NOBODY_LISTENS' }, requestTimeout: 5_000,
     })
     // then
     const key = result.processInstanceKey
@@ -264,9 +264,9 @@ describe('end events', () => {
 
   test('an escalation end event is caught by a catch-all escalation boundary event', async () => {
     // given
-    await deploy('ev-escalation-end')
+    await deploy('escalation-end')
     // when
-    const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'ev-escalation-end', variables: {}, requestTimeout: 5_000 })
+    const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'escalation-end', variables: {}, requestTimeout: 5_000 })
     // then
     expect(await elementStates(result.processInstanceKey, 'escalated')).toEqual(['COMPLETED'])
     expect(await elementStates(result.processInstanceKey, 'done')).toEqual([])
@@ -274,11 +274,11 @@ describe('end events', () => {
 
   test('a signal throw event and a signal end event broadcast their signals; the throw event sends its local variables', async () => {
     // given
-    await deploy('ev-signal-throw', 'ev-signal-catch')
-    const catcher = await startInstance('ev-signal-catch')
+    await deploy('signal-throw', 'signal-catch')
+    const catcher = await startInstance('signal-catch')
     await eventually(async () => expect(await elementStates(catcher, 'wait-thrown')).toEqual(['ACTIVE']))
     // when
-    const thrower = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'ev-signal-throw', variables: {}, requestTimeout: 5_000 })
+    const thrower = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'signal-throw', variables: {}, requestTimeout: 5_000 })
     // then
     expect(await elementStates(thrower.processInstanceKey, 'end-signal')).toEqual(['COMPLETED'])
     await eventually(async () => expect(await instanceState(catcher)).toBe('COMPLETED'))
@@ -287,8 +287,8 @@ describe('end events', () => {
 
   test('a message throw event and a message end event are jobs: the instance goes on when each job completes', async () => {
     // given
-    await deploy('ev-message-throw')
-    const key = await startInstance('ev-message-throw')
+    await deploy('message-throw')
+    const key = await startInstance('message-throw')
     // when
     const throwJob = await jobFor('ev-message-throw-send', key)
     expect(throwJob.elementId).toBe('send-notice')
@@ -308,9 +308,9 @@ describe('end events', () => {
 describe('intermediate catch events', () => {
   test('timer catch events wait for a duration, a date and a FEEL duration, and never fire early', async () => {
     // given
-    await deploy('ev-timer-catch')
+    await deploy('timer-catch')
     const dueAt = new Date(now() + 3 * HOUR).toISOString()
-    const key = await startInstance('ev-timer-catch', { dueAt, pause: 'P2D' })
+    const key = await startInstance('timer-catch', { dueAt, pause: 'P2D' })
     await eventually(async () => expect(await elementStates(key, 'wait-duration')).toEqual(['ACTIVE']))
     // when
     await increaseTime(HOUR - 1_000)
@@ -337,8 +337,8 @@ describe('intermediate catch events', () => {
 describe('event-based gateway', () => {
   test('the first event wins: a message takes its branch and closes the timer and signal branches', async () => {
     // given
-    await deploy('ev-event-gateway')
-    const key = await startInstance('ev-event-gateway', { orderId: 'ebg-1' })
+    await deploy('event-gateway')
+    const key = await startInstance('event-gateway', { orderId: 'ebg-1' })
     await eventually(async () => expect(await elementStates(key, 'first-event')).toEqual(['ACTIVE']))
     // when
     await client.zeebe.publishMessage({ name: 'ev-gateway-message', correlationKey: 'ebg-1', timeToLive: 0, variables: { via: 'message' } })
@@ -358,10 +358,10 @@ describe('event-based gateway', () => {
 
   test('the first event wins: a message buffered before the gateway is reached takes its branch at once', async () => {
     // given
-    await deploy('ev-event-gateway')
+    await deploy('event-gateway')
     await client.zeebe.publishMessage({ name: 'ev-gateway-message', correlationKey: 'ebg-buffered', timeToLive: 10 * MINUTE, variables: { via: 'buffer' } })
     // when
-    const key = await startInstance('ev-event-gateway', { orderId: 'ebg-buffered' })
+    const key = await startInstance('event-gateway', { orderId: 'ebg-buffered' })
     // then
     await eventually(async () => expect(await instanceState(key)).toBe('COMPLETED'))
     expect(await elementStates(key, 'by-message')).toEqual(['COMPLETED'])
@@ -371,8 +371,8 @@ describe('event-based gateway', () => {
 
   test('the first event wins: a timer takes its branch and closes the message and signal branches', async () => {
     // given
-    await deploy('ev-event-gateway')
-    const key = await startInstance('ev-event-gateway', { orderId: 'ebg-2' })
+    await deploy('event-gateway')
+    const key = await startInstance('event-gateway', { orderId: 'ebg-2' })
     await eventually(async () => expect(await elementStates(key, 'first-event')).toEqual(['ACTIVE']))
     // when
     await increaseTime(10 * MINUTE)
@@ -391,8 +391,8 @@ describe('event-based gateway', () => {
 describe('boundary events on a service task', () => {
   test('an error thrown by the job triggers the interrupting error boundary event with the error variables', async () => {
     // given
-    await deploy('ev-boundary-interrupting')
-    const key = await startInstance('ev-boundary-interrupting', { orderId: 'b-error' })
+    await deploy('boundary-interrupting')
+    const key = await startInstance('boundary-interrupting', { orderId: 'b-error' })
     const job = await jobFor('ev-boundary-work', key)
     // when
     await client.zeebe.throwError({ jobKey: job.key, errorCode: 'WORK_FAILED', variables: { failure: { code: 17 } } })
@@ -405,8 +405,8 @@ describe('boundary events on a service task', () => {
 
   test('a message interrupts the task: its job is canceled and the boundary path runs', async () => {
     // given
-    await deploy('ev-boundary-interrupting')
-    const key = await startInstance('ev-boundary-interrupting', { orderId: 'b-message' })
+    await deploy('boundary-interrupting')
+    const key = await startInstance('boundary-interrupting', { orderId: 'b-message' })
     const job = await jobFor('ev-boundary-work', key)
     // when
     await client.zeebe.publishMessage({ name: 'ev-boundary-cancel', correlationKey: 'b-message', timeToLive: 0, variables: { canceledBy: 'customer' } })
@@ -419,10 +419,10 @@ describe('boundary events on a service task', () => {
 
   test('a message buffered before the task starts interrupts it as soon as the boundary subscription opens', async () => {
     // given
-    await deploy('ev-boundary-interrupting')
+    await deploy('boundary-interrupting')
     await client.zeebe.publishMessage({ name: 'ev-boundary-cancel', correlationKey: 'b-buffered', timeToLive: 10 * MINUTE, variables: {} })
     // when
-    const key = await startInstance('ev-boundary-interrupting', { orderId: 'b-buffered' })
+    const key = await startInstance('boundary-interrupting', { orderId: 'b-buffered' })
     // then
     await eventually(async () => expect(await instanceState(key)).toBe('COMPLETED'))
     expect(await elementStates(key, 'canceled')).toEqual(['COMPLETED'])
@@ -431,8 +431,8 @@ describe('boundary events on a service task', () => {
 
   test('a timer interrupts the task once its duration is over', async () => {
     // given
-    await deploy('ev-boundary-interrupting')
-    const key = await startInstance('ev-boundary-interrupting', { orderId: 'b-timer' })
+    await deploy('boundary-interrupting')
+    const key = await startInstance('boundary-interrupting', { orderId: 'b-timer' })
     await jobFor('ev-boundary-work', key)
     // when
     await increaseTime(HOUR)
@@ -444,8 +444,8 @@ describe('boundary events on a service task', () => {
 
   test('a signal interrupts the task', async () => {
     // given
-    await deploy('ev-boundary-interrupting')
-    const key = await startInstance('ev-boundary-interrupting', { orderId: 'b-signal' })
+    await deploy('boundary-interrupting')
+    const key = await startInstance('boundary-interrupting', { orderId: 'b-signal' })
     await jobFor('ev-boundary-work', key)
     // when
     await client.zeebe.broadcastSignal({ signalName: 'ev-boundary-abort', variables: {} })
@@ -457,8 +457,8 @@ describe('boundary events on a service task', () => {
 
   test('non-interrupting message and signal boundary events fire every time while the task stays active', async () => {
     // given
-    await deploy('ev-boundary-non-interrupting')
-    const key = await startInstance('ev-boundary-non-interrupting', { orderId: 'b-ni-1' })
+    await deploy('boundary-non-interrupting')
+    const key = await startInstance('boundary-non-interrupting', { orderId: 'b-ni-1' })
     const job = await jobFor('ev-boundary-ni-work', key)
     // when
     for (let i = 0; i < 2; i++) {
@@ -479,8 +479,8 @@ describe('boundary events on a service task', () => {
 
   test('a non-interrupting timer cycle R3/PT10M fires three times while the task is active, then stops', async () => {
     // given
-    await deploy('ev-boundary-non-interrupting')
-    const key = await startInstance('ev-boundary-non-interrupting', { orderId: 'b-ni-2' })
+    await deploy('boundary-non-interrupting')
+    const key = await startInstance('boundary-non-interrupting', { orderId: 'b-ni-2' })
     await jobFor('ev-boundary-ni-work', key)
     // when
     for (let fired = 1; fired <= 3; fired++) {
@@ -499,8 +499,8 @@ describe('boundary events on a service task', () => {
 describe('event subprocesses', () => {
   test('a non-interrupting message event subprocess runs for every message; an interrupting one then terminates everything else', async () => {
     // given
-    await deploy('ev-event-subprocesses')
-    const key = await startInstance('ev-event-subprocesses', { orderId: 'esp-msg' })
+    await deploy('event-subprocesses')
+    const key = await startInstance('event-subprocesses', { orderId: 'esp-msg' })
     // when
     for (let i = 0; i < 2; i++) {
       await client.zeebe.publishMessage({ name: 'ev-esp-note', correlationKey: 'esp-msg', timeToLive: 0, variables: {} })
@@ -520,8 +520,8 @@ describe('event subprocesses', () => {
 
   test('a non-interrupting timer cycle event subprocess repeats, with one catch-up after a long jump, until an interrupting timer ends the instance', async () => {
     // given
-    await deploy('ev-event-subprocesses')
-    const key = await startInstance('ev-event-subprocesses', { orderId: 'esp-timer' })
+    await deploy('event-subprocesses')
+    const key = await startInstance('event-subprocesses', { orderId: 'esp-timer' })
     await eventually(async () => expect(await elementStates(key, 'work')).toEqual(['ACTIVE']))
     // when
     await increaseTime(HOUR)
@@ -541,8 +541,8 @@ describe('event subprocesses', () => {
 
   test('an interrupting signal event subprocess terminates the task and completes the instance', async () => {
     // given
-    await deploy('ev-event-subprocesses')
-    const key = await startInstance('ev-event-subprocesses', { orderId: 'esp-signal' })
+    await deploy('event-subprocesses')
+    const key = await startInstance('event-subprocesses', { orderId: 'esp-signal' })
     await eventually(async () => expect(await elementStates(key, 'work')).toEqual(['ACTIVE']))
     // when
     await client.zeebe.broadcastSignal({ signalName: 'ev-esp-abort', variables: { abortedBy: 'operator' } })

@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { GrpcStatus, bpmnFixture, engineTestKit, grpcFailure } from '../support/engine-test-kit'
 
-const SERVICE_TASK_BPMN = bpmnFixture('gateway-service-task')
-const INVALID_BPMN = bpmnFixture('gateway-invalid')
-const PROCESS_ID = 'gateway-service-task'
+const SERVICE_TASK_BPMN = bpmnFixture('one-service-task')
+const INVALID_BPMN = bpmnFixture('invalid-model')
+const PROCESS_ID = 'one-service-task'
 const JOB_TYPE = 'gateway-work'
 /** A key in the partition-1 range that no entity has. */
 const UNKNOWN_KEY = '2251799813999999'
@@ -31,7 +31,7 @@ test('an invalid model is rejected with INVALID_ARGUMENT naming the problem, and
 
   expect(failure.code).toBe(GrpcStatus.INVALID_ARGUMENT)
   expect(failure.details).toContain("Command 'CREATE' rejected with code 'INVALID_ARGUMENT'")
-  expect(failure.details).toContain('gateway-invalid.bpmn')
+  expect(failure.details).toContain('invalid-model.bpmn')
   expect(failure.details).toContain('untyped-task')
 
   const deployment = await client.zeebe.deployResource({ processFilename: SERVICE_TASK_BPMN })

@@ -5,7 +5,7 @@
  */
 import { GrpcStatus, bpmnFixture, dmnFixture, engineTestKit, grpcFailure } from '../support/engine-test-kit'
 
-const PROCESS_ID = 'gateway-service-task'
+const PROCESS_ID = 'one-service-task'
 /** A key in the partition-1 range that no entity has. */
 const UNKNOWN_KEY = '2251799813999999'
 const INT64_MAX = '9223372036854775807'
@@ -34,8 +34,8 @@ const TOO_DEEP_OBJECT = nestedObject(2_000)
 const DEPTH_PROBLEM = 'Expected variables nested at most 1000 levels deep'
 
 beforeAll(async () => {
-  await client.zeebe.deployResource({ processFilename: bpmnFixture('gateway-service-task') })
-  await client.zeebe.deployResource({ decisionFilename: dmnFixture('st-dish') })
+  await client.zeebe.deployResource({ processFilename: bpmnFixture('one-service-task') })
+  await client.zeebe.deployResource({ decisionFilename: dmnFixture('dish') })
 })
 
 async function rest(path: string, body: unknown): Promise<{ status: number; type: string | null; json: { title: string; detail: string } }> {

@@ -23,16 +23,16 @@ function publishPayment(correlationKey: string, timeToLive: number, variables: R
 describe('messages', () => {
   test('a message published with a TTL is buffered, and correlates when a subscription opens later', async () => {
     // given
-    await deploy('ev-message-catch', 'ev-message-late')
+    await deploy('message-catch', 'message-late')
     await publishPayment('mt-buffer-1', 10 * MINUTE, { amount: 12.5 })
     // when an instance reaches the catch event after the publication
-    const key = await startInstance('ev-message-catch', { orderId: 'mt-buffer-1' })
+    const key = await startInstance('message-catch', { orderId: 'mt-buffer-1' })
     // then
     await eventually(async () => expect(await instanceState(key)).toBe('COMPLETED'))
     expect(await variablesOf(key)).toEqual({ orderId: 'mt-buffer-1', amount: 12.5 })
 
     // given an instance that is busy elsewhere when the message arrives
-    const late = await startInstance('ev-message-late', { orderId: 'mt-buffer-2' })
+    const late = await startInstance('message-late', { orderId: 'mt-buffer-2' })
     const job = await jobFor('ev-message-late-prepare', late)
     await publishPayment('mt-buffer-2', 10 * MINUTE, { amount: 3 })
     await stillAfterSettling(async () => expect(await instanceState(late)).toBe('ACTIVE'))
@@ -45,10 +45,10 @@ describe('messages', () => {
 
   test('a message published with TTL 0 is not buffered', async () => {
     // given
-    await deploy('ev-message-catch')
+    await deploy('message-catch')
     await publishPayment('mt-ttl-0', 0, { attempt: 1 })
     // when
-    const key = await startInstance('ev-message-catch', { orderId: 'mt-ttl-0' })
+    const key = await startInstance('message-catch', { orderId: 'mt-ttl-0' })
     // then
     await eventually(async () => expect(await elementStates(key, 'wait-payment')).toEqual(['ACTIVE']))
     await stillAfterSettling(async () => expect(await elementStates(key, 'wait-payment')).toEqual(['ACTIVE']))
@@ -61,10 +61,10 @@ describe('messages', () => {
 
   test('a message correlates to at most one instance per BPMN process id, and to each process id once', async () => {
     // given two waiting instances of one process and one of another, all on the same key
-    await deploy('ev-message-catch', 'ev-message-catch-other')
-    const first = await startInstance('ev-message-catch', { orderId: 'mt-once' })
-    const second = await startInstance('ev-message-catch', { orderId: 'mt-once' })
-    const other = await startInstance('ev-message-catch-other', { orderId: 'mt-once' })
+    await deploy('message-catch', 'message-catch-other')
+    const first = await startInstance('message-catch', { orderId: 'mt-once' })
+    const second = await startInstance('message-catch', { orderId: 'mt-once' })
+    const other = await startInstance('message-catch-other', { orderId: 'mt-once' })
     await eventually(async () => expect(await elementStates(second, 'wait-payment')).toEqual(['ACTIVE']))
     // when one buffered message is published
     await publishPayment('mt-once', 10 * MINUTE)
@@ -85,8 +85,8 @@ describe('messages', () => {
 
   test('a buffered message is not correlated again to the same process when its next subscription opens', async () => {
     // given
-    await deploy('ev-message-twice')
-    const key = await startInstance('ev-message-twice', { orderId: 'mt-twice' })
+    await deploy('message-twice')
+    const key = await startInstance('message-twice', { orderId: 'mt-twice' })
     // when
     await publishPayment('mt-twice', 10 * MINUTE, { payment: 1 })
     // then the first catch event takes it, the second keeps waiting though the message is still buffered
@@ -117,8 +117,8 @@ describe('messages', () => {
 
   test('a correlation key expression that yields a number matches the message correlation key of its decimal string', async () => {
     // given
-    await deploy('ev-message-catch')
-    const key = await startInstance('ev-message-catch', { orderId: 12345 })
+    await deploy('message-catch')
+    const key = await startInstance('message-catch', { orderId: 12345 })
     await eventually(async () => expect(await elementStates(key, 'wait-payment')).toEqual(['ACTIVE']))
     // when
     await publishPayment('12345', 0, { paid: true })
@@ -135,8 +135,8 @@ describe('timers', () => {
     const setTimeoutSpy = jest.spyOn(global, 'setTimeout')
     try {
       // given
-      await deploy('ev-timer-long')
-      const key = await startInstance('ev-timer-long')
+      await deploy('timer-long')
+      const key = await startInstance('timer-long')
       await eventually(async () => expect(await elementStates(key, 'wait-six-months')).toEqual(['ACTIVE']))
       // when a month passes
       await increaseTime(31 * DAY)
@@ -155,12 +155,12 @@ describe('timers', () => {
 
   test('after a clock jump, a timer whose date has already passed fires at once, not when an earlier wake-up was planned', async () => {
     // given an instance waiting an hour of engine time, then the clock moved past it
-    await deploy('ev-timer-date-first')
-    const first = await startInstance('ev-timer-date-first', { dueAt: new Date(now() + HOUR).toISOString() })
+    await deploy('timer-date-first')
+    const first = await startInstance('timer-date-first', { dueAt: new Date(now() + HOUR).toISOString() })
     await increaseTime(2 * HOUR)
     await eventually(async () => expect(await instanceState(first)).toBe('COMPLETED'))
     // when an instance starts with a date that has already passed
-    const second = await startInstance('ev-timer-date-first', { dueAt: new Date(now() - MINUTE).toISOString() })
+    const second = await startInstance('timer-date-first', { dueAt: new Date(now() - MINUTE).toISOString() })
     // then it does not wait for the wake-up planned an hour of real time after the first one
     await eventually(async () => expect(await instanceState(second)).toBe('COMPLETED'))
   })
@@ -168,8 +168,8 @@ describe('timers', () => {
   test('a cron timeCycle start event fires at 09:00 on weekdays only, with one catch-up fire after a jump', async () => {
     // given the clock at 08:00 on Monday 2035-01-01 when the process is deployed
     await pinClockAt(Date.parse('2035-01-01T08:00:00Z'))
-    await deploy('ev-timer-cron')
-    const count = async () => (await instancesOf('ev-timer-cron')).length
+    await deploy('timer-cron')
+    const count = async () => (await instancesOf('timer-cron')).length
     // when
     await pinClockAt(Date.parse('2035-01-01T09:00:00Z'))
     // then
@@ -194,12 +194,12 @@ describe('timers', () => {
 
   test('when the clock jumps past several timers they fire in due order', async () => {
     // given timers of 3h, 1h and 2h, armed in that order
-    await deploy('ev-timer-order')
+    await deploy('timer-order')
     const result = client.zeebe.createProcessInstanceWithResult({
-      bpmnProcessId: 'ev-timer-order', variables: { runRef: 'order-1', fired: [] }, requestTimeout: 10_000,
+      bpmnProcessId: 'timer-order', variables: { runRef: 'order-1', fired: [] }, requestTimeout: 10_000,
     })
     await eventually(async () => {
-      const [instance] = await instancesOf('ev-timer-order', { name: 'runRef', value: 'order-1' })
+      const [instance] = await instancesOf('timer-order', { name: 'runRef', value: 'order-1' })
       expect(instance).toBeDefined()
       expect(await elementStates(instance.processInstanceKey, 'wait-2h')).toEqual(['ACTIVE'])
     })
@@ -216,11 +216,11 @@ describe('timers', () => {
 describe('signals', () => {
   test('a signal reaches every waiting catch event, boundary event and signal start event, and is not buffered', async () => {
     // given
-    await deploy('ev-signal-broadcast-start', 'ev-signal-broadcast-catch', 'ev-signal-broadcast-boundary')
+    await deploy('signal-broadcast-start', 'signal-broadcast-catch', 'signal-broadcast-boundary')
     await client.zeebe.broadcastSignal({ signalName: 'ev-broadcast', variables: { wave: 1 } })
-    await eventually(async () => expect(await instancesOf('ev-signal-broadcast-start')).toHaveLength(1))
-    const catchers = [await startInstance('ev-signal-broadcast-catch'), await startInstance('ev-signal-broadcast-catch')]
-    const guarded = await startInstance('ev-signal-broadcast-boundary')
+    await eventually(async () => expect(await instancesOf('signal-broadcast-start')).toHaveLength(1))
+    const catchers = [await startInstance('signal-broadcast-catch'), await startInstance('signal-broadcast-catch')]
+    const guarded = await startInstance('signal-broadcast-boundary')
     await eventually(async () => expect(await elementStates(guarded, 'work')).toEqual(['ACTIVE']))
     // then the first signal was not kept for them
     await stillAfterSettling(async () => {
@@ -234,7 +234,7 @@ describe('signals', () => {
     })
     for (const key of catchers) expect(await variablesOf(key)).toEqual({ wave: 2 })
     expect(await elementStates(guarded, 'interrupted')).toEqual(['COMPLETED'])
-    const started = await instancesOf('ev-signal-broadcast-start')
+    const started = await instancesOf('signal-broadcast-start')
     expect(started).toHaveLength(2)
     expect(started.map((i) => i.state)).toEqual(['COMPLETED', 'COMPLETED'])
   })

@@ -107,7 +107,7 @@ let deployedDecisionKey: string
 let deployedDrgKey: string
 
 async function startConformanceInstance(orderId: string) {
-  return camunda.createProcessInstance({ processDefinitionId: 'ph-conformance' as never, variables: { orderId } })
+  return camunda.createProcessInstance({ processDefinitionId: 'conformance' as never, variables: { orderId } })
 }
 
 async function createdTaskOf(processInstanceKey: string) {
@@ -144,15 +144,15 @@ describe('cluster and deployments', () => {
     const deployment = await camunda.createDeployment({
       resources: [
         file('ph-conformance-form.form', FORM),
-        file('ph-conformance.bpmn', readFileSync(join(BPMN, 'ph-conformance.bpmn'), 'utf8')),
-        file('ph-conformance-quick.bpmn', readFileSync(join(BPMN, 'ph-conformance-quick.bpmn'), 'utf8')),
-        file('ph-conformance.dmn', DMN),
+        file('harness/conformance.bpmn', readFileSync(join(BPMN, 'harness/conformance.bpmn'), 'utf8')),
+        file('harness/conformance-quick.bpmn', readFileSync(join(BPMN, 'harness/conformance-quick.bpmn'), 'utf8')),
+        file('harness/conformance.dmn', DMN),
       ],
     })
     // then
     const processes = deployment.deployments.flatMap((d) => (d.processDefinition ? [d.processDefinition] : []))
-    expect(processes.map((p) => p.processDefinitionId).sort()).toEqual(['ph-conformance', 'ph-conformance-quick'])
-    deployedProcessKey = processes.find((p) => p.processDefinitionId === 'ph-conformance')!.processDefinitionKey
+    expect(processes.map((p) => p.processDefinitionId).sort()).toEqual(['conformance', 'conformance-quick'])
+    deployedProcessKey = processes.find((p) => p.processDefinitionId === 'conformance')!.processDefinitionKey
     const decision = deployment.deployments.find((d) => d.decisionDefinition)!.decisionDefinition!
     deployedDecisionKey = decision.decisionDefinitionKey!
     deployedDrgKey = decision.decisionRequirementsKey!
@@ -168,14 +168,14 @@ describe('cluster and deployments', () => {
 
   test('process definitions: search, get, XML; unknown key 404', async () => {
     // when
-    const found = await camunda.searchProcessDefinitions({ filter: { processDefinitionId: 'ph-conformance' as never } }, NOW)
+    const found = await camunda.searchProcessDefinitions({ filter: { processDefinitionId: 'conformance' as never } }, NOW)
     const definition = await camunda.getProcessDefinition({ processDefinitionKey: deployedProcessKey as never }, NOW)
     const xml = await camunda.getProcessDefinitionXml({ processDefinitionKey: deployedProcessKey as never }, NOW)
     // then
     expect(found.items?.map((d) => d.processDefinitionKey)).toEqual([deployedProcessKey])
     expect(found.page.totalItems).toBe(1)
-    expect(definition).toMatchObject({ processDefinitionId: 'ph-conformance', name: 'Conformance flow', version: 1 })
-    expect(String(xml)).toContain('<bpmn:process id="ph-conformance"')
+    expect(definition).toMatchObject({ processDefinitionId: 'conformance', name: 'Conformance flow', version: 1 })
+    expect(String(xml)).toContain('<bpmn:process id="conformance"')
     expect(await httpFailure(camunda.getProcessDefinition({ processDefinitionKey: UNKNOWN_KEY as never }, NOW)))
       .toMatchObject({ status: 404, title: 'NOT_FOUND' })
   })
@@ -196,8 +196,8 @@ describe('cluster and deployments', () => {
   test('POST /resources/{key}/deletion deletes a deployed resource', async () => {
     // given a deployment of its own
     const deployment = await camunda.createDeployment({
-      resources: [file('ph-conformance-quick.bpmn', readFileSync(join(BPMN, 'ph-conformance-quick.bpmn'), 'utf8')
-        .replace(/ph-conformance-quick/g, 'ph-conformance-deleted'))],
+      resources: [file('harness/conformance-quick.bpmn', readFileSync(join(BPMN, 'harness/conformance-quick.bpmn'), 'utf8')
+        .replace(/conformance-quick/g, 'ph-conformance-deleted'))],
     })
     const key = deployment.deployments[0].processDefinition!.processDefinitionKey
     // when
@@ -249,13 +249,13 @@ describe('process instances', () => {
     // when
     const fetched = await camunda.getProcessInstance({ processInstanceKey: created.processInstanceKey }, NOW)
     const searched = await camunda.searchProcessInstances({
-      filter: { processDefinitionId: 'ph-conformance' as never, state: 'ACTIVE' },
+      filter: { processDefinitionId: 'conformance' as never, state: 'ACTIVE' },
       sort: [{ field: 'startDate', order: 'DESC' }],
       page: { limit: 5 },
     }, NOW)
     await camunda.cancelProcessInstance({ processInstanceKey: created.processInstanceKey })
     // then
-    expect(created).toMatchObject({ processDefinitionId: 'ph-conformance', processDefinitionVersion: 1 })
+    expect(created).toMatchObject({ processDefinitionId: 'conformance', processDefinitionVersion: 1 })
     expect(fetched).toMatchObject({ state: 'ACTIVE', hasIncident: false, processDefinitionName: 'Conformance flow' })
     expect(searched.items.map((i) => i.processInstanceKey)).toContain(created.processInstanceKey)
     const canceled = await camunda.getProcessInstance({ processInstanceKey: created.processInstanceKey }, NOW)
@@ -266,7 +266,7 @@ describe('process instances', () => {
   test('create with awaitCompletion returns the result variables', async () => {
     // when
     const result = await camunda.createProcessInstance({
-      processDefinitionId: 'ph-conformance-quick' as never, variables: { a: 41 }, awaitCompletion: true, fetchVariables: ['b'],
+      processDefinitionId: 'conformance-quick' as never, variables: { a: 41 }, awaitCompletion: true, fetchVariables: ['b'],
     })
     // then
     expect(result.variables).toEqual({ b: 42 })
@@ -313,7 +313,7 @@ describe('process instances', () => {
   test('variables: search returns JSON-serialised values, get by key; unknown key 404', async () => {
     // given
     const created = await camunda.createProcessInstance({
-      processDefinitionId: 'ph-conformance' as never, variables: { orderId: 'order-vars', lines: [{ sku: 'A' }] },
+      processDefinitionId: 'conformance' as never, variables: { orderId: 'order-vars', lines: [{ sku: 'A' }] },
     })
     // when
     const found = await camunda.searchVariables({ filter: { processInstanceKey: created.processInstanceKey }, sort: [{ field: 'name' }] }, NOW)
@@ -346,7 +346,7 @@ describe('user tasks', () => {
     // then
     expect(fetched).toMatchObject({
       elementId: 'review', name: 'Review', state: 'CREATED', candidateGroups: ['reviewers'], priority: 50,
-      dueDate: '2030-01-15T10:00:00.000Z', customHeaders: { kind: 'review' }, processDefinitionId: 'ph-conformance',
+      dueDate: '2030-01-15T10:00:00.000Z', customHeaders: { kind: 'review' }, processDefinitionId: 'conformance',
     })
     expect(form).toMatchObject({ formId: 'ph-conformance-form', version: 1 })
     expect(assigned.assignee).toBe('ann')
@@ -475,7 +475,7 @@ describe('jobs and incidents', () => {
 describe('messages, signals and the clock', () => {
   test('publish buffers or correlates; correlate answers the instance, or 404 when nothing waits', async () => {
     // given an instance waiting for its message
-    const created = await camunda.createProcessInstance({ processDefinitionId: 'ph-conformance' as never, variables: { orderId: 'order-msg' } })
+    const created = await camunda.createProcessInstance({ processDefinitionId: 'conformance' as never, variables: { orderId: 'order-msg' } })
     const task = await createdTaskOf(created.processInstanceKey)
     await camunda.completeUserTask({ userTaskKey: task.userTaskKey })
     const job = await camunda.activateJobs({ type: 'ph-conf-work', maxJobsToActivate: 10, timeout: 60_000, requestTimeout: 2000 })

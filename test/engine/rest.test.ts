@@ -42,8 +42,8 @@ beforeAll(async () => {
     CAMUNDA_LOG_LEVEL: 'none',
   }).getCamundaRestClient()
   await camunda.deployResources([
-    { name: 'rest-flow.bpmn', content: readFileSync(join(FIXTURES, 'rest-flow.bpmn'), 'utf8') },
-    { name: 'rest-incident.bpmn', content: readFileSync(join(FIXTURES, 'rest-incident.bpmn'), 'utf8') },
+    { name: 'flow.bpmn', content: readFileSync(join(FIXTURES, 'rest/flow.bpmn'), 'utf8') },
+    { name: 'incident.bpmn', content: readFileSync(join(FIXTURES, 'rest/incident.bpmn'), 'utf8') },
     { name: 'rest-form.form', content: REST_FORM },
   ])
 })
@@ -89,9 +89,9 @@ async function getInstance(key: string): Promise<ProcessInstanceJson> {
 
 const started: string[] = []
 
-/** Start rest-flow; the instance is canceled after the test if it is still active, so no job of it lingers. */
+/** Start flow; the instance is canceled after the test if it is still active, so no job of it lingers. */
 async function startFlow(orderId: string): Promise<string> {
-  const created = await camunda.createProcessInstance({ processDefinitionId: 'rest-flow', variables: { orderId } })
+  const created = await camunda.createProcessInstance({ processDefinitionId: 'flow', variables: { orderId } })
   started.push(created.processInstanceKey)
   return created.processInstanceKey
 }
@@ -121,12 +121,12 @@ describe('/v2 through the SDK REST client', () => {
 
   test('deploy answers each deployed item under its kind', async () => {
     const deployment = await camunda.deployResources([
-      { name: 'rest-incident.bpmn', content: readFileSync(join(FIXTURES, 'rest-incident.bpmn'), 'utf8') },
+      { name: 'incident.bpmn', content: readFileSync(join(FIXTURES, 'rest/incident.bpmn'), 'utf8') },
       { name: 'rest-form.form', content: REST_FORM },
     ])
     expect(deployment.deploymentKey).toMatch(/^\d+$/)
     expect(deployment.tenantId).toBe('<default>')
-    expect(deployment.processes[0]).toMatchObject({ processDefinitionId: 'rest-incident', resourceName: 'rest-incident.bpmn' })
+    expect(deployment.processes[0]).toMatchObject({ processDefinitionId: 'incident', resourceName: 'incident.bpmn' })
     expect(deployment.processes[0].processDefinitionKey).toMatch(/^\d+$/)
     expect(deployment.forms[0]).toMatchObject({ formId: 'rest-form', resourceName: 'rest-form.form' })
   })
@@ -143,13 +143,13 @@ describe('/v2 through the SDK REST client', () => {
   })
 
   test('process definitions: search, get and XML', async () => {
-    const found = await camunda.searchProcessDefinitions({ filter: { processDefinitionId: 'rest-flow' } })
+    const found = await camunda.searchProcessDefinitions({ filter: { processDefinitionId: 'flow' } })
     expect(found.items).toHaveLength(1)
     const definition = found.items[0]
-    expect(definition).toMatchObject({ processDefinitionId: 'rest-flow', name: 'REST flow', version: 1 })
+    expect(definition).toMatchObject({ processDefinitionId: 'flow', name: 'REST flow', version: 1 })
     const key = String(definition.processDefinitionKey)
-    expect(await camunda.getProcessDefinition(key)).toMatchObject({ processDefinitionId: 'rest-flow' })
-    expect(await camunda.getProcessDefinitionXML(key)).toContain('<bpmn:process id="rest-flow"')
+    expect(await camunda.getProcessDefinition(key)).toMatchObject({ processDefinitionId: 'flow' })
+    expect(await camunda.getProcessDefinitionXML(key)).toContain('<bpmn:process id="flow"')
   })
 
   test('create, get and search process instances with operators and cursors', async () => {
@@ -158,7 +158,7 @@ describe('/v2 through the SDK REST client', () => {
 
     const instance = await getInstance(first)
     expect(instance).toMatchObject({
-      processInstanceKey: first, processDefinitionId: 'rest-flow', processDefinitionName: 'REST flow',
+      processInstanceKey: first, processDefinitionId: 'flow', processDefinitionName: 'REST flow',
       state: 'ACTIVE', hasIncident: false, tenantId: '<default>',
     })
     expect(new Date(instance.startDate).toISOString()).toBe(instance.startDate)
@@ -168,7 +168,7 @@ describe('/v2 through the SDK REST client', () => {
     expect(byIn.page.totalItems).toBe(2)
 
     const byLike = await camunda.searchProcessInstances({
-      filter: { processDefinitionId: { $like: 'rest-f*' }, processInstanceKey: { $in: [first, second] } } as never,
+      filter: { processDefinitionId: { $like: 'fl*' }, processInstanceKey: { $in: [first, second] } } as never,
     })
     expect(byLike.page.totalItems).toBe(2)
 
@@ -202,7 +202,7 @@ describe('/v2 through the SDK REST client', () => {
     expect(children.page.totalItems).toBe(2)
     const active = await camunda.searchElementInstances({ filter: { processInstanceKey: key, state: 'ACTIVE' } as never })
     const review = active.items[0]
-    expect(review).toMatchObject({ elementId: 'review', elementName: 'Review', hasIncident: false, processDefinitionId: 'rest-flow' })
+    expect(review).toMatchObject({ elementId: 'review', elementName: 'Review', hasIncident: false, processDefinitionId: 'flow' })
     expect(await camunda.getElementInstance(review.elementInstanceKey)).toMatchObject({ elementId: 'review', state: 'ACTIVE' })
   })
 
@@ -269,7 +269,7 @@ describe('/v2 through the SDK REST client', () => {
     const job = jobs[0]
     expect(job).toMatchObject({
       type: 'rest-work', processInstanceKey: key, elementId: 'work', worker: 'rest-test', retries: 3,
-      processDefinitionId: 'rest-flow', kind: 'BPMN_ELEMENT', listenerEventType: 'UNSPECIFIED',
+      processDefinitionId: 'flow', kind: 'BPMN_ELEMENT', listenerEventType: 'UNSPECIFIED',
     })
     expect(job.variables).toMatchObject({ orderId: 'jobs', approved: true })
     expect(Number(job.deadline)).toBeGreaterThan(Date.now())
@@ -311,12 +311,12 @@ describe('/v2 through the SDK REST client', () => {
   })
 
   test('incidents: search, get and resolve after fixing the variables', async () => {
-    const created = await camunda.createProcessInstance({ processDefinitionId: 'rest-incident', variables: {} })
+    const created = await camunda.createProcessInstance({ processDefinitionId: 'incident', variables: {} })
     const key = created.processInstanceKey
     const found = await camunda.searchIncidents({ filter: { processInstanceKey: key, state: 'ACTIVE' } })
     expect(found.page.totalItems).toBe(1)
     const incident = found.items[0]
-    expect(incident).toMatchObject({ errorType: 'EXTRACT_VALUE_ERROR', elementId: 'decide', processDefinitionId: 'rest-incident' })
+    expect(incident).toMatchObject({ errorType: 'EXTRACT_VALUE_ERROR', elementId: 'decide', processDefinitionId: 'incident' })
     const fetched = await post<Record<string, unknown>>(`/v2/incidents/${incident.incidentKey}`, undefined, 'GET')
     expect(fetched.json).toMatchObject({ incidentKey: incident.incidentKey, state: 'ACTIVE' })
     const gateway = await camunda.searchElementInstances({ filter: { processInstanceKey: key, elementId: 'decide' } })
@@ -330,10 +330,10 @@ describe('/v2 through the SDK REST client', () => {
 
   test('create with awaitCompletion answers the result variables', async () => {
     const response = await post<{ variables: Record<string, unknown> }>('/v2/process-instances', {
-      processDefinitionId: 'rest-incident', variables: { amount: 3, other: 'x' }, awaitCompletion: true, fetchVariables: ['amount'],
+      processDefinitionId: 'incident', variables: { amount: 3, other: 'x' }, awaitCompletion: true, fetchVariables: ['amount'],
     })
     expect(response.status).toBe(200)
-    expect(response.json).toMatchObject({ processDefinitionId: 'rest-incident', variables: { amount: 3 } })
+    expect(response.json).toMatchObject({ processDefinitionId: 'incident', variables: { amount: 3 } })
     expect(response.json.variables).not.toHaveProperty('other')
   })
 

@@ -19,10 +19,10 @@ const uniqueId = (prefix: string) => `${prefix}-${Date.now()}-${++unique}`
 
 beforeAll(async () => {
   await client.zeebe.deployResources([
-    { processFilename: bpmnFixture('st-subprocess') },
-    { processFilename: bpmnFixture('st-call-child') },
-    { processFilename: bpmnFixture('st-call-activity') },
-    { processFilename: bpmnFixture('st-multi-instance') },
+    { processFilename: bpmnFixture('embedded-subprocess') },
+    { processFilename: bpmnFixture('call-child') },
+    { processFilename: bpmnFixture('call-parent') },
+    { processFilename: bpmnFixture('multi-instance-body') },
   ])
 })
 
@@ -96,9 +96,9 @@ describe('call activity', () => {
 
   test('a FEEL processId is evaluated on activation', async () => {
     // when
-    const variables = await runToCompletion('st-call-feel', { base: 4, childId: 'st-call-child' })
+    const variables = await runToCompletion('st-call-feel', { base: 4, childId: 'call-child' })
     // then
-    expect(variables).toEqual({ base: 4, childId: 'st-call-child', doubled: 8, childExtra: 'from child' })
+    expect(variables).toEqual({ base: 4, childId: 'call-child', doubled: 8, childExtra: 'from child' })
   })
 
   test('propagateAllChildVariables=false without output mappings returns nothing', async () => {
@@ -131,8 +131,8 @@ describe('call activity', () => {
 
   test('bindingType deployment calls the child of the same deployment, latest calls the newest', async () => {
     // given: parents and child v1 in one deployment, then child v2 alone
-    const xml = readFileSync(bpmnFixture('st-call-binding'), 'utf8')
-    await client.zeebe.deployResource({ name: 'st-call-binding.bpmn', process: Buffer.from(xml.replace('CHILD_VERSION', 'v1')) })
+    const xml = readFileSync(bpmnFixture('call-binding'), 'utf8')
+    await client.zeebe.deployResource({ name: 'structure/call-binding.bpmn', process: Buffer.from(xml.replace('CHILD_VERSION', 'v1')) })
     const childOnly = xml.replace(/<bpmn:process id="st-call-binding-[\s\S]*?<\/bpmn:process>\s*/g, '').replace('CHILD_VERSION', 'v2')
     const v2 = await client.zeebe.deployResource({ name: 'st-call-versioned.bpmn', process: Buffer.from(childOnly) })
     expect(v2.deployments.map((d) => d.process.bpmnProcessId)).toEqual(['st-call-versioned'])
@@ -153,14 +153,14 @@ describe('call activity', () => {
       return found
     })
     expect(incident).toMatchObject({ errorType: 'CALLED_ELEMENT_ERROR', elementId: 'st-call-missing-call', state: 'ACTIVE' })
-    expect(incident.errorMessage).toContain("'st-call-late-child'")
+    expect(incident.errorMessage).toContain("'call-late-child'")
     // when
-    await client.zeebe.deployResource({ processFilename: bpmnFixture('st-call-late-child') })
+    await client.zeebe.deployResource({ processFilename: bpmnFixture('call-late-child') })
     await client.zeebe.resolveIncident({ incidentKey: incident.incidentKey })
     // then
     await eventually(async () => expect(await instanceState(processInstanceKey)).toBe('COMPLETED'))
     const [child] = await childrenOf(processInstanceKey)
-    expect(child).toMatchObject({ processDefinitionId: 'st-call-late-child', state: 'COMPLETED' })
+    expect(child).toMatchObject({ processDefinitionId: 'call-late-child', state: 'COMPLETED' })
     expect(await incidentsOf(processInstanceKey, 'ACTIVE')).toEqual([])
   })
 

@@ -11,11 +11,11 @@ const {
 
 beforeAll(async () => {
   await client.zeebe.deployResources([
-    'tg-service-send', 'tg-job-script-rule', 'tg-decision-task', 'tg-decision-missing', 'tg-script',
-    'tg-job-user-task', 'tg-receive', 'tg-exclusive', 'tg-exclusive-no-default', 'tg-parallel', 'tg-inclusive',
+    'service-send', 'job-script-rule', 'decision-task', 'decision-missing', 'script',
+    'job-user-task', 'receive', 'exclusive', 'exclusive-no-default', 'parallel', 'inclusive',
     'simple-tasks',
   ].map((name) => ({ processFilename: bpmnFixture(name) })))
-  await client.zeebe.deployResource({ decisionFilename: dmnFixture('tg-risk') })
+  await client.zeebe.deployResource({ decisionFilename: dmnFixture('risk') })
 })
 
 // ------------------------------------------------------------------ helpers
@@ -59,7 +59,7 @@ test('service and send tasks: a polling worker and a streaming worker each get t
   })
   try {
     // when an instance runs to completion
-    const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'tg-service-send', variables: { orderId: 'o-1' }, requestTimeout: 10_000 })
+    const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'service-send', variables: { orderId: 'o-1' }, requestTimeout: 10_000 })
 
     // then each task produced one job, with its headers and retries, and both outputs reached the root scope
     expect(seen).toEqual([
@@ -79,7 +79,7 @@ test('service and send tasks: a polling worker and a streaming worker each get t
 
 test('job-based script and business-rule tasks create jobs of their zeebe:taskDefinition type, retries from a FEEL expression', async () => {
   // given an instance whose rules task takes its retries from a variable
-  const instance = await startInstance('tg-job-script-rule', { maxRetries: 7 })
+  const instance = await startInstance('job-script-rule', { maxRetries: 7 })
 
   // when the script job is activated and completed
   const scriptJob = await activateOne('tg-script-job', instance)
@@ -98,10 +98,10 @@ test('job-based script and business-rule tasks create jobs of their zeebe:taskDe
 // ------------------------------------------------------------------ native business-rule tasks
 
 test('a business-rule task with zeebe:calledDecision evaluates the DMN table and stores the output in resultVariable', async () => {
-  // given the tg-risk decision (deployed in beforeAll)
+  // given the risk decision (deployed in beforeAll)
   // when instances run with a small and a large amount
-  const small = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'tg-decision-task', variables: { amount: 250, country: 'FR' } })
-  const large = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'tg-decision-task', variables: { amount: 5000, country: 'FR' } })
+  const small = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'decision-task', variables: { amount: 250, country: 'FR' } })
+  const large = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'decision-task', variables: { amount: 5000, country: 'FR' } })
 
   // then the single output of the UNIQUE table is the value of `risk`
   expect(small.variables).toEqual({ amount: 250, country: 'FR', risk: 'low' })
@@ -110,10 +110,10 @@ test('a business-rule task with zeebe:calledDecision evaluates the DMN table and
 
 test('the same decision evaluates standalone through EvaluateDecision, naming the matched rule', async () => {
   // when the decision is evaluated without a process
-  const result = await client.zeebe.evaluateDecision({ decisionId: 'tg-risk', variables: { amount: 1000, country: 'DE' } })
+  const result = await client.zeebe.evaluateDecision({ decisionId: 'risk', variables: { amount: 1000, country: 'DE' } })
 
   // then its output is the JSON of the matched rule's output
-  expect(result).toMatchObject({ decisionId: 'tg-risk', decisionName: 'Payment risk', decisionVersion: 1, failedDecisionId: '', failureMessage: '' })
+  expect(result).toMatchObject({ decisionId: 'risk', decisionName: 'Payment risk', decisionVersion: 1, failedDecisionId: '', failureMessage: '' })
   expect(JSON.parse(result.decisionOutput)).toBe('high')
   expect(result.evaluatedDecisions[0].matchedRules.map((r) => r.ruleId)).toEqual(['rule-high'])
 })
@@ -129,17 +129,17 @@ test('EvaluateDecision of an unknown decision id is NOT_FOUND', async () => {
 })
 
 test('a missing called decision raises CALLED_DECISION_ERROR; deploying it and resolving the incident lets the task complete', async () => {
-  // given an instance calling decision tg-late-class, which is not deployed yet
-  const instance = await startInstance('tg-decision-missing', { kind: 'outage' })
+  // given an instance calling decision late-class, which is not deployed yet
+  const instance = await startInstance('decision-missing', { kind: 'outage' })
 
   // then a CALLED_DECISION_ERROR incident stops the task
   const incident = await activeIncident(instance)
   expect(incident).toMatchObject({ errorType: 'CALLED_DECISION_ERROR', elementId: 'classify' })
-  expect(incident.errorMessage).toContain('tg-late-class')
+  expect(incident.errorMessage).toContain('late-class')
   expect(await instanceState(instance)).toBe('ACTIVE')
 
   // when the decision is deployed and the incident resolved
-  await client.zeebe.deployResource({ decisionFilename: dmnFixture('tg-late-class') })
+  await client.zeebe.deployResource({ decisionFilename: dmnFixture('late-class') })
   await client.zeebe.resolveIncident({ incidentKey: incident.incidentKey })
 
   // then the task evaluates it and the instance completes with the result
@@ -150,12 +150,12 @@ test('a missing called decision raises CALLED_DECISION_ERROR; deploying it and r
 
 test('a failing decision evaluation (two UNIQUE rules match) raises DECISION_EVALUATION_ERROR; fixing the input and resolving completes', async () => {
   // given an amount and an embargoed country: rule-low and rule-embargo both match a UNIQUE table
-  const instance = await startInstance('tg-decision-task', { amount: 10, country: 'XX' })
+  const instance = await startInstance('decision-task', { amount: 10, country: 'XX' })
 
   // then the evaluation failure is an incident on the task
   const incident = await activeIncident(instance)
   expect(incident).toMatchObject({ errorType: 'DECISION_EVALUATION_ERROR', elementId: 'assess' })
-  expect(incident.errorMessage).toContain('tg-risk')
+  expect(incident.errorMessage).toContain('risk')
 
   // when the input is corrected and the incident resolved
   await client.zeebe.setVariables({ elementInstanceKey: instance, variables: { country: 'FR' }, local: false })
@@ -171,7 +171,7 @@ test('a failing decision evaluation (two UNIQUE rules match) raises DECISION_EVA
 
 test('a script task with zeebe:script evaluates its expression after the input mappings and stores the result in resultVariable', async () => {
   // when an instance runs with a positive quantity
-  const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'tg-script', variables: { quantity: 3, unitPrice: 2.5 } })
+  const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'script', variables: { quantity: 3, unitPrice: 2.5 } })
 
   // then the result variable holds the value; the input-mapped local `n` did not leave the task
   expect(result.variables).toEqual({ quantity: 3, unitPrice: 2.5, total: 7.5 })
@@ -179,7 +179,7 @@ test('a script task with zeebe:script evaluates its expression after the input m
 
 test('a failing script raises EXTRACT_VALUE_ERROR; resolving after a variable fix re-runs input mappings and script', async () => {
   // given a quantity the script's assert rejects
-  const instance = await startInstance('tg-script', { quantity: 0, unitPrice: 4 })
+  const instance = await startInstance('script', { quantity: 0, unitPrice: 4 })
 
   // then the script task has an EXTRACT_VALUE_ERROR incident
   const incident = await activeIncident(instance)
@@ -202,7 +202,7 @@ test('a failing script raises EXTRACT_VALUE_ERROR; resolving after a variable fi
 
 test('a user task without zeebe:userTask is a job of type io.camunda.zeebe:userTask carrying assignment headers', async () => {
   // given an instance with a reviewer
-  const instance = await startInstance('tg-job-user-task', { reviewer: 'alice' })
+  const instance = await startInstance('job-user-task', { reviewer: 'alice' })
 
   // when the user-task job is activated
   const job = await activateOne('io.camunda.zeebe:userTask', instance)
@@ -227,7 +227,7 @@ test('a user task without zeebe:userTask is a job of type io.camunda.zeebe:userT
 
 test('a receive task waits for its message (name + correlation key) and completes with the message variables', async () => {
   // given an instance waiting at the receive task for order r-7
-  const instance = await startInstance('tg-receive', { orderId: 'r-7' })
+  const instance = await startInstance('receive', { orderId: 'r-7' })
   await until('the receive task to wait', async () =>
     (await elementInstances(instance)).find((e) => e.elementId === 'await-payment' && e.state === 'ACTIVE'))
 
@@ -251,7 +251,7 @@ test('a receive task correlates a message buffered (TTL > 0) before it was activ
   await client.zeebe.publishMessage({ name: 'tg-payment-received', correlationKey: 'r-9', variables: { paid: 5 }, timeToLive: 60_000 })
 
   // when an instance reaches the receive task for order r-9
-  const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'tg-receive', variables: { orderId: 'r-9' }, requestTimeout: 10_000 })
+  const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'receive', variables: { orderId: 'r-9' }, requestTimeout: 10_000 })
 
   // then it took the buffered message at once
   expect(result.variables).toEqual({ orderId: 'r-9', paid: 5 })
@@ -271,9 +271,9 @@ test('manual and undefined tasks pass straight through', async () => {
 
 test('an exclusive gateway takes the first true condition in XML order, otherwise the default flow', async () => {
   // when amounts fall in both conditions, one condition, and none
-  const both = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'tg-exclusive', variables: { amount: 500 } })
-  const one = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'tg-exclusive', variables: { amount: 50 } })
-  const none = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'tg-exclusive', variables: { amount: 5 } })
+  const both = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'exclusive', variables: { amount: 500 } })
+  const one = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'exclusive', variables: { amount: 50 } })
+  const none = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'exclusive', variables: { amount: 5 } })
 
   // then 500 (> 100 and > 10) goes to the first in XML order; the default's position is irrelevant
   expect(await completedElementIds(both.processInstanceKey)).toEqual(['end-large', 'split', 'start'])
@@ -285,7 +285,7 @@ test('an exclusive gateway takes the first true condition in XML order, otherwis
 
 test('an exclusive gateway with no true condition and no default raises CONDITION_ERROR; setVariables + resolveIncident continue', async () => {
   // given a score matching neither `score >= 50` nor `score < 0`
-  const instance = await startInstance('tg-exclusive-no-default', { score: 10 })
+  const instance = await startInstance('exclusive-no-default', { score: 10 })
 
   // then the gateway raises CONDITION_ERROR with Zeebe's message
   const incident = await activeIncident(instance)
@@ -311,7 +311,7 @@ test('an exclusive gateway with no true condition and no default raises CONDITIO
 
 test('a condition evaluating to null raises EXTRACT_VALUE_ERROR (not false); setVariables + resolveIncident continue', async () => {
   // given no `score` variable: `score >= 50` is null
-  const instance = await startInstance('tg-exclusive-no-default', {})
+  const instance = await startInstance('exclusive-no-default', {})
 
   // then evaluation stops at the null with EXTRACT_VALUE_ERROR
   const incident = await activeIncident(instance)
@@ -334,7 +334,7 @@ test('a condition evaluating to null raises EXTRACT_VALUE_ERROR (not false); set
 
 test('a parallel gateway forks every flow, and its join waits for a token on each incoming flow', async () => {
   // given both branches forked
-  const instance = await startInstance('tg-parallel')
+  const instance = await startInstance('parallel')
   const a = await activateOne('tg-par-a', instance)
   const b = await activateOne('tg-par-b', instance)
 
@@ -360,7 +360,7 @@ test('a parallel gateway forks every flow, and its join waits for a token on eac
 
 test('an inclusive fork takes every flow whose condition is true, and the join waits only for the taken flows', async () => {
   // given channels email and fax (not sms)
-  const instance = await startInstance('tg-inclusive', { channels: ['email', 'fax'] })
+  const instance = await startInstance('inclusive', { channels: ['email', 'fax'] })
   const email = await activateOne('tg-inc-email', instance)
   const fax = await activateOne('tg-inc-fax', instance)
   expect(await client.zeebe.activateJobs({ type: 'tg-inc-sms', worker: 'tg-test', timeout: 30_000, maxJobsToActivate: 5, requestTimeout: -1 })).toEqual([])
@@ -381,7 +381,7 @@ test('an inclusive fork takes every flow whose condition is true, and the join w
 
 test('an inclusive fork with no true condition takes the default flow straight to the join', async () => {
   // when no channel is selected
-  const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'tg-inclusive', variables: { channels: [] } })
+  const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'inclusive', variables: { channels: [] } })
 
   // then only the default flow was taken and the instance completed
   expect(await completedElementIds(result.processInstanceKey)).toEqual(['end', 'fork', 'join', 'start'])

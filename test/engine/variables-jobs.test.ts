@@ -13,12 +13,12 @@ const {
 } = engineTestKit({ worker: 'tg-test' })
 
 beforeAll(async () => {
-  await client.zeebe.deployResources(['tg-vars-input', 'tg-vars-output', 'tg-vars-subprocess', 'tg-vars-mapping-error', 'tg-job'].map((name) => ({ processFilename: bpmnFixture(name) })))
+  await client.zeebe.deployResources(['vars-input', 'vars-output', 'vars-subprocess', 'vars-mapping-error', 'job'].map((name) => ({ processFilename: bpmnFixture(name) })))
 })
 
 // ------------------------------------------------------------------ helpers
 
-/** A job type of its own for each test, through the FEEL job type of tg-job. */
+/** A job type of its own for each test, through the FEEL job type of job. */
 let jobCounter = 0
 function uniqueJobType(): string {
   jobCounter += 1
@@ -29,10 +29,10 @@ function uniqueJobType(): string {
 
 test('input mappings create task-local variables (nested targets, missing source = null) that shadow outer ones', async () => {
   // given process variables, one of them (shade) also an input-mapping target
-  const instance = await startInstance('tg-vars-input', { order: { id: 'A-1' }, customer: { name: 'Ada' }, shade: 'outer', counter: 0 })
+  const instance = await startInstance('vars-input', { order: { id: 'A-1' }, customer: { name: 'Ada' }, shade: 'outer', counter: 0 })
 
   // when the job is activated
-  const job = await activateOne('tg-vars-input', instance)
+  const job = await activateOne('vars-input', instance)
 
   // then the job sees the mapped locals, the innermost definition winning
   expect(job.variables).toEqual({
@@ -49,8 +49,8 @@ test('input mappings create task-local variables (nested targets, missing source
 
 test('without output mappings a job result merges from the task scope: input-mapped names update the local copy (then lost), new names land in the root', async () => {
   // given a task whose input mappings created locals `counter` and `shade`
-  const instance = await startInstance('tg-vars-input', { order: { id: 'B-2' }, customer: { name: 'Bo' }, shade: 'outer', counter: 0 })
-  const job = await activateOne('tg-vars-input', instance)
+  const instance = await startInstance('vars-input', { order: { id: 'B-2' }, customer: { name: 'Bo' }, shade: 'outer', counter: 0 })
+  const job = await activateOne('vars-input', instance)
 
   // when the job completes with those names and a new one
   await client.zeebe.completeJob({ jobKey: job.key, variables: { counter: 5, shade: 'from-worker', fresh: 'created' } })
@@ -62,8 +62,8 @@ test('without output mappings a job result merges from the task scope: input-map
 
 test('a job result equal to the local value is not rewritten there: propagation continues and updates the outer variable (Zeebe quirk)', async () => {
   // given a task-local counter of 100 (input mapping) over a root counter of 0
-  const instance = await startInstance('tg-vars-input', { order: { id: 'C-3' }, customer: { name: 'Cy' }, shade: 'outer', counter: 0 })
-  const job = await activateOne('tg-vars-input', instance)
+  const instance = await startInstance('vars-input', { order: { id: 'C-3' }, customer: { name: 'Cy' }, shade: 'outer', counter: 0 })
+  const job = await activateOne('vars-input', instance)
 
   // when the job completes with counter = 100 and shade = "inner", both equal to the locals
   await client.zeebe.completeJob({ jobKey: job.key, variables: { counter: 100, shade: 'inner' } })
@@ -75,8 +75,8 @@ test('a job result equal to the local value is not rewritten there: propagation 
 
 test('with output mappings only mapped values propagate, in order, nested targets merging into the existing object', async () => {
   // given a summary object already in the root scope
-  const instance = await startInstance('tg-vars-output', { summary: { keep: true } })
-  const job = await activateOne('tg-vars-output', instance)
+  const instance = await startInstance('vars-output', { summary: { keep: true } })
+  const job = await activateOne('vars-output', instance)
 
   // when the job completes with a result and an unmapped key
   await client.zeebe.completeJob({ jobKey: job.key, variables: { result: { total: 21, count: 3 }, extra: 'dropped' } })
@@ -90,7 +90,7 @@ test('with output mappings only mapped values propagate, in order, nested target
 
 test('a job result updates a variable where it is defined (the subprocess scope); subprocess locals are discarded on exit', async () => {
   // given a subprocess with a local `temp`
-  const instance = await startInstance('tg-vars-subprocess', { input: 1 })
+  const instance = await startInstance('vars-subprocess', { input: 1 })
   const first = await activateOne('tg-sub-first', instance)
   const subprocess = (await search<{ elementInstanceKey: string; elementId: string }>('element-instances', { processInstanceKey: instance, elementId: 'sub' }))[0]
   expect(await variablesInScope(subprocess.elementInstanceKey)).toEqual({ temp: 'draft' })
@@ -112,7 +112,7 @@ test('a job result updates a variable where it is defined (the subprocess scope)
 
 test('a failing input mapping raises IO_MAPPING_ERROR before any job exists; a failing output mapping raises it on completion; each resolves after a fix', async () => {
   // given an instance without the orderRef its input mapping asserts
-  const instance = await startInstance('tg-vars-mapping-error', {})
+  const instance = await startInstance('vars-mapping-error', {})
 
   // then activation stops with IO_MAPPING_ERROR and no job is created
   const onInput = await activeIncident(instance)
@@ -150,7 +150,7 @@ test('a failing input mapping raises IO_MAPPING_ERROR before any job exists; a f
 test('SetVariables local=true writes into the given scope; local=false updates the nearest holder or creates in the root', async () => {
   // given a task waiting with its job
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType, shared: 'root' })
+  const instance = await startInstance('job', { jobType, shared: 'root' })
   const job = await activateOne(jobType, instance)
 
   // when a local variable is set on the task, then a non-local document on the task
@@ -171,7 +171,7 @@ test('SetVariables local=true writes into the given scope; local=false updates t
 test('SetVariables with a non-object document is INVALID_ARGUMENT, and an unknown scope is NOT_FOUND', async () => {
   // given a running instance
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType })
+  const instance = await startInstance('job', { jobType })
 
   // when the document is an array, or the scope unknown
   const notObject = await grpcFailure(client.zeebe.setVariables({ elementInstanceKey: instance, variables: [1, 2] as unknown as Record<string, unknown>, local: false }))
@@ -185,7 +185,7 @@ test('SetVariables with a non-object document is INVALID_ARGUMENT, and an unknow
 test('fetchVariables limits the activated job to the named visible variables (innermost wins, missing names left out)', async () => {
   // given a task-local `b` shadowing the root's
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType, a: 1, b: 'root', c: [3] })
+  const instance = await startInstance('job', { jobType, a: 1, b: 'root', c: [3] })
   const first = await activateOne(jobType, instance, { timeout: 200 })
   await client.zeebe.setVariables({ elementInstanceKey: first.elementInstanceKey, variables: { b: 'task' }, local: true })
   await client.zeebe.failJob({ jobKey: first.key, retries: 3, errorMessage: 'again', retryBackOff: 0 })
@@ -214,7 +214,7 @@ test('CreateProcessInstanceWithResult fetchVariables returns only the named root
   const worker = client.zeebe.createWorker({ taskType: jobType, pollInterval: 50, taskHandler: (job) => job.complete({ out: 'o', noise: 'n' }) })
   try {
     // when it completes, fetching `out` only
-    const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'tg-job', variables: { jobType, kept: 1 }, fetchVariables: ['out'], requestTimeout: 10_000 })
+    const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'job', variables: { jobType, kept: 1 }, fetchVariables: ['out'], requestTimeout: 10_000 })
 
     // then
     expect(result.variables).toEqual({ out: 'o' })
@@ -228,7 +228,7 @@ test('CreateProcessInstanceWithResult fetchVariables returns only the named root
 test('a failed job with retries left is activatable again with the new retries; its variables are set locally on the task', async () => {
   // given an activated job
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType })
+  const instance = await startInstance('job', { jobType })
   const first = await activateOne(jobType, instance)
   expect(first.retries).toBe(3)
 
@@ -247,7 +247,7 @@ test('a failed job with retries left is activatable again with the new retries; 
 test('a failed job with a retry back-off stays invisible until the back-off has passed', async () => {
   // given an activated job
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType })
+  const instance = await startInstance('job', { jobType })
   const first = await activateOne(jobType, instance)
 
   // when it fails with a back-off of 1 s
@@ -268,7 +268,7 @@ test('a failed job with a retry back-off stays invisible until the back-off has 
 test('a job failed with 0 retries raises JOB_NO_RETRIES; resolve is rejected until UpdateJobRetries, then the job is activatable again', async () => {
   // given an activated job
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType })
+  const instance = await startInstance('job', { jobType })
   const job = await activateOne(jobType, instance)
 
   // when it fails with no retries left
@@ -309,7 +309,7 @@ test('a job failed with 0 retries raises JOB_NO_RETRIES; resolve is rejected unt
 test('a job failed with 0 retries and no message raises JOB_NO_RETRIES with "No more retries left."', async () => {
   // given an activated job
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType })
+  const instance = await startInstance('job', { jobType })
   const job = await activateOne(jobType, instance)
 
   // when it fails without a message
@@ -322,7 +322,7 @@ test('a job failed with 0 retries and no message raises JOB_NO_RETRIES with "No 
 test('UpdateJobRetries rejects a non-positive retry count', async () => {
   // given a job
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType })
+  const instance = await startInstance('job', { jobType })
   const job = await activateOne(jobType, instance)
 
   // when retries are set to 0
@@ -334,7 +334,7 @@ test('UpdateJobRetries rejects a non-positive retry count', async () => {
 
 test('a job type expression evaluating to null raises EXTRACT_VALUE_ERROR; setting the variable and resolving creates the job', async () => {
   // given an instance without `jobType`
-  const instance = await startInstance('tg-job', {})
+  const instance = await startInstance('job', {})
 
   // then the task cannot create its job
   const incident = await activeIncident(instance)
@@ -359,7 +359,7 @@ test('a job type expression evaluating to null raises EXTRACT_VALUE_ERROR; setti
 test('a job whose timeout passes is activatable again with its retries unchanged; the late worker may still complete it, a second completion is NOT_FOUND', async () => {
   // given a job activated with a 300 ms timeout after one failure (retries 2)
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType })
+  const instance = await startInstance('job', { jobType })
   const first = await activateOne(jobType, instance)
   await client.zeebe.failJob({ jobKey: first.key, retries: 2, errorMessage: 'once', retryBackOff: 0 })
   const slow = await activateOne(jobType, instance, { timeout: 300 })
@@ -385,7 +385,7 @@ test('a job whose timeout passes is activatable again with its retries unchanged
 test('UpdateJobTimeout moves the deadline to now + timeout: shortened, the job times out early', async () => {
   // given a job activated for a minute
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType })
+  const instance = await startInstance('job', { jobType })
   const job = await activateOne(jobType, instance)
   expect(await activateNow(jobType)).toEqual([])
 
@@ -407,7 +407,7 @@ test('UpdateJobTimeout moves the deadline to now + timeout: shortened, the job t
 test('UpdateJobTimeout extended: the job outlives its original deadline', async () => {
   // given a job activated with a 300 ms timeout
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType })
+  const instance = await startInstance('job', { jobType })
   const job = await activateOne(jobType, instance, { timeout: 300 })
   const originalDeadline = Number(job.deadline)
 
@@ -424,7 +424,7 @@ test('UpdateJobTimeout extended: the job outlives its original deadline', async 
 test('UpdateJobTimeout on a job that is not activated is rejected', async () => {
   // given a job failed back to activatable
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType })
+  const instance = await startInstance('job', { jobType })
   const job = await activateOne(jobType, instance)
   await client.zeebe.failJob({ jobKey: job.key, retries: 1, errorMessage: 'later', retryBackOff: 60_000 })
 
@@ -440,7 +440,7 @@ test('UpdateJobTimeout on a job that is not activated is rejected', async () => 
 test('completing or failing a job of a canceled instance is NOT_FOUND', async () => {
   // given an activated job
   const jobType = uniqueJobType()
-  const instance = await startInstance('tg-job', { jobType })
+  const instance = await startInstance('job', { jobType })
   const job = await activateOne(jobType, instance)
 
   // when the instance is canceled

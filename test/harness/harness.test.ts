@@ -24,10 +24,10 @@ beforeEach(async () => {
   h = await processHarness()
   await h.deploy(
     join(FORMS, 'ph-review-form.form'),
-    join(BPMN, 'ph-review.bpmn'),
-    join(BPMN, 'ph-payment.bpmn'),
-    join(BPMN, 'ph-delivery.bpmn'),
-    join(BPMN, 'ph-two-timers.bpmn'),
+    join(BPMN, 'harness/review-process.bpmn'),
+    join(BPMN, 'harness/payment.bpmn'),
+    join(BPMN, 'harness/delivery.bpmn'),
+    join(BPMN, 'harness/two-timers.bpmn'),
   )
 })
 
@@ -38,18 +38,18 @@ afterEach(async () => {
 describe('instance state', () => {
   test('toBeActive passes for a started instance that waits', async () => {
     // given / when
-    const review = await h.startProcess('ph-review', { orderId: orderId(), reviewer: 'ann' })
+    const review = await h.startProcess('review-process', { orderId: orderId(), reviewer: 'ann' })
     // then
     await h.expectInstance(review).toBeActive()
   })
 
   test('toBeCompleted fails on a waiting instance, reporting its state, path and where it waits', async () => {
     // given an instance waiting at its user task
-    const review = await h.startProcess('ph-review', { orderId: orderId(), reviewer: 'ann' })
+    const review = await h.startProcess('review-process', { orderId: orderId(), reviewer: 'ann' })
     await h.expectInstance(review).toBeWaitingAt('review')
     // when / then
     const failure = h.expectInstance(review, FAIL_FAST).toBeCompleted()
-    await expect(failure).rejects.toThrow(`Expected process instance ${review.processInstanceKey} of 'ph-review' to be COMPLETED, but it is ACTIVE`)
+    await expect(failure).rejects.toThrow(`Expected process instance ${review.processInstanceKey} of 'review-process' to be COMPLETED, but it is ACTIVE`)
     await expect(failure).rejects.toThrow('path taken: start -> review (active)')
     await expect(failure).rejects.toThrow('waiting at: review')
     await expect(failure).rejects.toThrow('incidents: none')
@@ -57,10 +57,10 @@ describe('instance state', () => {
 
   test('toBeTerminated passes after cancellation and fails on a completed instance', async () => {
     // given one canceled and one rejected (completed) review
-    const canceled = await h.startProcess('ph-review', { orderId: orderId(), reviewer: 'ann' })
+    const canceled = await h.startProcess('review-process', { orderId: orderId(), reviewer: 'ann' })
     await h.expectInstance(canceled).toBeWaitingAt('review')
     await h.camunda.getZeebeGrpcApiClient().cancelProcessInstance(canceled.processInstanceKey)
-    const rejected = await h.startProcess('ph-review', { orderId: orderId(), reviewer: 'ann' })
+    const rejected = await h.startProcess('review-process', { orderId: orderId(), reviewer: 'ann' })
     await h.completeUserTask(rejected, 'review', { approved: false })
     // then
     await h.expectInstance(canceled).toBeTerminated()
@@ -71,7 +71,7 @@ describe('instance state', () => {
 
   test('toBeActive fails on a completed instance', async () => {
     // given a rejected review, which completes
-    const review = await h.startProcess('ph-review', { orderId: orderId(), reviewer: 'ann' })
+    const review = await h.startProcess('review-process', { orderId: orderId(), reviewer: 'ann' })
     await h.completeUserTask(review, 'review', { approved: false })
     await h.expectInstance(review).toBeCompleted()
     // then
@@ -82,7 +82,7 @@ describe('instance state', () => {
 describe('elements', () => {
   test('toBeWaitingAt fails naming the element the instance actually waits at', async () => {
     // given an instance waiting at review
-    const review = await h.startProcess('ph-review', { orderId: orderId(), reviewer: 'ann' })
+    const review = await h.startProcess('review-process', { orderId: orderId(), reviewer: 'ann' })
     // when / then
     const failure = h.expectInstance(review, FAIL_FAST).toBeWaitingAt('ship')
     await expect(failure).rejects.toThrow("to be waiting at 'ship', but it is not waiting at 'ship'")
@@ -92,7 +92,7 @@ describe('elements', () => {
   test('toHaveCompletedElements and toHaveCompletedElementsInOrder pass on the approved path', async () => {
     // given an approved order and a shipping worker
     h.mockJobWorker('ph-ship').thenComplete({ shipmentId: 'S-1' })
-    const review = await h.startProcess('ph-review', { orderId: orderId(), reviewer: 'ann' })
+    const review = await h.startProcess('review-process', { orderId: orderId(), reviewer: 'ann' })
     // when
     await h.completeUserTask(review, 'review', { approved: true })
     // then
@@ -104,7 +104,7 @@ describe('elements', () => {
 
   test('toHaveCompletedElements fails naming the missing element and the path actually taken', async () => {
     // given a rejected order
-    const review = await h.startProcess('ph-review', { orderId: orderId(), reviewer: 'ann' })
+    const review = await h.startProcess('review-process', { orderId: orderId(), reviewer: 'ann' })
     await h.completeUserTask(review, 'review', { approved: false })
     await h.expectInstance(review).toBeCompleted()
     // when / then
@@ -115,7 +115,7 @@ describe('elements', () => {
 
   test('toHaveCompletedElementsInOrder fails on the wrong order, reporting the completion order', async () => {
     // given a rejected order
-    const review = await h.startProcess('ph-review', { orderId: orderId(), reviewer: 'ann' })
+    const review = await h.startProcess('review-process', { orderId: orderId(), reviewer: 'ann' })
     await h.completeUserTask(review, 'review', { approved: false })
     await h.expectInstance(review).toBeCompleted()
     // when / then
@@ -128,7 +128,7 @@ describe('variables', () => {
   test('toHaveVariable compares JSON values deeply', async () => {
     // given
     const id = orderId()
-    const review = await h.startProcess('ph-review', { orderId: id, reviewer: 'ann', lines: [{ sku: 'A', qty: 2 }] })
+    const review = await h.startProcess('review-process', { orderId: id, reviewer: 'ann', lines: [{ sku: 'A', qty: 2 }] })
     // then
     await h.expectInstance(review).toHaveVariable('orderId', id)
     await h.expectInstance(review).toHaveVariable('lines', [{ sku: 'A', qty: 2 }])
@@ -136,7 +136,7 @@ describe('variables', () => {
 
   test('toHaveVariable fails with the actual value, and lists the variables', async () => {
     // given
-    const review = await h.startProcess('ph-review', { orderId: 'o-1', reviewer: 'ann' })
+    const review = await h.startProcess('review-process', { orderId: 'o-1', reviewer: 'ann' })
     // when / then
     const wrongValue = h.expectInstance(review, FAIL_FAST).toHaveVariable('reviewer', 'bob')
     await expect(wrongValue).rejects.toThrow('to have variable reviewer="bob", but reviewer is "ann"')
@@ -149,7 +149,7 @@ describe('variables', () => {
 describe('user tasks', () => {
   test('userTask returns the task with its assignee, candidate groups, due date and linked form', async () => {
     // given
-    const review = await h.startProcess('ph-review', { orderId: orderId(), reviewer: 'ann' })
+    const review = await h.startProcess('review-process', { orderId: orderId(), reviewer: 'ann' })
     // when
     const task = await h.userTask(review, 'review')
     // then
@@ -167,7 +167,7 @@ describe('user tasks', () => {
 
   test('userTask fails with a report when the instance never reaches the task', async () => {
     // given an instance waiting at review, not at ship
-    const review = await h.startProcess('ph-review', { orderId: orderId(), reviewer: 'ann' })
+    const review = await h.startProcess('review-process', { orderId: orderId(), reviewer: 'ann' })
     await h.expectInstance(review).toBeWaitingAt('review')
     // when / then
     await expect(h.userTask(review, 'ship', FAIL_FAST)).rejects.toThrow(/a created user task at 'ship', but there is none[\s\S]*waiting at: review/)
@@ -179,7 +179,7 @@ describe('job workers and incidents', () => {
     // given a charging worker that fails
     h.mockJobWorker('ph-charge').thenFail('card service down')
     // when
-    const payment = await h.startProcess('ph-payment', { orderId: orderId() })
+    const payment = await h.startProcess('payment', { orderId: orderId() })
     // then
     await h.expectInstance(payment).toHaveIncident('JOB_NO_RETRIES')
     await h.expectInstance(payment).toBeWaitingAt('charge')
@@ -188,7 +188,7 @@ describe('job workers and incidents', () => {
   test('toHaveNoIncidents and toBeCompleted fail naming the incident type and message', async () => {
     // given an instance with an incident
     h.mockJobWorker('ph-charge').thenFail('card service down')
-    const payment = await h.startProcess('ph-payment', { orderId: orderId() })
+    const payment = await h.startProcess('payment', { orderId: orderId() })
     await h.expectInstance(payment).toHaveIncident('JOB_NO_RETRIES')
     // when / then
     await expect(h.expectInstance(payment, FAIL_FAST).toHaveNoIncidents())
@@ -201,7 +201,7 @@ describe('job workers and incidents', () => {
   test('toHaveIncident fails when there is none; toHaveNoIncidents passes', async () => {
     // given a charging worker that succeeds
     const worker = h.mockJobWorker('ph-charge').thenComplete({ receipt: 'R-1' })
-    const payment = await h.startProcess('ph-payment', { orderId: orderId() })
+    const payment = await h.startProcess('payment', { orderId: orderId() })
     // then
     await h.expectInstance(payment).toBeCompleted()
     await h.expectInstance(payment).toHaveNoIncidents()
@@ -215,7 +215,7 @@ describe('job workers and incidents', () => {
     // given a charging worker whose card is declined
     h.mockJobWorker('ph-charge').thenThrowBpmnError('CARD_DECLINED', { declineReason: 'insufficient funds' })
     // when
-    const payment = await h.startProcess('ph-payment', { orderId: orderId() })
+    const payment = await h.startProcess('payment', { orderId: orderId() })
     // then
     await h.expectInstance(payment).toBeCompleted()
     await h.expectInstance(payment).toHaveCompletedElementsInOrder('declined', 'not-paid')
@@ -227,7 +227,7 @@ describe('messages', () => {
   test('publishMessage correlates by key and merges its variables', async () => {
     // given an instance waiting for its delivery
     const id = orderId()
-    const delivery = await h.startProcess('ph-delivery', { orderId: id })
+    const delivery = await h.startProcess('delivery', { orderId: id })
     await h.expectInstance(delivery).toBeWaitingAt('await-delivery')
     // when
     await h.publishMessage('ph-delivered', id, { signedBy: 'Dana' })
@@ -240,7 +240,7 @@ describe('messages', () => {
 describe('the clock', () => {
   test('clock jumps fire a P2D and a P6M timer, in order', async () => {
     // given both timers armed
-    const timers = await h.startProcess('ph-two-timers', { firedOrder: [] })
+    const timers = await h.startProcess('two-timers', { firedOrder: [] })
     await h.expectInstance(timers).toBeWaitingAt('wait-2d', 'wait-6m')
     // when two days pass
     await h.increaseTime('P2DT1M')
@@ -257,7 +257,7 @@ describe('the clock', () => {
 
   test('one jump past both due dates fires the P2D timer before the P6M timer', async () => {
     // given both timers armed; the six-month one was activated first
-    const timers = await h.startProcess('ph-two-timers', { firedOrder: [] })
+    const timers = await h.startProcess('two-timers', { firedOrder: [] })
     await h.expectInstance(timers).toBeWaitingAt('wait-2d', 'wait-6m')
     // when seven months pass at once
     await h.increaseTime('P7M')
@@ -269,7 +269,7 @@ describe('the clock', () => {
 
   test('a timer does not fire before its due date', async () => {
     // given both timers armed
-    const timers = await h.startProcess('ph-two-timers', { firedOrder: [] })
+    const timers = await h.startProcess('two-timers', { firedOrder: [] })
     await h.expectInstance(timers).toBeWaitingAt('wait-2d', 'wait-6m')
     // when a day and 23 hours pass
     const before = h.now()

@@ -282,7 +282,7 @@ describe('the process-test harness in remote mode', () => {
     expect(summary).toMatch(/^Tests: +\d+ passed, \d+ total$/)
     expect(result.code).toBe(0)
     // and they ran here: their models are deployed on this engine
-    expect((await search(client, 'process-definitions', { processDefinitionId: 'ph-review' })).items).toHaveLength(1)
+    expect((await search(client, 'process-definitions', { processDefinitionId: 'review-process' })).items).toHaveLength(1)
   })
 })
 

@@ -4,6 +4,7 @@
  * searches for what gRPC does not expose, and job activation for one instance.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js'
+import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { createTestClient, startTestEngine, type TestClient, type TestEngine } from './engine-harness'
@@ -22,10 +23,40 @@ const SETTLE_MS = 300
 
 const FIXTURES = path.join(__dirname, '../fixtures')
 
-/** The path of test/fixtures/bpmn/<id>.bpmn (the file name is the process id). */
-export const bpmnFixture = (id: string): string => path.join(FIXTURES, 'bpmn', `${id}.bpmn`)
-/** The path of test/fixtures/dmn/<id>.dmn (the file name is the decision id). */
-export const dmnFixture = (id: string): string => path.join(FIXTURES, 'dmn', `${id}.dmn`)
+/**
+ * Fixtures live in one folder per area of the engine (test/fixtures/bpmn/events/, structure/...),
+ * named after the id inside them; ids are unique across areas, so a test names a fixture by its id.
+ */
+function fixtureIndex(kind: 'bpmn' | 'dmn'): Map<string, string> {
+  const index = new Map<string, string>()
+  const pending = [path.join(FIXTURES, kind)]
+  while (pending.length > 0) {
+    const dir = pending.pop() as string
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name)
+      if (entry.isDirectory()) pending.push(full)
+      else if (entry.name.endsWith(`.${kind}`)) {
+        const id = entry.name.slice(0, -kind.length - 1)
+        if (index.has(id)) throw new Error(`Two ${kind} fixtures have the id '${id}': ${index.get(id)} and ${full}`)
+        index.set(id, full)
+      }
+    }
+  }
+  return index
+}
+
+const fixtures = { bpmn: fixtureIndex('bpmn'), dmn: fixtureIndex('dmn') }
+
+function fixture(kind: 'bpmn' | 'dmn', id: string): string {
+  const found = fixtures[kind].get(id)
+  if (found === undefined) throw new Error(`No ${kind} fixture '${id}' under test/fixtures/${kind}/`)
+  return found
+}
+
+/** The path of the BPMN fixture whose process id is `id`. */
+export const bpmnFixture = (id: string): string => fixture('bpmn', id)
+/** The path of the DMN fixture whose decision id is `id`. */
+export const dmnFixture = (id: string): string => fixture('dmn', id)
 
 // ------------------------------------------------------------------ polling
 
