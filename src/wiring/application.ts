@@ -131,7 +131,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
       incidents,
       vulnerabilities: new VulnerabilityService({ config, store: security, engine }),
       traceRequests: new TraceRequestService({ config, store: security, engine }),
-      changes: new ChangeService({ config, engine: changeEngine }),
+      changes: new ChangeService({ config, engine: changeEngine, cuts: interconnection.cuts.store }),
       engine,
       metrics,
       logger,
