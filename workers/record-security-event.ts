@@ -128,7 +128,7 @@ export async function handle(input: Input, ctx: WorkerContext): Promise<Output> 
       const fixedAt = input.fixedAt ?? at
       const due = vulnerability.data.remediationDueAt
       const fixedLate = due !== undefined && Date.parse(fixedAt) > Date.parse(due)
-      store.update(vulnerability.id, { state: 'fixed', data: { fixedAt, fixSummary: input.fixSummary ?? null, fixedLate }, at })
+      store.update(vulnerability.id, { state: 'fixed', data: { fixedAt, fixSummary: input.fixSummary ?? null, fixedLate, ...(input.fixedBy ? { fixedBy: input.fixedBy } : {}) }, at })
       append(store, vulnerability.id, ctx, at, input.fixedBy ?? 'security', event, { fixedAt, fixSummary: input.fixSummary ?? null, fixedLate })
       return { fixedLate }
     }

@@ -41,6 +41,8 @@ export interface VulnerabilityData {
   delayReason?: string
   fixedAt?: string
   fixSummary?: string | null
+  /** who recorded the fix (apply-fix form) */
+  fixedBy?: string
   fixedLate?: boolean
   cutDecision?: 'cut' | 'keep'
   cutReason?: string | null
