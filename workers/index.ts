@@ -21,6 +21,7 @@ import type { StatusCapability } from './publish-status'
 import * as recordCutTrace from './record-cut-trace'
 import * as callAdapter from './call-adapter'
 import * as checkReleaseValidation from './check-release-validation'
+import * as checkInterconnectionCut from './check-interconnection-cut'
 import * as checkTraceRequestContacts from './check-trace-request-contacts'
 import * as notifyParties from './notify-parties'
 import * as notifyTraceRequest from './notify-trace-request'
@@ -46,7 +47,7 @@ export interface WorkerModule {
 
 export const WORKERS: readonly WorkerModule[] = [recordTrace, sendNotification, recordCutTrace, disableInterconnection, enableInterconnection, sendCutNotification, publishStatus,
   recordSecurityEvent, notifyVulnerability, recordTraceExchangeEvent, checkTraceRequestContacts, produceTraceLetter, notifyTraceRequest,
-  notifyParties, callAdapter, requestInterconnectionCut, startFixChange, checkReleaseValidation]
+  notifyParties, callAdapter, requestInterconnectionCut, startFixChange, checkReleaseValidation, checkInterconnectionCut]
 
 /** Retries Zeebe gives a job unless the model says otherwise: the first attempt has this many left. */
 export const DEFAULT_JOB_RETRIES = 3

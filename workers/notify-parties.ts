@@ -88,7 +88,7 @@ export function resolveRecipients(config: Config, header: string, input: Input):
 
 /** The date a mail about this event gives, if any. */
 function dueAt(event: ChangeEvent, input: Input, now: Date): string | undefined {
-  if (event.startsWith('retention-') || event === 'previous-version-retired') return input.retirementDeadline
+  if (event.startsWith('retention-') || event === 'retirement-overdue' || event === 'previous-version-retired') return input.retirementDeadline
   if (event === 'portal-release-planned') return input.plannedAt
   return input.dueIn === undefined ? undefined : addDuration(now, input.dueIn)
 }

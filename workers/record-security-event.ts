@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
-import { cvssVectorProblem, cvssVersion } from '../src/app/security/cvss'
+import { CvssVectorError, cvssScoreDisagreement, scoreCvssVector, type CvssScore } from '../src/app/security/cvss'
 import { addDuration } from '../src/app/iso-duration'
 import type { SecurityStore } from '../src/app/security/security-store'
 import type { VulnerabilityData } from '../src/app/security/vulnerabilities'
@@ -33,7 +33,7 @@ export const inputSchema = z.object({
   cveId: z.string().nullish(),
   title: z.string().min(1).optional(),
   description: z.string().nullish(),
-  cvssScore: z.number().min(0).max(10).optional(),
+  cvssScore: z.number().min(0).max(10).nullish(),
   cvssVector: z.string().optional(),
   service: z.string().min(1).optional(),
   knownExploited: z.boolean().optional(),
@@ -71,6 +71,8 @@ export interface Output {
   reportingOrganisation?: string
   /** vulnerability-reported */
   vulnerabilityId?: string
+  /** vulnerability-reported: the vector's score, which the urgency decision reads (SEC-2) */
+  cvssScore?: number
   reportedAt?: string
   /** urgency-evaluated: report time + remediation deadline */
   remediationDueAt?: string
@@ -126,7 +128,7 @@ export async function handle(input: Input, ctx: WorkerContext): Promise<Output> 
       const fixedAt = input.fixedAt ?? at
       const due = vulnerability.data.remediationDueAt
       const fixedLate = due !== undefined && Date.parse(fixedAt) > Date.parse(due)
-      store.update(vulnerability.id, { state: 'fixed', data: { fixedAt, fixSummary: input.fixSummary ?? null, fixedLate }, at })
+      store.update(vulnerability.id, { state: 'fixed', data: { fixedAt, fixSummary: input.fixSummary ?? null, fixedLate, ...(input.fixedBy ? { fixedBy: input.fixedBy } : {}) }, at })
       append(store, vulnerability.id, ctx, at, input.fixedBy ?? 'security', event, { fixedAt, fixSummary: input.fixSummary ?? null, fixedLate })
       return { fixedLate }
     }
@@ -162,20 +164,28 @@ function report(input: Input, ctx: WorkerContext, store: SecurityStore, at: stri
     return value
   }
   const title = need('title', input.title)
-  const cvssScore = need('cvssScore', input.cvssScore)
   const cvssVector = need('cvssVector', input.cvssVector)
   const service = need('service', input.service)
   const reportingOrganisation = input.reportingOrganisation ?? ctx.config.self
+  let scored: CvssScore | undefined
   if (cvssVector !== undefined) {
-    const problem = cvssVectorProblem(cvssVector)
-    if (problem !== undefined) problems.push(`variable cvssVector: ${problem}`)
+    try {
+      scored = scoreCvssVector(cvssVector)
+    } catch (error) {
+      if (!(error instanceof CvssVectorError)) throw error
+      problems.push(`variable cvssVector: ${error.message}`)
+    }
   }
+  // SEC-2: the vector gives the score; a score that disagrees with it is a typo to fix, not a severity.
+  const disagreement = scored === undefined || input.cvssScore == null ? undefined : cvssScoreDisagreement(input.cvssScore, scored)
+  if (disagreement !== undefined) problems.push(`variable ${disagreement}`)
   if (service !== undefined && !ctx.config.organisations.some((org) => org.services.some((candidate) => candidate.id === service))) {
     problems.push(`variable service: unknown service '${service}'`)
   }
   if (!ctx.config.organisations.some((org) => org.id === reportingOrganisation)) problems.push(`variable reportingOrganisation: unknown organisation '${reportingOrganisation}'`)
   if (input.cveId != null && !/^CVE-\d{4}-\d{4,}$/.test(input.cveId)) problems.push(`variable cveId: '${input.cveId}' is not a CVE id such as CVE-2024-3094`)
-  if (problems.length > 0 || title === undefined || cvssScore === undefined || cvssVector === undefined || service === undefined) throw new JobInputError(problems)
+  if (problems.length > 0 || title === undefined || scored === undefined || cvssVector === undefined || service === undefined) throw new JobInputError(problems)
+  const cvssScore = scored.score
 
   const reportedAt = input.reportedAt ?? at
   const id = input.vulnerabilityId ?? derivedId('VUL', reportedAt.slice(0, 10), ctx.job.processInstanceKey, ctx.job.key)
@@ -185,7 +195,7 @@ function report(input: Input, ctx: WorkerContext, store: SecurityStore, at: stri
     ...(input.description ? { description: input.description } : {}),
     cvssScore,
     cvssVector,
-    cvssVersion: cvssVersion(cvssVector),
+    cvssVersion: scored.version,
     service,
     knownExploited: input.knownExploited ?? false,
     reportingOrganisation,
@@ -204,5 +214,5 @@ function report(input: Input, ctx: WorkerContext, store: SecurityStore, at: stri
     knownExploited: vulnerability.data.knownExploited,
     watchReviewId: input.watchReviewId ?? null,
   })
-  return { vulnerabilityId: id, reportedAt: vulnerability.data.reportedAt }
+  return { vulnerabilityId: id, reportedAt: vulnerability.data.reportedAt, cvssScore }
 }

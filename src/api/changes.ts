@@ -6,7 +6,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { z } from 'zod'
 import type { Config } from '../config'
-import { ChangeConflictError, NotThePartyError, requestSchemas, UnknownReferenceError, type ChangeService, type Procedure, type Started } from '../app/changes/changes'
+import { InterconnectionStillCutError, NotThePartyError, requestSchemas, UnknownReferenceError, type ChangeService, type Procedure, type Started } from '../app/changes/changes'
 import { callerOf, requireRole } from './auth'
 import { ForbiddenProblem, HttpProblem } from './problem'
 import { procedureParties, sees } from './scope'
@@ -32,7 +32,7 @@ function parseBody<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
 function translate(error: unknown): unknown {
   if (error instanceof NotThePartyError) return new ForbiddenProblem(error.message)
   if (error instanceof UnknownReferenceError) return new HttpProblem(404, 'Not Found', error.message)
-  if (error instanceof ChangeConflictError) return new HttpProblem(409, 'Conflict', error.message)
+  if (error instanceof InterconnectionStillCutError) return new HttpProblem(409, 'Conflict', error.message, { cutId: error.cutId, interconnectionId: error.interconnectionId })
   return error
 }
 

@@ -135,11 +135,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
       incidents,
       vulnerabilities: new VulnerabilityService({ config, store: security, engine }),
       traceRequests: new TraceRequestService({ config, store: security, engine }),
-      changes: new ChangeService({
-        config,
-        engine: changeEngine,
-        openCuts: (interconnectionId) => interconnection.cuts.store.cuts().filter((cut) => cut.interconnectionId === interconnectionId && cut.state !== 'restored').map((cut) => cut.id),
-      }),
+      changes: new ChangeService({ config, engine: changeEngine, cuts: interconnection.cuts.store }),
       engine,
       metrics,
       logger,

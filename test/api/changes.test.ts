@@ -92,3 +92,20 @@ test('CHG-8: early retirement of an unknown change is a 404; an operator cannot 
   expect((await call('POST', '/api/changes/CHG-20260101-000000/retirement', TOKENS.T_OPERATOR, {})).status).toBe(404)
   expect((await call('POST', '/api/changes', TOKENS.T_OPERATOR, portalChange)).status).toBe(403)
 })
+
+test('CUT-1, CRI-3, CHG-1: a pre-production link whose interconnection is still cut is not kept or reactivated: 409 naming the cut', async () => {
+  // given: the client's operations cut provider-beta's pre-production link
+  const cut = await call('POST', '/api/cuts', TOKENS.T_OPERATOR, { interconnectionId: 'beta-preprod', reason: 'Comportement suspect en pré-production' })
+  expect(cut.status).toBe(201)
+  const cutId = String(cut.body.id)
+  // when
+  for (const action of ['reactivate', 'keep']) {
+    const answer = await call('POST', '/api/preproduction-links', TOKENS.T_CLIENT, { providerId: 'provider-beta', action })
+    // then
+    expect(answer.status).toBe(409)
+    expect(answer.body).toMatchObject({ title: 'Conflict', status: 409, cutId, interconnectionId: 'beta-preprod' })
+    expect(String(answer.body.detail)).toContain(`Interconnection beta-preprod is still cut (${cutId})`)
+  }
+  // another provider's link is not concerned
+  expect((await call('POST', '/api/preproduction-links', TOKENS.T_CLIENT, { providerId: 'fournisseur-alpha', action: 'reactivate' })).status).toBe(201)
+})

@@ -66,8 +66,26 @@ describe('POST /api/vulnerabilities (SEC-1)', () => {
   })
 
   test('SEC-1: a CVSS v4.0 vector without a CVE id is accepted', async () => {
-    const answer = await call('POST', '/api/vulnerabilities', { ...critical, cveId: undefined, cvssScore: 6.9, cvssVector: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:L/VA:N/SC:N/SI:N/SA:N/E:A' })
+    const answer = await call('POST', '/api/vulnerabilities', { ...critical, cveId: undefined, cvssScore: 8.8, cvssVector: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:L/VA:N/SC:N/SI:N/SA:N/E:A' })
     expect(answer.status).toBe(201)
+  })
+
+  test('SEC-2: a score of 2.0 with a vector scoring 10.0 gets a 400 naming the field and both scores', async () => {
+    const answer = await call('POST', '/api/vulnerabilities', { ...critical, cvssScore: 2.0 })
+    expect(answer.status).toBe(400)
+    expect(answer.type).toContain('application/problem+json')
+    expect(answer.body.errors).toEqual([{ field: 'cvssScore', detail: 'cvssScore 2.0 disagrees with cvssVector, which scores 10.0 (CVSS 3.1 base score); give 10.0 or leave the score out' }])
+    expect((await call('GET', '/api/vulnerabilities')).body.items).not.toContainEqual(expect.objectContaining({ severity: 'Low', title: critical.title }))
+  })
+
+  test('SEC-2: without a score, the vector\'s gives the severity', async () => {
+    const answer = await call('POST', '/api/vulnerabilities', { ...critical, cvssScore: undefined, knownExploited: false })
+    expect(answer.status).toBe(201)
+    const view = await eventually(async () => {
+      const read = await call('GET', `/api/vulnerabilities/${answer.body.id as string}`, undefined, TOKENS.T_MANAGER)
+      return read.body.severity === undefined || read.body.severity === null ? undefined : read.body
+    })
+    expect(view).toMatchObject({ severity: 'Critical', data: { cvssScore: 10, cvssVersion: '3.1', remediationDeadline: 'P15D' } })
   })
 
   test.each([

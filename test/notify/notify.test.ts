@@ -93,7 +93,7 @@ const samples: { [T in TemplateId]: TemplateData<T> } = {
   'vulnerability-disclosed': { ...vulnerability, description: 'Porte dérobée dans xz-utils.' },
   'vulnerability-deadline-reminder': vulnerability,
   'vulnerability-delay-notice': { ...vulnerability, expectedFixDate: '2025-03-25T09:15:00Z', delayReason: "Correctif de l'éditeur attendu" },
-  'vulnerability-fixed': { ...vulnerability, fixedAt: '2025-03-10T09:15:00Z', fixSummary: 'xz-utils 5.6.2 déployé.', fixedLate: false, changeReference: 'CHG-42' },
+  'vulnerability-fixed': { ...vulnerability, fixingParty: 'Fournisseur Alpha', fixedBy: 'Sacha Durand', fixedAt: '2025-03-10T09:15:00Z', fixSummary: 'xz-utils 5.6.2 déployé.', fixedLate: false, changeReference: 'CHG-42' },
   'trace-answer-reminder': { reference: 'TRQ-20250304-a1b2', direction: 'outgoing', otherParty: 'Fournisseur Alpha', dispatchedAt: '2025-03-04T09:15:00Z', postalReference: '1A 234 567 8901 2', answerDelay: 'P30D' },
   'change-notice': { event: 'retention-agreed', reference: 'CHG-20250304-a1b2c3', title: 'Nouveau parcours de dépôt', version: '5.0', previousVersion: '4.9', dueAt: '2025-09-04T09:15:00Z', headers: { deprecation: '@1741079700', sunset: 'Thu, 04 Sep 2025 09:15:00 GMT' } },
 }

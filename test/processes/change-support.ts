@@ -9,6 +9,9 @@ import { join } from 'node:path'
 import { sdkChangeEngine } from '../../src/engine-client/change-engine'
 import { engineValidationRecords } from '../../src/app/changes/release-validation'
 import { TraceStore } from '../../src/app/incidents/trace-store'
+import { CutStore } from '../../src/app/cuts/cut-store'
+import { linkControl } from '../../src/app/cuts/link-control'
+import { LinkSigner } from '../../src/app/cuts/signed-links'
 import type { Config } from '../../src/config'
 import { Mailer, type SmtpSink, type StoredMail } from '../../src/notify'
 import { StatusStore } from '../../src/status/status-store'
@@ -43,6 +46,8 @@ export interface ChangeTestContext {
   trace: TraceStore
   /** the public status page's notices (a service opened is announced there) */
   status: StatusStore
+  /** the cut trail: a pre-production link is not reactivated while its interconnection is cut (CUT-1, CRI-3) */
+  cuts: CutStore
   config: Config
 }
 
@@ -62,12 +67,14 @@ export function useChangeProcesses(models: string[], configure: (config: Config)
     dataDir = await mkdtemp(join(tmpdir(), 'raccord-change-process-'))
     context.trace = TraceStore.open(dataDir)
     context.status = StatusStore.open(dataDir)
+    context.cuts = CutStore.open(dataDir)
     mailer = await Mailer.open({ smtpUrl: context.smtp.url, config: context.config, dataDir })
   })
 
   afterAll(async () => {
     await mailer?.close()
     context.status?.close()
+    context.cuts?.close()
     context.trace?.close()
     await context.smtp?.close()
     if (dataDir) await rm(dataDir, { recursive: true, force: true })
@@ -80,6 +87,13 @@ export function useChangeProcesses(models: string[], configure: (config: Config)
     const services: JobServices = {
       config: context.config, trace: context.trace, status: context.status, mailer, now: () => new Date(),
       validations: engineValidationRecords(sdkChangeEngine(context.h.camunda)),
+      cuts: {
+        store: context.cuts,
+        links: new LinkSigner(randomBytes(32).toString('hex')),
+        linkControl: linkControl({ env: {}, now: () => new Date() }),
+        settings: context.config.interconnectionCuts,
+        publicUrl: () => 'http://127.0.0.1',
+      },
     }
     // A short long poll: the SDK leaves the client-side timer of an open poll running after close.
     workers = startWorkers(context.h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, longPollMs: 1000, backoffBaseMs: 1000 })

@@ -58,3 +58,58 @@ test('CHG-1: past the agreed delay both parties\' directors are told, and the wo
   expect(recipientsOf(escalated)).toEqual([MAIL.alphaDirector, MAIL.portailDirector].sort())
   await t.h.expectInstance(ref).toBeWaitingAt('prepare-preproduction-link')
 })
+
+/** Records a cut of alpha-preprod in the trail, as POST /api/cuts does; not restored. */
+function cutAlphaPreproduction(): string {
+  const id = `CUT-T-${newReference('X').slice(-8)}`
+  t.cuts.openCut({ id, interconnectionId: 'alpha-preprod', service: 'demarches-alpha', environment: 'preproduction', otherParty: 'fournisseur-alpha', origin: 'self', reason: 'Comportement suspect en pré-production', requestedBy: 'Alix Robert (portail)', requestedAt: new Date(t.h.now()).toISOString() })
+  return id
+}
+
+afterEach(() => {
+  // The next test starts with alpha-preprod restored.
+  for (const cut of t.cuts.cuts()) t.cuts.setState(cut.id, 'restored', new Date().toISOString())
+})
+
+test('CUT-1, CRI-3: a link whose interconnection is still cut is not reactivated: nobody is asked to, both parties are told which cut holds it', async () => {
+  // given
+  const cutId = cutAlphaPreproduction()
+  const reference = newReference('PPL')
+  // when
+  const ref = await t.h.startProcess('preproduction-link', request(reference))
+  // then
+  await t.h.expectInstance(ref).toBeCompleted()
+  await t.h.expectInstance(ref).toHaveCompletedElementsInOrder('check-cut-before-work', 'still-cut-before-work', 'link-still-cut', 'notify-link-still-cut', 'link-not-reactivated')
+  const told = await mailsMatching(t.smtp, reference, /toujours coupé|still cut/, 2)
+  expect(recipientsOf(told)).toEqual([MAIL.alphaTechnical, MAIL.portailTechnical].sort())
+  expect(told[0].text).toContain(`${cutId} (alpha-preprod): Comportement suspect en pré-production`)
+  expect(mailsAbout(t.smtp, reference, /prêt|ready/)).toEqual([])
+})
+
+test('CUT-1, CRI-3: a cut that comes while the parties confirm: the link is not declared ready', async () => {
+  // given
+  const reference = newReference('PPL')
+  const ref = await t.h.startProcess('preproduction-link', request(reference))
+  await t.h.completeUserTask(ref, 'prepare-preproduction-link', done)
+  await t.h.completeUserTask(ref, 'confirm-link-provider', approve)
+  // when
+  const cutId = cutAlphaPreproduction()
+  await t.h.completeUserTask(ref, 'confirm-link-client', approve)
+  // then
+  await t.h.expectInstance(ref).toBeCompleted()
+  await t.h.expectInstance(ref).toHaveCompletedElementsInOrder('link-confirmed-by-both', 'check-cut-before-ready', 'still-cut-before-ready', 'link-still-cut', 'notify-link-still-cut', 'link-not-reactivated')
+  const [told] = await mailsMatching(t.smtp, reference, /toujours coupé|still cut/, 2)
+  expect(told.text).toContain(cutId)
+  expect(mailsAbout(t.smtp, reference, /prêt|ready/)).toEqual([])
+})
+
+test('CUT-1, CRI-3: once the cut is restored, the link is reactivated as usual', async () => {
+  // given
+  const cutId = cutAlphaPreproduction()
+  t.cuts.setState(cutId, 'restored', new Date(t.h.now()).toISOString())
+  const reference = newReference('PPL')
+  // when
+  const ref = await t.h.startProcess('preproduction-link', request(reference))
+  // then
+  await t.h.expectInstance(ref).toBeWaitingAt('prepare-preproduction-link')
+})

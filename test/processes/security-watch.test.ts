@@ -33,10 +33,11 @@ function watchInstance(): Promise<ProcessInstanceRef> {
   })
 }
 
-const finding = (title: string, cvssScore: number, knownExploited: boolean) => ({
+/** A finding as the review form gives it; the score may be left out, the vector gives it (SEC-2). */
+const finding = (title: string, cvssVector: string, knownExploited: boolean, cvssScore?: number) => ({
   title,
-  cvssScore,
-  cvssVector: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N',
+  ...(cvssScore === undefined ? {} : { cvssScore }),
+  cvssVector,
   service: 'portail-web',
   knownExploited,
 })
@@ -64,7 +65,10 @@ test('SEC-1, SEC-2: each finding of the review starts its own vulnerability hand
   await f.h.completeUserTask(watch, 'review-security-watch', {
     reviewedBy: 'Alix Robert',
     sourcesChecked: 'CERT-FR, CISA KEV, rapport du scanner',
-    findings: [finding('Injection dans le moteur de gabarits', 9.3, true), finding('Fuite d\'en-têtes', 5.1, false)],
+    findings: [
+      finding('Injection dans le moteur de gabarits', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', true, 9.3),
+      finding('Fuite d\'en-têtes', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:P/VC:L/VI:L/VA:L/SC:L/SI:L/SA:L', false),
+    ],
   })
   // then
   await f.h.expectInstance(watch).toBeWaitingAt('handle-findings')

@@ -1,7 +1,8 @@
 /**
  * version-retention (CHG-8), by time travel: reminders one month and one week before the deadline,
  * retirement at the deadline through the portal's version adapter (a signed webhook to a local
- * server), never later; the 6-month cap; early retirement by either party.
+ * server), never later; the 6-month cap; early retirement by either party; by hand, a retirement
+ * task due at the deadline and a weekly escalation past it until n-1 is retired.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -58,6 +59,8 @@ function oneMonthBefore(deadline: number): number {
 }
 
 const reminders = (reference: string) => mailsAbout(t.smtp, reference, /retrait prochain|retires soon/)
+const escalations = (reference: string) => mailsAbout(t.smtp, reference, /toujours en ligne|still online/)
+const BETA_DIRECTOR = 'alex.brown@provider-beta.example.org'
 const retiredBy = (reference: string) => calls.filter((call) => call.body.reference === reference)
 
 async function start(reference: string, overrides: Variables = {}): Promise<{ ref: ProcessInstanceRef; deadline: number }> {
@@ -82,9 +85,9 @@ test('CHG-8: n-1 kept 6 months: reminders at 5 months and at 6 months minus 1 we
   expect(reminders(reference)).toEqual([])
   // when: at 5 months
   await t.h.increaseTime('PT1M')
-  // then both parties get the first reminder
+  // then the owner of n-1, its directors and the providers get the first reminder
   const first = await mailsMatching(t.smtp, reference, /retrait prochain|retires soon/, 3)
-  expect(recipientsOf(first)).toEqual([MAIL.portailTechnical, MAIL.alphaTechnical, MAIL.betaTechnical].sort())
+  expect(recipientsOf(first)).toEqual([MAIL.portailTechnical, MAIL.portailDirector, MAIL.alphaTechnical, MAIL.betaTechnical].sort())
 
   // when: one minute before 6 months minus one week
   const oneWeekBefore = deadline - 7 * 24 * 3_600_000
@@ -183,6 +186,53 @@ describe('CHG-8: no version adapter: the client\'s technical team retires n-1 by
     const retired = await mailsMatching(t.smtp, reference, /n-1 retirée|n-1 retired/, 3)
     expect(recipientsOf(retired)).toEqual([MAIL.portailTechnical, MAIL.portailOperations, MAIL.alphaTechnical, MAIL.alphaOperations, MAIL.betaTechnical, MAIL.betaOperations].sort())
     expect(retiredBy(reference)).toEqual([])
+  })
+
+  test('CHG-8: given a manual adapter, the retirement task is due at the deadline; past it, the owner and both parties\' directors are mailed every 7 days until n-1 is retired', async () => {
+    // given: the deadline reached, n-1 left to retire by hand
+    const reference = newReference('CHG')
+    const { ref, deadline } = await start(reference)
+    for (const [at, next] of [[oneMonthBefore(deadline), 'one-month-before'], [deadline - 7 * 24 * 3_600_000, 'one-week-before'], [deadline, 'retirement-deadline-reached']] as const) {
+      await t.h.expectInstance(ref).toBeWaitingAt(next)
+      await t.h.increaseTime(durationUntil(t.h, at))
+    }
+    await t.h.expectInstance(ref).toBeWaitingAt('retire-previous-version-manually')
+    // then the task carries the deadline: past it, the console shows it overdue
+    const task = await t.h.userTask(ref, 'retire-previous-version-manually')
+    expect(Date.parse(task.dueDate ?? '')).toBe(deadline)
+    const reminded = await mailsMatching(t.smtp, reference, /retrait prochain|retires soon/, 6)
+    expect([...new Set(recipientsOf(reminded))]).toEqual([MAIL.portailTechnical, MAIL.portailDirector, MAIL.alphaTechnical, MAIL.betaTechnical].sort())
+
+    // when: one minute before a week past the deadline
+    await t.h.increaseTime('P6DT23H59M')
+    await settle()
+    expect(escalations(reference)).toEqual([])
+    // when: a week past the deadline
+    await t.h.increaseTime('PT1M')
+    // then the owner of n-1 and the directors of both parties are told, in their language
+    const first = await mailsMatching(t.smtp, reference, /toujours en ligne|still online/, 3)
+    expect(recipientsOf(first)).toEqual([MAIL.portailTechnical, MAIL.portailDirector, MAIL.alphaDirector, BETA_DIRECTOR].sort())
+    const french = first.find((mail) => mail.envelopeTo.includes(MAIL.portailTechnical))
+    expect(french?.subject).toContain("version n-1 toujours en ligne après l'échéance")
+    expect(french?.text).toContain('La version 4.9 devait être retirée le')
+    const english = first.find((mail) => mail.envelopeTo.includes(BETA_DIRECTOR))
+    expect(english?.subject).toContain('version n-1 still online past its deadline')
+    await t.h.expectInstance(ref).toBeWaitingAt('retire-previous-version-manually')
+
+    // when: 18 days past the deadline, the escalation came again once, after 14 days
+    await t.h.increaseTime('P7D')
+    await mailsMatching(t.smtp, reference, /toujours en ligne|still online/, 6)
+    await t.h.increaseTime('P4D')
+    await settle()
+    expect(escalations(reference)).toHaveLength(6)
+    await t.h.expectInstance(ref).toHaveCompletedElements('retirement-overdue', 'escalate-overdue-retirement', 'overdue-retirement-escalated')
+
+    // when n-1 is retired, the escalation stops
+    await t.h.completeUserTask(ref, 'retire-previous-version-manually', { stepDone: true, stepEvidence: 'Ticket EXP-1235' })
+    await t.h.expectInstance(ref).toBeCompleted()
+    await t.h.increaseTime('P7D')
+    await settle()
+    expect(escalations(reference)).toHaveLength(6)
   })
 
   test('CHG-8: given a manual adapter, when a party asks for early retirement, then the retirement task comes at once and the reminders are cancelled', async () => {

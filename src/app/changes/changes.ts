@@ -12,6 +12,7 @@ import { addDuration } from '../iso-duration'
 import { EngineUnavailableError, type Caller } from '../incidents/incidents'
 import type { ChangeEngine } from '../../engine-client/change-engine'
 import type { InstanceProgress } from '../../engine-client/process-engine'
+import type { CutStore } from '../cuts/cut-store'
 
 /** The agreement caps the retention of version n-1 at 6 months (CHG-8). */
 export const MAX_RETENTION_MONTHS = 6
@@ -40,9 +41,15 @@ export class NotThePartyError extends Error {
   override name = 'NotThePartyError'
 }
 
-/** The request does not fit the state of things (409), e.g. reactivating a link that is still cut. */
-export class ChangeConflictError extends Error {
-  override name = 'ChangeConflictError'
+/**
+ * The interconnection of a pre-production link is cut and not restored: keeping or reactivating
+ * the link would undo the cut, which only its restoration on the crisis cell's agreement does (CUT-1, CRI-3).
+ */
+export class InterconnectionStillCutError extends Error {
+  override name = 'InterconnectionStillCutError'
+  constructor(readonly interconnectionId: string, readonly cutId: string) {
+    super(`Interconnection ${interconnectionId} is still cut (${cutId}): its link comes back only when that cut is restored, on the crisis cell's agreement`)
+  }
 }
 
 /** No change, opening or release has this reference. */
@@ -209,9 +216,9 @@ const VIEW_VARIABLES = ['clientId', 'providers', 'title', 'version', 'previousVe
 export interface ChangeServiceOptions {
   config: Config
   engine: ChangeEngine
+  /** the cut trail: a pre-production link whose interconnection is cut is not reactivated */
+  cuts: Pick<CutStore, 'openCutOf'>
   now?: () => Date
-  /** the ids of the cuts of an interconnection that is not restored yet: such a link is not reactivated (CUT, CRI-3) */
-  openCuts?: (interconnectionId: string) => string[]
 }
 
 export class ChangeService {
@@ -282,9 +289,8 @@ export class ChangeService {
     const provider = this.config.organisations.find((org) => org.id === request.providerId) as Organisation
     const link = provider.interconnections.find((candidate) => candidate.environment === 'preproduction' && (request.interconnectionId === undefined || candidate.id === request.interconnectionId))
     if (link === undefined) throw new NotThePartyError(`${request.providerId} has no pre-production interconnection${request.interconnectionId ? ` '${request.interconnectionId}'` : ''}`)
-    // A cut link comes back only through its cut's restoration, on the crisis cell's agreement (CRI-3).
-    const cuts = request.action === 'reactivate' ? (this.options.openCuts?.(link.id) ?? []) : []
-    if (cuts.length > 0) throw new ChangeConflictError(`The pre-production link ${link.id} is cut (${cuts.join(', ')}): it is reactivated only when that cut is restored (CRI-3), not through a pre-production link request`)
+    const openCut = this.options.cuts.openCutOf(link.id)
+    if (openCut !== undefined) throw new InterconnectionStillCutError(link.id, openCut.id)
     return this.start('preproduction-link', {
       title: `${request.action === 'keep' ? 'Keep' : 'Reactivate'} the pre-production link ${link.id}`,
       providerId: provider.id,

@@ -178,6 +178,14 @@ export class CutStore {
     return (this.db.prepare('SELECT * FROM cuts ORDER BY requested_at DESC, id DESC').all() as CutRow[]).map(toCut)
   }
 
+  /** The latest cut of this interconnection that is not restored yet (cut or restoring), if any. */
+  openCutOf(interconnectionId: string): CutRecord | undefined {
+    const row = this.db
+      .prepare(`SELECT * FROM cuts WHERE interconnection_id = ? AND state != 'restored' ORDER BY requested_at DESC, id DESC LIMIT 1`)
+      .get(interconnectionId) as CutRow | undefined
+    return row && toCut(row)
+  }
+
   setProcessInstanceKey(id: string, processInstanceKey: string): void {
     const result = this.db.prepare('UPDATE cuts SET process_instance_key = ?, pending_start = NULL WHERE id = ?').run(processInstanceKey, id)
     if (result.changes === 0) throw new UnknownCutError(id)

@@ -1,51 +1,79 @@
 /**
- * CVSS vectors as FIRST specifies them, v3.1 and v4.0: the syntax only (the score is given, not
- * computed), so that a report names a real vector and its version.
+ * CVSS v3.1 and v4.0 vectors, read and scored by ae-cvss-calculator (FIRST's formulas for every
+ * version), so that the severity of a vulnerability follows from its vector and not from a number
+ * typed next to it (SEC-2).
  */
-
-/** Metric -> allowed values, in the order the specification requires the base metrics. */
-type Metrics = ReadonlyArray<readonly [metric: string, values: string]>
-
-const V31_BASE: Metrics = [
-  ['AV', 'NALP'], ['AC', 'LH'], ['PR', 'NLH'], ['UI', 'NR'], ['S', 'UC'], ['C', 'HLN'], ['I', 'HLN'], ['A', 'HLN'],
-]
-const V31_OPTIONAL: Metrics = [
-  ['E', 'XUPFH'], ['RL', 'XOTWU'], ['RC', 'XURC'], ['CR', 'XLMH'], ['IR', 'XLMH'], ['AR', 'XLMH'],
-  ['MAV', 'XNALP'], ['MAC', 'XLH'], ['MPR', 'XNLH'], ['MUI', 'XNR'], ['MS', 'XUC'], ['MC', 'XNLH'], ['MI', 'XNLH'], ['MA', 'XNLH'],
-]
-const V40_BASE: Metrics = [
-  ['AV', 'NALP'], ['AC', 'LH'], ['AT', 'NP'], ['PR', 'NLH'], ['UI', 'NPA'], ['VC', 'HLN'], ['VI', 'HLN'], ['VA', 'HLN'], ['SC', 'HLN'], ['SI', 'HLN'], ['SA', 'HLN'],
-]
-const V40_OPTIONAL: Metrics = [
-  ['E', 'XAPU'], ['CR', 'XHML'], ['IR', 'XHML'], ['AR', 'XHML'],
-  ['MAV', 'XNALP'], ['MAC', 'XLH'], ['MAT', 'XNP'], ['MPR', 'XNLH'], ['MUI', 'XNPA'], ['MVC', 'XHLN'], ['MVI', 'XHLN'], ['MVA', 'XHLN'],
-  ['MSC', 'XHLN'], ['MSI', 'XSHLN'], ['MSA', 'XSHLN'], ['S', 'XNP'], ['AU', 'XNY'], ['R', 'XAUI'], ['V', 'XDC'], ['RE', 'XLMH'], ['U', 'X'],
-]
+import { Cvss3P1, Cvss4P0 } from 'ae-cvss-calculator'
 
 export type CvssVersion = '3.1' | '4.0'
 
-/** Why a vector is not a valid CVSS v3.1 or v4.0 vector, or undefined when it is. */
-export function cvssVectorProblem(vector: string): string | undefined {
-  const [prefix, ...parts] = vector.split('/')
-  const version = /^CVSS:(3\.1|4\.0)$/.exec(prefix)?.[1] as CvssVersion | undefined
-  if (version === undefined) return 'expected a CVSS v3.1 or v4.0 vector, starting with CVSS:3.1/ or CVSS:4.0/'
-  const [base, optional] = version === '3.1' ? [V31_BASE, V31_OPTIONAL] : [V40_BASE, V40_OPTIONAL]
-  const seen = new Set<string>()
-  for (const [i, part] of parts.entries()) {
-    const [metric, value, ...rest] = part.split(':')
-    if (value === undefined || rest.length > 0) return `'${part}' is not a metric:value pair`
-    if (i < base.length && metric !== base[i][0]) return `base metric ${i + 1} of CVSS ${version} is ${base[i][0]}, not '${metric}'`
-    const allowed = [...base, ...optional].find(([name]) => name === metric)?.[1]
-    if (allowed === undefined) return `'${metric}' is not a CVSS ${version} metric`
-    if (seen.has(metric)) return `metric ${metric} appears twice`
-    seen.add(metric)
-    if (value.length !== 1 || !allowed.includes(value)) return `${metric}:${value}: ${metric} takes one of ${allowed.split('').join(', ')}`
-  }
-  if (parts.length < base.length) return `CVSS ${version} needs the base metrics ${base.map(([name]) => name).join(', ')}`
-  return undefined
+/** A valid vector and the score of the metrics it sets. */
+export interface CvssScore {
+  version: CvssVersion
+  /** 0.0 to 10.0, one decimal */
+  score: number
+  /** which score that is: v3.1 base, temporal or environmental; v4.0 CVSS-B, -BT, -BE or -BTE */
+  kind: string
 }
 
-/** The version of a valid vector. */
-export function cvssVersion(vector: string): CvssVersion {
-  return vector.startsWith('CVSS:4.0/') ? '4.0' : '3.1'
+/** Why a vector is not scored: the reason, for the one who typed it. */
+export class CvssVectorError extends Error {
+  constructor(readonly vector: string, reason: string) {
+    super(reason)
+    this.name = 'CvssVectorError'
+  }
+}
+
+/**
+ * Scores a vector: the score of every metric it sets (the most refined one FIRST defines for it).
+ * Throws CvssVectorError when the vector is not a complete, well-formed CVSS v3.1 or v4.0 vector.
+ */
+export function scoreCvssVector(vector: string): CvssScore {
+  const version = /^CVSS:(3\.1|4\.0)\//.exec(vector)?.[1] as CvssVersion | undefined
+  if (version === undefined) throw new CvssVectorError(vector, 'expected a CVSS v3.1 or v4.0 vector, starting with CVSS:3.1/ or CVSS:4.0/')
+  const parts = vector.split('/').slice(1)
+  // The library skips or guesses at malformed parts; a report names each metric exactly once.
+  const malformed = parts.find((part) => !/^[A-Za-z]+:[A-Za-z]+$/.test(part))
+  if (malformed !== undefined) throw new CvssVectorError(vector, `'${malformed}' is not a metric:value pair`)
+  const cvss = parse(version, vector)
+  if (!cvss.isBaseFullyDefined()) {
+    const base = [...cvss.getRegisteredComponents().values()][0]
+    const missing = base.filter((metric) => cvss.getComponent(metric).shortName === 'X').map((metric) => metric.shortName)
+    throw new CvssVectorError(vector, `CVSS ${version} needs every base metric (${base.map((metric) => metric.shortName).join(', ')}); missing ${missing.join(', ')}`)
+  }
+  const read = cvss.toString(false, undefined, true).split('/').slice(1)
+  const given = parts.filter((part) => !part.endsWith(':X'))
+  if ([...read].sort().join('/') !== [...given].sort().join('/')) {
+    throw new CvssVectorError(vector, `each metric appears once: the vector reads as ${cvss.toString(false, undefined, true)}`)
+  }
+  if (cvss instanceof Cvss3P1) {
+    const scores = cvss.calculateScores()
+    return { version, score: scores.overall, kind: kindV31(scores) }
+  }
+  const scores = cvss.calculateScores()
+  return { version, score: scores.overall, kind: kindV40(scores) }
+}
+
+function parse(version: CvssVersion, vector: string): Cvss3P1 | Cvss4P0 {
+  try {
+    return version === '3.1' ? new Cvss3P1(vector) : new Cvss4P0(vector)
+  } catch (error) {
+    // The library says "Unknown component value Q for component AV" and the like.
+    throw new CvssVectorError(vector, `not a CVSS ${version} vector: ${(error as Error).message}`)
+  }
+}
+
+function kindV31(scores: { temporal: number | undefined; environmental: number | undefined }): string {
+  if (scores.environmental !== undefined) return 'CVSS 3.1 environmental score'
+  return scores.temporal !== undefined ? 'CVSS 3.1 temporal score' : 'CVSS 3.1 base score'
+}
+
+function kindV40(scores: { threat: number | undefined; environmental: number | undefined }): string {
+  return `CVSS-B${scores.threat !== undefined ? 'T' : ''}${scores.environmental !== undefined ? 'E' : ''} 4.0 score`
+}
+
+/** Why a given score is not the vector's, or undefined when they agree (to the one decimal CVSS has). */
+export function cvssScoreDisagreement(given: number, computed: CvssScore, field = 'cvssScore', vectorField = 'cvssVector'): string | undefined {
+  if (Math.round(given * 10) === Math.round(computed.score * 10)) return undefined
+  return `${field} ${given.toFixed(1)} disagrees with ${vectorField}, which scores ${computed.score.toFixed(1)} (${computed.kind}); give ${computed.score.toFixed(1)} or leave the score out`
 }

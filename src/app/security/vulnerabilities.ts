@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import type { Config } from '../../config'
-import { cvssVectorProblem, cvssVersion, type CvssVersion } from './cvss'
+import { CvssVectorError, cvssScoreDisagreement, scoreCvssVector, type CvssScore, type CvssVersion } from './cvss'
 import { requireOwnOrganisation } from '../../config/identities'
 import type { Caller } from '../incidents/incidents'
 import type { ProcessEngine } from '../../engine-client/process-engine'
@@ -42,6 +42,8 @@ export interface VulnerabilityData {
   delayReason?: string
   fixedAt?: string
   fixSummary?: string | null
+  /** who recorded the fix (apply-fix form) */
+  fixedBy?: string
   fixedLate?: boolean
   cutDecision?: 'cut' | 'keep'
   cutReason?: string | null
@@ -56,16 +58,27 @@ export function reportSchema(config: Config) {
     cveId: z.string().regex(/^CVE-\d{4}-\d{4,}$/, 'Invalid CVE id: expected CVE-YYYY-NNNN, e.g. CVE-2024-3094').optional(),
     title: z.string().trim().min(1, 'Required').max(200),
     description: z.string().trim().max(4000).optional(),
-    cvssScore: z.number().min(0, 'CVSS scores go from 0.0 to 10.0').max(10, 'CVSS scores go from 0.0 to 10.0')
-      .refine((score) => Number.isInteger(Math.round(score * 10)) && Math.abs(score * 10 - Math.round(score * 10)) < 1e-9, 'CVSS scores have one decimal, e.g. 9.8'),
-    cvssVector: z.string().superRefine((vector, ctx) => {
-      const problem = cvssVectorProblem(vector)
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `Invalid CVSS vector: ${problem}` })
+    /** Optional: the vector gives the score (SEC-2); a score given must be the vector's. */
+    cvssScore: z.number().min(0, { error: 'CVSS scores go from 0.0 to 10.0', abort: true }).max(10, { error: 'CVSS scores go from 0.0 to 10.0', abort: true })
+      .refine((score) => Math.abs(score * 10 - Math.round(score * 10)) < 1e-9, { error: 'CVSS scores have one decimal, e.g. 9.8', abort: true })
+      .optional(),
+    cvssVector: z.string().transform((vector, ctx): { vector: string; scored: CvssScore } => {
+      try {
+        return { vector, scored: scoreCvssVector(vector) }
+      } catch (error) {
+        if (!(error instanceof CvssVectorError)) throw error
+        ctx.addIssue({ code: 'custom', message: `Invalid CVSS vector: ${error.message}` })
+        return z.NEVER
+      }
     }),
     service: z.string().refine((id) => serviceIds.includes(id), { error: `Unknown service: expected one of ${serviceIds.join(', ')}` }),
     knownExploited: z.boolean(),
     /** Accepted for compatibility; the reporting organisation is the caller's, and a different one is refused. */
     reportingOrganisation: z.string().refine((id) => orgIds.includes(id), { error: `Unknown organisation: expected one of ${orgIds.join(', ')}` }).optional(),
+  }).superRefine((report, ctx) => {
+    // SEC-2: a score of 2.0 next to a vector scoring 10.0 once made a critical vulnerability Low.
+    const disagreement = report.cvssScore === undefined ? undefined : cvssScoreDisagreement(report.cvssScore, report.cvssVector.scored)
+    if (disagreement !== undefined) ctx.addIssue({ code: 'custom', path: ['cvssScore'], message: disagreement })
   })
 }
 
@@ -114,9 +127,9 @@ export class VulnerabilityService {
       ...(report.cveId ? { cveId: report.cveId } : {}),
       title: report.title,
       ...(report.description ? { description: report.description } : {}),
-      cvssScore: report.cvssScore,
-      cvssVector: report.cvssVector,
-      cvssVersion: cvssVersion(report.cvssVector),
+      cvssScore: report.cvssVector.scored.score,
+      cvssVector: report.cvssVector.vector,
+      cvssVersion: report.cvssVector.scored.version,
       service: report.service,
       knownExploited: report.knownExploited,
       reportingOrganisation: caller.organisation,
