@@ -253,11 +253,12 @@ describe('changes and releases: the changing party and the parties it affects; o
     expect((await call('POST', `/api/changes/${providerChange}/retirement-requests`, TOKENS.B_OPS, {})).status).toBe(404)
   })
 
-  test('a pre-production link that is still cut is not reactivated (409, naming the cut); one that is not cut is', async () => {
-    const refused = await call('POST', '/api/preproduction-links', TOKENS.A_SACHA, { providerId: 'fournisseur-alpha', interconnectionId: 'alpha-preprod', action: 'reactivate' })
-    expect(refused.status).toBe(409)
-    expect(refused.body.detail).toContain(`The pre-production link alpha-preprod is cut (${preproductionCut})`)
-    expect((await call('POST', '/api/preproduction-links', TOKENS.A_SACHA, { providerId: 'fournisseur-alpha', interconnectionId: 'alpha-preprod', action: 'keep' })).status).toBe(201)
+  test('CUT-1, CRI-3: a pre-production link that is still cut is neither reactivated nor kept (409, naming the cut); one that is not cut is', async () => {
+    for (const action of ['reactivate', 'keep']) {
+      const refused = await call('POST', '/api/preproduction-links', TOKENS.A_SACHA, { providerId: 'fournisseur-alpha', interconnectionId: 'alpha-preprod', action })
+      expect(refused.status).toBe(409)
+      expect(refused.body.detail).toContain(`Interconnection alpha-preprod is still cut (${preproductionCut})`)
+    }
     expect((await call('POST', '/api/preproduction-links', TOKENS.B_OPS, { providerId: 'provider-beta', interconnectionId: 'beta-preprod', action: 'reactivate' })).status).toBe(201)
   })
 
