@@ -64,6 +64,11 @@ export function generateMissingTokens(configFile: string, env: NodeJS.ProcessEnv
   return { env: { ...env, ...Object.fromEntries(generated.map(({ envVar, token }) => [envVar, token])) }, generated }
 }
 
+/** Where a token raccord made is kept: its file, never its value, goes to the output (which often ends in a log). */
+function tokenFile(dataDir: string, envVar: string): string {
+  return join(dataDir, SECRETS_DIR, `token-${envVar}`)
+}
+
 /** Starts raccord. Throws ConfigError on a bad configuration, before anything is started. */
 export async function startRaccord(options: StartOptions): Promise<Raccord> {
   const print = options.print ?? ((line: string) => console.log(line))
@@ -153,12 +158,12 @@ export async function startRaccord(options: StartOptions): Promise<Raccord> {
     for (const credential of config.api.tokens) {
       const made = generated.find((token) => token.envVar === credential.tokenEnv)
       const who = `${credential.contact ?? `team ${String(credential.team)}`} of ${credential.organisation}: ${credential.roles.join(', ')}`
-      print(made ? `  token         ${credential.tokenEnv} (${who}) was not set; kept in the data dir: ${made.token}` : `  token         ${credential.tokenEnv} (${who}) from the environment`)
+      print(made ? `  token         ${credential.tokenEnv} (${who}) was not set; made once and kept in ${tokenFile(dataDir, made.envVar)} (0600)` : `  token         ${credential.tokenEnv} (${who}) from the environment`)
     }
     if (generated.length > 0) {
       const example = generated[0]
       print('')
-      print(`  try: curl -H "Authorization: Bearer ${example.token}" ${apiUrl}/api/incidents`)
+      print(`  try: curl -H "Authorization: Bearer $(cat ${tokenFile(dataDir, example.envVar)})" ${apiUrl}/api/incidents`)
     }
     print('')
     return { apiUrl, close }

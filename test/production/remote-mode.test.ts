@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
@@ -229,6 +229,13 @@ describe('raccord start in remote mode', () => {
       expect(raccord.output()).toMatch(/deployed {6}processes\/.*incident-management\.bpmn/)
       // No engine state in the data dir: only raccord's own files.
       expect(await readdir(dataDir)).not.toContain('engine.db')
+      // The tokens it made are named by their file, never printed: the output often ends in a log.
+      const made = (await readdir(join(dataDir, 'secrets'))).filter((name) => name.startsWith('token-'))
+      expect(made.length).toBeGreaterThan(0)
+      for (const name of made) {
+        expect(raccord.output()).toContain(join(dataDir, 'secrets', name))
+        expect(raccord.output()).not.toContain((await readFile(join(dataDir, 'secrets', name), 'utf8')).trim())
+      }
       // when an operator declares an incident
       const declared = await fetch(`${raccord.apiUrl}/api/incidents`, {
         method: 'POST',
