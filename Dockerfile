@@ -1,6 +1,6 @@
 # raccord, for a Camunda 8.8 cluster: workers, HTTP API, console and status page, no embedded
 # engine once ZEEBE_GRPC_ADDRESS names the cluster (see docker-compose.yml).
-# The sources run through tsx as they do on a workstation, so there is no compile step.
+# bin/raccord.js runs the JavaScript that `npm run build` compiles into dist/node.
 #
 # Install scripts: the npm 10 of these images ignores package.json's allowScripts, so every
 # `npm ci` runs none (--ignore-scripts) and `npm rebuild` then runs those allowScripts approves,
@@ -13,8 +13,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts && npm rebuild better-sqlite3 esbuild protobufjs
 COPY . .
-# The console's browser bundles need the dev dependencies (esbuild, bpmn-js, form-js).
-RUN npm run build:console
+# The compiled sources (TypeScript) and the console's browser bundles (esbuild, bpmn-js, form-js)
+# need the dev dependencies.
+RUN npm run build && npm run build:console
 
 # Production dependencies only, built where the compilers are.
 FROM node:20-bookworm AS dependencies
@@ -29,7 +30,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --chown=node:node . /app
 COPY --from=dependencies --chown=node:node /app/node_modules /app/node_modules
-COPY --from=build --chown=node:node /app/dist/console /app/dist/console
+COPY --from=build --chown=node:node /app/dist /app/dist
 # A named volume mounted here starts with these owners.
 RUN mkdir -p /var/lib/raccord && chown node:node /var/lib/raccord
 USER node

@@ -5,10 +5,7 @@
  */
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { Camunda8 } from '@camunda8/sdk'
-import { ConfigError } from './config'
 import type { EngineServer } from './engine'
-import { clusterTarget, DeployError, deployProcesses, formatDeployment, PROCESSES_DIR } from './wiring/deploy'
 
 const USAGE = `Usage: raccord <command> [options]
 
@@ -93,9 +90,10 @@ function parseCommandLine(argv: string[]) {
   }
 }
 
-// Each command loads only what it runs: `raccord deploy` needs neither the engine nor the application.
-// tsx runs the sources as CommonJS, so the lazy loads are require() calls: an import() would go
-// to Node's ESM loader, which tsx/cjs does not hook.
+// Each command loads only what it runs: `raccord engine` needs neither the SDK nor the application,
+// `raccord deploy` neither the engine nor the application. The sources run as CommonJS (compiled,
+// or through tsx/cjs), so the lazy loads are require() calls: an import() would go to Node's ESM
+// loader, which tsx/cjs does not hook.
 async function runEngine(grpcPort: number, restPort: number, dataDir: string | undefined, hostFlag: string | undefined): Promise<EngineServer> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { engineAccessFromEnv, startEngineServer } = require('./engine') as typeof import('./engine')
@@ -158,6 +156,10 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
 }
 
 async function runDeploy(processesDir: string | undefined): Promise<void> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { Camunda8 } = require('@camunda8/sdk') as typeof import('@camunda8/sdk')
+  const { clusterTarget, DeployError, deployProcesses, formatDeployment, PROCESSES_DIR } = require('./wiring/deploy') as typeof import('./wiring/deploy')
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const env = process.env
   const target = clusterTarget(env)
   const dir = resolve(processesDir ?? PROCESSES_DIR)
@@ -183,8 +185,10 @@ async function runDeploy(processesDir: string | undefined): Promise<void> {
 }
 
 async function runStart(grpcPort: number, restPort: number, dataDir: string, deploy: boolean): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  /* eslint-disable @typescript-eslint/no-require-imports */
   const { startRaccord } = require('./wiring/start') as typeof import('./wiring/start')
+  const { ConfigError } = require('./config') as typeof import('./config')
+  /* eslint-enable @typescript-eslint/no-require-imports */
   let raccord
   try {
     raccord = await startRaccord({ grpcPort, restPort, dataDir, deploy })

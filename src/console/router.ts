@@ -4,7 +4,7 @@
  * engine call goes through ConsoleEngine (public /v2 API), so this works against Camunda 8.8 too.
  */
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import express, { Router, type Response } from 'express'
 import { z } from 'zod'
 import { authenticate, callerOf, type Credential } from '../api/auth'
@@ -23,9 +23,10 @@ import { instanceParties } from './instance-scope'
 import { recordAcknowledgement } from './acknowledgement'
 import { dashboardRoutes } from './dashboard'
 import { consolePage } from './page'
+import { PACKAGE_ROOT } from '../package-root'
 
 /** Where `npm run build:console` writes the bundles. */
-export const CONSOLE_ASSETS_DIR = resolve(__dirname, '../../dist/console')
+export const CONSOLE_ASSETS_DIR = join(PACKAGE_ROOT, 'dist', 'console')
 
 /** Process variables that say what an instance is about, first found wins: its business key. */
 export const BUSINESS_KEY_VARIABLES = ['incidentId', 'cutId', 'changeId', 'vulnerabilityId', 'traceRequestId', 'watchReviewId'] as const

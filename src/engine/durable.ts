@@ -20,7 +20,7 @@ export interface DurableEngine {
   recovery: { snapshotSeq: number; replayed: number; ms: number }
   /** Write a snapshot now (and drop the log up to it). */
   snapshot(): void
-  /** Snapshot, then close the store. */
+  /** Snapshot (a failure is logged: the log keeps everything), then close the store. */
   close(): void
 }
 
@@ -70,19 +70,26 @@ export async function openDurableEngine(dataDir: string, clock?: Clock): Promise
     store.writeSnapshot(seq, JSON.stringify(engine.exportState()), Date.now())
     lastSnapshotSeq = seq
   }
+  // A snapshot that fails loses nothing: the log keeps every command and the next check tries
+  // again. It is said once per distinct reason, not every few seconds.
+  let lastFailure: string | undefined
+  const trySnapshot = (when: string) => {
+    try {
+      snapshot()
+      lastFailure = undefined
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      if (reason !== lastFailure) console.error(`[engine] snapshot ${when} failed (${reason}); the log keeps every command since the last snapshot`)
+      lastFailure = reason
+    }
+  }
   // A long replay means a slow next start: snapshot soon, once the engine serves again.
-  if (replayed > SNAPSHOT_MIN_COMMANDS) setTimeout(() => { try { snapshot() } catch { /* the periodic check retries */ } }, 1000).unref()
+  if (replayed > SNAPSHOT_MIN_COMMANDS) setTimeout(() => trySnapshot('after recovery'), 1000).unref()
 
   const timer = setInterval(() => {
     const stats = engine.stats()
     const threshold = Math.max(SNAPSHOT_MIN_COMMANDS, 2 * (stats.elements + stats.jobs + stats.timers))
-    if (store.lastSeq - lastSnapshotSeq >= threshold) {
-      try {
-        snapshot()
-      } catch {
-        // The log still holds everything; the next check tries again.
-      }
-    }
+    if (store.lastSeq - lastSnapshotSeq >= threshold) trySnapshot('of the periodic check')
   }, SNAPSHOT_CHECK_MS)
   timer.unref()
 
@@ -94,11 +101,9 @@ export async function openDurableEngine(dataDir: string, clock?: Clock): Promise
     close: () => {
       clearInterval(timer)
       engine.close()
-      try {
-        snapshot()
-      } finally {
-        store.close()
-      }
+      // Stopping succeeds even when the snapshot cannot be written: the next start replays the log.
+      trySnapshot('at stop')
+      store.close()
     },
   }
 }

@@ -4,12 +4,13 @@
  * SDK's default addresses). One deployment, so the engine accepts all of it or none of it.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { join, relative } from 'node:path'
 import type { Camunda8 } from '@camunda8/sdk'
 import type { Deployment } from '@camunda8/sdk/dist/zeebe/lib/interfaces-grpc-1.0'
+import { PACKAGE_ROOT } from '../package-root'
 
 /** processes/ of this package: BPMN, DMN and forms, deployed together. */
-export const PROCESSES_DIR = resolve(__dirname, '../../processes')
+export const PROCESSES_DIR = join(PACKAGE_ROOT, 'processes')
 
 /** One file of a deployment, as the SDK takes it. */
 type Resource = { processFilename: string } | { decisionFilename: string } | { formFilename: string }
