@@ -2,6 +2,7 @@ import type { Clock } from './clock'
 import type { Command } from './runtime/commands'
 import { Engine } from './runtime/engine'
 import type { EngineSnapshot } from './runtime/snapshot'
+import { assembleSnapshot, snapshotParts } from './state/snapshot-parts'
 import { EngineStore } from './state/store'
 
 /**
@@ -34,7 +35,8 @@ export async function openDurableEngine(dataDir: string, clock?: Clock): Promise
   try {
     const snap = store.readSnapshot()
     if (snap) {
-      await engine.importState(JSON.parse(snap.state) as EngineSnapshot)
+      const state = snap.parts ? assembleSnapshot(snap.parts) : JSON.parse(snap.state)
+      await engine.importState(state as EngineSnapshot)
       snapshotSeq = snap.seq
     }
     for (const entry of store.readLog(snapshotSeq)) {
@@ -67,7 +69,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock): Promise
     if (store.failure) return
     const seq = store.lastSeq
     if (seq === lastSnapshotSeq) return
-    store.writeSnapshot(seq, JSON.stringify(engine.exportState()), Date.now())
+    store.writeSnapshot(seq, snapshotParts(engine.exportState()), Date.now())
     lastSnapshotSeq = seq
   }
   // A snapshot that fails loses nothing: the log keeps every command and the next check tries

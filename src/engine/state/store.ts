@@ -1,10 +1,11 @@
 import Database from 'better-sqlite3'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import type { SnapshotPart } from './snapshot-parts'
 
 /** "RACC": marks an SQLite file as raccord's engine state, so a foreign database is refused. */
 const APPLICATION_ID = 0x52414343
-const SCHEMA_VERSION = 1
+const SCHEMA_VERSION = 2
 const FILE_NAME = 'engine.db'
 /** After a failed commit, the buffered commands are tried again this often, until one succeeds. */
 const FLUSH_RETRY_MS = 500
@@ -32,7 +33,19 @@ const MIGRATIONS: string[][] = [
     `CREATE TABLE log (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL)`,
     `CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, created INTEGER NOT NULL, state TEXT NOT NULL)`,
   ],
+  // Version 2: the snapshot in bounded parts (snapshot.state is then PARTS_MARKER).
+  [
+    `CREATE TABLE snapshot_part (n INTEGER PRIMARY KEY, path TEXT NOT NULL, json TEXT NOT NULL)`,
+  ],
 ]
+
+/** snapshot.state of a snapshot written in parts (version 1 wrote the whole state there). */
+const PARTS_MARKER = 'parts'
+
+/** The stored snapshot: its log position, and either its parts or (version 1) one JSON string. */
+export type StoredSnapshot =
+  | { seq: number; parts: Iterable<SnapshotPart>; state?: undefined }
+  | { seq: number; state: string; parts?: undefined }
 
 /**
  * The engine's durable state in SQLite (WAL): a command log and a snapshot. Commands are appended
@@ -123,8 +136,12 @@ export class EngineStore {
     return new EngineStore(db, file)
   }
 
-  readSnapshot(): { seq: number; state: string } | undefined {
-    return this.db.prepare('SELECT seq, state FROM snapshot WHERE id = 1').get() as { seq: number; state: string } | undefined
+  readSnapshot(): StoredSnapshot | undefined {
+    const row = this.db.prepare('SELECT seq, state FROM snapshot WHERE id = 1').get() as { seq: number; state: string } | undefined
+    if (!row) return undefined
+    if (row.state !== PARTS_MARKER) return { seq: row.seq, state: row.state }
+    const stmt = this.db.prepare('SELECT path, json FROM snapshot_part ORDER BY n')
+    return { seq: row.seq, parts: stmt.iterate() as Iterable<SnapshotPart> }
   }
 
   *readLog(afterSeq: number): Iterable<LogEntry> {
@@ -199,12 +216,25 @@ export class EngineStore {
     for (const w of waiters) w.resolve()
   }
 
-  /** Replace the snapshot with `state` as of log `seq`, and drop the log up to it. */
-  writeSnapshot(seq: number, state: string, now: number): void {
+  /**
+   * Replace the snapshot with `parts` as of log `seq`, and drop the log up to it, in one
+   * transaction: a failure (a part that cannot be made, a full disk) leaves the previous snapshot
+   * and the log as they were. Returns the characters written.
+   */
+  writeSnapshot(seq: number, parts: Iterable<SnapshotPart>, now: number): { parts: number; chars: number } {
+    let count = 0
+    let chars = 0
+    const insert = this.db.prepare('INSERT INTO snapshot_part (n, path, json) VALUES (?, ?, ?)')
     this.db.transaction(() => {
-      this.db.prepare('INSERT OR REPLACE INTO snapshot (id, seq, created, state) VALUES (1, ?, ?, ?)').run(seq, now, state)
+      this.db.prepare('DELETE FROM snapshot_part').run()
+      for (const part of parts) {
+        insert.run(count++, part.path, part.json)
+        chars += part.json.length
+      }
+      this.db.prepare('INSERT OR REPLACE INTO snapshot (id, seq, created, state) VALUES (1, ?, ?, ?)').run(seq, now, PARTS_MARKER)
       this.db.prepare('DELETE FROM log WHERE seq <= ?').run(seq)
     })()
+    return { parts: count, chars }
   }
 
   /** Bytes on disk: the database and its WAL. */
