@@ -136,36 +136,40 @@ export async function startRaccord(options: StartOptions): Promise<Raccord> {
     stops.push(() => app.close())
 
     const apiUrl = `http://${env.RACCORD_API_HOST ?? '127.0.0.1'}:${app.apiPort}`
-    print('')
-    print(`raccord is running for '${config.self}' (configuration ${configFile})`)
-    print(`  data          ${dataDir}`)
+    // The banner is written at once: a reader that waits for its API line also gets its token lines.
+    const banner: string[] = []
+    const say = (line: string): void => { banner.push(line) }
+    say('')
+    say(`raccord is running for '${config.self}' (configuration ${configFile})`)
+    say(`  data          ${dataDir}`)
     if (engine) {
-      print(`  engine        embedded: Zeebe gRPC grpc://127.0.0.1:${engine.grpcPort}, REST http://127.0.0.1:${engine.restPort}/v2`)
+      say(`  engine        embedded: Zeebe gRPC grpc://127.0.0.1:${engine.grpcPort}, REST http://127.0.0.1:${engine.restPort}/v2`)
     } else {
       const cluster = clusterTarget(env)
-      print(`  engine        Camunda cluster: gRPC ${cluster.grpcAddress}, REST ${cluster.restAddress}, auth ${cluster.authStrategy}`)
+      say(`  engine        Camunda cluster: gRPC ${cluster.grpcAddress}, REST ${cluster.restAddress}, auth ${cluster.authStrategy}`)
     }
-    print(options.deploy === false
+    say(options.deploy === false
       ? '  deployed      nothing (--no-deploy): the engine runs what was deployed before'
       : `  deployed      ${app.deployed.map((file) => file.slice(file.lastIndexOf('processes'))).join(', ')}`)
-    print(`  API           ${apiUrl}/api/incidents   (health ${apiUrl}/healthz, metrics ${apiUrl}/metrics)`)
-    print(`  console       ${apiUrl}/console/   (sign in with one of the tokens below)`)
-    print(`  cuts          ${apiUrl}/api/cuts; the other party's signed links at ${apiUrl}/links/...`)
-    print(`  status page   ${apiUrl}/status   (JSON ${apiUrl}/status.json, Atom ${apiUrl}/status.atom)`)
+    say(`  API           ${apiUrl}/api/incidents   (health ${apiUrl}/healthz, metrics ${apiUrl}/metrics)`)
+    say(`  console       ${apiUrl}/console/   (sign in with one of the tokens below)`)
+    say(`  cuts          ${apiUrl}/api/cuts; the other party's signed links at ${apiUrl}/links/...`)
+    say(`  status page   ${apiUrl}/status   (JSON ${apiUrl}/status.json, Atom ${apiUrl}/status.atom)`)
     const linkSecretEnv = config.interconnectionCuts.linkSecretEnv
-    print(env[linkSecretEnv] ? `  link secret   ${linkSecretEnv} from the environment` : `  link secret   ${linkSecretEnv} was not set; the secret kept in ${join(dataDir, SECRETS_DIR)} (0600) signs the links, across restarts`)
-    print(sink ? `  mail          local SMTP sink ${sink.url}; mails kept in ${sink.dir}, listed at ${apiUrl}/outbox` : `  mail          ${redact(smtpUrl)}`)
+    say(env[linkSecretEnv] ? `  link secret   ${linkSecretEnv} from the environment` : `  link secret   ${linkSecretEnv} was not set; the secret kept in ${join(dataDir, SECRETS_DIR)} (0600) signs the links, across restarts`)
+    say(sink ? `  mail          local SMTP sink ${sink.url}; mails kept in ${sink.dir}, listed at ${apiUrl}/outbox` : `  mail          ${redact(smtpUrl)}`)
     for (const credential of config.api.tokens) {
       const made = generated.find((token) => token.envVar === credential.tokenEnv)
       const who = `${credential.contact ?? `team ${String(credential.team)}`} of ${credential.organisation}: ${credential.roles.join(', ')}`
-      print(made ? `  token         ${credential.tokenEnv} (${who}) was not set; made once and kept in ${tokenFile(dataDir, made.envVar)} (0600)` : `  token         ${credential.tokenEnv} (${who}) from the environment`)
+      say(made ? `  token         ${credential.tokenEnv} (${who}) was not set; made once and kept in ${tokenFile(dataDir, made.envVar)} (0600)` : `  token         ${credential.tokenEnv} (${who}) from the environment`)
     }
     if (generated.length > 0) {
       const example = generated[0]
-      print('')
-      print(`  try: curl -H "Authorization: Bearer $(cat ${tokenFile(dataDir, example.envVar)})" ${apiUrl}/api/incidents`)
+      say('')
+      say(`  try: curl -H "Authorization: Bearer $(cat ${tokenFile(dataDir, example.envVar)})" ${apiUrl}/api/incidents`)
     }
-    print('')
+    say('')
+    print(banner.join('\n'))
     return { apiUrl, close }
   } catch (error) {
     await close()

@@ -97,7 +97,8 @@ function startRaccord(args: string[], env: NodeJS.ProcessEnv): Promise<RunningSt
     }, WAIT_MS)
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
-      const api = /API\s+(http:\/\/127\.0\.0\.1:\d+)\/api\/incidents.*\n/.exec(output)
+      // The banner ends with an empty line: wait for it, so its token lines are in.
+      const api = /API\s+(http:\/\/127\.0\.0\.1:\d+)\/api\/incidents.*\n[\s\S]*?\n\n/.exec(output)
       if (!api) return
       clearTimeout(timer)
       resolve({
