@@ -10,7 +10,7 @@
 import { createEvent } from 'ics'
 import { z } from 'zod'
 import { organisation, selfOrganisation, type Config, type ContactRole, type Organisation } from '../src/config'
-import type { MailAttachment, TemplateData } from '../src/notify'
+import { formatDateTime, type MailAttachment, type TemplateData } from '../src/notify'
 import { addDuration } from '../src/app/iso-duration'
 import { cutContext } from '../src/app/cuts/cut-jobs'
 import { crisisCell, signedLink, type CutServices } from '../src/app/cuts/cut-services'
@@ -77,8 +77,12 @@ export function planMeeting(cut: CutRecord, previous: CrisisMeeting | undefined,
   return { round, meetingAt, dueBy }
 }
 
-/** The .ics of the meeting: one event, the cell's members as attendees, a stable UID per round. */
-export function meetingInvitation(config: Config, cut: CutRecord, meeting: CrisisMeeting, serviceName: string): MailAttachment {
+/**
+ * The .ics of the meeting: one event, the cell's members as attendees, a stable UID per round (so
+ * each organisation's copy is the same event), its texts in the recipient organisation's language
+ * and the deadline in its time zone.
+ */
+export function meetingInvitation(config: Config, cut: CutRecord, meeting: CrisisMeeting, serviceName: string, recipient: Organisation): MailAttachment {
   const self = selfOrganisation(config)
   const members = crisisCell(config, cut.otherParty)
   const start = new Date(meeting.meetingAt)
@@ -90,8 +94,7 @@ export function meetingInvitation(config: Config, cut: CutRecord, meeting: Crisi
     startInputType: 'utc',
     startOutputType: 'utc',
     duration: { hours: MEETING_LENGTH_HOURS },
-    title: `Crisis cell ${cut.id} – ${serviceName} (${cut.interconnectionId})`,
-    description: `Crisis cell for the cut of interconnection ${cut.interconnectionId}, meeting ${meeting.round}. To be held by ${meeting.dueBy}.`,
+    ...INVITATION_TEXTS[recipient.language]({ cut, meeting, serviceName, dueBy: formatDateTime(meeting.dueBy, recipient.language, { timeZone: recipient.timeZone, senderName: self.name }) }),
     organizer: { name: self.contacts.operations.name, email: self.contacts.operations.email },
     attendees: members.map((member) => ({ name: member.name, email: member.email, rsvp: true, role: 'REQ-PARTICIPANT', partstat: 'NEEDS-ACTION' })),
     status: 'CONFIRMED',
@@ -99,6 +102,19 @@ export function meetingInvitation(config: Config, cut: CutRecord, meeting: Crisi
   })
   if (error || value === null || value === undefined) throw new Error(`Cannot build the calendar invitation: ${error?.message ?? 'no value'}`)
   return { filename: 'crisis-cell.ics', content: value, contentType: 'text/calendar; charset=utf-8; method=REQUEST' }
+}
+
+interface InvitationFacts { cut: CutRecord; meeting: CrisisMeeting; serviceName: string; dueBy: string }
+
+const INVITATION_TEXTS: Record<Organisation['language'], (facts: InvitationFacts) => { title: string; description: string }> = {
+  fr: ({ cut, meeting, serviceName, dueBy }) => ({
+    title: `Cellule de crise ${cut.id} – ${serviceName} (${cut.interconnectionId})`,
+    description: `Cellule de crise pour la coupure de l'interconnexion ${cut.interconnectionId}, réunion ${meeting.round}. À tenir au plus tard le ${dueBy}.`,
+  }),
+  en: ({ cut, meeting, serviceName, dueBy }) => ({
+    title: `Crisis cell ${cut.id} – ${serviceName} (${cut.interconnectionId})`,
+    description: `Crisis cell for the cut of interconnection ${cut.interconnectionId}, meeting ${meeting.round}. To be held by ${dueBy}.`,
+  }),
 }
 
 function minutes(duration: string, from: Date): number {
@@ -136,7 +152,7 @@ export async function handle(input: Input, ctx: WorkerContext): Promise<Output> 
       lang,
       data,
       timeZone: group.organisation.timeZone,
-      ...(chosen === 'crisis-cell-invitation' && meeting ? { attachments: [meetingInvitation(ctx.config, cut, meeting, serviceName)] } : {}),
+      ...(chosen === 'crisis-cell-invitation' && meeting ? { attachments: [meetingInvitation(ctx.config, cut, meeting, serviceName, group.organisation)] } : {}),
     })
     services.store.append({
       idempotencyKey: `mail:${key}`,

@@ -22,6 +22,7 @@ export {
   type TemplateId,
   type TemplateData,
 } from './templates'
+export { formatDateTime, formatDuration } from './templates/shared'
 export { layoutMail, type MailContent, type RenderContext, type RenderedMail } from './mail-content'
 export { html, escapeHtml, SafeHtml } from './html'
 export { startSmtpSink, smtpSinkPort, DEFAULT_SMTP_SINK_PORT, OUTBOX_INDEX_FILE, type SmtpSink, type SmtpSinkOptions, type StoredMail } from './smtp-sink'

@@ -76,7 +76,9 @@ test('CHG-6, PRD-4, PRD-5, CHG-1: a provider starts its own change, release, ope
   expect(JSON.stringify(refused)).toContain('unknown-reference')
   const opening = await call('POST', '/api/openings', TOKENS.T_ALPHA, { providerId: 'fournisseur-alpha', serviceId: 'demarches-alpha' })
   expect(opening.status).toBe(201)
-  await waitingAt(`/api/openings/${String(opening.body.reference)}`, TOKENS.T_CLIENT, 'approve-opening-client')
+  const waiting = await waitingAt(`/api/openings/${String(opening.body.reference)}`, TOKENS.T_CLIENT, 'approve-opening-client')
+  // The title raccord writes is in the language of the organisation that asked (French here).
+  expect(JSON.stringify(waiting)).toMatch(/"title":"Ouverture de [^"]+"/)
   const link = await call('POST', '/api/preproduction-links', TOKENS.T_ALPHA, { providerId: 'fournisseur-alpha', action: 'reactivate' })
   expect(link.status).toBe(201)
   await waitingAt(`/api/preproduction-links/${String(link.body.reference)}`, TOKENS.T_CLIENT, 'prepare-preproduction-link')

@@ -121,6 +121,14 @@ describe('templates', () => {
     expect(en.text).toContain('Resolution due by: Tuesday, 4 March 2025 at 17:15 GMT')
   })
 
+  test('TRC-3: a delay reads as people say it, never as an ISO 8601 duration', () => {
+    const fr = renderTemplate('trace-answer-reminder', 'fr', samples['trace-answer-reminder'], ctx)
+    const en = renderTemplate('trace-answer-reminder', 'en', samples['trace-answer-reminder'], ctx)
+    expect(fr.subject).toMatch(/\(30\sjours\)/)
+    expect(en.subject).toMatch(/within 30\sdays/)
+    for (const mail of [fr, en]) expect(mail.subject).not.toContain('P30D')
+  })
+
   test('an unknown template id is a typed error', () => {
     expect(() => renderTemplate('incident-exploded' as TemplateId, 'fr', samples.generic, ctx)).toThrow(UnknownTemplateError)
   })

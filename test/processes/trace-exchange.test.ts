@@ -149,7 +149,7 @@ describe('TRC-3: the request travels by post', () => {
     // when
     await f.h.increaseTime('P20DT1M')
     // then
-    const [reminder] = await mailsMatching(f.smtp, id, /Rappel : pas de réponse dans le délai de P20D/)
+    const [reminder] = await mailsMatching(f.smtp, id, /Rappel : pas de réponse dans le délai convenu \(20\sjours\)/)
     expect(reminder.envelopeTo).toEqual(['alix.robert@portail.example.org'])
     expect(reminder.text).toContain("Fournisseur Alpha n'a pas encore répondu")
     await f.h.expectInstance(instance).toHaveCompletedElements('answer-overdue', 'send-answer-reminder')

@@ -162,7 +162,7 @@ describe('start-fix-change', () => {
     const output = await startFixChange.handle({ vulnerabilityId: 'VUL-20250313-000003' }, context())
     // then
     expect(output).toMatchObject({ changeStarted: false, changeReference: null })
-    expect(output.changeFallbackReason).toMatch(/belongs to .*fournisseur-alpha.*cannot start/)
+    expect(output.changeFallbackReason).toMatch(/appartient à .*fournisseur-alpha.*ne peut pas démarrer/)
     expect(handoff.started).toEqual([])
     expect(f.security.events('VUL-20250313-000003').map((event) => event.event)).toEqual(['change-not-started'])
   })

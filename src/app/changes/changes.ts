@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import type { Config, Organisation } from '../../config'
 import { addDuration } from '../iso-duration'
+import { generatedDate, generatedTexts } from './generated-texts'
 import { EngineUnavailableError, type Caller } from '../incidents/incidents'
 import type { ChangeEngine } from '../../engine-client/change-engine'
 import type { InstanceProgress } from '../../engine-client/process-engine'
@@ -161,18 +162,18 @@ export function fixChangeReference(vulnerabilityId: string, reportedAt: string):
  */
 export function fixChange(config: Config, fix: FixToChange): FixChange {
   const owner = config.organisations.find((org) => org.services.some((service) => service.id === fix.service))
-  if (owner === undefined) return { startable: false, reason: `The service '${fix.service}' is not in the configuration.` }
+  const texts = generatedTexts(config)
+  if (owner === undefined) return { startable: false, reason: texts.unknownService(fix.service) }
   if (owner.id !== config.self) {
     return {
       startable: false,
-      reason: `The service '${fix.service}' belongs to ${owner.name} (${owner.id}): its fix goes through ${owner.id}'s own change management, which raccord here cannot start. Record the change reference ${owner.id} gives.`,
+      reason: texts.otherPartysService(fix.service, owner.name, owner.id),
     }
   }
   const client = config.organisations.find((org) => org.role === 'client') as Organisation
-  const due = fix.remediationDueAt ? ` Due by ${fix.remediationDueAt}.` : ''
   const variables = {
-    title: `Security fix: ${fix.title}`.slice(0, 200),
-    description: `${fix.description ?? fix.title}\n\nVulnerability ${fix.vulnerabilityId}${fix.cveId ? ` (${fix.cveId})` : ''}${fix.severity ? `, severity ${fix.severity}` : ''}.${due}`,
+    title: texts.fixTitle(fix.title).slice(0, 200),
+    description: texts.fixDescription(fix, fix.remediationDueAt ? generatedDate(config, fix.remediationDueAt) : undefined),
     version: `fix ${fix.cveId ?? fix.vulnerabilityId}`,
     previousVersion: null,
     clientId: client.id,
@@ -292,7 +293,7 @@ export class ChangeService {
     const openCut = this.options.cuts.openCutOf(link.id)
     if (openCut !== undefined) throw new InterconnectionStillCutError(link.id, openCut.id)
     return this.start('preproduction-link', {
-      title: `${request.action === 'keep' ? 'Keep' : 'Reactivate'} the pre-production link ${link.id}`,
+      title: generatedTexts(this.config, caller.organisation).preproductionLink(request.action, link.id),
       providerId: provider.id,
       clientId: this.client().id,
       serviceId: link.service,
@@ -310,7 +311,7 @@ export class ChangeService {
     const service = provider.services.find((candidate) => candidate.id === request.serviceId)
     if (service === undefined) throw new NotThePartyError(`Service ${request.serviceId} is not a service of ${provider.id}`)
     return this.start('service-opening', {
-      title: `Opening of ${service.name}`,
+      title: generatedTexts(this.config, caller.organisation).opening(service.name),
       providerId: provider.id,
       clientId: this.client().id,
       serviceId: service.id,
@@ -324,7 +325,7 @@ export class ChangeService {
     if (request.kind === 'portal-release') {
       this.requireClient(caller, 'decide a portal release')
       return this.start('portal-release', {
-        title: request.title ?? `Portal version ${request.version}`,
+        title: request.title ?? generatedTexts(this.config, caller.organisation).portalVersion(request.version),
         version: request.version,
         plannedAt: request.plannedAt,
         clientId: this.client().id,
@@ -335,7 +336,7 @@ export class ChangeService {
     const owner = this.config.organisations.find((org) => org.services.some((service) => service.id === request.serviceId))
     if (owner?.id !== providerId) throw new NotThePartyError(`Service ${request.serviceId} is not a service of ${providerId}`)
     return this.start('provider-release', {
-      title: `${request.serviceId} version ${request.version}`,
+      title: generatedTexts(this.config, caller.organisation).serviceVersion(request.serviceId, request.version),
       providerId,
       clientId: this.client().id,
       serviceId: request.serviceId,

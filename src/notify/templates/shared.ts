@@ -102,6 +102,23 @@ export function formatDateTime(iso: string, lang: Language, ctx: RenderContext):
   }).format(new Date(iso))
 }
 
+const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/
+const DURATION_UNITS = ['year', 'month', 'week', 'day', 'hour', 'minute', 'second'] as const
+
+/** An ISO 8601 duration as the recipient reads it: P30D → "30 jours" / "30 days", PT8H → "8 h" / "8 hours"; anything else as it is. */
+export function formatDuration(iso: string, lang: Language): string {
+  const match = DURATION.exec(iso)
+  if (match === null || iso === 'P' || iso.endsWith('T')) return iso
+  const parts = DURATION_UNITS.flatMap((unit, i) => {
+    const amount = Number(match[i + 1] ?? 0)
+    if (amount === 0) return []
+    // "8 h" and "15 min" read well in French; English reads "8 hours" better than "8 hr".
+    const short = lang === 'fr' && (unit === 'hour' || unit === 'minute' || unit === 'second')
+    return [new Intl.NumberFormat(LOCALE[lang], { style: 'unit', unit, unitDisplay: short ? 'short' : 'long' }).format(amount)]
+  })
+  return parts.length === 0 ? new Intl.NumberFormat(LOCALE[lang], { style: 'unit', unit: 'minute', unitDisplay: 'long' }).format(0) : parts.join(' ')
+}
+
 /** The facts every incident mail starts with. */
 export function incidentFacts(
   data: { reference: string; service: string; priority: string; declaringParty: string },

@@ -1,6 +1,6 @@
 /** TRC-3: a trace request has had no answer within the agreed delay. */
 import { z } from 'zod'
-import { dateTime, defineTemplate, formatDateTime } from './shared'
+import { dateTime, defineTemplate, formatDateTime, formatDuration } from './shared'
 
 export const traceAnswerReminder = defineTemplate({
   data: z.object({
@@ -11,11 +11,12 @@ export const traceAnswerReminder = defineTemplate({
     otherParty: z.string().trim().min(1),
     dispatchedAt: dateTime,
     postalReference: z.string().trim().min(1),
+    /** The agreed delay, an ISO 8601 duration (P30D). */
     answerDelay: z.string().trim().min(1),
   }),
   content: {
     fr: (d, ctx) => ({
-      subject: `[Traces ${d.reference}] Rappel : pas de réponse dans le délai de ${d.answerDelay}`,
+      subject: `[Traces ${d.reference}] Rappel : pas de réponse dans le délai convenu (${formatDuration(d.answerDelay, 'fr')})`,
       heading: `Demande de traces ${d.reference}`,
       paragraphs: [
         d.direction === 'outgoing'
@@ -25,7 +26,7 @@ export const traceAnswerReminder = defineTemplate({
       facts: [['Référence', d.reference], ['Partie', d.otherParty], ['Courrier posté le', formatDateTime(d.dispatchedAt, 'fr', ctx)], ['Référence postale', d.postalReference]],
     }),
     en: (d, ctx) => ({
-      subject: `[Traces ${d.reference}] Reminder: no answer within ${d.answerDelay}`,
+      subject: `[Traces ${d.reference}] Reminder: no answer within ${formatDuration(d.answerDelay, 'en')}`,
       heading: `Trace request ${d.reference}`,
       paragraphs: [
         d.direction === 'outgoing'
