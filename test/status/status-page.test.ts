@@ -88,7 +88,7 @@ describe('in Chromium', () => {
       // when
       await page.goto(`${base}/status`)
       // then: styled (the banner's colour comes from the page's own style sheet)
-      const banner = await page.locator('.indicator').evaluate((element) => getComputedStyle(element).backgroundColor)
+      const banner = await page.evaluate("getComputedStyle(document.querySelector('.indicator')).backgroundColor")
       expect(banner).not.toBe('rgba(0, 0, 0, 0)')
       const summary = page.locator('#service-demarches-alpha details summary')
       await summary.focus()
