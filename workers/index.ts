@@ -34,6 +34,7 @@ import * as sendCutNotification from './send-cut-notification'
 import * as sendNotification from './send-notification'
 import * as requestInterconnectionCut from './request-interconnection-cut'
 import * as startFixChange from './start-fix-change'
+import * as prepareWatchReview from './prepare-watch-review'
 
 /** What the registry gives every job: the domain's capabilities and the status page's store. */
 export type JobServices = WorkerServices & StatusCapability
@@ -47,7 +48,7 @@ export interface WorkerModule {
 
 export const WORKERS: readonly WorkerModule[] = [recordTrace, sendNotification, recordCutTrace, disableInterconnection, enableInterconnection, sendCutNotification, publishStatus,
   recordSecurityEvent, notifyVulnerability, recordTraceExchangeEvent, checkTraceRequestContacts, produceTraceLetter, notifyTraceRequest,
-  notifyParties, callAdapter, requestInterconnectionCut, startFixChange, checkReleaseValidation, checkInterconnectionCut]
+  notifyParties, callAdapter, requestInterconnectionCut, startFixChange, checkReleaseValidation, checkInterconnectionCut, prepareWatchReview]
 
 /** Retries Zeebe gives a job unless the model says otherwise: the first attempt has this many left. */
 export const DEFAULT_JOB_RETRIES = 3

@@ -42,7 +42,7 @@ const finding = (title: string, cvssVector: string, knownExploited: boolean, cvs
   knownExploited,
 })
 
-test('SEC-1: the review comes back on the configured cycle, not before', async () => {
+test('SEC-1: the review comes back on the configured cycle, not before, for this party\'s security team, with the services a finding may affect', async () => {
   // given
   await deployWatch('R/P7D')
   // when
@@ -53,7 +53,13 @@ test('SEC-1: the review comes back on the configured cycle, not before', async (
   // then
   const watch = await watchInstance()
   const task = await f.h.userTask(watch, 'review-security-watch')
-  expect(task.candidateGroups).toEqual(['security'])
+  expect(task.candidateGroups).toEqual(['portail-security'])
+  await f.h.expectInstance(watch).toHaveCompletedElementsInOrder('watch-due', 'prepare-review')
+  const variables = await search<{ name: string; value: string }>('variables', { processInstanceKey: watch.processInstanceKey, name: 'serviceIds' })
+  const options = JSON.parse(variables.items[0].value) as Array<{ label: string; value: string }>
+  // This party's services come first; every service of the agreement is offered.
+  expect(options[0]).toEqual({ label: 'Portail citoyen (site web) – Portail citoyen', value: 'portail-web' })
+  expect(options.map((option) => option.value)).toEqual(expect.arrayContaining(['portail-web', 'demarches-alpha', 'payments-beta']))
 })
 
 test('SEC-1, SEC-2: each finding of the review starts its own vulnerability handling', async () => {
