@@ -53,8 +53,8 @@ export interface FormKit {
   completeByRest(processInstanceKey: string, elementId: string, variables: Record<string, unknown>, group?: string): Promise<void>
   /** Signs in as `token`, opens the task, claims it, fills its form by its labels and completes it. */
   completeInBrowser(token: TokenName, task: { processInstanceKey: string; elementId: string; group?: string }, formId: string, values: FieldValues): Promise<string>
-  /** Waits until an element instance of `elementId` exists in the instance (active or done). */
-  reached(processInstanceKey: string, elementId: string): Promise<void>
+  /** Waits until `times` element instances of `elementId` exist in the instance (active or done). */
+  reached(processInstanceKey: string, elementId: string, times?: number): Promise<void>
   /** The value of a process variable, as JSON. */
   variable(processInstanceKey: string, name: string): Promise<unknown>
   /** Whether the console lists the task for this credential. */
@@ -204,10 +204,10 @@ export function formKit(): FormKit {
       })
       return task.userTaskKey
     },
-    async reached(processInstanceKey, elementId) {
-      await waitFor(`${elementId} reached`, async () => {
+    async reached(processInstanceKey, elementId, times = 1) {
+      await waitFor(`${elementId} reached ${times} time(s)`, async () => {
         const found = await rest<{ items: unknown[] }>('POST', 'element-instances/search', { filter: { processInstanceKey, elementId } })
-        return found.items.length > 0 ? true : undefined
+        return found.items.length >= times ? true : undefined
       })
     },
     async variable(processInstanceKey, name) {
