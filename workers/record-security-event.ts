@@ -24,7 +24,8 @@ export const TASK_TYPE = 'record-security-event' as const
 const dateTime = z.iso.datetime({ offset: true })
 
 /** A finding of the watch review form. */
-const finding = z.looseObject({ title: z.string().optional(), service: z.string().optional(), cvssScore: z.number().optional() })
+// A form leaves an optional field it shows empty as null or "": it counts as not given.
+const finding = z.looseObject({ title: z.string().optional(), service: z.string().optional(), cvssScore: z.number().nullish() })
 
 /** The process variables this worker reads, and nothing more. */
 export const inputSchema = z.object({
@@ -183,7 +184,7 @@ function report(input: Input, ctx: WorkerContext, store: SecurityStore, at: stri
     problems.push(`variable service: unknown service '${service}'`)
   }
   if (!ctx.config.organisations.some((org) => org.id === reportingOrganisation)) problems.push(`variable reportingOrganisation: unknown organisation '${reportingOrganisation}'`)
-  if (input.cveId != null && !/^CVE-\d{4}-\d{4,}$/.test(input.cveId)) problems.push(`variable cveId: '${input.cveId}' is not a CVE id such as CVE-2024-3094`)
+  if (input.cveId != null && input.cveId !== '' && !/^CVE-\d{4}-\d{4,}$/.test(input.cveId)) problems.push(`variable cveId: '${input.cveId}' is not a CVE id such as CVE-2024-3094`)
   if (problems.length > 0 || title === undefined || scored === undefined || cvssVector === undefined || service === undefined) throw new JobInputError(problems)
   const cvssScore = scored.score
 

@@ -35,8 +35,8 @@ interface FormComponent {
   components?: FormComponent[]
 }
 
-/** A value to put in a field, by the field's key: text, an option's value, or a checkbox state. */
-export type FieldValues = Record<string, string | boolean>
+/** A value to put in a field, by the field's key: text, an option's value, a checkbox state, or the label of an option a variable gives. */
+export type FieldValues = Record<string, string | boolean | { pick: string }>
 
 export interface FormKit {
   readonly base: string
@@ -52,7 +52,9 @@ export interface FormKit {
   /** Completes a task through the engine's REST API: the steps before the one a test proves. */
   completeByRest(processInstanceKey: string, elementId: string, variables: Record<string, unknown>, group?: string): Promise<void>
   /** Signs in as `token`, opens the task, claims it, fills its form by its labels and completes it. */
-  completeInBrowser(token: TokenName, task: { processInstanceKey: string; elementId: string; group?: string }, formId: string, values: FieldValues): Promise<string>
+  completeInBrowser(token: TokenName, task: { processInstanceKey: string; elementId: string; group?: string }, formId: string, values: FieldValues, before?: (page: Page) => Promise<void>): Promise<string>
+  /** Moves the engine's clock forward (PUT /v2/clock): due timers fire. */
+  increaseTime(ms: number): Promise<void>
   /** Waits until `times` element instances of `elementId` exist in the instance (active or done). */
   reached(processInstanceKey: string, elementId: string, times?: number): Promise<void>
   /** The value of a process variable, as JSON. */
@@ -74,6 +76,7 @@ export function formKit(): FormKit {
   let context: BrowserContext
   let page: Page
   const pageErrors: string[] = []
+  let pinnedAt: number | undefined
 
   beforeAll(async () => {
     await promisify(execFile)(process.execPath, ['-r', 'tsx/cjs', 'src/console/build.ts'], { cwd: ROOT })
@@ -159,9 +162,9 @@ export function formKit(): FormKit {
         await page.getByRole('radio', { name: option?.label ?? String(value), exact: true }).check()
       } else if (component.type === 'select') {
         // form-js draws its own select: focusing it opens the list of options.
-        const option = component.values?.find((candidate) => candidate.value === value)
+        const option = typeof value === 'object' ? value.pick : component.values?.find((candidate) => candidate.value === value)?.label
         await field.focus()
-        await page.getByText(option?.label ?? String(value), { exact: true }).click()
+        await page.getByText(option ?? String(value), { exact: true }).click()
       } else if (component.type === 'checkbox') {
         await field.setChecked(value === true)
       } else {
@@ -190,12 +193,13 @@ export function formKit(): FormKit {
       const task = await userTask(processInstanceKey, elementId, group)
       await rest('POST', `user-tasks/${task.userTaskKey}/completion`, { variables })
     },
-    async completeInBrowser(token, { processInstanceKey, elementId, group }, formId, values) {
+    async completeInBrowser(token, { processInstanceKey, elementId, group }, formId, values, before) {
       const task = await userTask(processInstanceKey, elementId, group)
       await signIn(token)
       await page.goto(`${base}/console/#/tasks/${task.userTaskKey}`)
       await page.getByRole('button', { name: 'Claim' }).click()
       await page.getByRole('button', { name: 'Complete task' }).waitFor()
+      await before?.(page)
       await fill(formId, values)
       await page.getByRole('button', { name: 'Complete task' }).click()
       await waitFor(`${elementId} completed`, async () => {
@@ -203,6 +207,10 @@ export function formKit(): FormKit {
         return done.items[0]?.state === 'COMPLETED' ? true : undefined
       })
       return task.userTaskKey
+    },
+    async increaseTime(ms) {
+      pinnedAt = (pinnedAt ?? Date.now()) + ms
+      await client.camunda.getCamundaRestClient().callApiEndpoint({ method: 'PUT', urlPath: 'clock', body: { timestamp: pinnedAt }, json: false })
     },
     async reached(processInstanceKey, elementId, times = 1) {
       await waitFor(`${elementId} reached ${times} time(s)`, async () => {
