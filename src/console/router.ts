@@ -194,6 +194,8 @@ export function consoleRouter(options: ConsoleOptions): Router {
       if (options.cuts === undefined) throw new HttpProblem(503, 'Service Unavailable', 'Crisis decisions are not served here')
       const cutId = (await engine.variables({ processInstanceKey: task.processInstanceKey, scopeKey: task.processInstanceKey, name: 'cutId' }))[0]?.value
       const outcome = await options.cuts.decide(String(cutId), crisisDecisionSchema.parse(variables, required), caller)
+      // The other party's member still has to give its decision: the task goes back to the cell, free to claim.
+      if (!outcome.recorded) await engine.unassign(task.userTaskKey)
       res.status(outcome.recorded ? 200 : 202).json(outcome)
       return
     }

@@ -38,6 +38,12 @@ interface FormComponent {
 /** A value to put in a field, by the field's key: text, an option's value, a checkbox state, or the label of an option a variable gives. */
 export type FieldValues = Record<string, string | boolean | { pick: string }>
 
+/** How a form is submitted: something to do before filling it, and what tells that it was taken (default: the task is completed). */
+export interface SubmitOptions {
+  before?: (page: Page) => Promise<void>
+  taken?: () => Promise<boolean>
+}
+
 export interface FormKit {
   readonly base: string
   readonly page: Page
@@ -52,7 +58,7 @@ export interface FormKit {
   /** Completes a task through the engine's REST API: the steps before the one a test proves. */
   completeByRest(processInstanceKey: string, elementId: string, variables: Record<string, unknown>, group?: string): Promise<void>
   /** Signs in as `token`, opens the task, claims it, fills its form by its labels and completes it. */
-  completeInBrowser(token: TokenName, task: { processInstanceKey: string; elementId: string; group?: string }, formId: string, values: FieldValues, before?: (page: Page) => Promise<void>): Promise<string>
+  completeInBrowser(token: TokenName, task: { processInstanceKey: string; elementId: string; group?: string }, formId: string, values: FieldValues, options?: SubmitOptions): Promise<string>
   /** Moves the engine's clock forward (PUT /v2/clock): due timers fire. */
   increaseTime(ms: number): Promise<void>
   /** Waits until `times` element instances of `elementId` exist in the instance (active or done). */
@@ -156,7 +162,8 @@ export function formKit(): FormKit {
     for (const [key, value] of Object.entries(values)) {
       const component = components.find((candidate) => candidate.key === key)
       if (component?.label === undefined) throw new Error(`${formId} has no labelled field '${key}'`)
-      const field = page.getByLabel(component.label, { exact: false }).first()
+      // The whole label (form-js may mark a required one with an asterisk): "Reached at" is not "Person reached at...".
+      const field = page.getByLabel(new RegExp(`^\\s*${component.label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\*?\\s*$`)).first()
       if (component.type === 'radio') {
         const option = component.values?.find((candidate) => candidate.value === value)
         await page.getByRole('radio', { name: option?.label ?? String(value), exact: true }).check()
@@ -193,19 +200,26 @@ export function formKit(): FormKit {
       const task = await userTask(processInstanceKey, elementId, group)
       await rest('POST', `user-tasks/${task.userTaskKey}/completion`, { variables })
     },
-    async completeInBrowser(token, { processInstanceKey, elementId, group }, formId, values, before) {
+    async completeInBrowser(token, { processInstanceKey, elementId, group }, formId, values, options = {}) {
       const task = await userTask(processInstanceKey, elementId, group)
       await signIn(token)
       await page.goto(`${base}/console/#/tasks/${task.userTaskKey}`)
       await page.getByRole('button', { name: 'Claim' }).click()
       await page.getByRole('button', { name: 'Complete task' }).waitFor()
-      await before?.(page)
+      await options.before?.(page)
       await fill(formId, values)
       await page.getByRole('button', { name: 'Complete task' }).click()
-      await waitFor(`${elementId} completed`, async () => {
-        const done = await rest<{ items: Array<{ state: string }> }>('POST', 'user-tasks/search', { filter: { userTaskKey: task.userTaskKey } })
-        return done.items[0]?.state === 'COMPLETED' ? true : undefined
-      })
+      try {
+        await waitFor(`${elementId} taken`, async () => {
+          if (options.taken !== undefined) return (await options.taken()) ? true : undefined
+          const done = await rest<{ items: Array<{ state: string }> }>('POST', 'user-tasks/search', { filter: { userTaskKey: task.userTaskKey } })
+          return done.items[0]?.state === 'COMPLETED' ? true : undefined
+        })
+      } catch (error) {
+        // What the person saw: the console's alerts name the refused fields.
+        const alerts = await page.getByRole('alert').allTextContents()
+        throw new Error(`${(error as Error).message}; the page said: ${alerts.join(' | ') || '(nothing)'}`, { cause: error })
+      }
       return task.userTaskKey
     },
     async increaseTime(ms) {

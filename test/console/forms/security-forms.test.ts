@@ -144,7 +144,7 @@ describe('when time passes (these move the engine clock: they come last)', () =>
     // when
     await kit.completeInBrowser('RACCORD_TOKEN_OPERATOR', { processInstanceKey: watch, elementId: 'review-security-watch' }, 'review-security-watch',
       { reviewedBy: 'Alix Robert', sourcesChecked: 'Rapport du scanner', title: 'Bibliothèque XML vulnérable', cvssVector: MEDIUM, service: { pick: 'Portail citoyen (site web) – Portail citoyen' } },
-      (page) => page.getByRole('button', { name: 'Add new' }).click())
+      { before: (page) => page.getByRole('button', { name: 'Add new' }).click() })
     // then
     await kit.reached(watch, 'handle-findings')
     const findings = await kit.variable(watch, 'findings') as Array<{ service: string; title: string }>
