@@ -1,0 +1,278 @@
+/**
+ * The other party decides from its mail (issue 15; PRD-4, CHG-5): a provider's task (here the
+ * provider's approval of a service opening) is mailed to that provider's contacts with personal,
+ * signed, single-use, expiring links. The whole application runs: embedded engine, real workers,
+ * SMTP to a sink on loopback; the link is read from the mail received, and used over HTTP.
+ */
+import { Writable } from 'node:stream'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { credentialsFrom } from '../../src/api/auth'
+import { startApplication, type Application } from '../../src/wiring/application'
+import type { Config } from '../../src/config'
+import type { SmtpSink, StoredMail } from '../../src/notify'
+import { persistentSecret } from '../../src/app/access/persistent-secret'
+import { DecisionLinkSigner } from '../../src/app/access/decision-links'
+import { DECISION_LINK_SECRET } from '../../src/wiring/decision-links-wiring'
+import { createTestClient, startTestEngine, type TestClient, type TestEngine } from '../support/engine-harness'
+import { startTestSmtp } from '../support/smtp-sink'
+import { exampleConfig } from '../workers/fixtures'
+
+const TOKENS = { P_CAMILLE: 'portail-camille-token', A_SACHA: 'alpha-sacha-token' }
+
+let engine: TestEngine
+let client: TestClient
+let smtp: SmtpSink
+let dataDir: string
+let app: Application
+let base: string
+/** every line the application logged */
+const logged: string[] = []
+const config: Config = {
+  ...exampleConfig(),
+  api: {
+    port: 0,
+    tokens: [
+      { tokenEnv: 'P_CAMILLE', roles: ['operator', 'manager'], organisation: 'portail', contact: 'camille.martin@portail.example.org' },
+      { tokenEnv: 'A_SACHA', roles: ['operator', 'manager'], organisation: 'fournisseur-alpha', contact: 'sacha.durand@fournisseur-alpha.example.org' },
+    ],
+  },
+}
+
+async function start(): Promise<void> {
+  const logStream = new Writable({ write(chunk: Buffer, _encoding, done) { logged.push(chunk.toString('utf8')); done() } })
+  app = await startApplication({
+    config,
+    credentials: credentialsFrom(config, TOKENS),
+    camunda: client.camunda,
+    smtpUrl: smtp.url,
+    dataDir,
+    logger: pino({ level: 'info' }, logStream),
+    apiPort: 0,
+    workers: { pollIntervalMs: 50, backoffBaseMs: 10_000, longPollMs: 1000 },
+  })
+  base = `http://127.0.0.1:${app.apiPort}`
+}
+
+beforeAll(async () => {
+  engine = await startTestEngine()
+  client = createTestClient(engine)
+  smtp = await startTestSmtp()
+  dataDir = await mkdtemp(join(tmpdir(), 'raccord-decision-links-'))
+  await start()
+})
+
+afterAll(async () => {
+  await app?.close()
+  await client?.close()
+  await smtp?.close()
+  await engine?.close()
+  if (dataDir) await rm(dataDir, { recursive: true, force: true })
+})
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const found = await probe()
+    if (found !== undefined) return found
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+async function api(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) })
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
+/** Requests the opening of a provider's service; answers its reference. */
+async function requestOpening(providerId: string, serviceId: string): Promise<string> {
+  const started = await api('POST', '/api/openings', TOKENS.P_CAMILLE, { providerId, serviceId })
+  expect(started.status).toBe(201)
+  return started.body.reference as string
+}
+
+/** The decision mail of `reference` received by `to`. */
+function decisionMail(reference: string, to: string): Promise<StoredMail> {
+  return eventually(`the decision mail of ${reference} to ${to}`, () => smtp.list().find((mail) => mail.to.includes(to) && mail.subject.includes(reference) && mail.text.includes('/decisions/')))
+}
+
+/** The links of a mail, by the label in front of each (`Approuver : https://...`). */
+function linksOf(mail: StoredMail): Record<string, string> {
+  return Object.fromEntries([...mail.text.matchAll(/^(.+?) ?: (https?:\/\/\S+\/decisions\/\S+)$/gm)].map((match) => [match[1], match[2].replace(/^https?:\/\/[^/]+/, base)]))
+}
+
+const tokenOf = (link: string) => link.slice(link.lastIndexOf('/') + 1)
+
+async function page(method: 'GET' | 'POST', link: string, form?: Record<string, string>, language?: string): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = {}
+  if (form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
+  if (language !== undefined) headers['accept-language'] = language
+  const response = await fetch(link, { method, headers, body: form === undefined ? undefined : new URLSearchParams(form).toString() })
+  return { status: response.status, text: await response.text() }
+}
+
+async function opening(reference: string) {
+  const view = (await api('GET', `/api/openings/${reference}`, TOKENS.P_CAMILLE)).body as { processInstanceKey: string; waitingAt: Array<{ elementId: string }>; variables: Record<string, unknown> }
+  return { ...view, waitingAt: view.waitingAt.map((element) => element.elementId) }
+}
+
+/** The provider's open approval task of an opening, through the public /v2 API. */
+async function providerTask(reference: string): Promise<string> {
+  const { processInstanceKey } = await opening(reference)
+  return eventually('the provider approval task', async () => {
+    const found = await client.camunda.getCamundaRestClient().callApiEndpoint<Record<string, unknown>, { items: Array<{ userTaskKey: string }> }>({
+      method: 'POST', urlPath: 'user-tasks/search', body: { filter: { processInstanceKey, elementId: 'approve-opening-provider', state: 'CREATED' } },
+    })
+    return found.items[0]?.userTaskKey
+  })
+}
+
+const alphaDirector = 'jean.moreau@fournisseur-alpha.example.org'
+const betaDirector = 'alex.brown@provider-beta.example.org'
+
+describe('a provider decides from the link in its mail', () => {
+  let reference: string
+  let links: Record<string, string>
+
+  beforeAll(async () => {
+    reference = await requestOpening('fournisseur-alpha', 'demarches-alpha')
+    links = linksOf(await decisionMail(reference, alphaDirector))
+  })
+
+  test('PRD-4: the provider director receives personal approve and refuse links, in French', () => {
+    expect(Object.keys(links).sort()).toEqual(['Approuver', 'Refuser'])
+  })
+
+  test('PRD-4: opening the link decides nothing and shows the decision and the record in French', async () => {
+    const shown = await page('GET', links.Approuver)
+    expect(shown.status).toBe(200)
+    expect(shown.text).toContain('<html lang="fr">')
+    expect(shown.text).toContain(reference)
+    expect(shown.text).toContain('Approuver')
+    expect(shown.text).toContain('Jean Moreau (fournisseur-alpha)')
+    expect((await opening(reference)).waitingAt).toContain('approve-opening-provider')
+  })
+
+  test('CHG-5: the refusal page asks for reasons, and a refusal without them is a 400 page naming the field', async () => {
+    const shown = await page('GET', links.Refuser)
+    expect(shown.text).toContain('name="reasons"')
+    const refused = await page('POST', links.Refuser, { reasons: '' })
+    expect(refused.status).toBe(400)
+    expect(refused.text).toContain('data-field="reasons"')
+    expect(refused.text).toContain('Raisons (reasons) : obligatoire')
+    expect((await opening(reference)).waitingAt).toContain('approve-opening-provider')
+  })
+
+  test('PRD-4: approving completes the provider task as the addressee, and the process moves on', async () => {
+    const approved = await page('POST', links.Approuver)
+    expect(approved.status).toBe(200)
+    expect(approved.text).toContain('Jean Moreau (fournisseur-alpha)')
+    const view = await eventually('the provider decision', async () => {
+      const seen = await opening(reference)
+      return seen.variables.providerDecision === 'approve' ? seen : undefined
+    })
+    expect(view.waitingAt).not.toContain('approve-opening-provider')
+    expect(view.waitingAt).toContain('approve-opening-client')
+  })
+
+  test('a link works once: the second use is refused', async () => {
+    const again = await page('POST', links.Approuver)
+    expect(again.status).toBe(409)
+    expect(again.text).toContain('déjà été utilisé')
+  })
+
+  test('a task completed another way says so on its other links', async () => {
+    const other = await page('GET', links.Refuser)
+    expect(other.status).toBe(409)
+    expect(other.text).toContain('terminée par une autre voie')
+  })
+})
+
+describe('refused links', () => {
+  let reference: string
+  let taskKey: string
+  let links: Record<string, string>
+  let signer: DecisionLinkSigner
+
+  beforeAll(async () => {
+    reference = await requestOpening('fournisseur-alpha', 'demarches-alpha')
+    links = linksOf(await decisionMail(reference, alphaDirector))
+    taskKey = await providerTask(reference)
+    // The application's own secret, from its data dir: only the claims differ from a mailed link.
+    signer = new DecisionLinkSigner(persistentSecret(dataDir, DECISION_LINK_SECRET))
+  })
+
+  test('an expired link is refused as expired, in the addressee language, and decides nothing', async () => {
+    const expired = signer.sign({ task: taskKey, party: 'fournisseur-alpha', to: alphaDirector, choice: 'approve', exp: Date.now() - 1000 })
+    const answer = await page('POST', `${base}/decisions/${expired}`)
+    expect(answer.status).toBe(410)
+    expect(answer.text).toContain('Lien expiré')
+    expect((await opening(reference)).waitingAt).toContain('approve-opening-provider')
+  })
+
+  test('an altered link is refused as altered', async () => {
+    const token = tokenOf(links.Approuver)
+    const [body, mac] = token.split('.')
+    const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Record<string, unknown>
+    const altered = `${Buffer.from(JSON.stringify({ ...claims, choice: 'refuse' })).toString('base64url')}.${mac}`
+    const answer = await page('POST', `${base}/decisions/${altered}`, undefined, 'en')
+    expect(answer.status).toBe(403)
+    expect(answer.text).toContain('Altered link')
+  })
+
+  test('an unknown link is refused as unknown, in the reader language (FR and EN)', async () => {
+    const fr = await page('GET', `${base}/decisions/nothing-raccord-made`, undefined, 'fr-FR,fr;q=0.9')
+    expect(fr.status).toBe(404)
+    expect(fr.text).toContain('<html lang="fr">')
+    expect(fr.text).toContain('Lien inconnu')
+    const en = await page('GET', `${base}/decisions/nothing-raccord-made`, undefined, 'en-GB')
+    expect(en.text).toContain('<html lang="en">')
+    expect(en.text).toContain('Unknown link')
+  })
+
+  test("another party's link cannot act on this party's task (403), and the task stays open", async () => {
+    const beta = signer.sign({ task: taskKey, party: 'provider-beta', to: betaDirector, choice: 'approve', exp: Date.now() + 60_000 })
+    const answer = await page('POST', `${base}/decisions/${beta}`)
+    expect(answer.status).toBe(403)
+    expect(answer.text).toContain('data-reason="not-yours"')
+    expect((await opening(reference)).waitingAt).toContain('approve-opening-provider')
+  })
+
+  test('an API credential of the provider does not stand for the link: the link alone decides, once', async () => {
+    const response = await fetch(`${base}/decisions/${tokenOf(links.Refuser)}`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.A_SACHA}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'reasons=' })
+    expect(response.status).toBe(400)
+    expect((await opening(reference)).waitingAt).toContain('approve-opening-provider')
+  })
+})
+
+describe('an English-speaking provider, and a restart between the mail and its use', () => {
+  test('EN page; a link mailed before a restart works after it; no log line holds a token', async () => {
+    const reference = await requestOpening('provider-beta', 'payments-beta')
+    const links = linksOf(await decisionMail(reference, betaDirector))
+    expect(Object.keys(links).sort()).toEqual(['Approve', 'Refuse'])
+    const shown = await page('GET', links.Refuse)
+    expect(shown.text).toContain('<html lang="en">')
+    expect(shown.text).toContain('Alex Brown (provider-beta)')
+
+    await app.close()
+    await start()
+    const moved = links.Refuse.replace(/^https?:\/\/[^/]+/, base)
+
+    const refused = await page('POST', moved, { reasons: 'The service is not ready for production' })
+    expect(refused.status).toBe(200)
+    expect(refused.text).toContain('Recorded on')
+    const view = await eventually('the provider refusal', async () => {
+      const seen = await opening(reference)
+      return seen.variables.providerDecision === 'refuse' ? seen : undefined
+    })
+    expect(view.waitingAt).not.toContain('approve-opening-provider')
+    expect((await page('POST', moved, { reasons: 'again' })).status).toBe(409)
+
+    const tokens = Object.values(links).map(tokenOf)
+    expect(logged.some((line) => line.includes('/decisions/[redacted]'))).toBe(true)
+    for (const token of tokens) expect(logged.filter((line) => line.includes(token))).toEqual([])
+  })
+})
