@@ -130,7 +130,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
     const engine = sdkProcessEngine(camunda)
     const incidents = new IncidentService({ config, trace, engine })
     const cuts = new CutService(config, interconnection.cuts, sdkCutEngine(camunda, engine))
-    const decisions = openDecisionLinks({ config, camunda, dataDir: options.dataDir, mailer: services.mailer, publicUrl: interconnection.publicUrl, logger })
+    const decisions = openDecisionLinks({ config, camunda, dataDir: options.dataDir, mailer: services.mailer, publicUrl: interconnection.publicUrl, logger, cuts })
     closers.push(() => decisions.close())
     const app = createApiApp({
       config,

@@ -9,7 +9,9 @@ import type { Config } from '../config'
 import type { Mailer } from '../notify'
 import { ConsoleEngine, type EngineFailure } from '../engine-client/console-engine'
 import { persistentSecret } from '../app/access/persistent-secret'
-import { DecisionLinkService, DecisionLinkSigner, type DecisionEngine } from '../app/access/decision-links'
+import { DecisionLinkRefusedError, DecisionLinkService, DecisionLinkSigner, type DecisionEngine, type DomainCompletion } from '../app/access/decision-links'
+import { NotYourTaskError, TaskSubmissionError } from '../app/access/task-gate'
+import { crisisDecisionSchema, CutConflictError, CutForbiddenError, type CutService } from '../app/cuts/cuts'
 import { DecisionLinkStore } from '../app/access/decision-links-store'
 import { startDecisionMail } from '../app/access/decision-links-mail'
 
@@ -23,8 +25,30 @@ export interface DecisionLinksOptions {
   mailer: Pick<Mailer, 'send'>
   publicUrl(): string
   logger: Pick<Logger, 'warn'>
+  /** the crisis-cell decisions (CRI-3): a member's link records that member's agreement */
+  cuts: Pick<CutService, 'decide'>
   /** between two reads of the open tasks */
   intervalMs?: number
+}
+
+/**
+ * A crisis-cell member's link records that member's own agreement, as a credential of theirs would
+ * (CRI-3): the meeting is recorded once a member of each party agreed. Who decided is the link's
+ * addressee, never a field.
+ */
+export function crisisCompletion(cuts: Pick<CutService, 'decide'>): DomainCompletion {
+  return async (task, variables, data, addressee) => {
+    const caller = { name: 'decision-link', organisation: addressee.organisation, actor: addressee.actor, person: { name: addressee.name, email: addressee.email } }
+    try {
+      await cuts.decide(String(data.cutId), crisisDecisionSchema.parse(variables), caller)
+    } catch (error) {
+      if (error instanceof CutForbiddenError) throw new NotYourTaskError(error.message)
+      // The one conflict a member can correct: a meeting dated in the future.
+      if (error instanceof CutConflictError && error.message.startsWith('heldAt:')) throw new TaskSubmissionError([{ field: 'heldAt', detail: error.message.slice('heldAt: '.length) }])
+      if (error instanceof CutConflictError) throw new DecisionLinkRefusedError('closed')
+      throw error
+    }
+  }
 }
 
 /** The engine's error as it is: the link service reads its HTTP status. */
@@ -40,7 +64,9 @@ export function openDecisionLinks(options: DecisionLinksOptions): { links: Decis
     userTaskVariables: (key) => tasks.userTaskVariables(key),
     complete: (key, variables) => tasks.complete(key, variables),
   }
-  const links = new DecisionLinkService(options.config, new DecisionLinkSigner(persistentSecret(options.dataDir, DECISION_LINK_SECRET)), store, engine)
+  const links = new DecisionLinkService(options.config, new DecisionLinkSigner(persistentSecret(options.dataDir, DECISION_LINK_SECRET)), store, engine, {
+    'interconnection-cut:hold-crisis-meeting': crisisCompletion(options.cuts),
+  })
   let mail: { close(): Promise<void> } | undefined
   return {
     links,

@@ -20,7 +20,7 @@ import { createTestClient, startTestEngine, type TestClient, type TestEngine } f
 import { startTestSmtp } from '../support/smtp-sink'
 import { exampleConfig } from '../workers/fixtures'
 
-const TOKENS = { P_CAMILLE: 'portail-camille-token', A_SACHA: 'alpha-sacha-token' }
+const TOKENS = { P_CAMILLE: 'portail-camille-token', P_OPS: 'portail-operations-token', A_SACHA: 'alpha-sacha-token' }
 
 let engine: TestEngine
 let client: TestClient
@@ -36,6 +36,7 @@ const config: Config = {
     port: 0,
     tokens: [
       { tokenEnv: 'P_CAMILLE', roles: ['operator', 'manager'], organisation: 'portail', contact: 'camille.martin@portail.example.org' },
+      { tokenEnv: 'P_OPS', roles: ['operator'], organisation: 'portail', team: 'operations' },
       { tokenEnv: 'A_SACHA', roles: ['operator', 'manager'], organisation: 'fournisseur-alpha', contact: 'sacha.durand@fournisseur-alpha.example.org' },
     ],
   },
@@ -84,7 +85,8 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined> |
 
 async function api(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) })
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+  const text = await response.text()
+  return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) }
 }
 
 /** Requests the opening of a provider's service; answers its reference. */
@@ -245,6 +247,53 @@ describe('refused links', () => {
     const response = await fetch(`${base}/decisions/${tokenOf(links.Refuser)}`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.A_SACHA}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'reasons=' })
     expect(response.status).toBe(400)
     expect((await opening(reference)).waitingAt).toContain('approve-opening-provider')
+  })
+})
+
+describe('the crisis cell decides, each member with a personal link mailed to them (CRI-3)', () => {
+  let cutId: string
+  let sacha: Record<string, string>
+  let dominique: Record<string, string>
+  const agreement = () => ({ heldAt: new Date(Date.now() - 60_000).toISOString(), attendees: 'Sacha Durand, Dominique Bernard', causes: 'Clé de service compromise' })
+
+  const cutView = async () => (await api('GET', `/api/cuts/${cutId}`, TOKENS.P_OPS)).body as { timeline: Array<{ event: string; actor: string; at: string; detail: Record<string, unknown> }>; process: unknown }
+
+  beforeAll(async () => {
+    const requested = await api('POST', '/api/cuts', TOKENS.P_OPS, { interconnectionId: 'alpha-preprod', reason: 'Suspected intrusion' })
+    expect(requested.status).toBe(201)
+    cutId = requested.body.id as string
+    await eventually('the cut-by-hand task', async () => (JSON.stringify((await cutView()).process).includes('cut-by-hand') ? true : undefined))
+    expect((await api('POST', `/api/cuts/${cutId}/tasks/cut-by-hand`, TOKENS.P_OPS, { cutAt: new Date().toISOString() })).status).toBe(204)
+    sacha = linksOf(await decisionMail(cutId, 'sacha.durand@fournisseur-alpha.example.org'))
+    dominique = linksOf(await decisionMail(cutId, 'dominique.bernard@portail.example.org'))
+  })
+
+  test('CRI-3: every member of both parties gets their own links, one per decision of the form', () => {
+    expect(Object.keys(sacha).sort()).toEqual(["La laisser coupée", "Rétablir l'interconnexion"])
+    expect(Object.keys(dominique).sort()).toEqual(Object.keys(sacha).sort())
+    expect(sacha["Rétablir l'interconnexion"]).not.toBe(dominique["Rétablir l'interconnexion"])
+  })
+
+  test('CRI-2: a meeting held in the future, or without causes, is refused with a page naming the field', async () => {
+    const future = await page('POST', sacha["Rétablir l'interconnexion"], { ...agreement(), heldAt: new Date(Date.now() + 86_400_000).toISOString() })
+    expect(future.status).toBe(400)
+    expect(future.text).toContain('data-field="heldAt"')
+    const noCauses = await page('POST', sacha["Rétablir l'interconnexion"], { ...agreement(), causes: '' })
+    expect(noCauses.status).toBe(400)
+    expect(noCauses.text).toContain('data-field="causes"')
+    expect((await cutView()).timeline.filter((entry) => entry.event === 'crisis-agreement')).toEqual([])
+  })
+
+  test('CRI-3: one party agreeing records that member, and the link is restored only once the other party agrees too', async () => {
+    expect((await page('POST', sacha["Rétablir l'interconnexion"], agreement())).status).toBe(200)
+    expect(JSON.stringify((await cutView()).process)).toContain('hold-crisis-meeting')
+    expect((await page('POST', dominique["Rétablir l'interconnexion"], agreement())).status).toBe(200)
+    const agreements = (await cutView()).timeline.filter((entry) => entry.event === 'crisis-agreement')
+    expect(agreements.map((entry) => [entry.actor, entry.detail.party, entry.detail.decision])).toEqual([['Sacha Durand', 'provider', 'restore'], ['Dominique Bernard', 'client', 'restore']])
+    for (const entry of agreements) expect(Number.isNaN(Date.parse(entry.at))).toBe(false)
+    await eventually('the crisis meeting recorded', async () => (JSON.stringify((await cutView()).process).includes('hold-crisis-meeting') ? undefined : true))
+    // The meeting is recorded: the other members' links now say the task is closed.
+    expect((await page('POST', sacha['La laisser coupée'], agreement())).status).toBe(409)
   })
 })
 

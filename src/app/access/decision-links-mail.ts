@@ -10,10 +10,10 @@ import type { Logger } from 'pino'
 import type { Config, Organisation } from '../../config'
 import type { Mailer } from '../../notify'
 import { addDuration } from '../iso-duration'
-import { choiceFieldOf, type DecisionEngine, type DecisionLinkService, type DecisionTask } from './decision-links'
+import { addresseeOf, choiceFieldOf, type DecisionEngine, type DecisionLinkService, type DecisionTask } from './decision-links'
 import type { DecisionLinkStore } from './decision-links-store'
 import { componentWords } from './decision-links-words'
-import { organisationOfGroup } from './task-gate'
+import { nearestFirst, organisationOfGroup } from './task-gate'
 
 /** How long a decision link works: longer than any answer delay of the agreement (CHG-4: days). */
 export const DECISION_LINK_VALIDITY = 'P14D'
@@ -47,14 +47,23 @@ export function addresseesFor(org: Organisation, group: string): Array<{ name: s
   return Array.isArray(held) ? held : [held]
 }
 
-/** The other organisations a task is for, each with the group that names it. */
-function otherParties(config: Config, task: DecisionTask): Array<{ org: Organisation; group: string }> {
+/**
+ * Who a task's links go to: the contacts of each other organisation a candidate group names; and
+ * for a task of named persons (the crisis cell's meeting, CRI-3), each of them, of either party,
+ * so that every member decides as themselves.
+ */
+function addressees(config: Config, task: DecisionTask): Array<{ org: Organisation; contacts: Array<{ name: string; email: string }> }> {
   const ids = config.organisations.map((org) => org.id)
-  const found: Array<{ org: Organisation; group: string }> = []
+  const found: Array<{ org: Organisation; contacts: Array<{ name: string; email: string }> }> = []
   for (const group of task.candidateGroups) {
     const orgId = organisationOfGroup(group, ids)
     const org = config.organisations.find((candidate) => candidate.id === orgId)
-    if (org !== undefined && org.id !== config.self && !found.some((entry) => entry.org.id === org.id)) found.push({ org, group })
+    if (org !== undefined && org.id !== config.self && !found.some((entry) => entry.org.id === org.id)) found.push({ org, contacts: addresseesFor(org, group) })
+  }
+  for (const email of task.candidateUsers) {
+    const org = config.organisations.find((candidate) => addresseeOf(config, candidate.id, email) !== undefined)
+    const person = org === undefined ? undefined : addresseeOf(config, org.id, email)
+    if (org !== undefined && person !== undefined) found.push({ org, contacts: [{ name: person.name, email: person.email }] })
   }
   return found
 }
@@ -63,19 +72,20 @@ function otherParties(config: Config, task: DecisionTask): Array<{ org: Organisa
 export async function announceTask(options: DecisionMailOptions, task: DecisionTask): Promise<void> {
   const { config, engine, links, store, mailer } = options
   const now = (options.now ?? (() => new Date()))()
-  const parties = otherParties(config, task)
+  const parties = addressees(config, task)
   if (parties.length === 0 || store.isAnnounced(task.userTaskKey)) return
   const form = await engine.userTaskForm(task.userTaskKey)
-  const variables = Object.fromEntries((await engine.userTaskVariables(task.userTaskKey)).map((v) => [v.name, v.value]))
+  const variables = nearestFirst(await engine.userTaskVariables(task.userTaskKey))
+  // Two rounds cannot overlap, but two raccord instances on one data dir could: one mails.
+  if (!store.announce(task.userTaskKey, parties[0].org.id, now.toISOString())) return
   const choice = choiceFieldOf(form)
   const choiceComponent = choice === undefined ? undefined : findComponent(form, choice.key)
   const formId = typeof form?.id === 'string' ? form.id : undefined
   const expiresAt = addDuration(now, DECISION_LINK_VALIDITY)
   const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value : undefined)
-  for (const { org, group } of parties) {
-    if (!store.announce(task.userTaskKey, org.id, now.toISOString())) continue
-    try {
-      for (const addressee of addresseesFor(org, group)) {
+  try {
+    for (const { org, contacts } of parties) {
+      for (const addressee of contacts) {
         const url = (value: string | null) => `${options.publicUrl()}/decisions/${links.sign({ task: task.userTaskKey, party: org.id, to: addressee.email, choice: value, exp: Date.parse(expiresAt) })}`
         const words = choiceComponent === undefined ? undefined : componentWords(formId, choiceComponent, org.language)
         const actions = choice === undefined || words === undefined
@@ -89,7 +99,7 @@ export async function announceTask(options: DecisionMailOptions, task: DecisionT
           timeZone: org.timeZone,
           data: {
             task: task.name ?? task.elementId,
-            reference: text(variables.reference),
+            reference: text(variables.reference) ?? text(variables.cutId),
             title: text(variables.title),
             addressee: addressee.name,
             party: org.name,
@@ -98,11 +108,11 @@ export async function announceTask(options: DecisionMailOptions, task: DecisionT
           },
         })
       }
-    } catch (error) {
-      // Nobody was told: the next round tries again (the mailer's idempotency keys keep it to one mail each).
-      store.forgetAnnouncement(task.userTaskKey)
-      throw error
     }
+  } catch (error) {
+    // Not everyone was told: the next round tries again (the mailer's idempotency keys keep it to one mail each).
+    store.forgetAnnouncement(task.userTaskKey)
+    throw error
   }
 }
 

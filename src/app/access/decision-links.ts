@@ -12,7 +12,7 @@ import type { Config } from '../../config'
 import { personsOf } from '../../config/identities'
 import type { GatedTask, TaskReader } from '../../engine-client/task-reader'
 import { formFieldRules } from './form-validation'
-import { checkTaskSubmission, nearestFirst, requireTaskParty } from './task-gate'
+import { checkTaskSubmission, nearestFirst, NotYourTaskError, requireTaskParty, TaskSubmissionError } from './task-gate'
 import type { DecisionLinkStore } from './decision-links-store'
 
 /** What a decision link carries, signed. */
@@ -160,12 +160,22 @@ export interface InspectedLink {
   data: Record<string, unknown>
 }
 
+/**
+ * How a task whose completion is a domain's own is decided through a link, instead of completing
+ * it at once: the crisis meeting takes one agreement per member and completes once both parties
+ * agreed (CRI-3). Its errors are those of `use`: TaskSubmissionError, NotYourTaskError,
+ * DecisionLinkRefusedError.
+ */
+export type DomainCompletion = (task: DecisionTask, variables: Record<string, unknown>, data: Record<string, unknown>, addressee: Addressee) => Promise<void>
+
 export class DecisionLinkService {
   constructor(
     private readonly config: Config,
     private readonly signer: DecisionLinkSigner,
     private readonly store: DecisionLinkStore,
     private readonly engine: DecisionEngine,
+    /** by `processDefinitionId:elementId` */
+    private readonly completions: Readonly<Record<string, DomainCompletion>> = {},
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -214,17 +224,20 @@ export class DecisionLinkService {
    */
   async use(token: string, submitted: Record<string, unknown>): Promise<{ inspected: InspectedLink; at: string }> {
     const inspected = await this.inspect(token)
-    const { claims, task, addressee, choiceField } = inspected
+    const { claims, task, addressee, choiceField, data } = inspected
     const variables = choiceField === undefined || claims.choice === null ? { ...submitted } : { ...submitted, [choiceField.key]: claims.choice }
     await checkTaskSubmission(this.engine, task, variables)
     const at = this.now().toISOString()
     if (!this.store.use(claims.nonce, { userTaskKey: task.userTaskKey, organisation: addressee.organisation, actor: addressee.actor, choice: claims.choice, usedAt: at })) {
       throw new DecisionLinkRefusedError('used', claims)
     }
+    const domain = this.completions[`${task.processDefinitionId}:${task.elementId}`]
     try {
-      await this.engine.complete(task.userTaskKey, { ...variables, completedBy: addressee.actor })
+      if (domain === undefined) await this.engine.complete(task.userTaskKey, { ...variables, completedBy: addressee.actor })
+      else await domain(task, variables, data, addressee)
     } catch (error) {
       this.store.release(claims.nonce)
+      if (error instanceof TaskSubmissionError || error instanceof NotYourTaskError || error instanceof DecisionLinkRefusedError) throw error
       // Completed by another way between the read and now: the engine refuses a second completion.
       if (isNotFound(error) || isConflict(error)) throw new DecisionLinkRefusedError('closed', claims)
       throw new DecisionEngineError(`Cannot complete user task ${task.userTaskKey}: ${(error as Error).message}`, { cause: error })
