@@ -30,6 +30,7 @@ const WORDS = {
       used: 'Ce lien a déjà été utilisé. Rien de plus n\'a été enregistré.',
       closed: "Cette tâche est déjà terminée par une autre voie (la console ou un autre lien). Rien de plus n'a été enregistré.",
     } satisfies Record<DecisionLinkRefusal, string>,
+    usedBy: (at: string, actor: string) => `Utilisé le ${at} par ${actor}.`,
     notYours: "Ce lien n'est pas celui de la partie à qui revient cette tâche. Rien n'a été enregistré.",
     unavailable: "L'enregistrement a échoué ; le lien reste utilisable. Réessayez dans un instant.",
     problems: { Required: 'obligatoire' } as Record<string, string>,
@@ -50,6 +51,7 @@ const WORDS = {
       used: 'This link has already been used. Nothing more was recorded.',
       closed: 'This task was already completed another way (the console or another link). Nothing more was recorded.',
     } satisfies Record<DecisionLinkRefusal, string>,
+    usedBy: (at: string, actor: string) => `Used on ${at} by ${actor}.`,
     notYours: 'This link is not the one of the party this task is for. Nothing was recorded.',
     unavailable: 'Recording failed; the link can still be used. Try again in a moment.',
     problems: {} as Record<string, string>,
@@ -156,7 +158,10 @@ export function decisionLinkRoutes(config: Config, links: DecisionLinkService): 
   const refuse = (req: Request, res: Response, error: unknown) => {
     if (error instanceof DecisionLinkRefusedError) {
       const lang = languageOf(error.claims?.party, req)
-      return send(res, STATUS[error.reason], lang, WORDS[lang].refusedTitle, html`<p class="refusal" data-reason="${error.reason}">${WORDS[lang].refusal[error.reason]}</p>\n`)
+      const used = error.reason === 'used' && error.claims !== undefined ? links.usedBy(error.claims) : undefined
+      const timeZone = organisationOf(error.claims?.party ?? '')?.timeZone ?? 'UTC'
+      const by = used === undefined ? '' : html`<p class="used-by">${WORDS[lang].usedBy(formatDateTime(used.usedAt, lang, { timeZone, senderName: '' }), used.actor)}</p>\n`
+      return send(res, STATUS[error.reason], lang, WORDS[lang].refusedTitle, html`<p class="refusal" data-reason="${error.reason}">${WORDS[lang].refusal[error.reason]}</p>\n${by}`)
     }
     const lang = readerLanguage(req)
     if (error instanceof NotYourTaskError) return send(res, 403, lang, WORDS[lang].refusedTitle, html`<p class="refusal" data-reason="not-yours">${WORDS[lang].notYours}</p>\n`)

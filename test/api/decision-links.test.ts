@@ -184,6 +184,7 @@ describe('a provider decides from the link in its mail', () => {
     const again = await page('POST', links.Approuver)
     expect(again.status).toBe(409)
     expect(again.text).toContain('déjà été utilisé')
+    expect(again.text).toMatch(/Utilisé le .+ par Jean Moreau \(fournisseur-alpha\)/)
   })
 
   test('a task completed another way says so on its other links', async () => {

@@ -73,14 +73,10 @@ export class DecisionLinkStore {
     this.db.prepare('DELETE FROM used_links WHERE nonce = ?').run(nonce)
   }
 
-  isUsed(nonce: string): boolean {
-    return this.db.prepare('SELECT 1 FROM used_links WHERE nonce = ?').get(nonce) !== undefined
-  }
-
-  /** The decisions made through links on a task, oldest first. */
-  decisions(userTaskKey: string): LinkDecision[] {
-    const rows = this.db.prepare('SELECT user_task_key, organisation, actor, choice, used_at FROM used_links WHERE user_task_key = ? ORDER BY used_at').all(userTaskKey) as Array<{ user_task_key: string; organisation: string; actor: string; choice: string | null; used_at: string }>
-    return rows.map((row) => ({ userTaskKey: row.user_task_key, organisation: row.organisation, actor: row.actor, choice: row.choice, usedAt: row.used_at }))
+  /** Who used a link, and when: the trail of one decision made through a link. */
+  usedBy(nonce: string): LinkDecision | undefined {
+    const row = this.db.prepare('SELECT user_task_key, organisation, actor, choice, used_at FROM used_links WHERE nonce = ?').get(nonce) as { user_task_key: string; organisation: string; actor: string; choice: string | null; used_at: string } | undefined
+    return row === undefined ? undefined : { userTaskKey: row.user_task_key, organisation: row.organisation, actor: row.actor, choice: row.choice, usedAt: row.used_at }
   }
 
   close(): void {

@@ -13,7 +13,7 @@ import { personsOf } from '../../config/identities'
 import type { GatedTask, TaskReader } from '../../engine-client/task-reader'
 import { formFieldRules } from './form-validation'
 import { checkTaskSubmission, nearestFirst, NotYourTaskError, requireTaskParty, TaskSubmissionError } from './task-gate'
-import type { DecisionLinkStore } from './decision-links-store'
+import type { DecisionLinkStore, LinkDecision } from './decision-links-store'
 
 /** What a decision link carries, signed. */
 export interface DecisionClaims {
@@ -184,15 +184,15 @@ export class DecisionLinkService {
     return this.signer.sign(claims)
   }
 
-  /** The decisions made through links on a task: the trail of who decided and when. */
-  decisions(userTaskKey: string) {
-    return this.store.decisions(userTaskKey)
+  /** Who used a link and when, once it is used. */
+  usedBy(claims: DecisionClaims): LinkDecision | undefined {
+    return this.store.usedBy(claims.nonce)
   }
 
   /** The link's task and form, if it may still be used. Throws DecisionLinkRefusedError, DecisionEngineError. */
   async inspect(token: string): Promise<InspectedLink> {
     const claims = this.signer.verify(token, this.now())
-    if (this.store.isUsed(claims.nonce)) throw new DecisionLinkRefusedError('used', claims)
+    if (this.store.usedBy(claims.nonce) !== undefined) throw new DecisionLinkRefusedError('used', claims)
     const addressee = addresseeOf(this.config, claims.party, claims.to)
     if (addressee === undefined) throw new DecisionLinkRefusedError('unknown', claims)
     let task: DecisionTask
