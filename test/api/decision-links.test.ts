@@ -121,15 +121,24 @@ async function opening(reference: string) {
   return { ...view, waitingAt: view.waitingAt.map((element) => element.elementId) }
 }
 
-/** The provider's open approval task of an opening, through the public /v2 API. */
-async function providerTask(reference: string): Promise<string> {
-  const { processInstanceKey } = await opening(reference)
-  return eventually('the provider approval task', async () => {
+/** The open task `elementId` of a process instance, through the public /v2 API. */
+async function openTask(processInstanceKey: string, elementId: string): Promise<string> {
+  return eventually(`the task ${elementId}`, async () => {
     const found = await client.camunda.getCamundaRestClient().callApiEndpoint<Record<string, unknown>, { items: Array<{ userTaskKey: string }> }>({
-      method: 'POST', urlPath: 'user-tasks/search', body: { filter: { processInstanceKey, elementId: 'approve-opening-provider', state: 'CREATED' } },
+      method: 'POST', urlPath: 'user-tasks/search', body: { filter: { processInstanceKey, elementId, state: 'CREATED' } },
     })
     return found.items[0]?.userTaskKey
   })
+}
+
+/** The provider's open approval task of an opening. */
+async function providerTask(reference: string): Promise<string> {
+  return openTask((await opening(reference)).processInstanceKey, 'approve-opening-provider')
+}
+
+/** Given: the client's own step of a procedure, done through the public /v2 API. */
+async function completeClientTask(processInstanceKey: string, elementId: string, variables: Record<string, unknown>): Promise<void> {
+  await client.camunda.getCamundaRestClient().completeUserTask({ userTaskKey: await openTask(processInstanceKey, elementId), variables })
 }
 
 const alphaDirector = 'jean.moreau@fournisseur-alpha.example.org'
@@ -191,6 +200,56 @@ describe('a provider decides from the link in its mail', () => {
     const other = await page('GET', links.Refuser)
     expect(other.status).toBe(409)
     expect(other.text).toContain('terminée par une autre voie')
+  })
+  test('PRD-4: once both approved, the provider operations team activates the service from its mail: one link, the form asked on the page', async () => {
+    await completeClientTask((await opening(reference)).processInstanceKey, 'approve-opening-client', { decision: 'approve' })
+    const answer = linksOf(await decisionMail(reference, 'supervision@fournisseur-alpha.example.org'))
+    expect(Object.keys(answer)).toEqual(['Répondre'])
+    const shown = await page('GET', answer['Répondre'])
+    expect(shown.text).toContain('name="activationChannel"')
+    expect(shown.text).toContain('name="activatedAt"')
+    const missing = await page('POST', answer['Répondre'], { activationChannel: 'signed-link' })
+    expect(missing.status).toBe(400)
+    expect(missing.text).toContain('data-field="activatedAt"')
+    const smuggled = await page('POST', answer['Répondre'], { activationChannel: 'signed-link', activatedAt: new Date().toISOString(), providerDecision: 'refuse' })
+    expect(smuggled.status).toBe(200)
+    const view = await eventually('the activation', async () => {
+      const seen = await opening(reference)
+      return seen.waitingAt.includes('activate-in-production') ? undefined : seen
+    })
+    // Only the form's fields reach the process: a field the page does not show is dropped.
+    expect(view.variables.providerDecision).toBe('approve')
+  })
+})
+
+describe('CHG-4, CHG-5: each provider validates a portal change on qualification from its own mail', () => {
+  test('Alpha approves and Beta refuses with reasons, each through its link; the joint answer holds both', async () => {
+    const started = await api('POST', '/api/changes', TOKENS.P_CAMILLE, { kind: 'portal-change', title: 'Portail 5.0', description: 'Refonte du dépôt', version: '5.0', previousVersion: '4.9' })
+    expect(started.status).toBe(201)
+    const reference = started.body.reference as string
+    const change = async () => {
+      const view = (await api('GET', `/api/changes/${reference}`, TOKENS.P_CAMILLE)).body as { processInstanceKey: string; waitingAt: Array<{ elementId: string }>; variables: Record<string, unknown> }
+      return { ...view, waitingAt: view.waitingAt.map((element) => element.elementId) }
+    }
+    const { processInstanceKey } = await change()
+    await completeClientTask(processInstanceKey, 'test-on-integration', { stepDone: true })
+    await completeClientTask(processInstanceKey, 'install-on-qualification', { stepDone: true })
+    await completeClientTask(processInstanceKey, 'validate-functionally', { decision: 'approve' })
+    const alpha = linksOf(await decisionMail(reference, 'sacha.durand@fournisseur-alpha.example.org'))
+    const beta = linksOf(await decisionMail(reference, 'robin.taylor@provider-beta.example.org'))
+    expect((await page('POST', alpha.Approuver)).status).toBe(200)
+    const refusal = await page('GET', beta.Refuse)
+    expect(refusal.text).toContain('<html lang="en">')
+    expect(refusal.text).toContain('Robin Taylor (provider-beta)')
+    expect((await page('POST', beta.Refuse, { reasons: 'Payments fail on qualification' })).status).toBe(200)
+    const answered = await eventually('both provider answers', async () => {
+      const view = await change()
+      return Array.isArray(view.variables.providerAnswers) ? view : undefined
+    })
+    expect(answered.variables.providerAnswers).toEqual(expect.arrayContaining([
+      { providerId: 'fournisseur-alpha', decision: 'approve', reasons: null },
+      { providerId: 'provider-beta', decision: 'refuse', reasons: 'Payments fail on qualification' },
+    ]))
   })
 })
 

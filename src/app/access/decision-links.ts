@@ -116,7 +116,11 @@ export interface DecisionEngine extends TaskReader {
   complete(key: string, variables: Record<string, unknown>): Promise<void>
 }
 
-/** The field of a form whose options a link stands for: its first radio or select with fixed options. */
+/**
+ * The field of a form whose options a link stands for: its first required radio. Every radio of
+ * the forms is a decision (approve / refuse, restore / keep cut, release / postpone...); a select
+ * is a detail of the answer (a channel, an impact), asked on the page.
+ */
 export interface ChoiceField {
   key: string
   values: string[]
@@ -126,7 +130,7 @@ export function choiceFieldOf(form: Record<string, unknown> | undefined): Choice
   if (form === undefined) return undefined
   for (const rule of formFieldRules(form, {})) {
     const { component } = rule
-    if ((component.type === 'radio' || component.type === 'select') && component.validate?.required && component.values && component.values.length > 0) {
+    if (component.type === 'radio' && component.validate?.required && component.values && component.values.length > 0) {
       return { key: rule.name, values: component.values.map((v) => String(v.value)) }
     }
   }
