@@ -241,7 +241,9 @@ export class DecisionLinkService {
       else await domain(task, variables, data, addressee)
     } catch (error) {
       this.store.release(claims.nonce)
-      if (error instanceof TaskSubmissionError || error instanceof NotYourTaskError || error instanceof DecisionLinkRefusedError) throw error
+      if (error instanceof TaskSubmissionError || error instanceof NotYourTaskError) throw error
+      // A domain's refusal knows no claims: with them, the page is in the addressee's language.
+      if (error instanceof DecisionLinkRefusedError) throw new DecisionLinkRefusedError(error.reason, claims)
       // Completed by another way between the read and now: the engine refuses a second completion.
       if (isNotFound(error) || isConflict(error)) throw new DecisionLinkRefusedError('closed', claims)
       throw new DecisionEngineError(`Cannot complete user task ${task.userTaskKey}: ${(error as Error).message}`, { cause: error })
