@@ -308,6 +308,14 @@ describe('refused links', () => {
     expect(response.status).toBe(400)
     expect((await opening(reference)).waitingAt).toContain('approve-opening-provider')
   })
+
+  test('a task completed another way (the engine API, as the console does) says so on its links, in the addressee language', async () => {
+    await client.camunda.getCamundaRestClient().completeUserTask({ userTaskKey: taskKey, variables: { decision: 'approve' } })
+    const answer = await page('POST', links.Approuver)
+    expect(answer.status).toBe(409)
+    expect(answer.text).toContain('<html lang="fr">')
+    expect(answer.text).toContain('terminée par une autre voie')
+  })
 })
 
 describe('the crisis cell decides, each member with a personal link mailed to them (CRI-3)', () => {
