@@ -16,6 +16,8 @@ import { authenticate, type Credential } from './auth'
 import { mailVisibleTo, outboxAuthentication } from './outbox-access'
 import { changeRoutes } from './changes'
 import { cutLinkRoutes } from './cut-links'
+import { decisionLinkRoutes } from './decision-links'
+import type { DecisionLinkService } from '../app/access/decision-links'
 import { cutRoutes } from './cuts'
 import { incidentRoutes } from './incidents'
 import type { TraceRequestService } from '../app/traces/trace-requests'
@@ -54,6 +56,8 @@ export interface ApiOptions {
   cuts?: CutService
   /** the public status page (USR-1) at /status, /status.json, /status.atom */
   statusPage?: Router
+  /** the other party's decision links (approve / refuse a task of its own from its mail) at /decisions */
+  decisionLinks?: DecisionLinkService
 }
 
 export function createApiApp(options: ApiOptions): express.Express {
@@ -79,6 +83,7 @@ export function createApiApp(options: ApiOptions): express.Express {
   if (options.console) app.use('/console', options.console)
   if (options.statusPage) app.use(options.statusPage)
   if (options.cuts) app.use('/links', cutLinkRoutes(config, options.cuts))
+  if (options.decisionLinks) app.use('/decisions', decisionLinkRoutes(config, options.decisionLinks))
 
   app.use('/api', express.json({ limit: JSON_BODY_LIMIT }), authenticate(options.credentials))
   app.use('/api/incidents', incidentRoutes(config, options.incidents))

@@ -14,6 +14,8 @@ export interface MailContent {
   /** Label and value pairs, shown as a table in HTML. */
   facts: Array<[label: string, value: string]>
   link?: { label: string; url: string }
+  /** One link per answer the reader may give (decision links), each on its own line. */
+  actions?: Array<{ label: string; url: string }>
 }
 
 /** What every template needs besides its data. */
@@ -46,6 +48,7 @@ export function layoutMail(content: MailContent, lang: Language, ctx: RenderCont
     ...content.paragraphs,
     content.facts.map(([label, value]) => `${label}${COLON[lang]}${value}`).join('\n'),
     content.link && `${content.link.label}${COLON[lang]}${content.link.url}`,
+    content.actions?.map((action) => `${action.label}${COLON[lang]}${action.url}`).join('\n\n'),
     `-- \n${footer}`,
   ]
     .filter((block): block is string => typeof block === 'string' && block !== '')
@@ -63,7 +66,9 @@ ${content.paragraphs.map((paragraph) => html`<p>${lines(paragraph)}</p>\n`)}${
     content.facts.length > 0
       ? html`<table>\n${content.facts.map(([label, value]) => html`<tr><th scope="row" align="left">${label}</th><td>${lines(value)}</td></tr>\n`)}</table>\n`
       : ''
-  }${content.link ? html`<p><a href="${content.link.url}">${content.link.label}</a></p>\n` : ''}<hr>
+  }${content.link ? html`<p><a href="${content.link.url}">${content.link.label}</a></p>\n` : ''}${
+    (content.actions ?? []).map((action) => html`<p><a href="${action.url}">${action.label}</a></p>\n`)
+  }<hr>
 <p><small>${footer}</small></p>
 </body>
 </html>

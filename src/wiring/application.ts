@@ -33,6 +33,7 @@ import { processResources, PROCESSES_DIR } from './deploy'
 import { closeServer, listen } from './http-server'
 import { resumePendingStarts } from '../app/pending-starts'
 import { sdkPendingStartEngine } from '../engine-client/pending-start-engine'
+import { openDecisionLinks } from './decision-links-wiring'
 
 export interface ApplicationOptions {
   config: Config
@@ -129,6 +130,8 @@ export async function startApplication(options: ApplicationOptions): Promise<App
     const engine = sdkProcessEngine(camunda)
     const incidents = new IncidentService({ config, trace, engine })
     const cuts = new CutService(config, interconnection.cuts, sdkCutEngine(camunda, engine))
+    const decisions = openDecisionLinks({ config, camunda, dataDir: options.dataDir, mailer: services.mailer, publicUrl: interconnection.publicUrl, logger, cuts })
+    closers.push(() => decisions.close())
     const app = createApiApp({
       config,
       credentials: options.credentials,
@@ -141,6 +144,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
       logger,
       outbox: options.outbox,
       cuts,
+      decisionLinks: decisions.links,
       statusPage: statusRouter(config, interconnection.status, interconnection.publicUrl),
       console: consoleRouter({
         config,
@@ -155,6 +159,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
     const { server, port } = await listen(http.createServer(app), options.apiPort, options.apiHost ?? '127.0.0.1')
     closers.push(() => closeServer(server))
     interconnection.listening(`http://${options.apiHost ?? '127.0.0.1'}:${port}`)
+    decisions.start()
 
     return { apiPort: port, services, metrics, deployed, close }
   } catch (error) {

@@ -90,6 +90,7 @@ const samples: { [T in TemplateId]: TemplateData<T> } = {
   'crisis-meeting-overdue': { ...cut, round: 1, dueBy: '2025-03-06T09:15:00Z' },
   'interconnection-restore-requested': { ...cut, terms: 'Clés renouvelées', confirmRestoreLink: { label: 'Confirmer', url: 'https://raccord.portail.example.org/links/e.f' } },
   'interconnection-restored': { ...cut, restoredAt: '2025-03-07T09:15:00Z' },
+  'decision-requested': { task: "Approuver l'ouverture (fournisseur)", reference: 'OPN-20250304-a1b2c3', title: 'Ouverture de Démarches Alpha', addressee: 'Sacha Durand', party: 'Fournisseur Alpha', actions: [{ label: 'Approuver', url: 'https://raccord.portail.example.org/decisions/a.b' }], expiresAt: '2025-03-18T09:15:00Z' },
   'vulnerability-disclosed': { ...vulnerability, description: 'Porte dérobée dans xz-utils.' },
   'vulnerability-deadline-reminder': vulnerability,
   'vulnerability-delay-notice': { ...vulnerability, expectedFixDate: '2025-03-25T09:15:00Z', delayReason: "Correctif de l'éditeur attendu" },

@@ -6,6 +6,7 @@ import { layoutMail, type MailContent, type RenderContext, type RenderedMail } f
 import { changeNotice } from './change-notice'
 import { crisisCellInvitation } from './crisis-cell-invitation'
 import { crisisMeetingOverdue } from './crisis-meeting-overdue'
+import { decisionRequested } from './decision-requested'
 import { generic } from './generic'
 import { incidentDeclared } from './incident-declared'
 import { incidentPriorityChanged } from './incident-priority-changed'
@@ -38,6 +39,7 @@ export const templates = {
   'crisis-meeting-overdue': crisisMeetingOverdue,
   'interconnection-restore-requested': interconnectionRestoreRequested,
   'interconnection-restored': interconnectionRestored,
+  'decision-requested': decisionRequested,
   generic,
 }
 
