@@ -237,7 +237,7 @@ describe('hand-offs between processes, wired by the application', () => {
     const cut = await waitFor('the cut of the incident', async () => {
       const list = await call('GET', '/api/cuts', { token: TOKENS.T_MANAGER })
       return (list.body.items as Array<{ id: string; incidentId?: string; interconnectionId: string; processInstanceKey?: string }>).find((item) => item.incidentId === incident.id && item.processInstanceKey !== undefined)
-    })
+    }, 30_000) // two processes and a message hand-off: ample on a loaded machine
     expect(cut.interconnectionId).toBe('alpha-prod')
     const status = await waitFor('the incident notice on the status page', async () => {
       const summary = (await (await fetch(`${base}/status.json`)).json()) as { incidents: Array<{ id: string; components: string[] }> }

@@ -93,3 +93,39 @@ describe('version n-1 kept after a portal change (CHG-8)', () => {
     expect(retired.items).toEqual([])
   })
 })
+
+test('CHG-3, CHG-4, CHG-5, CHG-8: a portal change keeping n-1, from request to retirement, every task in the browser by its own party, a provider approving with its own credential', async () => {
+  // given the client's manager asks for the change (the console has no request page for it yet: the API)
+  const started = await kit.api<{ reference: string; processInstanceKey: string }>('POST', '/api/changes', 'RACCORD_TOKEN_MANAGER', {
+    kind: 'portal-change', title: 'Parcours de dépôt 5.0', description: 'Dépôt en plusieurs étapes', version: '5.0', previousVersion: '4.9', retainPreviousVersion: true, retentionMonths: 2,
+  })
+  expect(started.status).toBe(201)
+  const change = { processInstanceKey: started.body.processInstanceKey }
+  // when each party works its own tasks in its own console session
+  await kit.completeInBrowser('RACCORD_TOKEN_MANAGER', { ...change, elementId: 'test-on-integration' }, 'confirm-step', { stepDone: true, stepEvidence: 'Build 5.0.0-rc1' })
+  await kit.completeInBrowser('RACCORD_TOKEN_MANAGER', { ...change, elementId: 'install-on-qualification' }, 'confirm-step', { stepDone: true })
+  await kit.completeInBrowser('RACCORD_TOKEN_PORTAIL_FUNCTIONAL', { ...change, elementId: 'validate-functionally' }, 'decide-change', { decision: 'approve' })
+  await kit.completeInBrowser('RACCORD_TOKEN_ALPHA_TECHNICAL', { ...change, elementId: 'validate-on-qualification', group: 'fournisseur-alpha-technical' }, 'decide-change', { decision: 'approve' })
+  await kit.completeInBrowser('RACCORD_TOKEN_BETA_TECHNICAL', { ...change, elementId: 'validate-on-qualification', group: 'provider-beta-technical' }, 'decide-change', { decision: 'approve' })
+  await kit.completeInBrowser('RACCORD_TOKEN_MANAGER', { ...change, elementId: 'give-green-light' }, 'decide-change', { decision: 'approve' })
+  await kit.completeInBrowser('RACCORD_TOKEN_OPERATOR', { ...change, elementId: 'release-to-production' }, 'confirm-step', { stepDone: true, stepEvidence: 'MEP 5.0 #312' })
+  // then n-1 is kept, with its deadline
+  await kit.reached(change.processInstanceKey, 'retain-previous-version')
+  // when Fournisseur Alpha proposes the early retirement, and the client's technical team accepts and retires n-1
+  const proposed = await kit.api('POST', `/api/changes/${started.body.reference}/retirement-requests`, 'RACCORD_TOKEN_ALPHA_TECHNICAL', { reason: 'Plus aucun appel en 4.9' })
+  expect(proposed.status).toBe(202)
+  let kept: string | undefined
+  for (let attempt = 0; attempt < 200 && kept === undefined; attempt++) {
+    const tasks = await kit.rest<{ items: Array<{ processInstanceKey: string }> }>('POST', 'user-tasks/search', { filter: { elementId: 'consider-early-retirement', state: 'CREATED' } })
+    for (const task of tasks.items) {
+      const reference = await kit.rest<{ items: Array<{ value: string }> }>('POST', 'variables/search', { filter: { processInstanceKey: task.processInstanceKey, name: 'reference' } })
+      if (reference.items.some((item) => JSON.parse(item.value) === started.body.reference)) kept = task.processInstanceKey
+    }
+    if (kept === undefined) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  if (kept === undefined) throw new Error(`No early-retirement decision for ${started.body.reference}`)
+  await kit.completeInBrowser('RACCORD_TOKEN_MANAGER', { processInstanceKey: kept, elementId: 'consider-early-retirement' }, 'consider-early-retirement', { earlyRetirementDecision: 'retire-now' })
+  await kit.completeInBrowser('RACCORD_TOKEN_MANAGER', { processInstanceKey: kept, elementId: 'retire-previous-version-manually' }, 'confirm-step', { stepDone: true, stepEvidence: 'Ticket EXP-2211' })
+  // then n-1 is gone and everyone is told
+  await kit.reached(kept, 'announce-retirement')
+})
