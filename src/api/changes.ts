@@ -6,7 +6,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { z } from 'zod'
 import type { Config } from '../config'
-import { InterconnectionStillCutError, NotThePartyError, requestSchemas, UnknownReferenceError, type ChangeService, type Procedure, type Started } from '../app/changes/changes'
+import { InterconnectionStillCutError, NotThePartyError, ReleaseRefusedError, requestSchemas, UnknownReferenceError, type ChangeService, type Procedure, type Started } from '../app/changes/changes'
 import { callerOf, requireRole } from './auth'
 import { ForbiddenProblem, HttpProblem } from './problem'
 import { procedureParties, sees } from './scope'
@@ -33,6 +33,7 @@ function translate(error: unknown): unknown {
   if (error instanceof NotThePartyError) return new ForbiddenProblem(error.message)
   if (error instanceof UnknownReferenceError) return new HttpProblem(404, 'Not Found', error.message)
   if (error instanceof InterconnectionStillCutError) return new HttpProblem(409, 'Conflict', error.message, { cutId: error.cutId, interconnectionId: error.interconnectionId })
+  if (error instanceof ReleaseRefusedError) return new HttpProblem(422, 'Unprocessable Content', error.message, { verdict: error.check.verdict })
   return error
 }
 

@@ -69,11 +69,13 @@ test('CHG-6, PRD-4, PRD-5, CHG-1: a provider starts its own change, release, ope
   const change = await call('POST', '/api/changes', TOKENS.T_ALPHA, { kind: 'provider-change', title: 'Paiement', description: 'Nouveau prestataire', serviceId: 'demarches-alpha', version: '2.4', relatedToPortal: false })
   expect(change.status).toBe(201)
   await waitingAt(`/api/changes/${String(change.body.reference)}`, TOKENS.T_ALPHA, 'record-non-regression-tests')
-  // A release quoting no recorded pre-production validation is started, then refused by the process.
+  // PRD-5: a release quoting no recorded pre-production validation is refused at once, with the reason; nothing starts.
   const release = await call('POST', '/api/releases', TOKENS.T_ALPHA, { kind: 'provider-release', serviceId: 'demarches-alpha', version: '2.4', previousVersion: '2.3', validationReference: 'RECETTE-PREPROD-31' })
-  expect(release.status).toBe(201)
-  const refused = await until(`/api/releases/${String(release.body.reference)}`, TOKENS.T_ALPHA, (view) => JSON.stringify(view).includes('unknown-reference'))
-  expect(JSON.stringify(refused)).toContain('unknown-reference')
+  expect(release.status).toBe(422)
+  expect(release.body).toMatchObject({ status: 422, verdict: 'unknown-reference', detail: expect.stringContaining('RECETTE-PREPROD-31') })
+  const missing = await call('POST', '/api/releases', TOKENS.T_ALPHA, { kind: 'provider-release', serviceId: 'demarches-alpha', version: '2.4', previousVersion: '2.3' })
+  expect(missing.status).toBe(422)
+  expect(missing.body).toMatchObject({ verdict: 'missing' })
   const opening = await call('POST', '/api/openings', TOKENS.T_ALPHA, { providerId: 'fournisseur-alpha', serviceId: 'demarches-alpha' })
   expect(opening.status).toBe(201)
   const waiting = await waitingAt(`/api/openings/${String(opening.body.reference)}`, TOKENS.T_CLIENT, 'approve-opening-client')

@@ -267,13 +267,40 @@ describe('changes and releases: the changing party and the parties it affects; o
     expect(opening.status).toBe(201)
     expect((await call('GET', `/api/openings/${String(opening.body.reference)}`, TOKENS.B_OPS)).status).toBe(404)
     expect((await call('GET', `/api/openings/${String(opening.body.reference)}`, TOKENS.P_OPS)).status).toBe(200)
-    const release = await call('POST', '/api/releases', TOKENS.A_SACHA, { kind: 'provider-release', serviceId: 'demarches-alpha', version: '2.4', previousVersion: '2.3' })
+    // PRD-5: a release needs a validation on the client's pre-production that raccord recorded
+    const change = await call('POST', '/api/changes', TOKENS.A_SACHA, { kind: 'provider-change', title: 'Parcours', description: 'Refonte', serviceId: 'demarches-alpha', version: '2.4', relatedToPortal: true })
+    expect(change.status).toBe(201)
+    await completeTask(String(change.body.processInstanceKey), 'test-on-connected-preproduction', { applicationTests: 'ok', preproductionTests: 'ok', preproductionValidated: true })
+    const release = await waitForRelease(() => call('POST', '/api/releases', TOKENS.A_SACHA, { kind: 'provider-release', serviceId: 'demarches-alpha', version: '2.4', previousVersion: '2.3', validationReference: String(change.body.reference) }))
     expect(release.status).toBe(201)
     expect((await call('GET', `/api/releases/${String(release.body.reference)}`, TOKENS.B_OPS)).status).toBe(404)
     const spoofed = await call('POST', '/api/releases', TOKENS.A_SACHA, { kind: 'provider-release', providerId: 'provider-beta', serviceId: 'demarches-alpha', version: '2.4', previousVersion: '2.3' })
     expect([spoofed.status, fieldsOf(spoofed)]).toEqual([400, ['providerId']])
   })
 })
+
+/** Completes the open user task at `elementId` through the engine's REST API (a step other tests prove). */
+async function completeTask(processInstanceKey: string, elementId: string, variables: Record<string, unknown>): Promise<void> {
+  const rest = h.client.camunda.getCamundaRestClient()
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const found = await rest.callApiEndpoint<Record<string, unknown>, { items: Array<{ userTaskKey: string }> }>({ method: 'POST', urlPath: 'user-tasks/search', body: { filter: { processInstanceKey, elementId, state: 'CREATED' } } })
+    if (found.items[0] !== undefined) {
+      await rest.callApiEndpoint({ method: 'POST', urlPath: `user-tasks/${found.items[0].userTaskKey}/completion`, body: { variables } })
+      return
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`No open task ${elementId} in ${processInstanceKey}`)
+}
+
+/** A release is refused until the recorded validation is visible: retried until it is started. */
+async function waitForRelease(post: () => Promise<{ status: number; body: Record<string, unknown> }>): Promise<{ status: number; body: Record<string, unknown> }> {
+  for (let attempt = 0; ; attempt++) {
+    const answer = await post()
+    if (answer.status !== 422 || attempt >= 100) return answer
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
 
 describe('vulnerabilities: the owner, and the others once disclosed to them', () => {
   const report = { title: 'Injection SQL', cvssScore: 9.8, cvssVector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', service: 'demarches-alpha', knownExploited: false }

@@ -10,6 +10,7 @@ import { z } from 'zod'
 import type { Config, Organisation } from '../../config'
 import { addDuration } from '../iso-duration'
 import { generatedDate, generatedTexts } from './generated-texts'
+import { checkPreproductionValidation, engineValidationRecords, type ValidationCheck } from './release-validation'
 import { EngineUnavailableError, type Caller } from '../incidents/incidents'
 import type { ChangeEngine } from '../../engine-client/change-engine'
 import type { InstanceProgress } from '../../engine-client/process-engine'
@@ -50,6 +51,14 @@ export class InterconnectionStillCutError extends Error {
   override name = 'InterconnectionStillCutError'
   constructor(readonly interconnectionId: string, readonly cutId: string) {
     super(`Interconnection ${interconnectionId} is still cut (${cutId}): its link comes back only when that cut is restored, on the crisis cell's agreement`)
+  }
+}
+
+/** PRD-5: a provider release quoting no validation on the client's pre-production that raccord recorded: refused before anything starts. */
+export class ReleaseRefusedError extends Error {
+  override name = 'ReleaseRefusedError'
+  constructor(readonly check: ValidationCheck) {
+    super(check.reason ?? `The release is refused (${check.verdict})`)
   }
 }
 
@@ -335,6 +344,9 @@ export class ChangeService {
     const providerId = this.ownProvider(caller, request.providerId)
     const owner = this.config.organisations.find((org) => org.services.some((service) => service.id === request.serviceId))
     if (owner?.id !== providerId) throw new NotThePartyError(`Service ${request.serviceId} is not a service of ${providerId}`)
+    // PRD-5: the requester learns at once that nothing can go to production; the process checks again when it runs.
+    const check = await checkPreproductionValidation(engineValidationRecords(this.options.engine), request.validationReference, providerId)
+    if (check.verdict !== 'validated') throw new ReleaseRefusedError(check)
     return this.start('provider-release', {
       title: generatedTexts(this.config, caller.organisation).serviceVersion(request.serviceId, request.version),
       providerId,
