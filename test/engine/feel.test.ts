@@ -101,6 +101,31 @@ describe('evaluateFeel', () => {
   })
 })
 
+describe('FEEL-Scala semantics feelin differs on (issue #18)', () => {
+  test('is defined(x) is false for a missing or null variable and true otherwise (FEEL-Scala built-in, 1.17+)', () => {
+    expect(value('is defined(x)')).toBe(false)
+    expect(value('is defined(x)', { x: null })).toBe(false)
+    expect(value('is defined(x)', { x: 0 })).toBe(true)
+    expect(value('is defined(x.y)', { x: {} })).toBe(false)
+  })
+
+  test('a variable named like a built-in is read as a variable: missing, it is null with a warning, so `count > 5` is null', () => {
+    const missing = evaluateFeel('count > 5', {}, clock)
+    expect(missing.value).toBeNull()
+    expect(missing.warnings).toContain("[NO_VARIABLE_FOUND] No variable found with name 'count'")
+    expect(value('count > 5', { count: 7 })).toBe(true)
+    // called, it is still the built-in
+    expect(value('count([1, 2]) = 2')).toBe(true)
+    expect(value('order.count + 1', { order: { count: 2 } })).toBe(3)
+    expect(value('string length("ab")')).toBe(2)
+  })
+
+  test('a string literal may hold a real line break', () => {
+    expect(value('"first\nsecond"')).toBe('first\nsecond')
+    expect(feelSyntaxError('"first\nsecond" + x')).toBeUndefined()
+  })
+})
+
 describe('variables and paths (looked up without parsing)', () => {
   const variables = { orderId: 'o-1', order: { customer: { id: 42, tags: ['a'] }, total: null }, n: 7 }
 

@@ -60,6 +60,8 @@ function isBlankValue(value: unknown): boolean {
  * feelin's parser also learns their multi-word names (`get or else` would not parse otherwise).
  */
 const EXTRA_BUILTINS: Record<string, Builtin> = {
+  // FEEL-Scala: false for null and for a variable that does not exist (feelin knows no `is defined`).
+  'is defined': builtin(['value'], (value: unknown) => !isBlankValue(value)),
   'is empty': builtin(['list'], (list: unknown) => (Array.isArray(list) ? list.length === 0 : null)),
   'is blank': builtin(['string'], (s: unknown) => (typeof s === 'string' ? s.trim().length === 0 : null)),
   trim: builtin(['string'], (s: unknown) => (typeof s === 'string' ? s.trim() : null)),
@@ -190,7 +192,7 @@ export function feelSyntaxError(expression: string): string | undefined {
   return memoised(expressionSyntaxCache, expression, () => {
     if (expression.trim() === '') return `failed to parse expression '${expression}': the expression is empty`
     if (nestedTooDeep(expression)) return `failed to parse expression '${quoted(expression)}': ${TOO_DEEP}`
-    const problem = findSyntaxError(expression, parseExpression(expression, PARSE_CONTEXT, undefined) as ParseTree)
+    const problem = findSyntaxError(escapeLineBreaksInStrings(expression), parseExpression(escapeLineBreaksInStrings(expression), PARSE_CONTEXT, undefined) as ParseTree)
     return problem === undefined ? undefined : `failed to parse expression '${quoted(expression)}': ${problem}`
   })
 }
@@ -205,9 +207,46 @@ export function unaryTestSyntaxError(expression: string): string | undefined {
   })
 }
 
-function evaluationContext(variables: Record<string, unknown>, clock: Clock): Record<string, unknown> {
+/**
+ * Single-word names of FEEL built-in functions. FEEL-Scala reads such a name as a variable unless it
+ * is called: `count > 5` with no variable `count` is null > 5, not the function compared to 5.
+ */
+const BUILTIN_WORDS = new Set(['count', 'sum', 'min', 'max', 'mean', 'median', 'stddev', 'mode', 'all', 'any', 'product',
+  'abs', 'floor', 'ceiling', 'round', 'sqrt', 'log', 'exp', 'odd', 'even', 'modulo', 'decimal', 'string', 'number',
+  'date', 'time', 'duration', 'contains', 'matches', 'replace', 'split', 'substring', 'reverse', 'append', 'concatenate',
+  'distinct', 'flatten', 'sort', 'union', 'remove', 'context', 'before', 'after', 'meets', 'overlaps', 'finishes',
+  'includes', 'during', 'starts', 'coincides', 'trim', 'uuid', 'partition', 'assert'])
+
+/**
+ * The built-in names an expression reads as variables: outside strings, not after a dot (a context
+ * key), not called anywhere in it, and followed by neither a call nor another word.
+ */
+function builtinNamesReadAsVariables(expression: string): string[] {
+  const code = expression.replace(/"(?:[^"\\]|\\.)*"|`[^`]*`/g, (literal) => ' '.repeat(literal.length))
+  const names = new Set<string>()
+  for (const match of code.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) {
+    const name = match[0]
+    if (!BUILTIN_WORDS.has(name)) continue
+    const before = code.slice(0, match.index).trimEnd()
+    const after = code.slice((match.index ?? 0) + name.length).trimStart()
+    if (before.endsWith('.') || /^[A-Za-z(]/.test(after)) continue
+    names.add(name)
+  }
+  for (const name of [...names]) if (new RegExp(`(^|[^A-Za-z0-9_.])${name}\\s*\\(`).test(code)) names.delete(name)
+  return [...names]
+}
+
+/** A string literal may hold a real line break in FEEL-Scala; feelin wants it escaped. */
+function escapeLineBreaksInStrings(expression: string): string {
+  if (!expression.includes('\n') && !expression.includes('\r')) return expression
+  return expression.replace(/"(?:[^"\\]|\\.)*"/gs, (literal) => literal.replace(/\r/g, '\\r').replace(/\n/g, '\\n'))
+}
+
+function evaluationContext(variables: Record<string, unknown>, clock: Clock, expression = ''): Record<string, unknown> {
+  // A built-in name read as a variable that does not exist is null, as in FEEL-Scala.
+  const shadowed = Object.fromEntries(builtinNamesReadAsVariables(expression).filter((name) => !Object.prototype.hasOwnProperty.call(variables, name)).map((name) => [name, null]))
   // Variables win over the added built-ins, as a variable named `today` must stay readable.
-  return { ...EXTRA_BUILTINS, ...clockBuiltins(clock), ...variables }
+  return { ...EXTRA_BUILTINS, ...clockBuiltins(clock), ...shadowed, ...variables }
 }
 
 interface FeelinWarning { type: string; message: string }
@@ -250,12 +289,15 @@ export function evaluateFeel(
   const simple = evaluateSimplePath(expression, variables)
   if (simple) return simple
   let result: { value: unknown; warnings: FeelinWarning[] }
+  const source = escapeLineBreaksInStrings(expression)
+  const context = evaluationContext(variables, clock, source)
   try {
-    result = evaluate(expression, evaluationContext(variables, clock))
+    result = evaluate(source, context)
   } catch (error) {
     throw failure('expression', expression, error)
   }
-  return { value: result.value ?? null, warnings: result.warnings.map(describeWarning) }
+  const missing = builtinNamesReadAsVariables(source).filter((name) => context[name] === null && !Object.prototype.hasOwnProperty.call(variables, name))
+  return { value: result.value ?? null, warnings: [...missing.map((name) => `[NO_VARIABLE_FOUND] No variable found with name '${name}'`), ...result.warnings.map(describeWarning)] }
 }
 
 const SIMPLE_PATH = /^\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$/
