@@ -173,6 +173,24 @@ describe('deployment', () => {
     }
     expect(summarize(again.deployments as Item[])).toEqual(deployed)
   })
+
+  test('a DMN lists its decisions before its decision requirements, as Zeebe does (the SDK reads deployments[0].decision), over gRPC and REST', async () => {
+    // given a DMN of its own, so that no other test's versions move
+    const dmn = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="ord_drg" name="Order" namespace="http://camunda.org/schema/1.0/dmn">
+  <decision id="ord_a" name="A"><literalExpression><text>1</text></literalExpression></decision>
+  <decision id="ord_b" name="B"><literalExpression><text>2</text></literalExpression></decision>
+</definitions>`
+    // when
+    const grpc = await client.zeebe.deployResources([{ name: 'order.dmn', decision: Buffer.from(dmn) }])
+    const rest = await client.camunda.getCamundaRestClient().deployResources([{ name: 'order.dmn', content: dmn }])
+    // then
+    const kinds = (items: unknown[]) => items.map((item) => Object.keys(item as object).find((key) => key === 'decision' || key === 'decisionRequirements'))
+    expect(kinds(grpc.deployments)).toEqual(['decision', 'decision', 'decisionRequirements'])
+    expect((grpc.deployments[0] as { decision?: { dmnDecisionId: string } }).decision?.dmnDecisionId).toBe('ord_a')
+    expect(rest.decisions.map((decision) => decision.decisionDefinitionId)).toEqual(['ord_a', 'ord_b'])
+    expect(rest.decisionRequirements.map((drg) => drg.decisionRequirementsId)).toEqual(['ord_drg'])
+  })
 })
 
 describe('DeleteResource', () => {

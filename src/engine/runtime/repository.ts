@@ -145,10 +145,11 @@ export class Repository {
         const latest = latestKey ? this.drgs.get(latestKey) : undefined
         const latestRes = latest && this.resources.get(latest.record.resourceKey)
         if (latest && latestRes && latestRes.checksum === checksum && latestRes.resourceName === resource.name) {
-          deployments.push({ kind: 'decisionRequirements', decisionRequirementsId: drg.id, name: drg.name, version: latest.record.version, decisionRequirementsKey: latest.record.key, resourceName: resource.name, tenantId })
+          // Zeebe lists a DMN's decisions before its decision requirements (deployments[0].decision is set).
           for (const d of this.decisions.values()) {
             if (d.decisionRequirementsKey === latest.record.key) deployments.push({ kind: 'decision', decisionId: d.decisionId, name: d.name, version: d.version, decisionKey: d.key, decisionRequirementsId: drg.id, decisionRequirementsKey: latest.record.key, tenantId })
           }
+          deployments.push({ kind: 'decisionRequirements', decisionRequirementsId: drg.id, name: drg.name, version: latest.record.version, decisionRequirementsKey: latest.record.key, resourceName: resource.name, tenantId })
           continue
         }
         storeResource()
@@ -158,7 +159,7 @@ export class Repository {
         }
         this.drgs.set(record.key, { record, model: drg })
         this.latestDrg.set(tenantKey(drg.id, tenantId), record.key)
-        deployments.push({ kind: 'decisionRequirements', decisionRequirementsId: drg.id, name: drg.name, version: record.version, decisionRequirementsKey: record.key, resourceName: resource.name, tenantId })
+        const requirementsItem = { kind: 'decisionRequirements' as const, decisionRequirementsId: drg.id, name: drg.name, version: record.version, decisionRequirementsKey: record.key, resourceName: resource.name, tenantId }
         for (const decision of drg.decisions) {
           const d: DecisionDefinitionRecord = {
             key: this.nextKey(), decisionId: decision.id, name: decision.name, version: this.nextVersion('decision', decision.id, tenantId),
@@ -169,6 +170,7 @@ export class Repository {
           this.latestDecision.set(tenantKey(decision.id, tenantId), d.key)
           deployments.push({ kind: 'decision', decisionId: d.decisionId, name: d.name, version: d.version, decisionKey: d.key, decisionRequirementsId: drg.id, decisionRequirementsKey: record.key, tenantId })
         }
+        deployments.push(requirementsItem)
       } else if (p.form) {
         const form = p.form
         const latestKey = this.latestForm.get(tenantKey(form.id, tenantId))
