@@ -13,7 +13,7 @@ import { requireCredentials } from './authentication'
 import { GatewayError, invalidArgument, toServiceError } from './errors'
 import { activateJobs, streamActivatedJobs, type AnyWritable, type StreamingContext } from './job-streaming'
 import {
-  createInstanceInput, deployInput, evaluateDecisionInput, optionalList, parseVariables, publishMessageInput,
+  createInstanceInput, defaultTenantOnly, deployInput, evaluateDecisionInput, optionalList, parseVariables, publishMessageInput,
   requireNotBlank, optionalString, setVariablesDocument, toNumber,
   type BroadcastSignalRequest, type CompleteJobRequest, type CreateProcessInstanceRequest,
   type CreateProcessInstanceWithResultRequest, type DeployResourceRequest, type EvaluateDecisionRequest,
@@ -161,7 +161,7 @@ export async function startGrpcGateway(
 
     BroadcastSignal: unary<BroadcastSignalRequest>('BroadcastSignal', (request) => {
       const signalName = requireNotBlank(request.signalName, 'signalName', 'BroadcastSignalRequest')
-      const broadcast = engine.broadcastSignal(signalName, parseVariables(request.variables), optionalString(request.tenantId))
+      const broadcast = engine.broadcastSignal(signalName, parseVariables(request.variables), defaultTenantOnly('BroadcastSignal', optionalString(request.tenantId)))
       return { key: broadcast.key, tenantId: broadcast.tenantId }
     }),
 

@@ -9,6 +9,19 @@ import type {
 import { timeToLiveProblem, variablesDepthProblem } from '../protocol'
 import { invalidArgument } from './errors'
 
+/** The only tenant of an engine without multi-tenancy, as Zeebe names it. */
+const DEFAULT_TENANT_ID = '<default>'
+
+/**
+ * Zeebe 8.8 with multi-tenancy disabled refuses any tenant but '<default>' (an empty id means it).
+ * Returns the tenant to use. Throws INVALID_ARGUMENT worded as Zeebe's gateway words it.
+ */
+export function defaultTenantOnly(requestName: string, ...tenantIds: Array<string | undefined>): string | undefined {
+  const other = tenantIds.find((tenantId) => tenantId !== undefined && tenantId !== '' && tenantId !== DEFAULT_TENANT_ID)
+  if (other !== undefined) throw invalidArgument(`Expected to handle gRPC request ${requestName} with tenant identifier '${other}', but multi-tenancy is disabled`)
+  return tenantIds.find((tenantId) => tenantId !== undefined && tenantId !== '')
+}
+
 export interface CreateProcessInstanceRequest {
   processDefinitionKey: string
   bpmnProcessId: string
@@ -106,15 +119,20 @@ export function createInstanceInput(request: CreateProcessInstanceRequest): Crea
     version: request.version > 0 ? request.version : -1,
     variables: parseVariables(request.variables),
     startInstructions: request.startInstructions?.length ? request.startInstructions.map((s) => ({ elementId: s.elementId })) : undefined,
-    tenantId: optionalString(request.tenantId),
+    tenantId: defaultTenantOnly('CreateProcessInstance', optionalString(request.tenantId)),
   }
 }
 
 export function deployInput(request: DeployResourceRequest): { resources: DeployResourceInput[]; tenantId: string | undefined } {
   return {
     resources: request.resources.map((r) => ({ name: r.name, content: Buffer.from(r.content) })),
-    tenantId: optionalString(request.tenantId),
+    tenantId: defaultTenantOnly('DeployResource', optionalString(request.tenantId)),
   }
+}
+
+function tenantList(requestName: string, tenantIds: string[] | undefined): string[] | undefined {
+  defaultTenantOnly(requestName, ...(tenantIds ?? []))
+  return tenantIds
 }
 
 /** ActivateJobs: the activation, and the long-poll time (0 = the default, negative = answer at once). */
@@ -130,7 +148,7 @@ export function activateJobsInput(request: ActivateJobsRequest): { input: Activa
       timeout,
       maxJobsToActivate: request.maxJobsToActivate,
       fetchVariables: optionalList(request.fetchVariable),
-      tenantIds: optionalList(request.tenantIds),
+      tenantIds: tenantList('ActivateJobs', optionalList(request.tenantIds)),
     },
     requestTimeout: toNumber(request.requestTimeout),
   }
@@ -146,7 +164,7 @@ export function jobStreamInput(request: StreamActivatedJobsRequest): Omit<JobStr
     worker: request.worker || 'default',
     timeout,
     fetchVariables: optionalList(request.fetchVariable),
-    tenantIds: optionalList(request.tenantIds),
+    tenantIds: tenantList('StreamActivatedJobs', optionalList(request.tenantIds)),
   }
 }
 
@@ -160,7 +178,7 @@ export function publishMessageInput(request: PublishMessageRequest): PublishMess
     timeToLive: toNumber(request.timeToLive),
     messageId: optionalString(request.messageId),
     variables: parseVariables(request.variables),
-    tenantId: optionalString(request.tenantId),
+    tenantId: defaultTenantOnly('PublishMessage', optionalString(request.tenantId)),
   }
 }
 
@@ -182,6 +200,6 @@ export function evaluateDecisionInput(request: EvaluateDecisionRequest): Paramet
     decisionKey,
     decisionId,
     variables: parseVariables(request.variables),
-    tenantId: optionalString(request.tenantId),
+    tenantId: defaultTenantOnly('EvaluateDecision', optionalString(request.tenantId)),
   }
 }

@@ -7,7 +7,7 @@ import multer, { MulterError } from 'multer'
 import { z } from 'zod'
 import type { DeployedItem, EngineApi } from '../api'
 import type { Key } from '../api'
-import { invalidArgument, notFound } from './problem'
+import { defaultTenantOnly, invalidArgument, notFound } from './problem'
 import {
   decisionDefinitionResult, decisionRequirementsResult, processDefinitionResult,
   type ProcessDefinitionResult,
@@ -107,7 +107,7 @@ function latestKeys(definitions: ProcessDefinitionResult[]): Set<Key> {
 export function deploymentRoutes(router: Router, engine: EngineApi): void {
   router.post('/deployments', receiveResources, async (req, res) => {
     const files = (req.files as Express.Multer.File[] | undefined) ?? []
-    const tenantId = typeof req.body?.tenantId === 'string' && req.body.tenantId !== '' ? req.body.tenantId as string : undefined
+    const tenantId = defaultTenantOnly('Deploy Resources', typeof req.body?.tenantId === 'string' ? req.body.tenantId as string : undefined)
     const resources = files
       .filter((f) => f.fieldname === 'resources')
       .map((f) => ({ name: f.originalname, content: f.buffer }))
@@ -183,7 +183,7 @@ export function deploymentRoutes(router: Router, engine: EngineApi): void {
       decisionId: body.decisionDefinitionId ?? undefined,
       decisionKey: body.decisionDefinitionKey ?? undefined,
       variables: body.variables ?? {},
-      tenantId: body.tenantId ?? undefined,
+      tenantId: defaultTenantOnly('Evaluate Decision', body.tenantId),
     })
     res.json({
       decisionDefinitionId: result.decisionId,

@@ -5,7 +5,7 @@
 import type { Response, Router } from 'express'
 import { z } from 'zod'
 import type { ActivateJobsInput, ActivatedJob, EngineApi } from '../api'
-import { invalidArgument } from './problem'
+import { defaultTenantOnly, invalidArgument } from './problem'
 import { activatedJobResult, jobResult } from './results'
 import { search, searchRequestSchema } from './search'
 import { keyParam, parseBody, variablesSchema } from './validation'
@@ -95,7 +95,7 @@ export function jobRoutes(router: Router, engine: EngineApi): void {
       timeout: body.timeout,
       maxJobsToActivate: body.maxJobsToActivate,
       fetchVariables: body.fetchVariable && body.fetchVariable.length > 0 ? body.fetchVariable : undefined,
-      tenantIds: body.tenantIds && body.tenantIds.length > 0 ? body.tenantIds : undefined,
+      tenantIds: body.tenantIds && body.tenantIds.length > 0 ? tenantsOf(body.tenantIds) : undefined,
     }
     const jobs = await activateWithLongPoll(engine, input, body.requestTimeout ?? 0, res)
     if (res.writableEnded || res.destroyed) return
@@ -148,4 +148,10 @@ export function jobRoutes(router: Router, engine: EngineApi): void {
         'worker'],
     }))
   })
+}
+
+/** The tenants a job activation asks for: '<default>' only, as multi-tenancy is disabled. */
+function tenantsOf(tenantIds: string[]): string[] {
+  defaultTenantOnly('Activate Jobs', ...tenantIds)
+  return tenantIds
 }

@@ -3,6 +3,7 @@ import type { Router } from 'express'
 import { z } from 'zod'
 import type { EngineApi } from '../api'
 import { timeToLiveProblem } from '../protocol'
+import { defaultTenantOnly } from './problem'
 import { parseBody, variablesSchema } from './validation'
 
 const publicationSchema = z.object({
@@ -40,7 +41,7 @@ export function messageRoutes(router: Router, engine: EngineApi): void {
       timeToLive: body.timeToLive ?? 0,
       messageId: body.messageId || undefined,
       variables: body.variables ?? undefined,
-      tenantId: body.tenantId ?? undefined,
+      tenantId: defaultTenantOnly('Publish Message', body.tenantId),
     })
     res.json({ messageKey: published.key, tenantId: published.tenantId })
   })
@@ -51,7 +52,7 @@ export function messageRoutes(router: Router, engine: EngineApi): void {
       name: body.name,
       correlationKey: body.correlationKey ?? '',
       variables: body.variables ?? undefined,
-      tenantId: body.tenantId ?? undefined,
+      tenantId: defaultTenantOnly('Correlate Message', body.tenantId),
     })
     res.json({
       messageKey: correlated.messageKey,
@@ -62,7 +63,7 @@ export function messageRoutes(router: Router, engine: EngineApi): void {
 
   router.post('/signals/broadcast', (req, res) => {
     const body = parseBody(broadcastSchema, req)
-    const broadcast = engine.broadcastSignal(body.signalName, body.variables ?? undefined, body.tenantId ?? undefined)
+    const broadcast = engine.broadcastSignal(body.signalName, body.variables ?? undefined, defaultTenantOnly('Broadcast Signal', body.tenantId))
     res.json({ signalKey: broadcast.key, tenantId: broadcast.tenantId })
   })
 }

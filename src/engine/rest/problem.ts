@@ -24,6 +24,16 @@ export function invalidArgument(detail: string): HttpProblem {
   return new HttpProblem(400, 'INVALID_ARGUMENT', detail)
 }
 
+/**
+ * Camunda 8.8 with multi-tenancy disabled refuses any tenant but '<default>' (absent or empty means
+ * it). Returns the tenant to use; throws a 400 worded as the REST gateway words it.
+ */
+export function defaultTenantOnly(requestName: string, ...tenantIds: Array<string | null | undefined>): string | undefined {
+  const other = tenantIds.find((tenantId) => typeof tenantId === 'string' && tenantId !== '' && tenantId !== '<default>')
+  if (other) throw invalidArgument(`Expected to handle request ${requestName} with tenant identifier '${other}', but multi-tenancy is disabled`)
+  return tenantIds.find((tenantId): tenantId is string => typeof tenantId === 'string' && tenantId !== '')
+}
+
 /** 404 for a GET of an unknown key, worded as Camunda's search endpoints word it. */
 export function notFound(entity: string, key: string): HttpProblem {
   return new HttpProblem(404, 'NOT_FOUND', `${entity} with key '${key}' not found`)

@@ -6,7 +6,7 @@ import type { RequestHandler, Router } from 'express'
 import { z } from 'zod'
 import type { EngineApi } from '../api'
 import type { Key, VariableDocument } from '../api'
-import { HttpProblem, invalidArgument, notFound } from './problem'
+import { defaultTenantOnly, HttpProblem, invalidArgument, notFound } from './problem'
 import {
   ResultContext, incidentResult, variableResult, type ElementInstanceResult, type ProcessInstanceResult,
 } from './results'
@@ -67,7 +67,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
       processDefinitionKey: body.processDefinitionKey ?? undefined,
       variables: body.variables ?? undefined,
       startInstructions: body.startInstructions ?? undefined,
-      tenantId: body.tenantId ?? undefined,
+      tenantId: defaultTenantOnly('Create Process Instance', body.tenantId),
     })
     let variables: VariableDocument = {}
     if (body.awaitCompletion) {
