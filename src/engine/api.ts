@@ -5,14 +5,14 @@
 import type {
   IncidentRecord, JobRecord, Key, VariableDocument, ProcessInstanceRecord, ElementInstanceRecord,
   VariableRecord, UserTaskRecord, ProcessDefinitionRecord, DecisionDefinitionRecord,
-  DecisionRequirementsRecord, FormRecord,
+  DecisionRequirementsRecord, FormRecord, MessageSubscriptionRecord,
 } from './state/records'
 import type { Problem } from './model/types'
 
 // The records the queries return are part of this API: the adapters name them through this
 // module, never through state/.
 export type {
-  DecisionDefinitionRecord, DecisionRequirementsRecord, ElementInstanceRecord, FormRecord, IncidentRecord,
+  DecisionDefinitionRecord, DecisionRequirementsRecord, ElementInstanceRecord, FormRecord, IncidentRecord, MessageSubscriptionRecord,
   JobRecord, Key, ProcessDefinitionRecord, ProcessInstanceRecord, UserTaskRecord, VariableDocument, VariableRecord,
 } from './state/records'
 
@@ -160,6 +160,8 @@ export interface EngineQueries {
   elementInstances(): Iterable<ElementInstanceRecord>
   variables(): Iterable<VariableRecord>
   incidents(): Iterable<IncidentRecord>
+  /** the open message subscriptions of waiting elements */
+  messageSubscriptions(): Iterable<MessageSubscriptionRecord>
   incident(key: Key): IncidentRecord | undefined
   jobs(): Iterable<JobRecord>
   userTasks(): Iterable<UserTaskRecord>

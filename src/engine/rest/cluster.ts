@@ -1,4 +1,4 @@
-/** GET /v2/topology, and the controlled clock (PUT /v2/clock, POST /v2/clock/reset). */
+/** GET /v2/status and /v2/topology, and the controlled clock (PUT /v2/clock, POST /v2/clock/reset). */
 import type { Router } from 'express'
 import { z } from 'zod'
 import { EngineError, type EngineApi } from '../api'
@@ -16,6 +16,11 @@ function notifyClockChanged(engine: EngineApi): void {
 }
 
 export function clusterRoutes(router: Router, engine: EngineApi, clock: ControllableClock, clockControlled: boolean): void {
+  // 8.8: 204 when a partition is healthy (this engine's one partition always is once it serves), as load balancers probe it.
+  router.get('/status', (_req, res) => {
+    res.status(204).end()
+  })
+
   router.get('/topology', (_req, res) => {
     res.json({
       brokers: [{

@@ -237,14 +237,47 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
     res.json({ name, value, tenantId, variableKey, scopeKey, processInstanceKey })
   })
 
+  const incidentSearch = {
+    key: 'incidentKey' as const,
+    filterable: ['processDefinitionId', 'errorType', 'errorMessage', 'elementId', 'creationTime', 'state', 'tenantId',
+      'incidentKey', 'processDefinitionKey', 'processInstanceKey', 'elementInstanceKey', 'jobKey'] as const,
+    sortable: ['incidentKey', 'processDefinitionKey', 'processDefinitionId', 'processInstanceKey', 'errorType',
+      'errorMessage', 'elementId', 'elementInstanceKey', 'creationTime', 'state', 'jobKey', 'tenantId'] as const,
+  }
+
   router.post('/incidents/search', (req, res) => {
     const request = parseBody(searchRequestSchema, req)
-    res.json(search([...queries.incidents()].map(incidentResult), request, {
-      key: 'incidentKey',
-      filterable: ['processDefinitionId', 'errorType', 'errorMessage', 'elementId', 'creationTime', 'state', 'tenantId',
-        'incidentKey', 'processDefinitionKey', 'processInstanceKey', 'elementInstanceKey', 'jobKey'],
-      sortable: ['incidentKey', 'processDefinitionKey', 'processDefinitionId', 'processInstanceKey', 'errorType',
-        'errorMessage', 'elementId', 'elementInstanceKey', 'creationTime', 'state', 'jobKey', 'tenantId'],
+    res.json(search([...queries.incidents()].map(incidentResult), request, incidentSearch))
+  })
+
+  // 8.8: the incidents of one process instance, with the search's own filter, sort and page (Operate's instance view).
+  router.post('/process-instances/:processInstanceKey/incidents/search', (req, res) => {
+    const key = keyParam(req, 'processInstanceKey')
+    if (!queries.processInstance(key)) throw notFound('Process instance', key)
+    const request = parseBody(searchRequestSchema, req)
+    res.json(search([...queries.incidents()].filter((incident) => incident.processInstanceKey === key).map(incidentResult), request, incidentSearch))
+  })
+
+  // 8.8: the message subscriptions elements wait on; an open one is CREATED (a correlated or deleted one is not kept).
+  router.post('/message-subscriptions/search', (req, res) => {
+    const request = parseBody(searchRequestSchema, req)
+    const items = [...queries.messageSubscriptions()].map((subscription) => ({
+      messageSubscriptionKey: subscription.key,
+      processDefinitionId: subscription.bpmnProcessId,
+      processDefinitionKey: subscription.processDefinitionKey,
+      processInstanceKey: subscription.processInstanceKey,
+      elementId: subscription.elementId,
+      elementInstanceKey: subscription.elementInstanceKey,
+      messageSubscriptionState: 'CREATED',
+      messageName: subscription.messageName,
+      correlationKey: subscription.correlationKey,
+      tenantId: subscription.tenantId,
+    }))
+    res.json(search(items, request, {
+      key: 'messageSubscriptionKey',
+      filterable: ['messageSubscriptionKey', 'processDefinitionId', 'processDefinitionKey', 'processInstanceKey', 'elementId',
+        'elementInstanceKey', 'messageSubscriptionState', 'messageName', 'correlationKey', 'tenantId'],
+      sortable: ['messageSubscriptionKey', 'processDefinitionId', 'processInstanceKey', 'elementId', 'messageName', 'correlationKey', 'tenantId'],
     }))
   })
 

@@ -84,6 +84,7 @@ export class Engine implements EngineApi, CommandTarget {
     variables: () => this.ctx.vars.all(),
     incidents: () => this.state.incidents.values(),
     incident: (key) => this.state.incidents.get(key),
+    messageSubscriptions: () => this.state.messageSubs.values(),
     jobs: () => this.state.jobs.values(),
     userTasks: () => this.state.userTasks.values(),
     userTask: (key) => this.state.userTasks.get(key),
