@@ -9,7 +9,8 @@ import { LinkReplayedError, type CutService } from '../app/cuts/cuts'
 import { UnknownCutError } from '../app/cuts/cut-store'
 import { LinkRefusedError, type LinkClaims, type LinkPurpose } from '../app/cuts/signed-links'
 import { EngineUnavailableError } from '../app/incidents/incidents'
-import { html, type SafeHtml } from '../notify'
+import { html } from '../notify'
+import { linkPage } from './link-page'
 
 const WORDS = {
   fr: {
@@ -36,24 +37,6 @@ const WORDS = {
   },
 } as const
 
-function page(lang: Language, title: string, body: SafeHtml): string {
-  return html`<!DOCTYPE html>
-<html lang="${lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title}</title>
-</head>
-<body>
-<main>
-<h1>${title}</h1>
-${body}
-</main>
-</body>
-</html>
-`.value
-}
 
 export function cutLinkRoutes(config: Config, cuts: CutService): Router {
   const router = Router()
@@ -73,7 +56,7 @@ export function cutLinkRoutes(config: Config, cuts: CutService): Router {
               ? [503, words.unavailable]
               : [undefined, '']
     if (status === undefined) throw error
-    res.status(status).set('cache-control', 'no-store').type('html').send(page(lang, words.refused, html`<p class="refusal">${text}</p>\n`))
+    res.status(status).set('cache-control', 'no-store').type('html').send(linkPage(lang, words.refused, html`<p class="refusal">${text}</p>\n`))
   }
 
   router.get('/:token', (req, res) => {
@@ -85,7 +68,7 @@ export function cutLinkRoutes(config: Config, cuts: CutService): Router {
     }
     const { claims, cut } = inspected
     const words = WORDS[languageOf(claims.party)]
-    res.set('cache-control', 'no-store').type('html').send(page(languageOf(claims.party), words.action[claims.purpose], html`<p>${words.about(cut.id, cut.interconnectionId)}</p>
+    res.set('cache-control', 'no-store').type('html').send(linkPage(languageOf(claims.party), words.action[claims.purpose], html`<p>${words.about(cut.id, cut.interconnectionId)}</p>
 <form method="post"><button type="submit">${words.action[claims.purpose]}</button></form>
 <p><small>${words.once}</small></p>
 `))
@@ -96,7 +79,7 @@ export function cutLinkRoutes(config: Config, cuts: CutService): Router {
     try {
       const used = await cuts.useLink(String(req.params.token))
       lang = languageOf(used.claims.party)
-      res.set('cache-control', 'no-store').type('html').send(page(lang, WORDS[lang].action[used.claims.purpose], html`<p class="done">${WORDS[lang].done(used.at)}</p>\n<p>${WORDS[lang].about(used.cut.id, used.cut.interconnectionId)}</p>\n`))
+      res.set('cache-control', 'no-store').type('html').send(linkPage(lang, WORDS[lang].action[used.claims.purpose], html`<p class="done">${WORDS[lang].done(used.at)}</p>\n<p>${WORDS[lang].about(used.cut.id, used.cut.interconnectionId)}</p>\n`))
     } catch (error) {
       refuse(res, error, lang)
     }

@@ -11,6 +11,7 @@ import { componentWords } from '../app/access/decision-links-words'
 import { formFieldRules } from '../app/access/form-validation'
 import { NotYourTaskError, TaskSubmissionError } from '../app/access/task-gate'
 import { html, type SafeHtml } from '../notify'
+import { linkPage } from './link-page'
 import { formatDateTime } from '../notify/templates/shared'
 
 const WORDS = {
@@ -61,24 +62,6 @@ const WORDS = {
 /** HTTP status of each refusal. */
 const STATUS: Record<DecisionLinkRefusal, number> = { unknown: 404, altered: 403, expired: 410, used: 409, closed: 409 }
 
-function page(lang: Language, title: string, body: SafeHtml): string {
-  return html`<!DOCTYPE html>
-<html lang="${lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title}</title>
-</head>
-<body>
-<main>
-<h1>${title}</h1>
-${body}
-</main>
-</body>
-</html>
-`.value
-}
 
 /** A form field the page shows for the link's answer. */
 interface ShownField {
@@ -151,7 +134,7 @@ export function decisionLinkRoutes(config: Config, links: DecisionLinkService): 
   const languageOf = (party: string | undefined, req: Request): Language => (party === undefined ? undefined : organisationOf(party)?.language) ?? readerLanguage(req)
 
   const send = (res: Response, status: number, lang: Language, title: string, body: SafeHtml) => {
-    res.status(status).set('cache-control', 'no-store').type('html').send(page(lang, title, body))
+    res.status(status).set('cache-control', 'no-store').type('html').send(linkPage(lang, title, body))
   }
 
   /** A refusal as a page; anything else goes to the error middleware. */

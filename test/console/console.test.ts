@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import pino from 'pino'
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
+import { CHROMIUM, launchChromium } from '../support/browser'
 import { credentialsFrom } from '../../src/api/auth'
 import { startApplication, type Application } from '../../src/wiring/application'
 import type { Config } from '../../src/config'
@@ -24,7 +25,6 @@ import { startTestSmtp } from '../support/smtp-sink'
 import { exampleConfig } from '../workers/fixtures'
 
 const ROOT = resolve(__dirname, '../..')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const SCREENSHOTS = process.env.RACCORD_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : undefined
 const TOKENS = { T_MANAGER: 'manager-token', T_BETA: 'beta-operator-token', T_ADMIN: 'admin-token' }
 const WAIT_MS = 10_000
@@ -73,11 +73,7 @@ beforeAll(async () => {
   })
   base = `http://127.0.0.1:${app.apiPort}`
   await client.zeebe.deployResource({ processFilename: join(__dirname, 'fixtures/console-retry.bpmn') })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  })
+  browser = await launchChromium()
   // The outbox asks the browser for a credential (HTTP Basic, the token as password): the admin's sees every mail.
   context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', acceptDownloads: true, httpCredentials: { username: 'raccord', password: TOKENS.T_ADMIN } })
   // Offline but for the console itself: no CDN, nothing fetched from elsewhere.

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
 import express from 'express'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+import { launchChromium } from '../support/browser'
 import { statusHtml, statusRouter, statusSummary } from '../../src/status/status-page'
 import { StatusStore } from '../../src/status/status-store'
 import { exampleConfig } from '../workers/fixtures'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const config = exampleConfig()
 let dir: string
 let store: StatusStore
@@ -61,7 +61,7 @@ describe('in Chromium', () => {
   let base: string
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] })
+    browser = await launchChromium()
   })
 
   afterAll(async () => {

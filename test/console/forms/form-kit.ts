@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import pino from 'pino'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { launchChromium } from '../../support/browser'
 import { credentialsFrom } from '../../../src/api/auth'
 import { startApplication, type Application } from '../../../src/wiring/application'
 import type { SmtpSink } from '../../../src/notify'
@@ -21,7 +22,6 @@ import { startTestSmtp } from '../../support/smtp-sink'
 import { exampleConfig, exampleTokens } from '../../workers/fixtures'
 
 const ROOT = resolve(__dirname, '../../..')
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const WAIT_MS = 15_000
 
 /** A credential of the example configuration, by its environment variable. */
@@ -103,10 +103,7 @@ export function formKit(): FormKit {
       workers: { pollIntervalMs: 50, backoffBaseMs: 10_000, longPollMs: 1000 },
     })
     base = `http://127.0.0.1:${app.apiPort}`
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
+    browser = await launchChromium()
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' })
     await context.route((url) => url.origin !== base, (route) => route.abort())
     page = await context.newPage()
