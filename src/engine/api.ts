@@ -63,6 +63,8 @@ export interface CreateInstanceInput {
   processDefinitionKey?: Key
   variables?: VariableDocument
   startInstructions?: StartInstruction[]
+  /** REST 8.8: TERMINATE_PROCESS_INSTANCE after an element completes (Camunda Modeler's task testing) */
+  runtimeInstructions?: Array<{ type: 'TERMINATE_PROCESS_INSTANCE'; afterElementId: string }>
   tenantId?: string
 }
 

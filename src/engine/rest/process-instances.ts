@@ -24,6 +24,7 @@ const createSchema = z.object({
   tenantId: z.string().nullish(),
   operationReference: z.unknown().optional(),
   startInstructions: z.array(z.object({ elementId: z.string().min(1) })).nullish(),
+  runtimeInstructions: z.array(z.object({ type: z.literal('TERMINATE_PROCESS_INSTANCE'), afterElementId: z.string().min(1) })).nullish(),
   awaitCompletion: z.boolean().nullish(),
   fetchVariables: z.array(z.string()).nullish(),
   requestTimeout: z.number().int().nonnegative().nullish(),
@@ -67,6 +68,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
       processDefinitionKey: body.processDefinitionKey ?? undefined,
       variables: body.variables ?? undefined,
       startInstructions: body.startInstructions ?? undefined,
+      runtimeInstructions: body.runtimeInstructions ?? undefined,
       tenantId: defaultTenantOnly('Create Process Instance', body.tenantId),
     })
     let variables: VariableDocument = {}

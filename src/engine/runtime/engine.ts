@@ -162,7 +162,11 @@ export class Engine implements EngineApi, CommandTarget {
         if (el.scopeId !== def.model.id) throw new EngineError('INVALID_ARGUMENT', `Expected to start instance at element '${id}', but elements inside subprocesses are not supported as start instructions here`, 'CREATE')
       }
     }
-    const inst = this.run({ c: 'create', i: input }, () => this.ctx.instances.start(def, input.variables ?? {}, startIds))
+    const terminateAfter = input.runtimeInstructions?.map((instruction) => instruction.afterElementId) ?? []
+    for (const id of terminateAfter) {
+      if (!def.model.elements.has(id)) throw new EngineError('INVALID_ARGUMENT', `Expected to find element with id '${id}' in process with key '${def.record.key}' for a runtime instruction, but no such element was found`, 'CREATE')
+    }
+    const inst = this.run({ c: 'create', i: input }, () => this.ctx.instances.start(def, input.variables ?? {}, startIds, undefined, undefined, terminateAfter))
     return { processDefinitionKey: def.record.key, bpmnProcessId: def.record.bpmnProcessId, version: def.record.version, processInstanceKey: inst.key, tenantId }
   }
 

@@ -69,7 +69,7 @@ export interface IncidentsBehavior {
 
 /** behaviors/instances */
 export interface InstancesBehavior {
-  start(def: DeployedProcess, variables: VariableDocument, startIds: string[], parent?: ElementInstance, payload?: VariableDocument): InstanceRuntime
+  start(def: DeployedProcess, variables: VariableDocument, startIds: string[], parent?: ElementInstance, payload?: VariableDocument, terminateAfter?: string[]): InstanceRuntime
   completeProcess(root: ElementInstance): void
   cancel(inst: InstanceRuntime): void
   finish(inst: InstanceRuntime, state: 'COMPLETED' | 'TERMINATED'): void

@@ -34,6 +34,8 @@ export interface ElementInstance extends ElementInstanceRecord {
 export interface InstanceRuntime extends ProcessInstanceRecord {
   /** correlation key of the message that started it (message start events) */
   startCorrelationKey?: string
+  /** runtime instructions of its creation: the instance is terminated once one of these elements completes */
+  terminateAfter?: string[]
 }
 
 /**

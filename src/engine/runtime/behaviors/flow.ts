@@ -69,6 +69,9 @@ export class FlowBehavior {
     ctx.state.activeChildren.delete(ei.key)
     if (!ei.isMiBody && el.multiInstance && scope.isMiBody) return ctx.multiInstance.onInnerCompleted(ctx, scope, ei)
     ctx.vars.dropScope(ei.key)
+    // A runtime instruction of the instance's creation (Modeler's task testing): terminate it once this element completed.
+    const inst = ctx.state.instances.get(ei.processInstanceKey)
+    if (inst?.terminateAfter?.includes(el.id) && inst.state === 'ACTIVE') return ctx.instances.cancel(inst)
     const model = ctx.model(ei)
     // The flows are taken from the work stack, not by a nested call: a loop of elements that
     // pass straight through (gateways) then runs step by step instead of growing the call stack.

@@ -21,7 +21,7 @@ export class InstanceBehavior {
 
   constructor(private readonly ctx: ProcessingContext) {}
 
-  start(def: DeployedProcess, variables: VariableDocument, startIds: string[], parent?: ElementInstance, payload?: VariableDocument): InstanceRuntime {
+  start(def: DeployedProcess, variables: VariableDocument, startIds: string[], parent?: ElementInstance, payload?: VariableDocument, terminateAfter?: string[]): InstanceRuntime {
     const ctx = this.ctx
     const key = ctx.nextKey()
     const now = ctx.now()
@@ -30,6 +30,7 @@ export class InstanceBehavior {
       key, processDefinitionKey: rec.key, bpmnProcessId: rec.bpmnProcessId, version: rec.version, tenantId: rec.tenantId,
       state: 'ACTIVE', startDate: now, rootElementInstanceKey: key,
       parentProcessInstanceKey: parent?.processInstanceKey, parentElementInstanceKey: parent?.key,
+      ...(terminateAfter && terminateAfter.length > 0 ? { terminateAfter } : {}),
     }
     ctx.state.instances.set(key, inst)
     // Known to the call activity before the child runs: a child that ends or throws at once must find it.
