@@ -8,6 +8,9 @@ import { processor } from '../processor'
 type MultiInstance = NonNullable<FlowElement['multiInstance']>
 type BodyState = NonNullable<ElementInstance['mi']>
 
+/** An output element that only names a variable (`=result`). */
+const OUTPUT_VARIABLE = /^=?\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/
+
 function activateInner(ctx: ProcessingContext, body: ElementInstance): void {
   const el = body.element as FlowElement
   const mi = el.multiInstance as MultiInstance
@@ -16,6 +19,10 @@ function activateInner(ctx: ProcessingContext, body: ElementInstance): void {
   state.active++
   const inner = ctx.flow.newElementInstance(body, el)
   inner.loopIndex = index
+  // Zeebe makes a variable named by the output element a local variable of each inner instance
+  // (null at first): a job or task that sets it writes it there, never to the enclosing scope.
+  const outputVariable = mi.outputCollection ? OUTPUT_VARIABLE.exec(mi.outputElement ?? '')?.[1] : undefined
+  if (outputVariable !== undefined) ctx.vars.setLocal(inner.key, outputVariable, null)
   if (mi.inputElement) ctx.vars.setLocal(inner.key, mi.inputElement, state.items[index])
   ctx.vars.setLocal(inner.key, 'loopCounter', index + 1)
   ctx.flow.runActivation(inner)
