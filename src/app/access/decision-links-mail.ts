@@ -12,7 +12,7 @@ import type { Mailer } from '../../notify'
 import { addDuration } from '../iso-duration'
 import { addresseeOf, choiceFieldOf, type DecisionEngine, type DecisionLinkService, type DecisionTask } from './decision-links'
 import type { DecisionLinkStore } from './decision-links-store'
-import { componentWords } from './decision-links-words'
+import { componentWords, taskName } from './decision-links-words'
 import { nearestFirst, organisationOfGroup } from './task-gate'
 
 /** How long a decision link works: longer than any answer delay of the agreement (CHG-4: days). */
@@ -98,7 +98,7 @@ export async function announceTask(options: DecisionMailOptions, task: DecisionT
           lang: org.language,
           timeZone: org.timeZone,
           data: {
-            task: task.name ?? task.elementId,
+            task: taskName(task.processDefinitionId, task.elementId, task.name, org.language),
             reference: text(variables.reference) ?? text(variables.cutId),
             title: text(variables.title),
             addressee: addressee.name,

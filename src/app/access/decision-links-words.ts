@@ -43,3 +43,16 @@ export function componentWords(formId: string | undefined, component: WordedComp
     valueLabel: (value) => translated?.values?.[value] ?? english(value),
   }
 }
+
+type ProcessWords = Record<string, { name?: string; tasks?: Record<string, string> }>
+
+const FRENCH_PROCESSES = join(PACKAGE_ROOT, 'src', 'console', 'client', 'i18n', 'processes.fr.json')
+
+let frenchProcesses: ProcessWords | undefined
+
+/** A task's name in `lang`: the console's French resource (processes.fr.json) when there is one, else the model's name. */
+export function taskName(processId: string, elementId: string, modelName: string | undefined, lang: Language): string {
+  frenchProcesses ??= existsSync(FRENCH_PROCESSES) ? (JSON.parse(readFileSync(FRENCH_PROCESSES, 'utf8')) as ProcessWords) : {}
+  const translated = lang === 'fr' ? frenchProcesses[processId]?.tasks?.[elementId] : undefined
+  return translated ?? modelName ?? elementId
+}
