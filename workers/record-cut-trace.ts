@@ -97,7 +97,9 @@ export async function handle(input: Input, ctx: WorkerContext): Promise<Output> 
       return openCut(input, ctx, at)
     case 'our-side-cut': {
       const manual = input.cutBy !== undefined
-      append({ at: manual ? (input.cutAt ?? at) : (input.ourCutAt ?? at), actor: input.cutBy ?? 'raccord', event: 'our-side-cut', detail: { how: manual ? 'by hand' : 'link control', notes: input.cutNotes ?? null } })
+      const cutAt = manual ? (input.cutAt ?? at) : (input.ourCutAt ?? at)
+      append({ at: cutAt, actor: input.cutBy ?? 'raccord', event: 'our-side-cut', detail: { how: manual ? 'by hand' : 'link control', notes: input.cutNotes ?? null } })
+      services.store.markOurSideCut(input.cutId, cutAt)
       return {}
     }
     case 'other-side-cut': {

@@ -293,13 +293,14 @@ describe('SEC-4, CUT-1: our side is cut at once through the link control', () =>
     expect(mailsAbout(cutId)).toEqual([])
   })
 
-  test('CUT-1, CUT-2: a manual interconnection is cut by hand by an operator who says who and when', async () => {
+  test('CUT-1, CUT-2: a manual interconnection is cut by hand by an operator who says who and when; until then the cut reads requested', async () => {
     // given
     const cutId = newCutId()
     const instance = await cut(request(cutId, { interconnectionId: 'alpha-preprod' }))
     await h.expectInstance(instance).toBeWaitingAt('cut-by-hand')
     expect((await h.userTask(instance, 'cut-by-hand')).candidateGroups).toEqual(['portail-operations'])
     expect(mailsAbout(cutId)).toEqual([])
+    expect(store.requireCut(cutId).state).toBe('requested')
     // when
     // (raccord completes a task with the form's fields plus completedBy, the identity of the credential that completed it)
     await h.completeUserTask(instance, 'cut-by-hand', { completedBy: 'Lou Garnier (portail)', cutAt: '2025-03-14T10:02:00+01:00' })
@@ -307,6 +308,7 @@ describe('SEC-4, CUT-1: our side is cut at once through the link control', () =>
     await h.expectInstance(instance).toBeWaitingAt('await-acknowledgement', 'hold-crisis-meeting')
     expect(webhook.calls).toEqual([])
     expect(store.entries(cutId).find((entry) => entry.event === 'our-side-cut')).toMatchObject({ actor: 'Lou Garnier (portail)', at: '2025-03-14T10:02:00+01:00', detail: { how: 'by hand' } })
+    expect(store.requireCut(cutId).state).toBe('cut')
   })
 
   test('CUT-1: incident management starts a cut with the message interconnection-cut-requested', async () => {

@@ -16,8 +16,11 @@ export const CUT_STORE_FILE = 'interconnection-cuts.db'
 /** "RCUT": marks an SQLite file as raccord's cut trail, so a foreign database is refused. */
 const APPLICATION_ID = 0x52435554
 
-/** cut: our side is being or has been cut; restoring: the crisis cell agreed; restored: both sides are back. */
-export type CutState = 'cut' | 'restoring' | 'restored'
+/**
+ * requested: asked for, our side not cut yet; cut: our side is cut; restoring: the crisis cell
+ * agreed; restored: both sides are back.
+ */
+export type CutState = 'requested' | 'cut' | 'restoring' | 'restored'
 
 /** Who cut first: this installation's organisation, or the other party (announced by phone or mail). */
 export type CutOrigin = 'self' | 'other-party'
@@ -90,10 +93,11 @@ interface CutRow {
   requested_by: string
   incident_id: string | null
   process_instance_key: string | null
-  state: CutState
+  state: Exclude<CutState, 'requested'>
   requested_at: string
   updated_at: string
   restored_at: string | null
+  our_side_cut_at: string | null
 }
 
 const MIGRATIONS: string[] = [
@@ -131,6 +135,8 @@ const MIGRATIONS: string[] = [
      used_at TEXT NOT NULL
    );`,
   'ALTER TABLE cuts ADD COLUMN pending_start TEXT;',
+  // When our side was cut: until then the cut reads "requested". Cuts recorded before count as cut.
+  'ALTER TABLE cuts ADD COLUMN our_side_cut_at TEXT; UPDATE cuts SET our_side_cut_at = requested_at;',
 ]
 
 const ENTRIES: HistoryTable = { table: 'cut_entries', ownerTable: 'cuts', ownerColumn: 'cut_id' }
@@ -197,8 +203,14 @@ export class CutStore {
     return rows.map((row) => ({ id: row.id, variables: JSON.parse(row.pending_start) as Record<string, unknown> }))
   }
 
+  /** Our side is cut: the cut no longer reads "requested". Recording it again changes nothing. */
+  markOurSideCut(id: string, at: string): void {
+    const result = this.db.prepare('UPDATE cuts SET our_side_cut_at = COALESCE(our_side_cut_at, @at), updated_at = CASE WHEN our_side_cut_at IS NULL THEN @at ELSE updated_at END WHERE id = @id').run({ id, at })
+    if (result.changes === 0) throw new UnknownCutError(id)
+  }
+
   /** Moves the cut forward; it never goes back from restored. */
-  setState(id: string, state: Exclude<CutState, 'cut'>, at: string): void {
+  setState(id: string, state: Exclude<CutState, 'cut' | 'requested'>, at: string): void {
     const current = this.requireCut(id)
     if (current.state === 'restored' || current.state === state) return
     this.db
@@ -252,7 +264,7 @@ function toCut(row: CutRow): CutRecord {
     requestedBy: row.requested_by,
     ...(row.incident_id === null ? {} : { incidentId: row.incident_id }),
     ...(row.process_instance_key === null ? {} : { processInstanceKey: row.process_instance_key }),
-    state: row.state,
+    state: row.state === 'cut' && row.our_side_cut_at === null ? 'requested' : row.state,
     requestedAt: row.requested_at,
     updatedAt: row.updated_at,
     ...(row.restored_at === null ? {} : { restoredAt: row.restored_at }),
