@@ -35,6 +35,7 @@ import * as sendNotification from './send-notification'
 import * as requestInterconnectionCut from './request-interconnection-cut'
 import * as startFixChange from './start-fix-change'
 import * as prepareWatchReview from './prepare-watch-review'
+import * as checkIncidentAcknowledgement from './check-incident-acknowledgement'
 
 /** What the registry gives every job: the domain's capabilities and the status page's store. */
 export type JobServices = WorkerServices & StatusCapability
@@ -48,7 +49,7 @@ export interface WorkerModule {
 
 export const WORKERS: readonly WorkerModule[] = [recordTrace, sendNotification, recordCutTrace, disableInterconnection, enableInterconnection, sendCutNotification, publishStatus,
   recordSecurityEvent, notifyVulnerability, recordTraceExchangeEvent, checkTraceRequestContacts, produceTraceLetter, notifyTraceRequest,
-  notifyParties, callAdapter, requestInterconnectionCut, startFixChange, checkReleaseValidation, checkInterconnectionCut, prepareWatchReview]
+  notifyParties, callAdapter, requestInterconnectionCut, startFixChange, checkReleaseValidation, checkInterconnectionCut, prepareWatchReview, checkIncidentAcknowledgement]
 
 /** Retries Zeebe gives a job unless the model says otherwise: the first attempt has this many left. */
 export const DEFAULT_JOB_RETRIES = 3

@@ -4,7 +4,8 @@
  * appends each mail with its Message-ID to the incident's trace (INC-2).
  *
  * Task headers: `template` (a mail template id) and `recipients`, a comma-separated list of
- * `party:role`, e.g. `other-party:operations, both-parties:directors`.
+ * `party:role`, e.g. `other-party:operations, both-parties:directors`; for the SLA mails, `target`
+ * (`response` or `resolution`, the default) names the target the mail is about (INC-3).
  */
 import { z } from 'zod'
 import { organisation, type Config, type ContactRole, type Organisation } from '../src/config'
@@ -99,7 +100,10 @@ function partyOrganisations(config: Config, party: Party, incident: { reportingO
 }
 
 /** The data a template needs, from the incident's variables. Missing data surfaces as TemplateDataError when rendered. */
-export function templateData(template: SupportedTemplate, input: Input, declaredAt: string, config: Config, recipients: RecipientGroup[]): TemplateData<SupportedTemplate> {
+/** The target an SLA mail is about, from the task header `target`. */
+export type SlaTarget = 'response' | 'resolution'
+
+export function templateData(template: SupportedTemplate, input: Input, declaredAt: string, config: Config, recipients: RecipientGroup[], target: SlaTarget = 'resolution'): TemplateData<SupportedTemplate> {
   const reporting = organisation(config, input.reportingOrganisation)
   const service = config.organisations.flatMap((org) => org.services).find((candidate) => candidate.id === input.service)
   const common = {
@@ -110,6 +114,7 @@ export function templateData(template: SupportedTemplate, input: Input, declared
     declaringParty: reporting.name,
   }
   const resolutionDueAt = addDuration(declaredAt, input.priority.resolutionTarget)
+  const targetDueAt = target === 'response' ? addDuration(declaredAt, input.priority.responseTarget) : resolutionDueAt
   switch (template) {
     case 'incident-declared':
       return {
@@ -123,17 +128,24 @@ export function templateData(template: SupportedTemplate, input: Input, declared
         contact: { name: reporting.contacts.operations.name, email: reporting.contacts.operations.email, phone: reporting.contacts.operations.onCallPhone },
       } satisfies TemplateData<'incident-declared'>
     case 'incident-sla-reminder':
-      return { ...common, target: 'resolution', dueAt: resolutionDueAt } satisfies TemplateData<'incident-sla-reminder'>
+      return { ...common, target, dueAt: targetDueAt } satisfies TemplateData<'incident-sla-reminder'>
     case 'incident-sla-breached':
       return {
         ...common,
-        target: 'resolution',
-        dueAt: resolutionDueAt,
+        target,
+        dueAt: targetDueAt,
         escalatedTo: recipients.flatMap((group) => group.contacts.map((contact) => contact.name)),
       } satisfies TemplateData<'incident-sla-breached'>
     case 'incident-resolved':
       return { ...common, resolvedAt: input.restoredAt, resolution: input.resolutionKind, summary: input.resolutionSummary } as TemplateData<'incident-resolved'>
   }
+}
+
+/** The optional `target` header. Throws JobInputError on another value. */
+function slaTargetOf(headers: Readonly<Record<string, string>>): SlaTarget {
+  const target = headers.target ?? 'resolution'
+  if (target !== 'response' && target !== 'resolution') throw new JobInputError([`task header target: '${target}' is not one of response, resolution`])
+  return target
 }
 
 export async function handle(input: Input, ctx: WorkerContext): Promise<Output> {
@@ -146,7 +158,7 @@ export async function handle(input: Input, ctx: WorkerContext): Promise<Output> 
   const incident = ctx.trace.incident(input.incidentId)
   if (incident === undefined) throw new JobInputError([`variable incidentId: incident '${input.incidentId}' is not in the trace`])
   const declaredAt = input.declaredAt ?? incident.declaredAt
-  const data = templateData(supported, input, declaredAt, ctx.config, recipients)
+  const data = templateData(supported, input, declaredAt, ctx.config, recipients, slaTargetOf(ctx.job.headers))
 
   ctx.trace.setPriority(input.incidentId, input.priority.priority)
   // The resolution mail is the first step after the restore-service task: the service is back.

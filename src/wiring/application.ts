@@ -23,6 +23,7 @@ import { openInterconnectionCuts } from './cut-wiring'
 import { IncidentService } from '../app/incidents/incidents'
 import { createMetrics, type Metrics } from '../app/metrics'
 import { sdkProcessEngine } from '../engine-client/process-engine'
+import { sdkUserTaskLookup } from '../engine-client/user-task-lookup'
 import { sdkProcessHandoff } from '../engine-client/process-handoff'
 import { SecurityStore } from '../app/security/security-store'
 import { withSecurityWatchCycle } from '../app/security/security-watch'
@@ -113,6 +114,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
       status: interconnection.status,
       processes: sdkProcessHandoff(camunda),
       validations: engineValidationRecords(changeEngine),
+      userTasks: sdkUserTaskLookup(camunda),
       mailer: {
         send: async <T extends TemplateId>(request: SendRequest<T>) => {
           const result = await mailer.send(request)

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openInterconnectionCuts, type InterconnectionCuts } from '../../src/wiring/cut-wiring'
 import { sdkProcessHandoff } from '../../src/engine-client/process-handoff'
+import { sdkUserTaskLookup } from '../../src/engine-client/user-task-lookup'
 import { TraceStore, type TraceEntry } from '../../src/app/incidents/trace-store'
 import type { Config } from '../../src/config'
 import { Mailer, type SmtpSink, type StoredMail } from '../../src/notify'
@@ -70,6 +71,7 @@ beforeEach(async () => {
   // The services the application gives the workers (src/wiring/application.ts), on this test's trace and SMTP sink.
   const services: JobServices = {
     config, trace, mailer, now: () => new Date(), cuts: interconnection.cuts, status: interconnection.status, processes: sdkProcessHandoff(h.camunda),
+    userTasks: sdkUserTaskLookup(h.camunda),
   }
   // A short long poll: the SDK leaves the client-side timer of an open poll running after close.
   workers = startWorkers(h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, longPollMs: 1000, backoffBaseMs: 1000 })
@@ -142,6 +144,12 @@ async function declare(variables: Variables): Promise<ProcessInstanceRef> {
   const incident = await h.startProcess('incident-management', variables)
   await h.expectInstance(incident).toBeWaitingAt('restore-service')
   return incident
+}
+
+/** Someone of the responsible team takes the restoration task, as Tasklist assigns it: the incident is acknowledged. */
+async function acknowledge(incident: ProcessInstanceRef, assignee: string): Promise<void> {
+  const task = await h.userTask(incident, 'restore-service')
+  await h.camunda.getCamundaRestClient().assignUserTask({ userTaskKey: task.userTaskKey, assignee })
 }
 
 const restoration = {
@@ -252,11 +260,51 @@ describe('INC-1: restoration by a workaround or a fix, then closure', () => {
 })
 
 describe('INC-3: SLA timers on the restoration task', () => {
+  test('INC-3: response target missed: nobody took a P1 within 15 minutes, so its team and directors are told; restoration goes on', async () => {
+    // given a P1 declared by the client: 15 min to respond
+    const incidentId = newIncidentId()
+    const incident = await declare(declaration(incidentId, { impact: 'high', urgency: 'high' }))
+    await mailsMatching(incidentId, /déclaré/, 1)
+    // when nobody takes it for 14 minutes
+    await h.increaseTime('PT14M')
+    // then
+    await settle()
+    expect(mailsAbout(incidentId).filter((mail) => /dépassée/.test(mail.subject))).toEqual([])
+    // when the 15th minute passes
+    await h.increaseTime('PT2M')
+    // then
+    await h.expectInstance(incident).toHaveCompletedElementsInOrder('response-target', 'check-acknowledgement', 'acknowledged-in-time', 'escalate-missed-response', 'missed-response-escalated')
+    await h.expectInstance(incident).toHaveVariable('acknowledgement', { acknowledged: false, by: null, at: null })
+    const [escalation] = await mailsMatching(incidentId, /prise en charge dépassée/, 1)
+    expect(escalation.subject).toBe(`[P1] Échéance de prise en charge dépassée pour l'incident ${incidentId}`)
+    expect(escalation.envelopeTo.sort()).toEqual([PORTAIL_OPERATIONS, PORTAIL_DIRECTOR].sort())
+    expect(escalation.text).toMatch(/Escaladé à\s*:?\s*Centre de services du portail, Claude Petit/)
+    expect(traceOf(incidentId).some((entry) => entry.event === 'notification-sent' && (entry.detail as { elementId?: string }).elementId === 'escalate-missed-response')).toBe(true)
+    await h.expectInstance(incident).toBeWaitingAt('restore-service')
+  })
+
+  test('INC-3: response in time: the team took the incident (assigned in Tasklist) before its response target: nobody is escalated to', async () => {
+    // given a P2 declared by the client: 1 h to respond
+    const incidentId = newIncidentId()
+    const incident = await declare(declaration(incidentId, { impact: 'high', urgency: 'medium' }))
+    await mailsMatching(incidentId, /déclaré/, 1)
+    // when someone of the responsible team takes it, then the hour passes
+    await acknowledge(incident, 'Centre de services du portail')
+    await h.increaseTime('PT1H1M')
+    // then
+    await h.expectInstance(incident).toHaveCompletedElementsInOrder('response-target', 'check-acknowledgement', 'acknowledged-in-time', 'response-in-time')
+    await h.expectInstance(incident).toHaveVariable('acknowledgement', { acknowledged: true, by: 'Centre de services du portail', at: null })
+    await settle()
+    expect(mailsAbout(incidentId).filter((mail) => /dépassée/.test(mail.subject))).toEqual([])
+    await h.expectInstance(incident).toBeWaitingAt('restore-service')
+  })
+
   test('INC-3: SLA reminder at 75% of the resolution target: no mail just before, a reminder just after, and the task stays open', async () => {
     // given a P1: 4 h to resolve, reminded at 3 h
     const incidentId = newIncidentId()
     const incident = await declare(declaration(incidentId, { impact: 'high', urgency: 'high' }))
     await mailsMatching(incidentId, /déclaré/, 1)
+    await acknowledge(incident, 'Équipe d\'astreinte')
     // when
     await h.increaseTime('PT2H59M')
     // then
@@ -279,11 +327,12 @@ describe('INC-3: SLA timers on the restoration task', () => {
     // given a P1: 4 h to resolve
     const incidentId = newIncidentId()
     const incident = await declare(declaration(incidentId, { impact: 'high', urgency: 'high' }))
+    await acknowledge(incident, 'Équipe d\'astreinte')
     // when
     await h.increaseTime('PT4H1M')
     // then
     await h.expectInstance(incident).toHaveCompletedElements('sla-reminder-sent', 'sla-breach', 'escalate-sla-breach', 'sla-breach-escalated')
-    const breached = await mailsMatching(incidentId, /dépassée/, 2)
+    const breached = await mailsMatching(incidentId, /résolution dépassée/, 2)
     expect(breached.flatMap((mail) => mail.envelopeTo).sort()).toEqual([PORTAIL_DIRECTOR, ALPHA_DIRECTOR].sort())
     for (const mail of breached) expect(mail.subject).toBe(`[P1] Échéance de résolution dépassée pour l'incident ${incidentId}`)
     await h.expectInstance(incident).toBeWaitingAt('restore-service')

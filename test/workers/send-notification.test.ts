@@ -1,3 +1,4 @@
+import { addDuration } from '../../src/app/iso-duration'
 import { TemplateDataError } from '../../src/notify'
 import { JobInputError } from '../../src/app/worker-kit/job-input'
 import { handle, idempotencyKey, inputSchema, otherPartiesOf, resolveRecipients, type Input } from '../../workers/send-notification'
@@ -129,6 +130,16 @@ describe('handle', () => {
   test('the breach mail names the directors it escalates to', async () => {
     await handle(declared, f.context({ headers: { template: 'incident-sla-breached', recipients: 'both-parties:directors' } }))
     expect(f.mailer.sent[0].data).toMatchObject({ target: 'resolution', dueAt: '2025-03-14T16:00:00.000Z', escalatedTo: ['Claude Petit', 'Jean Moreau'] })
+  })
+
+  test('INC-3: with the header target=response, the breach mail is about the response target, due at declaration + response target', async () => {
+    await handle(declared, f.context({ headers: { template: 'incident-sla-breached', target: 'response', recipients: 'reporting-party:operations, reporting-party:directors' } }))
+    expect(f.mailer.sent[0].data).toMatchObject({ target: 'response', dueAt: addDuration(declared.declaredAt ?? '', declared.priority.responseTarget) })
+  })
+
+  test('a target header other than response or resolution is a JobInputError naming it', async () => {
+    await expect(handle(declared, f.context({ headers: { template: 'incident-sla-breached', target: 'reply', recipients: 'both-parties:directors' } })))
+      .rejects.toThrow("task header target: 'reply' is not one of response, resolution")
   })
 
   test('without declaredAt, the declaration time of the trace is used', async () => {

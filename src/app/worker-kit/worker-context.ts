@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../../config'
 import type { Mailer } from '../../notify'
 import type { ProcessHandoff } from '../../engine-client/process-handoff'
+import type { UserTaskLookup } from '../../engine-client/user-task-lookup'
 import type { ValidationRecords } from '../changes/release-validation'
 import type { CutServices } from '../cuts/cut-services'
 import type { TraceStore } from '../incidents/trace-store'
@@ -29,6 +30,8 @@ export interface WorkerServices {
   processes?: ProcessHandoff
   /** the changes raccord recorded, where a provider release's validation reference is checked (PRD-5) */
   validations?: ValidationRecords
+  /** who holds a user task of the job's own instance (the incident's acknowledgement, INC-3) */
+  userTasks?: UserTaskLookup
 }
 
 export interface WorkerContext extends WorkerServices {
@@ -56,4 +59,10 @@ export function securityStoreOf(ctx: Pick<WorkerServices, 'security'>): Security
 export function processHandoffOf(ctx: Pick<WorkerServices, 'processes'>): ProcessHandoff {
   if (ctx.processes === undefined) throw missing('the process hand-off capability (WorkerServices.processes)')
   return ctx.processes
+}
+
+/** The user-task lookup of a job. Throws JobInputError. */
+export function userTaskLookupOf(ctx: Pick<WorkerServices, 'userTasks'>): UserTaskLookup {
+  if (ctx.userTasks === undefined) throw missing('the user-task lookup (WorkerServices.userTasks)')
+  return ctx.userTasks
 }
