@@ -11,6 +11,10 @@ import { addDuration } from '../app/iso-duration'
 import type { IncidentSummary } from '../app/incidents/incidents'
 import type { Config } from '../config'
 import type { ConsoleEngine, ProcessInstance, Variable } from '../engine-client/console-engine'
+import { callerOf } from '../api/auth'
+import { incidentParties, sees } from '../api/scope'
+import type { ApiRole } from '../config'
+import { instanceParties } from './instance-scope'
 
 /** The decision giving each priority its response and resolution targets (INC-3). */
 export const PRIORITY_DECISION_ID = 'incident-priority'
@@ -109,11 +113,16 @@ export interface DashboardFigures {
   processes: ProcessFigures[]
 }
 
+/** Whose dashboard: an organisation, and roles (an admin of this installation sees everything). */
+type ScopedCaller = { organisation: string; roles: readonly ApiRole[] }
+
 export interface DashboardSources {
   config: Config
   engine: Pick<ConsoleEngine, 'processInstances' | 'processDefinitions' | 'variables' | 'incidents' | 'userTasks' | 'evaluateDecision'>
   incidents: { list(): IncidentSummary[] }
   now?: () => Date
+  /** whose figures: only the records and instances this caller's organisation is party to; all when absent */
+  caller?: ScopedCaller
 }
 
 interface IncidentPriority {
@@ -155,7 +164,7 @@ const emptyClock = (): ClockFigures => ({ measured: 0, withinTarget: 0, breached
 export async function dashboardFigures(sources: DashboardSources): Promise<DashboardFigures> {
   const { engine, config } = sources
   const now = (sources.now ?? (() => new Date()))()
-  const [targets, instances, definitions, engineIncidents, openTasks, incidentIds, priorities, acknowledged, restored] = await Promise.all([
+  const [targets, allInstances, definitions, allEngineIncidents, openTasks, incidentIds, priorities, acknowledged, restored] = await Promise.all([
     decisionTargets(engine),
     engine.processInstances({}),
     engine.processDefinitions(),
@@ -166,7 +175,12 @@ export async function dashboardFigures(sources: DashboardSources): Promise<Dashb
     byInstance(engine, 'acknowledgedAt'),
     byInstance(engine, 'restoredAt'),
   ])
+  // A party's dashboard counts only what it is party to, by the same rules as its lists (src/api/scope.ts).
+  const caller = sources.caller
+  const seesAll = caller === undefined || sees(config, caller, [])
+  const instances = seesAll ? allInstances : await visibleInstances(sources, caller, allInstances)
   const instanceByKey = new Map(instances.map((instance) => [instance.processInstanceKey, instance]))
+  const engineIncidents = allEngineIncidents.filter((incident) => instanceByKey.has(incident.processInstanceKey))
   const incidentInstance = new Map<string, string>()
   for (const [key, id] of incidentIds) {
     if (typeof id === 'string' && instanceByKey.get(key)?.processDefinitionId === INCIDENT_PROCESS_ID) incidentInstance.set(id, key)
@@ -177,7 +191,7 @@ export async function dashboardFigures(sources: DashboardSources): Promise<Dashb
   const totals = new Map<PriorityFigures, { acknowledge: number; restore: number }>()
   const breaches: Breach[] = []
   let unprioritised = 0
-  for (const incident of sources.incidents.list()) {
+  for (const incident of sources.incidents.list().filter((record) => seesAll || sees(config, caller, incidentParties(config, record)))) {
     const key = incidentInstance.get(incident.id)
     const decided = (key === undefined ? undefined : priorities.get(key)) as IncidentPriority | undefined
     const priority = text(decided?.priority) ?? incident.priority
@@ -308,7 +322,16 @@ export function dashboardRoutes(sources: DashboardSources, demand: (res: Respons
   const router = Router()
   router.get('/dashboard', async (_req, res) => {
     demand(res)
-    res.json(await dashboardFigures(sources))
+    res.json(await dashboardFigures({ ...sources, caller: callerOf(res) }))
   })
   return router
+}
+
+/** The instances of records this caller's organisation is party to. */
+async function visibleInstances(sources: DashboardSources, caller: ScopedCaller, instances: readonly ProcessInstance[]): Promise<ProcessInstance[]> {
+  const seen = await Promise.all(instances.map(async (instance) => {
+    const variables = await sources.engine.variables({ processInstanceKey: instance.processInstanceKey, scopeKey: instance.processInstanceKey })
+    return sees(sources.config, caller, instanceParties(sources.config, variables, instance.processInstanceKey))
+  }))
+  return instances.filter((_instance, index) => seen[index])
 }

@@ -23,6 +23,7 @@ import { openInterconnectionCuts } from './cut-wiring'
 import { IncidentService } from '../app/incidents/incidents'
 import { createMetrics, type Metrics } from '../app/metrics'
 import { sdkProcessEngine } from '../engine-client/process-engine'
+import { listRoutes } from '../api/route-list'
 import { sdkUserTaskLookup } from '../engine-client/user-task-lookup'
 import { sdkProcessHandoff } from '../engine-client/process-handoff'
 import { SecurityStore } from '../app/security/security-store'
@@ -67,6 +68,8 @@ export interface Application {
   metrics: Metrics
   /** names of the deployed files */
   deployed: string[]
+  /** every route the API answers, as `METHOD /path` (src/api/route-list.ts) */
+  routes: string[]
   close(): Promise<void>
 }
 
@@ -163,7 +166,7 @@ export async function startApplication(options: ApplicationOptions): Promise<App
     interconnection.listening(`http://${options.apiHost ?? '127.0.0.1'}:${port}`)
     decisions.start()
 
-    return { apiPort: port, services, metrics, deployed, close }
+    return { apiPort: port, services, metrics, deployed, routes: listRoutes(app), close }
   } catch (error) {
     await close().catch((closeError: unknown) => logger.error({ err: closeError }, 'cleanup after a failed start failed too'))
     throw error

@@ -141,3 +141,24 @@ test('a cut not yet convened has its deadline from its start and the configured 
   // crisisMeetingWithin is P2D in the example configuration.
   expect(figures.cuts[0]).toMatchObject({ crisisDeadline: '2026-12-08T12:00:00.000Z', crisisRound: null, overdue: true })
 })
+
+test('a party\'s dashboard counts only what it is party to: Beta sees none of the portal\'s and Alpha\'s records; Alpha sees the cut of its service, not the portal\'s change', async () => {
+  // given the same records, asked by a provider's manager
+  const beta = await dashboardFigures({ ...sources(), caller: { organisation: 'provider-beta', roles: ['operator', 'manager'] } })
+  const alpha = await dashboardFigures({ ...sources(), caller: { organisation: 'fournisseur-alpha', roles: ['manager'] } })
+  const admin = await dashboardFigures({ ...sources(), caller: { organisation: 'portail', roles: ['admin'] } })
+  // then
+  // the targets of the decision are everyone's; the counts are Beta's: none
+  expect(beta.incidents.priorities.length).toBeGreaterThan(0)
+  for (const row of beta.incidents.priorities) {
+    expect([row.priority, row.states, row.acknowledge.measured + row.acknowledge.running + row.acknowledge.breached]).toEqual([row.priority, { open: 0, restored: 0, closed: 0 }, 0])
+  }
+  expect([beta.incidents.unprioritised, beta.incidents.breaches]).toEqual([0, []])
+  expect([beta.cuts, beta.changes.pending, beta.changes.retirements, beta.processes]).toEqual([[], [], [], []])
+  expect(alpha.cuts.map((cut) => cut.cutId)).toEqual(['CUT-1'])
+  expect(alpha.changes.pending).toEqual([])
+  expect(alpha.changes.retirements).toEqual([])
+  expect(alpha.processes.map((figures) => figures.processDefinitionId)).toEqual(['interconnection-cut'])
+  // the installation's admin sees what an unscoped call sees
+  expect(admin).toEqual(await dashboardFigures(sources()))
+})
