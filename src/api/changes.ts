@@ -81,7 +81,7 @@ export function changeRoutes(config: Config, changes: ChangeService): Router {
     const reference = String(req.params.reference)
     const view = await partyView(req, res, 'changes')
     const operator = typeof view.variables.providerId === 'string' ? view.variables.providerId : view.variables.clientId
-    if (callerOf(res).organisation === operator) throw new HttpProblem(409, 'Conflict', `${String(operator)} operates version n-1: retire it with POST /api/changes/${reference}/retirement`)
+    if (callerOf(res).organisation === operator) throw new ForbiddenProblem(`${String(operator)} operates version n-1: it does not propose, it retires it with POST /api/changes/${reference}/retirement`)
     await changes.proposeEarlyRetirement(reference, parseBody(schemas.retirement, req), callerOf(res))
     res.status(202).json({ reference, requested: `early retirement of version n-1, proposed to ${String(operator)}`, links: linksOf('changes', reference) })
   }))

@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express'
 import type { Logger } from 'pino'
 import { z } from 'zod'
+import { NotServicePartyError } from '../config/identities'
 import { formatPath } from '../config'
 import { EngineUnavailableError } from '../app/incidents/incidents'
 import { UnknownIncidentError } from '../app/incidents/trace-store'
@@ -64,6 +65,7 @@ function toProblem(error: unknown): HttpProblem {
     return new HttpProblem(400, 'Bad Request', `Invalid request body: ${errors.map((e) => `${e.field}: ${e.detail}`).join('; ')}`, { errors })
   }
   if (error instanceof UnknownIncidentError) return new HttpProblem(404, 'Not Found', error.message)
+  if (error instanceof NotServicePartyError) return new HttpProblem(403, 'Forbidden', error.message)
   if (error instanceof EngineUnavailableError) return new HttpProblem(503, 'Service Unavailable', error.message)
   // express.json() failures carry a `type` and a 4xx status.
   const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown }

@@ -46,3 +46,21 @@ export function requireOwnOrganisation(field: string, given: string | undefined,
   if (given === undefined || given === caller.organisation) return
   throw new z.ZodError([{ code: 'custom', path: field.split('.'), message: `Must be your own organisation '${caller.organisation}' (the credential's), not '${given}'`, input: given }])
 }
+
+/** The caller acts on a service of a party it has no agreement with. */
+export class NotServicePartyError extends Error {
+  override name = 'NotServicePartyError'
+}
+
+/**
+ * A party acts on the services it is party to: the client on every service (the portal carries
+ * them all), a provider on its own services and on the client's, never on another provider's.
+ * An unknown service is left to the body's validation. Throws NotServicePartyError.
+ */
+export function requireServiceParty(config: Pick<Config, 'organisations'>, serviceId: string, caller: { organisation: string }): void {
+  const owner = config.organisations.find((org) => org.services.some((service) => service.id === serviceId))
+  const party = config.organisations.find((org) => org.id === caller.organisation)
+  if (owner === undefined || party === undefined) return
+  if (party.role === 'client' || owner.id === party.id || owner.role === 'client') return
+  throw new NotServicePartyError(`${party.id} is not a party to service '${serviceId}', which ${owner.id} operates: a provider acts on its own services and on the client's`)
+}

@@ -249,7 +249,7 @@ describe('changes and releases: the changing party and the parties it affects; o
     const proposed = await call('POST', `/api/changes/${portalChange}/retirement-requests`, TOKENS.A_SACHA, { reason: 'Plus aucun appel en 4.9' })
     expect(proposed.status).toBe(202)
     expect(proposed.body.requested).toBe('early retirement of version n-1, proposed to portail')
-    expect((await call('POST', `/api/changes/${portalChange}/retirement-requests`, TOKENS.P_CAMILLE, {})).status).toBe(409)
+    expect((await call('POST', `/api/changes/${portalChange}/retirement-requests`, TOKENS.P_CAMILLE, {})).status).toBe(403)
     expect((await call('POST', `/api/changes/${providerChange}/retirement-requests`, TOKENS.B_OPS, {})).status).toBe(404)
   })
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import type { Config } from '../../config'
-import { requireOwnOrganisation } from '../../config/identities'
+import { requireOwnOrganisation, requireServiceParty } from '../../config/identities'
 import type { EngineIncident, ProcessEngine, WaitingElement } from '../../engine-client/process-engine'
 import { UnknownIncidentError, type IncidentRecord, type IncidentState, type TraceEntry, type TraceStore } from './trace-store'
 
@@ -104,6 +104,7 @@ export class IncidentService {
   async declare(declaration: Declaration, caller: Caller): Promise<IncidentRecord> {
     const { trace, engine } = this.options
     requireOwnOrganisation('reportingOrganisation', declaration.reportingOrganisation, caller)
+    requireServiceParty(this.options.config, declaration.service, caller)
     const declaredAt = this.now().toISOString()
     const id = this.newId()
     const reportingOrganisation = caller.organisation

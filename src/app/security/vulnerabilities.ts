@@ -5,7 +5,7 @@
 import { z } from 'zod'
 import type { Config } from '../../config'
 import { CvssVectorError, cvssScoreDisagreement, scoreCvssVector, type CvssScore, type CvssVersion } from './cvss'
-import { requireOwnOrganisation } from '../../config/identities'
+import { requireOwnOrganisation, requireServiceParty } from '../../config/identities'
 import type { Caller } from '../incidents/incidents'
 import type { ProcessEngine } from '../../engine-client/process-engine'
 import { newRecordId, openWithProcess, processOf, type RecordProcess } from './security-records'
@@ -122,6 +122,7 @@ export class VulnerabilityService {
   async report(report: Report, caller: Caller): Promise<SecurityRecord<VulnerabilityData>> {
     const { store, engine } = this.options
     requireOwnOrganisation('reportingOrganisation', report.reportingOrganisation, caller)
+    requireServiceParty(this.options.config, report.service, caller)
     const reportedAt = this.now().toISOString()
     const data: VulnerabilityData = {
       ...(report.cveId ? { cveId: report.cveId } : {}),
