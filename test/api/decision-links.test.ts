@@ -258,6 +258,16 @@ describe('CHG-4, CHG-5: each provider validates a portal change on qualification
   })
 })
 
+describe('the decision mail names the record it is about', () => {
+  test('INC-1: a provider\'s incident: its restoration task is mailed to its operations team, the subject led by the incident id, in French', async () => {
+    const declared = await api('POST', '/api/incidents', TOKENS.A_SACHA, { title: 'Dépôts rejetés', description: 'Erreur 502', service: 'demarches-alpha', impact: 'medium', urgency: 'low' })
+    expect(declared.status).toBe(201)
+    const incidentId = declared.body.id as string
+    const mail = await decisionMail(incidentId, 'supervision@fournisseur-alpha.example.org')
+    expect(mail.subject).toBe(`${incidentId} : décision attendue de Fournisseur Alpha : Rétablir le service`)
+  })
+})
+
 describe('refused links', () => {
   let reference: string
   let taskKey: string

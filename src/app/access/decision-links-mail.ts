@@ -40,6 +40,9 @@ export interface DecisionMailOptions {
   intervalMs?: number
 }
 
+/** The variables naming the record a task is about, first found first: its id leads the mail's subject. */
+const RECORD_ID_VARIABLES = ['reference', 'cutId', 'incidentId', 'vulnerabilityId', 'traceRequestId', 'watchReviewId', 'changeId'] as const
+
 /** The contacts of `org` a task of `group` is mailed to. */
 export function addresseesFor(org: Organisation, group: string): Array<{ name: string; email: string }> {
   const role = ROLE_OF_GROUP[group.slice(org.id.length + 1)] ?? 'technicalLead'
@@ -99,7 +102,7 @@ export async function announceTask(options: DecisionMailOptions, task: DecisionT
           timeZone: org.timeZone,
           data: {
             task: taskName(task.processDefinitionId, task.elementId, task.name, org.language),
-            reference: text(variables.reference) ?? text(variables.cutId),
+            reference: RECORD_ID_VARIABLES.map((name) => text(variables[name])).find((id) => id !== undefined),
             title: text(variables.title),
             addressee: addressee.name,
             party: org.name,
