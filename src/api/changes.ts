@@ -11,6 +11,7 @@ import { callerOf, requireRole } from './auth'
 import { ForbiddenProblem, HttpProblem } from './problem'
 import { procedureParties, sees } from './scope'
 import { requireOwnOrganisation } from '../config/identities'
+import { listPage } from './list-page'
 
 /** Where each kind of procedure lives in the API. */
 const COLLECTIONS = {
@@ -94,6 +95,12 @@ export function changeRoutes(config: Config, changes: ChangeService): Router {
   }))
 
   for (const collection of Object.keys(COLLECTIONS) as Collection[]) {
+    router.get(`/${collection}`, reading, handler(async (req, res) => {
+      const caller = callerOf(res)
+      const items = (await changes.list(COLLECTIONS[collection])).filter((item) => sees(config, caller, procedureParties(item.variables)))
+      const page = listPage(items, req, (item) => ({ words: [item.reference, item.title, item.serviceId, item.version, item.providerId], state: item.state, at: item.startedAt }))
+      res.json({ ...page, items: page.items.map(({ variables: _variables, ...item }) => ({ ...item, links: linksOf(collection, item.reference) })) })
+    }))
     router.get(`/${collection}/:reference`, reading, handler(async (req, res) => {
       const view = await partyView(req, res, collection)
       res.json({ ...view, links: linksOf(collection, view.reference) })

@@ -10,6 +10,7 @@ import { NotYourTaskError, TaskSubmissionError } from '../app/access/task-gate'
 import { callerOf, requireRole } from './auth'
 import { HttpProblem } from './problem'
 import { sees } from './scope'
+import { listPage } from './list-page'
 
 function linksOf(id: string) {
   return { self: `/api/cuts/${encodeURIComponent(id)}` }
@@ -36,8 +37,9 @@ export function cutRoutes(config: Config, cuts: CutService): Router {
     if (cut === undefined || !visible(cut, res)) throw new UnknownCutError(id)
   }
 
-  router.get('/', requireRole('operator', 'manager', 'admin'), (_req, res) => {
-    res.json({ items: cuts.list().filter((cut) => visible(cut, res)).map((cut) => ({ ...cut, links: linksOf(cut.id) })) })
+  router.get('/', requireRole('operator', 'manager', 'admin'), (req, res) => {
+    const page = listPage(cuts.list().filter((cut) => visible(cut, res)), req, (cut) => ({ words: [cut.id, cut.interconnectionId, cut.service, cut.reason, cut.incidentId], state: cut.state, at: cut.requestedAt }))
+    res.json({ ...page, items: page.items.map((cut) => ({ ...cut, links: linksOf(cut.id) })) })
   })
 
   router.get('/:id', requireRole('operator', 'manager', 'admin'), async (req, res) => {

@@ -5,6 +5,7 @@ import { declarationSchema, type IncidentService } from '../app/incidents/incide
 import { UnknownIncidentError } from '../app/incidents/trace-store'
 import { callerOf, requireRole } from './auth'
 import { incidentParties, sees } from './scope'
+import { listPage } from './list-page'
 
 /** Where an incident lives in the API. */
 function linksOf(id: string) {
@@ -23,10 +24,11 @@ export function incidentRoutes(config: Config, incidents: IncidentService): Rout
     res.status(201).location(links.self).json({ id: incident.id, processInstanceKey: incident.processInstanceKey, links })
   })
 
-  router.get('/', requireRole('operator', 'manager', 'admin'), (_req, res) => {
+  router.get('/', requireRole('operator', 'manager', 'admin'), (req, res) => {
     const caller = callerOf(res)
     const items = incidents.list().filter((incident) => sees(config, caller, incidentParties(config, incident)))
-    res.json({ items: items.map((incident) => ({ ...incident, links: linksOf(incident.id) })) })
+    const page = listPage(items, req, (incident) => ({ words: [incident.id, incident.title, incident.service, incident.priority], state: incident.state, at: incident.declaredAt }))
+    res.json({ ...page, items: page.items.map((incident) => ({ ...incident, links: linksOf(incident.id) })) })
   })
 
   router.get('/:id', requireRole('operator', 'manager', 'admin'), async (req, res) => {

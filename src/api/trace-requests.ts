@@ -6,6 +6,7 @@ import { letterPath, registrationSchema, type TraceRequestService } from '../app
 import { callerOf, requireRole } from './auth'
 import { HttpProblem } from './problem'
 import { sees, traceRequestParties } from './scope'
+import { listPage } from './list-page'
 
 /** Where a trace request lives in the API. */
 function linksOf(id: string) {
@@ -27,10 +28,11 @@ export function traceRequestRoutes(config: Config, traceRequests: TraceRequestSe
     res.status(201).location(links.self).json({ id: request.id, processInstanceKey: request.processInstanceKey, links })
   })
 
-  router.get('/', requireRole('operator', 'manager', 'admin'), (_req, res) => {
+  router.get('/', requireRole('operator', 'manager', 'admin'), (req, res) => {
     const caller = callerOf(res)
     const items = traceRequests.list().filter((request) => sees(config, caller, traceRequestParties(request)))
-    res.json({ items: items.map((request) => ({ ...request, links: linksOf(request.id) })) })
+    const page = listPage(items, req, (request) => ({ words: [request.id, request.requester.name, request.requester.organisation, request.recipient.name, request.recipient.organisation], state: request.state, at: request.registeredAt }))
+    res.json({ ...page, items: page.items.map((request) => ({ ...request, links: linksOf(request.id) })) })
   })
 
   /** The requester and the recipient see a request and its letter; anyone else gets the 404 of an unknown one. */

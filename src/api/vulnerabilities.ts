@@ -6,6 +6,7 @@ import { reportSchema, type VulnerabilityService } from '../app/security/vulnera
 import { callerOf, requireRole } from './auth'
 import { HttpProblem } from './problem'
 import { sees } from './scope'
+import { listPage } from './list-page'
 
 /** Where a vulnerability lives in the API. */
 function linksOf(id: string) {
@@ -24,10 +25,11 @@ export function vulnerabilityRoutes(config: Config, vulnerabilities: Vulnerabili
     res.status(201).location(links.self).json({ id: vulnerability.id, processInstanceKey: vulnerability.processInstanceKey, links })
   })
 
-  router.get('/', requireRole('operator', 'manager', 'admin'), (_req, res) => {
+  router.get('/', requireRole('operator', 'manager', 'admin'), (req, res) => {
     const caller = callerOf(res)
     const items = vulnerabilities.list().filter((vulnerability) => sees(config, caller, vulnerabilities.parties(vulnerability.id)))
-    res.json({ items: items.map((vulnerability) => ({ ...vulnerability, links: linksOf(vulnerability.id) })) })
+    const page = listPage(items, req, (vulnerability) => ({ words: [vulnerability.id, vulnerability.cveId, vulnerability.title, vulnerability.service, vulnerability.severity], state: vulnerability.state, at: vulnerability.reportedAt }))
+    res.json({ ...page, items: page.items.map((vulnerability) => ({ ...vulnerability, links: linksOf(vulnerability.id) })) })
   })
 
   router.get('/:id', requireRole('operator', 'manager', 'admin'), async (req, res) => {

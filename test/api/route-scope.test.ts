@@ -193,6 +193,10 @@ const PROOFS: RouteProof[] = [
   // CRI-3: no role records the cell's decision for its members, the admin's included
   { route: 'POST /api/cuts/:id/crisis-decision', unrelated: { path: () => `/api/cuts/${r.cut}/crisis-decision`, body: () => crisisDecision, status: 404 }, wrongRole: { path: () => `/api/cuts/${r.cut}/crisis-decision`, body: () => crisisDecision, token: TOKENS.P_ADMIN } },
   { route: 'POST /api/changes', unrelated: { ...call0('/api/changes', providerChange), status: 403 }, wrongRole: { ...call0('/api/changes', providerChange), token: TOKENS.A_OPS } },
+  { route: 'GET /api/changes', unrelated: { ...call0('/api/changes'), leavesOut: () => r.change, listedFor: TOKENS.A_SACHA }, everyRole: EVERY_ROLE_READS },
+  { route: 'GET /api/openings', unrelated: { ...call0('/api/openings'), leavesOut: () => r.opening, listedFor: TOKENS.A_SACHA }, everyRole: EVERY_ROLE_READS },
+  { route: 'GET /api/releases', unrelated: { ...call0('/api/releases'), leavesOut: () => r.release, listedFor: TOKENS.A_SACHA }, everyRole: EVERY_ROLE_READS },
+  { route: 'GET /api/preproduction-links', unrelated: { ...call0('/api/preproduction-links'), leavesOut: () => r.preproductionLink, listedFor: TOKENS.A_SACHA }, everyRole: EVERY_ROLE_READS },
   { route: 'GET /api/changes/:reference', unrelated: { path: () => `/api/changes/${r.change}`, status: 404 }, everyRole: EVERY_ROLE_READS },
   // CHG-8: the party that does not operate version n-1 requests, it does not retire
   { route: 'POST /api/changes/:reference/retirement', unrelated: { path: () => `/api/changes/${r.change}/retirement`, body: () => ({}), status: 404 }, wrongRole: { path: () => `/api/changes/${r.change}/retirement`, body: () => ({}), token: TOKENS.P_CAMILLE } },

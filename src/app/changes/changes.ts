@@ -223,6 +223,23 @@ export interface ProcedureView {
 const VIEW_VARIABLES = ['clientId', 'providers', 'title', 'version', 'previousVersion', 'providerId', 'serviceId', 'plannedAt', 'releasedAt', 'refusalReasons', 'providerAnswers',
   'functionalDecision', 'clientDecision', 'providerDecision', 'retainPreviousVersion', 'retentionMonths', 'validationReference', 'validationCheck', 'adapterOutcome'] as const
 
+/** A procedure as lists show it; `variables` holds what its parties are read from. */
+export interface ProcedureSummary {
+  reference: string
+  process: string
+  processInstanceKey: string
+  state: string
+  startedAt: string
+  title: string | null
+  serviceId: string | null
+  version: string | null
+  providerId: string | null
+  variables: Record<string, unknown>
+}
+
+/** The variables a list reads of each procedure: what it shows and whose it is. */
+const SUMMARY_VARIABLES = ['reference', 'title', 'serviceId', 'version', 'providerId', 'clientId', 'providers'] as const
+
 export interface ChangeServiceOptions {
   config: Config
   engine: ChangeEngine
@@ -384,6 +401,33 @@ export class ChangeService {
     } catch (error) {
       throw new EngineUnavailableError(`Cannot publish ${EARLY_RETIREMENT_PROPOSAL_MESSAGE}: ${(error as Error).message}`, { cause: error })
     }
+  }
+
+  /** Every procedure of these processes, as lists show them. Throws EngineUnavailableError. */
+  async list(processIds: readonly Procedure[] | readonly string[]): Promise<ProcedureSummary[]> {
+    let found
+    try {
+      found = await this.options.engine.summaries(processIds, SUMMARY_VARIABLES)
+    } catch (error) {
+      throw new EngineUnavailableError(`Cannot list ${processIds.join(', ')}: ${(error as Error).message}`, { cause: error })
+    }
+    return found.flatMap((item) => {
+      const reference = item.variables.reference
+      if (typeof reference !== 'string') return []
+      const text = (name: string) => (typeof item.variables[name] === 'string' ? (item.variables[name] as string) : null)
+      return [{
+        reference,
+        process: item.processDefinitionId,
+        processInstanceKey: item.processInstanceKey,
+        state: item.state,
+        startedAt: item.startDate,
+        title: text('title'),
+        serviceId: text('serviceId'),
+        version: text('version'),
+        providerId: text('providerId'),
+        variables: item.variables,
+      }]
+    })
   }
 
   /** The procedure with this reference, where it waits, and what was decided. Throws UnknownReferenceError. */
