@@ -105,15 +105,22 @@ export function consoleRouter(options: ConsoleOptions): Router {
       actor: caller.actor,
       assignee: assigneeOf(caller),
       roles: caller.roles,
-      organisation: { id: caller.organisation, name: organisation?.name ?? caller.organisation, timeZone: organisation?.timeZone ?? 'UTC', language: organisation?.language ?? 'en' },
+      organisation: { id: caller.organisation, name: organisation?.name ?? caller.organisation, role: organisation?.role ?? 'provider', timeZone: organisation?.timeZone ?? 'UTC', language: organisation?.language ?? 'en' },
       may: Object.fromEntries(Object.keys(CONSOLE_PERMISSIONS).map((permission) => [permission, may(caller, permission as ConsolePermission)])),
       links: { outbox: options.outboxUrl, status: options.statusUrl },
     })
   })
 
   api.get('/services', (_req, res) => {
+    const caller = callerOf(res)
+    const client = config.organisations.find((org) => org.role === 'client')
     res.json({
-      items: config.organisations.flatMap((org) => org.services.map((service) => ({ id: service.id, name: service.name, organisation: { id: org.id, name: org.name } }))),
+      items: config.organisations.flatMap((org) => org.services.map((service) => ({ id: service.id, name: service.name, organisation: { id: org.id, name: org.name, role: org.role } }))),
+      // The interconnections the caller is a party to (its own, or all for the client): the ones its forms may name.
+      interconnections: config.organisations
+        .filter((org) => org.id === caller.organisation || caller.organisation === client?.id)
+        .flatMap((org) => org.interconnections.map((link) => ({ id: link.id, service: link.service, environment: link.environment, organisation: { id: org.id, name: org.name } }))),
+      organisations: config.organisations.map((org) => ({ id: org.id, name: org.name, role: org.role })),
     })
   })
 

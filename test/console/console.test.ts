@@ -581,7 +581,22 @@ describe.each<Language>(['en', 'fr'])('every console page in %s', (language) => 
     await page.getByTestId('priorities').waitFor()
     await check('dashboard')
 
-    expect(problems).toEqual({ 'sign-in': [], tasks: [], 'task-form': [], declare: [], processes: [], instance: [], dashboard: [] })
+    await page.goto(`${base}/console/#/records/incidents`)
+    await heading('Incidents')
+    await page.getByRole('link', { name: declared.id }).waitFor()
+    await check('records')
+
+    await page.goto(`${base}/console/#/records/incidents/${declared.id}`)
+    await page.getByTestId('record-timeline').waitFor()
+    await check('record')
+
+    await page.goto(`${base}/console/#/new/changes`)
+    await heading(fr ? 'Demander une évolution' : 'Request a change')
+    await page.locator('form.console-form button[type="submit"]').click()
+    await page.getByRole('alert').filter({ hasText: fr ? 'Il y a un problème' : 'There is a problem' }).waitFor()
+    await check('request')
+
+    expect(problems).toEqual({ 'sign-in': [], tasks: [], 'task-form': [], declare: [], processes: [], instance: [], dashboard: [], records: [], record: [], request: [] })
     await signOut()
   })
 })

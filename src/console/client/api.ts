@@ -28,11 +28,24 @@ export function storeToken(token: string | null): void {
   else sessionStorage.setItem(TOKEN_KEY, token)
 }
 
-export async function call<T>(method: string, path: string, body?: unknown, token = storedToken()): Promise<T> {
+/** The application's own API (/api), served beside the console: the same credential works there. */
+export const apiRoot = `${base.replace(/\/console$/, '')}/api`
+
+/** A call to the console's API (/console/api). */
+export function call<T>(method: string, path: string, body?: unknown, token = storedToken()): Promise<T> {
+  return request<T>(`${base}/api${path}`, method, body, token)
+}
+
+/** A call to the application's API (/api/cuts, /api/changes...), as the console's signed-in person. */
+export function callApi<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return request<T>(`${apiRoot}${path}`, method, body, storedToken())
+}
+
+async function request<T>(url: string, method: string, body: unknown, token: string | null): Promise<T> {
   const headers: Record<string, string> = {}
   if (token) headers.authorization = `Bearer ${token}`
   if (body !== undefined) headers['content-type'] = 'application/json'
-  const response = await fetch(`${base}/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
   if (!response.ok) {
     let detail = response.statusText
     let errors: FieldProblem[] = []
@@ -54,7 +67,7 @@ export interface Me {
   name: string
   assignee: string
   roles: string[]
-  organisation: { id: string; name: string; timeZone: string; language: Language }
+  organisation: { id: string; name: string; role: 'client' | 'provider'; timeZone: string; language: Language }
   may: { viewProcesses: boolean; viewDashboard: boolean; retryIncident: boolean; cancelInstance: boolean; declareIncident: boolean }
   links: { outbox?: string; status?: string }
 }

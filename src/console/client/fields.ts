@@ -15,8 +15,8 @@ export interface Field {
   element: HTMLElement
   /** what a link of the error summary focuses */
   focusTarget: HTMLElement
-  /** the value to send; undefined leaves the key out, so the server answers "Required" */
-  value(): string | undefined
+  /** the value to send (text, number, boolean, list); undefined leaves the key out, so the server answers "Required" */
+  value(): unknown
   showError(message: string | undefined): void
 }
 
@@ -92,14 +92,99 @@ export function radioField(options: FieldOptions & { choices: Choice[] }): Field
   }
 }
 
-/** The request body: the fields' values, empty ones left out. */
-export function bodyOf(fields: readonly Field[]): Record<string, string> {
-  const body: Record<string, string> = {}
+/** The request body: the fields' values, empty ones left out; a dotted name (`period.from`) fills a nested object. */
+export function bodyOf(fields: readonly Field[]): Record<string, unknown> {
+  const body: Record<string, unknown> = {}
   for (const field of fields) {
     const value = field.value()
-    if (value !== undefined) body[field.name] = value
+    if (value === undefined) continue
+    const path = field.name.split('.')
+    let holder = body
+    for (const key of path.slice(0, -1)) {
+      if (typeof holder[key] !== 'object' || holder[key] === null) holder[key] = {}
+      holder = holder[key] as Record<string, unknown>
+    }
+    holder[path[path.length - 1]] = value
   }
   return body
+}
+
+/** A yes/no question: a checkbox, sent as true or false. */
+export function checkboxField(options: FieldOptions & { checked?: boolean }): Field {
+  const { id, hint, error, describedBy, labelText } = parts(options)
+  const control = h('input', { id, name: options.name, type: 'checkbox', checked: options.checked === true, 'aria-describedby': describedBy })
+  const element = h('div', { class: 'field checkbox' }, error, h('div', { class: 'radio' }, control, h('label', { for: id }, labelText)), hint)
+  return { name: options.name, label: options.label, element, focusTarget: control, value: () => control.checked, showError: errorShower(element, error, [control]) }
+}
+
+/** A number; what is not one is sent as typed, so that the server names the problem. */
+export function numberField(options: FieldOptions & { min?: number; max?: number; step?: number }): Field {
+  const { id, hint, error, describedBy, labelText } = parts(options)
+  const control = h('input', { id, name: options.name, type: 'number', inputmode: 'decimal', min: options.min, max: options.max, step: options.step ?? 'any', 'aria-describedby': describedBy })
+  const element = h('div', { class: 'field' }, h('label', { for: id }, labelText), hint, error, control)
+  const value = () => {
+    const text = control.value.trim()
+    if (text === '') return undefined
+    const number = Number(text)
+    return Number.isFinite(number) ? number : text
+  }
+  return { name: options.name, label: options.label, element, focusTarget: control, value, showError: errorShower(element, error, [control]) }
+}
+
+/**
+ * A date and time picked in the user's organisation's time zone (the browser's own picker), sent
+ * as ISO 8601 with that zone's offset at that date: 2026-12-07T14:00:00+01:00.
+ */
+export function dateTimeField(options: FieldOptions & { zone: () => string }): Field {
+  const { id, hint, error, describedBy, labelText } = parts(options)
+  const control = h('input', { id, name: options.name, type: 'datetime-local', 'aria-describedby': describedBy })
+  const element = h('div', { class: 'field' }, h('label', { for: id }, labelText), hint, error, control)
+  return { name: options.name, label: options.label, element, focusTarget: control, value: () => (control.value === '' ? undefined : zonedIso(control.value, options.zone())), showError: errorShower(element, error, [control]) }
+}
+
+/** A value fixed by who is signed in (their organisation): shown, not editable, always sent. */
+export function fixedField(options: FieldOptions & { value: string; shown: string }): Field {
+  const { id, hint, error, labelText } = parts(options)
+  const output = h('output', { id }, options.shown)
+  const element = h('div', { class: 'field' }, h('span', { class: 'label' }, labelText), hint, error, h('p', {}, output))
+  return { name: options.name, label: options.label, element, focusTarget: output, value: () => options.value, showError: errorShower(element, error, []) }
+}
+
+/** Several choices (a service list): checkboxes in a fieldset, sent as the list of the checked ones. */
+export function multiChoiceField(options: FieldOptions & { choices: Choice[] }): Field {
+  const { id, hint, error, describedBy, labelText } = parts(options)
+  const boxes = options.choices.map((choice) => h('input', { type: 'checkbox', id: `${id}-${choice.value}`, name: options.name, value: choice.value }))
+  const element = h('fieldset', { class: 'field', id, 'aria-describedby': describedBy },
+    h('legend', {}, labelText), hint, error,
+    h('div', { class: 'radios' }, options.choices.map((choice, i) => h('div', { class: 'radio' }, boxes[i], h('label', { for: boxes[i].id }, choice.label)))))
+  const value = () => {
+    const checked = boxes.filter((box) => box.checked).map((box) => box.value)
+    return checked.length === 0 ? undefined : checked
+  }
+  return { name: options.name, label: options.label, element, focusTarget: boxes[0] ?? element, value, showError: errorShower(element, error, boxes) }
+}
+
+/** `2026-12-07T14:00` read in `zone`, as ISO 8601 with the zone's offset at that instant. */
+export function zonedIso(local: string, zone: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(local)
+  if (!match) return local
+  const [year, month, day, hour, minute] = match.slice(1).map(Number)
+  const wall = Date.UTC(year, month - 1, day, hour, minute)
+  // The offset at the wall time, then at the instant it gives: right on both sides of a DST change.
+  let offset = offsetMinutes(wall, zone)
+  offset = offsetMinutes(wall - offset * 60_000, zone)
+  const sign = offset < 0 ? '-' : '+'
+  const abs = Math.abs(offset)
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:00${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
+}
+
+/** The zone's offset from UTC at this instant, in minutes (Paris in winter: 60). */
+function offsetMinutes(epochMs: number, zone: string): number {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(new Date(epochMs)).find((part) => part.type === 'timeZoneName')?.value ?? 'GMT'
+  const match = /GMT([+-])(\d{2}):?(\d{2})?/.exec(name)
+  if (!match) return 0
+  return (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3] ?? 0))
 }
 
 /**

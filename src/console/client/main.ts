@@ -5,6 +5,8 @@ import { declarePage } from './declare'
 import { alertBox, fill, h } from './dom'
 import { language, LANGUAGES, storedLanguage, t, useLanguage, type Language } from './i18n'
 import { instancePage, processesPage } from './processes'
+import { isRecordKind, recordPage, recordsPage, requestableKinds } from './records'
+import { requestPage } from './requests'
 import { taskPage, tasksPage } from './tasks'
 import { useTimeZone } from './time'
 
@@ -92,6 +94,7 @@ function showSession(session: Me | undefined): void {
     h('li', {}, h('a', { href, 'aria-current': current === section ? 'page' : null }, label))
   fill(nav, h('ul', {},
     link('#/tasks', t('nav.tasks'), 'tasks'),
+    link('#/records/incidents', t('nav.records'), 'records'),
     session.may.viewProcesses ? link('#/processes', t('nav.processes'), 'processes') : null,
     session.may.viewDashboard ? link('#/dashboard', t('nav.dashboard'), 'dashboard') : null,
     session.may.declareIncident ? link('#/declare', t('nav.declare'), 'declare') : null,
@@ -146,6 +149,9 @@ async function drawRoute(): Promise<void> {
     else if (parts[0] === 'instances' && parts[1] && me.may.viewProcesses) stopPage = await instancePage(main, parts[1])
     else if (parts[0] === 'dashboard' && me.may.viewDashboard) stopPage = await dashboardPage(main)
     else if (parts[0] === 'declare' && me.may.declareIncident) await declarePage(main, me)
+    else if (parts[0] === 'records' && isRecordKind(parts[1]) && parts[2]) await recordPage(main, me, parts[1], decodeURIComponent(parts[2]))
+    else if (parts[0] === 'records' && isRecordKind(parts[1])) await recordsPage(main, me, parts[1], new URLSearchParams(query))
+    else if (parts[0] === 'new' && isRecordKind(parts[1]) && parts[1] !== 'incidents' && requestableKinds(me).includes(parts[1])) await requestPage(main, me, parts[1])
     else await tasksPage(main, me)
   } catch (failure) {
     if (failure instanceof ApiError && failure.status === 401) return signOut()

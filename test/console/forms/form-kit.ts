@@ -65,6 +65,8 @@ export interface FormKit {
   reached(processInstanceKey: string, elementId: string, times?: number): Promise<void>
   /** The value of a process variable, as JSON. */
   variable(processInstanceKey: string, name: string): Promise<unknown>
+  /** Signs in to the console as `token`, in English, and waits for the Tasks page. */
+  signIn(token: TokenName): Promise<void>
   /** Whether the console lists the task for this credential. */
   listsTask(token: TokenName, userTaskKey: string): Promise<boolean>
 }
@@ -193,6 +195,7 @@ export function formKit(): FormKit {
     },
     rest,
     userTask,
+    signIn,
     async completeByRest(processInstanceKey, elementId, variables, group) {
       const task = await userTask(processInstanceKey, elementId, group)
       await rest('POST', `user-tasks/${task.userTaskKey}/completion`, { variables })
