@@ -11,7 +11,7 @@ import { callerOf, requireRole } from './auth'
 import { ForbiddenProblem, HttpProblem } from './problem'
 import { procedureParties, sees } from './scope'
 import { requireOwnOrganisation } from '../config/identities'
-import { listPage } from './list-page'
+import { listPage } from '../app/list-page'
 
 /** Where each kind of procedure lives in the API. */
 const COLLECTIONS = {

@@ -10,7 +10,7 @@ import { NotYourTaskError, TaskSubmissionError } from '../app/access/task-gate'
 import { callerOf, requireRole } from './auth'
 import { HttpProblem } from './problem'
 import { sees } from './scope'
-import { listPage } from './list-page'
+import { listPage } from '../app/list-page'
 
 function linksOf(id: string) {
   return { self: `/api/cuts/${encodeURIComponent(id)}` }

@@ -5,7 +5,7 @@ import { declarationSchema, type IncidentService } from '../app/incidents/incide
 import { UnknownIncidentError } from '../app/incidents/trace-store'
 import { callerOf, requireRole } from './auth'
 import { incidentParties, sees } from './scope'
-import { listPage } from './list-page'
+import { listPage } from '../app/list-page'
 
 /** Where an incident lives in the API. */
 function linksOf(id: string) {

@@ -6,7 +6,7 @@ import { letterPath, registrationSchema, type TraceRequestService } from '../app
 import { callerOf, requireRole } from './auth'
 import { HttpProblem } from './problem'
 import { sees, traceRequestParties } from './scope'
-import { listPage } from './list-page'
+import { listPage } from '../app/list-page'
 
 /** Where a trace request lives in the API. */
 function linksOf(id: string) {

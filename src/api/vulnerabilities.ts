@@ -6,7 +6,7 @@ import { reportSchema, type VulnerabilityService } from '../app/security/vulnera
 import { callerOf, requireRole } from './auth'
 import { HttpProblem } from './problem'
 import { sees } from './scope'
-import { listPage } from './list-page'
+import { listPage } from '../app/list-page'
 
 /** Where a vulnerability lives in the API. */
 function linksOf(id: string) {

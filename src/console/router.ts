@@ -24,6 +24,9 @@ import { recordAcknowledgement } from './acknowledgement'
 import { dashboardRoutes } from './dashboard'
 import { consolePage } from './page'
 import { PACKAGE_ROOT } from '../package-root'
+import { listPage } from '../app/list-page'
+import { taskName } from '../app/access/decision-links-words'
+import { LANGUAGES } from '../notify'
 
 /** Where `npm run build:console` writes the bundles. */
 export const CONSOLE_ASSETS_DIR = join(PACKAGE_ROOT, 'dist', 'console')
@@ -55,6 +58,9 @@ const instanceQuerySchema = z.object({
   state: z.enum(['ACTIVE', 'COMPLETED', 'TERMINATED', '']).optional(),
   incident: z.enum(['true', 'false', '']).optional(),
   businessKey: z.string().trim().max(200).optional(),
+  q: z.string().max(200).optional(),
+  limit: z.string().optional(),
+  offset: z.string().optional(),
 })
 
 const completionSchema = z.strictObject({ variables: z.record(z.string(), z.unknown()) })
@@ -131,17 +137,25 @@ export function consoleRouter(options: ConsoleOptions): Router {
     res.status(201).json({ id: incident.id, processInstanceKey: incident.processInstanceKey })
   })
 
-  api.get('/tasks', async (_req, res) => {
+  // Oldest first: work waits in the order it came. `q` finds a task by its name (French or English), its record or its title; `state` is mine or group.
+  api.get('/tasks', async (req, res) => {
     const caller = callerOf(res)
-    const tasks = (await engine.userTasks({ state: 'CREATED' })).filter((task) => canSeeTask(caller, task, organisationIds, config.self))
+    const visible = (await engine.userTasks({ state: 'CREATED' })).filter((task) => canSeeTask(caller, task, organisationIds, config.self))
     const contexts = new Map<string, Record<string, unknown>>()
-    await Promise.all([...new Set(tasks.map((task) => task.processInstanceKey))].map(async (key) => {
+    await Promise.all([...new Set(visible.map((task) => task.processInstanceKey))].map(async (key) => {
       contexts.set(key, contextOf(await engine.variables({ processInstanceKey: key, scopeKey: key })))
     }))
     const me = assigneeOf(caller)
-    res.json({
-      items: tasks.map((task) => ({ ...task, mine: task.assignee === me, context: contexts.get(task.processInstanceKey) ?? {} })),
-    })
+    const items = visible.map((task) => ({ ...task, mine: task.assignee === me, context: contexts.get(task.processInstanceKey) ?? {} }))
+    const page = listPage(items, req, (task) => {
+      const context = task.context as { businessKey?: { value?: unknown }; title?: unknown }
+      return {
+        words: [...LANGUAGES.map((lang) => taskName(task.processDefinitionId, task.elementId, task.name, lang)), task.processDefinitionId, String(context.businessKey?.value ?? ''), String(context.title ?? '')],
+        state: task.mine ? 'mine' : 'group',
+        at: task.creationDate ?? '',
+      }
+    }, 'oldest')
+    res.json(page)
   })
 
   api.get('/tasks/:key', async (req, res) => {
@@ -240,7 +254,11 @@ export function consoleRouter(options: ConsoleOptions): Router {
         if (variable.name === name && typeof variable.value === 'string' && !keys.has(variable.scopeKey)) keys.set(variable.scopeKey, variable.value)
       }
     }))
-    res.json({ items: visible.map((instance) => ({ ...instance, businessKey: keys.get(instance.processInstanceKey) ?? null })) })
+    const items = visible.map((instance) => ({ ...instance, businessKey: keys.get(instance.processInstanceKey) ?? null }))
+    res.json(listPage(items, { query: { q: query.q, limit: query.limit, offset: query.offset } }, (instance) => ({
+      words: [instance.processInstanceKey, instance.processDefinitionId, instance.businessKey],
+      at: instance.startDate,
+    })))
   })
 
   /** Another party's instance answers as one that does not exist. */

@@ -43,6 +43,15 @@ export interface StoredMail {
   receivedAt: string
   text: string
   html: string
+  /** The attached files (the crisis cell's .ics invitation...); absent in mails stored before they were listed. */
+  attachments?: Array<{ filename: string; contentType: string; size: number }>
+}
+
+/** One attached file of a stored mail, read back from its .eml. */
+export interface StoredAttachment {
+  filename: string
+  contentType: string
+  content: Buffer
 }
 
 export interface SmtpSink {
@@ -54,6 +63,8 @@ export interface SmtpSink {
   /** Mails in the order they arrived. */
   list(): StoredMail[]
   get(id: string): StoredMail | undefined
+  /** The `index`-th attachment of a stored mail, or undefined when there is none. */
+  attachment(id: string, index: number): Promise<StoredAttachment | undefined>
   close(): Promise<void>
 }
 
@@ -95,6 +106,7 @@ export async function startSmtpSink(options: SmtpSinkOptions): Promise<SmtpSink>
       receivedAt: new Date().toISOString(),
       text: parsed.text ?? '',
       html: parsed.html || '',
+      attachments: parsed.attachments.map((attachment, index) => ({ filename: attachment.filename ?? `attachment-${index + 1}`, contentType: attachment.contentType, size: attachment.size })),
     })
     // Concurrent sessions each rewrite the whole index: one at a time, each with the latest list,
     // even after a failed write (that failure went to its own session as a 451).
@@ -152,6 +164,13 @@ export async function startSmtpSink(options: SmtpSinkOptions): Promise<SmtpSink>
     get: (id) => {
       const mail = mails.find((candidate) => candidate.id === id)
       return mail && { ...mail }
+    },
+    attachment: async (id, index) => {
+      // Only a stored mail's own file: the id is one the sink made, never a path from outside.
+      if (!mails.some((mail) => mail.id === id)) return undefined
+      const parsed = await simpleParser(await readFile(join(dir, `${id}.eml`)))
+      const found = parsed.attachments[index]
+      return found && { filename: found.filename ?? `attachment-${index + 1}`, contentType: found.contentType, content: found.content }
     },
     close: async () => {
       await new Promise<void>((resolveClose) => server.close(resolveClose))

@@ -90,3 +90,40 @@ describe('changes: a list of its own, GET /api/changes, searched and paged like 
     expect(ids(await call('GET', '/api/openings'))).toEqual([])
   })
 })
+
+describe('the console\'s lists: tasks and instances search and page the same way', () => {
+  test('tasks: found by their French or English name or their record; mine or my groups\'; oldest first, paged', async () => {
+    type Task = { userTaskKey: string; elementId: string; context: { businessKey?: { value: string } } }
+    // the three incidents declared above each wait at their restoration
+    let all = await call('GET', '/console/api/tasks')
+    for (let attempt = 0; attempt < 200 && (all.body.items as Task[]).filter((task) => task.elementId === 'restore-service').length < 3; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      all = await call('GET', '/console/api/tasks')
+    }
+    const tasks = all.body.items as Task[]
+    expect(all.body.total).toBe(tasks.length)
+    const restore = tasks.filter((task) => task.elementId === 'restore-service')
+    expect(restore).toHaveLength(3)
+    const one = restore[0].context.businessKey?.value ?? ''
+    expect((await call('GET', `/console/api/tasks?q=${one}`)).body.items).toHaveLength(1)
+    // "Rétablir le service" is its French name, "Restore service" its model's
+    expect((await call('GET', `/console/api/tasks?q=${encodeURIComponent('rétablir')}`)).body.total).toBe(restore.length)
+    expect((await call('GET', '/console/api/tasks?q=restore%20service')).body.total).toBe(restore.length)
+    expect((await call('GET', '/console/api/tasks?state=mine')).body.total).toBe(0)
+    // the second oldest, alone on its page
+    const paged = await call('GET', '/console/api/tasks?limit=1&offset=1')
+    expect((paged.body.items as Task[]).map((task) => task.userTaskKey)).toEqual([tasks[1].userTaskKey])
+    expect(paged.body.total).toBeGreaterThanOrEqual(tasks.length)
+  })
+
+  test('instances: searched by key, process or record, paged, with the total', async () => {
+    const all = await call('GET', '/console/api/instances')
+    const total = all.body.total as number
+    expect(total).toBeGreaterThanOrEqual(5)
+    const first = await call('GET', '/console/api/instances?limit=2')
+    expect([(first.body.items as unknown[]).length, first.body.total]).toEqual([2, total])
+    const changes = await call('GET', '/console/api/instances?q=portal-change')
+    expect((changes.body.items as Array<{ processDefinitionId: string }>).every((instance) => instance.processDefinitionId === 'portal-change')).toBe(true)
+    expect(changes.body.total).toBe(2)
+  })
+})

@@ -234,6 +234,7 @@ const PROOFS: RouteProof[] = [
   // mails
   { route: 'GET /outbox', unrelated: { ...call0('/outbox'), leavesOut: () => r.mail, listedFor: TOKENS.A_OPS }, everyRole: 'every person reads the mails to its organisation\'s people' },
   { route: 'GET /outbox.json', unrelated: { ...call0('/outbox.json'), leavesOut: () => r.mail, listedFor: TOKENS.A_OPS }, everyRole: 'every person reads the mails to its organisation\'s people' },
+  { route: 'GET /outbox/:id/attachments/:index', unrelated: { path: () => `/outbox/${r.mail}/attachments/0`, status: 404 }, everyRole: 'every person reads the mails to its organisation\'s people' },
   { route: 'GET /outbox/:id', unrelated: { path: () => `/outbox/${r.mail}`, status: 404 }, everyRole: 'every person reads the mails to its organisation\'s people' },
   // public pages and signed links
   { route: 'GET /console', noParty: 'the console\'s page shell: no record until its API answers with a credential', everyRole: 'no credential' },

@@ -14,13 +14,13 @@ import {
   templates,
   TransientMailError,
   UnknownTemplateError,
-  outboxRouter,
   type SmtpSink,
   type TemplateData,
   type TemplateId,
 } from '../../src/notify'
 import { freePort, startRejectingSmtp, startTestSmtp } from '../support/smtp-sink'
 import { exampleTokens } from '../workers/fixtures'
+import { outboxRouter } from '../../src/api/outbox-router'
 
 const config = loadConfig(resolve(__dirname, '../../raccord.config.example.yaml'), exampleTokens())
 
@@ -370,6 +370,29 @@ describe('outbox', () => {
     const missing = await get('/outbox/nope')
     expect(missing.status).toBe(404)
     expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+  })
+
+  test('an attachment (the crisis cell\'s .ics) is listed on its mail and downloads as sent; the list searches and pages', async () => {
+    const ics = 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n'
+    await mailer.send({ idempotencyKey: 'job-ics', to: ['a@provider-beta.example.org'], template: 'generic', lang: 'en', data: { subject: 'Crisis cell', paragraphs: ['Meet'] }, attachments: [{ filename: 'crisis-cell.ics', content: ics, contentType: 'text/calendar; charset=utf-8' }] })
+    for (let i = 0; i < 52; i++) await mailer.send({ idempotencyKey: `job-page-${i}`, to: ['b@provider-beta.example.org'], template: 'generic', lang: 'en', data: { subject: `Bulletin ${i}`, paragraphs: ['News'] } })
+    const mail = smtp.list().find((candidate) => candidate.subject === 'Crisis cell')
+    expect(mail?.attachments).toEqual([{ filename: 'crisis-cell.ics', contentType: 'text/calendar', size: Buffer.byteLength(ics) }])
+    const page = await (await get(`/outbox/${mail?.id}`)).text()
+    expect(page).toContain(`<a href="${mail?.id}/attachments/0">crisis-cell.ics</a>`)
+    const download = await get(`/outbox/${mail?.id}/attachments/0`)
+    expect(download.headers.get('content-type')).toMatch(/^text\/calendar/)
+    expect(download.headers.get('content-disposition')).toContain('crisis-cell.ics')
+    expect(await download.text()).toBe(ics)
+    expect((await get(`/outbox/${mail?.id}/attachments/1`)).status).toBe(404)
+    // 53 mails: the first page holds 50, newest first; a search finds the one
+    const first = await (await get('/outbox')).text()
+    expect(first).toContain('1–50 of 53 mails')
+    expect(first).toContain('Next page')
+    expect(first).not.toContain('>Crisis cell<')
+    expect(await (await get('/outbox?offset=50')).text()).toContain('>Crisis cell<')
+    const found = await (await get('/outbox?q=crisis')).text()
+    expect(found).toContain('1–1 of 1 mail<')
   })
 
   test('the sink keeps its mails across a restart', async () => {

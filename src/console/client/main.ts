@@ -152,7 +152,7 @@ async function drawRoute(): Promise<void> {
     else if (parts[0] === 'records' && isRecordKind(parts[1]) && parts[2]) await recordPage(main, me, parts[1], decodeURIComponent(parts[2]))
     else if (parts[0] === 'records' && isRecordKind(parts[1])) await recordsPage(main, me, parts[1], new URLSearchParams(query))
     else if (parts[0] === 'new' && isRecordKind(parts[1]) && parts[1] !== 'incidents' && requestableKinds(me).includes(parts[1])) await requestPage(main, me, parts[1])
-    else await tasksPage(main, me)
+    else await tasksPage(main, me, new URLSearchParams(query))
   } catch (failure) {
     if (failure instanceof ApiError && failure.status === 401) return signOut()
     fill(main, h('h1', {}, t('errors.somethingWrong')), alertBox((failure as Error).message))

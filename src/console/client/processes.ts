@@ -1,5 +1,6 @@
 /** Processes: instances with filters, and one instance with its diagram (bpmn-js), incidents, variables and trace. */
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer'
+import { pager } from './pager'
 import { ApiError, call, type TaskContext } from './api'
 import { alertBox, announce, fill, h } from './dom'
 import { t } from './i18n'
@@ -72,7 +73,7 @@ export async function processesPage(main: HTMLElement, query: URLSearchParams): 
   const value = (name: string) => query.get(name) ?? ''
   const [definitions, instances] = await Promise.all([
     call<{ items: Array<{ processDefinitionId: string; name?: string }> }>('GET', '/processes'),
-    call<{ items: Instance[] }>('GET', `/instances?${query.toString()}`),
+    call<{ items: Instance[]; total: number; offset: number; limit: number }>('GET', `/instances?${query.toString()}`),
   ])
   const businessKey = h('input', { id: 'businessKey', name: 'businessKey', type: 'search', value: value('businessKey'), 'aria-describedby': 'businessKey-help' })
   const filters = h('form', { class: 'filters', role: 'search', 'aria-label': t('processes.filter'), onsubmit: (event: Event) => {
@@ -100,10 +101,16 @@ export async function processesPage(main: HTMLElement, query: URLSearchParams): 
     h('h1', {}, t('processes.title')),
     filters,
     h('section', { 'aria-label': t('processes.instances') },
-      h('h2', {}, t('processes.instancesCount', { count: instances.items.length })),
+      h('h2', {}, t('processes.instancesCount', { count: instances.total })),
       rows.length === 0 ? h('p', {}, t('processes.noInstance')) : h('table', { class: 'list' },
         h('thead', {}, h('tr', {}, ...['instance', 'process', 'businessKey', 'state', 'incidents', 'started', 'ended'].map((column) => h('th', { scope: 'col' }, t(`processes.columns.${column}`))))),
-        h('tbody', {}, ...rows))))
+        h('tbody', {}, ...rows)),
+      pager(instances, (offset) => {
+        const next = new URLSearchParams(query)
+        if (offset > 0) next.set('offset', String(offset))
+        else next.delete('offset')
+        location.hash = `#/processes?${next.toString()}`
+      })))
 }
 
 function stateLabel(state: string): string {

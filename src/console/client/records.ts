@@ -9,6 +9,7 @@ import { ApiError, apiRoot, callApi, storedToken, type Me } from './api'
 import { alertBox, fill, h } from './dom'
 import { t } from './i18n'
 import { elementName, processName } from './model-texts'
+import { pageCount, pager } from './pager'
 import { formatDate, formatDuration, isIsoDuration } from './time'
 
 export const RECORD_KINDS = ['incidents', 'cuts', 'changes', 'openings', 'releases', 'preproduction-links', 'vulnerabilities', 'trace-requests'] as const
@@ -105,8 +106,6 @@ export async function recordsPage(main: HTMLElement, me: Me, kind: RecordKind, q
     location.hash = `#/records/${kind}${next.size > 0 ? `?${next.toString()}` : ''}`
   }
   const columns = COLUMNS[kind]
-  const first = page.total === 0 ? 0 : page.offset + 1
-  const last = page.offset + page.items.length
   fill(main,
     h('h1', {}, t(`records.kind.${kind}`)),
     kindTabs(kind),
@@ -118,7 +117,7 @@ export async function recordsPage(main: HTMLElement, me: Me, kind: RecordKind, q
     h('div', { class: 'field' }, h('label', { for: 'records-q' }, t('records.search')), search),
     h('div', { class: 'field' }, h('label', { for: 'records-state' }, t('records.state')), stateSelect),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('records.apply')))),
-    h('p', { 'aria-live': 'polite', 'data-testid': 'records-count' }, t('records.count', { first, last, total: page.total })),
+    pageCount(page, 'records-count'),
     page.items.length === 0
       ? h('p', {}, t('records.none'))
       : h('table', { class: 'records' },
@@ -127,9 +126,7 @@ export async function recordsPage(main: HTMLElement, me: Me, kind: RecordKind, q
         h('tbody', {}, page.items.map((item) => h('tr', {},
           h('th', { scope: 'row' }, h('a', { href: `#/records/${kind}/${encodeURIComponent(idOf(item))}` }, idOf(item))),
           columns.map(([, cell]) => h('td', {}, cell(item))))))),
-    h('nav', { class: 'pager', 'aria-label': t('records.pages') },
-      page.offset > 0 ? h('button', { type: 'button', class: 'link-button', onclick: () => go(Math.max(0, page.offset - PAGE_SIZE)) }, t('records.previous')) : null,
-      last < page.total ? h('button', { type: 'button', class: 'link-button', onclick: () => go(page.offset + PAGE_SIZE) }, t('records.next')) : null))
+    pager(page, go))
 }
 
 /** Keys of a view that are not facts of the record: shown apart, or not at all. */

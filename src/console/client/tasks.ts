@@ -4,6 +4,7 @@ import { ApiError, call, type Me, type TaskContext, type UserTask } from './api'
 import { alertBox, announce, fill, h } from './dom'
 import { displayData, elementName, formJsTranslation, processName, translateForm } from './model-texts'
 import { t } from './i18n'
+import { pageCount, pager } from './pager'
 import { dueOf, formatDuration, timeOf } from './time'
 
 interface TaskItem extends UserTask {
@@ -40,17 +41,45 @@ function taskTable(caption: string, items: TaskItem[], empty: string): HTMLEleme
         h('td', {}, dueOf(task.dueDate)))))))
 }
 
-export async function tasksPage(main: HTMLElement, me: Me): Promise<void> {
+/** Tasks a page shows: the oldest first, as work waits. */
+const TASKS_PER_PAGE = 50
+
+export async function tasksPage(main: HTMLElement, me: Me, query = new URLSearchParams()): Promise<void> {
   document.title = `${t('tasks.title')} · ${t('shell.brand')}`
-  const { items } = await call<{ items: TaskItem[] }>('GET', '/tasks')
-  const mine = items.filter((task) => task.mine)
-  const groups = items.filter((task) => !task.mine)
+  const q = query.get('q') ?? ''
+  const whose = query.get('whose') ?? ''
+  const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0)
+  const params = new URLSearchParams({ limit: String(TASKS_PER_PAGE), offset: String(offset) })
+  if (q !== '') params.set('q', q)
+  if (whose !== '') params.set('state', whose)
+  const page = await call<{ items: TaskItem[]; total: number; offset: number; limit: number }>('GET', `/tasks?${params.toString()}`)
+  const mine = page.items.filter((task) => task.mine)
+  const groups = page.items.filter((task) => !task.mine)
+  const search = h('input', { id: 'tasks-q', name: 'q', type: 'search', value: q })
+  const whoseSelect = h('select', { id: 'tasks-whose', name: 'whose' },
+    ['', 'mine', 'group'].map((value) => h('option', { value, selected: value === whose }, t(`tasks.whose.${value || 'all'}`))))
+  const go = (nextOffset: number) => {
+    const next = new URLSearchParams()
+    if (search.value.trim() !== '') next.set('q', search.value.trim())
+    if (whoseSelect.value !== '') next.set('whose', whoseSelect.value)
+    if (nextOffset > 0) next.set('offset', String(nextOffset))
+    location.hash = `#/tasks${next.size > 0 ? `?${next.toString()}` : ''}`
+  }
   fill(main,
     h('h1', {}, t('tasks.title')),
     h('p', {}, t('tasks.intro', { organisation: me.organisation.name, assignee: me.assignee })),
-    h('p', {}, h('button', { type: 'button', onclick: () => void tasksPage(main, me) }, t('tasks.refresh'))),
-    taskTable(t('tasks.mine'), mine, t('tasks.noneMine')),
-    taskTable(t('tasks.groups'), groups, t('tasks.noneGroups')))
+    h('form', { class: 'filters', role: 'search', onsubmit: (event: Event) => {
+      event.preventDefault()
+      go(0)
+    } },
+    h('div', {}, h('label', { for: 'tasks-q' }, t('tasks.search')), search),
+    h('div', {}, h('label', { for: 'tasks-whose' }, t('tasks.whose.label')), whoseSelect),
+    h('div', {}, h('button', { type: 'submit' }, t('records.apply'))),
+    h('div', {}, h('button', { type: 'button', class: 'secondary', onclick: () => void tasksPage(main, me, query) }, t('tasks.refresh')))),
+    pageCount(page, 'tasks-count'),
+    whose === 'group' ? null : taskTable(t('tasks.mine'), mine, t('tasks.noneMine')),
+    whose === 'mine' ? null : taskTable(t('tasks.groups'), groups, t('tasks.noneGroups')),
+    pager(page, go))
 }
 
 export async function taskPage(main: HTMLElement, me: Me, key: string): Promise<() => void> {

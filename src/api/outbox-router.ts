@@ -1,20 +1,36 @@
 /** The mails kept by the local SMTP sink, for people (GET /outbox) and scripts (GET /outbox.json). */
 import { Router, type Response } from 'express'
-import { html, type SafeHtml } from './html'
-import type { SmtpSink, StoredMail } from './smtp-sink'
+import { html, type SafeHtml, type SmtpSink, type StoredMail } from '../notify'
+import { listPage as pageOf, type ListPage } from '../app/list-page'
 
 /** Which mails the caller of a request may see; another party's mail answers as one that does not exist. */
 export type MailFilter = (res: Response) => (mail: StoredMail) => boolean
 
-export function outboxRouter(sink: Pick<SmtpSink, 'list' | 'get'>, visibleTo: MailFilter = () => () => true): Router {
+export function outboxRouter(sink: Pick<SmtpSink, 'list' | 'get'> & Partial<Pick<SmtpSink, 'attachment'>>, visibleTo: MailFilter = () => () => true): Router {
   const router = Router()
 
   router.get('/outbox.json', (_req, res) => {
     res.json(sink.list().filter(visibleTo(res)))
   })
 
-  router.get('/outbox', (_req, res) => {
-    res.type('html').send(listPage(sink.list().filter(visibleTo(res)).reverse()).value)
+  // Newest first; `q` searches subject, sender and recipients; 50 a page.
+  router.get('/outbox', (req, res) => {
+    const page = pageOf(sink.list().filter(visibleTo(res)), { query: { ...req.query, limit: String(OUTBOX_PAGE) } }, (mail) => ({
+      words: [mail.subject, mail.from, ...mail.to, ...mail.cc, ...mail.envelopeTo],
+      at: mail.receivedAt,
+    }))
+    res.type('html').send(listPage(page, typeof req.query.q === 'string' ? req.query.q : '').value)
+  })
+
+  router.get('/outbox/:id/attachments/:index', async (req, res) => {
+    const found = sink.get(req.params.id)
+    const index = Number(req.params.index)
+    const attachment = found !== undefined && visibleTo(res)(found) && Number.isInteger(index) && index >= 0 ? await sink.attachment?.(found.id, index) : undefined
+    if (attachment === undefined) {
+      res.status(404).type('application/problem+json').json({ type: 'about:blank', title: 'Not Found', status: 404, detail: `No attachment ${req.params.index} of mail '${req.params.id}' in the outbox` })
+      return
+    }
+    res.type(attachment.contentType).attachment(attachment.filename).send(attachment.content)
   })
 
   router.get('/outbox/:id', (req, res) => {
@@ -52,7 +68,12 @@ ${body}
 `
 }
 
-function listPage(mails: StoredMail[]): SafeHtml {
+/** Mails a page of the outbox lists. */
+const OUTBOX_PAGE = 50
+
+function listPage(found: ListPage<StoredMail>, q: string): SafeHtml {
+  const mails = found.items
+  const link = (offset: number) => `outbox?${new URLSearchParams({ ...(q === '' ? {} : { q }), offset: String(offset) }).toString()}`
   const rows = mails.map(
     (mail) => html`<tr>
 <td><time datetime="${mail.receivedAt}">${mail.receivedAt}</time></td>
@@ -67,15 +88,17 @@ function listPage(mails: StoredMail[]): SafeHtml {
     html`<h1>Outbox</h1>
 <p>Mails received by raccord's local SMTP sink, newest first. Set SMTP_URL to send real mail instead.
 Also as <a href="outbox.json">JSON</a>.</p>
+<form role="search" method="get" action="outbox"><label for="q">Search</label> <input id="q" name="q" type="search" value="${q}"> <button type="submit">Search</button></form>
 ${
   mails.length === 0
-    ? html`<p>No mail yet.</p>`
+    ? html`<p>No mail${q === '' ? ' yet' : ' matches'}.</p>`
     : html`<table>
-<caption>${mails.length} mail${mails.length === 1 ? '' : 's'}</caption>
+<caption>${found.offset + 1}–${found.offset + mails.length} of ${found.total} mail${found.total === 1 ? '' : 's'}</caption>
 <thead><tr><th scope="col">Received</th><th scope="col">From</th><th scope="col">To</th><th scope="col">Subject</th></tr></thead>
 <tbody>
 ${rows}</tbody>
-</table>`
+</table>
+<nav aria-label="Pages">${found.offset > 0 ? html`<a href="${link(Math.max(0, found.offset - found.limit))}">Previous page</a> ` : ''}${found.offset + mails.length < found.total ? html`<a href="${link(found.offset + found.limit)}">Next page</a>` : ''}</nav>`
 }`,
   )
 }
@@ -96,6 +119,13 @@ function mailPage(mail: StoredMail): SafeHtml {
 <h1>${mail.subject || '(no subject)'}</h1>
 <dl>
 ${headers.filter(([, value]) => value !== '').map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>\n`)}</dl>
+${
+  (mail.attachments ?? []).length === 0
+    ? ''
+    : html`<h2>Attachments</h2>
+<ul>
+${(mail.attachments ?? []).map((attachment, index) => html`<li><a href="${encodeURIComponent(mail.id)}/attachments/${index}">${attachment.filename}</a> (${attachment.contentType}, ${attachment.size} bytes)</li>\n`)}</ul>`
+}
 <h2>Plain text</h2>
 <pre>${mail.text}</pre>
 ${

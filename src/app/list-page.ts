@@ -1,9 +1,8 @@
 /**
  * One page of a list for people: `q` searches the record's words (id, title, service...), `state`
- * keeps one state, newest first, `limit` (1-200, default 50) and `offset` page through it. A bad
+ * keeps one state, newest first (or oldest, for work to do), `limit` (1-200, default 50) and `offset` page through it. A bad
  * query is a 400 naming the parameter, as a bad body is.
  */
-import type { Request } from 'express'
 import { z } from 'zod'
 
 const querySchema = z.object({
@@ -32,13 +31,13 @@ export interface ListPage<T> {
 
 const fold = (text: string) => text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase()
 
-export function listPage<T>(items: readonly T[], req: Pick<Request, 'query'>, describe: (item: T) => Listed): ListPage<T> {
+export function listPage<T>(items: readonly T[], req: { query: unknown }, describe: (item: T) => Listed, order: 'newest' | 'oldest' = 'newest'): ListPage<T> {
   const query = querySchema.parse(req.query, { error: (issue) => (issue.input === undefined ? 'Required' : undefined) })
   const needle = fold(query.q?.trim() ?? '')
   const matching = items
     .map((item) => ({ item, listed: describe(item) }))
     .filter(({ listed }) => query.state === undefined || query.state === '' || listed.state === query.state)
     .filter(({ listed }) => needle === '' || listed.words.some((word) => typeof word === 'string' && fold(word).includes(needle)))
-    .sort((a, b) => b.listed.at.localeCompare(a.listed.at))
+    .sort((a, b) => (order === 'newest' ? b.listed.at.localeCompare(a.listed.at) : a.listed.at.localeCompare(b.listed.at)))
   return { items: matching.slice(query.offset, query.offset + query.limit).map(({ item }) => item), total: matching.length, offset: query.offset, limit: query.limit }
 }
