@@ -210,6 +210,7 @@ export async function recordPage(main: HTMLElement, me: Me, kind: RecordKind, id
           dateOf(entry.at), ' · ',
           h('strong', {}, t(`records.events.${text(entry.event)}`, { defaultValue: text(entry.event).replaceAll('-', ' ') })),
           entry.actor ? ` · ${text(entry.actor)}` : '')))),
+    kind === 'changes' ? retirementActions(me, id, view) : null,
     h('section', { 'aria-labelledby': 'links-title' },
       h('h2', { id: 'links-title' }, t('records.more')),
       h('ul', {},
@@ -228,4 +229,38 @@ async function openLetter(id: string, error: HTMLElement): Promise<void> {
   const url = URL.createObjectURL(new Blob([await response.text()], { type: 'text/html' }))
   const opened = window.open(url, '_blank')
   if (opened === null) fill(error, h('p', {}, h('a', { href: url, target: '_blank' }, t('records.openLetter'))))
+}
+
+/**
+ * CHG-8 on a change's page: the party that operates version n-1 retires it early; the other
+ * party proposes it, with its reason, and the operator decides in its task.
+ */
+function retirementActions(me: Me, reference: string, view: Item): HTMLElement | null {
+  const variables = (view.variables ?? {}) as Item
+  if (typeof variables.previousVersion !== 'string' || (view.state !== 'ACTIVE' && view.state !== 'COMPLETED')) return null
+  const operator = typeof variables.providerId === 'string' ? variables.providerId : text(variables.clientId)
+  const operates = operator === me.organisation.id
+  const reason = h('textarea', { id: 'retirement-reason', name: 'reason', rows: 3, maxlength: 2000 })
+  const status = h('div', { id: 'retirement-status' })
+  const submit = h('button', { type: 'submit' }, t(operates ? 'records.retireNow' : 'records.proposeRetirement'))
+  const send = async (event: Event) => {
+    event.preventDefault()
+    submit.disabled = true
+    try {
+      const body = reason.value.trim() === '' ? {} : { reason: reason.value.trim() }
+      await callApi('POST', `/changes/${encodeURIComponent(reference)}/${operates ? 'retirement' : 'retirement-requests'}`, body)
+      fill(status, h('p', { class: 'notice', role: 'status' }, t(operates ? 'records.retirementRequested' : 'records.retirementProposed', { version: text(variables.previousVersion), operator })))
+    } catch (failure) {
+      fill(status, alertBox((failure as Error).message))
+    } finally {
+      submit.disabled = false
+    }
+  }
+  return h('section', { 'aria-labelledby': 'retirement-title' },
+    h('h2', { id: 'retirement-title' }, t('records.retirement', { version: text(variables.previousVersion) })),
+    h('p', {}, t(operates ? 'records.retirementOperator' : 'records.retirementOther', { operator })),
+    h('form', { class: 'console-form', onsubmit: (event: Event) => void send(event) },
+      h('div', { class: 'field' }, h('label', { for: 'retirement-reason' }, t('records.retirementReason')), reason),
+      h('div', { class: 'actions' }, submit)),
+    status)
 }

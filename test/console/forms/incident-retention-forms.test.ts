@@ -95,11 +95,21 @@ describe('version n-1 kept after a portal change (CHG-8)', () => {
 })
 
 test('CHG-3, CHG-4, CHG-5, CHG-8: a portal change keeping n-1, from request to retirement, every task in the browser by its own party, a provider approving with its own credential', async () => {
-  // given the client's manager asks for the change (the console has no request page for it yet: the API)
-  const started = await kit.api<{ reference: string; processInstanceKey: string }>('POST', '/api/changes', 'RACCORD_TOKEN_MANAGER', {
-    kind: 'portal-change', title: 'Parcours de dépôt 5.0', description: 'Dépôt en plusieurs étapes', version: '5.0', previousVersion: '4.9', retainPreviousVersion: true, retentionMonths: 2,
-  })
-  expect(started.status).toBe(201)
+  // given the client's manager asks for the change in the console
+  const { page } = kit
+  await kit.signIn('RACCORD_TOKEN_MANAGER')
+  await page.goto(`${kit.base}/console/#/new/changes`)
+  await page.getByLabel('Title').fill('Parcours de dépôt 5.0')
+  await page.getByLabel('Description').fill('Dépôt en plusieurs étapes')
+  await page.getByLabel('Version', { exact: true }).fill('5.0')
+  await page.getByLabel('Previous version (n-1)').fill('4.9')
+  await page.getByLabel('Keep version n-1 online after the release').check()
+  await page.getByLabel('Months to keep version n-1').fill('2')
+  await page.getByRole('button', { name: 'Send the request' }).click()
+  await page.waitForURL(/#\/records\/changes\/CHG-/)
+  const reference = decodeURIComponent(page.url().split('/').pop() ?? '')
+  const started = await kit.api<{ processInstanceKey: string; variables: Record<string, unknown> }>('GET', `/api/changes/${reference}`, 'RACCORD_TOKEN_MANAGER')
+  expect(started.body.variables).toMatchObject({ retainPreviousVersion: true, retentionMonths: 2, previousVersion: '4.9' })
   const change = { processInstanceKey: started.body.processInstanceKey }
   // when each party works its own tasks in its own console session
   await kit.completeInBrowser('RACCORD_TOKEN_MANAGER', { ...change, elementId: 'test-on-integration' }, 'confirm-step', { stepDone: true, stepEvidence: 'Build 5.0.0-rc1' })
@@ -111,19 +121,22 @@ test('CHG-3, CHG-4, CHG-5, CHG-8: a portal change keeping n-1, from request to r
   await kit.completeInBrowser('RACCORD_TOKEN_OPERATOR', { ...change, elementId: 'release-to-production' }, 'confirm-step', { stepDone: true, stepEvidence: 'MEP 5.0 #312' })
   // then n-1 is kept, with its deadline
   await kit.reached(change.processInstanceKey, 'retain-previous-version')
-  // when Fournisseur Alpha proposes the early retirement, and the client's technical team accepts and retires n-1
-  const proposed = await kit.api('POST', `/api/changes/${started.body.reference}/retirement-requests`, 'RACCORD_TOKEN_ALPHA_TECHNICAL', { reason: 'Plus aucun appel en 4.9' })
-  expect(proposed.status).toBe(202)
+  // when Fournisseur Alpha proposes the early retirement from the change's page, and the client's technical team accepts and retires n-1
+  await kit.signIn('RACCORD_TOKEN_ALPHA_TECHNICAL')
+  await page.goto(`${kit.base}/console/#/records/changes/${reference}`)
+  await page.getByLabel('Reason (optional)').fill('Plus aucun appel en 4.9')
+  await page.getByRole('button', { name: 'Propose its early retirement' }).click()
+  await page.getByRole('status').filter({ hasText: 'Your proposal to retire version 4.9 early is sent to portail.' }).waitFor()
   let kept: string | undefined
   for (let attempt = 0; attempt < 200 && kept === undefined; attempt++) {
     const tasks = await kit.rest<{ items: Array<{ processInstanceKey: string }> }>('POST', 'user-tasks/search', { filter: { elementId: 'consider-early-retirement', state: 'CREATED' } })
     for (const task of tasks.items) {
-      const reference = await kit.rest<{ items: Array<{ value: string }> }>('POST', 'variables/search', { filter: { processInstanceKey: task.processInstanceKey, name: 'reference' } })
-      if (reference.items.some((item) => JSON.parse(item.value) === started.body.reference)) kept = task.processInstanceKey
+      const references = await kit.rest<{ items: Array<{ value: string }> }>('POST', 'variables/search', { filter: { processInstanceKey: task.processInstanceKey, name: 'reference' } })
+      if (references.items.some((item) => JSON.parse(item.value) === reference)) kept = task.processInstanceKey
     }
     if (kept === undefined) await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  if (kept === undefined) throw new Error(`No early-retirement decision for ${started.body.reference}`)
+  if (kept === undefined) throw new Error(`No early-retirement decision for ${reference}`)
   await kit.completeInBrowser('RACCORD_TOKEN_MANAGER', { processInstanceKey: kept, elementId: 'consider-early-retirement' }, 'consider-early-retirement', { earlyRetirementDecision: 'retire-now' })
   await kit.completeInBrowser('RACCORD_TOKEN_MANAGER', { processInstanceKey: kept, elementId: 'retire-previous-version-manually' }, 'confirm-step', { stepDone: true, stepEvidence: 'Ticket EXP-2211' })
   // then n-1 is gone and everyone is told

@@ -219,3 +219,21 @@ test('the records pages: an unrelated party does not find the cut, and reads "No
   await page.goto(`${kit.base}/console/#/records/cuts/${id}`)
   await page.getByRole('heading', { name: `No record ${id} among yours` }).waitFor()
 })
+
+test('CHG-8: on its change\'s page, the party that operates version n-1 retires it early; the other party only proposes it', async () => {
+  const { page } = kit
+  const started = await kit.api<{ reference: string }>('POST', '/api/changes', 'RACCORD_TOKEN_ALPHA_TECHNICAL', {
+    kind: 'provider-change', title: 'Parcours 3', description: 'Refonte', serviceId: 'demarches-alpha', version: '3.0', previousVersion: '2.9', relatedToPortal: false, retainPreviousVersion: true, retentionMonths: 6,
+  })
+  expect(started.status).toBe(201)
+  // the client reads it and may only propose
+  await kit.signIn('RACCORD_TOKEN_MANAGER')
+  await page.goto(`${kit.base}/console/#/records/changes/${started.body.reference}`)
+  await page.getByText('fournisseur-alpha operates it: you may propose its early retirement; fournisseur-alpha decides.').waitFor()
+  expect(await page.getByRole('button', { name: 'Retire version n-1 now' }).count()).toBe(0)
+  // the provider operates it and retires it
+  await kit.signIn('RACCORD_TOKEN_ALPHA_TECHNICAL')
+  await page.goto(`${kit.base}/console/#/records/changes/${started.body.reference}`)
+  await page.getByRole('button', { name: 'Retire version n-1 now' }).click()
+  await page.getByRole('status').filter({ hasText: 'The retirement of version 2.9 is requested.' }).waitFor()
+})
