@@ -32,7 +32,7 @@ import { LANGUAGES } from '../notify'
 export const CONSOLE_ASSETS_DIR = join(PACKAGE_ROOT, 'dist', 'console')
 
 /** Process variables that say what an instance is about, first found wins: its business key. */
-export const BUSINESS_KEY_VARIABLES = ['incidentId', 'cutId', 'changeId', 'vulnerabilityId', 'traceRequestId', 'watchReviewId'] as const
+export const BUSINESS_KEY_VARIABLES = ['incidentId', 'cutId', 'changeId', 'vulnerabilityId', 'traceRequestId', 'watchReviewId', 'reference'] as const
 
 /** Process variables shown beside a task as its context. */
 const CONTEXT_VARIABLES = [...BUSINESS_KEY_VARIABLES, 'title', 'service', 'priority'] as const

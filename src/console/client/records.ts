@@ -150,13 +150,23 @@ function factValue(key: string, value: unknown): string | HTMLElement {
     return [text(priority.priority), target('response', priority.responseTarget), target('resolution', priority.resolutionTarget)].filter(Boolean).join(' · ')
   }
   if (typeof value === 'boolean') return value ? t('records.yes') : t('records.no')
-  if (Array.isArray(value)) return value.map((entry) => (typeof entry === 'object' && entry !== null ? JSON.stringify(entry) : text(entry))).join(', ')
+  if (Array.isArray(value)) return value.map((entry) => (typeof entry === 'object' && entry !== null ? answerOf(entry as Item) : text(entry))).join(', ')
+  if (typeof value === 'string' && ['approve', 'refuse'].includes(value)) return t(`records.decisions.${value}`)
   if (typeof value === 'object' && value !== null) {
     const object = value as Item
     if ('name' in object && 'organisation' in object) return party(object)
     return Object.entries(object).map(([name, entry]) => `${name}: ${typeof entry === 'object' ? JSON.stringify(entry) : text(entry)}`).join(' · ')
   }
   return text(value)
+}
+
+/** A party's answer (providerAnswers): "fournisseur-alpha: approved"; anything else as JSON. */
+function answerOf(entry: Item): string {
+  if (typeof entry.providerId === 'string' && typeof entry.decision === 'string') {
+    const reasons = typeof entry.reasons === 'string' && entry.reasons !== '' ? ` (${entry.reasons})` : ''
+    return `${entry.providerId}: ${t(`records.decisions.${entry.decision}`, { defaultValue: entry.decision })}${reasons}`
+  }
+  return JSON.stringify(entry)
 }
 
 interface WaitingElement {
