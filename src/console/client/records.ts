@@ -5,7 +5,8 @@
  * server; a detail shows the facts, where the procedure waits, its trail as a timeline, its
  * diagram (for managers) and, for a trace request, its printable letter.
  */
-import { ApiError, apiRoot, callApi, storedToken, type Me } from './api'
+import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer'
+import { ApiError, apiRoot, call, callApi, storedToken, type Me } from './api'
 import { alertBox, fill, h } from './dom'
 import { t } from './i18n'
 import { elementName, processName } from './model-texts'
@@ -198,6 +199,7 @@ export async function recordPage(main: HTMLElement, me: Me, kind: RecordKind, id
     ? h('button', { type: 'button', onclick: () => void openLetter(id, letterError) }, t('records.printLetter'))
     : null
   const letterError = h('div', {})
+  const diagram = h('div', { class: 'diagram', id: 'record-diagram', role: 'figure', 'aria-label': t('records.diagramOf', { id }) })
   fill(main,
     h('p', {}, h('a', { href: `#/records/${kind}` }, t('records.backTo', { kind: t(`records.kind.${kind}`) }))),
     h('h1', {}, title === '' ? id : `${id} · ${title}`),
@@ -212,6 +214,9 @@ export async function recordPage(main: HTMLElement, me: Me, kind: RecordKind, id
       waitingTasks.length === 0
         ? h('p', {}, t('records.waitingNothing'))
         : h('ul', { 'data-testid': 'record-waiting' }, waitingTasks.map((element) => h('li', {}, elementName(processId, element.elementId, element.elementName))))),
+    instanceKey === '' ? null : h('section', { 'aria-labelledby': 'record-diagram-title' },
+      h('h2', { id: 'record-diagram-title' }, t('records.diagramTitle')),
+      diagram),
     h('section', { 'aria-labelledby': 'timeline-title' },
       h('h2', { id: 'timeline-title' }, t('records.timeline')),
       timeline.length === 0
@@ -227,6 +232,17 @@ export async function recordPage(main: HTMLElement, me: Me, kind: RecordKind, id
         me.may.viewProcesses && instanceKey !== '' ? h('li', {}, h('a', { href: `#/instances/${instanceKey}` }, t('records.diagram'))) : null,
         h('li', {}, h('a', { href: '#/tasks' }, t('records.tasks')))),
       letterButton, letterError))
+  if (instanceKey !== '') await drawDiagram(diagram, instanceKey, waitingTasks.map((element) => element.elementId))
+}
+
+/** The record's process, its waiting steps marked as the instance page marks them. */
+async function drawDiagram(container: HTMLElement, instanceKey: string, waiting: readonly string[]): Promise<void> {
+  const xml = await call<string>('GET', `/instances/${instanceKey}/diagram`)
+  const viewer = new NavigatedViewer({ container })
+  await viewer.importXML(xml)
+  const canvas = viewer.get<{ zoom(level: string): void; addMarker(id: string, marker: string): void }>('canvas')
+  canvas.zoom('fit-viewport')
+  for (const elementId of waiting) canvas.addMarker(elementId, 'is-active')
 }
 
 /** The trace letter, fetched with the signed-in credential and opened for printing in a new window. */

@@ -53,6 +53,8 @@ test('CUT-1, CUT-2: the client\'s operations team requests a cut: the missing re
   expect(id).toMatch(/^CUT-/)
   expect(await facts()).toContain('alpha-preprod')
   await page.getByTestId('record-timeline').getByText('cut requested').first().waitFor()
+  // its process, drawn for the operator too, with the step it waits for marked
+  await page.locator('#record-diagram .djs-element.is-active').first().waitFor()
   const cut = await kit.api<{ requestedBy: string; state: string }>('GET', `/api/cuts/${id}`, 'RACCORD_TOKEN_OPERATOR')
   expect(cut.body).toMatchObject({ requestedBy: 'Centre de services du portail (portail)', state: 'requested' })
   // and the list finds it by its reason's words
