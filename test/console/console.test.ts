@@ -282,12 +282,12 @@ test("work the declared incident's tasks through their forms to its closure, wat
   await page.getByLabel('How was service restored?').focus()
   await page.getByText('Definitive fix', { exact: true }).click()
   await page.getByLabel('What was done').fill('Rolled back the gateway to 4.2.1')
-  await page.getByLabel('Service restored at').fill('yesterday')
+  await page.getByRole('textbox', { name: 'Service restored at', exact: true }).fill('yesterday')
   await page.getByRole('button', { name: 'Complete task' }).click()
   await page.getByRole('alert').filter({ hasText: '1 field to correct' }).waitFor()
   // The pattern's message points to the example under the field, not to a regular expression.
   await page.getByText('This value does not have the expected format: see the example under the field.').waitFor()
-  await page.getByLabel('Service restored at').fill('2025-03-14T16:45:00+01:00')
+  await page.getByRole('textbox', { name: 'Service restored at', exact: true }).fill('2025-03-14T16:45:00+01:00')
   await page.keyboard.press('Tab')
   await page.getByRole('button', { name: 'Complete task' }).click()
 
@@ -423,7 +423,7 @@ test("French for portail by default, English on the switch and remembered; dates
   expect(spaced(await page.getByRole('complementary').textContent())).toContain('À résoudre sous8 h')
   // form-js's own messages in French too, once the task is claimed and its form sent half filled.
   await page.getByRole('button', { name: 'Prendre' }).click()
-  await page.getByLabel('Service rétabli le').fill('hier')
+  await page.getByRole('textbox', { name: 'Service rétabli le', exact: true }).fill('hier')
   await page.getByRole('button', { name: 'Terminer la tâche' }).click()
   await page.getByRole('alert').filter({ hasText: 'Le formulaire a 3 champs à corriger.' }).waitFor()
   expect(await page.getByText('Champ obligatoire.').count()).toBe(2)

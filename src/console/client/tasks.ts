@@ -5,7 +5,8 @@ import { alertBox, announce, fill, h } from './dom'
 import { displayData, elementName, formJsTranslation, processName, translateForm } from './model-texts'
 import { t } from './i18n'
 import { pageCount, pager } from './pager'
-import { dueOf, formatDuration, timeOf } from './time'
+import { addDatePickers } from './date-pickers'
+import { dueOf, formatDuration, timeOf, timeZone } from './time'
 
 interface TaskItem extends UserTask {
   mine: boolean
@@ -89,6 +90,7 @@ export async function taskPage(main: HTMLElement, me: Me, key: string): Promise<
   document.title = `${title} · ${t('tasks.title')} · ${t('shell.brand')}`
   const status = h('div', { id: 'task-status' })
   const formContainer = h('div', { class: 'task-form', id: 'task-form' })
+  const datePickers = h('div', { id: 'date-pickers' })
   let form: Form | undefined
 
   const act = async (what: string, path: string, body?: unknown): Promise<boolean> => {
@@ -159,14 +161,16 @@ export async function taskPage(main: HTMLElement, me: Me, key: string): Promise<
     h('h1', {}, title),
     h('div', { class: 'task-layout' },
       h('section', { 'aria-label': t('tasks.form') },
-        h('form', { id: 'task-form-element', novalidate: true, onsubmit: (event: Event) => void submit(event) }, formContainer),
+        h('form', { id: 'task-form-element', novalidate: true, onsubmit: (event: Event) => void submit(event) }, formContainer, datePickers),
         hint, status, actions),
       aside))
 
   if (detail.form) {
     form = new Form({ container: formContainer, additionalModules: [formJsTranslation()] })
-    await form.importSchema(translateForm(detail.form), displayData(detail.form, detail.data))
+    const schema = translateForm(detail.form)
+    await form.importSchema(schema, displayData(detail.form, detail.data))
     if (!can.complete) form.setProperty('readOnly', true)
+    else addDatePickers(formContainer, datePickers, schema, timeZone())
   } else {
     fill(formContainer, h('p', {}, t('tasks.noForm')))
   }

@@ -29,6 +29,25 @@ test('INC-1, INC-2: restore-service by a workaround, then close-incident: the in
   expect(state).toBe('COMPLETED')
 })
 
+test('INC-1: the date a form asks is picked in the organisation\'s zone: the picker writes it with its offset, and the process gets it', async () => {
+  // given an incident waiting for its restoration
+  const declared = await kit.api<{ processInstanceKey: string }>('POST', '/api/incidents', 'RACCORD_TOKEN_OPERATOR', {
+    title: 'Téléservice lent', description: 'Temps de réponse de 30 s', service: 'portail-web', impact: 'low', urgency: 'medium',
+  })
+  const { processInstanceKey } = declared.body
+  // when the operator picks the restoration time instead of typing it (Europe/Paris, in winter: +01:00)
+  await kit.completeInBrowser('RACCORD_TOKEN_OPERATOR', { processInstanceKey, elementId: 'restore-service' }, 'restore-service',
+    { resolutionKind: 'workaround', resolutionSummary: 'Cache vidé' }, {
+      before: async (page) => {
+        await page.getByLabel('Or pick “Service restored at” (Europe/Paris time)').fill('2026-12-04T09:30')
+        await page.getByLabel('Or pick “Service restored at” (Europe/Paris time)').dispatchEvent('change')
+        expect(await page.getByLabel(/^\s*Service restored at\s*\*?\s*$/).inputValue()).toBe('2026-12-04T09:30:00+01:00')
+      },
+    })
+  // then
+  expect(await kit.variable(processInstanceKey, 'restoredAt')).toBe('2026-12-04T09:30:00+01:00')
+})
+
 describe('version n-1 kept after a portal change (CHG-8)', () => {
   /** A portal change keeping n-1 for 3 months, taken to production (its gates are proven elsewhere). */
   async function released(): Promise<{ reference: string; processInstanceKey: string }> {
