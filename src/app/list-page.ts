@@ -1,7 +1,8 @@
 /**
  * One page of a list for people: `q` searches the record's words (id, title, service...), `state`
- * keeps one state, newest first (or oldest, for work to do), `limit` (1-200, default 50) and `offset` page through it. A bad
- * query is a 400 naming the parameter, as a bad body is.
+ * keeps one state, newest first (or oldest, for work to do), `limit` (1-200, default 50 or the
+ * list's own) and `offset` page through it. A bad query is a 400 naming the parameter, as a bad
+ * body is.
  */
 import { z } from 'zod'
 
@@ -31,8 +32,9 @@ export interface ListPage<T> {
 
 const fold = (text: string) => text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase()
 
-export function listPage<T>(items: readonly T[], req: { query: unknown }, describe: (item: T) => Listed, order: 'newest' | 'oldest' = 'newest'): ListPage<T> {
-  const query = querySchema.parse(req.query, { error: (issue) => (issue.input === undefined ? 'Required' : undefined) })
+export function listPage<T>(items: readonly T[], req: { query: unknown }, describe: (item: T) => Listed, order: 'newest' | 'oldest' = 'newest', defaultLimit = 50): ListPage<T> {
+  const given = (req.query ?? {}) as Record<string, unknown>
+  const query = querySchema.parse(given.limit === undefined || given.limit === '' ? { ...given, limit: defaultLimit } : given, { error: (issue) => (issue.input === undefined ? 'Required' : undefined) })
   const needle = fold(query.q?.trim() ?? '')
   const matching = items
     .map((item) => ({ item, listed: describe(item) }))

@@ -32,6 +32,9 @@ import { LANGUAGES } from '../notify'
 export const CONSOLE_ASSETS_DIR = join(PACKAGE_ROOT, 'dist', 'console')
 
 /** Process variables that say what an instance is about, first found wins: its business key. */
+/** Without `limit`, the console's lists answer this many at once (its pages ask fewer). */
+const MAX_PAGE = 200
+
 export const BUSINESS_KEY_VARIABLES = ['incidentId', 'cutId', 'changeId', 'vulnerabilityId', 'traceRequestId', 'watchReviewId', 'reference'] as const
 
 /** Process variables shown beside a task as its context. */
@@ -154,7 +157,7 @@ export function consoleRouter(options: ConsoleOptions): Router {
         state: task.mine ? 'mine' : 'group',
         at: task.creationDate ?? '',
       }
-    }, 'oldest')
+    }, 'oldest', MAX_PAGE)
     res.json(page)
   })
 
@@ -258,7 +261,7 @@ export function consoleRouter(options: ConsoleOptions): Router {
     res.json(listPage(items, { query: { q: query.q, limit: query.limit, offset: query.offset } }, (instance) => ({
       words: [instance.processInstanceKey, instance.processDefinitionId, instance.businessKey],
       at: instance.startDate,
-    })))
+    }), 'newest', MAX_PAGE))
   })
 
   /** Another party's instance answers as one that does not exist. */

@@ -53,7 +53,7 @@ async function created(answer: Promise<Answer>, key: 'id' | 'reference'): Promis
 }
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 20_000
+  const deadline = Date.now() + 60_000
   for (;;) {
     const found = await probe()
     if (found !== undefined) return found

@@ -61,7 +61,7 @@ async function call(method: string, path: string, token: string | undefined, bod
 }
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 20_000
+  const deadline = Date.now() + 60_000
   for (;;) {
     const found = await probe()
     if (found !== undefined) return found
