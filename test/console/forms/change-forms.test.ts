@@ -9,12 +9,14 @@ const kit = formKit()
 
 interface Started { reference: string; processInstanceKey: string }
 
-async function portalChange(title: string): Promise<Started> {
-  const started = await kit.api<Started>('POST', '/api/changes', 'RACCORD_TOKEN_MANAGER', {
-    kind: 'portal-change', title, description: 'Refonte du formulaire de dépôt', version: '5.0', previousVersion: '4.9', retainPreviousVersion: false,
+/** The client's manager requests a portal change in the console. */
+function portalChange(title: string): Promise<Started> {
+  return kit.requestInBrowser('RACCORD_TOKEN_MANAGER', 'changes', async (page) => {
+    await page.getByLabel('Title').fill(title)
+    await page.getByLabel('Description').fill('Refonte du formulaire de dépôt')
+    await page.getByLabel('Version', { exact: true }).fill('5.0')
+    await page.getByLabel('Previous version (n-1)').fill('4.9')
   })
-  expect(started.status).toBe(201)
-  return started.body
 }
 
 /** The steps before the functional validation, as other tests prove them. */
@@ -78,12 +80,14 @@ test('CHG-4, CHG-5: decide-change refused by a provider: its reasons are collect
 })
 
 describe('a provider\'s own change (CHG-6)', () => {
-  async function providerChange(title: string): Promise<Started> {
-    const started = await kit.api<Started>('POST', '/api/changes', 'RACCORD_TOKEN_ALPHA_TECHNICAL', {
-      kind: 'provider-change', title, description: 'Nouveau prestataire de paiement', serviceId: 'demarches-alpha', version: '2.4', relatedToPortal: false,
+  /** Fournisseur Alpha's technical lead requests a change of its service in the console. */
+  function providerChange(title: string): Promise<Started> {
+    return kit.requestInBrowser('RACCORD_TOKEN_ALPHA_TECHNICAL', 'changes', async (page) => {
+      await page.getByLabel('Title').fill(title)
+      await page.getByLabel('Description').fill('Nouveau prestataire de paiement')
+      await page.getByLabel('Service').selectOption('demarches-alpha')
+      await page.getByLabel('Version', { exact: true }).fill('2.4')
     })
-    expect(started.status).toBe(201)
-    return started.body
   }
 
   test('CHG-6: record-tests, then decide-change approved: the client is told of the release', async () => {

@@ -11,10 +11,12 @@ const MINUTES = 60_000
 interface Cut { id: string; processInstanceKey: string }
 interface TrailEntry { event: string; actor: string; detail: Record<string, unknown> }
 
-async function cut(reason: string): Promise<Cut> {
-  const answer = await kit.api<Cut>('POST', '/api/cuts', 'RACCORD_TOKEN_OPERATOR', { interconnectionId: 'alpha-prod', reason })
-  expect(answer.status).toBe(201)
-  return answer.body
+/** The client's operations team requests the cut of Alpha's production link in the console. */
+function cut(reason: string): Promise<Cut> {
+  return kit.requestInBrowser('RACCORD_TOKEN_OPERATOR', 'cuts', async (page) => {
+    await page.getByLabel('Interconnection').selectOption('alpha-prod')
+    await page.getByLabel('Reason').fill(reason)
+  })
 }
 
 async function trail(cutId: string): Promise<TrailEntry[]> {

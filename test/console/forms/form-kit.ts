@@ -65,6 +65,11 @@ export interface FormKit {
   reached(processInstanceKey: string, elementId: string, times?: number): Promise<void>
   /** The value of a process variable, as JSON. */
   variable(processInstanceKey: string, name: string): Promise<unknown>
+  /**
+   * Requests a procedure in the console as `token` (#/new/<kind>): `fill` fills the form as a
+   * person would, then it is sent; answers the new record's id and its process instance.
+   */
+  requestInBrowser(token: TokenName, kind: string, fill: (page: Page) => Promise<void>): Promise<{ reference: string; id: string; processInstanceKey: string }>
   /** Signs in to the console as `token`, in English, and waits for the Tasks page. */
   signIn(token: TokenName): Promise<void>
   /** Whether the console lists the task for this credential. */
@@ -196,6 +201,22 @@ export function formKit(): FormKit {
     rest,
     userTask,
     signIn,
+    async requestInBrowser(token, kind, fillForm) {
+      await signIn(token)
+      await page.goto(`${base}/console/#/new/${kind}`)
+      await page.locator('form.console-form').waitFor()
+      await fillForm(page)
+      await page.getByRole('button', { name: 'Send the request' }).click()
+      try {
+        await page.waitForURL(new RegExp(`#/records/${kind}/[A-Z]+-`))
+      } catch (error) {
+        const alerts = await page.getByRole('alert').allTextContents()
+        throw new Error(`The ${kind} request was not taken; the page said: ${alerts.join(' | ') || '(nothing)'}`, { cause: error })
+      }
+      const id = decodeURIComponent(page.url().split('/').pop() ?? '')
+      const view = await kit.api<{ processInstanceKey: string }>('GET', `/api/${kind}/${id}`, token)
+      return { reference: id, id, processInstanceKey: view.body.processInstanceKey }
+    },
     async completeByRest(processInstanceKey, elementId, variables, group) {
       const task = await userTask(processInstanceKey, elementId, group)
       await rest('POST', `user-tasks/${task.userTaskKey}/completion`, { variables })

@@ -2,22 +2,19 @@
  * The forms of production openings, releases and the pre-production link, in Chromium, each
  * branch, signed in as the party that must act: the joint decision and the two synchronised actions
  * of an opening (PRD-4), the client's portal release (PRD-3), the pre-production link both parties
- * confirm (CHG-1), and a provider release watched and rolled back (PRD-5, PRD-6).
+ * confirm (CHG-1), and a provider release watched and rolled back (PRD-5, PRD-6). Each procedure
+ * is requested in the console too, by the party that starts it.
  */
 import { formKit } from './form-kit'
 
 const kit = formKit()
 
-interface Started { reference: string; processInstanceKey: string }
-
-async function started(path: string, token: Parameters<typeof kit.api>[2], body: Record<string, unknown>): Promise<Started> {
-  const answer = await kit.api<Started>('POST', path, token, body)
-  expect(answer.status).toBe(201)
-  return answer.body
-}
 
 describe('a service opening (PRD-4)', () => {
-  const opening = () => started('/api/openings', 'RACCORD_TOKEN_ALPHA_TECHNICAL', { providerId: 'fournisseur-alpha', serviceId: 'demarches-alpha' })
+  // requested in the console by Fournisseur Alpha's technical lead
+  const opening = () => kit.requestInBrowser('RACCORD_TOKEN_ALPHA_TECHNICAL', 'openings', async (page) => {
+    await page.getByLabel('Service').selectOption('demarches-alpha')
+  })
 
   test('PRD-4: decide-change approved by both parties, each with its own credential; confirm-activation and confirm-step are the two synchronised actions', async () => {
     // given
@@ -51,7 +48,11 @@ describe('a service opening (PRD-4)', () => {
 })
 
 describe('a portal release (PRD-3)', () => {
-  const release = () => started('/api/releases', 'RACCORD_TOKEN_MANAGER', { kind: 'portal-release', version: '6.0', plannedAt: '2025-01-06T08:00:00+01:00' })
+  // planned in the console by the client's manager, the date picked in Paris time
+  const release = () => kit.requestInBrowser('RACCORD_TOKEN_MANAGER', 'releases', async (page) => {
+    await page.getByLabel('Version').fill('6.0')
+    await page.getByLabel('Planned for').fill('2025-01-06T08:00')
+  })
 
   test('PRD-3: decide-portal-release, release now: no new date is asked and the release is announced', async () => {
     // given
@@ -75,7 +76,11 @@ describe('a portal release (PRD-3)', () => {
 })
 
 describe('the pre-production link (CHG-1)', () => {
-  const link = () => started('/api/preproduction-links', 'RACCORD_TOKEN_ALPHA_TECHNICAL', { providerId: 'fournisseur-alpha', action: 'reactivate' })
+  // requested in the console by Fournisseur Alpha's technical lead
+  const link = () => kit.requestInBrowser('RACCORD_TOKEN_ALPHA_TECHNICAL', 'preproduction-links', async (page) => {
+    await page.getByLabel('Interconnection').selectOption('alpha-preprod')
+    await page.getByRole('radio', { name: 'Reactivate the link' }).check()
+  })
 
   test('CHG-1: confirm-step by the provider, then decide-change confirmed by both parties: the link is announced ready', async () => {
     // given
@@ -105,8 +110,12 @@ describe('the pre-production link (CHG-1)', () => {
 describe('a provider release (PRD-5, PRD-6)', () => {
   /** A provider change related to the portal, its tests on the connected pre-production recorded as passed in the browser (CHG-7). */
   async function validated(): Promise<string> {
-    const change = await started('/api/changes', 'RACCORD_TOKEN_ALPHA_TECHNICAL', {
-      kind: 'provider-change', title: 'Parcours de dépôt', description: 'Dépôt en plusieurs étapes', serviceId: 'demarches-alpha', version: '2.4', relatedToPortal: true,
+    const change = await kit.requestInBrowser('RACCORD_TOKEN_ALPHA_TECHNICAL', 'changes', async (page) => {
+      await page.getByLabel('Title').fill('Parcours de dépôt')
+      await page.getByLabel('Description').fill('Dépôt en plusieurs étapes')
+      await page.getByLabel('Service').selectOption('demarches-alpha')
+      await page.getByLabel('Version', { exact: true }).fill('2.4')
+      await page.getByLabel('Tied to a change of the portal').check()
     })
     await kit.completeInBrowser('RACCORD_TOKEN_ALPHA_TECHNICAL', { processInstanceKey: change.processInstanceKey, elementId: 'test-on-connected-preproduction' }, 'record-tests',
       { applicationTests: '312 cas passés', preproductionTests: 'Dépôt via la pré-production du portail : OK', preproductionValidated: true, testReport: 'RECETTE-48' })
@@ -117,7 +126,12 @@ describe('a provider release (PRD-5, PRD-6)', () => {
   test('CHG-7, PRD-5, PRD-6: record-tests validated, the version deployed (confirm-step), then report-malfunction: it is rolled back (confirm-step)', async () => {
     // given
     const validation = await validated()
-    const { processInstanceKey } = await started('/api/releases', 'RACCORD_TOKEN_ALPHA_TECHNICAL', { kind: 'provider-release', serviceId: 'demarches-alpha', version: '2.4', previousVersion: '2.3', validationReference: validation })
+    const { processInstanceKey } = await kit.requestInBrowser('RACCORD_TOKEN_ALPHA_TECHNICAL', 'releases', async (page) => {
+      await page.getByLabel('Service').selectOption('demarches-alpha')
+      await page.getByLabel('Version', { exact: true }).fill('2.4')
+      await page.getByLabel('Previous version (n-1)').fill('2.3')
+      await page.getByLabel('Reference of the change validated on pre-production (CHG-...)').fill(validation)
+    })
     // when
     await kit.completeInBrowser('RACCORD_TOKEN_ALPHA_OPERATIONS', { processInstanceKey, elementId: 'deploy-provider-version' }, 'confirm-step', { stepDone: true, stepEvidence: 'Déploiement 2.4 #88' })
     await kit.completeInBrowser('RACCORD_TOKEN_OPERATOR', { processInstanceKey, elementId: 'watch-release' }, 'report-malfunction',

@@ -239,3 +239,47 @@ test('CHG-8: on its change\'s page, the party that operates version n-1 retires 
   await page.getByRole('button', { name: 'Retire version n-1 now' }).click()
   await page.getByRole('status').filter({ hasText: 'The retirement of version 2.9 is requested.' }).waitFor()
 })
+
+describe('the other branches of the request forms', () => {
+  test('CUT-2: a provider cuts its own link from the console: only its interconnections are offered; the cut is recorded as its team', async () => {
+    const { page } = kit
+    await kit.signIn('RACCORD_TOKEN_ALPHA_OPERATIONS')
+    await page.goto(`${kit.base}/console/#/new/cuts`)
+    const offered = (await page.getByLabel('Interconnection').locator('option').allInnerTexts()).filter((label) => label !== 'Choose…')
+    expect(offered.every((label) => label.startsWith('alpha-'))).toBe(true)
+    const cut = await kit.requestInBrowser('RACCORD_TOKEN_ALPHA_OPERATIONS', 'cuts', async (form) => {
+      await form.getByLabel('Interconnection').selectOption('alpha-preprod')
+      await form.getByLabel('Reason').fill('Compte de service divulgué')
+    })
+    const view = await kit.api<{ requestedBy: string }>('GET', `/api/cuts/${cut.id}`, 'RACCORD_TOKEN_ALPHA_OPERATIONS')
+    expect(view.body.requestedBy).toBe('Supervision Alpha (fournisseur-alpha)')
+  })
+
+  test('PRD-3: the client requests a provider\'s pre-production link, choosing the provider', async () => {
+    const link = await kit.requestInBrowser('RACCORD_TOKEN_MANAGER', 'preproduction-links', async (page) => {
+      await page.getByLabel('Provider').selectOption('provider-beta')
+      await page.getByLabel('Interconnection').selectOption('beta-preprod')
+      await page.getByRole('radio', { name: 'Keep the link as it is' }).check()
+    })
+    const view = await kit.api<{ variables: Record<string, unknown> }>('GET', `/api/preproduction-links/${link.id}`, 'RACCORD_TOKEN_MANAGER')
+    expect(view.body.variables).toMatchObject({ providerId: 'provider-beta' })
+  })
+
+  test('TRC-1: the client registers an incoming request, from a provider\'s named sender to its own named receiver', async () => {
+    const request = await kit.requestInBrowser('RACCORD_TOKEN_OPERATOR', 'trace-requests', async (page) => {
+      await page.getByRole('radio', { name: 'The other party asks us for traces' }).check()
+      await page.getByLabel('Requesting organisation').selectOption('fournisseur-alpha')
+      await page.getByLabel('Requester (a named contact)').fill('Sacha Durand')
+      await page.getByLabel('Receiving organisation').selectOption('portail')
+      await page.getByLabel('Recipient (a named contact)').fill('Alix Robert')
+      await page.getByRole('checkbox', { name: 'Démarches en ligne Alpha (demarches-alpha)' }).check()
+      await page.getByLabel('From', { exact: true }).fill('2026-10-01T00:00')
+      await page.getByLabel('To', { exact: true }).fill('2026-10-02T00:00')
+      await page.getByLabel('Purpose').fill('Enquête sur une fraude')
+    })
+    const view = await kit.api<{ direction: string; requester: { organisation: string }; period: { from: string } }>('GET', `/api/trace-requests/${request.id}`, 'RACCORD_TOKEN_OPERATOR')
+    expect(view.body).toMatchObject({ direction: 'incoming', requester: { organisation: 'fournisseur-alpha' } })
+    // midnight in Paris, on 1 October (summer time): 22:00 UTC the day before
+    expect(Date.parse(view.body.period.from)).toBe(Date.parse('2026-09-30T22:00:00Z'))
+  })
+})

@@ -14,10 +14,14 @@ interface Reported { id: string; processInstanceKey: string }
 const CRITICAL = 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H'
 const MEDIUM = 'CVSS:3.1/AV:N/AC:H/PR:L/UI:R/S:U/C:L/I:L/A:N'
 
-async function vulnerability(title: string, service: string, cvssVector: string, knownExploited: boolean): Promise<Reported> {
-  const answer = await kit.api<Reported>('POST', '/api/vulnerabilities', 'RACCORD_TOKEN_OPERATOR', { title, cvssVector, service, knownExploited })
-  expect(answer.status).toBe(201)
-  return answer.body
+/** The client's operations team reports a vulnerability in the console. */
+function vulnerability(title: string, service: string, cvssVector: string, knownExploited: boolean): Promise<Reported> {
+  return kit.requestInBrowser('RACCORD_TOKEN_OPERATOR', 'vulnerabilities', async (page) => {
+    await page.getByLabel('Title').fill(title)
+    await page.getByLabel('Service').selectOption(service)
+    await page.getByLabel('CVSS vector').fill(cvssVector)
+    await page.getByLabel('Known to be exploited').setChecked(knownExploited)
+  })
 }
 
 describe('a vulnerability (SEC-2, SEC-3, SEC-4)', () => {
@@ -61,14 +65,21 @@ describe('a trace request (TRC-2, TRC-3)', () => {
   const ARCHIVE = `sha256:${createHash('sha256').update('traces-2026-12.tar.gz').digest('hex')}`
 
   async function posted(): Promise<Reported> {
-    const answer = await kit.api<Reported>('POST', '/api/trace-requests', 'RACCORD_TOKEN_OPERATOR', {
-      direction: 'outgoing', requester: { organisation: 'portail', name: 'Alix Robert' }, recipient: { organisation: 'fournisseur-alpha', name: 'Sacha Durand' },
-      services: ['demarches-alpha'], period: { from: '2026-11-01T00:00:00+01:00', to: '2026-11-08T00:00:00+01:00' }, purpose: 'Connexions suspectes',
+    // registered in the console by the client's operations team
+    const registered = await kit.requestInBrowser('RACCORD_TOKEN_OPERATOR', 'trace-requests', async (page) => {
+      await page.getByRole('radio', { name: 'We ask the other party for traces' }).check()
+      await page.getByLabel('Requesting organisation').selectOption('portail')
+      await page.getByLabel('Requester (a named contact)').fill('Alix Robert')
+      await page.getByLabel('Receiving organisation').selectOption('fournisseur-alpha')
+      await page.getByLabel('Recipient (a named contact)').fill('Sacha Durand')
+      await page.getByRole('checkbox', { name: 'Démarches en ligne Alpha (demarches-alpha)' }).check()
+      await page.getByLabel('From', { exact: true }).fill('2026-11-01T00:00')
+      await page.getByLabel('To', { exact: true }).fill('2026-11-08T00:00')
+      await page.getByLabel('Purpose').fill('Connexions suspectes')
     })
-    expect(answer.status).toBe(201)
-    await kit.completeInBrowser('RACCORD_TOKEN_OPERATOR', { processInstanceKey: answer.body.processInstanceKey, elementId: 'dispatch-letter' }, 'dispatch-trace-letter',
+    await kit.completeInBrowser('RACCORD_TOKEN_OPERATOR', { processInstanceKey: registered.processInstanceKey, elementId: 'dispatch-letter' }, 'dispatch-trace-letter',
       { dispatchedAt: '2026-12-04T09:30:00+01:00', postalReference: '1A 234 567 8901 2' })
-    return answer.body
+    return registered
   }
 
   const answer = (answerRecordedBy: string) => ({
