@@ -30,7 +30,10 @@ export function securityHeaders(): RequestHandler {
   return helmet({
     contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
     frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
+    // No Referer leaves for another site (a signed link's token stays here). Not no-referrer: with
+    // it, a browser sends `Origin: null` with a page's own form, and the origin check refuses the
+    // answer a person gives on a signed link's page.
+    referrerPolicy: { policy: 'same-origin' },
     // raccord serves plain HTTP on loopback; TLS, and HSTS with it, belong to the proxy in front.
     strictTransportSecurity: false,
   })

@@ -84,7 +84,7 @@ describe('security headers on every HTML page', () => {
     expect(csp.get('style-src')).toEqual(["'self'", "'unsafe-inline'"])
     expect(answer.headers['x-content-type-options']).toBe('nosniff')
     expect(answer.headers['x-frame-options']).toBe('DENY')
-    expect(answer.headers['referrer-policy']).toBe('no-referrer')
+    expect(answer.headers['referrer-policy']).toBe('same-origin')
   })
 })
 

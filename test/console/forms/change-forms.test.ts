@@ -112,3 +112,29 @@ describe('a provider\'s own change (CHG-6)', () => {
     await kit.userTask(change.processInstanceKey, 'record-non-regression-tests')
   })
 })
+
+test('CHG-4: a provider approves from the link of its mail, in the browser: the page asks nothing more, records the answer as its addressee, and the link is spent', async () => {
+  // given a portal change waiting for the providers on qualification
+  const change = await portalChange('Parcours de dépôt (lien)')
+  await readyForFunctionalValidation(change)
+  await kit.completeByRest(change.processInstanceKey, 'validate-functionally', { decision: 'approve' })
+  let mail
+  for (let attempt = 0; attempt < 300 && mail === undefined; attempt++) {
+    mail = kit.smtp.list().find((candidate) => candidate.to.includes('sacha.durand@fournisseur-alpha.example.org') && candidate.subject.includes(change.reference) && candidate.text.includes('/decisions/'))
+    if (mail === undefined) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const approve = /^Approuver ?: (https?:\/\/\S+)$/m.exec(mail?.text ?? '')?.[1]
+  expect(approve).toBeDefined()
+  // when Sacha Durand opens it and confirms
+  const { page } = kit
+  await page.goto(approve ?? '')
+  await page.locator('form[method="post"] button[type="submit"]').click()
+  // then
+  await page.locator('.done').waitFor()
+  expect(await page.locator('.done').innerText()).toContain('Sacha Durand')
+  const answers = await kit.variable(change.processInstanceKey, 'providerAnswers')
+  expect(answers).toEqual(expect.arrayContaining([expect.objectContaining({ providerId: 'fournisseur-alpha', decision: 'approve' })]))
+  // and the same link again is spent
+  await page.goto(approve ?? '')
+  expect(await page.locator('form[method="post"]').count()).toBe(0)
+})

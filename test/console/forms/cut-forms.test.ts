@@ -70,15 +70,32 @@ test('CRI-2, CRI-3: crisis-meeting-outcome, one party keeps the link cut: nothin
   expect(enabled.items).toEqual([])
 })
 
-test('CRI-3: crisis-meeting-outcome agreed by a member of each party, each as themselves, then restore-interconnection-by-hand', async () => {
-  // given both sides cut and synchronised (the other party confirmed through its link)
-  const { id, processInstanceKey } = await cut('Comportement suspect (rétabli)')
-  await kit.completeByRest(processInstanceKey, 'cut-by-hand', { cutAt: new Date(Date.now() - MINUTES).toISOString(), completedBy: 'RACCORD_TOKEN_OPERATOR' })
-  await kit.reached(processInstanceKey, 'await-acknowledgement')
-  for (const kind of ['acknowledged', 'other-side-cut']) {
-    const confirmed = await kit.api('POST', `/api/cuts/${id}/confirmations`, 'RACCORD_TOKEN_OPERATOR', { kind, channel: 'phone', by: 'Alex Roux' })
-    expect([200, 202, 204]).toContain(confirmed.status)
+/** Opens each signed link of the newest mail to Alpha's operations team about `cutId` whose subject matches, and presses its button, as its reader would. */
+async function answerLinks(cutId: string, subject: RegExp): Promise<number> {
+  const { page } = kit
+  let mail
+  for (let attempt = 0; attempt < 300 && mail === undefined; attempt++) {
+    mail = kit.smtp.list().filter((candidate) => candidate.to.includes('supervision@fournisseur-alpha.example.org') && candidate.subject.includes(cutId) && subject.test(candidate.subject)).pop()
+    if (mail === undefined) await new Promise((resolve) => setTimeout(resolve, 50))
   }
+  if (mail === undefined) throw new Error(`No mail '${subject}' about ${cutId} to Alpha`)
+  const links = [...mail.text.matchAll(/https?:\/\/\S+\/links\/[A-Za-z0-9._-]+/g)].map((match) => match[0])
+  for (const link of links) {
+    await page.goto(link)
+    await page.locator('form[method="post"] button').click()
+    await page.locator('.done, .refusal').first().waitFor()
+  }
+  return links.length
+}
+
+test('CUT-1..3, CRI-1..3: a cut from the browser alone: requested and cut in the console, the other party answering its mail\'s links, the cell agreeing member by member, restored by hand, the restoration confirmed by link', async () => {
+  // given the client's operations team requests the cut in the console and cuts its side
+  const { id, processInstanceKey } = await cut('Comportement suspect (rétabli)')
+  await kit.completeInBrowser('RACCORD_TOKEN_OPERATOR', { processInstanceKey, elementId: 'cut-by-hand' }, 'cut-interconnection-by-hand',
+    { cutAt: new Date(Date.now() - MINUTES).toISOString(), cutNotes: 'Règle 4012 désactivée' })
+  // when Fournisseur Alpha acknowledges and confirms its side from the links of its mail, in the browser
+  await kit.reached(processInstanceKey, 'await-acknowledgement')
+  expect(await answerLinks(id, /couper/)).toBe(2)
   await kit.reached(processInstanceKey, 'record-synchronisation')
   // when each party's member agrees, each signed in as themselves
   const task = await kit.userTask(processInstanceKey, 'hold-crisis-meeting')
@@ -92,4 +109,12 @@ test('CRI-3: crisis-meeting-outcome agreed by a member of each party, each as th
   await kit.reached(processInstanceKey, 'request-restore-confirmation')
   expect(await kit.variable(processInstanceKey, 'providerDecidedBy')).toBe('Sacha Durand')
   expect(await kit.variable(processInstanceKey, 'clientDecidedBy')).toBe('Camille Martin')
+  // and Fournisseur Alpha confirms its side restored from the link of its mail
+  expect(await answerLinks(id, /rétabl/i)).toBe(1)
+  let state = ''
+  for (let attempt = 0; attempt < 300 && state !== 'restored'; attempt++) {
+    state = (await kit.api<{ state: string }>('GET', `/api/cuts/${id}`, 'RACCORD_TOKEN_OPERATOR')).body.state
+    if (state !== 'restored') await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  expect(state).toBe('restored')
 })
