@@ -14,7 +14,7 @@ import type { IncidentService } from '../app/incidents/incidents'
 import type { Metrics } from '../app/metrics'
 import type { ProcessEngine } from '../engine-client/process-engine'
 import { authenticate, type Credential } from './auth'
-import { mailVisibleTo, outboxAuthentication } from './outbox-access'
+import { mailVisibleTo, outboxAuthentication, outboxReader } from './outbox-access'
 import { changeRoutes } from './changes'
 import { cutLinkRoutes } from './cut-links'
 import { decisionLinkRoutes } from './decision-links'
@@ -79,7 +79,7 @@ export function createApiApp(options: ApiOptions): express.Express {
   })
   if (options.outbox) {
     app.use(['/outbox', '/outbox.json'], outboxAuthentication(options.credentials))
-    app.use(outboxRouter(options.outbox, (res) => mailVisibleTo(config, res)))
+    app.use(outboxRouter(options.outbox, (res) => mailVisibleTo(config, res), (res) => outboxReader(config, res)))
   }
   if (options.console) app.use('/console', options.console)
   if (options.statusPage) app.use(options.statusPage)

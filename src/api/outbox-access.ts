@@ -55,3 +55,10 @@ export function mailVisibleTo(config: Config, res: Response): (mail: StoredMail)
   const addresses = new Set([org?.contacts.operations.email, ...personsOf(config, caller.organisation).map((person) => person.email)].filter((email): email is string => email !== undefined).map((email) => email.toLowerCase()))
   return (mail) => [...mail.to, ...mail.cc, ...mail.envelopeTo].some((recipient) => (recipient.match(/[^\s<>,"]+@[^\s<>,"]+/g) ?? []).some((email) => addresses.has(email.toLowerCase())))
 }
+
+/** The language and time zone the outbox pages speak to the caller: its organisation's. */
+export function outboxReader(config: Config, res: Response): { lang: 'fr' | 'en'; timeZone: string } {
+  const caller = res.locals.caller as Credential
+  const org = config.organisations.find((candidate) => candidate.id === caller.organisation)
+  return { lang: org?.language ?? 'en', timeZone: org?.timeZone ?? 'UTC' }
+}

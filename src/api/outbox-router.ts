@@ -1,4 +1,7 @@
-/** The mails kept by the local SMTP sink, for people (GET /outbox) and scripts (GET /outbox.json). */
+/**
+ * The mails kept by the local SMTP sink, for people (GET /outbox, in the reader's organisation's
+ * language and time zone) and scripts (GET /outbox.json).
+ */
 import { Router, type Response } from 'express'
 import { html, type SafeHtml, type SmtpSink, type StoredMail } from '../notify'
 import { listPage as pageOf, type ListPage } from '../app/list-page'
@@ -6,7 +9,15 @@ import { listPage as pageOf, type ListPage } from '../app/list-page'
 /** Which mails the caller of a request may see; another party's mail answers as one that does not exist. */
 export type MailFilter = (res: Response) => (mail: StoredMail) => boolean
 
-export function outboxRouter(sink: Pick<SmtpSink, 'list' | 'get'> & Partial<Pick<SmtpSink, 'attachment'>>, visibleTo: MailFilter = () => () => true): Router {
+/** The reader's language and time zone, from the credential's organisation. */
+export type ReaderOf = (res: Response) => Reader
+
+export interface Reader {
+  lang: 'fr' | 'en'
+  timeZone: string
+}
+
+export function outboxRouter(sink: Pick<SmtpSink, 'list' | 'get'> & Partial<Pick<SmtpSink, 'attachment'>>, visibleTo: MailFilter = () => () => true, readerOf: ReaderOf = () => ({ lang: 'en', timeZone: 'UTC' })): Router {
   const router = Router()
 
   router.get('/outbox.json', (_req, res) => {
@@ -19,7 +30,7 @@ export function outboxRouter(sink: Pick<SmtpSink, 'list' | 'get'> & Partial<Pick
       words: [mail.subject, mail.from, ...mail.to, ...mail.cc, ...mail.envelopeTo],
       at: mail.receivedAt,
     }))
-    res.type('html').send(listPage(page, typeof req.query.q === 'string' ? req.query.q : '').value)
+    res.type('html').send(listPage(page, typeof req.query.q === 'string' ? req.query.q : '', readerOf(res)).value)
   })
 
   router.get('/outbox/:id/attachments/:index', async (req, res) => {
@@ -45,15 +56,65 @@ export function outboxRouter(sink: Pick<SmtpSink, 'list' | 'get'> & Partial<Pick
       })
       return
     }
-    res.type('html').send(mailPage(mail).value)
+    res.type('html').send(mailPage(mail, readerOf(res)).value)
   })
 
   return router
 }
 
-function page(title: string, body: SafeHtml): SafeHtml {
+const WORDS = {
+  fr: {
+    outbox: 'Courriels envoyés',
+    intro: 'Les courriels reçus par le serveur SMTP local de raccord, du plus récent au plus ancien. Donnez SMTP_URL pour envoyer de vrais courriels.',
+    json: 'Aussi en',
+    search: 'Rechercher',
+    none: (searching: boolean) => (searching ? 'Aucun courriel ne correspond.' : 'Aucun courriel pour l\'instant.'),
+    count: (first: number, last: number, total: number) => `${first}–${last} sur ${total} courriel${total > 1 ? 's' : ''}`,
+    columns: ['Reçu le', 'De', 'À', 'Objet'],
+    pages: 'Pages',
+    previous: 'Page précédente',
+    next: 'Page suivante',
+    noSubject: '(sans objet)',
+    back: 'Retour aux courriels envoyés',
+    headers: { from: 'De', to: 'À', cc: 'Cc', envelope: 'Destinataires de l\'enveloppe', date: 'Date', received: 'Reçu le', messageId: 'Message-ID' },
+    attachments: 'Pièces jointes',
+    bytes: 'octets',
+    text: 'Texte brut',
+    htmlVersion: 'HTML',
+    frame: 'La version HTML du courriel',
+  },
+  en: {
+    outbox: 'Outbox',
+    intro: 'Mails received by raccord\'s local SMTP sink, newest first. Set SMTP_URL to send real mail instead.',
+    json: 'Also as',
+    search: 'Search',
+    none: (searching: boolean) => (searching ? 'No mail matches.' : 'No mail yet.'),
+    count: (first: number, last: number, total: number) => `${first}–${last} of ${total} mail${total === 1 ? '' : 's'}`,
+    columns: ['Received', 'From', 'To', 'Subject'],
+    pages: 'Pages',
+    previous: 'Previous page',
+    next: 'Next page',
+    noSubject: '(no subject)',
+    back: 'Back to the outbox',
+    headers: { from: 'From', to: 'To', cc: 'Cc', envelope: 'Envelope recipients', date: 'Date', received: 'Received', messageId: 'Message-ID' },
+    attachments: 'Attachments',
+    bytes: 'bytes',
+    text: 'Plain text',
+    htmlVersion: 'HTML',
+    frame: 'HTML version of the mail',
+  },
+} as const
+
+/** A date for people, in the reader's zone: "4 déc. 2026, 09:30". */
+function when(iso: string, reader: Reader): string {
+  const date = new Date(iso)
+  if (Number.isNaN(date.getTime())) return iso
+  return new Intl.DateTimeFormat(reader.lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: reader.timeZone, dateStyle: 'medium', timeStyle: 'short' }).format(date)
+}
+
+function page(title: string, lang: string, body: SafeHtml): SafeHtml {
   return html`<!DOCTYPE html>
-<html lang="en">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -71,68 +132,71 @@ ${body}
 /** Mails a page of the outbox lists. */
 const OUTBOX_PAGE = 50
 
-function listPage(found: ListPage<StoredMail>, q: string): SafeHtml {
+function listPage(found: ListPage<StoredMail>, q: string, reader: Reader): SafeHtml {
+  const words = WORDS[reader.lang]
   const mails = found.items
   const link = (offset: number) => `outbox?${new URLSearchParams({ ...(q === '' ? {} : { q }), offset: String(offset) }).toString()}`
   const rows = mails.map(
     (mail) => html`<tr>
-<td><time datetime="${mail.receivedAt}">${mail.receivedAt}</time></td>
+<td><time datetime="${mail.receivedAt}">${when(mail.receivedAt, reader)}</time></td>
 <td>${mail.from}</td>
 <td>${[...mail.to, ...mail.cc].join(', ')}</td>
-<td><a href="outbox/${encodeURIComponent(mail.id)}">${mail.subject || '(no subject)'}</a></td>
+<td><a href="outbox/${encodeURIComponent(mail.id)}">${mail.subject || words.noSubject}</a></td>
 </tr>
 `,
   )
   return page(
-    'Outbox - raccord',
-    html`<h1>Outbox</h1>
-<p>Mails received by raccord's local SMTP sink, newest first. Set SMTP_URL to send real mail instead.
-Also as <a href="outbox.json">JSON</a>.</p>
-<form role="search" method="get" action="outbox"><label for="q">Search</label> <input id="q" name="q" type="search" value="${q}"> <button type="submit">Search</button></form>
+    `${words.outbox} - raccord`,
+    reader.lang,
+    html`<h1>${words.outbox}</h1>
+<p>${words.intro} ${words.json} <a href="outbox.json">JSON</a>.</p>
+<form role="search" method="get" action="outbox"><label for="q">${words.search}</label> <input id="q" name="q" type="search" value="${q}"> <button type="submit">${words.search}</button></form>
 ${
   mails.length === 0
-    ? html`<p>No mail${q === '' ? ' yet' : ' matches'}.</p>`
+    ? html`<p>${words.none(q !== '')}</p>`
     : html`<table>
-<caption>${found.offset + 1}–${found.offset + mails.length} of ${found.total} mail${found.total === 1 ? '' : 's'}</caption>
-<thead><tr><th scope="col">Received</th><th scope="col">From</th><th scope="col">To</th><th scope="col">Subject</th></tr></thead>
+<caption>${words.count(found.offset + 1, found.offset + mails.length, found.total)}</caption>
+<thead><tr>${words.columns.map((column) => html`<th scope="col">${column}</th>`)}</tr></thead>
 <tbody>
 ${rows}</tbody>
 </table>
-<nav aria-label="Pages">${found.offset > 0 ? html`<a href="${link(Math.max(0, found.offset - found.limit))}">Previous page</a> ` : ''}${found.offset + mails.length < found.total ? html`<a href="${link(found.offset + found.limit)}">Next page</a>` : ''}</nav>`
+<nav aria-label="${words.pages}">${found.offset > 0 ? html`<a href="${link(Math.max(0, found.offset - found.limit))}">${words.previous}</a> ` : ''}${found.offset + mails.length < found.total ? html`<a href="${link(found.offset + found.limit)}">${words.next}</a>` : ''}</nav>`
 }`,
   )
 }
 
-function mailPage(mail: StoredMail): SafeHtml {
+function mailPage(mail: StoredMail, reader: Reader): SafeHtml {
+  const words = WORDS[reader.lang]
   const headers: Array<[string, string]> = [
-    ['From', mail.from],
-    ['To', mail.to.join(', ')],
-    ['Cc', mail.cc.join(', ')],
-    ['Envelope recipients', mail.envelopeTo.join(', ')],
-    ['Date', mail.date],
-    ['Received', mail.receivedAt],
-    ['Message-ID', mail.messageId],
+    [words.headers.from, mail.from],
+    [words.headers.to, mail.to.join(', ')],
+    [words.headers.cc, mail.cc.join(', ')],
+    [words.headers.envelope, mail.envelopeTo.join(', ')],
+    [words.headers.date, when(mail.date, reader)],
+    [words.headers.received, when(mail.receivedAt, reader)],
+    [words.headers.messageId, mail.messageId],
   ]
   return page(
-    `${mail.subject} - Outbox - raccord`,
-    html`<p><a href="../outbox">Back to the outbox</a></p>
-<h1>${mail.subject || '(no subject)'}</h1>
+    `${mail.subject} - ${words.outbox} - raccord`,
+    reader.lang,
+    html`<p><a href="../outbox">${words.back}</a></p>
+<h1>${mail.subject || words.noSubject}</h1>
 <dl>
 ${headers.filter(([, value]) => value !== '').map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>\n`)}</dl>
 ${
   (mail.attachments ?? []).length === 0
     ? ''
-    : html`<h2>Attachments</h2>
+    : html`<h2>${words.attachments}</h2>
 <ul>
-${(mail.attachments ?? []).map((attachment, index) => html`<li><a href="${encodeURIComponent(mail.id)}/attachments/${index}">${attachment.filename}</a> (${attachment.contentType}, ${attachment.size} bytes)</li>\n`)}</ul>`
+${(mail.attachments ?? []).map((attachment, index) => html`<li><a href="${encodeURIComponent(mail.id)}/attachments/${index}">${attachment.filename}</a> (${attachment.contentType}, ${attachment.size} ${words.bytes})</li>\n`)}</ul>`
 }
-<h2>Plain text</h2>
+<h2>${words.text}</h2>
 <pre>${mail.text}</pre>
 ${
   mail.html === ''
     ? ''
-    : html`<h2>HTML</h2>
-<iframe title="HTML version of the mail" sandbox srcdoc="${mail.html}" style="width: 100%; height: 40em; border: 1px solid"></iframe>`
+    : html`<h2>${words.htmlVersion}</h2>
+<iframe title="${words.frame}" sandbox srcdoc="${mail.html}" style="width: 100%; height: 40em; border: 1px solid"></iframe>`
 }`,
   )
 }

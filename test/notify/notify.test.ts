@@ -339,8 +339,8 @@ describe('outbox', () => {
     await rm(dataDir, { recursive: true, force: true })
   })
 
-  async function get(path: string): Promise<Response> {
-    const app = express().use(outboxRouter(smtp))
+  async function get(path: string, reader?: Parameters<typeof outboxRouter>[2]): Promise<Response> {
+    const app = express().use(outboxRouter(smtp, undefined, reader))
     const server = app.listen(0, '127.0.0.1')
     await new Promise((resolveListen) => server.once('listening', resolveListen))
     try {
@@ -393,6 +393,21 @@ describe('outbox', () => {
     expect(await (await get('/outbox?offset=50')).text()).toContain('>Crisis cell<')
     const found = await (await get('/outbox?q=crisis')).text()
     expect(found).toContain('1–1 of 1 mail<')
+  })
+
+  test('a French reader gets the outbox in French, its dates in Paris time', async () => {
+    await mailer.send({ idempotencyKey: 'job-fr-outbox', to: ['a@portail.example.org'], template: 'generic', lang: 'fr', data: { subject: 'Bonjour', paragraphs: ['Salut'] } })
+    const [mail] = smtp.list()
+    const french = () => ({ lang: 'fr' as const, timeZone: 'Europe/Paris' })
+    const list = await (await get('/outbox', french)).text()
+    expect(list).toContain('<html lang="fr">')
+    expect(list).toContain('<h1>Courriels envoyés</h1>')
+    expect(list).toContain('1–1 sur 1 courriel')
+    const expected = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', dateStyle: 'medium', timeStyle: 'short' }).format(new Date(mail?.receivedAt ?? ''))
+    expect(list).toContain(`>${expected}</time>`)
+    const one = await (await get(`/outbox/${mail?.id}`, french)).text()
+    expect(one).toContain('Retour aux courriels envoyés')
+    expect(one).toContain('<h2>Texte brut</h2>')
   })
 
   test('the sink keeps its mails across a restart', async () => {
