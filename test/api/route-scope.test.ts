@@ -11,17 +11,9 @@
  */
 import { join } from 'node:path'
 import { startAppHarness, type AppHarness } from '../support/app-harness'
+import { PARTY_API_TOKENS, PARTY_TOKENS } from '../support/party-credentials'
 
-const TOKENS = {
-  P_OPS: 'scope-portail-operations',
-  P_CAMILLE: 'scope-portail-camille',
-  P_ADMIN: 'scope-portail-admin',
-  A_OPS: 'scope-alpha-operations',
-  A_SACHA: 'scope-alpha-sacha',
-  A_MORGAN: 'scope-alpha-morgan',
-  B_OPS: 'scope-beta-operations',
-  B_ADMIN: 'scope-beta-admin',
-}
+const TOKENS = PARTY_TOKENS
 
 let h: AppHarness
 
@@ -93,17 +85,7 @@ beforeAll(async () => {
   h = await startAppHarness({
     dataDirPrefix: 'raccord-route-scope-',
     tokens: TOKENS,
-    apiTokens: [
-      { tokenEnv: 'P_OPS', roles: ['operator'], organisation: 'portail', team: 'operations' },
-      { tokenEnv: 'P_CAMILLE', roles: ['operator', 'manager'], organisation: 'portail', contact: 'camille.martin@portail.example.org' },
-      { tokenEnv: 'P_ADMIN', roles: ['admin'], organisation: 'portail', team: 'administration' },
-      { tokenEnv: 'A_OPS', roles: ['operator'], organisation: 'fournisseur-alpha', team: 'operations' },
-      { tokenEnv: 'A_SACHA', roles: ['operator', 'manager'], organisation: 'fournisseur-alpha', contact: 'sacha.durand@fournisseur-alpha.example.org' },
-      { tokenEnv: 'A_MORGAN', roles: ['manager'], organisation: 'fournisseur-alpha', contact: 'morgan.leroy@fournisseur-alpha.example.org' },
-      { tokenEnv: 'B_OPS', roles: ['operator', 'manager'], organisation: 'provider-beta', team: 'operations' },
-      // an admin of the unrelated party: its role passes, its organisation does not
-      { tokenEnv: 'B_ADMIN', roles: ['admin'], organisation: 'provider-beta', team: 'administration' },
-    ],
+    apiTokens: PARTY_API_TOKENS,
     outbox: true,
   })
   const incident = await created(call('POST', '/api/incidents', TOKENS.A_OPS, declaration), 'id')

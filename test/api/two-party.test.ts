@@ -6,17 +6,10 @@
  */
 import { join } from 'node:path'
 import { startAppHarness, type AppHarness } from '../support/app-harness'
+import { PARTY_API_TOKENS, PARTY_TOKENS } from '../support/party-credentials'
 import type { StoredMail } from '../../src/notify'
 
-const TOKENS = {
-  P_OPS: 'portail-operations-token',
-  P_CAMILLE: 'portail-camille-token',
-  P_ADMIN: 'portail-admin-token',
-  A_OPS: 'alpha-operations-token',
-  A_SACHA: 'alpha-sacha-token',
-  A_MORGAN: 'alpha-morgan-token',
-  B_OPS: 'beta-operations-token',
-}
+const TOKENS = PARTY_TOKENS
 
 let h: AppHarness
 let base: string
@@ -27,17 +20,7 @@ beforeAll(async () => {
   h = await startAppHarness({
     dataDirPrefix: 'raccord-two-party-',
     tokens: TOKENS,
-    apiTokens: [
-      { tokenEnv: 'P_OPS', roles: ['operator'], organisation: 'portail', team: 'operations' },
-      { tokenEnv: 'P_CAMILLE', roles: ['operator', 'manager'], organisation: 'portail', contact: 'camille.martin@portail.example.org' },
-      { tokenEnv: 'P_ADMIN', roles: ['admin'], organisation: 'portail', team: 'administration' },
-      { tokenEnv: 'A_OPS', roles: ['operator'], organisation: 'fournisseur-alpha', team: 'operations' },
-      { tokenEnv: 'A_SACHA', roles: ['operator', 'manager'], organisation: 'fournisseur-alpha', contact: 'sacha.durand@fournisseur-alpha.example.org' },
-      // a person of a party, with a role that neither declares nor operates
-      { tokenEnv: 'A_MORGAN', roles: ['manager'], organisation: 'fournisseur-alpha', contact: 'morgan.leroy@fournisseur-alpha.example.org' },
-      // a party unrelated to Alpha's records
-      { tokenEnv: 'B_OPS', roles: ['operator', 'manager'], organisation: 'provider-beta', team: 'operations' },
-    ],
+    apiTokens: PARTY_API_TOKENS,
     outbox: true,
   })
   base = h.base
