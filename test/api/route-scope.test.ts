@@ -11,6 +11,7 @@
  */
 import { join } from 'node:path'
 import { startAppHarness, type AppHarness } from '../support/app-harness'
+import { callApi, type ApiAnswer } from '../support/api-call'
 import { PARTY_API_TOKENS, PARTY_TOKENS } from '../support/party-credentials'
 
 const TOKENS = PARTY_TOKENS
@@ -23,20 +24,9 @@ const r = {
   vulnerability: '', traceRequest: '', cut: '', task: '', engineIncident: '', mail: '',
 }
 
-interface Answer {
-  status: number
-  text: string
-  body: Record<string, unknown>
-}
+type Answer = ApiAnswer
 
-async function call(method: string, path: string, token: string | undefined, body?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' }
-  if (token !== undefined) headers.authorization = `Bearer ${token}`
-  const response = await fetch(`${h.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  const text = await response.text()
-  const json = (response.headers.get('content-type') ?? '').includes('json') && text !== ''
-  return { status: response.status, text, body: json ? (JSON.parse(text) as Record<string, unknown>) : {} }
-}
+const call = (method: string, path: string, token: string | undefined, body?: unknown): Promise<Answer> => callApi(h.base, method, path, token, body)
 
 async function created(answer: Promise<Answer>, key: 'id' | 'reference'): Promise<Answer & { id: string }> {
   const done = await answer

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path'
 import { startAppHarness, type AppHarness } from '../support/app-harness'
+import { callApi, type ApiAnswer } from '../support/api-call'
 import { PARTY_API_TOKENS, PARTY_TOKENS } from '../support/party-credentials'
 import type { StoredMail } from '../../src/notify'
 
@@ -28,20 +29,9 @@ beforeAll(async () => {
 
 afterAll(() => h?.close())
 
-interface Answer {
-  status: number
-  headers: Headers
-  body: Record<string, unknown>
-}
+type Answer = ApiAnswer
 
-async function call(method: string, path: string, token: string | undefined, body?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' }
-  if (token !== undefined) headers.authorization = `Bearer ${token}`
-  const response = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  const text = await response.text()
-  const json = (response.headers.get('content-type') ?? '').includes('json') && text !== ''
-  return { status: response.status, headers: response.headers, body: json ? (JSON.parse(text) as Record<string, unknown>) : { text } }
-}
+const call = (method: string, path: string, token: string | undefined, body?: unknown): Promise<Answer> => callApi(base, method, path, token, body)
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const deadline = Date.now() + 60_000
