@@ -7,7 +7,7 @@
 import express, { Router, type Request, type Response } from 'express'
 import type { Config, Language } from '../config'
 import { DecisionEngineError, DecisionLinkRefusedError, type DecisionLinkRefusal, type DecisionLinkService, type InspectedLink } from '../app/access/decision-links'
-import { componentWords } from '../app/access/decision-links-words'
+import { componentWords, taskName } from '../app/access/decision-links-words'
 import { formFieldRules } from '../app/access/form-validation'
 import { NotYourTaskError, TaskSubmissionError } from '../app/access/task-gate'
 import { html, type SafeHtml } from '../notify'
@@ -162,8 +162,10 @@ export function decisionLinkRoutes(config: Config, links: DecisionLinkService): 
     const answer = claims.choice === null || choiceComponent === undefined ? undefined : componentWords(formId, choiceComponent as never, lang).valueLabel(claims.choice)
     const record = [data.reference, data.title].filter((part): part is string => typeof part === 'string' && part !== '').join(' — ')
     const fields = shownFields(inspected, lang)
+    // The task as the mail named it: in the reader's language (processes.fr.json), not the model's.
+    const name = taskName(task.processDefinitionId, task.elementId, task.name, lang)
     return {
-      title: answer === undefined ? task.name ?? task.elementId : `${answer} — ${task.name ?? task.elementId}`,
+      title: answer === undefined ? name : `${answer} — ${name}`,
       body: html`<p>${words.about(party, addressee.actor)}</p>
 ${record === '' ? '' : html`<p>${words.record}${lang === 'fr' ? ' : ' : ': '}<strong>${record}</strong></p>\n`}${answer === undefined ? '' : html`<p>${words.answer}${lang === 'fr' ? ' : ' : ': '}<strong class="answer">${answer}</strong></p>\n`}${problems}<form method="post">
 ${fields.map((field) => fieldHtml(field, values[field.name]))}<button type="submit">${words.confirm}</button>

@@ -128,6 +128,8 @@ test('CHG-4: a provider approves from the link of its mail, in the browser: the 
   // when Sacha Durand opens it and confirms
   const { page } = kit
   await page.goto(approve ?? '')
+  // the task named as the mail named it, in the reader's language
+  expect(await page.locator('h1').innerText()).toBe('Approuver — Tester ou valider en qualification')
   await page.locator('form[method="post"] button[type="submit"]').click()
   // then
   await page.locator('.done').waitFor()
