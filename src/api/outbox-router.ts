@@ -2,7 +2,7 @@
  * The mails kept by the local SMTP sink, for people (GET /outbox, in the reader's organisation's
  * language and time zone) and scripts (GET /outbox.json).
  */
-import { Router, type Response } from 'express'
+import { Router, type Request, type Response } from 'express'
 import { html, type SafeHtml, type SmtpSink, type StoredMail } from '../notify'
 import { listPage as pageOf, type ListPage } from '../app/list-page'
 
@@ -20,6 +20,12 @@ export interface Reader {
 export function outboxRouter(sink: Pick<SmtpSink, 'list' | 'get'> & Partial<Pick<SmtpSink, 'attachment'>>, visibleTo: MailFilter = () => () => true, readerOf: ReaderOf = () => ({ lang: 'en', timeZone: 'UTC' })): Router {
   const router = Router()
 
+  /** The reader's organisation's language, unless the page was asked in the other one (`?lang=`, as the console's link does). */
+  const readerIn = (req: Request, res: Response): Reader => {
+    const reader = readerOf(res)
+    return req.query.lang === 'fr' || req.query.lang === 'en' ? { ...reader, lang: req.query.lang } : reader
+  }
+
   router.get('/outbox.json', (_req, res) => {
     res.json(sink.list().filter(visibleTo(res)))
   })
@@ -30,7 +36,7 @@ export function outboxRouter(sink: Pick<SmtpSink, 'list' | 'get'> & Partial<Pick
       words: [mail.subject, mail.from, ...mail.to, ...mail.cc, ...mail.envelopeTo],
       at: mail.receivedAt,
     }))
-    res.type('html').send(listPage(page, typeof req.query.q === 'string' ? req.query.q : '', readerOf(res)).value)
+    res.type('html').send(listPage(page, typeof req.query.q === 'string' ? req.query.q : '', readerIn(req, res)).value)
   })
 
   router.get('/outbox/:id/attachments/:index', async (req, res) => {
@@ -56,7 +62,7 @@ export function outboxRouter(sink: Pick<SmtpSink, 'list' | 'get'> & Partial<Pick
       })
       return
     }
-    res.type('html').send(mailPage(mail, readerOf(res)).value)
+    res.type('html').send(mailPage(mail, readerIn(req, res)).value)
   })
 
   return router
@@ -135,13 +141,13 @@ const OUTBOX_PAGE = 50
 function listPage(found: ListPage<StoredMail>, q: string, reader: Reader): SafeHtml {
   const words = WORDS[reader.lang]
   const mails = found.items
-  const link = (offset: number) => `outbox?${new URLSearchParams({ ...(q === '' ? {} : { q }), offset: String(offset) }).toString()}`
+  const link = (offset: number) => `outbox?${new URLSearchParams({ ...(q === '' ? {} : { q }), offset: String(offset), lang: reader.lang }).toString()}`
   const rows = mails.map(
     (mail) => html`<tr>
 <td><time datetime="${mail.receivedAt}">${when(mail.receivedAt, reader)}</time></td>
 <td>${mail.from}</td>
 <td>${[...mail.to, ...mail.cc].join(', ')}</td>
-<td><a href="outbox/${encodeURIComponent(mail.id)}">${mail.subject || words.noSubject}</a></td>
+<td><a href="outbox/${encodeURIComponent(mail.id)}?lang=${reader.lang}">${mail.subject || words.noSubject}</a></td>
 </tr>
 `,
   )
@@ -150,7 +156,7 @@ function listPage(found: ListPage<StoredMail>, q: string, reader: Reader): SafeH
     reader.lang,
     html`<h1>${words.outbox}</h1>
 <p>${words.intro} ${words.json} <a href="outbox.json">JSON</a>.</p>
-<form role="search" method="get" action="outbox"><label for="q">${words.search}</label> <input id="q" name="q" type="search" value="${q}"> <button type="submit">${words.search}</button></form>
+<form role="search" method="get" action="outbox"><input type="hidden" name="lang" value="${reader.lang}"><label for="q">${words.search}</label> <input id="q" name="q" type="search" value="${q}"> <button type="submit">${words.search}</button></form>
 ${
   mails.length === 0
     ? html`<p>${words.none(q !== '')}</p>`
@@ -179,7 +185,7 @@ function mailPage(mail: StoredMail, reader: Reader): SafeHtml {
   return page(
     `${mail.subject} - ${words.outbox} - raccord`,
     reader.lang,
-    html`<p><a href="../outbox">${words.back}</a></p>
+    html`<p><a href="../outbox?lang=${reader.lang}">${words.back}</a></p>
 <h1>${mail.subject || words.noSubject}</h1>
 <dl>
 ${headers.filter(([, value]) => value !== '').map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>\n`)}</dl>

@@ -358,7 +358,7 @@ describe('outbox', () => {
     const list = await get('/outbox')
     expect(list.headers.get('content-type')).toMatch(/^text\/html/)
     const listHtml = await list.text()
-    expect(listHtml).toContain(`<a href="outbox/${mail?.id}">&lt;i&gt;escaped&lt;/i&gt;</a>`)
+    expect(listHtml).toContain(`<a href="outbox/${mail?.id}?lang=en">&lt;i&gt;escaped&lt;/i&gt;</a>`)
 
     const json = (await (await get('/outbox.json')).json()) as Array<{ subject: string }>
     expect(json.map((entry) => entry.subject)).toEqual([title])
@@ -407,6 +407,8 @@ describe('outbox', () => {
     expect(list).toContain(`>${expected}</time>`)
     const one = await (await get(`/outbox/${mail?.id}`, french)).text()
     expect(one).toContain('Retour aux courriels envoyés')
+    // asked in English (the console's choice), the French reader gets English
+    expect(await (await get('/outbox?lang=en', french)).text()).toContain('<h1>Outbox</h1>')
     expect(one).toContain('<h2>Texte brut</h2>')
   })
 

@@ -98,7 +98,8 @@ function showSession(session: Me | undefined): void {
     session.may.viewProcesses ? link('#/processes', t('nav.processes'), 'processes') : null,
     session.may.viewDashboard ? link('#/dashboard', t('nav.dashboard'), 'dashboard') : null,
     session.may.declareIncident ? link('#/declare', t('nav.declare'), 'declare') : null,
-    session.links.outbox ? h('li', {}, h('a', { href: session.links.outbox }, t('nav.outbox'))) : null,
+    // The outbox is drawn by the server: it is told the language chosen here.
+    session.links.outbox ? h('li', {}, h('a', { href: `${session.links.outbox}?lang=${language()}` }, t('nav.outbox'))) : null,
     session.links.status ? h('li', {}, h('a', { href: session.links.status }, t('nav.status'))) : null,
     h('li', {}, h('button', { type: 'button', class: 'link-button', onclick: signOut }, t('nav.signOut')))))
   nav.hidden = false

@@ -32,7 +32,9 @@ async function facts(): Promise<string> {
   return kit.page.getByTestId('record-facts').innerText()
 }
 
+/** The error summary's links, once the summary is shown. */
 async function summaryLinks(): Promise<string[]> {
+  await kit.page.locator('.error-summary').waitFor()
   return kit.page.locator('.error-summary a').allInnerTexts()
 }
 
@@ -212,8 +214,9 @@ async function waitForLetter(id: string, token: TokenName): Promise<void> {
 
 test('the records pages: an unrelated party does not find the cut, and reads "No record" on its address', async () => {
   const { page } = kit
-  const cuts = await kit.api<{ items: Array<{ id: string }> }>('GET', '/api/cuts', 'RACCORD_TOKEN_OPERATOR')
-  const id = cuts.body.items[0]?.id ?? ''
+  const requested = await kit.api<{ id: string }>('POST', '/api/cuts', 'RACCORD_TOKEN_OPERATOR', { interconnectionId: 'alpha-preprod', reason: 'Pour un tiers, invisible' })
+  expect(requested.status).toBe(201)
+  const { id } = requested.body
   await kit.signIn('RACCORD_TOKEN_BETA_OPERATIONS')
   await page.goto(`${kit.base}/console/#/records/cuts`)
   await page.getByTestId('records-count').waitFor()
