@@ -581,6 +581,11 @@ describe.each<Language>(['en', 'fr'])('every console page in %s', (language) => 
     await page.getByTestId('priorities').waitFor()
     await check('dashboard')
 
+    // the outbox, a page the server draws, in the language chosen in the console
+    await page.goto(`${base}/outbox?lang=${language}`)
+    await heading(fr ? 'Courriels envoyés' : 'Outbox')
+    await check('outbox')
+
     await page.goto(`${base}/console/#/records/incidents`)
     await heading('Incidents')
     await page.getByRole('link', { name: declared.id }).waitFor()
@@ -596,7 +601,7 @@ describe.each<Language>(['en', 'fr'])('every console page in %s', (language) => 
     await page.getByRole('alert').filter({ hasText: fr ? 'Il y a un problème' : 'There is a problem' }).waitFor()
     await check('request')
 
-    expect(problems).toEqual({ 'sign-in': [], tasks: [], 'task-form': [], declare: [], processes: [], instance: [], dashboard: [], records: [], record: [], request: [] })
+    expect(problems).toEqual({ 'sign-in': [], tasks: [], 'task-form': [], declare: [], processes: [], instance: [], dashboard: [], outbox: [], records: [], record: [], request: [] })
     await signOut()
   })
 })

@@ -225,7 +225,7 @@ export async function recordPage(main: HTMLElement, me: Me, kind: RecordKind, id
           dateOf(entry.at), ' · ',
           h('strong', {}, t(`records.events.${text(entry.event)}`, { defaultValue: text(entry.event).replaceAll('-', ' ') })),
           entry.actor ? ` · ${text(entry.actor)}` : '')))),
-    kind === 'changes' ? retirementActions(me, id, view) : null,
+    kind === 'changes' ? retirementActions(me, id, view, await organisationNames()) : null,
     h('section', { 'aria-labelledby': 'links-title' },
       h('h2', { id: 'links-title' }, t('records.more')),
       h('ul', {},
@@ -261,11 +261,12 @@ async function openLetter(id: string, error: HTMLElement): Promise<void> {
  * CHG-8 on a change's page: the party that operates version n-1 retires it early; the other
  * party proposes it, with its reason, and the operator decides in its task.
  */
-function retirementActions(me: Me, reference: string, view: Item): HTMLElement | null {
+function retirementActions(me: Me, reference: string, view: Item, names: ReadonlyMap<string, string>): HTMLElement | null {
   const variables = (view.variables ?? {}) as Item
   if (typeof variables.previousVersion !== 'string' || (view.state !== 'ACTIVE' && view.state !== 'COMPLETED')) return null
-  const operator = typeof variables.providerId === 'string' ? variables.providerId : text(variables.clientId)
-  const operates = operator === me.organisation.id
+  const operatorId = typeof variables.providerId === 'string' ? variables.providerId : text(variables.clientId)
+  const operates = operatorId === me.organisation.id
+  const operator = names.get(operatorId) ?? operatorId
   const reason = h('textarea', { id: 'retirement-reason', name: 'reason', rows: 3, maxlength: 2000 })
   const status = h('div', { id: 'retirement-status' })
   const submit = h('button', { type: 'submit' }, t(operates ? 'records.retireNow' : 'records.proposeRetirement'))
@@ -289,4 +290,10 @@ function retirementActions(me: Me, reference: string, view: Item): HTMLElement |
       h('div', { class: 'field' }, h('label', { for: 'retirement-reason' }, t('records.retirementReason')), reason),
       h('div', { class: 'actions' }, submit)),
     status)
+}
+
+/** The organisations' names by id, as the console's directory gives them. */
+async function organisationNames(): Promise<Map<string, string>> {
+  const directory = await call<{ organisations: Array<{ id: string; name: string }> }>('GET', '/services')
+  return new Map(directory.organisations.map((org) => [org.id, org.name]))
 }

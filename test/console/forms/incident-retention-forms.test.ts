@@ -145,7 +145,7 @@ test('CHG-3, CHG-4, CHG-5, CHG-8: a portal change keeping n-1, from request to r
   await page.goto(`${kit.base}/console/#/records/changes/${reference}`)
   await page.getByLabel('Reason (optional)').fill('Plus aucun appel en 4.9')
   await page.getByRole('button', { name: 'Propose its early retirement' }).click()
-  await page.getByRole('status').filter({ hasText: 'Your proposal to retire version 4.9 early is sent to portail.' }).waitFor()
+  await page.getByRole('status').filter({ hasText: 'Your proposal to retire version 4.9 early is sent to Portail citoyen.' }).waitFor()
   let kept: string | undefined
   for (let attempt = 0; attempt < 200 && kept === undefined; attempt++) {
     const tasks = await kit.rest<{ items: Array<{ processInstanceKey: string }> }>('POST', 'user-tasks/search', { filter: { elementId: 'consider-early-retirement', state: 'CREATED' } })

@@ -234,7 +234,7 @@ test('CHG-8: on its change\'s page, the party that operates version n-1 retires 
   // the client reads it and may only propose
   await kit.signIn('RACCORD_TOKEN_MANAGER')
   await page.goto(`${kit.base}/console/#/records/changes/${started.body.reference}`)
-  await page.getByText('fournisseur-alpha operates it: you may propose its early retirement; fournisseur-alpha decides.').waitFor()
+  await page.getByText('Fournisseur Alpha operates it: you may propose its early retirement; Fournisseur Alpha decides.').waitFor()
   expect(await page.getByRole('button', { name: 'Retire version n-1 now' }).count()).toBe(0)
   // the provider operates it and retires it
   await kit.signIn('RACCORD_TOKEN_ALPHA_TECHNICAL')
