@@ -68,6 +68,28 @@ export interface CreateInstanceInput {
   tenantId?: string
 }
 
+/** Modification (gRPC ModifyProcessInstance, REST /modification): activate elements, terminate element instances. */
+export interface ModifyActivateInstruction {
+  elementId: string
+  /** choose among several instances of a flow scope; '-1' or absent = no choice */
+  ancestorElementInstanceKey?: Key
+  /** local variables for a flow scope of the element (scopeId), the element itself, or the process ('' ) */
+  variableInstructions?: { variables: VariableDocument; scopeId?: string }[]
+}
+
+export interface ModifyInstanceInput {
+  processInstanceKey: Key
+  activateInstructions?: ModifyActivateInstruction[]
+  terminateInstructions?: { elementInstanceKey: Key }[]
+}
+
+/** Migration (gRPC MigrateProcessInstance, REST /migration) to another process definition. */
+export interface MigrateInstanceInput {
+  processInstanceKey: Key
+  targetProcessDefinitionKey: Key
+  mappingInstructions: { sourceElementId: string; targetElementId: string }[]
+}
+
 export interface CreatedInstance {
   processDefinitionKey: Key
   bpmnProcessId: string
@@ -186,6 +208,8 @@ export interface EngineApi {
   /** Resolves with the root variables (or only `fetchVariables`) when the instance completes; rejects if it is terminated or the timeout passes. */
   awaitCompletion(processInstanceKey: Key, fetchVariables: string[] | undefined, timeoutMs: number): Promise<VariableDocument>
   cancelProcessInstance(processInstanceKey: Key): void
+  modifyProcessInstance(input: ModifyInstanceInput): void
+  migrateProcessInstance(input: MigrateInstanceInput): void
 
   /** Activate up to maxJobsToActivate jobs now (no waiting). */
   activateJobs(input: ActivateJobsInput): ActivatedJob[]

@@ -17,7 +17,8 @@ import {
   requireNotBlank, optionalString, setVariablesDocument, toNumber,
   type BroadcastSignalRequest, type CompleteJobRequest, type CreateProcessInstanceRequest,
   type CreateProcessInstanceWithResultRequest, type DeployResourceRequest, type EvaluateDecisionRequest,
-  type FailJobRequest, type PublishMessageRequest, type SetVariablesRequest, type ThrowErrorRequest,
+  type FailJobRequest, type MigrateProcessInstanceRequest, type ModifyProcessInstanceRequest, type PublishMessageRequest,
+  type SetVariablesRequest, type ThrowErrorRequest, migrateInstanceInput, modifyInstanceInput,
 } from './requests'
 import { toGrpcDeployment, topologyResponse } from './responses'
 
@@ -126,6 +127,16 @@ export async function startGrpcGateway(
       return {}
     }),
 
+    ModifyProcessInstance: unary<ModifyProcessInstanceRequest>('ModifyProcessInstance', (request) => {
+      engine.modifyProcessInstance(modifyInstanceInput(request))
+      return {}
+    }),
+
+    MigrateProcessInstance: unary<MigrateProcessInstanceRequest>('MigrateProcessInstance', (request) => {
+      engine.migrateProcessInstance(migrateInstanceInput(request))
+      return {}
+    }),
+
     ActivateJobs: (call: AnyWritable) => activateJobs(streaming, call),
     StreamActivatedJobs: (call: AnyWritable) => streamActivatedJobs(streaming, call),
 
@@ -182,7 +193,7 @@ export async function startGrpcGateway(
     }),
   }
 
-  // Everything else in the proto (DeployProcess, ModifyProcessInstance, MigrateProcessInstance, ...) answers UNIMPLEMENTED by name.
+  // Everything else in the proto (DeployProcess, batch operations, ...) answers UNIMPLEMENTED by name.
   for (const [name, definition] of Object.entries(service)) {
     if (implementation[name]) continue
     const details = `Method ${name} is not supported by the raccord engine`

@@ -4,7 +4,8 @@
  * itself answers INVALID_ARGUMENT before the engine is asked.
  */
 import type {
-  ActivateJobsInput, CreateInstanceInput, DeployResourceInput, EngineApi, JobStream, PublishMessageInput, VariableDocument,
+  ActivateJobsInput, CreateInstanceInput, DeployResourceInput, EngineApi, JobStream, MigrateInstanceInput, ModifyInstanceInput,
+  PublishMessageInput, VariableDocument,
 } from '../api'
 import { timeToLiveProblem, variablesDepthProblem } from '../protocol'
 import { invalidArgument } from './errors'
@@ -201,5 +202,37 @@ export function evaluateDecisionInput(request: EvaluateDecisionRequest): Paramet
     decisionId,
     variables: parseVariables(request.variables),
     tenantId: defaultTenantOnly('EvaluateDecision', optionalString(request.tenantId)),
+  }
+}
+
+export interface ModifyProcessInstanceRequest {
+  processInstanceKey: string
+  activateInstructions: { elementId: string; ancestorElementInstanceKey: string; variableInstructions: { variables: string; scopeId: string }[] }[]
+  terminateInstructions: { elementInstanceKey: string }[]
+}
+
+export function modifyInstanceInput(request: ModifyProcessInstanceRequest): ModifyInstanceInput {
+  return {
+    processInstanceKey: request.processInstanceKey,
+    activateInstructions: request.activateInstructions.map((a) => ({
+      elementId: a.elementId,
+      ancestorElementInstanceKey: optionalKey(a.ancestorElementInstanceKey),
+      variableInstructions: a.variableInstructions.map((v) => ({ variables: parseVariables(v.variables) ?? {}, scopeId: v.scopeId })),
+    })),
+    terminateInstructions: request.terminateInstructions.map((t) => ({ elementInstanceKey: t.elementInstanceKey })),
+  }
+}
+
+export interface MigrateProcessInstanceRequest {
+  processInstanceKey: string
+  migrationPlan: { targetProcessDefinitionKey: string; mappingInstructions: { sourceElementId: string; targetElementId: string }[] } | null
+}
+
+export function migrateInstanceInput(request: MigrateProcessInstanceRequest): MigrateInstanceInput {
+  if (!request.migrationPlan) throw invalidArgument('Expected argument \'migrationPlan\' not to be null')
+  return {
+    processInstanceKey: request.processInstanceKey,
+    targetProcessDefinitionKey: request.migrationPlan.targetProcessDefinitionKey,
+    mappingInstructions: request.migrationPlan.mappingInstructions.map((m) => ({ sourceElementId: m.sourceElementId, targetElementId: m.targetElementId })),
   }
 }

@@ -7,6 +7,7 @@ import type { EngineApi } from '../api'
 import type { ControllableClock } from '../clock'
 import { clusterRoutes } from './cluster'
 import { deploymentRoutes } from './deployments'
+import { instanceOperationRoutes } from './instance-operations'
 import { jobRoutes } from './jobs'
 import { messageRoutes } from './messages'
 import { problemBody, problemDetail, problemHandler, requestPath, unknownRoute } from './problem'
@@ -39,6 +40,7 @@ export function createRestApp(engine: EngineApi, options: RestAppOptions): expre
   clusterRoutes(v2, engine, options.clock, options.clockControlled)
   deploymentRoutes(v2, engine)
   processInstanceRoutes(v2, engine)
+  instanceOperationRoutes(v2, engine)
   jobRoutes(v2, engine)
   userTaskRoutes(v2, engine)
   messageRoutes(v2, engine)

@@ -1,4 +1,4 @@
-import type { CreateInstanceInput, DeployResourceInput, PublishMessageInput } from '../api'
+import type { CreateInstanceInput, DeployResourceInput, MigrateInstanceInput, ModifyInstanceInput, PublishMessageInput } from '../api'
 import type { Key, VariableDocument } from '../state/records'
 
 export interface TaskChangeset {
@@ -14,6 +14,8 @@ export type Command =
   | { c: 'deploy'; r: { n: string; b: string }[]; t: string }
   | { c: 'create'; i: CreateInstanceInput }
   | { c: 'cancel'; k: Key }
+  | { c: 'modify'; i: ModifyInstanceInput }
+  | { c: 'migrate'; i: MigrateInstanceInput }
   | { c: 'delete'; k: Key }
   | { c: 'resolve'; k: Key }
   | { c: 'complete'; k: Key; v?: VariableDocument }
@@ -44,6 +46,8 @@ export type InternalCommand = Extract<Command, { c: 'key' | 'gap' | 'tick' | 'yi
 export interface CommandTarget {
   createProcessInstance(input: CreateInstanceInput): unknown
   cancelProcessInstance(key: Key): void
+  modifyProcessInstance(input: ModifyInstanceInput): void
+  migrateProcessInstance(input: MigrateInstanceInput): void
   deleteResource(key: Key): void
   resolveIncident(key: Key): void
   completeJob(key: Key, variables?: VariableDocument): void
@@ -70,6 +74,8 @@ export async function applyCommand(target: CommandTarget, e: Command): Promise<v
     case 'deploy': return target.replayDeploy(e, e.r.map((r) => ({ name: r.n, content: Buffer.from(r.b, 'base64') })))
     case 'create': target.createProcessInstance(e.i); return
     case 'cancel': target.cancelProcessInstance(e.k); return
+    case 'modify': target.modifyProcessInstance(e.i); return
+    case 'migrate': target.migrateProcessInstance(e.i); return
     case 'delete': target.deleteResource(e.k); return
     case 'resolve': target.resolveIncident(e.k); return
     case 'complete': target.completeJob(e.k, e.v); return

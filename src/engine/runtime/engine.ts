@@ -1,7 +1,7 @@
 import {
   EngineError, type ActivateJobsInput, type ActivatedJob, type CreateInstanceInput, type CreatedInstance,
   type DecisionEvaluationResult, type DeployResourceInput, type DeploymentResult, type EngineApi,
-  type EngineQueries, type JobStream, type PublishMessageInput,
+  type EngineQueries, type JobStream, type MigrateInstanceInput, type ModifyInstanceInput, type PublishMessageInput,
 } from '../api'
 import { SystemClock, type Clock } from '../clock'
 import type { ElementInstanceRecord, JobRecord, Key, MessageRecord, VariableDocument } from '../state/records'
@@ -9,6 +9,8 @@ import { applyCommand, type Command, type CommandTarget, type InternalCommand, t
 import { RuntimeContext } from './context'
 import { evaluateDecision } from './decision'
 import type { Journal } from './journal'
+import { InstanceMigration } from './migration'
+import { InstanceModification } from './modification'
 import { DEFAULT_TENANT, type DeployedProcess, type Repository } from './repository'
 import type { ElementInstance, InstanceRuntime } from './runtime-state'
 import { exportState, importState, type EngineSnapshot } from './snapshot'
@@ -202,6 +204,21 @@ export class Engine implements EngineApi, CommandTarget {
       throw new EngineError('INVALID_STATE', `Expected to cancel a process instance with key '${processInstanceKey}', but it is created by a parent process instance. Cancel the root process instance '${root.key}' instead.`, 'CANCEL')
     }
     this.run({ c: 'cancel', k: processInstanceKey }, () => this.ctx.instances.cancel(inst))
+  }
+
+  /** Activate elements and terminate element instances of a running instance (Zeebe's modification). */
+  modifyProcessInstance(input: ModifyInstanceInput): void {
+    const modification = new InstanceModification(this.ctx)
+    modification.validate(input)
+    for (const a of input.activateInstructions ?? []) for (const v of a.variableInstructions ?? []) assertDocument(v.variables)
+    this.run({ c: 'modify', i: input }, () => modification.apply(input))
+  }
+
+  /** Move a running instance to another process definition (Zeebe's migration). */
+  migrateProcessInstance(input: MigrateInstanceInput): void {
+    const migration = new InstanceMigration(this.ctx)
+    migration.validate(input)
+    this.run({ c: 'migrate', i: input }, () => migration.apply(input))
   }
 
   // ---------------------------------------------------------------- incidents

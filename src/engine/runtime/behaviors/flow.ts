@@ -269,7 +269,8 @@ function canReach(model: ProcessModel, from: string, target: string, takenFlows:
   return false
 }
 
-function restType(el: FlowElement): RestElementType {
+/** An element's type as Zeebe names it (BpmnElementType), which the REST API also uses. */
+export function restType(el: FlowElement): RestElementType {
   switch (el.type) {
     case 'startEvent': return 'START_EVENT'
     case 'endEvent': return 'END_EVENT'

@@ -1,0 +1,78 @@
+/**
+ * Modification and migration are journaled commands like any other (issue #17): after a SIGKILL,
+ * the engine replays them from its log and the instances are where the operations put them.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestClient } from '../support/engine-harness'
+import { connect, startEngineProcess, type EngineProcess } from '../support/engine-process'
+
+/** The process definition key of the i-th resource of a deployment. */
+const processKey = (deployment: { deployments: unknown[] }, i = 0): string =>
+  (deployment.deployments[i] as { process: { processDefinitionKey: string } }).process.processDefinitionKey
+
+
+jest.setTimeout(120_000)
+
+const model = (version: string, extra: string): string => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d-${version}">
+<bpmn:process id="ops" isExecutable="true"><bpmn:startEvent id="start" />
+<bpmn:serviceTask id="first"><bpmn:extensionElements><zeebe:taskDefinition type="ops-first" /></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:serviceTask id="second"><bpmn:extensionElements><zeebe:taskDefinition type="ops-second" /></bpmn:extensionElements></bpmn:serviceTask>
+${extra}<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="first" /><bpmn:sequenceFlow id="f2" sourceRef="first" targetRef="second" />
+</bpmn:process></bpmn:definitions>`
+
+let scratch: string
+let engine: EngineProcess | undefined
+let client: TestClient | undefined
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'raccord-ops-'))
+})
+
+afterAll(async () => {
+  await client?.close()
+  await engine?.kill('SIGTERM')
+  await rm(scratch, { recursive: true, force: true })
+})
+
+async function search<T>(entity: string, filter: Record<string, unknown>): Promise<T[]> {
+  const response = await fetch(`http://127.0.0.1:${(engine as EngineProcess).restPort}/v2/${entity}/search`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter }),
+  })
+  return ((await response.json()) as { items: T[] }).items
+}
+
+test('a modified and a migrated instance are found as the operations left them after a SIGKILL and a restart', async () => {
+  // given an engine with two versions of a process and two instances of version 1
+  engine = await startEngineProcess(join(scratch, 'engine'))
+  client = await connect(engine)
+  const v1 = processKey((await client.zeebe.deployResources([{ name: 'ops.bpmn', process: Buffer.from(model('1', '')) }])), 0)
+  const v2 = processKey((await client.zeebe.deployResources([{ name: 'ops.bpmn', process: Buffer.from(model('2', '<bpmn:endEvent id="v2-only" />')) }])), 0)
+  const moved = (await client.zeebe.createProcessInstance({ bpmnProcessId: 'ops', version: 1, variables: {} })).processInstanceKey
+  const migrated = (await client.zeebe.createProcessInstance({ bpmnProcessId: 'ops', version: 1, variables: {} })).processInstanceKey
+  // when one moves from first to second, the other migrates to version 2, and the engine is killed
+  const [first] = await search<{ elementInstanceKey: string }>('element-instances', { processInstanceKey: moved, elementId: 'first' })
+  await client.zeebe.modifyProcessInstance({
+    processInstanceKey: moved,
+    terminateInstructions: [{ elementInstanceKey: first.elementInstanceKey }],
+    activateInstructions: [{ elementId: 'second', ancestorElementInstanceKey: '-1', variableInstructions: [{ variables: { movedBy: 'operator' }, scopeId: '' }] }],
+  })
+  await client.zeebe.migrateProcessInstance({ processInstanceKey: migrated, migrationPlan: { targetProcessDefinitionKey: v2, mappingInstructions: [{ sourceElementId: 'first', targetElementId: 'first' }] } })
+  await client.close()
+  await engine.kill('SIGKILL')
+  // then, restarted on the same data dir, both are as the operations left them
+  engine = await startEngineProcess(join(scratch, 'engine'))
+  client = await connect(engine)
+  const states = async (key: string) => (await search<{ elementId: string; state: string }>('element-instances', { processInstanceKey: key }))
+    .map((e) => `${e.elementId}:${e.state}`).sort()
+  expect(await states(moved)).toEqual(['first:TERMINATED', 'second:ACTIVE', 'start:COMPLETED'])
+  expect((await search<{ name: string; value: string }>('variables', { processInstanceKey: moved })).map((v) => [v.name, v.value])).toEqual([['movedBy', '"operator"']])
+  const [instance] = await search<{ processDefinitionKey: string; processDefinitionVersion: number }>('process-instances', { processInstanceKey: migrated })
+  expect(instance).toMatchObject({ processDefinitionKey: v2, processDefinitionVersion: 2 })
+  expect(v1).not.toBe(v2)
+  // and the moved instance goes on from second
+  const jobs = await client.zeebe.activateJobs({ type: 'ops-second', worker: 'ops', maxJobsToActivate: 5, timeout: 60_000, requestTimeout: 2_000 })
+  expect(jobs.map((j) => j.processInstanceKey)).toEqual([moved])
+})
