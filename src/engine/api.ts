@@ -5,14 +5,14 @@
 import type {
   IncidentRecord, JobRecord, Key, VariableDocument, ProcessInstanceRecord, ElementInstanceRecord,
   VariableRecord, UserTaskRecord, ProcessDefinitionRecord, DecisionDefinitionRecord,
-  DecisionRequirementsRecord, FormRecord, MessageSubscriptionRecord,
+  DecisionRequirementsRecord, FormRecord, MessageSubscriptionRecord, BatchOperationRecord, BatchOperationType,
 } from './state/records'
 import type { Problem } from './model/types'
 
 // The records the queries return are part of this API: the adapters name them through this
 // module, never through state/.
 export type {
-  DecisionDefinitionRecord, DecisionRequirementsRecord, ElementInstanceRecord, FormRecord, IncidentRecord, MessageSubscriptionRecord,
+  BatchOperationRecord, BatchOperationType, DecisionDefinitionRecord, DecisionRequirementsRecord, ElementInstanceRecord, FormRecord, IncidentRecord, MessageSubscriptionRecord,
   JobRecord, Key, ProcessDefinitionRecord, ProcessInstanceRecord, UserTaskRecord, VariableDocument, VariableRecord,
 } from './state/records'
 
@@ -88,6 +88,14 @@ export interface MigrateInstanceInput {
   processInstanceKey: Key
   targetProcessDefinitionKey: Key
   mappingInstructions: { sourceElementId: string; targetElementId: string }[]
+}
+
+/** A batch operation over items chosen by a filter (the REST layer resolves the filter to items). */
+export interface BatchOperationInput {
+  type: BatchOperationType
+  items: { itemKey: Key; processInstanceKey: Key }[]
+  migrationPlan?: { targetProcessDefinitionKey: Key; mappingInstructions: { sourceElementId: string; targetElementId: string }[] }
+  moveInstructions?: { sourceElementId: string; targetElementId: string }[]
 }
 
 export interface CreatedInstance {
@@ -196,6 +204,7 @@ export interface EngineQueries {
   forms(): Iterable<FormRecord>
   /** BPMN XML of a process definition */
   processDefinitionXml(processDefinitionKey: Key): string | undefined
+  batchOperations(): Iterable<BatchOperationRecord>
 }
 
 export interface EngineApi {
@@ -210,6 +219,11 @@ export interface EngineApi {
   cancelProcessInstance(processInstanceKey: Key): void
   modifyProcessInstance(input: ModifyInstanceInput): void
   migrateProcessInstance(input: MigrateInstanceInput): void
+
+  createBatchOperation(input: BatchOperationInput): BatchOperationRecord
+  suspendBatchOperation(key: Key): void
+  resumeBatchOperation(key: Key): void
+  cancelBatchOperation(key: Key): void
 
   /** Activate up to maxJobsToActivate jobs now (no waiting). */
   activateJobs(input: ActivateJobsInput): ActivatedJob[]

@@ -44,7 +44,7 @@ async function search<T>(entity: string, filter: Record<string, unknown>): Promi
   return ((await response.json()) as { items: T[] }).items
 }
 
-test('a modified and a migrated instance are found as the operations left them after a SIGKILL and a restart', async () => {
+test('a modified and a migrated instance, and a batch operation, are found as the operations left them after a SIGKILL and a restart', async () => {
   // given an engine with two versions of a process and two instances of version 1
   engine = await startEngineProcess(join(scratch, 'engine'))
   client = await connect(engine)
@@ -60,6 +60,10 @@ test('a modified and a migrated instance are found as the operations left them a
     activateInstructions: [{ elementId: 'second', ancestorElementInstanceKey: '-1', variableInstructions: [{ variables: { movedBy: 'operator' }, scopeId: '' }] }],
   })
   await client.zeebe.migrateProcessInstance({ processInstanceKey: migrated, migrationPlan: { targetProcessDefinitionKey: v2, mappingInstructions: [{ sourceElementId: 'first', targetElementId: 'first' }] } })
+  const canceled = (await client.zeebe.createProcessInstance({ bpmnProcessId: 'ops', version: 1, variables: {} })).processInstanceKey
+  const batch = await (await fetch(`http://127.0.0.1:${engine.restPort}/v2/process-instances/cancellation`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter: { processInstanceKey: canceled } }),
+  })).json() as { batchOperationKey: string }
   await client.close()
   await engine.kill('SIGKILL')
   // then, restarted on the same data dir, both are as the operations left them
@@ -72,6 +76,14 @@ test('a modified and a migrated instance are found as the operations left them a
   const [instance] = await search<{ processDefinitionKey: string; processDefinitionVersion: number }>('process-instances', { processInstanceKey: migrated })
   expect(instance).toMatchObject({ processDefinitionKey: v2, processDefinitionVersion: 2 })
   expect(v1).not.toBe(v2)
+  // and the batch operation created before the kill is there, and finishes
+  let state = ''
+  for (let i = 0; i < 100 && state !== 'COMPLETED'; i++) {
+    state = ((await (await fetch(`http://127.0.0.1:${engine.restPort}/v2/batch-operations/${batch.batchOperationKey}`)).json()) as { state: string }).state
+    if (state !== 'COMPLETED') await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  expect(state).toBe('COMPLETED')
+  expect((await search<{ state: string }>('process-instances', { processInstanceKey: canceled }))[0].state).toBe('TERMINATED')
   // and the moved instance goes on from second
   const jobs = await client.zeebe.activateJobs({ type: 'ops-second', worker: 'ops', maxJobsToActivate: 5, timeout: 60_000, requestTimeout: 2_000 })
   expect(jobs.map((j) => j.processInstanceKey)).toEqual([moved])

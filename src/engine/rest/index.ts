@@ -5,6 +5,7 @@
 import express from 'express'
 import type { EngineApi } from '../api'
 import type { ControllableClock } from '../clock'
+import { batchOperationRoutes } from './batch-operations'
 import { clusterRoutes } from './cluster'
 import { deploymentRoutes } from './deployments'
 import { instanceOperationRoutes } from './instance-operations'
@@ -41,6 +42,7 @@ export function createRestApp(engine: EngineApi, options: RestAppOptions): expre
   deploymentRoutes(v2, engine)
   processInstanceRoutes(v2, engine)
   instanceOperationRoutes(v2, engine)
+  batchOperationRoutes(v2, engine)
   jobRoutes(v2, engine)
   userTaskRoutes(v2, engine)
   messageRoutes(v2, engine)

@@ -4,7 +4,7 @@
  */
 import type { RequestHandler, Router } from 'express'
 import { z } from 'zod'
-import type { EngineApi } from '../api'
+import type { EngineApi, EngineQueries } from '../api'
 import type { Key, VariableDocument } from '../api'
 import { defaultTenantOnly, HttpProblem, invalidArgument, notFound } from './problem'
 import {
@@ -98,76 +98,8 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
 
   router.post('/process-instances/search', (req, res) => {
     const request = parseBody(searchRequestSchema, req)
-    const context = new ResultContext(queries)
-    const instances = [...queries.processInstances()].map((r) => context.processInstance(r))
-
-    // Facts about an instance's insides, indexed only when a filter asks for them.
-    let variablesByInstance: Map<Key, { name: string; value: string }[]> | undefined
-    const variablesOf = (key: Key) => {
-      if (!variablesByInstance) {
-        variablesByInstance = new Map()
-        for (const v of queries.variables()) {
-          const list = variablesByInstance.get(v.processInstanceKey) ?? []
-          list.push({ name: v.name, value: JSON.stringify(v.value) })
-          variablesByInstance.set(v.processInstanceKey, list)
-        }
-      }
-      return variablesByInstance.get(key) ?? []
-    }
-    let elementsByInstance: Map<Key, ElementInstanceResult[]> | undefined
-    const elementsOf = (key: Key) => {
-      if (!elementsByInstance) {
-        elementsByInstance = new Map()
-        for (const e of queries.elementInstances()) {
-          if (e.type === 'PROCESS') continue
-          const list = elementsByInstance.get(e.processInstanceKey) ?? []
-          list.push(context.elementInstance(e))
-          elementsByInstance.set(e.processInstanceKey, list)
-        }
-      }
-      return elementsByInstance.get(key) ?? []
-    }
-    const activeIncidentsOf = (key: Key) =>
-      [...queries.incidents()].filter((i) => i.state === 'ACTIVE' && i.processInstanceKey === key)
-
-    // elementId, elementInstanceState and hasElementInstanceIncident describe one element instance together.
-    const matchesElements = (pi: ProcessInstanceResult, filter: Record<string, unknown>): boolean => {
-      const conditions = ELEMENT_FILTERS.filter((f) => filter[f] !== undefined && filter[f] !== null)
-      if (conditions.length === 0) return true
-      return elementsOf(pi.processInstanceKey).some((e) => conditions.every((f) => f === 'hasElementInstanceIncident'
-        ? e.hasIncident === Boolean(filter[f])
-        : matchesProperty(f, f === 'elementId' ? e.elementId : e.state, filter[f])))
-    }
-    const spec: SearchSpec<ProcessInstanceResult> = {
-      key: 'processInstanceKey',
-      filterable: ['processDefinitionId', 'processDefinitionName', 'processDefinitionVersion',
-        'processDefinitionVersionTag', 'processDefinitionKey', 'startDate', 'endDate', 'state', 'hasIncident',
-        'tenantId', 'processInstanceKey', 'parentProcessInstanceKey', 'parentElementInstanceKey'],
-      custom: {
-        variables: (pi, condition) => variableFilter('variables', condition).every(({ name, value }) =>
-          variablesOf(pi.processInstanceKey).some((v) => v.name === name && matchesProperty('variables.value', v.value, value))),
-        errorMessage: (pi, condition) => activeIncidentsOf(pi.processInstanceKey)
-          .some((i) => matchesProperty('errorMessage', i.errorMessage, condition)),
-        hasRetriesLeft: (pi, wanted) => [...queries.jobs()]
-          .some((j) => j.processInstanceKey === pi.processInstanceKey && j.retries > 0) === Boolean(wanted),
-        // checked by matchesElements, jointly
-        elementId: () => true,
-        elementInstanceState: () => true,
-        hasElementInstanceIncident: () => true,
-        // no batch operations exist here
-        batchOperationId: () => false,
-        $or: (pi, alternatives) => {
-          if (!Array.isArray(alternatives)) throw invalidArgument("Invalid filter '$or': expected an array of filters")
-          return alternatives.length === 0 || alternatives.some((alt: Record<string, unknown>) =>
-            matchesElements(pi, alt) && matchesFilter(pi, alt, spec))
-        },
-      },
-      sortable: ['processInstanceKey', 'processDefinitionId', 'processDefinitionName', 'processDefinitionVersion',
-        'processDefinitionVersionTag', 'processDefinitionKey', 'parentProcessInstanceKey', 'parentElementInstanceKey',
-        'startDate', 'endDate', 'state', 'hasIncident', 'tenantId'],
-    }
-    const topLevel = request.filter ?? {}
-    res.json(search(instances.filter((pi) => matchesElements(pi, topLevel)), request, spec))
+    const { candidates, spec } = processInstanceQuery(queries, request.filter ?? {})
+    res.json(search(candidates, request, spec))
   })
 
   router.get('/process-instances/:processInstanceKey', (req, res) => {
@@ -296,4 +228,80 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
     engine.resolveIncident(key)
     res.status(204).end()
   })
+}
+
+/**
+ * The process instances a filter selects (its element conditions applied), and the search spec
+ * that applies the rest of it: the search route and the batch operations share them.
+ */
+export function processInstanceQuery(queries: EngineQueries, topLevel: Record<string, unknown>): { candidates: ProcessInstanceResult[]; spec: SearchSpec<ProcessInstanceResult> } {
+  const context = new ResultContext(queries)
+  const instances = [...queries.processInstances()].map((r) => context.processInstance(r))
+
+  // Facts about an instance's insides, indexed only when a filter asks for them.
+  let variablesByInstance: Map<Key, { name: string; value: string }[]> | undefined
+  const variablesOf = (key: Key) => {
+    if (!variablesByInstance) {
+      variablesByInstance = new Map()
+      for (const v of queries.variables()) {
+        const list = variablesByInstance.get(v.processInstanceKey) ?? []
+        list.push({ name: v.name, value: JSON.stringify(v.value) })
+        variablesByInstance.set(v.processInstanceKey, list)
+      }
+    }
+    return variablesByInstance.get(key) ?? []
+  }
+  let elementsByInstance: Map<Key, ElementInstanceResult[]> | undefined
+  const elementsOf = (key: Key) => {
+    if (!elementsByInstance) {
+      elementsByInstance = new Map()
+      for (const e of queries.elementInstances()) {
+        if (e.type === 'PROCESS') continue
+        const list = elementsByInstance.get(e.processInstanceKey) ?? []
+        list.push(context.elementInstance(e))
+        elementsByInstance.set(e.processInstanceKey, list)
+      }
+    }
+    return elementsByInstance.get(key) ?? []
+  }
+  const activeIncidentsOf = (key: Key) =>
+    [...queries.incidents()].filter((i) => i.state === 'ACTIVE' && i.processInstanceKey === key)
+
+  // elementId, elementInstanceState and hasElementInstanceIncident describe one element instance together.
+  const matchesElements = (pi: ProcessInstanceResult, filter: Record<string, unknown>): boolean => {
+    const conditions = ELEMENT_FILTERS.filter((f) => filter[f] !== undefined && filter[f] !== null)
+    if (conditions.length === 0) return true
+    return elementsOf(pi.processInstanceKey).some((e) => conditions.every((f) => f === 'hasElementInstanceIncident'
+      ? e.hasIncident === Boolean(filter[f])
+      : matchesProperty(f, f === 'elementId' ? e.elementId : e.state, filter[f])))
+  }
+  const spec: SearchSpec<ProcessInstanceResult> = {
+    key: 'processInstanceKey',
+    filterable: ['processDefinitionId', 'processDefinitionName', 'processDefinitionVersion',
+      'processDefinitionVersionTag', 'processDefinitionKey', 'startDate', 'endDate', 'state', 'hasIncident',
+      'tenantId', 'processInstanceKey', 'parentProcessInstanceKey', 'parentElementInstanceKey'],
+    custom: {
+      variables: (pi, condition) => variableFilter('variables', condition).every(({ name, value }) =>
+        variablesOf(pi.processInstanceKey).some((v) => v.name === name && matchesProperty('variables.value', v.value, value))),
+      errorMessage: (pi, condition) => activeIncidentsOf(pi.processInstanceKey)
+        .some((i) => matchesProperty('errorMessage', i.errorMessage, condition)),
+      hasRetriesLeft: (pi, wanted) => [...queries.jobs()]
+        .some((j) => j.processInstanceKey === pi.processInstanceKey && j.retries > 0) === Boolean(wanted),
+      // checked by matchesElements, jointly
+      elementId: () => true,
+      elementInstanceState: () => true,
+      hasElementInstanceIncident: () => true,
+      batchOperationId: (pi, condition) => [...queries.batchOperations()]
+        .some((b) => matchesProperty('batchOperationId', b.key, condition) && b.items.some((i) => i.processInstanceKey === pi.processInstanceKey)),
+      $or: (pi, alternatives) => {
+        if (!Array.isArray(alternatives)) throw invalidArgument("Invalid filter '$or': expected an array of filters")
+        return alternatives.length === 0 || alternatives.some((alt: Record<string, unknown>) =>
+          matchesElements(pi, alt) && matchesFilter(pi, alt, spec))
+      },
+    },
+    sortable: ['processInstanceKey', 'processDefinitionId', 'processDefinitionName', 'processDefinitionVersion',
+      'processDefinitionVersionTag', 'processDefinitionKey', 'parentProcessInstanceKey', 'parentElementInstanceKey',
+      'startDate', 'endDate', 'state', 'hasIncident', 'tenantId'],
+  }
+  return { candidates: instances.filter((pi) => matchesElements(pi, topLevel)), spec }
 }

@@ -1,4 +1,4 @@
-import type { CreateInstanceInput, DeployResourceInput, MigrateInstanceInput, ModifyInstanceInput, PublishMessageInput } from '../api'
+import type { BatchOperationInput, CreateInstanceInput, DeployResourceInput, MigrateInstanceInput, ModifyInstanceInput, PublishMessageInput } from '../api'
 import type { Key, VariableDocument } from '../state/records'
 
 export interface TaskChangeset {
@@ -16,6 +16,10 @@ export type Command =
   | { c: 'cancel'; k: Key }
   | { c: 'modify'; i: ModifyInstanceInput }
   | { c: 'migrate'; i: MigrateInstanceInput }
+  | { c: 'batch'; i: BatchOperationInput }
+  | { c: 'batchState'; k: Key; s: 'suspend' | 'resume' | 'cancel' }
+  /** the next chunk of a running batch operation */
+  | { c: 'batchStep'; k: Key }
   | { c: 'delete'; k: Key }
   | { c: 'resolve'; k: Key }
   | { c: 'complete'; k: Key; v?: VariableDocument }
@@ -40,7 +44,7 @@ export type Command =
   | { c: 'cont' }
 
 /** The commands only the engine itself journals. */
-export type InternalCommand = Extract<Command, { c: 'key' | 'gap' | 'tick' | 'yield' | 'act' | 'cont' }>
+export type InternalCommand = Extract<Command, { c: 'key' | 'gap' | 'tick' | 'yield' | 'act' | 'cont' | 'batchStep' }>
 
 /** What replaying needs: the engine's commands, plus the internal steps some commands journal. */
 export interface CommandTarget {
@@ -48,6 +52,10 @@ export interface CommandTarget {
   cancelProcessInstance(key: Key): void
   modifyProcessInstance(input: ModifyInstanceInput): void
   migrateProcessInstance(input: MigrateInstanceInput): void
+  createBatchOperation(input: BatchOperationInput): unknown
+  suspendBatchOperation(key: Key): void
+  resumeBatchOperation(key: Key): void
+  cancelBatchOperation(key: Key): void
   deleteResource(key: Key): void
   resolveIncident(key: Key): void
   completeJob(key: Key, variables?: VariableDocument): void
@@ -76,6 +84,12 @@ export async function applyCommand(target: CommandTarget, e: Command): Promise<v
     case 'cancel': target.cancelProcessInstance(e.k); return
     case 'modify': target.modifyProcessInstance(e.i); return
     case 'migrate': target.migrateProcessInstance(e.i); return
+    case 'batch': target.createBatchOperation(e.i); return
+    case 'batchState':
+      if (e.s === 'suspend') target.suspendBatchOperation(e.k)
+      else if (e.s === 'resume') target.resumeBatchOperation(e.k)
+      else target.cancelBatchOperation(e.k)
+      return
     case 'delete': target.deleteResource(e.k); return
     case 'resolve': target.resolveIncident(e.k); return
     case 'complete': target.completeJob(e.k, e.v); return
@@ -97,6 +111,7 @@ export async function applyCommand(target: CommandTarget, e: Command): Promise<v
     case 'yield':
     case 'act':
     case 'cont':
+    case 'batchStep':
       target.replayInternal(e)
   }
 }

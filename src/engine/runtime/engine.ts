@@ -1,10 +1,11 @@
 import {
   EngineError, type ActivateJobsInput, type ActivatedJob, type CreateInstanceInput, type CreatedInstance,
   type DecisionEvaluationResult, type DeployResourceInput, type DeploymentResult, type EngineApi,
-  type EngineQueries, type JobStream, type MigrateInstanceInput, type ModifyInstanceInput, type PublishMessageInput,
+  type BatchOperationInput, type EngineQueries, type JobStream, type MigrateInstanceInput, type ModifyInstanceInput, type PublishMessageInput,
 } from '../api'
 import { SystemClock, type Clock } from '../clock'
-import type { ElementInstanceRecord, JobRecord, Key, MessageRecord, VariableDocument } from '../state/records'
+import type { BatchOperationRecord, ElementInstanceRecord, JobRecord, Key, MessageRecord, VariableDocument } from '../state/records'
+import { BATCH_INTERVAL_MS, BatchOperations } from './batches'
 import { applyCommand, type Command, type CommandTarget, type InternalCommand, type TaskChangeset } from './commands'
 import { RuntimeContext } from './context'
 import { evaluateDecision } from './decision'
@@ -37,10 +38,14 @@ export interface EngineOptions {
 export class Engine implements EngineApi, CommandTarget {
   readonly clock: Clock
   private readonly ctx: RuntimeContext
+  private readonly batches: BatchOperations
+  private batchWork: NodeJS.Timeout | undefined
+  private closed = false
 
   constructor(options: EngineOptions = {}) {
     this.clock = options.clock ?? new SystemClock()
     this.ctx = new RuntimeContext(this.clock)
+    this.batches = new BatchOperations(this.ctx, this)
   }
 
   /** Engine time: frozen for the length of a command, so that replaying it gives the same result. */
@@ -53,6 +58,7 @@ export class Engine implements EngineApi, CommandTarget {
     this.ctx.runner.journal = journal
     // Recovery is over: steps a command left over before a crash go on, as a new command.
     this.ctx.resumeWork()
+    this.continueBatches()
   }
 
   /** Resolves once every command so far is durable (immediately without a journal). */
@@ -62,6 +68,8 @@ export class Engine implements EngineApi, CommandTarget {
 
   /** Stop the wake-up timer; the engine answers no more commands after this. */
   close(): void {
+    this.closed = true
+    if (this.batchWork) clearTimeout(this.batchWork)
     this.ctx.close()
   }
 
@@ -94,6 +102,7 @@ export class Engine implements EngineApi, CommandTarget {
     decisionDefinitions: () => this.repo.decisions.values(),
     decisionRequirements: () => [...this.repo.drgs.values()].map((d) => d.record),
     forms: () => this.repo.forms.values(),
+    batchOperations: () => this.state.batches.values(),
     processDefinitionXml: (key) => {
       const p = this.repo.processes.get(key)
       return p ? this.repo.resources.get(p.record.resourceKey)?.content : undefined
@@ -219,6 +228,59 @@ export class Engine implements EngineApi, CommandTarget {
     const migration = new InstanceMigration(this.ctx)
     migration.validate(input)
     this.run({ c: 'migrate', i: input }, () => migration.apply(input))
+  }
+
+  // ---------------------------------------------------------------- batch operations
+
+  /** A batch operation over the given items; it runs in chunks after this returns. */
+  createBatchOperation(input: BatchOperationInput): BatchOperationRecord {
+    if (input.type === 'MIGRATE_PROCESS_INSTANCE' && !input.migrationPlan) throw new EngineError('INVALID_ARGUMENT', 'Expected a migration plan for a batch migration, but none was given', 'CREATE')
+    if (input.type === 'MODIFY_PROCESS_INSTANCE' && !input.moveInstructions?.length) throw new EngineError('INVALID_ARGUMENT', 'Expected at least one move instruction for a batch modification, but none was given', 'CREATE')
+    const batch = this.run({ c: 'batch', i: input }, () => this.batches.create(input))
+    this.continueBatches()
+    return batch
+  }
+
+  suspendBatchOperation(key: Key): void {
+    const batch = this.batches.find(key, 'suspend')
+    if (batch.state !== 'ACTIVE' && batch.state !== 'CREATED') throw new EngineError('INVALID_STATE', `Expected to suspend a batch operation with key '${key}', but it is in state '${batch.state}'`, 'SUSPEND')
+    this.run({ c: 'batchState', k: key, s: 'suspend' }, () => this.batches.setState(key, 'suspend'))
+  }
+
+  resumeBatchOperation(key: Key): void {
+    const batch = this.batches.find(key, 'resume')
+    if (batch.state !== 'SUSPENDED') throw new EngineError('INVALID_STATE', `Expected to resume a batch operation with key '${key}', but it is in state '${batch.state}'`, 'RESUME')
+    this.run({ c: 'batchState', k: key, s: 'resume' }, () => this.batches.setState(key, 'resume'))
+    this.continueBatches()
+  }
+
+  cancelBatchOperation(key: Key): void {
+    const batch = this.batches.find(key, 'cancel')
+    if (batch.state !== 'ACTIVE' && batch.state !== 'CREATED' && batch.state !== 'SUSPENDED') {
+      throw new EngineError('INVALID_STATE', `Expected to cancel a batch operation with key '${key}', but it is in state '${batch.state}'`, 'CANCEL')
+    }
+    this.run({ c: 'batchState', k: key, s: 'cancel' }, () => this.batches.setState(key, 'cancel'))
+  }
+
+  /** Work on running batch operations a chunk at a time, letting other commands in between. */
+  private continueBatches(): void {
+    if (this.batchWork || this.closed || this.ctx.runner.isReplaying) return
+    this.batchWork = setTimeout(() => {
+      this.batchWork = undefined
+      if (this.closed) return
+      const running = this.batches.running()
+      for (const key of running) {
+        try {
+          this.run({ c: 'batchStep', k: key }, () => this.batches.step(key))
+        } catch (error) {
+          // The store refuses commands (disk full): try again later.
+          if (!this.ctx.runner.journal?.failure) throw error
+          setTimeout(() => this.continueBatches(), 500).unref()
+          return
+        }
+      }
+      if (this.batches.running().length > 0) this.continueBatches()
+    }, BATCH_INTERVAL_MS)
   }
 
   // ---------------------------------------------------------------- incidents
@@ -528,6 +590,7 @@ export class Engine implements EngineApi, CommandTarget {
       case 'gap': this.run(e, () => { this.state.counter += e.n }); return
       case 'tick': this.run(e, () => ctx.timers.fireAllDue()); return
       case 'cont': this.run(e, () => undefined); return
+      case 'batchStep': this.run(e, () => this.batches.step(e.k)); return
       case 'yield': {
         const job = this.state.jobs.get(e.k)
         this.run(e, () => { if (job && job.state === 'ACTIVATED') ctx.jobs.makeActivatable(job) })

@@ -1,6 +1,6 @@
 import type { FlowElement } from '../model/types'
 import type {
-  ElementInstanceRecord, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord, MessageSubscriptionRecord,
+  BatchOperationRecord, ElementInstanceRecord, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord, MessageSubscriptionRecord,
   ProcessInstanceRecord, SignalSubscriptionRecord, TimerRecord, UserTaskRecord, VariableDocument,
 } from '../state/records'
 import { DueQueue } from './due-queue'
@@ -71,6 +71,7 @@ export class RuntimeState {
   readonly signalIndex = new Map<string, Set<Key>>()
   readonly incidents = new Map<Key, IncidentRecord>()
   readonly userTasks = new Map<Key, UserTaskRecord>()
+  readonly batches = new Map<Key, BatchOperationRecord>()
   readonly due = new DueQueue()
   /** straight-through steps still to run, last pushed first (depth-first, as a call would) */
   work: WorkItem[] = []

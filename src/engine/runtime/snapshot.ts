@@ -1,6 +1,6 @@
 import type { FlowElement } from '../model/types'
 import type {
-  IncidentRecord, JobRecord, MessageRecord, MessageSubscriptionRecord, ProcessInstanceRecord, SignalSubscriptionRecord,
+  BatchOperationRecord, IncidentRecord, JobRecord, MessageRecord, MessageSubscriptionRecord, ProcessInstanceRecord, SignalSubscriptionRecord,
   TimerRecord, UserTaskRecord, VariableRecord,
 } from '../state/records'
 import type { ProcessingContext } from './processing'
@@ -24,6 +24,8 @@ export interface EngineSnapshot {
   userTasks: UserTaskRecord[]
   /** straight-through steps a command left over (absent in snapshots taken before there were any) */
   work?: WorkItem[]
+  /** batch operations (absent in snapshots taken before there were any) */
+  batches?: BatchOperationRecord[]
 }
 
 /** The whole state as plain records (JSON-safe): what a snapshot stores. */
@@ -44,6 +46,7 @@ export function exportState(ctx: ProcessingContext): EngineSnapshot {
     incidents: [...s.incidents.values()],
     userTasks: [...s.userTasks.values()],
     work: [...s.work],
+    batches: [...s.batches.values()],
   }
 }
 
@@ -54,6 +57,7 @@ export async function importState(ctx: ProcessingContext, snap: EngineSnapshot):
   await ctx.repo.importState(snap.repository)
   s.counter = snap.counter
   for (const inst of snap.instances) s.instances.set(inst.key, inst)
+  for (const batch of snap.batches ?? []) s.batches.set(batch.key, batch)
   for (const rec of snap.elements) {
     const ei: ElementInstance = { ...rec }
     if (ei.type !== 'PROCESS') ei.element = ctx.repo.processes.get(ei.definitionKey)?.model.elements.get(ei.elementId)

@@ -260,3 +260,28 @@ export interface UserTaskRecord {
   completionDate?: number
   tenantId: string
 }
+
+export type BatchOperationType = 'CANCEL_PROCESS_INSTANCE' | 'RESOLVE_INCIDENT' | 'MIGRATE_PROCESS_INSTANCE' | 'MODIFY_PROCESS_INSTANCE'
+export type BatchOperationState = 'CREATED' | 'ACTIVE' | 'SUSPENDED' | 'COMPLETED' | 'PARTIALLY_COMPLETED' | 'CANCELED' | 'FAILED'
+export type BatchItemState = 'ACTIVE' | 'COMPLETED' | 'SKIPPED' | 'CANCELED' | 'FAILED'
+
+/** One item of a batch operation: a process instance, or an incident (RESOLVE_INCIDENT). */
+export interface BatchOperationItemRecord {
+  itemKey: Key
+  processInstanceKey: Key
+  state: BatchItemState
+  processedDate?: number
+  errorMessage?: string
+}
+
+/** A batch operation (Camunda 8.8): its items are fixed when it is created, then worked through in chunks. */
+export interface BatchOperationRecord {
+  key: Key
+  type: BatchOperationType
+  state: BatchOperationState
+  startDate: number
+  endDate?: number
+  items: BatchOperationItemRecord[]
+  migrationPlan?: { targetProcessDefinitionKey: Key; mappingInstructions: { sourceElementId: string; targetElementId: string }[] }
+  moveInstructions?: { sourceElementId: string; targetElementId: string }[]
+}
