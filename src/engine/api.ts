@@ -5,14 +5,14 @@
 import type {
   IncidentRecord, JobRecord, Key, VariableDocument, ProcessInstanceRecord, ElementInstanceRecord,
   VariableRecord, UserTaskRecord, ProcessDefinitionRecord, DecisionDefinitionRecord,
-  DecisionRequirementsRecord, FormRecord, MessageSubscriptionRecord, BatchOperationRecord, BatchOperationType,
+  DecisionRequirementsRecord, FormRecord, MessageSubscriptionRecord, BatchOperationRecord, BatchOperationType, DecisionInstanceRecord,
 } from './state/records'
 import type { Problem } from './model/types'
 
 // The records the queries return are part of this API: the adapters name them through this
 // module, never through state/.
 export type {
-  BatchOperationRecord, BatchOperationType, DecisionDefinitionRecord, DecisionRequirementsRecord, ElementInstanceRecord, FormRecord, IncidentRecord, MessageSubscriptionRecord,
+  BatchOperationRecord, BatchOperationType, DecisionDefinitionRecord, DecisionInstanceRecord, DecisionRequirementsRecord, ElementInstanceRecord, FormRecord, IncidentRecord, MessageSubscriptionRecord,
   JobRecord, Key, ProcessDefinitionRecord, ProcessInstanceRecord, UserTaskRecord, VariableDocument, VariableRecord,
 } from './state/records'
 
@@ -96,6 +96,13 @@ export interface BatchOperationInput {
   items: { itemKey: Key; processInstanceKey: Key }[]
   migrationPlan?: { targetProcessDefinitionKey: Key; mappingInstructions: { sourceElementId: string; targetElementId: string }[] }
   moveInstructions?: { sourceElementId: string; targetElementId: string }[]
+}
+
+export interface EvaluateDecisionInput {
+  decisionId?: string
+  decisionKey?: Key
+  variables?: VariableDocument
+  tenantId?: string
 }
 
 export interface CreatedInstance {
@@ -205,6 +212,7 @@ export interface EngineQueries {
   /** BPMN XML of a process definition */
   processDefinitionXml(processDefinitionKey: Key): string | undefined
   batchOperations(): Iterable<BatchOperationRecord>
+  decisionInstances(): Iterable<DecisionInstanceRecord>
 }
 
 export interface EngineApi {
@@ -245,7 +253,7 @@ export interface EngineApi {
   setVariables(elementInstanceKey: Key, variables: VariableDocument, local: boolean): { key: Key }
   resolveIncident(incidentKey: Key): void
 
-  evaluateDecision(input: { decisionId?: string; decisionKey?: Key; variables?: VariableDocument; tenantId?: string }): DecisionEvaluationResult
+  evaluateDecision(input: EvaluateDecisionInput): DecisionEvaluationResult
 
   completeUserTask(userTaskKey: Key, variables?: VariableDocument, action?: string): void
   assignUserTask(userTaskKey: Key, assignee: string, allowOverride: boolean): void

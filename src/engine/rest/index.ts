@@ -7,6 +7,7 @@ import type { EngineApi } from '../api'
 import type { ControllableClock } from '../clock'
 import { batchOperationRoutes } from './batch-operations'
 import { clusterRoutes } from './cluster'
+import { decisionInstanceRoutes } from './decision-instances'
 import { deploymentRoutes } from './deployments'
 import { instanceOperationRoutes } from './instance-operations'
 import { jobRoutes } from './jobs'
@@ -43,6 +44,7 @@ export function createRestApp(engine: EngineApi, options: RestAppOptions): expre
   processInstanceRoutes(v2, engine)
   instanceOperationRoutes(v2, engine)
   batchOperationRoutes(v2, engine)
+  decisionInstanceRoutes(v2, engine)
   jobRoutes(v2, engine)
   userTaskRoutes(v2, engine)
   messageRoutes(v2, engine)

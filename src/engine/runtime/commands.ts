@@ -1,4 +1,4 @@
-import type { BatchOperationInput, CreateInstanceInput, DeployResourceInput, MigrateInstanceInput, ModifyInstanceInput, PublishMessageInput } from '../api'
+import type { BatchOperationInput, CreateInstanceInput, EvaluateDecisionInput, DeployResourceInput, MigrateInstanceInput, ModifyInstanceInput, PublishMessageInput } from '../api'
 import type { Key, VariableDocument } from '../state/records'
 
 export interface TaskChangeset {
@@ -17,6 +17,7 @@ export type Command =
   | { c: 'modify'; i: ModifyInstanceInput }
   | { c: 'migrate'; i: MigrateInstanceInput }
   | { c: 'batch'; i: BatchOperationInput }
+  | { c: 'evaluate'; i: EvaluateDecisionInput }
   | { c: 'batchState'; k: Key; s: 'suspend' | 'resume' | 'cancel' }
   /** the next chunk of a running batch operation */
   | { c: 'batchStep'; k: Key }
@@ -53,6 +54,7 @@ export interface CommandTarget {
   modifyProcessInstance(input: ModifyInstanceInput): void
   migrateProcessInstance(input: MigrateInstanceInput): void
   createBatchOperation(input: BatchOperationInput): unknown
+  evaluateDecision(input: EvaluateDecisionInput): unknown
   suspendBatchOperation(key: Key): void
   resumeBatchOperation(key: Key): void
   cancelBatchOperation(key: Key): void
@@ -85,6 +87,7 @@ export async function applyCommand(target: CommandTarget, e: Command): Promise<v
     case 'modify': target.modifyProcessInstance(e.i); return
     case 'migrate': target.migrateProcessInstance(e.i); return
     case 'batch': target.createBatchOperation(e.i); return
+    case 'evaluate': target.evaluateDecision(e.i); return
     case 'batchState':
       if (e.s === 'suspend') target.suspendBatchOperation(e.k)
       else if (e.s === 'resume') target.resumeBatchOperation(e.k)

@@ -9,6 +9,7 @@ import { BATCH_INTERVAL_MS, BatchOperations } from './batches'
 import { applyCommand, type Command, type CommandTarget, type InternalCommand, type TaskChangeset } from './commands'
 import { RuntimeContext } from './context'
 import { evaluateDecision } from './decision'
+import { recordDecisionEvaluation } from './decision-history'
 import type { Journal } from './journal'
 import { InstanceMigration } from './migration'
 import { InstanceModification } from './modification'
@@ -103,6 +104,7 @@ export class Engine implements EngineApi, CommandTarget {
     decisionRequirements: () => [...this.repo.drgs.values()].map((d) => d.record),
     forms: () => this.repo.forms.values(),
     batchOperations: () => this.state.batches.values(),
+    decisionInstances: () => this.state.decisionInstances.values(),
     processDefinitionXml: (key) => {
       const p = this.repo.processes.get(key)
       return p ? this.repo.resources.get(p.record.resourceKey)?.content : undefined
@@ -512,8 +514,10 @@ export class Engine implements EngineApi, CommandTarget {
         : `Expected to evaluate decision '${input.decisionId}', but no decision found for id '${input.decisionId}'`, 'EVALUATE')
     }
     const { decision, drg } = found
-    const result = evaluateDecision(drg.model, decision.decisionId, input.variables ?? {}, this.ctx.engineClock)
-    const decisionInstanceKey = this.run({ c: 'key' }, () => this.ctx.nextKey())
+    const { result, decisionInstanceKey } = this.run({ c: 'evaluate', i: input }, () => {
+      const evaluation = evaluateDecision(drg.model, decision.decisionId, input.variables ?? {}, this.ctx.engineClock)
+      return { result: evaluation, decisionInstanceKey: recordDecisionEvaluation(this.ctx, decision, drg, evaluation) }
+    })
     const byId = new Map([...this.repo.decisions.values()].filter((d) => d.decisionRequirementsKey === drg.record.key).map((d) => [d.decisionId, d]))
     return {
       decisionKey: decision.key, decisionId: decision.decisionId, decisionName: decision.name ?? decision.decisionId,

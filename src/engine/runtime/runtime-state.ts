@@ -1,6 +1,6 @@
 import type { FlowElement } from '../model/types'
 import type {
-  BatchOperationRecord, ElementInstanceRecord, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord, MessageSubscriptionRecord,
+  BatchOperationRecord, DecisionInstanceRecord, ElementInstanceRecord, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord, MessageSubscriptionRecord,
   ProcessInstanceRecord, SignalSubscriptionRecord, TimerRecord, UserTaskRecord, VariableDocument,
 } from '../state/records'
 import { DueQueue } from './due-queue'
@@ -72,6 +72,8 @@ export class RuntimeState {
   readonly incidents = new Map<Key, IncidentRecord>()
   readonly userTasks = new Map<Key, UserTaskRecord>()
   readonly batches = new Map<Key, BatchOperationRecord>()
+  /** decisions evaluated, by decisionEvaluationInstanceKey */
+  readonly decisionInstances = new Map<string, DecisionInstanceRecord>()
   readonly due = new DueQueue()
   /** straight-through steps still to run, last pushed first (depth-first, as a call would) */
   work: WorkItem[] = []

@@ -1,6 +1,6 @@
 import type { FlowElement } from '../model/types'
 import type {
-  BatchOperationRecord, IncidentRecord, JobRecord, MessageRecord, MessageSubscriptionRecord, ProcessInstanceRecord, SignalSubscriptionRecord,
+  BatchOperationRecord, DecisionInstanceRecord, IncidentRecord, JobRecord, MessageRecord, MessageSubscriptionRecord, ProcessInstanceRecord, SignalSubscriptionRecord,
   TimerRecord, UserTaskRecord, VariableRecord,
 } from '../state/records'
 import type { ProcessingContext } from './processing'
@@ -26,6 +26,8 @@ export interface EngineSnapshot {
   work?: WorkItem[]
   /** batch operations (absent in snapshots taken before there were any) */
   batches?: BatchOperationRecord[]
+  /** decisions evaluated (absent in snapshots taken before they were kept) */
+  decisionInstances?: DecisionInstanceRecord[]
 }
 
 /** The whole state as plain records (JSON-safe): what a snapshot stores. */
@@ -47,6 +49,7 @@ export function exportState(ctx: ProcessingContext): EngineSnapshot {
     userTasks: [...s.userTasks.values()],
     work: [...s.work],
     batches: [...s.batches.values()],
+    decisionInstances: [...s.decisionInstances.values()],
   }
 }
 
@@ -58,6 +61,7 @@ export async function importState(ctx: ProcessingContext, snap: EngineSnapshot):
   s.counter = snap.counter
   for (const inst of snap.instances) s.instances.set(inst.key, inst)
   for (const batch of snap.batches ?? []) s.batches.set(batch.key, batch)
+  for (const d of snap.decisionInstances ?? []) s.decisionInstances.set(d.key, d)
   for (const rec of snap.elements) {
     const ei: ElementInstance = { ...rec }
     if (ei.type !== 'PROCESS') ei.element = ctx.repo.processes.get(ei.definitionKey)?.model.elements.get(ei.elementId)

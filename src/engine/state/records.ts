@@ -285,3 +285,28 @@ export interface BatchOperationRecord {
   migrationPlan?: { targetProcessDefinitionKey: Key; mappingInstructions: { sourceElementId: string; targetElementId: string }[] }
   moveInstructions?: { sourceElementId: string; targetElementId: string }[]
 }
+
+/** One decision evaluated (Camunda 8.8's decision instance): an evaluation of a DRG yields one per decision it evaluated. */
+export interface DecisionInstanceRecord {
+  /** decisionEvaluationInstanceKey: `<decisionEvaluationKey>-<n>`, n from 1 in evaluation order */
+  key: string
+  decisionEvaluationKey: Key
+  state: 'EVALUATED' | 'FAILED'
+  evaluationDate: number
+  evaluationFailure?: string
+  processDefinitionKey?: Key
+  processInstanceKey?: Key
+  elementInstanceKey?: Key
+  decisionDefinitionKey: Key
+  decisionDefinitionId: string
+  decisionDefinitionName: string
+  decisionDefinitionVersion: number
+  decisionDefinitionType: 'DECISION_TABLE' | 'LITERAL_EXPRESSION' | 'UNSPECIFIED'
+  rootDecisionDefinitionKey: Key
+  decisionRequirementsKey: Key
+  /** the decision's output as JSON */
+  result: string
+  evaluatedInputs: { inputId: string; inputName: string; inputValue: string }[]
+  matchedRules: { ruleId: string; ruleIndex: number; evaluatedOutputs: { outputId: string; outputName: string; outputValue: string }[] }[]
+  tenantId: string
+}

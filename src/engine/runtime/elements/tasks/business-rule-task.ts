@@ -1,6 +1,7 @@
 import type { FlowElement } from '../../../model/types'
 import type { ProcessingContext } from '../../processing'
 import { evaluateDecision } from '../../decision'
+import { recordDecisionEvaluation } from '../../decision-history'
 import { IncidentError } from '../../expressions'
 import type { ElementInstance } from '../../runtime-state'
 import { processor, terminateJob } from '../processor'
@@ -11,6 +12,7 @@ function evaluateCalledDecision(ctx: ProcessingContext, ei: ElementInstance, el:
   const found = ctx.repo.latestDecisionOf(decisionId, ei.tenantId)
   if (!found) throw new IncidentError('CALLED_DECISION_ERROR', `Expected to evaluate decision '${decisionId}', but no decision found for id '${decisionId}'`)
   const result = evaluateDecision(found.drg.model, decisionId, ctx.vars.visible(ei.key), ctx.engineClock)
+  recordDecisionEvaluation(ctx, found.decision, found.drg, result, ei)
   if (result.failureMessage !== undefined) {
     throw new IncidentError('DECISION_EVALUATION_ERROR', `Expected to evaluate decision '${decisionId}', but ${result.failureMessage}`)
   }
