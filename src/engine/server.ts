@@ -4,7 +4,9 @@
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import path from 'node:path'
 import { ControllableClock } from './clock'
+import { FileDocumentStore, MemoryDocumentStore } from './documents'
 import { startGrpcGateway } from './gateway/grpc-gateway'
 import { ENGINE_ENV, isLoopback, type EngineCredentials } from './protocol'
 import { createRestApp } from './rest'
@@ -109,6 +111,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       clock,
       clockControlled: options.clockControlled ?? process.env.ZEEBE_CLOCK_CONTROLLED === 'true',
       // A client may name the engine by the address it listens on (unless that is every interface).
+      documents: options.dataDir !== undefined ? new FileDocumentStore(path.join(options.dataDir, 'documents')) : new MemoryDocumentStore(),
       access: { credentials, allowedHosts: [...(options.allowedHosts ?? []), ...(WILDCARD_HOSTS.has(host) ? [] : [host])], allowedOrigins: options.allowedOrigins },
     })
     rest = await listen(http.createServer(restApp), restPort, host)

@@ -1,8 +1,9 @@
 /**
  * Modification and migration are journaled commands like any other (issue #17): after a SIGKILL,
  * the engine replays them from its log and the instances are where the operations put them.
+ * Uploaded documents are files in the data dir.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestClient } from '../support/engine-harness'
@@ -87,4 +88,25 @@ test('a modified and a migrated instance, and a batch operation, are found as th
   // and the moved instance goes on from second
   const jobs = await client.zeebe.activateJobs({ type: 'ops-second', worker: 'ops', maxJobsToActivate: 5, timeout: 60_000, requestTimeout: 2_000 })
   expect(jobs.map((j) => j.processInstanceKey)).toEqual([moved])
+})
+
+test('a document uploaded to the engine is kept in its data dir, owner-only, and downloaded after a SIGKILL and a restart', async () => {
+  // given an engine with a data dir, and a document uploaded to it
+  engine ??= await startEngineProcess(join(scratch, 'engine'))
+  const form = new FormData()
+  form.append('file', new Blob(['evidence'], { type: 'text/plain' }), 'evidence.txt')
+  const uploaded = await (await fetch(`http://127.0.0.1:${engine.restPort}/v2/documents`, { method: 'POST', body: form })).json() as { documentId: string; storeId: string; contentHash: string }
+  expect(uploaded.storeId).toBe('local')
+  const file = join(scratch, 'engine', 'documents', uploaded.documentId)
+  expect((await stat(file)).mode & 0o077).toBe(0)
+  // when the engine is killed and restarted
+  await client?.close()
+  client = undefined
+  await engine.kill('SIGKILL')
+  engine = await startEngineProcess(join(scratch, 'engine'))
+  // then the document is there
+  const downloaded = await fetch(`http://127.0.0.1:${engine.restPort}/v2/documents/${uploaded.documentId}?contentHash=${uploaded.contentHash}`)
+  expect(downloaded.status).toBe(200)
+  expect(downloaded.headers.get('content-type')).toContain('text/plain')
+  expect(await downloaded.text()).toBe('evidence')
 })

@@ -8,7 +8,9 @@ import type { ControllableClock } from '../clock'
 import { batchOperationRoutes } from './batch-operations'
 import { clusterRoutes } from './cluster'
 import { decisionInstanceRoutes } from './decision-instances'
+import { MemoryDocumentStore, type DocumentStore } from '../documents'
 import { deploymentRoutes } from './deployments'
+import { documentRoutes } from './documents'
 import { instanceOperationRoutes } from './instance-operations'
 import { jobRoutes } from './jobs'
 import { messageRoutes } from './messages'
@@ -27,6 +29,8 @@ export interface RestAppOptions {
   clockControlled: boolean
   /** who may call beyond programs on this machine (default: loopback names, no web page, no credentials) */
   access?: RestAccess
+  /** where uploaded documents go (default: in memory) */
+  documents?: DocumentStore
 }
 
 export function createRestApp(engine: EngineApi, options: RestAppOptions): express.Express {
@@ -45,6 +49,7 @@ export function createRestApp(engine: EngineApi, options: RestAppOptions): expre
   instanceOperationRoutes(v2, engine)
   batchOperationRoutes(v2, engine)
   decisionInstanceRoutes(v2, engine)
+  documentRoutes(v2, options.documents ?? new MemoryDocumentStore())
   jobRoutes(v2, engine)
   userTaskRoutes(v2, engine)
   messageRoutes(v2, engine)

@@ -6,7 +6,7 @@
  * - an Origin other than the server's own or a configured one is answered 403 (a browser always
  *   sends Origin on a cross-origin request; the SDK and other programs send none);
  * - when credentials are configured, a request without them is answered 401;
- * - a body is read only as JSON (multipart for deployments): anything else is answered 415.
+ * - a body is read only as JSON (multipart for deployments and documents): anything else is answered 415.
  */
 import type { Request, RequestHandler } from 'express'
 import { ENGINE_ENV, basicAuthorizationMatches, type EngineCredentials } from '../protocol'
@@ -25,7 +25,7 @@ export interface RestAccess {
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]']
 
 /** Routes whose body is multipart/form-data rather than JSON (path below /v2, method). */
-const MULTIPART_ROUTES = new Set(['POST /deployments'])
+const MULTIPART_ROUTES = new Set(['POST /deployments', 'POST /documents', 'POST /documents/batch'])
 
 /**
  * The host name of a Host header or a configured name, lower-cased, without its port. An IPv6
