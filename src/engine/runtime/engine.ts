@@ -172,14 +172,27 @@ export class Engine implements EngineApi, CommandTarget {
       for (const id of startIds) {
         const el = def.model.elements.get(id)
         if (!el) throw new EngineError('INVALID_ARGUMENT', `Expected to find element with id '${id}' in process with key '${def.record.key}', but no such element was found`, 'CREATE')
-        if (el.scopeId !== def.model.id) throw new EngineError('INVALID_ARGUMENT', `Expected to start instance at element '${id}', but elements inside subprocesses are not supported as start instructions here`, 'CREATE')
+        if (el.type === 'startEvent' && el.scopeId !== def.model.id || el.type === 'boundaryEvent') {
+          throw new EngineError('INVALID_ARGUMENT', `Expected to create instance of process with start instructions but the element with id '${id}' is a ${el.type === 'boundaryEvent' ? 'boundary event' : 'start event of a subprocess'}, which cannot be started directly`, 'CREATE')
+        }
+        const inMultiInstance = InstanceModification.flowScopes(def.model, id).find((scope) => def.model.elements.get(scope)?.multiInstance)
+        if (inMultiInstance) {
+          throw new EngineError('INVALID_ARGUMENT', `Expected to create instance of process with start instructions but the element with id '${id}' is inside the multi-instance subprocess '${inMultiInstance}'. The activation of elements inside a multi-instance subprocess is not supported.`, 'CREATE')
+        }
       }
     }
+    // Elements inside subprocesses start in their subprocesses, created without their start events (as a modification does).
+    const nested = startIds.filter((id) => def.model.elements.get(id)?.scopeId !== def.model.id)
+    const topLevel = startIds.filter((id) => !nested.includes(id))
     const terminateAfter = input.runtimeInstructions?.map((instruction) => instruction.afterElementId) ?? []
     for (const id of terminateAfter) {
       if (!def.model.elements.has(id)) throw new EngineError('INVALID_ARGUMENT', `Expected to find element with id '${id}' in process with key '${def.record.key}' for a runtime instruction, but no such element was found`, 'CREATE')
     }
-    const inst = this.run({ c: 'create', i: input }, () => this.ctx.instances.start(def, input.variables ?? {}, startIds, undefined, undefined, terminateAfter))
+    const inst = this.run({ c: 'create', i: input }, () => {
+      const started = this.ctx.instances.start(def, input.variables ?? {}, topLevel, undefined, undefined, terminateAfter)
+      if (nested.length > 0) new InstanceModification(this.ctx).apply({ processInstanceKey: started.key, activateInstructions: nested.map((elementId) => ({ elementId })) })
+      return started
+    })
     return { processDefinitionKey: def.record.key, bpmnProcessId: def.record.bpmnProcessId, version: def.record.version, processInstanceKey: inst.key, tenantId }
   }
 

@@ -49,6 +49,11 @@ function reject(message: string): never {
 export class InstanceModification {
   constructor(private readonly ctx: ProcessingContext) {}
 
+  /** The flow scopes of an element, outermost first, without the process itself. */
+  static flowScopes(model: ProcessModel, elementId: string): string[] {
+    return flowScopesOf(model, elementId)
+  }
+
   /** Check every instruction; throws the rejection Zeebe gives. Nothing is changed. */
   validate(input: ModifyInstanceInput): void {
     const { inst, model } = this.target(input.processInstanceKey)
