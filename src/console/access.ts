@@ -17,6 +17,8 @@ export const CONSOLE_PERMISSIONS = {
   /** giving a failed job its retries back and resolving its incident */
   retryIncident: ['manager', 'admin'],
   cancelInstance: ['admin'],
+  /** moving a token, migrating an instance to another version, batch retry and cancel (Operate's operations) */
+  operateInstances: ['admin'],
   /** declaring an incident, as POST /api/incidents allows */
   declareIncident: ['operator', 'admin'],
 } as const satisfies Record<string, readonly ApiRole[]>

@@ -68,6 +68,17 @@ const instanceQuerySchema = z.object({
 
 const completionSchema = z.strictObject({ variables: z.record(z.string(), z.unknown()) })
 
+const ELEMENT_ID = z.string().trim().min(1).max(255)
+const moveSchema = z.strictObject({ elementInstanceKey: z.string().regex(/^\d{1,20}$/, 'Not a key'), targetElementId: ELEMENT_ID })
+const migrationSchema = z.strictObject({
+  targetProcessDefinitionKey: z.string().regex(/^\d{1,20}$/, 'Not a key'),
+  mappingInstructions: z.array(z.strictObject({ sourceElementId: ELEMENT_ID, targetElementId: ELEMENT_ID })).max(500),
+})
+const batchSchema = z.strictObject({
+  type: z.enum(['RESOLVE_INCIDENT', 'CANCEL_PROCESS_INSTANCE']),
+  processInstanceKeys: z.array(z.string().regex(/^\d{1,20}$/, 'Not a key')).min(1).max(MAX_PAGE),
+})
+
 /** zod says "expected string, received undefined"; a person understands "Required", as from /api. */
 const required = { error: (issue: { input: unknown }) => (issue.input === undefined ? 'Required' : undefined) }
 
@@ -258,10 +269,11 @@ export function consoleRouter(options: ConsoleOptions): Router {
       }
     }))
     const items = visible.map((instance) => ({ ...instance, businessKey: keys.get(instance.processInstanceKey) ?? null }))
-    res.json(listPage(items, { query: { q: query.q, limit: query.limit, offset: query.offset } }, (instance) => ({
+    const page = listPage(items, { query: { q: query.q, limit: query.limit, offset: query.offset } }, (instance) => ({
       words: [instance.processInstanceKey, instance.processDefinitionId, instance.businessKey],
       at: instance.startDate,
-    }), 'newest', MAX_PAGE))
+    }), 'newest', MAX_PAGE)
+    res.json({ ...page, can: { operate: may(caller, 'operateInstances') } })
   })
 
   /** Another party's instance answers as one that does not exist. */
@@ -297,7 +309,11 @@ export function consoleRouter(options: ConsoleOptions): Router {
       incidents,
       context,
       trace,
-      can: { retry: may(caller, 'retryIncident'), cancel: may(caller, 'cancelInstance') && instance.state === 'ACTIVE' },
+      can: {
+        retry: may(caller, 'retryIncident'),
+        cancel: may(caller, 'cancelInstance') && instance.state === 'ACTIVE',
+        operate: may(caller, 'operateInstances') && instance.state === 'ACTIVE',
+      },
     })
   })
 
@@ -313,6 +329,71 @@ export function consoleRouter(options: ConsoleOptions): Router {
     await requireInstanceParty(res, key(req.params.key))
     await engine.cancel(key(req.params.key))
     res.status(204).end()
+  })
+
+  // Operate's operations, for this installation's admin: move a token, migrate to another version, batch retry or cancel.
+  api.post('/instances/:key/modification', async (req, res) => {
+    demand('operateInstances')(res)
+    const instanceKey = key(req.params.key)
+    await requireInstanceParty(res, instanceKey)
+    const body = moveSchema.parse(req.body)
+    await engine.moveToken(instanceKey, body.elementInstanceKey, body.targetElementId)
+    res.status(204).end()
+  })
+
+  /** The other versions of the instance's process, to migrate it to. */
+  api.get('/instances/:key/migration-targets', async (req, res) => {
+    demand('operateInstances')(res)
+    const instanceKey = key(req.params.key)
+    await requireInstanceParty(res, instanceKey)
+    const instance = await engine.processInstance(instanceKey)
+    const versions = await engine.processVersions(instance.processDefinitionId)
+    res.json({ items: versions.filter((v) => v.processDefinitionKey !== instance.processDefinitionKey) })
+  })
+
+  /** A target version's model, to map the instance's active elements onto it. */
+  api.get('/instances/:key/migration-targets/:definitionKey/diagram', async (req, res) => {
+    demand('operateInstances')(res)
+    const instanceKey = key(req.params.key)
+    await requireInstanceParty(res, instanceKey)
+    const instance = await engine.processInstance(instanceKey)
+    const target = (await engine.processVersions(instance.processDefinitionId)).find((v) => v.processDefinitionKey === key(req.params.definitionKey))
+    if (!target) throw new HttpProblem(404, 'Not Found', `No version ${req.params.definitionKey} of process ${instance.processDefinitionId}`)
+    res.type('application/xml').send(await engine.processDefinitionXml(target.processDefinitionKey))
+  })
+
+  api.post('/instances/:key/migration', async (req, res) => {
+    demand('operateInstances')(res)
+    const instanceKey = key(req.params.key)
+    await requireInstanceParty(res, instanceKey)
+    const body = migrationSchema.parse(req.body)
+    const instance = await engine.processInstance(instanceKey)
+    if (!(await engine.processVersions(instance.processDefinitionId)).some((v) => v.processDefinitionKey === body.targetProcessDefinitionKey)) {
+      throw new HttpProblem(400, 'Bad Request', `Version ${body.targetProcessDefinitionKey} is not a version of process ${instance.processDefinitionId}`)
+    }
+    await engine.migrate(instanceKey, body.targetProcessDefinitionKey, body.mappingInstructions)
+    res.status(204).end()
+  })
+
+  /** Batch operations started here, by the organisation that started them: only it follows them. */
+  const batchOwners = new Map<string, string>()
+
+  api.post('/batch-operations', async (req, res) => {
+    demand('operateInstances')(res)
+    const body = batchSchema.parse(req.body)
+    const keys = [...new Set(body.processInstanceKeys)]
+    for (const instanceKey of keys) await requireInstanceParty(res, instanceKey)
+    const started = await engine.startBatch(body.type, keys)
+    batchOwners.set(started.batchOperationKey, callerOf(res).organisation)
+    res.status(202).json(started)
+  })
+
+  api.get('/batch-operations/:key', async (req, res) => {
+    demand('operateInstances')(res)
+    const batchKey = key(req.params.key)
+    if (batchOwners.get(batchKey) !== callerOf(res).organisation) throw new HttpProblem(404, 'Not Found', `No batch operation ${batchKey} among yours`)
+    const [batch, items] = await Promise.all([engine.batchOperation(batchKey), engine.batchItems(batchKey)])
+    res.json({ ...batch, items })
   })
 
   api.post('/incidents/:key/retry', async (req, res) => {

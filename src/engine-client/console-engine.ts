@@ -77,6 +77,22 @@ export interface Variable {
 }
 
 /** Process-instance search criteria the console offers. */
+export interface BatchOperation {
+  batchOperationKey: string
+  state: string
+  batchOperationType: string
+  operationsTotalCount: number
+  operationsCompletedCount: number
+  operationsFailedCount: number
+}
+
+export interface BatchOperationItem {
+  itemKey: string
+  processInstanceKey: string
+  state: string
+  errorMessage?: string
+}
+
 export interface InstanceFilter {
   processDefinitionId?: string
   state?: string
@@ -151,6 +167,37 @@ export class ConsoleEngine {
 
   processInstance(key: string): Promise<ProcessInstance> {
     return this.call<ProcessInstance>('GET', `process-instances/${key}`)
+  }
+
+  /** Every version of a process, newest first. */
+  processVersions(processDefinitionId: string): Promise<ProcessDefinition[]> {
+    return this.search<ProcessDefinition>('process-definitions', { processDefinitionId }, [{ field: 'version', order: 'DESC' }])
+  }
+
+  /** Moves a token: terminates an element instance and activates an element (Operate's modification). */
+  moveToken(processInstanceKey: string, elementInstanceKey: string, targetElementId: string): Promise<void> {
+    return this.call('POST', `process-instances/${processInstanceKey}/modification`, {
+      terminateInstructions: [{ elementInstanceKey }],
+      activateInstructions: [{ elementId: targetElementId, variableInstructions: [] }],
+    }, false).then(() => undefined)
+  }
+
+  migrate(processInstanceKey: string, targetProcessDefinitionKey: string, mappingInstructions: Array<{ sourceElementId: string; targetElementId: string }>): Promise<void> {
+    return this.call('POST', `process-instances/${processInstanceKey}/migration`, { targetProcessDefinitionKey, mappingInstructions }, false).then(() => undefined)
+  }
+
+  /** A batch operation (8.8) over the given instances: resolve their incidents, or cancel them. */
+  startBatch(type: 'RESOLVE_INCIDENT' | 'CANCEL_PROCESS_INSTANCE', processInstanceKeys: string[]): Promise<{ batchOperationKey: string }> {
+    const path = type === 'RESOLVE_INCIDENT' ? 'process-instances/incident-resolution' : 'process-instances/cancellation'
+    return this.call<{ batchOperationKey: string }>('POST', path, { filter: { processInstanceKey: { $in: processInstanceKeys } } })
+  }
+
+  batchOperation(key: string): Promise<BatchOperation> {
+    return this.call<BatchOperation>('GET', `batch-operations/${key}`)
+  }
+
+  batchItems(batchOperationKey: string): Promise<BatchOperationItem[]> {
+    return this.search<BatchOperationItem>('batch-operation-items', { batchOperationKey }, [{ field: 'itemKey', order: 'ASC' }])
   }
 
   cancel(key: string): Promise<void> {

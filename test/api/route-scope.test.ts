@@ -21,7 +21,7 @@ let h: AppHarness
 /** Alpha's records, and the portal's about Alpha, made in beforeAll. */
 const r = {
   incident: '', incidentInstance: '', change: '', opening: '', openingInstance: '', release: '', preproductionLink: '',
-  vulnerability: '', traceRequest: '', cut: '', task: '', engineIncident: '', mail: '',
+  vulnerability: '', traceRequest: '', cut: '', task: '', engineIncident: '', mail: '', batch: '',
 }
 
 type Answer = ApiAnswer
@@ -113,6 +113,10 @@ beforeAll(async () => {
     const found = await rest().callApiEndpoint<Record<string, unknown>, { items: Array<{ incidentKey: string }> }>({ method: 'POST', urlPath: 'incidents/search', body: { filter: { processInstanceKey: failing.processInstanceKey } } })
     return found.items[0]?.incidentKey
   })
+  // A batch operation the installation's admin started on Alpha's opening (an incident retry: it has none, so it changes nothing).
+  const batch = await call('POST', '/console/api/batch-operations', TOKENS.P_ADMIN, { type: 'RESOLVE_INCIDENT', processInstanceKeys: [r.openingInstance] })
+  if (batch.status !== 202) throw new Error(`expected 202, got ${batch.status}: ${batch.text}`)
+  r.batch = String(batch.body.batchOperationKey)
   // A mail to Alpha only.
   r.mail = await eventually('a mail to Alpha alone', async () => {
     const mail = h.smtp.list().find((candidate) => candidate.envelopeTo.length > 0 && candidate.envelopeTo.every((address) => address.endsWith('@fournisseur-alpha.example.org')))
@@ -202,6 +206,13 @@ const PROOFS: RouteProof[] = [
   { route: 'GET /console/api/instances/:key/diagram', unrelated: { path: () => `/console/api/instances/${r.incidentInstance}/diagram`, status: 404 }, everyRole: 'the model alone, no variable: every role of a party to the record sees it on the record\'s page' },
   // only this installation's admin cancels an instance
   { route: 'POST /console/api/instances/:key/cancellation', unrelated: { path: () => `/console/api/instances/${r.openingInstance}/cancellation`, token: TOKENS.B_ADMIN, status: 404 }, wrongRole: { path: () => `/console/api/instances/${r.openingInstance}/cancellation`, token: TOKENS.A_SACHA } },
+  // Operate's operations: the installation's admin only, on instances it is party to
+  { route: 'POST /console/api/instances/:key/modification', unrelated: { path: () => `/console/api/instances/${r.openingInstance}/modification`, token: TOKENS.B_ADMIN, status: 404, body: () => ({ elementInstanceKey: '1', targetElementId: 'x' }) }, wrongRole: { path: () => `/console/api/instances/${r.openingInstance}/modification`, token: TOKENS.A_SACHA, body: () => ({ elementInstanceKey: '1', targetElementId: 'x' }) } },
+  { route: 'GET /console/api/instances/:key/migration-targets', unrelated: { path: () => `/console/api/instances/${r.openingInstance}/migration-targets`, token: TOKENS.B_ADMIN, status: 404 }, wrongRole: { path: () => `/console/api/instances/${r.openingInstance}/migration-targets`, token: TOKENS.A_SACHA } },
+  { route: 'GET /console/api/instances/:key/migration-targets/:definitionKey/diagram', unrelated: { path: () => `/console/api/instances/${r.openingInstance}/migration-targets/1/diagram`, token: TOKENS.B_ADMIN, status: 404 }, wrongRole: { path: () => `/console/api/instances/${r.openingInstance}/migration-targets/1/diagram`, token: TOKENS.A_SACHA } },
+  { route: 'POST /console/api/instances/:key/migration', unrelated: { path: () => `/console/api/instances/${r.openingInstance}/migration`, token: TOKENS.B_ADMIN, status: 404, body: () => ({ targetProcessDefinitionKey: '1', mappingInstructions: [] }) }, wrongRole: { path: () => `/console/api/instances/${r.openingInstance}/migration`, token: TOKENS.A_SACHA, body: () => ({ targetProcessDefinitionKey: '1', mappingInstructions: [] }) } },
+  { route: 'POST /console/api/batch-operations', unrelated: { path: () => '/console/api/batch-operations', token: TOKENS.B_ADMIN, status: 404, body: () => ({ type: 'CANCEL_PROCESS_INSTANCE', processInstanceKeys: [r.openingInstance] }) }, wrongRole: { path: () => '/console/api/batch-operations', token: TOKENS.A_SACHA, body: () => ({ type: 'CANCEL_PROCESS_INSTANCE', processInstanceKeys: [r.openingInstance] }) } },
+  { route: 'GET /console/api/batch-operations/:key', unrelated: { path: () => `/console/api/batch-operations/${r.batch}`, token: TOKENS.B_ADMIN, status: 404 }, wrongRole: { path: () => `/console/api/batch-operations/${r.batch}`, token: TOKENS.A_SACHA } },
   { route: 'POST /console/api/incidents/:key/retry', unrelated: { path: () => `/console/api/incidents/${r.engineIncident}/retry`, status: 404 }, wrongRole: { path: () => `/console/api/incidents/${r.engineIncident}/retry`, token: TOKENS.A_OPS } },
   // mails
   { route: 'GET /outbox', unrelated: { ...call0('/outbox'), leavesOut: () => r.mail, listedFor: TOKENS.A_OPS }, everyRole: 'every person reads the mails to its organisation\'s people' },

@@ -73,6 +73,7 @@ beforeAll(async () => {
   })
   base = `http://127.0.0.1:${app.apiPort}`
   await client.zeebe.deployResource({ processFilename: join(__dirname, 'fixtures/console-retry.bpmn') })
+  await client.zeebe.deployResources([{ name: 'console-ops.bpmn', process: opsModel(1) }])
   browser = await launchChromium()
   // The outbox asks the browser for a credential (HTTP Basic, the token as password): the admin's sees every mail.
   context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', acceptDownloads: true, httpCredentials: { username: 'raccord', password: TOKENS.T_ADMIN } })
@@ -369,6 +370,84 @@ test('an admin may cancel an instance; the page shows it cancelled', async () =>
   page.once('dialog', (dialog) => void dialog.accept())
   await page.getByRole('button', { name: 'Cancel instance' }).click()
   await page.getByTestId('instance-state').getByText('Cancelled').waitFor()
+  await signOut()
+})
+
+/** console-retry under another id, in two versions: the second ends at another end event. */
+function opsModel(version: 1 | 2): Buffer {
+  const xml = readFileSync(join(__dirname, 'fixtures/console-retry.bpmn'), 'utf8').replace(/console-retry/g, 'console-ops').replace('name="Console retry fixture"', 'name="Console operations fixture"')
+  return Buffer.from(version === 1 ? xml : xml.replace(/"synced"/g, '"synced-v2"').replace('name="Synced"', 'name="Synced in version 2"'))
+}
+
+test('an admin moves a token past a broken step: the task is left, the end is reached; a manager is not offered it', async () => {
+  const created = await client.zeebe.createProcessInstance({ bpmnProcessId: 'console-ops', version: 1, variables: {} })
+  await signInAs('T_MANAGER')
+  await page.goto(`${base}/console/#/instances/${created.processInstanceKey}`)
+  await page.getByTestId('instance-state').getByText('Active').waitFor()
+  expect(await page.getByRole('heading', { name: 'Operations on this instance' }).count()).toBe(0)
+  await signOut()
+  await signInAs('T_ADMIN')
+  await page.goto(`${base}/console/#/instances/${created.processInstanceKey}`)
+  await page.getByLabel('Move the token at Sync directory to').selectOption('synced')
+  await page.getByRole('button', { name: 'Move' }).click()
+  await page.locator('#instance-status').getByText('The token at Sync directory moved to Synced.').waitFor()
+  await page.getByTestId('instance-state').getByText('Completed').waitFor()
+  const elements = await rest<{ items: Array<{ elementId: string; state: string }> }>('POST', 'element-instances/search', { filter: { processInstanceKey: created.processInstanceKey } })
+  expect(elements.items.map((e) => `${e.elementId}:${e.state}`).sort()).toEqual(['started:COMPLETED', 'sync-directory:TERMINATED', 'synced:COMPLETED'])
+  await signOut()
+})
+
+test('an admin migrates an instance to the next version, its active task mapped to the same task; it then ends where version 2 ends', async () => {
+  const created = await client.zeebe.createProcessInstance({ bpmnProcessId: 'console-ops', version: 1, variables: {} })
+  await client.zeebe.deployResources([{ name: 'console-ops.bpmn', process: opsModel(2) }])
+  await signInAs('T_ADMIN')
+  await page.goto(`${base}/console/#/instances/${created.processInstanceKey}`)
+  await page.getByLabel('Target version').selectOption({ label: 'version 2' })
+  await page.getByRole('button', { name: 'Map the active elements' }).click()
+  await expect(page.getByLabel('Sync directory becomes').inputValue()).resolves.toBe('sync-directory')
+  await page.getByRole('button', { name: 'Migrate' }).click()
+  await page.locator('#instance-status').getByText('The instance now runs on version 2.').waitFor()
+  await page.locator('[data-element-id="synced-v2"]').waitFor()
+  const job = await waitFor('the sync job', async () => {
+    const { jobs } = await rest<{ jobs: Array<{ jobKey: string; processInstanceKey: string }> }>('POST', 'jobs/activation', { type: 'console-fixture-sync', worker: 'test', timeout: 60_000, maxJobsToActivate: 10 })
+    return jobs.find((candidate) => candidate.processInstanceKey === created.processInstanceKey)
+  })
+  await client.camunda.getCamundaRestClient().callApiEndpoint({ method: 'POST', urlPath: `jobs/${job.jobKey}/completion`, body: {}, json: false })
+  await page.getByTestId('instance-state').getByText('Completed').waitFor()
+  const elements = await rest<{ items: Array<{ elementId: string }> }>('POST', 'element-instances/search', { filter: { processInstanceKey: created.processInstanceKey } })
+  expect(elements.items.map((e) => e.elementId)).toContain('synced-v2')
+  await signOut()
+})
+
+test('an admin retries the incidents of the listed instances, then cancels them, as batch operations it follows to the end', async () => {
+  const keys: string[] = []
+  for (let i = 0; i < 2; i++) keys.push((await client.zeebe.createProcessInstance({ bpmnProcessId: 'console-ops', variables: {} })).processInstanceKey)
+  const jobs = new Map<string, string>()
+  await waitFor('the two sync jobs', async () => {
+    const activated = await rest<{ jobs: Array<{ jobKey: string; processInstanceKey: string }> }>('POST', 'jobs/activation', { type: 'console-fixture-sync', worker: 'test', timeout: 60_000, maxJobsToActivate: 10 })
+    for (const job of activated.jobs) jobs.set(job.processInstanceKey, job.jobKey)
+    return keys.every((key) => jobs.has(key)) ? true : undefined
+  })
+  for (const key of keys) {
+    await client.camunda.getCamundaRestClient().callApiEndpoint({ method: 'POST', urlPath: `jobs/${jobs.get(key)}/failure`, body: { retries: 0, errorMessage: 'Directory unreachable' }, json: false })
+  }
+  await waitFor('two incidents', async () => {
+    const found = await rest<{ items: Array<{ processInstanceKey: string }> }>('POST', 'incidents/search', { filter: { state: 'ACTIVE', processDefinitionId: 'console-ops' } })
+    return keys.every((key) => found.items.some((item) => item.processInstanceKey === key)) ? true : undefined
+  })
+  await signInAs('T_ADMIN')
+  await page.goto(`${base}/console/#/processes?process=console-ops&incident=true&state=ACTIVE`)
+  await page.getByRole('button', { name: 'Retry the incidents of these 2 instances' }).click()
+  await page.locator('#batch-status').getByText(/: completed, 2 of 2 done, 0 failed\./).waitFor({ timeout: 20_000 })
+  const open = await rest<{ items: Array<{ processInstanceKey: string }> }>('POST', 'incidents/search', { filter: { state: 'ACTIVE', processDefinitionId: 'console-ops' } })
+  expect(open.items.filter((item) => keys.includes(item.processInstanceKey))).toEqual([])
+  await page.goto(`${base}/console/#/processes?process=console-ops&state=ACTIVE`)
+  // the new page, not the one it replaces: no incident is left to retry on it
+  await page.getByRole('button', { name: 'Retry the incidents of these 0 instances' }).waitFor()
+  page.once('dialog', (dialog) => void dialog.accept())
+  await page.getByRole('button', { name: /^Cancel these \d+ active instances$/ }).click()
+  await page.locator('#batch-status').getByText(/: completed, (\d+) of \1 done, 0 failed\./).waitFor({ timeout: 20_000 })
+  for (const key of keys) expect((await rest<{ state: string }>('GET', `process-instances/${key}`)).state).toBe('TERMINATED')
   await signOut()
 })
 

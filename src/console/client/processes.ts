@@ -5,6 +5,7 @@ import { ApiError, call, type TaskContext } from './api'
 import { alertBox, announce, fill, h } from './dom'
 import { t } from './i18n'
 import { elementName, processName } from './model-texts'
+import { batchOperations, instanceOperations } from './operations'
 import { timeOf } from './time'
 
 interface Instance {
@@ -55,7 +56,7 @@ interface InstanceDetail {
   incidents: Incident[]
   context: TaskContext
   trace: TraceEntry[]
-  can: { retry: boolean; cancel: boolean }
+  can: { retry: boolean; cancel: boolean; operate?: boolean }
 }
 
 /** How often an open instance page reads the instance again. */
@@ -73,7 +74,7 @@ export async function processesPage(main: HTMLElement, query: URLSearchParams): 
   const value = (name: string) => query.get(name) ?? ''
   const [definitions, instances] = await Promise.all([
     call<{ items: Array<{ processDefinitionId: string; name?: string }> }>('GET', '/processes'),
-    call<{ items: Instance[]; total: number; offset: number; limit: number }>('GET', `/instances?${query.toString()}`),
+    call<{ items: Instance[]; total: number; offset: number; limit: number; can?: { operate: boolean } }>('GET', `/instances?${query.toString()}`),
   ])
   const businessKey = h('input', { id: 'businessKey', name: 'businessKey', type: 'search', value: value('businessKey'), 'aria-describedby': 'businessKey-help' })
   const filters = h('form', { class: 'filters', role: 'search', 'aria-label': t('processes.filter'), onsubmit: (event: Event) => {
@@ -110,7 +111,8 @@ export async function processesPage(main: HTMLElement, query: URLSearchParams): 
         if (offset > 0) next.set('offset', String(offset))
         else next.delete('offset')
         location.hash = `#/processes?${next.toString()}`
-      })))
+      })),
+    instances.can?.operate && rows.length > 0 ? batchOperations(instances.items) : null)
 }
 
 function stateLabel(state: string): string {
@@ -124,7 +126,7 @@ function json(value: unknown): string {
 
 export async function instancePage(main: HTMLElement, key: string): Promise<() => void> {
   let detail = await call<InstanceDetail>('GET', `/instances/${key}`)
-  const xml = await call<string>('GET', `/instances/${key}/diagram`)
+  let xml = await call<string>('GET', `/instances/${key}/diagram`)
   const processId = detail.instance.processDefinitionId
   const name = processName(processId, detail.instance.processDefinitionName)
   document.title = `${name} ${key} · ${t('shell.brand')}`
@@ -138,11 +140,14 @@ export async function instancePage(main: HTMLElement, key: string): Promise<() =
   const trace = h('div', { id: 'trace' })
   const path = h('div', { id: 'path' })
   const actions = h('div', { class: 'actions' })
+  const operations = h('div', { id: 'operations' })
+  /** which active elements the operations panel was drawn for: it is drawn again only when they change */
+  let operationsFor = ''
 
   fill(main,
     h('p', { class: 'breadcrumb' }, h('a', { href: '#/processes' }, t('processes.title')), ' / ', key),
     h('h1', {}, name, detail.context.businessKey ? ` · ${detail.context.businessKey.value}` : ''),
-    status, summary, actions,
+    status, summary, actions, operations,
     h('section', { 'aria-labelledby': 'diagram-title' },
       h('h2', { id: 'diagram-title' }, t('instance.diagram')),
       h('p', { class: 'legend' }, h('span', { class: 'key key-active' }, t('instance.legend.active')), h('span', { class: 'key key-completed' }, t('instance.legend.done')),
@@ -208,6 +213,13 @@ export async function instancePage(main: HTMLElement, key: string): Promise<() =
       e.state === 'ACTIVE' ? h('span', { class: 'badge badge-active' }, t('instance.legend.active')) : stateLabel(e.state).toLowerCase()))))
 
     fill(actions, current.can.cancel ? h('button', { type: 'button', class: 'danger', onclick: () => void cancel() }, t('instance.cancel')) : null)
+
+    const activeElements = elements.filter((e) => e.state === 'ACTIVE')
+    const signature = `${String(current.can.operate)}:${instance.processDefinitionVersion}:${activeElements.map((e) => e.elementInstanceKey).join(',')}`
+    if (signature !== operationsFor) {
+      operationsFor = signature
+      fill(operations, current.can.operate ? instanceOperations({ instanceKey: key, processId, xml, active: activeElements, onDone: refresh, onMigrated: redraw, status }) : null)
+    }
   }
 
   const refresh = async () => {
@@ -215,6 +227,15 @@ export async function instancePage(main: HTMLElement, key: string): Promise<() =
     // Unchanged data keeps the page as it is, and the keyboard focus where it was.
     if (JSON.stringify(next) === JSON.stringify(detail)) return
     detail = next
+    render(detail)
+  }
+  /** After a migration: the diagram of the version the instance now follows. */
+  const redraw = async () => {
+    xml = await call<string>('GET', `/instances/${key}/diagram`)
+    await viewer.importXML(xml)
+    canvas.zoom('fit-viewport')
+    operationsFor = ''
+    detail = await call<InstanceDetail>('GET', `/instances/${key}`)
     render(detail)
   }
   const retry = async (incident: Incident) => {
