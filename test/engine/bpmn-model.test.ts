@@ -341,7 +341,6 @@ describe('parseBpmn: validation like Zeebe', () => {
   })
 
   test.each([
-    ['link', '<bpmn:intermediateCatchEvent id="x"><bpmn:linkEventDefinition name="l" /></bpmn:intermediateCatchEvent>', 'linkEventDefinition'],
     ['conditional', '<bpmn:intermediateCatchEvent id="x"><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">=a</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>', 'conditionalEventDefinition'],
     ['compensation', '<bpmn:intermediateThrowEvent id="x"><bpmn:compensateEventDefinition /></bpmn:intermediateThrowEvent>', 'compensateEventDefinition'],
   ])('unsupported %s event', async (_kind, xml, definition) => {

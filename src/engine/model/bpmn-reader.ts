@@ -56,6 +56,7 @@ export const EVENT_KINDS: Record<string, EventKind> = {
   'bpmn:ErrorEventDefinition': 'error',
   'bpmn:EscalationEventDefinition': 'escalation',
   'bpmn:TerminateEventDefinition': 'terminate',
+  'bpmn:LinkEventDefinition': 'link',
 }
 
 export const EVENT_TYPES = new Set<ElementType>([
@@ -296,6 +297,8 @@ class ProcessReader {
         const signal = ref(definition, 'signalRef')
         return { kind: 'signal', signalName: signal === undefined ? '' : trimmed(str(signal, 'name')) ?? '' }
       }
+      case 'link':
+        return { kind: 'link', name: trimmed(str(definition, 'name')) ?? '' }
       case 'error': {
         const errorCode = trimmed(str(ref(definition, 'errorRef'), 'errorCode'))
         // Catch codes are static: a catch event without a code catches every error.

@@ -48,6 +48,8 @@ export type EventDefinition =
   /** escalationCode undefined = catch-all (catch side) */
   | { kind: 'escalation'; escalationCode?: Expr }
   | { kind: 'terminate' }
+  /** a link throw event jumps to the link catch event of the same name in its scope */
+  | { kind: 'link'; name: string }
 
 export interface TaskDefinition {
   /** Job type: static string or FEEL. */

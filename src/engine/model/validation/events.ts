@@ -17,8 +17,8 @@ const ALLOWED_KINDS: Partial<Record<EventPosition, { kinds: EventKind[]; message
   // Checked on the subprocess, as Zeebe does.
   subProcessStart: { kinds: ['none', 'message', 'timer', 'signal', 'error', 'escalation', 'terminate'], message: '' },
   eventSubProcessStart: { kinds: ['none', 'message', 'timer', 'signal', 'error', 'escalation'], message: '' },
-  intermediateCatchEvent: { kinds: ['message', 'timer', 'signal'], message: 'Intermediate catch events must be one of: message, timer, signal' },
-  intermediateThrowEvent: { kinds: ['message', 'signal', 'escalation'], message: 'Intermediate throw events must be one of: none, message, signal, escalation' },
+  intermediateCatchEvent: { kinds: ['message', 'timer', 'signal', 'link'], message: 'Intermediate catch events must be one of: message, timer, signal, link' },
+  intermediateThrowEvent: { kinds: ['message', 'signal', 'escalation', 'link'], message: 'Intermediate throw events must be one of: none, message, signal, escalation, link' },
   endEvent: { kinds: ['message', 'signal', 'error', 'escalation', 'terminate'], message: 'End events must be one of: none, message, signal, error, escalation, terminate' },
   boundaryEvent: { kinds: ['message', 'timer', 'signal', 'error', 'escalation'], message: 'Boundary events must be one of: message, timer, signal, error, escalation' },
 }
@@ -61,6 +61,9 @@ export function checkEvent(ctx: ValidationContext, item: ModdleElement, element:
       break
     case 'escalation':
       checkCode(ctx, definition, id, catching, ESCALATION)
+      break
+    case 'link':
+      if (trimmed(str(definition, 'name')) === undefined) ctx.problem(id, 'Link name must be present and not empty.')
       break
     default:
       break
@@ -143,6 +146,27 @@ export function checkEventFlows(ctx: ValidationContext, element: FlowElement): v
     ctx.problem(element.id, 'Start events must not have incoming sequence flows.')
   } else if (element.type === 'boundaryEvent' && element.incoming.length > 0) {
     ctx.problem(element.id, 'Boundary events must not have incoming sequence flows.')
+  }
+}
+
+/**
+ * The link events of one scope (Zeebe's link rules): a catch link name is not used twice, and a
+ * throw link has its catch link of the same name in the same scope. Reported on the scope.
+ */
+export function checkLinkEvents(ctx: ValidationContext, scopeId: string, elementIds: string[]): void {
+  const catches = new Map<string, number>()
+  const throws: string[] = []
+  for (const elementId of elementIds) {
+    const element = ctx.element(elementId)
+    if (element?.event?.kind !== 'link' || element.event.name === '') continue
+    if (element.type === 'intermediateCatchEvent') catches.set(element.event.name, (catches.get(element.event.name) ?? 0) + 1)
+    else if (element.type === 'intermediateThrowEvent') throws.push(element.event.name)
+  }
+  for (const [name, count] of catches) {
+    if (count > 1) ctx.problem(scopeId, `Multiple intermediate catch link event definitions with the same name '${name}' are not allowed.`)
+  }
+  for (const name of new Set(throws)) {
+    if (!catches.has(name)) ctx.problem(scopeId, `Can't find an catch link event for the throw link event with the name '${name}'.`)
   }
 }
 

@@ -7,7 +7,9 @@
 import { ACTIVITY_TYPES, EVENT_TYPES, type ReadProcess } from '../bpmn-reader'
 import type { Problem } from '../types'
 import { ValidationContext } from './context'
-import { checkAttachedToRef, checkBoundaryHosts, checkDuplicateCatchEvents, checkEvent, checkEventFlows, checkMessage, checkProcessStartEvents } from './events'
+import {
+  checkAttachedToRef, checkBoundaryHosts, checkDuplicateCatchEvents, checkEvent, checkEventFlows, checkLinkEvents, checkMessage, checkProcessStartEvents,
+} from './events'
 import { checkMappings } from './expressions'
 import { checkDefaultFlow, checkFlowEnds } from './flows'
 import { checkCondition, checkGateway } from './gateways'
@@ -42,10 +44,14 @@ export function validateProcess(read: ReadProcess, problems: Problem[]): void {
   for (const element of read.model.elements.values()) {
     checkGateway(ctx, element)
     checkEventFlows(ctx, element)
-    if (element.type === 'subProcess') checkSubProcess(ctx, element)
+    if (element.type === 'subProcess') {
+      checkSubProcess(ctx, element)
+      checkLinkEvents(ctx, element.id, element.children ?? [])
+    }
     checkDefaultFlow(ctx, element)
     if (element.boundaryEvents.length > 1) checkDuplicateCatchEvents(ctx, element.id, element.boundaryEvents)
   }
   checkProcessStartEvents(ctx)
   checkScopeEventSubProcesses(ctx, read.model.id, read.model.eventSubProcesses)
+  checkLinkEvents(ctx, read.model.id, read.model.children)
 }

@@ -19,7 +19,19 @@ export function throwEvent(ctx: ProcessingContext, ei: ElementInstance, el: Flow
     return ctx.flow.complete(ei)
   }
   if (ev.kind === 'message') return ctx.jobs.createJob(ei, el)
+  if (ev.kind === 'link') return jumpToLink(ctx, ei, el, ev.name)
   return ctx.flow.complete(ei)
+}
+
+/** A link throw event completes without taking a flow; the catch link of its name in the same scope is activated instead. */
+function jumpToLink(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, name: string): void {
+  const model = ctx.model(ei)
+  const target = [...model.elements.values()].find((candidate) =>
+    candidate.type === 'intermediateCatchEvent' && candidate.scopeId === el.scopeId && candidate.event?.kind === 'link' && candidate.event.name === name)
+  const scope = ctx.scopeOf(ei) as ElementInstance
+  // Deployment checks that the catch link exists: it is activated before the throw event leaves, so the scope is never empty.
+  if (target) ctx.flow.activate(scope, target)
+  ctx.flow.complete(ei, [])
 }
 
 export const intermediateThrowEventProcessor = processor({
