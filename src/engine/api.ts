@@ -129,6 +129,9 @@ export interface ActivatedJob {
   deadline: number
   variables: VariableDocument
   tenantId: string
+  /** an execution listener's job (REST shows its kind; the gRPC message has no such field) */
+  kind?: 'EXECUTION_LISTENER'
+  listenerEventType?: 'START' | 'END'
 }
 
 export interface ActivateJobsInput {

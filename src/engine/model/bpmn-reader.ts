@@ -10,6 +10,7 @@ import type {
   CalledElementDefinition,
   ElementType,
   EventDefinition,
+  ExecutionListener,
   FlowElement,
   Mapping,
   MultiInstanceDefinition,
@@ -154,6 +155,8 @@ class ProcessReader {
       eventSubProcesses: [],
       children: [],
     }
+    const listeners = readExecutionListeners(process)
+    if (listeners.length > 0) this.model.executionListeners = listeners
   }
 
   read(): ReadProcess {
@@ -226,6 +229,8 @@ class ProcessReader {
     const name = str(item, 'name')
     if (name !== undefined) element.name = name
     readMappings(item, element)
+    const listeners = readExecutionListeners(item)
+    if (listeners.length > 0) element.executionListeners = listeners
 
     const defaultFlow = str(ref(item, 'default'), 'id') ?? this.unresolvedRef(item, 'default')
     if (defaultFlow !== undefined) element.defaultFlow = defaultFlow
@@ -354,6 +359,15 @@ function readMappings(item: ModdleElement, element: FlowElement): void {
 }
 
 /** The first zeebe:taskDefinition, if any; the retries default to 3. */
+/** zeebe:executionListeners, in model order; an event type other than start or end is kept as given for validation to name. */
+export function readExecutionListeners(item: ModdleElement): ExecutionListener[] {
+  return elements(extension(item, 'zeebe:ExecutionListeners'), 'listeners').map((listener) => ({
+    eventType: (trimmed(str(listener, 'eventType')) ?? 'start') as ExecutionListener['eventType'],
+    type: trimmed(str(listener, 'type')) ?? '',
+    retries: trimmed(str(listener, 'retries')) ?? '3',
+  }))
+}
+
 function readTaskDefinition(item: ModdleElement): TaskDefinition | undefined {
   const definition = extension(item, 'zeebe:TaskDefinition')
   if (definition === undefined) return undefined

@@ -103,6 +103,13 @@ export interface ScriptDefinition {
   resultVariable: string
 }
 
+/** zeebe:executionListener: a job of `type` the lifecycle waits for, before (start) or after (end) the element's own work. */
+export interface ExecutionListener {
+  eventType: 'start' | 'end'
+  type: Expr
+  retries: Expr
+}
+
 export interface FlowElement {
   id: string
   name?: string
@@ -136,6 +143,8 @@ export interface FlowElement {
   triggeredByEvent?: boolean
   /** start event of an event subprocess: interrupting or not */
   isInterrupting?: boolean
+  /** zeebe:executionListeners, in model order */
+  executionListeners?: ExecutionListener[]
   /** subProcess only: child element ids, start event ids, event-subprocess ids */
   children?: string[]
   startEvents?: string[]
@@ -163,6 +172,8 @@ export interface ProcessModel {
   eventSubProcesses: string[]
   /** top-level element ids */
   children: string[]
+  /** the process's own zeebe:executionListeners */
+  executionListeners?: ExecutionListener[]
 }
 
 /** One problem found while validating a resource, as Zeebe lists them. */

@@ -109,8 +109,8 @@ export interface JobSearchResult {
   errorMessage?: string
   hasFailedWithRetriesLeft: boolean
   jobKey: Key
-  kind: 'BPMN_ELEMENT'
-  listenerEventType: 'UNSPECIFIED'
+  kind: 'BPMN_ELEMENT' | 'EXECUTION_LISTENER'
+  listenerEventType: 'UNSPECIFIED' | 'START' | 'END'
   processDefinitionId: string
   processDefinitionKey: Key
   processInstanceKey: Key
@@ -314,8 +314,8 @@ export function jobResult(record: JobRecord): JobSearchResult {
     errorMessage: record.errorMessage,
     hasFailedWithRetriesLeft: record.errorMessage !== undefined && record.retries > 0,
     jobKey: record.key,
-    kind: 'BPMN_ELEMENT' as const,
-    listenerEventType: 'UNSPECIFIED' as const,
+    kind: record.kind ?? 'BPMN_ELEMENT',
+    listenerEventType: record.listenerEventType ?? 'UNSPECIFIED',
     processDefinitionId: record.bpmnProcessId,
     processDefinitionKey: record.processDefinitionKey,
     processInstanceKey: record.processInstanceKey,
@@ -343,8 +343,8 @@ export function activatedJobResult(job: ActivatedJob): Record<string, unknown> {
     processInstanceKey: job.processInstanceKey,
     processDefinitionKey: job.processDefinitionKey,
     elementInstanceKey: job.elementInstanceKey,
-    kind: 'BPMN_ELEMENT',
-    listenerEventType: 'UNSPECIFIED',
+    kind: job.kind ?? 'BPMN_ELEMENT',
+    listenerEventType: job.listenerEventType ?? 'UNSPECIFIED',
   }
 }
 

@@ -7,6 +7,7 @@ import { FlowBehavior } from './behaviors/flow'
 import { IncidentBehavior } from './behaviors/incidents'
 import { InstanceBehavior } from './behaviors/instances'
 import { JobBehavior } from './behaviors/jobs'
+import { ExecutionListenerBehavior } from './behaviors/listeners'
 import { MessageBehavior } from './behaviors/messages'
 import { PropagationBehavior } from './behaviors/propagation'
 import { SignalBehavior } from './behaviors/signals'
@@ -45,6 +46,7 @@ export class RuntimeContext implements ProcessingContext {
   readonly instances: ProcessingContext['instances'] = new InstanceBehavior(this)
   readonly mappings: ProcessingContext['mappings'] = new VariableMappingBehavior(this)
   readonly incidents: ProcessingContext['incidents'] = new IncidentBehavior(this)
+  readonly listeners: ProcessingContext['listeners'] = new ExecutionListenerBehavior(this)
   readonly subscriptions: ProcessingContext['subscriptions'] = new EventSubscriptionBehavior(this)
   readonly propagation: ProcessingContext['propagation'] = new PropagationBehavior(this)
   readonly jobs: ProcessingContext['jobs'] = new JobBehavior(this)

@@ -368,6 +368,7 @@ export class Engine implements EngineApi, CommandTarget {
     if (variables) assertDocument(variables)
     const ei = this.state.elements.get(job.elementInstanceKey) as ElementInstance
     this.run({ c: 'complete', k: jobKey, v: variables }, () => {
+      if (job.kind === 'EXECUTION_LISTENER') return this.ctx.listeners.onJobCompleted(ei, job, variables)
       this.ctx.jobs.remove(job)
       ei.jobKey = undefined
       ei.payload = variables ?? {}
@@ -387,6 +388,9 @@ export class Engine implements EngineApi, CommandTarget {
     const job = this.jobFor(jobKey, 'throw an error for', 'THROW_ERROR')
     if (job.state !== 'ACTIVATED' && job.state !== 'ACTIVATABLE') {
       throw new EngineError('INVALID_STATE', `Expected to throw an error for job with key '${jobKey}', but it is in state '${job.state}'`, 'THROW_ERROR')
+    }
+    if (job.kind === 'EXECUTION_LISTENER') {
+      throw new EngineError('INVALID_STATE', `Cannot throw BPMN error from EXECUTION_LISTENER job with key '${jobKey}', type '${job.type}' and processInstanceKey '${job.processInstanceKey}'. Throwing BPMN errors from EXECUTION_LISTENER jobs is not supported.`, 'THROW_ERROR')
     }
     if (variables) assertDocument(variables)
     this.run({ c: 'error', k: jobKey, e: errorCode, m: errorMessage, v: variables }, () => this.ctx.jobs.throwError(job, errorCode, errorMessage, variables))

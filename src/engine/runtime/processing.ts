@@ -1,6 +1,6 @@
 import type { ActivatedJob, JobStream } from '../api'
 import type { Clock } from '../clock'
-import type { ElementType, FlowElement, ProcessModel } from '../model/types'
+import type { ElementType, ExecutionListener, FlowElement, ProcessModel } from '../model/types'
 import type {
   IncidentErrorType, JobRecord, Key, MessageRecord, RestElementType, SignalSubscriptionRecord, TimerRecord, UserTaskRecord,
   VariableDocument,
@@ -50,12 +50,20 @@ export interface FlowBehavior {
   newElementInstance(scope: ElementInstance, el: FlowElement, type?: RestElementType): ElementInstance
   activate(scope: ElementInstance, el: FlowElement, flowId?: string, payload?: VariableDocument): void
   runActivation(ei: ElementInstance): void
+  continueActivation(ei: ElementInstance): void
   complete(ei: ElementInstance, flows?: string[]): void
   finishCompletion(ei: ElementInstance, flows: string[]): void
   drain(budget: number): number
   dropTokensIn(scope: ElementInstance): void
   checkScopeCompletion(scope: ElementInstance): void
   terminate(root: ElementInstance): void
+}
+
+/** behaviors/listeners */
+export interface ExecutionListenersBehavior {
+  begin(ei: ElementInstance, eventType: 'start' | 'end', flows?: string[]): boolean
+  onJobCompleted(ei: ElementInstance, job: JobRecord, variables: VariableDocument | undefined): void
+  retryProcess(root: ElementInstance): void
 }
 
 /** behaviors/incidents */
@@ -70,7 +78,9 @@ export interface IncidentsBehavior {
 /** behaviors/instances */
 export interface InstancesBehavior {
   start(def: DeployedProcess, variables: VariableDocument, startIds: string[], parent?: ElementInstance, payload?: VariableDocument, terminateAfter?: string[]): InstanceRuntime
+  continueStart(root: ElementInstance): void
   completeProcess(root: ElementInstance): void
+  finishCompletion(root: ElementInstance): void
   cancel(inst: InstanceRuntime): void
   finish(inst: InstanceRuntime, state: 'COMPLETED' | 'TERMINATED'): void
   awaitCompletion(processInstanceKey: Key, fetchVariables: string[] | undefined, timeoutMs: number): Promise<VariableDocument>
@@ -80,6 +90,7 @@ export interface InstancesBehavior {
 /** behaviors/jobs */
 export interface JobsBehavior {
   createJob(ei: ElementInstance, el: FlowElement): void
+  createListenerJob(ei: ElementInstance, listener: ExecutionListener, elementId: string): void
   cancelJobOf(ei: ElementInstance): void
   makeActivatable(job: JobRecord): void
   remove(job: JobRecord): void
@@ -169,6 +180,7 @@ export interface ProcessingContext {
   readonly instances: InstancesBehavior
   readonly mappings: VariableMappingsBehavior
   readonly incidents: IncidentsBehavior
+  readonly listeners: ExecutionListenersBehavior
   readonly subscriptions: EventSubscriptionsBehavior
   readonly propagation: PropagationBehavior
   readonly jobs: JobsBehavior

@@ -20,6 +20,10 @@ export interface ElementInstance extends ElementInstanceRecord {
   timerKeys?: Key[]
   messageSubKeys?: Key[]
   signalSubKeys?: Key[]
+  /** the execution listeners of one event type under way: the next to run, and the flows to take after the end ones */
+  listener?: { eventType: 'start' | 'end'; index: number; flows?: string[] }
+  /** a process instance whose start listeners run: what to start once they are done */
+  pendingStart?: { startIds: string[]; payload?: VariableDocument }
   /** a scope where an interrupting event subprocess fired */
   interrupted?: boolean
   /** tokens waiting at joining gateways of this scope: gatewayId -> flowId -> count */

@@ -146,6 +146,9 @@ export interface JobRecord {
   recurAt?: number
   errorMessage?: string
   customHeaders: Record<string, string>
+  /** an execution listener's job (absent: the element's own job) */
+  kind?: 'EXECUTION_LISTENER'
+  listenerEventType?: 'START' | 'END'
   elementId: string
   elementInstanceKey: Key
   processInstanceKey: Key

@@ -11,6 +11,7 @@ import {
   checkAttachedToRef, checkBoundaryHosts, checkDuplicateCatchEvents, checkEvent, checkEventFlows, checkLinkEvents, checkMessage, checkProcessStartEvents,
 } from './events'
 import { checkMappings } from './expressions'
+import { checkExecutionListeners } from './listeners'
 import { checkDefaultFlow, checkFlowEnds } from './flows'
 import { checkCondition, checkGateway } from './gateways'
 import { checkIdAndKind, checkProcessId } from './ids'
@@ -38,6 +39,7 @@ export function validateProcess(read: ReadProcess, problems: Problem[]): void {
     checkTask(ctx, entry.item, element)
     if (element.type === 'receiveTask') checkMessage(ctx, entry.item, element.id, 'messageRef', true)
     checkAttachedToRef(ctx, element)
+    checkExecutionListeners(ctx, element.id, element.executionListeners ?? [], element)
   }
   checkFlowEnds(ctx)
   checkBoundaryHosts(ctx)
@@ -54,4 +56,5 @@ export function validateProcess(read: ReadProcess, problems: Problem[]): void {
   checkProcessStartEvents(ctx)
   checkScopeEventSubProcesses(ctx, read.model.id, read.model.eventSubProcesses)
   checkLinkEvents(ctx, read.model.id, read.model.children)
+  checkExecutionListeners(ctx, read.model.id, read.model.executionListeners ?? [])
 }

@@ -42,8 +42,16 @@ export class FlowBehavior {
     const el = ei.element as FlowElement
     this.ctx.incidents.guard(ei, () => {
       this.ctx.mappings.applyInputs(ei, el)
+      if (this.ctx.listeners.begin(ei, 'start')) return
       this.ctx.processorOf(ei).onActivate(this.ctx, ei, el)
     })
+  }
+
+  /** The start listeners are done: the element's own behaviour. */
+  continueActivation(ei: ElementInstance): void {
+    this.ctx.current = ei
+    const el = ei.element as FlowElement
+    this.ctx.incidents.guard(ei, () => this.ctx.processorOf(ei).onActivate(this.ctx, ei, el))
   }
 
   /** Complete an element: its output, close subscriptions, take flows, maybe complete its scope. */
@@ -53,7 +61,15 @@ export class FlowBehavior {
     this.ctx.current = ei
     ei.lifecycle = 'COMPLETING'
     if (!this.ctx.incidents.guard(ei, () => this.ctx.processorOf(ei).onComplete(this.ctx, ei, el))) return
-    this.finishCompletion(ei, flows ?? outgoingOf(ei, el))
+    const leaving = flows ?? outgoingOf(ei, el)
+    if (el.executionListeners?.some((listener) => listener.eventType === 'end') && !ei.isMiBody) {
+      // The element's own subscriptions close before its end listeners run: nothing interrupts them.
+      this.ctx.subscriptions.closeSubscriptions(ei)
+      let waiting = false
+      if (!this.ctx.incidents.guard(ei, () => { waiting = this.ctx.listeners.begin(ei, 'end', leaving) })) return
+      if (waiting) return
+    }
+    this.finishCompletion(ei, leaving)
   }
 
   finishCompletion(ei: ElementInstance, flows: string[]): void {
@@ -184,6 +200,9 @@ export class FlowBehavior {
     ei.joins = undefined
     this.dropTokensIn(ei)
     if (ei.element) ctx.processorOf(ei).onTerminate(ctx, ei)
+    // An execution listener's job (or any job left) goes with its element.
+    if (ei.jobKey) ctx.jobs.cancelJobOf(ei)
+    ei.listener = undefined
     ctx.subscriptions.closeSubscriptions(ei)
     ctx.incidents.resolveOf(ei)
     ei.lifecycle = 'TERMINATED'

@@ -86,6 +86,7 @@ export class IncidentBehavior {
   /** Continue an element whose (non-job) incident was resolved, where it stopped. */
   retry(ei: ElementInstance): void {
     const ctx = this.ctx
+    if (ei.type === 'PROCESS') return ctx.listeners.retryProcess(ei)
     if (ei.element && ctx.processorOf(ei).onIncidentResolved?.(ctx, ei)) return
     if (ei.lifecycle === 'ACTIVATING') return ctx.flow.runActivation(ei)
     if (ei.lifecycle === 'COMPLETING') return ctx.flow.complete(ei)

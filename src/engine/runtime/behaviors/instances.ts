@@ -1,5 +1,5 @@
 import { EngineError } from '../../api'
-import type { FlowElement } from '../../model/types'
+import type { FlowElement, ProcessModel } from '../../model/types'
 import type { Key, VariableDocument } from '../../state/records'
 import type { ProcessingContext } from '../processing'
 import type { DeployedProcess } from '../repository'
@@ -42,15 +42,48 @@ export class InstanceBehavior {
     }
     ctx.state.elements.set(key, root)
     ctx.vars.setLocalDocument(key, variables)
-    ctx.subscriptions.openScopeEventSubscriptions(root, def.model.eventSubProcesses, def.model)
-    for (const id of startIds) {
-      const el = def.model.elements.get(id) as FlowElement
-      ctx.flow.activate(root, el, undefined, startIds.length === 1 ? payload : undefined)
+    if (def.model.executionListeners?.some((listener) => listener.eventType === 'start')) {
+      // The process's start listeners run first; what starts waits for them.
+      root.lifecycle = 'ACTIVATING'
+      root.pendingStart = { startIds, ...(payload ? { payload } : {}) }
+      ctx.incidents.guard(root, () => { ctx.listeners.begin(root, 'start') })
+      return inst
     }
+    this.startContent(root, def.model, startIds, payload)
     return inst
   }
 
+  /** The process's start listeners are done: its event subprocesses listen, its start elements run. */
+  continueStart(root: ElementInstance): void {
+    const pending = root.pendingStart ?? { startIds: [] }
+    root.pendingStart = undefined
+    root.lifecycle = 'ACTIVATED'
+    this.startContent(root, this.ctx.model(root), pending.startIds, pending.payload)
+    this.ctx.flow.checkScopeCompletion(root)
+  }
+
+  private startContent(root: ElementInstance, model: ProcessModel, startIds: string[], payload?: VariableDocument): void {
+    const ctx = this.ctx
+    ctx.subscriptions.openScopeEventSubscriptions(root, model.eventSubProcesses, model)
+    for (const id of startIds) {
+      const el = model.elements.get(id) as FlowElement
+      ctx.flow.activate(root, el, undefined, startIds.length === 1 ? payload : undefined)
+    }
+  }
+
+  /** Every element of the process is done: its end listeners, then it completes. */
   completeProcess(root: ElementInstance): void {
+    const ctx = this.ctx
+    if (ctx.model(root).executionListeners?.some((listener) => listener.eventType === 'end')) {
+      ctx.subscriptions.closeSubscriptions(root)
+      root.lifecycle = 'COMPLETING'
+      ctx.incidents.guard(root, () => { if (!ctx.listeners.begin(root, 'end')) this.finishCompletion(root) })
+      return
+    }
+    this.finishCompletion(root)
+  }
+
+  finishCompletion(root: ElementInstance): void {
     const ctx = this.ctx
     const inst = ctx.state.instances.get(root.processInstanceKey) as InstanceRuntime
     ctx.subscriptions.closeSubscriptions(root)

@@ -1,5 +1,5 @@
 import type { ActivatedJob, JobStream } from '../../api'
-import type { FlowElement } from '../../model/types'
+import type { ExecutionListener, FlowElement } from '../../model/types'
 import type { JobRecord, Key, VariableDocument } from '../../state/records'
 import type { ProcessingContext } from '../processing'
 import { IncidentError } from '../expressions'
@@ -58,6 +58,24 @@ export class JobBehavior {
     ei.jobKey = job.key
     ei.lifecycle = 'ACTIVATED'
     ctx.subscriptions.openBoundarySubscriptions(ei, el)
+    this.makeActivatable(job)
+  }
+
+  /** The job of an execution listener of `ei` (the process instance for a process's own listeners). */
+  createListenerJob(ei: ElementInstance, listener: ExecutionListener, elementId: string): void {
+    const ctx = this.ctx
+    const vars = memo(ctx.visible(ei))
+    const type = ctx.expr.string(listener.type, vars)
+    const retries = ctx.expr.number(listener.retries, vars)
+    const inst = ctx.state.instances.get(ei.processInstanceKey) as InstanceRuntime
+    const job: JobRecord = {
+      key: ctx.nextKey(), type, state: 'ACTIVATABLE', retries, customHeaders: { ...(ei.element?.headers ?? {}) }, elementId,
+      kind: 'EXECUTION_LISTENER', listenerEventType: listener.eventType === 'start' ? 'START' : 'END',
+      elementInstanceKey: ei.key, processInstanceKey: ei.processInstanceKey, processDefinitionKey: ei.processDefinitionKey,
+      bpmnProcessId: ei.bpmnProcessId, processDefinitionVersion: inst.version, tenantId: ei.tenantId, createdAt: ctx.now(),
+    }
+    ctx.state.jobs.set(job.key, job)
+    ei.jobKey = job.key
     this.makeActivatable(job)
   }
 
@@ -123,6 +141,7 @@ export class JobBehavior {
       processDefinitionVersion: job.processDefinitionVersion, processDefinitionKey: job.processDefinitionKey,
       elementId: job.elementId, elementInstanceKey: job.elementInstanceKey, customHeaders: job.customHeaders,
       worker, retries: job.retries, deadline: job.deadline, variables, tenantId: job.tenantId,
+      ...(job.kind ? { kind: job.kind, listenerEventType: job.listenerEventType } : {}),
     }
   }
 
