@@ -9,6 +9,7 @@ import { readProcess, unresolvedReferences } from './bpmn-reader'
 import { elements, isElement, str, type ModdleElement } from './moddle'
 import type { ProcessModel, Problem } from './types'
 import { moddleWarningProblems, validateProcess } from './validation'
+import { straightThroughLoops } from './validation/loops'
 import { xmlDepthProblem } from './xml-depth'
 
 const moddle = new BpmnModdle({ zeebe: zeebeSchema })
@@ -40,5 +41,7 @@ export async function parseBpmn(xml: string): Promise<{ processes: ProcessModel[
     validateProcess(read, problems)
     return read.model
   })
+  // The engine checks the loops of models the validation accepted.
+  if (problems.length === 0) for (const process of processes) problems.push(...straightThroughLoops(process))
   return { processes, problems }
 }

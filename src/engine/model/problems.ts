@@ -10,6 +10,11 @@ export function formatProblems(resourceName: string, problems: Problem[]): strin
   const resourceLevel: string[] = []
   const byElement = new Map<string, string[]>()
   for (const problem of problems) {
+    if (problem.processId !== undefined) {
+      const key = `\u0000${problem.processId}`
+      byElement.set(key, [...(byElement.get(key) ?? []), problem.message])
+      continue
+    }
     if (problem.elementId === undefined) {
       resourceLevel.push(problem.message)
       continue
@@ -20,7 +25,7 @@ export function formatProblems(resourceName: string, problems: Problem[]): strin
   }
   let elementText = ''
   for (const [elementId, messages] of byElement) {
-    elementText += `- Element: ${elementId}\n`
+    elementText += elementId.startsWith('\u0000') ? `- Process: ${elementId.slice(1)}\n` : `- Element: ${elementId}\n`
     elementText += messages.map((message) => `    - ERROR: ${message}\n`).join('')
   }
   return `'${resourceName}': ${[...resourceLevel, elementText].filter((part) => part !== '').join('\n')}`

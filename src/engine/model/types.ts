@@ -180,5 +180,7 @@ export interface ProcessModel {
 export interface Problem {
   /** element id, or undefined for resource-level problems */
   elementId?: string
+  /** a problem of a whole process, as the engine (not the model validation) reports it: `Process: <id>` */
+  processId?: string
   message: string
 }
