@@ -58,6 +58,7 @@ export const EVENT_KINDS: Record<string, EventKind> = {
   'bpmn:EscalationEventDefinition': 'escalation',
   'bpmn:TerminateEventDefinition': 'terminate',
   'bpmn:LinkEventDefinition': 'link',
+  'bpmn:CompensateEventDefinition': 'compensation',
 }
 
 export const EVENT_TYPES = new Set<ElementType>([
@@ -140,6 +141,8 @@ class ProcessReader {
   private readonly entries: ReadEntry[] = []
   private readonly unsupported = new Set<string>()
   private readonly flowScope = new Map<string, string>()
+  /** associations by source id: a compensation boundary event names its handler this way */
+  private readonly associations = new Map<string, string>()
 
   constructor(
     private readonly process: ModdleElement,
@@ -178,6 +181,12 @@ class ProcessReader {
 
   // The nesting of scopes is bounded by MAX_XML_DEPTH (xml-depth.ts), checked before reading.
   private readScope(container: ModdleElement, scope: FlowScope): void {
+    for (const artifact of elements(container, 'artifacts')) {
+      if (artifact.$type !== 'bpmn:Association') continue
+      const source = str(ref(artifact, 'sourceRef'), 'id')
+      const target = str(ref(artifact, 'targetRef'), 'id')
+      if (source !== undefined && target !== undefined) this.associations.set(source, target)
+    }
     for (const item of elements(container, 'flowElements')) {
       if (IGNORED_FLOW_ELEMENTS.has(item.$type)) continue
       const entry: ReadEntry = { item, scopeId: scope.id }
@@ -231,6 +240,7 @@ class ProcessReader {
     readMappings(item, element)
     const listeners = readExecutionListeners(item)
     if (listeners.length > 0) element.executionListeners = listeners
+    if (item.isForCompensation === true) element.isForCompensation = true
 
     const defaultFlow = str(ref(item, 'default'), 'id') ?? this.unresolvedRef(item, 'default')
     if (defaultFlow !== undefined) element.defaultFlow = defaultFlow
@@ -304,6 +314,10 @@ class ProcessReader {
       }
       case 'link':
         return { kind: 'link', name: trimmed(str(definition, 'name')) ?? '' }
+      case 'compensation': {
+        const activityRef = str(ref(definition, 'activityRef'), 'id') ?? this.unresolvedRef(definition, 'activityRef')
+        return { kind: 'compensation', waitForCompletion: definition.waitForCompletion !== false, ...(activityRef ? { activityRef } : {}) }
+      }
       case 'error': {
         const errorCode = trimmed(str(ref(definition, 'errorRef'), 'errorCode'))
         // Catch codes are static: a catch event without a code catches every error.
@@ -332,6 +346,8 @@ class ProcessReader {
       if (element.type !== 'boundaryEvent' || element.attachedTo === undefined) continue
       const host = this.model.elements.get(element.attachedTo)
       if (host !== undefined && isBoundaryHost(host)) host.boundaryEvents.push(element.id)
+      const handler = this.associations.get(element.id)
+      if (host !== undefined && element.event?.kind === 'compensation' && handler !== undefined) host.compensationHandler = handler
     }
   }
 }

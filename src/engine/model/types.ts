@@ -50,6 +50,8 @@ export type EventDefinition =
   | { kind: 'terminate' }
   /** a link throw event jumps to the link catch event of the same name in its scope */
   | { kind: 'link'; name: string }
+  /** compensation: a throw event (activityRef: one activity, else every completed one of its scope), or a boundary event naming a handler */
+  | { kind: 'compensation'; activityRef?: string; waitForCompletion: boolean }
 
 export interface TaskDefinition {
   /** Job type: static string or FEEL. */
@@ -143,6 +145,10 @@ export interface FlowElement {
   triggeredByEvent?: boolean
   /** start event of an event subprocess: interrupting or not */
   isInterrupting?: boolean
+  /** isForCompensation: a compensation handler, never reached by a sequence flow */
+  isForCompensation?: boolean
+  /** an activity with a compensation boundary event: the handler its association names */
+  compensationHandler?: string
   /** zeebe:executionListeners, in model order */
   executionListeners?: ExecutionListener[]
   /** subProcess only: child element ids, start event ids, event-subprocess ids */

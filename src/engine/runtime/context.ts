@@ -6,6 +6,7 @@ import { EventSubscriptionBehavior } from './behaviors/event-subscriptions'
 import { FlowBehavior } from './behaviors/flow'
 import { IncidentBehavior } from './behaviors/incidents'
 import { InstanceBehavior } from './behaviors/instances'
+import { CompensationBehavior } from './behaviors/compensation'
 import { JobBehavior } from './behaviors/jobs'
 import { ExecutionListenerBehavior } from './behaviors/listeners'
 import { MessageBehavior } from './behaviors/messages'
@@ -47,6 +48,7 @@ export class RuntimeContext implements ProcessingContext {
   readonly mappings: ProcessingContext['mappings'] = new VariableMappingBehavior(this)
   readonly incidents: ProcessingContext['incidents'] = new IncidentBehavior(this)
   readonly listeners: ProcessingContext['listeners'] = new ExecutionListenerBehavior(this)
+  readonly compensation: ProcessingContext['compensation'] = new CompensationBehavior(this)
   readonly subscriptions: ProcessingContext['subscriptions'] = new EventSubscriptionBehavior(this)
   readonly propagation: ProcessingContext['propagation'] = new PropagationBehavior(this)
   readonly jobs: ProcessingContext['jobs'] = new JobBehavior(this)

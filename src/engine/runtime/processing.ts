@@ -59,6 +59,14 @@ export interface FlowBehavior {
   terminate(root: ElementInstance): void
 }
 
+/** behaviors/compensation */
+export interface CompensationsBehavior {
+  subscribe(ei: ElementInstance, el: FlowElement): void
+  throw(ei: ElementInstance, activityRef: string | undefined): boolean
+  handlerCompleted(handler: ElementInstance): void
+  dropOf(processInstanceKey: Key): void
+}
+
 /** behaviors/listeners */
 export interface ExecutionListenersBehavior {
   begin(ei: ElementInstance, eventType: 'start' | 'end', flows?: string[]): boolean
@@ -181,6 +189,7 @@ export interface ProcessingContext {
   readonly mappings: VariableMappingsBehavior
   readonly incidents: IncidentsBehavior
   readonly listeners: ExecutionListenersBehavior
+  readonly compensation: CompensationsBehavior
   readonly subscriptions: EventSubscriptionsBehavior
   readonly propagation: PropagationBehavior
   readonly jobs: JobsBehavior

@@ -1,6 +1,6 @@
 import type { FlowElement } from '../model/types'
 import type {
-  BatchOperationRecord, DecisionInstanceRecord, ElementInstanceRecord, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord, MessageSubscriptionRecord,
+  BatchOperationRecord, CompensationSubscriptionRecord, DecisionInstanceRecord, ElementInstanceRecord, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord, MessageSubscriptionRecord,
   ProcessInstanceRecord, SignalSubscriptionRecord, TimerRecord, UserTaskRecord, VariableDocument,
 } from '../state/records'
 import { DueQueue } from './due-queue'
@@ -24,6 +24,10 @@ export interface ElementInstance extends ElementInstanceRecord {
   listener?: { eventType: 'start' | 'end'; index: number; flows?: string[] }
   /** a process instance whose start listeners run: what to start once they are done */
   pendingStart?: { startIds: string[]; payload?: VariableDocument }
+  /** a compensation handler: the throw event waiting for it */
+  compensationOf?: Key
+  /** a compensation throw event: how many of its handlers are still running */
+  compensating?: number
   /** a scope where an interrupting event subprocess fired */
   interrupted?: boolean
   /** tokens waiting at joining gateways of this scope: gatewayId -> flowId -> count */
@@ -76,6 +80,8 @@ export class RuntimeState {
   readonly incidents = new Map<Key, IncidentRecord>()
   readonly userTasks = new Map<Key, UserTaskRecord>()
   readonly batches = new Map<Key, BatchOperationRecord>()
+  /** completed activities with a compensation handler, not compensated yet */
+  readonly compensations = new Map<Key, CompensationSubscriptionRecord>()
   /** decisions evaluated, by decisionEvaluationInstanceKey */
   readonly decisionInstances = new Map<string, DecisionInstanceRecord>()
   readonly due = new DueQueue()

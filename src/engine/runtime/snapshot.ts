@@ -1,6 +1,6 @@
 import type { FlowElement } from '../model/types'
 import type {
-  BatchOperationRecord, DecisionInstanceRecord, IncidentRecord, JobRecord, MessageRecord, MessageSubscriptionRecord, ProcessInstanceRecord, SignalSubscriptionRecord,
+  BatchOperationRecord, CompensationSubscriptionRecord, DecisionInstanceRecord, IncidentRecord, JobRecord, MessageRecord, MessageSubscriptionRecord, ProcessInstanceRecord, SignalSubscriptionRecord,
   TimerRecord, UserTaskRecord, VariableRecord,
 } from '../state/records'
 import type { ProcessingContext } from './processing'
@@ -28,6 +28,8 @@ export interface EngineSnapshot {
   batches?: BatchOperationRecord[]
   /** decisions evaluated (absent in snapshots taken before they were kept) */
   decisionInstances?: DecisionInstanceRecord[]
+  /** compensation subscriptions (absent in snapshots taken before there were any) */
+  compensations?: CompensationSubscriptionRecord[]
 }
 
 /** The whole state as plain records (JSON-safe): what a snapshot stores. */
@@ -50,6 +52,7 @@ export function exportState(ctx: ProcessingContext): EngineSnapshot {
     work: [...s.work],
     batches: [...s.batches.values()],
     decisionInstances: [...s.decisionInstances.values()],
+    compensations: [...s.compensations.values()],
   }
 }
 
@@ -62,6 +65,7 @@ export async function importState(ctx: ProcessingContext, snap: EngineSnapshot):
   for (const inst of snap.instances) s.instances.set(inst.key, inst)
   for (const batch of snap.batches ?? []) s.batches.set(batch.key, batch)
   for (const d of snap.decisionInstances ?? []) s.decisionInstances.set(d.key, d)
+  for (const c of snap.compensations ?? []) s.compensations.set(c.key, c)
   for (const rec of snap.elements) {
     const ei: ElementInstance = { ...rec }
     if (ei.type !== 'PROCESS') ei.element = ctx.repo.processes.get(ei.definitionKey)?.model.elements.get(ei.elementId)

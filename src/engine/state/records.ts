@@ -313,3 +313,13 @@ export interface DecisionInstanceRecord {
   matchedRules: { ruleId: string; ruleIndex: number; evaluatedOutputs: { outputId: string; outputName: string; outputValue: string }[] }[]
   tenantId: string
 }
+
+/** A completed activity that a compensation throw event can compensate (its handler not run yet). */
+export interface CompensationSubscriptionRecord {
+  key: Key
+  processInstanceKey: Key
+  /** the flow scope instance the activity completed in */
+  flowScopeKey: Key
+  activityId: string
+  handlerId: string
+}

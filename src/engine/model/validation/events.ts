@@ -18,9 +18,9 @@ const ALLOWED_KINDS: Partial<Record<EventPosition, { kinds: EventKind[]; message
   subProcessStart: { kinds: ['none', 'message', 'timer', 'signal', 'error', 'escalation', 'terminate'], message: '' },
   eventSubProcessStart: { kinds: ['none', 'message', 'timer', 'signal', 'error', 'escalation'], message: '' },
   intermediateCatchEvent: { kinds: ['message', 'timer', 'signal', 'link'], message: 'Intermediate catch events must be one of: message, timer, signal, link' },
-  intermediateThrowEvent: { kinds: ['message', 'signal', 'escalation', 'link'], message: 'Intermediate throw events must be one of: none, message, signal, escalation, link' },
-  endEvent: { kinds: ['message', 'signal', 'error', 'escalation', 'terminate'], message: 'End events must be one of: none, message, signal, error, escalation, terminate' },
-  boundaryEvent: { kinds: ['message', 'timer', 'signal', 'error', 'escalation'], message: 'Boundary events must be one of: message, timer, signal, error, escalation' },
+  intermediateThrowEvent: { kinds: ['message', 'signal', 'escalation', 'link', 'compensation'], message: 'Intermediate throw events must be one of: none, message, signal, escalation, link, compensation' },
+  endEvent: { kinds: ['message', 'signal', 'error', 'escalation', 'terminate', 'compensation'], message: 'End events must be one of: none, error, message, terminate, signal, escalation or compensation' },
+  boundaryEvent: { kinds: ['message', 'timer', 'signal', 'error', 'escalation', 'compensation'], message: 'Boundary events must be one of: timer, message, error, signal, escalation' },
 }
 
 /** The event definition of a start, end, intermediate or boundary event. */
@@ -64,6 +64,9 @@ export function checkEvent(ctx: ValidationContext, item: ModdleElement, element:
       break
     case 'link':
       if (trimmed(str(definition, 'name')) === undefined) ctx.problem(id, 'Link name must be present and not empty.')
+      break
+    case 'compensation':
+      checkCompensation(ctx, element, position)
       break
     default:
       break
@@ -147,6 +150,51 @@ export function checkEventFlows(ctx: ValidationContext, element: FlowElement): v
   } else if (element.type === 'boundaryEvent' && element.incoming.length > 0) {
     ctx.problem(element.id, 'Boundary events must not have incoming sequence flows.')
   }
+}
+
+/** A compensation event: its activityRef, a boundary event's handler, and what waits for completion (Zeebe's compensation rules). */
+function checkCompensation(ctx: ValidationContext, element: FlowElement, position: EventPosition): void {
+  const event = element.event
+  if (event?.kind !== 'compensation') return
+  const id = element.id
+  if (position === 'boundaryEvent') {
+    const host = element.attachedTo !== undefined ? ctx.element(element.attachedTo) : undefined
+    if (host?.compensationHandler === undefined || element.outgoing.length > 0) {
+      ctx.problem(id, 'Compensation boundary events must have a compensation association and no outgoing sequence flows')
+    }
+    return
+  }
+  if (!event.waitForCompletion) {
+    ctx.problem(id, position === 'endEvent'
+      ? 'A compensation end event waitForCompletion attribute must be true or not present'
+      : 'A compensation intermediate throw event waitForCompletion attribute must be true or not present')
+  }
+  if (event.activityRef === undefined) return
+  const activity = ctx.element(event.activityRef)
+  if (activity === undefined) {
+    ctx.problem(id, `The referenced compensation activity '${event.activityRef}' doesn't exist`)
+    return
+  }
+  const isSubProcess = activity.type === 'subProcess' && activity.triggeredByEvent !== true
+  if (activity.compensationHandler === undefined && !isSubProcess) {
+    ctx.problem(id, `The referenced compensation activity '${activity.id}' must have either a compensation boundary event or be a subprocess`)
+  }
+  if (activity.scopeId !== element.scopeId) {
+    ctx.problem(id, `The referenced compensation activity '${activity.id}' must be in the same scope as the compensation throw event`)
+  }
+}
+
+const COMPENSATION_TASKS = new Set(['serviceTask', 'userTask', 'sendTask', 'scriptTask', 'manualTask', 'task'])
+
+/** A compensation handler: a task, reached by no sequence flow, with no boundary event. */
+export function checkCompensationHandler(ctx: ValidationContext, element: FlowElement): void {
+  if (element.isForCompensation !== true) return
+  if (!COMPENSATION_TASKS.has(element.type)) {
+    ctx.problem(element.id, 'Compensation task must be one of: service task, user task, send task, script task, manual task, or undefined task.')
+  }
+  if (element.incoming.length > 0) ctx.problem(element.id, 'A compensation handler should have no incoming sequence flows')
+  if (element.outgoing.length > 0) ctx.problem(element.id, 'A compensation handler should have no outgoing sequence flows')
+  if (element.boundaryEvents.length > 0) ctx.problem(element.id, 'A compensation handler should have no boundary events')
 }
 
 /**

@@ -8,7 +8,7 @@ import { ACTIVITY_TYPES, EVENT_TYPES, type ReadProcess } from '../bpmn-reader'
 import type { Problem } from '../types'
 import { ValidationContext } from './context'
 import {
-  checkAttachedToRef, checkBoundaryHosts, checkDuplicateCatchEvents, checkEvent, checkEventFlows, checkLinkEvents, checkMessage, checkProcessStartEvents,
+  checkAttachedToRef, checkBoundaryHosts, checkCompensationHandler, checkDuplicateCatchEvents, checkEvent, checkEventFlows, checkLinkEvents, checkMessage, checkProcessStartEvents,
 } from './events'
 import { checkMappings } from './expressions'
 import { checkExecutionListeners } from './listeners'
@@ -46,6 +46,7 @@ export function validateProcess(read: ReadProcess, problems: Problem[]): void {
   for (const element of read.model.elements.values()) {
     checkGateway(ctx, element)
     checkEventFlows(ctx, element)
+    checkCompensationHandler(ctx, element)
     if (element.type === 'subProcess') {
       checkSubProcess(ctx, element)
       checkLinkEvents(ctx, element.id, element.children ?? [])

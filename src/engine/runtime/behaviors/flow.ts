@@ -83,8 +83,14 @@ export class FlowBehavior {
     const scope = ctx.scopeOf(ei) as ElementInstance
     ctx.state.activeChildren.get(scope.key)?.delete(ei.key)
     ctx.state.activeChildren.delete(ei.key)
+    ctx.compensation.subscribe(ei, el)
     if (!ei.isMiBody && el.multiInstance && scope.isMiBody) return ctx.multiInstance.onInnerCompleted(ctx, scope, ei)
     ctx.vars.dropScope(ei.key)
+    // A compensation handler leaves no flow: the throw event waiting for it may go on.
+    if (ei.compensationOf !== undefined) {
+      ctx.state.work.push({ k: 'check', scope: scope.key })
+      return ctx.compensation.handlerCompleted(ei)
+    }
     // A runtime instruction of the instance's creation (Modeler's task testing): terminate it once this element completed.
     const inst = ctx.state.instances.get(ei.processInstanceKey)
     if (inst?.terminateAfter?.includes(el.id) && inst.state === 'ACTIVE') return ctx.instances.cancel(inst)

@@ -107,6 +107,7 @@ export class InstanceBehavior {
   }
 
   finish(inst: InstanceRuntime, state: 'COMPLETED' | 'TERMINATED'): void {
+    this.ctx.compensation.dropOf(inst.key)
     inst.state = state
     inst.endDate = this.ctx.now()
     const root = this.ctx.state.elements.get(inst.key) as ElementInstance

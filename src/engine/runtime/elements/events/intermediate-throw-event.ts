@@ -20,6 +20,10 @@ export function throwEvent(ctx: ProcessingContext, ei: ElementInstance, el: Flow
   }
   if (ev.kind === 'message') return ctx.jobs.createJob(ei, el)
   if (ev.kind === 'link') return jumpToLink(ctx, ei, el, ev.name)
+  if (ev.kind === 'compensation') {
+    if (ctx.compensation.throw(ei, ev.activityRef)) return
+    return ctx.flow.complete(ei)
+  }
   return ctx.flow.complete(ei)
 }
 
