@@ -108,7 +108,7 @@ describe('parseDmn', () => {
 
   test('a decision without decision logic is rejected', async () => {
     const { problems } = await parseDmn(definitions('<decision id="empty" name="Empty"/>'))
-    expect(problems).toEqual([{ elementId: 'empty', message: expect.stringContaining('decision table or a literal expression') }])
+    expect(problems).toEqual([{ elementId: 'empty', message: expect.stringContaining('decision table, a literal expression, a context, a list, a relation or an invocation') }])
   })
 
   test('every FEEL syntax error is listed, each at its element', async () => {

@@ -37,6 +37,24 @@ export interface DecisionModel {
   requiredDecisions: string[]
   table?: DecisionTableModel
   literalExpression?: { expression: string; variableName: string }
+  /** a boxed context, list, relation or invocation (DMN 1.3 boxed expressions, which dmn-scala evaluates) */
+  boxed?: BoxedExpression
+}
+
+/** DMN's boxed expressions, nested as the file nests them. */
+export type BoxedExpression =
+  | { kind: 'literal'; expression: string }
+  | { kind: 'context'; entries: { variable?: string; value: BoxedExpression }[] }
+  | { kind: 'list'; items: BoxedExpression[] }
+  | { kind: 'relation'; columns: string[]; rows: BoxedExpression[][] }
+  | { kind: 'invocation'; functionName: string; bindings: { parameter: string; value?: BoxedExpression }[] }
+
+/** A business knowledge model: a function of its parameters an invocation calls by name. */
+export interface BkmModel {
+  id: string
+  name: string
+  parameters: string[]
+  body: BoxedExpression
 }
 
 /** A decision requirements graph: one DMN file. */
@@ -44,6 +62,7 @@ export interface DrgModel {
   id: string
   name?: string
   decisions: DecisionModel[]
+  bkms?: BkmModel[]
 }
 
 const HIT_POLICIES: readonly string[] = ['UNIQUE', 'FIRST', 'PRIORITY', 'ANY', 'COLLECT', 'RULE ORDER', 'OUTPUT ORDER']
@@ -74,6 +93,17 @@ interface ModdleElement {
   rule?: ModdleElement[]
   inputEntry?: ModdleElement[]
   outputEntry?: ModdleElement[]
+  contextEntry?: ModdleElement[]
+  elements?: ModdleElement[]
+  column?: ModdleElement[]
+  row?: ModdleElement[]
+  calledFunction?: ModdleElement
+  binding?: ModdleElement[]
+  parameter?: ModdleElement
+  bindingFormula?: ModdleElement
+  encapsulatedLogic?: ModdleElement
+  formalParameter?: ModdleElement[]
+  body?: ModdleElement
 }
 
 interface ParseResult {
@@ -119,8 +149,16 @@ export async function parseDmn(xml: string): Promise<{ drg?: DrgModel; problems:
     problems.push({ elementId: definitions.id, message: 'Expected at least one decision, but the file contains none' })
   }
   checkRequirements(decisions, problems)
+  const bkms = (definitions.drgElement ?? [])
+    .filter((element) => element.$type === 'dmn:BusinessKnowledgeModel')
+    .map((element): BkmModel => ({
+      id: element.id ?? '',
+      name: element.name ?? element.id ?? '',
+      parameters: (element.encapsulatedLogic?.formalParameter ?? []).map((parameter) => parameter.name ?? ''),
+      body: readBoxed(element.id ?? '', element.encapsulatedLogic?.body, problems),
+    }))
 
-  const drg: DrgModel = { id: definitions.id ?? '', decisions }
+  const drg: DrgModel = { id: definitions.id ?? '', decisions, ...(bkms.length > 0 ? { bkms } : {}) }
   if (definitions.name) drg.name = definitions.name
   return problems.length > 0 ? { problems } : { drg, problems }
 }
@@ -145,10 +183,50 @@ function readDecision(element: ModdleElement, problems: Problem[]): DecisionMode
     const expression = text(logic)
     checkExpression(id, expression, `Literal expression of decision '${id}'`, problems)
     decision.literalExpression = { expression, variableName: element.variable?.name ?? id }
+  } else if (logic !== undefined && BOXED_TYPES.has(logic.$type)) {
+    decision.boxed = readBoxed(id, logic, problems)
   } else {
-    problems.push({ elementId: id, message: `Expected decision '${id}' to have a decision table or a literal expression, but it has ${logic ? `a ${logic.$type.replace(/^dmn:/, '')}` : 'none'}` })
+    problems.push({ elementId: id, message: `Expected decision '${id}' to have a decision table, a literal expression, a context, a list, a relation or an invocation, but it has ${logic ? `a ${logic.$type.replace(/^dmn:/, '')}` : 'none'}` })
   }
   return decision
+}
+
+const BOXED_TYPES = new Set(['dmn:Context', 'dmn:List', 'dmn:Relation', 'dmn:Invocation'])
+
+/** A boxed expression, each literal checked as FEEL. */
+function readBoxed(ownerId: string, element: ModdleElement | undefined, problems: Problem[]): BoxedExpression {
+  switch (element?.$type) {
+    case 'dmn:LiteralExpression': {
+      const expression = text(element)
+      checkExpression(ownerId, expression, `Expression '${element.id ?? ''}' of '${ownerId}'`, problems)
+      return { kind: 'literal', expression }
+    }
+    case 'dmn:Context':
+      return { kind: 'context', entries: (element.contextEntry ?? []).map((entry) => ({
+        ...(entry.variable?.name ? { variable: entry.variable.name } : {}),
+        value: readBoxed(ownerId, entry.value as unknown as ModdleElement, problems),
+      })) }
+    case 'dmn:List':
+      return { kind: 'list', items: (element.elements ?? []).map((item) => readBoxed(ownerId, item, problems)) }
+    case 'dmn:Relation':
+      return {
+        kind: 'relation',
+        columns: (element.column ?? []).map((column) => column.name ?? ''),
+        rows: (element.row ?? []).map((row) => (row.elements ?? []).map((cell) => readBoxed(ownerId, cell, problems))),
+      }
+    case 'dmn:Invocation':
+      return {
+        kind: 'invocation',
+        functionName: text(element.calledFunction),
+        bindings: (element.binding ?? []).map((binding) => ({
+          parameter: binding.parameter?.name ?? '',
+          ...(binding.bindingFormula ? { value: readBoxed(ownerId, binding.bindingFormula, problems) } : {}),
+        })),
+      }
+    default:
+      problems.push({ elementId: ownerId, message: `Expected an expression in '${ownerId}', but found ${element ? `a ${element.$type.replace(/^dmn:/, '')}` : 'none'}` })
+      return { kind: 'literal', expression: 'null' }
+  }
 }
 
 function readTable(decisionId: string, element: ModdleElement, problems: Problem[]): DecisionTableModel {

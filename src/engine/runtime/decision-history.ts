@@ -4,6 +4,8 @@ import type { ProcessingContext } from './processing'
 import type { DeployedDrg } from './repository'
 import type { ElementInstance } from './runtime-state'
 
+const BOXED_TYPE = { literal: 'LITERAL_EXPRESSION', context: 'CONTEXT', list: 'LIST', relation: 'RELATION', invocation: 'INVOCATION' } as const
+
 /**
  * Records an evaluation as Camunda 8.8's decision instances (the decision-instances search): one
  * per decision evaluated, required ones first, and for a failed evaluation one FAILED instance of
@@ -47,7 +49,7 @@ export function recordDecisionEvaluation(
     const failed = drg.model.decisions.find((d) => d.id === evaluation.failedDecisionId)
     add(evaluation.failedDecisionId, {
       state: 'FAILED', evaluationFailure: evaluation.failureMessage, result: 'null', evaluatedInputs: [], matchedRules: [],
-      decisionDefinitionType: failed?.table ? 'DECISION_TABLE' : failed?.literalExpression ? 'LITERAL_EXPRESSION' : 'UNSPECIFIED',
+      decisionDefinitionType: failed?.table ? 'DECISION_TABLE' : failed?.literalExpression ? 'LITERAL_EXPRESSION' : failed?.boxed ? BOXED_TYPE[failed.boxed.kind] : 'UNSPECIFIED',
     })
   }
   return evaluationKey

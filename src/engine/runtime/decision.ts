@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../clock'
 import { evaluateFeel, evaluateUnaryTest, feelToJson } from '../feel'
-import type { DecisionModel, DecisionTableModel, DrgModel } from '../model/dmn'
+import type { BoxedExpression, DecisionModel, DecisionTableModel, DrgModel } from '../model/dmn'
 import type { JsonValue } from '../state/records'
 import { jsonEqual } from './variables'
 
@@ -20,7 +20,7 @@ export interface MatchedRule {
 export interface EvaluatedDecision {
   decisionId: string
   decisionName: string
-  decisionType: 'DECISION_TABLE' | 'LITERAL_EXPRESSION'
+  decisionType: 'DECISION_TABLE' | 'LITERAL_EXPRESSION' | 'CONTEXT' | 'LIST' | 'RELATION' | 'INVOCATION'
   output: JsonValue
   matchedRules: MatchedRule[]
   evaluatedInputs: { inputId: string; inputName: string; inputValue: JsonValue }[]
@@ -84,11 +84,50 @@ class DrgEvaluation {
 
     const result = decision.table
       ? new TableEvaluation(decision, decision.table, context, this.clock).run()
-      : this.literal(decision, context)
+      : decision.boxed
+        ? this.boxedDecision(decision, decision.boxed, context)
+        : this.literal(decision, context)
     this.inProgress.delete(decisionId)
     this.results.set(decisionId, result.raw)
     this.evaluated.push(result.detail)
     return result.raw
+  }
+
+  private boxedDecision(decision: DecisionModel, boxed: BoxedExpression, context: Record<string, unknown>): { raw: unknown; detail: EvaluatedDecision } {
+    const raw = this.boxed(decision.id, boxed, context)
+    const type = boxed.kind === 'context' ? 'CONTEXT' : boxed.kind === 'list' ? 'LIST' : boxed.kind === 'relation' ? 'RELATION' : boxed.kind === 'invocation' ? 'INVOCATION' : 'LITERAL_EXPRESSION'
+    return { raw, detail: { ...describe(decision, type), output: feelToJson(raw), matchedRules: [], evaluatedInputs: [] } }
+  }
+
+  /** A boxed expression's value: a context's entries in order, each seeing those before it (an entry without a variable is the result). */
+  private boxed(ownerId: string, expression: BoxedExpression, scope: Record<string, unknown>): unknown {
+    switch (expression.kind) {
+      case 'literal':
+        return evaluate(ownerId, expression.expression, scope, this.clock, 'boxed expression')
+      case 'context': {
+        const local = { ...scope }
+        const result: Record<string, unknown> = {}
+        for (const entry of expression.entries) {
+          const value = this.boxed(ownerId, entry.value, local)
+          if (entry.variable === undefined) return value
+          result[entry.variable] = value
+          local[entry.variable] = value
+        }
+        return result
+      }
+      case 'list':
+        return expression.items.map((item) => this.boxed(ownerId, item, scope))
+      case 'relation':
+        return expression.rows.map((row) => Object.fromEntries(expression.columns.map((column, index) => [column, row[index] ? this.boxed(ownerId, row[index], scope) : null])))
+      case 'invocation': {
+        const bkm = (this.drg.bkms ?? []).find((candidate) => candidate.name === expression.functionName || candidate.id === expression.functionName)
+        if (!bkm) throw new DecisionFailure(ownerId, `no business knowledge model named '${expression.functionName}' to invoke`)
+        const parameters: Record<string, unknown> = {}
+        for (const binding of expression.bindings) parameters[binding.parameter] = binding.value ? this.boxed(ownerId, binding.value, scope) : null
+        for (const name of bkm.parameters) if (!(name in parameters)) parameters[name] = null
+        return this.boxed(ownerId, bkm.body, parameters)
+      }
+    }
   }
 
   private literal(decision: DecisionModel, context: Record<string, unknown>): { raw: unknown; detail: EvaluatedDecision } {

@@ -304,7 +304,7 @@ export interface DecisionInstanceRecord {
   decisionDefinitionId: string
   decisionDefinitionName: string
   decisionDefinitionVersion: number
-  decisionDefinitionType: 'DECISION_TABLE' | 'LITERAL_EXPRESSION' | 'UNSPECIFIED'
+  decisionDefinitionType: 'DECISION_TABLE' | 'LITERAL_EXPRESSION' | 'CONTEXT' | 'LIST' | 'RELATION' | 'INVOCATION' | 'UNSPECIFIED'
   rootDecisionDefinitionKey: Key
   decisionRequirementsKey: Key
   /** the decision's output as JSON */
