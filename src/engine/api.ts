@@ -231,6 +231,9 @@ export interface EngineApi {
   modifyProcessInstance(input: ModifyInstanceInput): void
   migrateProcessInstance(input: MigrateInstanceInput): void
 
+  /** Activate inner elements of an active ad-hoc subprocess (REST ad-hoc activities activation). */
+  activateAdHocElements(adHocSubProcessInstanceKey: Key, elements: { elementId: string; variables?: VariableDocument }[]): void
+
   createBatchOperation(input: BatchOperationInput): BatchOperationRecord
   suspendBatchOperation(key: Key): void
   resumeBatchOperation(key: Key): void

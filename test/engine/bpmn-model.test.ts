@@ -334,7 +334,6 @@ describe('parseBpmn: validation like Zeebe', () => {
   test.each([
     ['complexGateway', '<bpmn:complexGateway id="x" />'],
     ['transaction', '<bpmn:transaction id="x" />'],
-    ['adHocSubProcess', '<bpmn:adHocSubProcess id="x" />'],
     ['subChoreography', '<bpmn:subChoreography id="x" />'],
   ])('unsupported element %s', async (type, xml) => {
     await expectProblem(bpmn(START + xml), 'x', `Elements of type '${type}' are currently not supported`)

@@ -9,6 +9,7 @@ import type {
   CalledDecisionDefinition,
   CalledElementDefinition,
   ElementType,
+  AdHocDefinition,
   EventDefinition,
   ExecutionListener,
   FlowElement,
@@ -44,6 +45,7 @@ export const ELEMENT_TYPES: Record<string, ElementType> = {
   'bpmn:InclusiveGateway': 'inclusiveGateway',
   'bpmn:EventBasedGateway': 'eventBasedGateway',
   'bpmn:SubProcess': 'subProcess',
+  'bpmn:AdHocSubProcess': 'subProcess',
   'bpmn:CallActivity': 'callActivity',
 }
 
@@ -271,6 +273,7 @@ class ProcessReader {
         break
       case 'subProcess':
         this.readSubProcess(item, element)
+        if (item.$type === 'bpmn:AdHocSubProcess') element.adHoc = readAdHoc(item)
         break
       case 'boundaryEvent': {
         const host = str(ref(item, 'attachedToRef'), 'id') ?? this.unresolvedRef(item, 'attachedToRef')
@@ -375,6 +378,22 @@ function readMappings(item: ModdleElement, element: FlowElement): void {
 }
 
 /** The first zeebe:taskDefinition, if any; the retries default to 3. */
+function readAdHoc(item: ModdleElement): AdHocDefinition {
+  const adHoc = extension(item, 'zeebe:AdHoc')
+  const definition: AdHocDefinition = { cancelRemainingInstances: item.cancelRemainingInstances !== false }
+  const active = trimmed(str(adHoc, 'activeElementsCollection'))
+  if (active !== undefined) definition.activeElementsCollection = active
+  const condition = body(ref(item, 'completionCondition'))
+  if (condition !== undefined) definition.completionCondition = condition
+  const outputCollection = trimmed(str(adHoc, 'outputCollection'))
+  if (outputCollection !== undefined) definition.outputCollection = outputCollection
+  const outputElement = trimmed(str(adHoc, 'outputElement'))
+  if (outputElement !== undefined) definition.outputElement = outputElement
+  const job = readTaskDefinition(item)
+  if (job !== undefined) definition.taskDefinition = job
+  return definition
+}
+
 /** zeebe:executionListeners, in model order; an event type other than start or end is kept as given for validation to name. */
 export function readExecutionListeners(item: ModdleElement): ExecutionListener[] {
   return elements(extension(item, 'zeebe:ExecutionListeners'), 'listeners').map((listener) => ({

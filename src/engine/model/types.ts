@@ -143,6 +143,8 @@ export interface FlowElement {
   script?: ScriptDefinition
   /** subProcess only */
   triggeredByEvent?: boolean
+  /** an ad-hoc subprocess (a subProcess whose inner elements start as told, not from a start event) */
+  adHoc?: AdHocDefinition
   /** start event of an event subprocess: interrupting or not */
   isInterrupting?: boolean
   /** isForCompensation: a compensation handler, never reached by a sequence flow */
@@ -155,6 +157,18 @@ export interface FlowElement {
   children?: string[]
   startEvents?: string[]
   eventSubProcesses?: string[]
+}
+
+export interface AdHocDefinition {
+  /** FEEL: the ids of the inner elements to activate on entering */
+  activeElementsCollection?: Expr
+  /** FEEL: evaluated each time an inner element completes */
+  completionCondition?: Expr
+  cancelRemainingInstances: boolean
+  outputCollection?: string
+  outputElement?: Expr
+  /** zeebe:taskDefinition: the job worker implementation */
+  taskDefinition?: TaskDefinition
 }
 
 export interface SequenceFlow {

@@ -1,6 +1,7 @@
 /**
  * Operations on running process instances: modification and migration
- * (POST /v2/process-instances/{key}/modification and /migration, Camunda 8.8; 204 when applied).
+ * (POST /v2/process-instances/{key}/modification and /migration, Camunda 8.8; 204 when applied),
+ * and the activation of an ad-hoc subprocess's inner elements.
  */
 import type { Router } from 'express'
 import { z } from 'zod'
@@ -15,6 +16,10 @@ const modificationSchema = z.object({
     variableInstructions: z.array(z.object({ variables: variablesSchema, scopeId: z.string().nullish() })).nullish(),
   })).nullish(),
   terminateInstructions: z.array(z.object({ elementInstanceKey: keySchema })).nullish(),
+})
+
+const adHocActivationSchema = z.object({
+  elements: z.array(z.object({ elementId: z.string().min(1), variables: variablesSchema.nullish() })).min(1),
 })
 
 const migrationSchema = z.object({
@@ -36,6 +41,13 @@ export function instanceOperationRoutes(router: Router, engine: EngineApi): void
       })),
       terminateInstructions: body.terminateInstructions ?? [],
     })
+    res.status(204).end()
+  })
+
+  router.post('/element-instances/ad-hoc-activities/:adHocSubProcessInstanceKey/activation', (req, res) => {
+    const key = keyParam(req, 'adHocSubProcessInstanceKey')
+    const body = parseBody(adHocActivationSchema, req)
+    engine.activateAdHocElements(key, body.elements.map((e) => ({ elementId: e.elementId, ...(e.variables ? { variables: e.variables } : {}) })))
     res.status(204).end()
   })
 

@@ -18,6 +18,7 @@ export type Command =
   | { c: 'migrate'; i: MigrateInstanceInput }
   | { c: 'batch'; i: BatchOperationInput }
   | { c: 'evaluate'; i: EvaluateDecisionInput }
+  | { c: 'adhoc'; k: Key; e: { elementId: string; variables?: VariableDocument }[] }
   | { c: 'batchState'; k: Key; s: 'suspend' | 'resume' | 'cancel' }
   /** the next chunk of a running batch operation */
   | { c: 'batchStep'; k: Key }
@@ -55,6 +56,7 @@ export interface CommandTarget {
   migrateProcessInstance(input: MigrateInstanceInput): void
   createBatchOperation(input: BatchOperationInput): unknown
   evaluateDecision(input: EvaluateDecisionInput): unknown
+  activateAdHocElements(adHocKey: Key, elements: { elementId: string; variables?: VariableDocument }[]): void
   suspendBatchOperation(key: Key): void
   resumeBatchOperation(key: Key): void
   cancelBatchOperation(key: Key): void
@@ -88,6 +90,7 @@ export async function applyCommand(target: CommandTarget, e: Command): Promise<v
     case 'migrate': target.migrateProcessInstance(e.i); return
     case 'batch': target.createBatchOperation(e.i); return
     case 'evaluate': target.evaluateDecision(e.i); return
+    case 'adhoc': target.activateAdHocElements(e.k, e.e); return
     case 'batchState':
       if (e.s === 'suspend') target.suspendBatchOperation(e.k)
       else if (e.s === 'resume') target.resumeBatchOperation(e.k)

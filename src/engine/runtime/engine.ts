@@ -6,6 +6,7 @@ import {
 import { SystemClock, type Clock } from '../clock'
 import type { BatchOperationRecord, ElementInstanceRecord, JobRecord, Key, MessageRecord, VariableDocument } from '../state/records'
 import { BATCH_INTERVAL_MS, BatchOperations } from './batches'
+import { activatableElements, activateInner } from './elements/containers/ad-hoc'
 import { applyCommand, type Command, type CommandTarget, type InternalCommand, type TaskChangeset } from './commands'
 import { RuntimeContext } from './context'
 import { evaluateDecision } from './decision'
@@ -243,6 +244,24 @@ export class Engine implements EngineApi, CommandTarget {
     const migration = new InstanceMigration(this.ctx)
     migration.validate(input)
     this.run({ c: 'migrate', i: input }, () => migration.apply(input))
+  }
+
+  activateAdHocElements(adHocSubProcessInstanceKey: Key, elements: { elementId: string; variables?: VariableDocument }[]): void {
+    const ei = this.state.elements.get(adHocSubProcessInstanceKey)
+    const el = ei?.element
+    if (!ei || !el?.adHoc || ei.lifecycle !== 'ACTIVATED') {
+      throw new EngineError('NOT_FOUND', `Expected to activate activities for ad-hoc sub-process with key '${adHocSubProcessInstanceKey}', but no such ad-hoc sub-process was found`, 'ACTIVATE')
+    }
+    const offered = new Set(activatableElements(this.ctx.model(ei), el).map((inner) => inner.id))
+    const unknown = elements.map((e) => e.elementId).filter((id) => !offered.has(id))
+    if (unknown.length > 0) {
+      throw new EngineError('INVALID_ARGUMENT', `Expected to activate activities for ad-hoc sub-process with key '${adHocSubProcessInstanceKey}', but given elements do not exist or cannot be activated: '${unknown.join("', '")}'`, 'ACTIVATE')
+    }
+    for (const e of elements) if (e.variables) assertDocument(e.variables)
+    this.run({ c: 'adhoc', k: adHocSubProcessInstanceKey, e: elements }, () => {
+      this.ctx.current = ei
+      this.ctx.incidents.guard(ei, () => activateInner(this.ctx, ei, el, elements))
+    })
   }
 
   // ---------------------------------------------------------------- batch operations

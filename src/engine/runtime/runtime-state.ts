@@ -28,6 +28,10 @@ export interface ElementInstance extends ElementInstanceRecord {
   compensationOf?: Key
   /** a compensation throw event: how many of its handlers are still running */
   compensating?: number
+  /** an ad-hoc subprocess whose completion condition was met: it completes once nothing inside is active */
+  adHocDone?: boolean
+  /** an ad-hoc subprocess where something was activated (with nothing, it stays active) */
+  adHocActivated?: boolean
   /** a scope where an interrupting event subprocess fired */
   interrupted?: boolean
   /** tokens waiting at joining gateways of this scope: gatewayId -> flowId -> count */

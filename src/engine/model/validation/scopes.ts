@@ -1,10 +1,12 @@
 /** Subprocesses and event subprocesses: their start events, and catch events their scope could not tell apart. */
 import type { FlowElement } from '../types'
 import type { ValidationContext } from './context'
+import { checkExpression } from './expressions'
 import { checkDuplicateCatchEvents } from './events'
 
 export function checkSubProcess(ctx: ValidationContext, subProcess: FlowElement): void {
   const id = subProcess.id
+  if (subProcess.adHoc) return checkAdHocSubProcess(ctx, subProcess, subProcess.adHoc)
   const starts = (subProcess.startEvents ?? []).map((startId) => ctx.element(startId))
   if (starts.length !== 1) ctx.problem(id, 'Must have exactly one start event')
   const start = starts[0]
@@ -26,4 +28,19 @@ export function checkSubProcess(ctx: ValidationContext, subProcess: FlowElement)
 export function checkScopeEventSubProcesses(ctx: ValidationContext, scopeId: string, eventSubProcesses: string[]): void {
   const starts = eventSubProcesses.flatMap((subId) => ctx.element(subId)?.startEvents ?? [])
   checkDuplicateCatchEvents(ctx, scopeId, starts)
+}
+
+/** An ad-hoc subprocess (Zeebe's AdHocSubProcessValidator): some activity inside, no start or end event. */
+function checkAdHocSubProcess(ctx: ValidationContext, subProcess: FlowElement, adHoc: NonNullable<FlowElement['adHoc']>): void {
+  const id = subProcess.id
+  const children = (subProcess.children ?? []).map((childId) => ctx.element(childId))
+  if (children.length === 0) ctx.problem(id, 'Must have at least one activity.')
+  if (children.some((child) => child?.type === 'startEvent')) ctx.problem(id, 'Must not contain a start event.')
+  if (children.some((child) => child?.type === 'endEvent')) ctx.problem(id, 'Must not contain an end event.')
+  checkExpression(ctx, id, adHoc.activeElementsCollection, {})
+  checkExpression(ctx, id, adHoc.completionCondition, {})
+  checkExpression(ctx, id, adHoc.outputElement, {})
+  if (adHoc.taskDefinition !== undefined) {
+    ctx.problem(id, 'The job worker implementation of an ad-hoc sub-process (zeebe:taskDefinition) is not supported by this engine: its elements are activated by activeElementsCollection or the ad-hoc activities API')
+  }
 }

@@ -2,6 +2,7 @@ import type { FlowElement, ProcessModel } from '../../model/types'
 import type { RestElementType, VariableDocument } from '../../state/records'
 import type { ProcessingContext } from '../processing'
 import { addToIndex, type ElementInstance, type WorkItem } from '../runtime-state'
+import { innerCompleted } from '../elements/containers/ad-hoc'
 
 /**
  * The token flow: activating elements (joins included), completing them and taking their
@@ -85,6 +86,10 @@ export class FlowBehavior {
     ctx.state.activeChildren.delete(ei.key)
     ctx.compensation.subscribe(ei, el)
     if (!ei.isMiBody && el.multiInstance && scope.isMiBody) return ctx.multiInstance.onInnerCompleted(ctx, scope, ei)
+    if (scope.element?.adHoc && scope.lifecycle === 'ACTIVATED') {
+      const adHoc = scope.element.adHoc
+      if (!ctx.incidents.guard(scope, () => innerCompleted(ctx, scope, ei, adHoc))) return
+    }
     ctx.vars.dropScope(ei.key)
     // A compensation handler leaves no flow: the throw event waiting for it may go on.
     if (ei.compensationOf !== undefined) {
@@ -170,6 +175,9 @@ export class FlowBehavior {
     if (scope.tokensInTransit) return
     if (scope.joins && Object.values(scope.joins).some((t) => Object.keys(t).length > 0)) return
     if (scope.isMiBody) return
+    // An ad-hoc subprocess with a completion condition completes once it was met; without one, once something ran.
+    const adHoc = scope.element?.adHoc
+    if (adHoc && (adHoc.completionCondition !== undefined ? !scope.adHocDone : !scope.adHocActivated)) return
     if (scope.type === 'PROCESS') return this.ctx.instances.completeProcess(scope)
     this.complete(scope)
   }
@@ -314,7 +322,7 @@ export function restType(el: FlowElement): RestElementType {
     case 'parallelGateway': return 'PARALLEL_GATEWAY'
     case 'inclusiveGateway': return 'INCLUSIVE_GATEWAY'
     case 'eventBasedGateway': return 'EVENT_BASED_GATEWAY'
-    case 'subProcess': return el.triggeredByEvent ? 'EVENT_SUB_PROCESS' : 'SUB_PROCESS'
+    case 'subProcess': return el.adHoc ? 'AD_HOC_SUB_PROCESS' : el.triggeredByEvent ? 'EVENT_SUB_PROCESS' : 'SUB_PROCESS'
     case 'callActivity': return 'CALL_ACTIVITY'
   }
 }

@@ -1,0 +1,77 @@
+import type { AdHocDefinition, FlowElement, ProcessModel } from '../../../model/types'
+import type { JsonValue } from '../../../state/records'
+import { IncidentError } from '../../expressions'
+import type { ProcessingContext } from '../../processing'
+import type { ElementInstance } from '../../runtime-state'
+
+/*
+ * Ad-hoc subprocesses (Zeebe 8.8, docs: components/modeler/bpmn/ad-hoc-subprocesses): entered,
+ * the subprocess offers its inner elements with no incoming flow (the adHocSubProcessElements
+ * variable) and activates those activeElementsCollection names; more can be activated later
+ * through the API. Each time an inner element completes, its output is collected and the
+ * completion condition evaluated; without one, the subprocess completes once nothing inside is
+ * active (and stays active while nothing was activated).
+ */
+
+/** The inner elements that may be activated: those no sequence flow leads to. */
+export function activatableElements(model: ProcessModel, adHoc: FlowElement): FlowElement[] {
+  return (adHoc.children ?? []).map((id) => model.elements.get(id) as FlowElement)
+    .filter((el) => el.incoming.length === 0 && el.type !== 'boundaryEvent' && !el.isForCompensation && !el.triggeredByEvent)
+}
+
+export function enterAdHoc(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, adHoc: AdHocDefinition): void {
+  const model = ctx.model(ei)
+  const offered = activatableElements(model, el)
+  ctx.vars.setLocal(ei.key, 'adHocSubProcessElements', offered.map((inner) => ({
+    elementId: inner.id, elementName: inner.name ?? null, documentation: null, properties: {}, parameters: [],
+  })))
+  if (adHoc.outputCollection) ctx.vars.setLocal(ei.key, adHoc.outputCollection, [])
+  const ids = adHoc.activeElementsCollection === undefined ? [] : ctx.expr.json(adHoc.activeElementsCollection, ctx.visible(ei))
+  if (ids === null) return
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
+    throw new IncidentError('EXTRACT_VALUE_ERROR', `Expected the activeElementsCollection of ad-hoc sub-process '${el.id}' to be a list of element ids (strings), but it was '${JSON.stringify(ids)}'`)
+  }
+  activateInner(ctx, ei, el, (ids as string[]).map((elementId) => ({ elementId })))
+}
+
+/** Activate inner elements (on entering, or through the API), each with its local variables. */
+export function activateInner(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, elements: { elementId: string; variables?: Record<string, JsonValue> }[]): void {
+  const offered = new Map(activatableElements(ctx.model(ei), el).map((inner) => [inner.id, inner]))
+  const unknown = elements.map((e) => e.elementId).filter((id) => !offered.has(id))
+  if (unknown.length > 0) {
+    throw new IncidentError('EXTRACT_VALUE_ERROR', `Expected to activate activities for ad-hoc sub-process '${el.id}', but given elements could not be activated: '${unknown.join("', '")}'. Elements that can be activated: '${[...offered.keys()].join("', '")}'`)
+  }
+  if (elements.length > 0) ei.adHocActivated = true
+  for (const { elementId, variables } of elements) {
+    const inner = offered.get(elementId) as FlowElement
+    if (inner.multiInstance || !variables) {
+      ctx.flow.activate(ei, inner)
+      continue
+    }
+    const child = ctx.flow.newElementInstance(ei, inner)
+    ctx.vars.setLocalDocument(child.key, variables)
+    ctx.flow.runActivation(child)
+  }
+}
+
+/** An inner element completed: collect its flow's output (when it ends a flow), then check the completion condition. */
+export function innerCompleted(ctx: ProcessingContext, scope: ElementInstance, inner: ElementInstance, adHoc: AdHocDefinition): void {
+  if (adHoc.outputCollection && adHoc.outputElement && (inner.element?.outgoing.length ?? 0) === 0) {
+    const value = ctx.expr.json(adHoc.outputElement, () => ({ ...ctx.vars.visible(scope.key), ...ctx.vars.local(inner.key) }))
+    const collected = [...((ctx.vars.getLocal(scope.key, adHoc.outputCollection) as JsonValue[] | undefined) ?? []), value]
+    ctx.vars.setLocal(scope.key, adHoc.outputCollection, collected)
+  }
+  if (adHoc.completionCondition === undefined || scope.adHocDone) return
+  if (!ctx.expr.boolean(adHoc.completionCondition, ctx.visible(scope))) return
+  scope.adHocDone = true
+  if (!adHoc.cancelRemainingInstances) return
+  for (const key of [...(ctx.state.activeChildren.get(scope.key) ?? [])]) {
+    if (key !== inner.key) ctx.flow.terminate(ctx.state.elements.get(key) as ElementInstance)
+  }
+}
+
+/** The ad-hoc subprocess completes: its collected output goes to its flow scope. */
+export function leaveAdHoc(ctx: ProcessingContext, ei: ElementInstance, adHoc: AdHocDefinition): void {
+  if (!adHoc.outputCollection || ei.scopeKey === undefined) return
+  ctx.vars.merge(ei.scopeKey, { [adHoc.outputCollection]: (ctx.vars.getLocal(ei.key, adHoc.outputCollection) as JsonValue | undefined) ?? [] })
+}
