@@ -104,32 +104,25 @@ export class InstanceMigration {
       ei.definitionKey = rec.key
       if (ei.joins) ei.joins = renameJoins(ei.joins, mapping)
     }
+    /** A record of the instance now belongs to the target: its element mapped, its definition the target's. */
+    const moveTo = (record: { elementId?: string; processDefinitionKey: Key; bpmnProcessId: string }) => {
+      if (record.elementId !== undefined) record.elementId = mapping.get(record.elementId) ?? record.elementId
+      record.processDefinitionKey = rec.key
+      record.bpmnProcessId = rec.bpmnProcessId
+    }
     for (const job of ctx.state.jobs.values()) {
       if (job.processInstanceKey !== inst.key) continue
-      job.elementId = mapping.get(job.elementId) ?? job.elementId
-      job.processDefinitionKey = rec.key
-      job.bpmnProcessId = rec.bpmnProcessId
+      moveTo(job)
       job.processDefinitionVersion = rec.version
     }
     for (const task of ctx.state.userTasks.values()) {
       if (task.processInstanceKey !== inst.key || task.state !== 'CREATED') continue
-      task.elementId = mapping.get(task.elementId) ?? task.elementId
-      task.processDefinitionKey = rec.key
-      task.bpmnProcessId = rec.bpmnProcessId
+      moveTo(task)
       task.processDefinitionVersion = rec.version
       task.processName = tm.name
     }
-    for (const incident of ctx.state.incidents.values()) {
-      if (incident.processInstanceKey !== inst.key || incident.state !== 'ACTIVE') continue
-      incident.elementId = mapping.get(incident.elementId) ?? incident.elementId
-      incident.processDefinitionKey = rec.key
-      incident.bpmnProcessId = rec.bpmnProcessId
-    }
-    for (const v of ctx.vars.all()) {
-      if (v.processInstanceKey !== inst.key) continue
-      v.processDefinitionKey = rec.key
-      v.bpmnProcessId = rec.bpmnProcessId
-    }
+    for (const incident of ctx.state.incidents.values()) if (incident.processInstanceKey === inst.key && incident.state === 'ACTIVE') moveTo(incident)
+    for (const v of ctx.vars.all()) if (v.processInstanceKey === inst.key) moveTo(v)
     for (const ei of elements) this.migrateSubscriptions(ei, owned.get(ei.key) ?? [], tm, mapping)
   }
 
