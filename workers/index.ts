@@ -96,7 +96,12 @@ export interface StartWorkersOptions {
   backoffBaseMs?: number
   /** How often a worker asks for jobs; default 200 ms. */
   pollIntervalMs?: number
-  /** How long an idle request for jobs stays open; the SDK's default when absent. */
+  /**
+   * How long an idle request for jobs stays open; default 0, the gateway's own default (10 s on
+   * Zeebe and on raccord's engine). With a positive value the SDK (8.8) also stops reading the
+   * request 1 s after it, without cancelling it: a job the gateway hands out in that moment is
+   * lost to the worker until its timeout. With 0 the SDK arms no such timer.
+   */
   longPollMs?: number
   /** How long a job stays with a worker before the engine gives it to another; default 2 min. */
   jobTimeoutMs?: number
@@ -110,14 +115,14 @@ export interface RunningWorkers {
 }
 
 export function startWorkers(zeebe: Zeebe.ZeebeGrpcClient, services: JobServices, options: StartWorkersOptions = {}): RunningWorkers {
-  const { backoffBaseMs = 10_000, pollIntervalMs = 200, jobTimeoutMs = 120_000, longPollMs, onJobHandled } = options
+  const { backoffBaseMs = 10_000, pollIntervalMs = 200, jobTimeoutMs = 120_000, longPollMs = 0, onJobHandled } = options
   const workers = WORKERS.map((worker) =>
     zeebe.createWorker({
       taskType: worker.TASK_TYPE,
       fetchVariable: Object.keys(worker.inputSchema.shape),
       pollInterval: pollIntervalMs,
       timeout: jobTimeoutMs,
-      ...(longPollMs === undefined ? {} : { longPoll: longPollMs }),
+      longPoll: longPollMs,
       taskHandler: async (job) => {
         const info: JobInfo = {
           key: job.key,

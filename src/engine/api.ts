@@ -241,6 +241,8 @@ export interface EngineApi {
 
   /** Activate up to maxJobsToActivate jobs now (no waiting). */
   activateJobs(input: ActivateJobsInput): ActivatedJob[]
+  /** Jobs activated for a caller that can no longer take them are activatable again, retries unchanged. */
+  yieldJobs(jobKeys: Key[]): void
   /** Called whenever jobs of `type` may have become activatable. Returns an unsubscribe function. */
   onJobsAvailable(type: string, listener: () => void): () => void
   addJobStream(stream: JobStream): () => void

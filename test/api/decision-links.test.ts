@@ -52,7 +52,7 @@ async function start(): Promise<void> {
     dataDir,
     logger: pino({ level: 'info' }, logStream),
     apiPort: 0,
-    workers: { pollIntervalMs: 50, backoffBaseMs: 10_000, longPollMs: 1000 },
+    workers: { pollIntervalMs: 50, backoffBaseMs: 10_000 },
   })
   base = `http://127.0.0.1:${app.apiPort}`
 }

@@ -69,7 +69,7 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     apiPort: 0,
     outbox: smtp,
-    workers: { pollIntervalMs: 50, backoffBaseMs: 10_000, longPollMs: 1000 },
+    workers: { pollIntervalMs: 50, backoffBaseMs: 10_000 },
   })
   base = `http://127.0.0.1:${app.apiPort}`
   await client.zeebe.deployResource({ processFilename: join(__dirname, 'fixtures/console-retry.bpmn') })

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import { GrpcStatus, bpmnFixture, engineTestKit, grpcFailure } from '../support/engine-test-kit'
+import { GrpcStatus, bpmnFixture, engineTestKit, grpcFailure, until } from '../support/engine-test-kit'
 
 const SERVICE_TASK_BPMN = bpmnFixture('one-service-task')
 const INVALID_BPMN = bpmnFixture('invalid-model')
@@ -83,6 +83,37 @@ test('closing the engine ends a pending long poll promptly', async () => {
 
   await expect(activation).resolves.toEqual([])
   expect(Date.now() - started).toBeLessThan(2_000)
+})
+
+/** Holds the event loop, as a long synchronous step elsewhere in the process would. */
+function holdEventLoop(ms: number): void {
+  const until = performance.now() + ms
+  while (performance.now() < until) { /* busy */ }
+}
+
+test('a long poll answered only after the SDK gave up on it yields its job back instead of stranding it until the job timeout (engine-semantics §6.2, §6.3)', async () => {
+  // given a waiting job, and an engine held up for longer than the poll's requestTimeout + 1 s as it activates
+  await deployServiceTask()
+  const instance = await client.zeebe.createProcessInstance({ bpmnProcessId: PROCESS_ID, variables: {} })
+  const activate = engine.engine.activateJobs.bind(engine.engine)
+  let held = false
+  engine.engine.activateJobs = (input) => {
+    if (!held && input.type === JOB_TYPE) { held = true; holdEventLoop(2_300) }
+    return activate(input)
+  }
+  // when an SDK worker with a 1 s long poll (which it abandons after 2 s) asks for it, with a 10 min job timeout
+  const handled: string[] = []
+  client.zeebe.createWorker({
+    taskType: JOB_TYPE, pollInterval: 50, longPoll: 1_000, timeout: 600_000,
+    taskHandler: (job) => {
+      handled.push(job.processInstanceKey)
+      return job.complete()
+    },
+  })
+  // then the job comes back on the next poll and is done, long before its timeout
+  await until('the job handled', async () => (handled.length > 0 ? true : undefined), 20_000)
+  expect(held).toBe(true)
+  expect(handled).toEqual([instance.processInstanceKey])
 })
 
 test('malformed or non-object variables JSON is rejected with INVALID_ARGUMENT', async () => {

@@ -95,8 +95,7 @@ export function useChangeProcesses(models: string[], configure: (config: Config)
         publicUrl: () => 'http://127.0.0.1',
       },
     }
-    // A short long poll: the SDK leaves the client-side timer of an open poll running after close.
-    workers = startWorkers(context.h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, longPollMs: 1000, backoffBaseMs: 1000 })
+    workers = startWorkers(context.h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, backoffBaseMs: 1000 })
   })
 
   afterEach(async () => {

@@ -73,8 +73,7 @@ beforeEach(async () => {
     config, trace, mailer, now: () => new Date(), cuts: interconnection.cuts, status: interconnection.status, processes: sdkProcessHandoff(h.camunda),
     userTasks: sdkUserTaskLookup(h.camunda),
   }
-  // A short long poll: the SDK leaves the client-side timer of an open poll running after close.
-  workers = startWorkers(h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, longPollMs: 1000, backoffBaseMs: 1000 })
+  workers = startWorkers(h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, backoffBaseMs: 1000 })
   startedByMessage = []
 })
 

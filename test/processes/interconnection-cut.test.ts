@@ -157,7 +157,7 @@ beforeEach(async () => {
   }
   // The services the application gives the workers (src/wiring/application.ts), on this test's stores and SMTP sink.
   const services: JobServices = { config, trace, mailer, now: () => new Date(), cuts, status }
-  workers = startWorkers(h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, longPollMs: 1000, backoffBaseMs: 100 })
+  workers = startWorkers(h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, backoffBaseMs: 100 })
   cutService = new CutService(config, cuts, sdkCutEngine(h.camunda, sdkProcessEngine(h.camunda)))
 })
 

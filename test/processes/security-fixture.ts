@@ -65,8 +65,7 @@ export function securityFixture(models: string[]): SecurityFixture {
       config: fixture.config, trace, security: fixture.store, mailer, now: () => new Date(fixture.h.now()),
       cuts: fixture.interconnection.cuts, status: fixture.interconnection.status, processes: sdkProcessHandoff(fixture.h.camunda),
     }
-    // A short long poll: the SDK leaves the client-side timer of an open poll running after close.
-    workers = startWorkers(fixture.h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, longPollMs: 1000, backoffBaseMs: 1000 })
+    workers = startWorkers(fixture.h.camunda.getZeebeGrpcApiClient(), services, { pollIntervalMs: 50, backoffBaseMs: 1000 })
   })
 
   afterEach(async () => {

@@ -59,8 +59,7 @@ export async function startAppHarness(options: AppHarnessOptions): Promise<AppHa
       logger: options.logger ?? pino({ level: 'silent' }),
       apiPort: 0,
       ...(options.outbox ? { outbox: smtp } : {}),
-      // A short long poll: the SDK leaves the client-side timer of an open poll running after close.
-      workers: { pollIntervalMs: 50, backoffBaseMs: 10_000, longPollMs: 1000 },
+      workers: { pollIntervalMs: 50, backoffBaseMs: 10_000 },
     }))
     h.base = `http://127.0.0.1:${app.apiPort}`
     return h as AppHarness

@@ -401,8 +401,8 @@ export async function processHarness(options: ProcessHarnessOptions = {}): Promi
       workers.push(zeebe.createWorker({
         taskType: jobType,
         pollInterval: pollIntervalMs * 2,
-        // The SDK leaves a timer of longPoll + 1 s behind a closed worker: keep it short so jest can exit.
-        longPoll: 1000,
+        // The gateway's default long poll: the SDK arms no client-side timer that could abandon it (see workers/index.ts).
+        longPoll: 0,
         timeout: 30_000,
         taskHandler: (job) => {
           handledJobs.push({

@@ -12,6 +12,14 @@ import { toGrpcJob } from './responses'
 /** Default long-poll duration when ActivateJobs carries requestTimeout 0 (Zeebe's default). */
 const DEFAULT_LONG_POLL_MS = 10_000
 
+/**
+ * The official Node SDK (@camunda8/sdk 8.8, GrpcClient) stops reading a long poll at its
+ * requestTimeout + 1 s without cancelling the call: jobs written after that are never seen, and
+ * would stay with no worker until their timeout. An answer not ready within requestTimeout + this
+ * margin after the request arrived (the event loop was held up) yields its jobs back instead.
+ */
+const LATE_ANSWER_MARGIN_MS = 500
+
 export type AnyWritable = grpc.ServerWritableStream<unknown, unknown>
 
 /** What the streaming calls share with the gateway that runs them. */
@@ -42,6 +50,8 @@ export function activateJobs(context: StreamingContext, call: AnyWritable): void
     return
   }
 
+  const arrivedAt = performance.now()
+  const pastDeadline = (margin: number) => requestTimeout > 0 && performance.now() - arrivedAt >= requestTimeout + margin
   let finished = false
   // Set once the call starts waiting; finish() may run before that.
   const waiting: { unsubscribe?: () => void; timer?: NodeJS.Timeout } = {}
@@ -53,6 +63,11 @@ export function activateJobs(context: StreamingContext, call: AnyWritable): void
     if (jobs.length === 0) { call.end(); return }
     // Hand jobs out only once their activation is durable.
     engine.whenDurable().then(() => {
+      if (call.cancelled || call.destroyed || pastDeadline(LATE_ANSWER_MARGIN_MS)) {
+        engine.yieldJobs(jobs.map((job) => job.key))
+        call.end()
+        return
+      }
       call.write({ jobs: jobs.map(toGrpcJob) })
       call.end()
     }, fail)
@@ -64,6 +79,11 @@ export function activateJobs(context: StreamingContext, call: AnyWritable): void
   }
   const endNow = () => finish([])
   const tryActivate = (): boolean => {
+    // The poll's time is up, though its timer has not run yet: it answers empty, as it would have.
+    if (pastDeadline(0)) {
+      finish([])
+      return true
+    }
     const jobs = engine.activateJobs(input)
     if (jobs.length > 0 || requestTimeout < 0) {
       finish(jobs)

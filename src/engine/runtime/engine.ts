@@ -365,6 +365,10 @@ export class Engine implements EngineApi, CommandTarget {
     })
   }
 
+  yieldJobs(jobKeys: Key[]): void {
+    for (const key of jobKeys) this.ctx.jobs.yieldJob(key)
+  }
+
   onJobsAvailable(type: string, listener: () => void): () => void {
     return this.ctx.jobs.onJobsAvailable(type, listener)
   }

@@ -104,6 +104,8 @@ export interface JobsBehavior {
   remove(job: JobRecord): void
   activate(job: JobRecord, worker: string, timeout: number, fetch?: string[]): ActivatedJob
   activateQuietly(job: JobRecord, worker: string, timeout: number, fetch?: string[]): ActivatedJob
+  /** gives an activated job back: activatable again, retries unchanged */
+  yieldJob(jobKey: Key): void
   fail(job: JobRecord, retries: number, errorMessage: string, retryBackOff: number, variables?: VariableDocument): void
   throwError(job: JobRecord, errorCode: string, errorMessage: string, variables?: VariableDocument): void
   onJobsAvailable(type: string, listener: () => void): () => void

@@ -107,7 +107,7 @@ export function formKit(): FormKit {
       logger: pino({ level: 'silent' }),
       apiPort: 0,
       outbox: smtp,
-      workers: { pollIntervalMs: 50, backoffBaseMs: 10_000, longPollMs: 1000 },
+      workers: { pollIntervalMs: 50, backoffBaseMs: 10_000 },
     })
     base = `http://127.0.0.1:${app.apiPort}`
     browser = await launchChromium()

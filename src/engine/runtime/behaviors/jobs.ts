@@ -232,8 +232,11 @@ export class JobBehavior {
     deliver()
   }
 
-  /** A stream closed before it could take its job: the job is activatable again at once. */
-  private yieldJob(jobKey: Key): void {
+  /**
+   * A stream closed, or a long poll was given up, before it could take its job: the job is
+   * activatable again at once, with its retries untouched (Zeebe's job yield).
+   */
+  yieldJob(jobKey: Key): void {
     const job = this.ctx.state.jobs.get(jobKey)
     if (!job || job.state !== 'ACTIVATED' || this.ctx.closed) return
     this.ctx.runner.run({ c: 'yield', k: jobKey }, () => this.makeActivatable(job))
