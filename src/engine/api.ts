@@ -3,7 +3,7 @@
  * are thin adapters over it; neither knows how the engine executes anything.
  */
 import type {
-  IncidentRecord, JobRecord, Key, VariableDocument, ProcessInstanceRecord, ElementInstanceRecord,
+  IncidentRecord, JobRecord, JsonValue, Key, VariableDocument, ProcessInstanceRecord, ElementInstanceRecord,
   VariableRecord, UserTaskRecord, ProcessDefinitionRecord, DecisionDefinitionRecord,
   DecisionRequirementsRecord, FormRecord, MessageSubscriptionRecord, BatchOperationRecord, BatchOperationType, DecisionInstanceRecord,
 } from './state/records'
@@ -113,6 +113,17 @@ export interface CreatedInstance {
   tenantId: string
 }
 
+/**
+ * The result a worker may give when completing a job (REST `result`, Camunda 8.8). Only the
+ * `adHocSubProcess` result is applied; it is ignored on any other job.
+ */
+export interface JobResult {
+  type?: string
+  activateElements?: { elementId: string; variables?: Record<string, JsonValue> }[]
+  isCompletionConditionFulfilled?: boolean
+  isCancelRemainingInstances?: boolean
+}
+
 export interface ActivatedJob {
   key: Key
   type: string
@@ -130,7 +141,7 @@ export interface ActivatedJob {
   variables: VariableDocument
   tenantId: string
   /** an execution listener's job (REST shows its kind; the gRPC message has no such field) */
-  kind?: 'EXECUTION_LISTENER'
+  kind?: 'EXECUTION_LISTENER' | 'AD_HOC_SUB_PROCESS'
   listenerEventType?: 'START' | 'END'
 }
 
@@ -247,7 +258,7 @@ export interface EngineApi {
   onJobsAvailable(type: string, listener: () => void): () => void
   addJobStream(stream: JobStream): () => void
 
-  completeJob(jobKey: Key, variables?: VariableDocument): void
+  completeJob(jobKey: Key, variables?: VariableDocument, result?: JobResult): void
   failJob(jobKey: Key, retries: number, errorMessage: string, retryBackOff: number, variables?: VariableDocument): void
   throwError(jobKey: Key, errorCode: string, errorMessage: string, variables?: VariableDocument): void
   updateJobRetries(jobKey: Key, retries: number): void

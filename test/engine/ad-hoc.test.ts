@@ -78,3 +78,84 @@ test('an element id that is not an inner element is an incident; deployment refu
   const refused = await grpcFailure(client.zeebe.deployResources([{ name: 'ah-bad.bpmn', process: Buffer.from(definitions('ah-bad', '', '', `<bpmn:startEvent id="inner-start" />${task('A', 'x')}<bpmn:endEvent id="inner-end" />`)) }]))
   expect(refused.details).toContain('- Element: AH\n    - ERROR: Must not contain a start event.\n    - ERROR: Must not contain an end event.')
 })
+
+// ------------------------------------------------------------------ job worker implementation
+
+/*
+ * The job worker implementation (docs: ad-hoc-subprocesses, "Job worker implementation", as the AI
+ * agent connector uses it): a job on entering and again whenever an inner flow completes, one at
+ * a time; its REST completion `result` activates elements or fulfills the completion condition.
+ */
+const WORKER_INNER = `${task('A', 'ah-a')}${task('B', 'ah-b')}${task('C', 'ah-c')}${task('D', 'ah-d')}${flow('cd', 'C', 'D')}`
+
+interface RestJob { jobKey: string; kind: string; variables: Record<string, unknown> }
+
+async function rest(path: string, body: unknown): Promise<Response> {
+  return fetch(`http://127.0.0.1:${engine.restPort}/v2${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+}
+
+async function agentJob(processInstanceKey: string): Promise<RestJob> {
+  return until('the ad-hoc subprocess job', async () => {
+    const response = await rest('/jobs/activation', { type: 'ah-agent', worker: 'agent', timeout: 60_000, maxJobsToActivate: 10, requestTimeout: -1 })
+    const { jobs } = (await response.json()) as { jobs: (RestJob & { processInstanceKey: string })[] }
+    return jobs.find((job) => job.processInstanceKey === processInstanceKey)
+  })
+}
+
+async function completeWithResult(jobKey: string, result: unknown, variables: Record<string, unknown> = {}): Promise<Response> {
+  return rest(`/jobs/${jobKey}/completion`, { variables, result: { type: 'adHocSubProcess', ...(result as object) } })
+}
+
+beforeAll(async () => {
+  await client.zeebe.deployResources([
+    { name: 'ah-worker.bpmn', process: Buffer.from(definitions('ah-worker', '', '<zeebe:taskDefinition type="ah-agent" retries="2" />', WORKER_INNER)) },
+  ])
+})
+
+test('a job worker implementation gets a job on entering, activates the elements of its result, and is asked again after each inner flow', async () => {
+  // given an instance entering an ad-hoc subprocess handled by a job worker
+  const key = await startInstance('ah-worker', {})
+  const first = await agentJob(key)
+  expect(first.kind).toBe('AD_HOC_SUB_PROCESS')
+  expect((first.variables.adHocSubProcessElements as { elementId: string }[]).map((e) => e.elementId)).toEqual(['A', 'B', 'C'])
+  expect(await elementStates(key, 'A')).toEqual([])
+  // when its result activates A (with a variable of its own) and the flow C -> D
+  expect((await completeWithResult(first.jobKey, { activateElements: [{ elementId: 'A', variables: { question: 'q1' } }, { elementId: 'C' }] }, { thinking: 'step 1' })).status).toBe(204)
+  const a = await activateOne('ah-a', key)
+  expect(a.variables).toMatchObject({ question: 'q1', thinking: 'step 1' })
+  // then C completing is not the end of its flow: no new job yet; A completing is
+  await complete('ah-c', key)
+  await client.zeebe.completeJob({ jobKey: a.key, variables: {} })
+  const second = await agentJob(key)
+  // when D completes too, the open job is replaced by a new one: the old key is gone
+  await complete('ah-d', key)
+  const third = await agentJob(key)
+  expect(third.jobKey).not.toBe(second.jobKey)
+  expect((await completeWithResult(second.jobKey, { isCompletionConditionFulfilled: true })).status).toBe(404)
+  // then its result fulfilling the completion condition completes the subprocess and the instance
+  expect((await completeWithResult(third.jobKey, { isCompletionConditionFulfilled: true })).status).toBe(204)
+  await expectInstanceState(key, 'COMPLETED')
+  expect(await elementStates(key, 'B')).toEqual([])
+})
+
+test('a job worker result is refused when it names an element the subprocess does not offer, or activates and completes at once; the job stays', async () => {
+  // given the worker's job
+  const key = await startInstance('ah-worker', {})
+  const job = await agentJob(key)
+  // when its result names D (reached only through C) or both activates and completes
+  const unknown = await completeWithResult(job.jobKey, { activateElements: [{ elementId: 'D' }] })
+  const both = await completeWithResult(job.jobKey, { activateElements: [{ elementId: 'A' }], isCompletionConditionFulfilled: true })
+  // then both are INVALID_ARGUMENT naming the problem, and the job can still be completed
+  expect(unknown.status).toBe(400)
+  expect(((await unknown.json()) as { detail: string }).detail).toContain("has no activatable element(s) 'D'")
+  expect(both.status).toBe(400)
+  expect(((await both.json()) as { detail: string }).detail).toContain('cannot both activate elements and fulfill its completion condition')
+  expect((await completeWithResult(job.jobKey, { activateElements: [{ elementId: 'A' }, { elementId: 'B' }] })).status).toBe(204)
+  // when A is done and the worker then ends the subprocess, canceling what is still active
+  await complete('ah-a', key)
+  const next = await agentJob(key)
+  expect((await completeWithResult(next.jobKey, { isCompletionConditionFulfilled: true, isCancelRemainingInstances: true })).status).toBe(204)
+  // then B is terminated and the instance completes
+  await expectInstanceState(key, 'COMPLETED')
+  expect(await elementStates(key, 'B')).toEqual(['TERMINATED'])
+})

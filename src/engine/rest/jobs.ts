@@ -4,7 +4,7 @@
  */
 import type { Response, Router } from 'express'
 import { z } from 'zod'
-import type { ActivateJobsInput, ActivatedJob, EngineApi } from '../api'
+import type { ActivateJobsInput, ActivatedJob, EngineApi, JobResult } from '../api'
 import { defaultTenantOnly, invalidArgument } from './problem'
 import { activatedJobResult, jobResult } from './results'
 import { search, searchRequestSchema } from './search'
@@ -23,10 +23,28 @@ const activationSchema = z.object({
   tenantIds: z.array(z.string()).nullish(),
 })
 
+/** A job result: an ad-hoc subprocess's (applied); a user task listener's fields are accepted and left aside. */
+const jobResultSchema = z.object({
+  type: z.string().nullish(),
+  activateElements: z.array(z.object({ elementId: z.string().min(1), variables: variablesSchema.nullish() })).nullish(),
+  isCompletionConditionFulfilled: z.boolean().nullish(),
+  isCancelRemainingInstances: z.boolean().nullish(),
+}).passthrough()
+
 const completionSchema = z.object({
   variables: variablesSchema.nullish(),
-  result: z.unknown().optional(),
+  result: jobResultSchema.nullish(),
 })
+
+function completionResult(result: z.infer<typeof jobResultSchema> | null | undefined): JobResult | undefined {
+  if (!result) return undefined
+  return {
+    type: result.type ?? undefined,
+    activateElements: result.activateElements?.map(({ elementId, variables }) => ({ elementId, variables: variables ?? undefined })),
+    isCompletionConditionFulfilled: result.isCompletionConditionFulfilled ?? undefined,
+    isCancelRemainingInstances: result.isCancelRemainingInstances ?? undefined,
+  }
+}
 
 const failureSchema = z.object({
   retries: z.number().int().nullish(),
@@ -105,7 +123,7 @@ export function jobRoutes(router: Router, engine: EngineApi): void {
   router.post('/jobs/:jobKey/completion', (req, res) => {
     const key = keyParam(req, 'jobKey')
     const body = parseBody(completionSchema, req)
-    engine.completeJob(key, body.variables ?? undefined)
+    engine.completeJob(key, body.variables ?? undefined, completionResult(body.result))
     res.status(204).end()
   })
 

@@ -109,7 +109,7 @@ export interface JobSearchResult {
   errorMessage?: string
   hasFailedWithRetriesLeft: boolean
   jobKey: Key
-  kind: 'BPMN_ELEMENT' | 'EXECUTION_LISTENER'
+  kind: 'BPMN_ELEMENT' | 'EXECUTION_LISTENER' | 'AD_HOC_SUB_PROCESS'
   listenerEventType: 'UNSPECIFIED' | 'START' | 'END'
   processDefinitionId: string
   processDefinitionKey: Key

@@ -1,4 +1,4 @@
-import type { BatchOperationInput, CreateInstanceInput, EvaluateDecisionInput, DeployResourceInput, MigrateInstanceInput, ModifyInstanceInput, PublishMessageInput } from '../api'
+import type { BatchOperationInput, CreateInstanceInput, JobResult, EvaluateDecisionInput, DeployResourceInput, MigrateInstanceInput, ModifyInstanceInput, PublishMessageInput } from '../api'
 import type { Key, VariableDocument } from '../state/records'
 
 export interface TaskChangeset {
@@ -24,7 +24,7 @@ export type Command =
   | { c: 'batchStep'; k: Key }
   | { c: 'delete'; k: Key }
   | { c: 'resolve'; k: Key }
-  | { c: 'complete'; k: Key; v?: VariableDocument }
+  | { c: 'complete'; k: Key; v?: VariableDocument; r?: JobResult }
   | { c: 'fail'; k: Key; r: number; m: string; b: number; v?: VariableDocument }
   | { c: 'error'; k: Key; e: string; m: string; v?: VariableDocument }
   | { c: 'retries'; k: Key; r: number }
@@ -62,7 +62,7 @@ export interface CommandTarget {
   cancelBatchOperation(key: Key): void
   deleteResource(key: Key): void
   resolveIncident(key: Key): void
-  completeJob(key: Key, variables?: VariableDocument): void
+  completeJob(key: Key, variables?: VariableDocument, result?: JobResult): void
   failJob(key: Key, retries: number, errorMessage: string, retryBackOff: number, variables?: VariableDocument): void
   throwError(key: Key, errorCode: string, errorMessage: string, variables?: VariableDocument): void
   updateJobRetries(key: Key, retries: number): void
@@ -98,7 +98,7 @@ export async function applyCommand(target: CommandTarget, e: Command): Promise<v
       return
     case 'delete': target.deleteResource(e.k); return
     case 'resolve': target.resolveIncident(e.k); return
-    case 'complete': target.completeJob(e.k, e.v); return
+    case 'complete': target.completeJob(e.k, e.v, e.r); return
     case 'fail': target.failJob(e.k, e.r, e.m, e.b, e.v); return
     case 'error': target.throwError(e.k, e.e, e.m, e.v); return
     case 'retries': target.updateJobRetries(e.k, e.r); return

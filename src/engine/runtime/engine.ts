@@ -1,12 +1,13 @@
 import {
   EngineError, type ActivateJobsInput, type ActivatedJob, type CreateInstanceInput, type CreatedInstance,
   type DecisionEvaluationResult, type DeployResourceInput, type DeploymentResult, type EngineApi,
-  type BatchOperationInput, type EngineQueries, type JobStream, type MigrateInstanceInput, type ModifyInstanceInput, type PublishMessageInput,
+  type BatchOperationInput, type EngineQueries, type JobResult, type JobStream, type MigrateInstanceInput, type ModifyInstanceInput, type PublishMessageInput,
 } from '../api'
 import { SystemClock, type Clock } from '../clock'
 import type { BatchOperationRecord, ElementInstanceRecord, JobRecord, Key, MessageRecord, VariableDocument } from '../state/records'
 import { BATCH_INTERVAL_MS, BatchOperations } from './batches'
-import { activatableElements, activateInner } from './elements/containers/ad-hoc'
+import { activatableElements, activateInner, adHocResultProblem, applyAdHocJobResult } from './elements/containers/ad-hoc'
+import type { FlowElement } from '../model/types'
 import { applyCommand, type Command, type CommandTarget, type InternalCommand, type TaskChangeset } from './commands'
 import { RuntimeContext } from './context'
 import { evaluateDecision } from './decision'
@@ -383,19 +384,33 @@ export class Engine implements EngineApi, CommandTarget {
     return job
   }
 
-  completeJob(jobKey: Key, variables?: VariableDocument): void {
+  completeJob(jobKey: Key, variables?: VariableDocument, result?: JobResult): void {
     const job = this.jobFor(jobKey, 'complete', 'COMPLETE')
     if (job.state !== 'ACTIVATED' && job.state !== 'ACTIVATABLE') {
       throw new EngineError('INVALID_STATE', `Expected to complete job with key '${jobKey}', but it is in state '${job.state === 'FAILED' ? 'FAILED' : 'ERROR_THROWN'}'`, 'COMPLETE')
     }
     if (variables) assertDocument(variables)
     const ei = this.state.elements.get(job.elementInstanceKey) as ElementInstance
+    if (job.kind === 'AD_HOC_SUB_PROCESS') return this.completeAdHocJob(job, ei, variables, result ?? {})
     this.run({ c: 'complete', k: jobKey, v: variables }, () => {
       if (job.kind === 'EXECUTION_LISTENER') return this.ctx.listeners.onJobCompleted(ei, job, variables)
       this.ctx.jobs.remove(job)
       ei.jobKey = undefined
       ei.payload = variables ?? {}
       this.ctx.flow.complete(ei)
+    })
+  }
+
+  /** The job of an ad-hoc subprocess's worker: its variables merge as a job's do, then its decision applies. */
+  private completeAdHocJob(job: JobRecord, ei: ElementInstance, variables: VariableDocument | undefined, result: JobResult): void {
+    const el = ei.element as FlowElement
+    const problem = adHocResultProblem(this.ctx, ei, el, result)
+    if (problem) throw new EngineError('INVALID_ARGUMENT', `Expected to complete job with key '${job.key}', but ${problem}`, 'COMPLETE')
+    this.run({ c: 'complete', k: job.key, v: variables, r: result }, () => {
+      this.ctx.jobs.remove(job)
+      ei.jobKey = undefined
+      if (variables) this.ctx.vars.merge(ei.key, variables)
+      this.ctx.incidents.guard(ei, () => applyAdHocJobResult(this.ctx, ei, el, result))
     })
   }
 

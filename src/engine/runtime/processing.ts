@@ -99,6 +99,7 @@ export interface InstancesBehavior {
 export interface JobsBehavior {
   createJob(ei: ElementInstance, el: FlowElement): void
   createListenerJob(ei: ElementInstance, listener: ExecutionListener, elementId: string): void
+  createAdHocJob(ei: ElementInstance, el: FlowElement): void
   cancelJobOf(ei: ElementInstance): void
   makeActivatable(job: JobRecord): void
   remove(job: JobRecord): void

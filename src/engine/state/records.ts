@@ -146,8 +146,8 @@ export interface JobRecord {
   recurAt?: number
   errorMessage?: string
   customHeaders: Record<string, string>
-  /** an execution listener's job (absent: the element's own job) */
-  kind?: 'EXECUTION_LISTENER'
+  /** an execution listener's job, or an ad-hoc subprocess's job worker (absent: the element's own job) */
+  kind?: 'EXECUTION_LISTENER' | 'AD_HOC_SUB_PROCESS'
   listenerEventType?: 'START' | 'END'
   elementId: string
   elementInstanceKey: Key

@@ -40,7 +40,11 @@ function checkAdHocSubProcess(ctx: ValidationContext, subProcess: FlowElement, a
   checkExpression(ctx, id, adHoc.activeElementsCollection, {})
   checkExpression(ctx, id, adHoc.completionCondition, {})
   checkExpression(ctx, id, adHoc.outputElement, {})
-  if (adHoc.taskDefinition !== undefined) {
-    ctx.problem(id, 'The job worker implementation of an ad-hoc sub-process (zeebe:taskDefinition) is not supported by this engine: its elements are activated by activeElementsCollection or the ad-hoc activities API')
+  // The job worker implementation (zeebe:taskDefinition): a job type, as on a service task.
+  const definition = adHoc.taskDefinition
+  if (definition !== undefined) {
+    if (definition.type.trim() === '') ctx.problem(id, "Attribute 'type' must be present and not empty")
+    else checkExpression(ctx, id, definition.type, {})
+    checkExpression(ctx, id, definition.retries, {})
   }
 }

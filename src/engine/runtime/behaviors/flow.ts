@@ -175,9 +175,9 @@ export class FlowBehavior {
     if (scope.tokensInTransit) return
     if (scope.joins && Object.values(scope.joins).some((t) => Object.keys(t).length > 0)) return
     if (scope.isMiBody) return
-    // An ad-hoc subprocess with a completion condition completes once it was met; without one, once something ran.
+    // An ad-hoc subprocess with a completion condition (or a job worker) completes once it was met; without one, once something ran.
     const adHoc = scope.element?.adHoc
-    if (adHoc && (adHoc.completionCondition !== undefined ? !scope.adHocDone : !scope.adHocActivated)) return
+    if (adHoc && (adHoc.completionCondition !== undefined || adHoc.taskDefinition ? !scope.adHocDone : !scope.adHocActivated)) return
     if (scope.type === 'PROCESS') return this.ctx.instances.completeProcess(scope)
     this.complete(scope)
   }

@@ -48,16 +48,35 @@ export class JobBehavior {
     } else {
       throw new IncidentError('EXTRACT_VALUE_ERROR', `Element '${el.id}' has no job type`)
     }
+    this.addJob(ei, { type, retries, customHeaders: headers, elementId: el.id })
+    ei.lifecycle = 'ACTIVATED'
+    ctx.subscriptions.openBoundarySubscriptions(ei, el)
+  }
+
+  /**
+   * The job of an ad-hoc subprocess with a job worker implementation: created on entering it and
+   * again each time one of its inner flows completes, one at a time (a job still open is replaced).
+   */
+  createAdHocJob(ei: ElementInstance, el: FlowElement): void {
+    const definition = el.adHoc?.taskDefinition
+    if (!definition) return
+    this.cancelJobOf(ei)
+    const vars = memo(this.ctx.visible(ei))
+    const type = this.ctx.expr.string(definition.type, vars)
+    const retries = this.ctx.expr.number(definition.retries, vars)
+    this.addJob(ei, { type, retries, customHeaders: { ...el.headers }, elementId: el.id, kind: 'AD_HOC_SUB_PROCESS' })
+  }
+
+  private addJob(ei: ElementInstance, fields: Pick<JobRecord, 'type' | 'retries' | 'customHeaders' | 'elementId' | 'kind' | 'listenerEventType'>): void {
+    const ctx = this.ctx
     const inst = ctx.state.instances.get(ei.processInstanceKey) as InstanceRuntime
     const job: JobRecord = {
-      key: ctx.nextKey(), type, state: 'ACTIVATABLE', retries, customHeaders: headers, elementId: el.id,
+      key: ctx.nextKey(), state: 'ACTIVATABLE', ...fields,
       elementInstanceKey: ei.key, processInstanceKey: ei.processInstanceKey, processDefinitionKey: ei.processDefinitionKey,
       bpmnProcessId: ei.bpmnProcessId, processDefinitionVersion: inst.version, tenantId: ei.tenantId, createdAt: ctx.now(),
     }
     ctx.state.jobs.set(job.key, job)
     ei.jobKey = job.key
-    ei.lifecycle = 'ACTIVATED'
-    ctx.subscriptions.openBoundarySubscriptions(ei, el)
     this.makeActivatable(job)
   }
 
@@ -67,16 +86,10 @@ export class JobBehavior {
     const vars = memo(ctx.visible(ei))
     const type = ctx.expr.string(listener.type, vars)
     const retries = ctx.expr.number(listener.retries, vars)
-    const inst = ctx.state.instances.get(ei.processInstanceKey) as InstanceRuntime
-    const job: JobRecord = {
-      key: ctx.nextKey(), type, state: 'ACTIVATABLE', retries, customHeaders: { ...(ei.element?.headers ?? {}) }, elementId,
+    this.addJob(ei, {
+      type, retries, customHeaders: { ...(ei.element?.headers ?? {}) }, elementId,
       kind: 'EXECUTION_LISTENER', listenerEventType: listener.eventType === 'start' ? 'START' : 'END',
-      elementInstanceKey: ei.key, processInstanceKey: ei.processInstanceKey, processDefinitionKey: ei.processDefinitionKey,
-      bpmnProcessId: ei.bpmnProcessId, processDefinitionVersion: inst.version, tenantId: ei.tenantId, createdAt: ctx.now(),
-    }
-    ctx.state.jobs.set(job.key, job)
-    ei.jobKey = job.key
-    this.makeActivatable(job)
+    })
   }
 
   /** The element holding the job is terminated: the job goes with it. */

@@ -11,6 +11,10 @@ import type { ElementInstance } from '../../runtime-state'
  * through the API. Each time an inner element completes, its output is collected and the
  * completion condition evaluated; without one, the subprocess completes once nothing inside is
  * active (and stays active while nothing was activated).
+ *
+ * With a job worker implementation (zeebe:taskDefinition, as AI agents use it) the worker decides
+ * instead: a job is created on entering and again whenever an inner flow completes (one job at a
+ * time), and its completion result names the elements to activate or says the subprocess is done.
  */
 
 /** The inner elements that may be activated: those no sequence flow leads to. */
@@ -26,6 +30,7 @@ export function enterAdHoc(ctx: ProcessingContext, ei: ElementInstance, el: Flow
     elementId: inner.id, elementName: inner.name ?? null, documentation: null, properties: {}, parameters: [],
   })))
   if (adHoc.outputCollection) ctx.vars.setLocal(ei.key, adHoc.outputCollection, [])
+  if (adHoc.taskDefinition) return ctx.jobs.createAdHocJob(ei, el)
   const ids = adHoc.activeElementsCollection === undefined ? [] : ctx.expr.json(adHoc.activeElementsCollection, ctx.visible(ei))
   if (ids === null) return
   if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
@@ -61,13 +66,58 @@ export function innerCompleted(ctx: ProcessingContext, scope: ElementInstance, i
     const collected = [...((ctx.vars.getLocal(scope.key, adHoc.outputCollection) as JsonValue[] | undefined) ?? []), value]
     ctx.vars.setLocal(scope.key, adHoc.outputCollection, collected)
   }
+  if (adHoc.taskDefinition) {
+    // An interrupting event subprocess ends the ad-hoc subprocess without asking the worker.
+    if (interrupting(ctx, scope, inner)) scope.adHocDone = true
+    // Otherwise the worker decides what comes next once a flow inside has ended.
+    if (!scope.adHocDone && (inner.element?.outgoing.length ?? 0) === 0) ctx.jobs.createAdHocJob(scope, scope.element as FlowElement)
+    return
+  }
   if (adHoc.completionCondition === undefined || scope.adHocDone) return
   if (!ctx.expr.boolean(adHoc.completionCondition, ctx.visible(scope))) return
   scope.adHocDone = true
-  if (!adHoc.cancelRemainingInstances) return
+  if (adHoc.cancelRemainingInstances) cancelRemaining(ctx, scope, inner.key)
+}
+
+function interrupting(ctx: ProcessingContext, scope: ElementInstance, inner: ElementInstance): boolean {
+  const el = inner.element
+  if (!el?.triggeredByEvent) return false
+  const start = ctx.model(scope).elements.get((el.startEvents ?? [])[0] ?? '')
+  return start?.isInterrupting !== false
+}
+
+function cancelRemaining(ctx: ProcessingContext, scope: ElementInstance, except?: string): void {
   for (const key of [...(ctx.state.activeChildren.get(scope.key) ?? [])]) {
-    if (key !== inner.key) ctx.flow.terminate(ctx.state.elements.get(key) as ElementInstance)
+    if (key !== except) ctx.flow.terminate(ctx.state.elements.get(key) as ElementInstance)
   }
+}
+
+/** What a job worker completing an ad-hoc subprocess's job decided (REST job result `adHocSubProcess`). */
+export interface AdHocJobResult {
+  activateElements?: { elementId: string; variables?: Record<string, JsonValue> }[]
+  isCompletionConditionFulfilled?: boolean
+  isCancelRemainingInstances?: boolean
+}
+
+/** Why a job result cannot be applied to the ad-hoc subprocess `el`, or undefined when it can. */
+export function adHocResultProblem(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, result: AdHocJobResult): string | undefined {
+  const elements = result.activateElements ?? []
+  if (result.isCompletionConditionFulfilled && elements.length > 0) {
+    return `the ad-hoc sub-process '${el.id}' cannot both activate elements and fulfill its completion condition`
+  }
+  const offered = new Set(activatableElements(ctx.model(ei), el).map((inner) => inner.id))
+  const unknown = elements.map((e) => e.elementId).filter((id) => !offered.has(id))
+  if (unknown.length > 0) return `the ad-hoc sub-process '${el.id}' has no activatable element(s) '${unknown.join("', '")}'; it offers '${[...offered].join("', '")}'`
+  return undefined
+}
+
+/** The worker's job is done: its variables become the subprocess's own, then its decision is applied. */
+export function applyAdHocJobResult(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, result: AdHocJobResult): void {
+  activateInner(ctx, ei, el, result.activateElements ?? [])
+  if (!result.isCompletionConditionFulfilled) return
+  ei.adHocDone = true
+  if (result.isCancelRemainingInstances) cancelRemaining(ctx, ei)
+  ctx.state.work.push({ k: 'check', scope: ei.key })
 }
 
 /** The ad-hoc subprocess completes: its collected output goes to its flow scope. */
