@@ -159,3 +159,22 @@ test('a job worker result is refused when it names an element the subprocess doe
   await expectInstanceState(key, 'COMPLETED')
   expect(await elementStates(key, 'B')).toEqual(['TERMINATED'])
 })
+
+test('an interrupting event subprocess inside ends a job-worker ad-hoc subprocess without asking the worker: its job and active elements go', async () => {
+  // given an ad-hoc subprocess handled by a worker, with an interrupting message event subprocess inside
+  const esp = '<bpmn:subProcess id="ESP" triggeredByEvent="true"><bpmn:startEvent id="esp-start"><bpmn:messageEventDefinition messageRef="stop" /></bpmn:startEvent>'
+    + `<bpmn:endEvent id="esp-end" />${flow('esp-f', 'esp-start', 'esp-end')}</bpmn:subProcess>`
+  const xml = definitions('ah-worker-stop', '', '<zeebe:taskDefinition type="ah-agent" />', `${task('A', 'ah-a')}${esp}`)
+    .replace('</bpmn:process>', '</bpmn:process><bpmn:message id="stop" name="ah-stop"><bpmn:extensionElements><zeebe:subscription correlationKey="=ticket" /></bpmn:extensionElements></bpmn:message>')
+  await client.zeebe.deployResources([{ name: 'ah-worker-stop.bpmn', process: Buffer.from(xml) }])
+  const key = await startInstance('ah-worker-stop', { ticket: 'T-1' })
+  const job = await agentJob(key)
+  expect((await completeWithResult(job.jobKey, { activateElements: [{ elementId: 'A' }] })).status).toBe(204)
+  await activateOne('ah-a', key)
+  // when the message arrives
+  await client.zeebe.publishMessage({ name: 'ah-stop', correlationKey: 'T-1', variables: {} })
+  // then A is terminated and the subprocess and the instance complete, no new job asked for
+  await expectInstanceState(key, 'COMPLETED')
+  expect(await elementStates(key, 'A')).toEqual(['TERMINATED'])
+  expect(await elementStates(key, 'AH')).toEqual(['COMPLETED'])
+})
