@@ -1,3 +1,4 @@
+import type { JobResult } from '../../../api'
 import type { AdHocDefinition, FlowElement, ProcessModel } from '../../../model/types'
 import type { JsonValue } from '../../../state/records'
 import { IncidentError } from '../../expressions'
@@ -92,15 +93,8 @@ function cancelRemaining(ctx: ProcessingContext, scope: ElementInstance, except?
   }
 }
 
-/** What a job worker completing an ad-hoc subprocess's job decided (REST job result `adHocSubProcess`). */
-export interface AdHocJobResult {
-  activateElements?: { elementId: string; variables?: Record<string, JsonValue> }[]
-  isCompletionConditionFulfilled?: boolean
-  isCancelRemainingInstances?: boolean
-}
-
 /** Why a job result cannot be applied to the ad-hoc subprocess `el`, or undefined when it can. */
-export function adHocResultProblem(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, result: AdHocJobResult): string | undefined {
+export function adHocResultProblem(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, result: JobResult): string | undefined {
   const elements = result.activateElements ?? []
   if (result.isCompletionConditionFulfilled && elements.length > 0) {
     return `the ad-hoc sub-process '${el.id}' cannot both activate elements and fulfill its completion condition`
@@ -111,8 +105,8 @@ export function adHocResultProblem(ctx: ProcessingContext, ei: ElementInstance, 
   return undefined
 }
 
-/** The worker's job is done: its variables become the subprocess's own, then its decision is applied. */
-export function applyAdHocJobResult(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, result: AdHocJobResult): void {
+/** The worker's job is done: its decision (the REST job result `adHocSubProcess`) is applied. */
+export function applyAdHocJobResult(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, result: JobResult): void {
   activateInner(ctx, ei, el, result.activateElements ?? [])
   if (!result.isCompletionConditionFulfilled) return
   ei.adHocDone = true
