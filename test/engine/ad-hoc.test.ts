@@ -55,8 +55,8 @@ test('with nothing to activate it stays active; the API activates an element wit
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ elements }),
   })
   const refused = await activate([{ elementId: 'D' }])
-  expect(refused.status).toBe(400)
-  expect(((await refused.json()) as { detail: string }).detail).toContain("cannot be activated: 'D'")
+  expect(refused.status).toBe(404)
+  expect(((await refused.json()) as { detail: string }).detail).toBe(`Command 'ACTIVATE' rejected with code 'NOT_FOUND': Expected to activate activities for ad-hoc sub-process with key '${adHoc.elementInstanceKey}', but the given elements [D] do not exist.`)
   expect((await activate([{ elementId: 'B', variables: { topic: 'from the API' } }])).status).toBe(204)
   const job = await activateOne('ah-b', key)
   expect(job.variables).toMatchObject({ topic: 'from the API' })
@@ -74,7 +74,7 @@ test('the completion condition met, the remaining inner elements are canceled an
 test('an element id that is not an inner element is an incident; deployment refuses start and end events inside', async () => {
   const key = await startInstance('ah-open', { toDo: ['nowhere'] })
   const incident = await activeIncident(key)
-  expect(incident.errorMessage).toContain("given elements could not be activated: 'nowhere'")
+  expect(incident.errorMessage).toMatch(/^Expected to activate activities for ad-hoc sub-process with key '\d+', but the given elements \[nowhere\] do not exist\.$/)
   const refused = await grpcFailure(client.zeebe.deployResources([{ name: 'ah-bad.bpmn', process: Buffer.from(definitions('ah-bad', '', '', `<bpmn:startEvent id="inner-start" />${task('A', 'x')}<bpmn:endEvent id="inner-end" />`)) }]))
   expect(refused.details).toContain('- Element: AH\n    - ERROR: Must not contain a start event.\n    - ERROR: Must not contain an end event.')
 })
@@ -138,18 +138,18 @@ test('a job worker implementation gets a job on entering, activates the elements
   expect(await elementStates(key, 'B')).toEqual([])
 })
 
-test('a job worker result is refused when it names an element the subprocess does not offer, or activates and completes at once; the job stays', async () => {
+test('a job worker result is refused when it names an element the subprocess does not offer (NOT_FOUND), or activates and completes at once (INVALID_ARGUMENT); the job stays', async () => {
   // given the worker's job
   const key = await startInstance('ah-worker', {})
   const job = await agentJob(key)
   // when its result names D (reached only through C) or both activates and completes
   const unknown = await completeWithResult(job.jobKey, { activateElements: [{ elementId: 'D' }] })
   const both = await completeWithResult(job.jobKey, { activateElements: [{ elementId: 'A' }], isCompletionConditionFulfilled: true })
-  // then both are INVALID_ARGUMENT naming the problem, and the job can still be completed
-  expect(unknown.status).toBe(400)
-  expect(((await unknown.json()) as { detail: string }).detail).toContain("has no activatable element(s) 'D'")
+  // then they are refused with Zeebe's reasons (NOT_FOUND, INVALID_ARGUMENT), and the job can still be completed
+  expect(unknown.status).toBe(404)
+  expect(((await unknown.json()) as { detail: string }).detail).toContain('but the given elements [D] do not exist.')
   expect(both.status).toBe(400)
-  expect(((await both.json()) as { detail: string }).detail).toContain('cannot both activate elements and fulfill its completion condition')
+  expect(((await both.json()) as { detail: string }).detail).toContain('the job result contains elements to be activated while the completion condition is fulfilled')
   expect((await completeWithResult(job.jobKey, { activateElements: [{ elementId: 'A' }, { elementId: 'B' }] })).status).toBe(204)
   // when A is done and the worker then ends the subprocess, canceling what is still active
   await complete('ah-a', key)

@@ -6,7 +6,7 @@ import {
 import { SystemClock, type Clock } from '../clock'
 import type { BatchOperationRecord, ElementInstanceRecord, JobRecord, Key, MessageRecord, VariableDocument } from '../state/records'
 import { BATCH_INTERVAL_MS, BatchOperations } from './batches'
-import { activatableElements, activateInner, adHocResultProblem, applyAdHocJobResult } from './elements/containers/ad-hoc'
+import { activateInner, adHocResultRejection, missingAdHocElements, applyAdHocJobResult } from './elements/containers/ad-hoc'
 import type { FlowElement } from '../model/types'
 import { applyCommand, type Command, type CommandTarget, type InternalCommand, type TaskChangeset } from './commands'
 import { RuntimeContext } from './context'
@@ -253,11 +253,8 @@ export class Engine implements EngineApi, CommandTarget {
     if (!ei || !el?.adHoc || ei.lifecycle !== 'ACTIVATED') {
       throw new EngineError('NOT_FOUND', `Expected to activate activities for ad-hoc sub-process with key '${adHocSubProcessInstanceKey}', but no such ad-hoc sub-process was found`, 'ACTIVATE')
     }
-    const offered = new Set(activatableElements(this.ctx.model(ei), el).map((inner) => inner.id))
-    const unknown = elements.map((e) => e.elementId).filter((id) => !offered.has(id))
-    if (unknown.length > 0) {
-      throw new EngineError('INVALID_ARGUMENT', `Expected to activate activities for ad-hoc sub-process with key '${adHocSubProcessInstanceKey}', but given elements do not exist or cannot be activated: '${unknown.join("', '")}'`, 'ACTIVATE')
-    }
+    const missing = missingAdHocElements(this.ctx, ei, el, elements.map((e) => e.elementId))
+    if (missing) throw new EngineError('NOT_FOUND', missing, 'ACTIVATE')
     for (const e of elements) if (e.variables) assertDocument(e.variables)
     this.run({ c: 'adhoc', k: adHocSubProcessInstanceKey, e: elements }, () => {
       this.ctx.current = ei
@@ -404,8 +401,8 @@ export class Engine implements EngineApi, CommandTarget {
   /** The job of an ad-hoc subprocess's worker: its variables merge as a job's do, then its decision applies. */
   private completeAdHocJob(job: JobRecord, ei: ElementInstance, variables: VariableDocument | undefined, result: JobResult): void {
     const el = ei.element as FlowElement
-    const problem = adHocResultProblem(this.ctx, ei, el, result)
-    if (problem) throw new EngineError('INVALID_ARGUMENT', `Expected to complete job with key '${job.key}', but ${problem}`, 'COMPLETE')
+    const rejection = adHocResultRejection(this.ctx, ei, el, job.key, result)
+    if (rejection) throw rejection
     this.run({ c: 'complete', k: job.key, v: variables, r: result }, () => {
       this.ctx.jobs.remove(job)
       ei.jobKey = undefined

@@ -1,4 +1,4 @@
-import type { JobResult } from '../../../api'
+import { EngineError, type JobResult } from '../../../api'
 import type { AdHocDefinition, FlowElement, ProcessModel } from '../../../model/types'
 import type { JsonValue } from '../../../state/records'
 import { IncidentError } from '../../expressions'
@@ -40,13 +40,22 @@ export function enterAdHoc(ctx: ProcessingContext, ei: ElementInstance, el: Flow
   activateInner(ctx, ei, el, (ids as string[]).map((elementId) => ({ elementId })))
 }
 
+/**
+ * Zeebe's reason (AdHocSubProcessUtils) when some of `ids` are not activities the ad-hoc
+ * subprocess offers, or undefined when all are.
+ */
+export function missingAdHocElements(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, ids: string[]): string | undefined {
+  const offered = new Set(activatableElements(ctx.model(ei), el).map((inner) => inner.id))
+  const unknown = ids.filter((id) => !offered.has(id))
+  if (unknown.length === 0) return undefined
+  return `Expected to activate activities for ad-hoc sub-process with key '${ei.key}', but the given elements [${unknown.join(', ')}] do not exist.`
+}
+
 /** Activate inner elements (on entering, or through the API), each with its local variables. */
 export function activateInner(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, elements: { elementId: string; variables?: Record<string, JsonValue> }[]): void {
+  const missing = missingAdHocElements(ctx, ei, el, elements.map((e) => e.elementId))
+  if (missing) throw new IncidentError('EXTRACT_VALUE_ERROR', missing)
   const offered = new Map(activatableElements(ctx.model(ei), el).map((inner) => [inner.id, inner]))
-  const unknown = elements.map((e) => e.elementId).filter((id) => !offered.has(id))
-  if (unknown.length > 0) {
-    throw new IncidentError('EXTRACT_VALUE_ERROR', `Expected to activate activities for ad-hoc sub-process '${el.id}', but given elements could not be activated: '${unknown.join("', '")}'. Elements that can be activated: '${[...offered.keys()].join("', '")}'`)
-  }
   if (elements.length > 0) ei.adHocActivated = true
   for (const { elementId, variables } of elements) {
     const inner = offered.get(elementId) as FlowElement
@@ -93,15 +102,17 @@ function cancelRemaining(ctx: ProcessingContext, scope: ElementInstance, except?
   }
 }
 
-/** Why a job result cannot be applied to the ad-hoc subprocess `el`, or undefined when it can. */
-export function adHocResultProblem(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, result: JobResult): string | undefined {
+/**
+ * Why Zeebe (JobCompleteProcessor, AdHocSubProcessUtils) refuses a job result for the ad-hoc
+ * subprocess `el`, or undefined when it can be applied.
+ */
+export function adHocResultRejection(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement, jobKey: string, result: JobResult): EngineError | undefined {
   const elements = result.activateElements ?? []
+  const missing = missingAdHocElements(ctx, ei, el, elements.map((e) => e.elementId))
+  if (missing) return new EngineError('NOT_FOUND', missing, 'COMPLETE')
   if (result.isCompletionConditionFulfilled && elements.length > 0) {
-    return `the ad-hoc sub-process '${el.id}' cannot both activate elements and fulfill its completion condition`
+    return new EngineError('INVALID_ARGUMENT', `Expected to complete ad-hoc sub-process job, but the job result contains elements to be activated while the completion condition is fulfilled (job key '${jobKey}'). When the completion condition is fulfilled, no further element activations are allowed. Either remove the elements to be activated from the job result, or set the completion condition to not fulfilled.`, 'COMPLETE')
   }
-  const offered = new Set(activatableElements(ctx.model(ei), el).map((inner) => inner.id))
-  const unknown = elements.map((e) => e.elementId).filter((id) => !offered.has(id))
-  if (unknown.length > 0) return `the ad-hoc sub-process '${el.id}' has no activatable element(s) '${unknown.join("', '")}'; it offers '${[...offered].join("', '")}'`
   return undefined
 }
 
