@@ -3,7 +3,7 @@
  * are thin adapters over it; neither knows how the engine executes anything.
  */
 import type {
-  IncidentRecord, JobRecord, JsonValue, Key, VariableDocument, ProcessInstanceRecord, ElementInstanceRecord,
+  IncidentRecord, JobRecord, JsonValue, Key, ListenerEventType, VariableDocument, ProcessInstanceRecord, ElementInstanceRecord,
   VariableRecord, UserTaskRecord, ProcessDefinitionRecord, DecisionDefinitionRecord,
   DecisionRequirementsRecord, FormRecord, MessageSubscriptionRecord, BatchOperationRecord, BatchOperationType, DecisionInstanceRecord,
 } from './state/records'
@@ -13,7 +13,7 @@ import type { Problem } from './model/types'
 // module, never through state/.
 export type {
   BatchOperationRecord, BatchOperationType, DecisionDefinitionRecord, DecisionInstanceRecord, DecisionRequirementsRecord, ElementInstanceRecord, FormRecord, IncidentRecord, MessageSubscriptionRecord,
-  JobRecord, Key, ProcessDefinitionRecord, ProcessInstanceRecord, UserTaskRecord, VariableDocument, VariableRecord,
+  JobRecord, Key, ListenerEventType, ProcessDefinitionRecord, ProcessInstanceRecord, UserTaskRecord, VariableDocument, VariableRecord,
 } from './state/records'
 
 /** Zeebe's rejection types. The adapters map them to gRPC status codes and HTTP statuses. */
@@ -114,11 +114,16 @@ export interface CreatedInstance {
 }
 
 /**
- * The result a worker may give when completing a job (REST `result`, Camunda 8.8). Only the
- * `adHocSubProcess` result is applied; it is ignored on any other job.
+ * The result a worker may give when completing a job (REST `result`, Camunda 8.8): a user task
+ * listener's (`userTask`) or an ad-hoc subprocess's (`adHocSubProcess`); ignored on other jobs.
  */
 export interface JobResult {
   type?: string
+  /** a user task listener's: deny the lifecycle transition */
+  denied?: boolean
+  deniedReason?: string
+  /** a user task listener's corrections of the task's attributes */
+  corrections?: Record<string, unknown>
   activateElements?: { elementId: string; variables?: Record<string, JsonValue> }[]
   isCompletionConditionFulfilled?: boolean
   isCancelRemainingInstances?: boolean
@@ -141,8 +146,8 @@ export interface ActivatedJob {
   variables: VariableDocument
   tenantId: string
   /** an execution listener's job (REST shows its kind; the gRPC message has no such field) */
-  kind?: 'EXECUTION_LISTENER' | 'AD_HOC_SUB_PROCESS'
-  listenerEventType?: 'START' | 'END'
+  kind?: 'EXECUTION_LISTENER' | 'TASK_LISTENER' | 'AD_HOC_SUB_PROCESS'
+  listenerEventType?: ListenerEventType
 }
 
 export interface ActivateJobsInput {
@@ -275,9 +280,14 @@ export interface EngineApi {
   evaluateDecision(input: EvaluateDecisionInput): DecisionEvaluationResult
 
   completeUserTask(userTaskKey: Key, variables?: VariableDocument, action?: string): void
-  assignUserTask(userTaskKey: Key, assignee: string, allowOverride: boolean): void
-  unassignUserTask(userTaskKey: Key): void
-  updateUserTask(userTaskKey: Key, changeset: { dueDate?: string | null; followUpDate?: string | null; candidateUsers?: string[] | null; candidateGroups?: string[] | null; priority?: number | null }): void
+  assignUserTask(userTaskKey: Key, assignee: string, allowOverride: boolean, action?: string): void
+  unassignUserTask(userTaskKey: Key, action?: string): void
+  updateUserTask(userTaskKey: Key, changeset: { dueDate?: string | null; followUpDate?: string | null; candidateUsers?: string[] | null; candidateGroups?: string[] | null; priority?: number | null }, action?: string): void
+  /**
+   * Settles when the task's lifecycle transition, held by task listeners, ends (rejected with
+   * Zeebe's reason when a listener denies it); undefined when no transition is held.
+   */
+  userTaskSettled(userTaskKey: Key): Promise<void> | undefined
 
   /** Engine clock, epoch ms. */
   now(): number

@@ -12,6 +12,8 @@ import type {
   AdHocDefinition,
   EventDefinition,
   ExecutionListener,
+  TaskListener,
+  TaskListenerEvent,
   FlowElement,
   Mapping,
   MultiInstanceDefinition,
@@ -242,6 +244,8 @@ class ProcessReader {
     readMappings(item, element)
     const listeners = readExecutionListeners(item)
     if (listeners.length > 0) element.executionListeners = listeners
+    const taskListeners = readTaskListeners(item)
+    if (taskListeners.length > 0) element.taskListeners = taskListeners
     if (item.isForCompensation === true) element.isForCompensation = true
 
     const defaultFlow = str(ref(item, 'default'), 'id') ?? this.unresolvedRef(item, 'default')
@@ -401,6 +405,23 @@ export function readExecutionListeners(item: ModdleElement): ExecutionListener[]
     type: trimmed(str(listener, 'type')) ?? '',
     retries: trimmed(str(listener, 'retries')) ?? '3',
   }))
+}
+
+/** The deprecated event type names of Zeebe's ZeebeTaskListenerEventType, read as their successors. */
+const DEPRECATED_TASK_EVENTS: Record<string, TaskListenerEvent> = {
+  create: 'creating', assignment: 'assigning', update: 'updating', complete: 'completing', cancel: 'canceling',
+}
+
+/** zeebe:taskListeners, in model order; an unknown event type is kept as given for validation to name. */
+function readTaskListeners(item: ModdleElement): TaskListener[] {
+  return elements(extension(item, 'zeebe:TaskListeners'), 'listeners').map((listener) => {
+    const eventType = trimmed(str(listener, 'eventType')) ?? ''
+    return {
+      eventType: (DEPRECATED_TASK_EVENTS[eventType] ?? eventType) as TaskListenerEvent,
+      type: trimmed(str(listener, 'type')) ?? '',
+      retries: trimmed(str(listener, 'retries')) ?? '3',
+    }
+  })
 }
 
 function readTaskDefinition(item: ModdleElement): TaskDefinition | undefined {

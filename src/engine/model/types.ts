@@ -112,6 +112,16 @@ export interface ExecutionListener {
   retries: Expr
 }
 
+/** A user task listener's lifecycle event (Zeebe 8.8; the deprecated names are read as these). */
+export type TaskListenerEvent = 'creating' | 'assigning' | 'updating' | 'completing' | 'canceling'
+
+export interface TaskListener {
+  /** as written when it is none of the known names, for validation to name */
+  eventType: TaskListenerEvent
+  type: Expr
+  retries: Expr
+}
+
 export interface FlowElement {
   id: string
   name?: string
@@ -153,6 +163,8 @@ export interface FlowElement {
   compensationHandler?: string
   /** zeebe:executionListeners, in model order */
   executionListeners?: ExecutionListener[]
+  /** zeebe:taskListeners of a user task, in model order */
+  taskListeners?: TaskListener[]
   /** subProcess only: child element ids, start event ids, event-subprocess ids */
   children?: string[]
   startEvents?: string[]

@@ -23,9 +23,12 @@ const activationSchema = z.object({
   tenantIds: z.array(z.string()).nullish(),
 })
 
-/** A job result: an ad-hoc subprocess's (applied); a user task listener's fields are accepted and left aside. */
+/** A job result: a user task listener's (denial, corrections) or an ad-hoc subprocess's. */
 const jobResultSchema = z.object({
   type: z.string().nullish(),
+  denied: z.boolean().nullish(),
+  deniedReason: z.string().nullish(),
+  corrections: z.record(z.string(), z.unknown()).nullish(),
   activateElements: z.array(z.object({ elementId: z.string().min(1), variables: variablesSchema.nullish() })).nullish(),
   isCompletionConditionFulfilled: z.boolean().nullish(),
   isCancelRemainingInstances: z.boolean().nullish(),
@@ -40,6 +43,9 @@ function completionResult(result: z.infer<typeof jobResultSchema> | null | undef
   if (!result) return undefined
   return {
     type: result.type ?? undefined,
+    denied: result.denied ?? undefined,
+    deniedReason: result.deniedReason ?? undefined,
+    corrections: result.corrections ?? undefined,
     activateElements: result.activateElements?.map(({ elementId, variables }) => ({ elementId, variables: variables ?? undefined })),
     isCompletionConditionFulfilled: result.isCompletionConditionFulfilled ?? undefined,
     isCancelRemainingInstances: result.isCancelRemainingInstances ?? undefined,

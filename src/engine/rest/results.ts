@@ -4,7 +4,7 @@
  */
 import type {
   ActivatedJob, EngineQueries, DecisionDefinitionRecord, DecisionRequirementsRecord, ElementInstanceRecord, FormRecord,
-  IncidentRecord, JobRecord, Key, ProcessDefinitionRecord, ProcessInstanceRecord, UserTaskRecord,
+  IncidentRecord, JobRecord, Key, ListenerEventType, ProcessDefinitionRecord, ProcessInstanceRecord, UserTaskRecord,
   VariableRecord,
 } from '../api'
 
@@ -109,8 +109,8 @@ export interface JobSearchResult {
   errorMessage?: string
   hasFailedWithRetriesLeft: boolean
   jobKey: Key
-  kind: 'BPMN_ELEMENT' | 'EXECUTION_LISTENER' | 'AD_HOC_SUB_PROCESS'
-  listenerEventType: 'UNSPECIFIED' | 'START' | 'END'
+  kind: 'BPMN_ELEMENT' | 'EXECUTION_LISTENER' | 'TASK_LISTENER' | 'AD_HOC_SUB_PROCESS'
+  listenerEventType: 'UNSPECIFIED' | ListenerEventType
   processDefinitionId: string
   processDefinitionKey: Key
   processInstanceKey: Key

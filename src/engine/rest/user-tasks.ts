@@ -118,50 +118,58 @@ export function userTaskRoutes(router: Router, engine: EngineApi): void {
     res.json(formResult(form))
   })
 
-  router.post('/user-tasks/:userTaskKey/assignment', (req, res) => {
+  // A command held by task listeners is answered once they are done (or one denies it), as Zeebe answers it.
+  const answered = async (key: Key): Promise<void> => { await engine.userTaskSettled(key) }
+
+  router.post('/user-tasks/:userTaskKey/assignment', async (req, res) => {
     const key = keyParam(req, 'userTaskKey')
     const body = parseBody(assignmentSchema, req)
-    engine.assignUserTask(key, body.assignee, body.allowOverride ?? true)
+    engine.assignUserTask(key, body.assignee, body.allowOverride ?? true, body.action ?? undefined)
+    await answered(key)
     res.status(204).end()
   })
 
-  router.delete('/user-tasks/:userTaskKey/assignee', (req, res) => {
-    engine.unassignUserTask(keyParam(req, 'userTaskKey'))
+  router.delete('/user-tasks/:userTaskKey/assignee', async (req, res) => {
+    const key = keyParam(req, 'userTaskKey')
+    engine.unassignUserTask(key)
+    await answered(key)
     res.status(204).end()
   })
 
-  router.post('/user-tasks/:userTaskKey/completion', (req, res) => {
+  router.post('/user-tasks/:userTaskKey/completion', async (req, res) => {
     const key = keyParam(req, 'userTaskKey')
     const body = parseBody(completionSchema, req)
     engine.completeUserTask(key, body.variables ?? undefined, body.action ?? undefined)
+    await answered(key)
     res.status(204).end()
   })
 
-  const update = (key: Key, changeset: Changeset, action: string | undefined): void => {
+  const update = async (key: Key, changeset: Changeset, action: string | undefined): Promise<void> => {
     const changes = givenChanges(changeset)
     if (Object.keys(changes).length === 0 && !action) {
       throw invalidArgument('No update data provided. Provide at least an "action" or a non-null value for a '
         + 'supported attribute in the "changeset".')
     }
-    engine.updateUserTask(key, changes)
+    engine.updateUserTask(key, changes, action)
+    await answered(key)
   }
 
-  router.patch('/user-tasks/:userTaskKey', (req, res) => {
+  router.patch('/user-tasks/:userTaskKey', async (req, res) => {
     const key = keyParam(req, 'userTaskKey')
     const body = parseBody(updateSchema, req)
-    update(key, body.changeset ?? {}, body.action ?? undefined)
+    await update(key, body.changeset ?? {}, body.action ?? undefined)
     res.status(204).end()
   })
 
   // The SDK (8.8.13) sends the changeset unwrapped to PATCH .../update (§12.5); a wrapped one is accepted too.
-  const updateFromSdk: RequestHandler = (req, res) => {
+  const updateFromSdk: RequestHandler = async (req, res) => {
     const key = keyParam(req, 'userTaskKey')
     const wrapped = typeof req.body === 'object' && req.body !== null && 'changeset' in req.body
     if (wrapped) {
       const body = parseBody(updateSchema, req)
-      update(key, body.changeset ?? {}, body.action ?? undefined)
+      await update(key, body.changeset ?? {}, body.action ?? undefined)
     } else {
-      update(key, parseBody(changesetSchema, req), undefined)
+      await update(key, parseBody(changesetSchema, req), undefined)
     }
     res.status(204).end()
   }

@@ -29,10 +29,10 @@ export type Command =
   | { c: 'error'; k: Key; e: string; m: string; v?: VariableDocument }
   | { c: 'retries'; k: Key; r: number }
   | { c: 'jobTimeout'; k: Key; t: number }
-  | { c: 'utComplete'; k: Key; v?: VariableDocument }
-  | { c: 'utAssign'; k: Key; a: string; o: boolean }
-  | { c: 'utUnassign'; k: Key }
-  | { c: 'utUpdate'; k: Key; cs: TaskChangeset }
+  | { c: 'utComplete'; k: Key; v?: VariableDocument; ac?: string }
+  | { c: 'utAssign'; k: Key; a: string; o: boolean; ac?: string }
+  | { c: 'utUnassign'; k: Key; ac?: string }
+  | { c: 'utUpdate'; k: Key; cs: TaskChangeset; ac?: string }
   | { c: 'setVars'; k: Key; v: VariableDocument; l: boolean }
   | { c: 'publish'; i: PublishMessageInput }
   | { c: 'correlate'; i: Omit<PublishMessageInput, 'timeToLive' | 'messageId'> }
@@ -67,10 +67,10 @@ export interface CommandTarget {
   throwError(key: Key, errorCode: string, errorMessage: string, variables?: VariableDocument): void
   updateJobRetries(key: Key, retries: number): void
   updateJobTimeout(key: Key, timeout: number): void
-  completeUserTask(key: Key, variables?: VariableDocument): void
-  assignUserTask(key: Key, assignee: string, allowOverride: boolean): void
-  unassignUserTask(key: Key): void
-  updateUserTask(key: Key, changeset: TaskChangeset): void
+  completeUserTask(key: Key, variables?: VariableDocument, action?: string): void
+  assignUserTask(key: Key, assignee: string, allowOverride: boolean, action?: string): void
+  unassignUserTask(key: Key, action?: string): void
+  updateUserTask(key: Key, changeset: TaskChangeset, action?: string): void
   setVariables(key: Key, variables: VariableDocument, local: boolean): unknown
   publishMessage(input: PublishMessageInput): unknown
   correlateMessage(input: Omit<PublishMessageInput, 'timeToLive' | 'messageId'>): unknown
@@ -103,10 +103,10 @@ export async function applyCommand(target: CommandTarget, e: Command): Promise<v
     case 'error': target.throwError(e.k, e.e, e.m, e.v); return
     case 'retries': target.updateJobRetries(e.k, e.r); return
     case 'jobTimeout': target.updateJobTimeout(e.k, e.t); return
-    case 'utComplete': target.completeUserTask(e.k, e.v); return
-    case 'utAssign': target.assignUserTask(e.k, e.a, e.o); return
-    case 'utUnassign': target.unassignUserTask(e.k); return
-    case 'utUpdate': target.updateUserTask(e.k, e.cs); return
+    case 'utComplete': target.completeUserTask(e.k, e.v, e.ac); return
+    case 'utAssign': target.assignUserTask(e.k, e.a, e.o, e.ac); return
+    case 'utUnassign': target.unassignUserTask(e.k, e.ac); return
+    case 'utUpdate': target.updateUserTask(e.k, e.cs, e.ac); return
     case 'setVars': target.setVariables(e.k, e.v, e.l); return
     case 'publish': target.publishMessage(e.i); return
     case 'correlate': target.correlateMessage(e.i); return

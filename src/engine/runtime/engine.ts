@@ -389,6 +389,12 @@ export class Engine implements EngineApi, CommandTarget {
     if (variables) assertDocument(variables)
     const ei = this.state.elements.get(job.elementInstanceKey) as ElementInstance
     if (job.kind === 'AD_HOC_SUB_PROCESS') return this.completeAdHocJob(job, ei, variables, result ?? {})
+    if (job.kind === 'TASK_LISTENER') {
+      const rejection = this.ctx.userTasks.listenerResultRejection(job, variables, result)
+      if (rejection) throw rejection
+      this.run({ c: 'complete', k: jobKey, v: variables, r: result }, () => this.ctx.userTasks.onListenerJobCompleted(job, result))
+      return
+    }
     this.run({ c: 'complete', k: jobKey, v: variables }, () => {
       if (job.kind === 'EXECUTION_LISTENER') return this.ctx.listeners.onJobCompleted(ei, job, variables)
       this.ctx.jobs.remove(job)
@@ -424,8 +430,8 @@ export class Engine implements EngineApi, CommandTarget {
     if (job.state !== 'ACTIVATED' && job.state !== 'ACTIVATABLE') {
       throw new EngineError('INVALID_STATE', `Expected to throw an error for job with key '${jobKey}', but it is in state '${job.state}'`, 'THROW_ERROR')
     }
-    if (job.kind === 'EXECUTION_LISTENER') {
-      throw new EngineError('INVALID_STATE', `Cannot throw BPMN error from EXECUTION_LISTENER job with key '${jobKey}', type '${job.type}' and processInstanceKey '${job.processInstanceKey}'. Throwing BPMN errors from EXECUTION_LISTENER jobs is not supported.`, 'THROW_ERROR')
+    if (job.kind === 'EXECUTION_LISTENER' || job.kind === 'TASK_LISTENER') {
+      throw new EngineError('INVALID_STATE', `Cannot throw BPMN error from ${job.kind} job with key '${jobKey}', type '${job.type}' and processInstanceKey '${job.processInstanceKey}'. Throwing BPMN errors from ${job.kind} jobs is not supported.`, 'THROW_ERROR')
     }
     if (variables) assertDocument(variables)
     this.run({ c: 'error', k: jobKey, e: errorCode, m: errorMessage, v: variables }, () => this.ctx.jobs.throwError(job, errorCode, errorMessage, variables))
@@ -451,40 +457,37 @@ export class Engine implements EngineApi, CommandTarget {
 
   // ---------------------------------------------------------------- user tasks
 
-  completeUserTask(userTaskKey: Key, variables?: VariableDocument): void {
+  completeUserTask(userTaskKey: Key, variables?: VariableDocument, action = 'complete'): void {
     const task = this.ctx.userTasks.openTask(userTaskKey, 'COMPLETE')
     if (variables) assertDocument(variables)
-    const ei = this.state.elements.get(task.elementInstanceKey) as ElementInstance
-    this.run({ c: 'utComplete', k: userTaskKey, v: variables }, () => {
-      task.state = 'COMPLETED'
-      task.completionDate = this.now()
-      ei.userTaskKey = undefined
-      ei.payload = variables ?? {}
-      this.ctx.flow.complete(ei)
-    })
+    this.run({ c: 'utComplete', k: userTaskKey, v: variables, ac: action }, () => this.ctx.userTasks.complete(task, variables, action))
   }
 
-  assignUserTask(userTaskKey: Key, assignee: string, allowOverride: boolean): void {
+  assignUserTask(userTaskKey: Key, assignee: string, allowOverride: boolean, action = allowOverride ? 'assign' : 'claim'): void {
     const task = this.ctx.userTasks.openTask(userTaskKey, 'ASSIGN')
     if (!assignee) throw new EngineError('INVALID_ARGUMENT', 'Expected a non-empty assignee', 'ASSIGN')
     if (!allowOverride && task.assignee && task.assignee !== assignee) {
       throw new EngineError('INVALID_STATE', `Expected to assign user task with key '${userTaskKey}', but it is already assigned to '${task.assignee}'`, 'ASSIGN')
     }
-    this.run({ c: 'utAssign', k: userTaskKey, a: assignee, o: allowOverride }, () => { task.assignee = assignee })
+    this.run({ c: 'utAssign', k: userTaskKey, a: assignee, o: allowOverride, ac: action }, () => this.ctx.userTasks.assign(task, assignee, action))
   }
 
-  unassignUserTask(userTaskKey: Key): void {
+  unassignUserTask(userTaskKey: Key, action = 'unassign'): void {
     const task = this.ctx.userTasks.openTask(userTaskKey, 'ASSIGN')
-    this.run({ c: 'utUnassign', k: userTaskKey }, () => { task.assignee = undefined })
+    this.run({ c: 'utUnassign', k: userTaskKey, ac: action }, () => this.ctx.userTasks.assign(task, undefined, action))
   }
 
-  updateUserTask(userTaskKey: Key, changeset: TaskChangeset): void {
+  updateUserTask(userTaskKey: Key, changeset: TaskChangeset, action = 'update'): void {
     const task = this.ctx.userTasks.openTask(userTaskKey, 'UPDATE')
     const priority = changeset.priority
     if (priority !== undefined && priority !== null && (!Number.isInteger(priority) || priority < 0 || priority > 100)) {
       throw new EngineError('INVALID_ARGUMENT', `Expected priority to be an integer between 0 and 100, but was ${priority}`, 'UPDATE')
     }
-    this.run({ c: 'utUpdate', k: userTaskKey, cs: changeset }, () => this.ctx.userTasks.applyChangeset(task, changeset))
+    this.run({ c: 'utUpdate', k: userTaskKey, cs: changeset, ac: action }, () => this.ctx.userTasks.update(task, changeset, action))
+  }
+
+  userTaskSettled(userTaskKey: Key): Promise<void> | undefined {
+    return this.ctx.userTasks.settled(userTaskKey)
   }
 
   // ---------------------------------------------------------------- variables

@@ -1,6 +1,6 @@
-import type { ActivatedJob, JobStream } from '../api'
+import type { ActivatedJob, EngineError, JobResult, JobStream } from '../api'
 import type { Clock } from '../clock'
-import type { ElementType, ExecutionListener, FlowElement, ProcessModel } from '../model/types'
+import type { ElementType, ExecutionListener, FlowElement, ProcessModel, TaskListener } from '../model/types'
 import type {
   IncidentErrorType, JobRecord, Key, MessageRecord, RestElementType, SignalSubscriptionRecord, TimerRecord, UserTaskRecord,
   VariableDocument,
@@ -100,6 +100,7 @@ export interface JobsBehavior {
   createJob(ei: ElementInstance, el: FlowElement): void
   createListenerJob(ei: ElementInstance, listener: ExecutionListener, elementId: string): void
   createAdHocJob(ei: ElementInstance, el: FlowElement): void
+  createTaskListenerJob(ei: ElementInstance, listener: TaskListener, headers: Record<string, string>): void
   cancelJobOf(ei: ElementInstance): void
   makeActivatable(job: JobRecord): void
   remove(job: JobRecord): void
@@ -140,7 +141,12 @@ export interface UserTasksBehavior {
   dateOption(expr: string | undefined, vars: () => Record<string, unknown>): string | undefined
   cancelTaskOf(ei: ElementInstance): void
   openTask(userTaskKey: Key, intent: string): UserTaskRecord
-  applyChangeset(task: UserTaskRecord, changeset: TaskChangeset): void
+  assign(task: UserTaskRecord, assignee: string | undefined, action: string): void
+  update(task: UserTaskRecord, changeset: TaskChangeset, action: string): void
+  complete(task: UserTaskRecord, variables: VariableDocument | undefined, action: string): void
+  listenerResultRejection(job: JobRecord, variables: VariableDocument | undefined, result: JobResult | undefined): EngineError | undefined
+  onListenerJobCompleted(job: JobRecord, result: JobResult | undefined): void
+  settled(userTaskKey: Key): Promise<void> | undefined
 }
 
 /** behaviors/variable-mappings */

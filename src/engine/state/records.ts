@@ -146,9 +146,9 @@ export interface JobRecord {
   recurAt?: number
   errorMessage?: string
   customHeaders: Record<string, string>
-  /** an execution listener's job, or an ad-hoc subprocess's job worker (absent: the element's own job) */
-  kind?: 'EXECUTION_LISTENER' | 'AD_HOC_SUB_PROCESS'
-  listenerEventType?: 'START' | 'END'
+  /** a listener's job, or an ad-hoc subprocess's job worker (absent: the element's own job) */
+  kind?: 'EXECUTION_LISTENER' | 'TASK_LISTENER' | 'AD_HOC_SUB_PROCESS'
+  listenerEventType?: ListenerEventType
   elementId: string
   elementInstanceKey: Key
   processInstanceKey: Key
@@ -236,7 +236,37 @@ export interface IncidentRecord {
   tenantId: string
 }
 
-export type UserTaskState = 'CREATED' | 'COMPLETED' | 'CANCELED'
+/** CREATING, ASSIGNING, UPDATING, COMPLETING: a lifecycle transition waits for its task listeners. */
+export type UserTaskState = 'CREATING' | 'CREATED' | 'ASSIGNING' | 'UPDATING' | 'COMPLETING' | 'COMPLETED' | 'CANCELED'
+
+/** The user task attributes a transition changes and task listeners may correct. */
+export interface UserTaskAttributes {
+  assignee?: string
+  candidateGroups?: string[]
+  candidateUsers?: string[]
+  dueDate?: string
+  followUpDate?: string
+  priority?: number
+}
+
+/** A lifecycle transition held by task listeners: which one runs, and what the transition will apply. */
+export interface UserTaskTransition {
+  event: 'creating' | 'assigning' | 'updating' | 'completing'
+  /** the listener whose job is open, by position among those of this event */
+  index: number
+  /** the attributes the command changes, then the listeners' corrections, applied when the last one completes */
+  changes: UserTaskAttributes
+  /** the names of the attributes the command changes (the changedAttributes header, with corrections) */
+  changed: string[]
+  /** the command's action (the io.camunda.zeebe:action header) */
+  action: string
+  /** completion: the variables the task completes with */
+  variables?: VariableDocument
+  /** creation: the model's assignee, assigned (through the assigning listeners) once created */
+  assignAfter?: string
+}
+
+export type ListenerEventType = 'START' | 'END' | 'CREATING' | 'ASSIGNING' | 'UPDATING' | 'COMPLETING'
 
 export interface UserTaskRecord {
   key: Key
@@ -262,6 +292,8 @@ export interface UserTaskRecord {
   creationDate: number
   completionDate?: number
   tenantId: string
+  /** a transition waiting for task listeners */
+  transition?: UserTaskTransition
 }
 
 export type BatchOperationType = 'CANCEL_PROCESS_INSTANCE' | 'RESOLVE_INCIDENT' | 'MIGRATE_PROCESS_INSTANCE' | 'MODIFY_PROCESS_INSTANCE'

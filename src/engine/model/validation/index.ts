@@ -11,7 +11,7 @@ import {
   checkAttachedToRef, checkBoundaryHosts, checkCompensationHandler, checkDuplicateCatchEvents, checkEvent, checkEventFlows, checkLinkEvents, checkMessage, checkProcessStartEvents,
 } from './events'
 import { checkMappings } from './expressions'
-import { checkExecutionListeners } from './listeners'
+import { checkExecutionListeners, checkTaskListeners } from './listeners'
 import { checkDefaultFlow, checkFlowEnds } from './flows'
 import { checkCondition, checkGateway } from './gateways'
 import { checkIdAndKind, checkProcessId } from './ids'
@@ -40,6 +40,7 @@ export function validateProcess(read: ReadProcess, problems: Problem[]): void {
     if (element.type === 'receiveTask') checkMessage(ctx, entry.item, element.id, 'messageRef', true)
     checkAttachedToRef(ctx, element)
     checkExecutionListeners(ctx, element.id, element.executionListeners ?? [], element)
+    checkTaskListeners(ctx, element)
   }
   checkFlowEnds(ctx)
   checkBoundaryHosts(ctx)

@@ -4,7 +4,7 @@
  * (a start listener on a start or boundary event, an end listener on a gateway, an error end event
  * or an escalation throw event).
  */
-import type { ExecutionListener, FlowElement } from '../types'
+import type { ExecutionListener, FlowElement, TaskListenerEvent } from '../types'
 import type { ValidationContext } from './context'
 import { checkExpression } from './expressions'
 
@@ -33,5 +33,32 @@ export function checkExecutionListeners(ctx: ValidationContext, id: string, list
   if (has('end') && element.type === 'endEvent' && element.event?.kind === 'error') ctx.problem(id, "Execution listeners of type 'end' are not supported by [error] end events")
   if (has('end') && element.type === 'intermediateThrowEvent' && element.event?.kind === 'escalation') {
     ctx.problem(id, "Execution listeners of type 'end' are not supported by [escalation] intermediate throw events")
+  }
+}
+
+const TASK_EVENTS: TaskListenerEvent[] = ['creating', 'assigning', 'updating', 'completing', 'canceling']
+
+/**
+ * User task listeners (Zeebe 8.8's TaskListenersValidator and TaskListenerValidator): only on a
+ * Camunda user task, each with a known event type and a job type. Canceling listeners are refused
+ * here: Zeebe holds the task's termination until they complete, which this engine does not do.
+ */
+export function checkTaskListeners(ctx: ValidationContext, element: FlowElement): void {
+  const listeners = element.taskListeners ?? []
+  if (listeners.length === 0) return
+  if (!element.isCamundaUserTask) {
+    ctx.problem(element.id, 'Task listeners are only allowed on Camunda user tasks.')
+    return
+  }
+  for (const listener of listeners) {
+    if (String(listener.eventType) === '') ctx.problem(element.id, "Attribute 'eventType' must be present and not empty")
+    else if (!TASK_EVENTS.includes(listener.eventType)) {
+      ctx.problem(element.id, `Task listener event type '${String(listener.eventType)}' is not supported. Currently, only '${TASK_EVENTS.join("', '")}' event types and 'create', 'assignment', 'update', 'complete', 'cancel' deprecated event types are supported.`)
+    } else if (listener.eventType === 'canceling') {
+      ctx.problem(element.id, "Task listeners of event type 'canceling' are not supported by this engine (raccord): Zeebe holds the user task's termination until they complete, which it does not")
+    }
+    if (listener.type === '') ctx.problem(element.id, "Attribute 'type' must be present and not empty")
+    else checkExpression(ctx, element.id, listener.type, {})
+    checkExpression(ctx, element.id, listener.retries, {})
   }
 }

@@ -1,5 +1,5 @@
 import type { ActivatedJob, JobStream } from '../../api'
-import type { ExecutionListener, FlowElement } from '../../model/types'
+import type { ExecutionListener, FlowElement, TaskListener } from '../../model/types'
 import type { JobRecord, Key, VariableDocument } from '../../state/records'
 import type { ProcessingContext } from '../processing'
 import { IncidentError } from '../expressions'
@@ -89,6 +89,17 @@ export class JobBehavior {
     this.addJob(ei, {
       type, retries, customHeaders: { ...(ei.element?.headers ?? {}) }, elementId,
       kind: 'EXECUTION_LISTENER', listenerEventType: listener.eventType === 'start' ? 'START' : 'END',
+    })
+  }
+
+  /** The job of a user task listener: the task's headers and attributes, as Zeebe gives them. */
+  createTaskListenerJob(ei: ElementInstance, listener: TaskListener, headers: Record<string, string>): void {
+    const vars = memo(this.ctx.visible(ei))
+    const type = this.ctx.expr.string(listener.type, vars)
+    const retries = this.ctx.expr.number(listener.retries, vars)
+    this.addJob(ei, {
+      type, retries, customHeaders: headers, elementId: ei.elementId,
+      kind: 'TASK_LISTENER', listenerEventType: listener.eventType.toUpperCase() as JobRecord['listenerEventType'],
     })
   }
 
