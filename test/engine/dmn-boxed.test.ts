@@ -38,6 +38,26 @@ const DMN = `<?xml version="1.0" encoding="UTF-8"?>
     <knowledgeRequirement><requiredKnowledge href="#greet-bkm" /></knowledgeRequirement>
     <invocation>${literal('Greet')}<binding><parameter name="who" />${literal('name')}</binding></invocation>
   </decision>
+  <businessKnowledgeModel id="rate-bkm" name="Discount Rate">
+    <encapsulatedLogic><formalParameter name="amount" />${literal('if amount > 100 then 0.1 else 0')}</encapsulatedLogic>
+  </businessKnowledgeModel>
+  <businessKnowledgeModel id="net-bkm" name="net">
+    <knowledgeRequirement><requiredKnowledge href="#rate-bkm" /></knowledgeRequirement>
+    <encapsulatedLogic><formalParameter name="amount" />${literal('amount * (1 - Discount Rate(amount))')}</encapsulatedLogic>
+  </businessKnowledgeModel>
+  <decision id="price" name="Price">
+    <knowledgeRequirement><requiredKnowledge href="#net-bkm" /></knowledgeRequirement>
+    <knowledgeRequirement><requiredKnowledge href="#rate-bkm" /></knowledgeRequirement>
+    ${literal('{net: net(gross), rate: Discount Rate(amount: gross)}')}
+  </decision>
+  <decision id="price-table" name="Price table">
+    <knowledgeRequirement><requiredKnowledge href="#net-bkm" /></knowledgeRequirement>
+    <decisionTable id="price-rules">
+      <input id="in-gross"><inputExpression typeRef="number"><text>gross</text></inputExpression></input>
+      <output id="out-net" name="net" typeRef="number" />
+      <rule id="any"><inputEntry><text>-</text></inputEntry><outputEntry><text>net(gross)</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
 </definitions>`
 
 const BPMN = `<?xml version="1.0" encoding="UTF-8"?>
@@ -70,4 +90,12 @@ test("a business rule task takes a context decision's result", async () => {
   const key = await startInstance('boxed-fee', { amount: 500 })
   await expectInstanceState(key, 'COMPLETED')
   expect((await variablesOf(key)).fee).toEqual({ fee: 5, currency: 'EUR' })
+})
+
+test('business knowledge models are FEEL functions of the decisions (and models) that require them, called by name, multi-word names too', async () => {
+  // a literal expression calling a model that calls another, positionally and with a named argument
+  expect(await evaluate('price', { gross: 200 })).toMatchObject({ output: { net: 180, rate: 0.1 }, failure: '' })
+  expect((await evaluate('price', { gross: 50 })).output).toEqual({ net: 50, rate: 0 })
+  // and a decision table's output entry
+  expect((await evaluate('price-table', { gross: 300 })).output).toBe(270)
 })

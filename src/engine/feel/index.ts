@@ -93,6 +93,11 @@ const EXTRA_BUILTINS: Record<string, Builtin> = {
   }),
 }
 
+/** A function value for a FEEL context: called with positional arguments, its parameters named for named calls. */
+export function feelFunction<F extends (...args: never[]) => unknown>(parameters: string[], fn: F): F & { $args: string[] } {
+  return builtin(parameters, fn)
+}
+
 /** Names known to the parser when checking syntax without variables. */
 const PARSE_CONTEXT: Record<string, unknown> = { ...EXTRA_BUILTINS }
 
@@ -188,11 +193,14 @@ function quoted(expression: string): string {
  * Syntax check of a FEEL expression (text without the leading '='). Returns a message naming the
  * problem and its position, or undefined when the expression is valid.
  */
-export function feelSyntaxError(expression: string): string | undefined {
-  return memoised(expressionSyntaxCache, expression, () => {
+export function feelSyntaxError(expression: string, functionNames: string[] = []): string | undefined {
+  // Names of functions the context will hold (a DRG's business knowledge models), multi-word ones too.
+  const multiWord = functionNames.filter((name) => /\s/.test(name))
+  const context = multiWord.length === 0 ? PARSE_CONTEXT : { ...PARSE_CONTEXT, ...Object.fromEntries(multiWord.map((name) => [name, builtin([], () => null)])) }
+  return memoised(expressionSyntaxCache, multiWord.length === 0 ? expression : `${multiWord.join('\u0000')}\u0000${expression}`, () => {
     if (expression.trim() === '') return `failed to parse expression '${expression}': the expression is empty`
     if (nestedTooDeep(expression)) return `failed to parse expression '${quoted(expression)}': ${TOO_DEEP}`
-    const problem = findSyntaxError(escapeLineBreaksInStrings(expression), parseExpression(escapeLineBreaksInStrings(expression), PARSE_CONTEXT, undefined) as ParseTree)
+    const problem = findSyntaxError(escapeLineBreaksInStrings(expression), parseExpression(escapeLineBreaksInStrings(expression), context, undefined) as ParseTree)
     return problem === undefined ? undefined : `failed to parse expression '${quoted(expression)}': ${problem}`
   })
 }

@@ -35,6 +35,8 @@ export interface DecisionModel {
   versionTag?: string
   /** ids of the decisions whose results this one reads */
   requiredDecisions: string[]
+  /** ids of the business knowledge models it calls (knowledge requirements): functions in its FEEL */
+  requiredKnowledge?: string[]
   table?: DecisionTableModel
   literalExpression?: { expression: string; variableName: string }
   /** a boxed context, list, relation or invocation (DMN 1.3 boxed expressions, which dmn-scala evaluates) */
@@ -55,6 +57,8 @@ export interface BkmModel {
   name: string
   parameters: string[]
   body: BoxedExpression
+  /** ids of the business knowledge models its body calls */
+  requiredKnowledge?: string[]
 }
 
 /** A decision requirements graph: one DMN file. */
@@ -83,6 +87,8 @@ interface ModdleElement {
   decisionLogic?: ModdleElement
   informationRequirement?: ModdleElement[]
   requiredDecision?: ModdleElement
+  knowledgeRequirement?: ModdleElement[]
+  requiredKnowledge?: ModdleElement
   variable?: ModdleElement
   extensionElements?: { values?: ModdleElement[] }
   input?: ModdleElement[]
@@ -142,6 +148,28 @@ export async function parseDmn(xml: string): Promise<{ drg?: DrgModel; problems:
     .map((warning) => ({ message: warning.message }))
 
   const definitions = parsed.rootElement
+  // Business knowledge models are functions the DRG's FEEL may call by name, multi-word names too.
+  const bkmElements = (definitions.drgElement ?? []).filter((element) => element.$type === 'dmn:BusinessKnowledgeModel')
+  functionNames = bkmElements.map((element) => element.name ?? element.id ?? '')
+  try {
+    return readDefinitions(definitions, bkmElements, problems)
+  } finally {
+    functionNames = []
+  }
+}
+
+/** The business knowledge model names of the DRG being read, known to the FEEL syntax check (read synchronously). */
+let functionNames: string[] = []
+
+function requiredKnowledgeOf(element: ModdleElement): string[] | undefined {
+  const ids = (element.knowledgeRequirement ?? [])
+    .map((requirement) => requirement.requiredKnowledge?.href)
+    .filter((href): href is string => href !== undefined)
+    .map((href) => href.replace(/^#/, ''))
+  return ids.length > 0 ? ids : undefined
+}
+
+function readDefinitions(definitions: ModdleElement, bkmElements: ModdleElement[], problems: Problem[]): { drg?: DrgModel; problems: Problem[] } {
   const decisions = (definitions.drgElement ?? [])
     .filter((element) => element.$type === 'dmn:Decision')
     .map((element) => readDecision(element, problems))
@@ -149,14 +177,16 @@ export async function parseDmn(xml: string): Promise<{ drg?: DrgModel; problems:
     problems.push({ elementId: definitions.id, message: 'Expected at least one decision, but the file contains none' })
   }
   checkRequirements(decisions, problems)
-  const bkms = (definitions.drgElement ?? [])
-    .filter((element) => element.$type === 'dmn:BusinessKnowledgeModel')
-    .map((element): BkmModel => ({
+  const bkms = bkmElements.map((element): BkmModel => {
+    const requiredKnowledge = requiredKnowledgeOf(element)
+    return {
       id: element.id ?? '',
       name: element.name ?? element.id ?? '',
       parameters: (element.encapsulatedLogic?.formalParameter ?? []).map((parameter) => parameter.name ?? ''),
       body: readBoxed(element.id ?? '', element.encapsulatedLogic?.body, problems),
-    }))
+      ...(requiredKnowledge ? { requiredKnowledge } : {}),
+    }
+  })
 
   const drg: DrgModel = { id: definitions.id ?? '', decisions, ...(bkms.length > 0 ? { bkms } : {}) }
   if (definitions.name) drg.name = definitions.name
@@ -173,6 +203,8 @@ function readDecision(element: ModdleElement, problems: Problem[]): DecisionMode
       .map((href) => href.replace(/^#/, '')),
   }
   if (element.name) decision.name = element.name
+  const requiredKnowledge = requiredKnowledgeOf(element)
+  if (requiredKnowledge) decision.requiredKnowledge = requiredKnowledge
   const versionTag = element.extensionElements?.values?.find((value) => value.$type === 'zeebe:versionTag')?.value
   if (versionTag) decision.versionTag = versionTag
 
@@ -296,7 +328,7 @@ function readTable(decisionId: string, element: ModdleElement, problems: Problem
       }
     })
     outputEntries.forEach((entry, index) => {
-      const error = entry === '' ? undefined : feelSyntaxError(entry)
+      const error = entry === '' ? undefined : feelSyntaxError(entry, functionNames)
       if (error !== undefined) {
         problems.push({ elementId: id, message: `Output entry ${index + 1} of rule '${id}' in decision '${decisionId}': ${error}` })
       }
@@ -308,7 +340,7 @@ function readTable(decisionId: string, element: ModdleElement, problems: Problem
 
 /** `what` names the expression's place, e.g. "Input expression of input 'i1' in decision 'd'". */
 function checkExpression(elementId: string, expression: string, what: string, problems: Problem[]): void {
-  const error = feelSyntaxError(expression)
+  const error = feelSyntaxError(expression, functionNames)
   if (error !== undefined) problems.push({ elementId, message: `${what}: ${error}` })
 }
 

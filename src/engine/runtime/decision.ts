@@ -3,8 +3,8 @@
  * decisions first, hit policies, and the result shapes Zeebe hands to a business-rule task.
  */
 import type { Clock } from '../clock'
-import { evaluateFeel, evaluateUnaryTest, feelToJson } from '../feel'
-import type { BoxedExpression, DecisionModel, DecisionTableModel, DrgModel } from '../model/dmn'
+import { evaluateFeel, evaluateUnaryTest, feelFunction, feelToJson } from '../feel'
+import type { BkmModel, BoxedExpression, DecisionModel, DecisionTableModel, DrgModel } from '../model/dmn'
 import type { JsonValue } from '../state/records'
 import { jsonEqual } from './variables'
 
@@ -79,7 +79,7 @@ class DrgEvaluation {
     if (this.inProgress.has(decisionId)) throw new DecisionFailure(decisionId, `decision '${decisionId}' requires itself`)
     this.inProgress.add(decisionId)
 
-    const context: Record<string, unknown> = { ...this.variables }
+    const context: Record<string, unknown> = { ...this.variables, ...this.functions(decision.id, decision.requiredKnowledge) }
     for (const required of decision.requiredDecisions) context[required] = this.resultOf(required)
 
     const result = decision.table
@@ -124,10 +124,28 @@ class DrgEvaluation {
         if (!bkm) throw new DecisionFailure(ownerId, `no business knowledge model named '${expression.functionName}' to invoke`)
         const parameters: Record<string, unknown> = {}
         for (const binding of expression.bindings) parameters[binding.parameter] = binding.value ? this.boxed(ownerId, binding.value, scope) : null
-        for (const name of bkm.parameters) if (!(name in parameters)) parameters[name] = null
-        return this.boxed(ownerId, bkm.body, parameters)
+        return this.invoke(ownerId, bkm, parameters)
       }
     }
+  }
+
+  /** A business knowledge model's body, its parameters (null when not given) and the models it requires in scope. */
+  private invoke(ownerId: string, bkm: BkmModel, parameters: Record<string, unknown>): unknown {
+    const scope: Record<string, unknown> = { ...this.functions(ownerId, bkm.requiredKnowledge) }
+    for (const name of bkm.parameters) scope[name] = name in parameters ? parameters[name] : null
+    return this.boxed(ownerId, bkm.body, scope)
+  }
+
+  /** The required business knowledge models, as FEEL functions of their parameters (called by name, as dmn-scala offers them). */
+  private functions(ownerId: string, requiredKnowledge: string[] | undefined): Record<string, unknown> {
+    const functions: Record<string, unknown> = {}
+    for (const id of requiredKnowledge ?? []) {
+      const bkm = (this.drg.bkms ?? []).find((candidate) => candidate.id === id)
+      if (!bkm) continue
+      functions[bkm.name] = feelFunction(bkm.parameters, (...args: unknown[]) =>
+        this.invoke(ownerId, bkm, Object.fromEntries(bkm.parameters.map((name, index) => [name, args[index] ?? null]))))
+    }
+    return functions
   }
 
   private literal(decision: DecisionModel, context: Record<string, unknown>): { raw: unknown; detail: EvaluatedDecision } {
