@@ -288,6 +288,8 @@ export interface EngineApi {
    * Zeebe's reason when a listener denies it); undefined when no transition is held.
    */
   userTaskSettled(userTaskKey: Key): Promise<void> | undefined
+  /** The same for variables set on a user task's element, an update its updating listeners hold. */
+  variablesSettled(elementInstanceKey: Key): Promise<void> | undefined
 
   /** Engine clock, epoch ms. */
   now(): number

@@ -195,3 +195,28 @@ test('deployment refuses task listeners on a job-based user task, an unknown eve
   expect(refusals[1].details).toContain("Attribute 'type' must be present and not empty")
   expect(refusals[2].details).toContain("Task listeners of event type 'canceling' are not supported by this engine")
 })
+
+test('variables set on the user task\'s element are an update its updating listener holds: set once it is done, not at all when denied', async () => {
+  // given a created task
+  const key = await startInstance('tl-lifecycle', {})
+  await completeListenerJob((await activateOne('tl-create', key)).key)
+  await taskOf(key, 'CREATED')
+  const [element] = await search<{ elementInstanceKey: string }>('element-instances', { processInstanceKey: key, elementId: 'review' })
+  const variablesOfTask = async () => Object.fromEntries((await search<{ name: string; value: string }>('variables', { scopeKey: element.elementInstanceKey })).map((v) => [v.name, v.value]))
+  // when variables are set on its element through the SDK
+  const accepted = settle(client.zeebe.setVariables({ elementInstanceKey: element.elementInstanceKey, variables: { comment: 'ok' }, local: true }))
+  const updating = await activateOne('tl-update', key)
+  // then the updating listener sees them as changed, and they are not set yet
+  expect(headersOf(updating)['io.camunda.zeebe:changedAttributes']).toBe('["variables"]')
+  expect(await variablesOfTask()).toEqual({})
+  expect((await completeListenerJob(updating.key)).status).toBe(204)
+  expect(await accepted).toEqual({ ok: true })
+  expect(await variablesOfTask()).toEqual({ comment: '"ok"' })
+  // when another update is denied
+  const denied = settle(client.zeebe.setVariables({ elementInstanceKey: element.elementInstanceKey, variables: { comment: 'rejected' }, local: true }))
+  expect((await completeListenerJob((await activateOne('tl-update', key)).key, { denied: true, deniedReason: 'no' })).status).toBe(204)
+  // then the call fails with the reason and the variable keeps its value
+  const outcome = await denied
+  expect(outcome.ok ? '' : outcome.error).toContain('was denied by Task Listener')
+  expect(await variablesOfTask()).toEqual({ comment: '"ok"' })
+})

@@ -176,8 +176,11 @@ export async function startGrpcGateway(
       return { key: broadcast.key, tenantId: broadcast.tenantId }
     }),
 
-    SetVariables: unary<SetVariablesRequest>('SetVariables', (request) =>
-      engine.setVariables(request.elementInstanceKey, setVariablesDocument(request), request.local)),
+    SetVariables: unary<SetVariablesRequest>('SetVariables', async (request) => {
+      const result = engine.setVariables(request.elementInstanceKey, setVariablesDocument(request), request.local)
+      await engine.variablesSettled(request.elementInstanceKey)
+      return result
+    }),
 
     ResolveIncident: unary<{ incidentKey: string }>('ResolveIncident', (request) => {
       engine.resolveIncident(request.incidentKey)

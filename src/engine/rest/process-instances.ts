@@ -145,10 +145,11 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
   })
 
   // The spec says PUT; the SDK's indexed source says POST (§12.5): both are served.
-  const setVariables: RequestHandler = (req, res) => {
+  const setVariables: RequestHandler = async (req, res) => {
     const key = keyParam(req, 'elementInstanceKey')
     const body = parseBody(setVariablesSchema, req)
     engine.setVariables(key, body.variables, body.local ?? false)
+    await engine.variablesSettled(key)
     res.status(204).end()
   }
   router.put('/element-instances/:elementInstanceKey/variables', setVariables)

@@ -490,6 +490,11 @@ export class Engine implements EngineApi, CommandTarget {
     return this.ctx.userTasks.settled(userTaskKey)
   }
 
+  variablesSettled(elementInstanceKey: Key): Promise<void> | undefined {
+    const userTaskKey = this.state.elements.get(elementInstanceKey)?.userTaskKey
+    return userTaskKey === undefined ? undefined : this.ctx.userTasks.settled(userTaskKey)
+  }
+
   // ---------------------------------------------------------------- variables
 
   setVariables(elementInstanceKey: Key, variables: VariableDocument, local: boolean): { key: Key } {
@@ -498,9 +503,16 @@ export class Engine implements EngineApi, CommandTarget {
       throw new EngineError('NOT_FOUND', `Expected to update variables for element with key '${elementInstanceKey}', but no such element was found`, 'UPDATE')
     }
     assertDocument(variables)
+    const task = ei.userTaskKey === undefined ? undefined : this.state.userTasks.get(ei.userTaskKey)
+    if (task && task.state !== 'CREATED' && ei.element?.taskListeners?.some((listener) => listener.eventType === 'updating')) {
+      this.ctx.userTasks.openTask(task.key, 'UPDATE')
+    }
     return this.run({ c: 'setVars', k: elementInstanceKey, v: variables, l: local }, () => {
-      if (local) this.ctx.vars.setLocalDocument(ei.key, variables)
-      else this.ctx.vars.merge(ei.key, variables)
+      // On a user task with updating listeners, an update of the task: held for them.
+      if (!this.ctx.userTasks.updateVariables(ei, variables, local)) {
+        if (local) this.ctx.vars.setLocalDocument(ei.key, variables)
+        else this.ctx.vars.merge(ei.key, variables)
+      }
       return { key: this.ctx.nextKey() }
     })
   }

@@ -144,6 +144,7 @@ export interface UserTasksBehavior {
   assign(task: UserTaskRecord, assignee: string | undefined, action: string): void
   update(task: UserTaskRecord, changeset: TaskChangeset, action: string): void
   complete(task: UserTaskRecord, variables: VariableDocument | undefined, action: string): void
+  updateVariables(ei: ElementInstance, variables: VariableDocument, local: boolean): boolean
   listenerResultRejection(job: JobRecord, variables: VariableDocument | undefined, result: JobResult | undefined): EngineError | undefined
   onListenerJobCompleted(job: JobRecord, result: JobResult | undefined): void
   settled(userTaskKey: Key): Promise<void> | undefined

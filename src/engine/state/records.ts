@@ -260,8 +260,10 @@ export interface UserTaskTransition {
   changed: string[]
   /** the command's action (the io.camunda.zeebe:action header) */
   action: string
-  /** completion: the variables the task completes with */
+  /** completion: the variables the task completes with; a variables update: the variables to set on its element */
   variables?: VariableDocument
+  /** a variables update: set locally on the user task's element (else merged outward) */
+  local?: boolean
   /** creation: the model's assignee, assigned (through the assigning listeners) once created */
   assignAfter?: string
 }

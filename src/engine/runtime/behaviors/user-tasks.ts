@@ -113,7 +113,25 @@ export class UserTaskBehavior {
   private changedAttributes(task: UserTaskRecord, transition: UserTaskTransition): string[] {
     const current = this.attributesOf(task)
     const differs = (name: Correctable) => JSON.stringify(transition.changes[name] ?? null) !== JSON.stringify(current[name] ?? null)
-    return CORRECTABLE.filter((name) => transition.changed.includes(name) || (name in transition.changes && differs(name)))
+    const changed: string[] = CORRECTABLE.filter((name) => transition.changed.includes(name) || (name in transition.changes && differs(name)))
+    return transition.changed.includes('variables') ? [...changed, 'variables'] : changed
+  }
+
+  /**
+   * Variables set on the element of a user task with updating listeners: an update of the task,
+   * held for them; true when held (the variables are set once they are done), false to set them now.
+   */
+  updateVariables(ei: ElementInstance, variables: VariableDocument, local: boolean): boolean {
+    const task = ei.userTaskKey === undefined ? undefined : this.ctx.state.userTasks.get(ei.userTaskKey)
+    if (!task || task.state !== 'CREATED') return false
+    return this.begin(task, 'updating', {}, ['variables'], '', { variables, local })
+  }
+
+  private setVariablesOf(task: UserTaskRecord, transition: UserTaskTransition): void {
+    if (!transition.variables) return
+    const key = task.elementInstanceKey
+    if (transition.local) this.ctx.vars.setLocalDocument(key, transition.variables)
+    else this.ctx.vars.merge(key, transition.variables)
   }
 
   /** Assigns (or, with no assignee, unassigns) now, or once the assigning listeners are done. */
@@ -212,6 +230,7 @@ export class UserTaskBehavior {
     task.state = 'CREATED'
     task.transition = undefined
     if (transition.event === 'completing') this.finishCompletion(task, transition.variables)
+    if (transition.event === 'updating') this.setVariablesOf(task, transition)
     this.settle(task.key)
     if (transition.event === 'creating') {
       const assignee = transition.assignAfter ?? task.assignee
