@@ -26,6 +26,7 @@ beforeAll(async () => {
   await client.zeebe.deployResources([
     { name: 'tl-lifecycle.bpmn', process: Buffer.from(definitions('tl-lifecycle', '', LIFECYCLE)) },
     { name: 'tl-assigned.bpmn', process: Buffer.from(definitions('tl-assigned', '<zeebe:assignmentDefinition assignee="=owner" />', LIFECYCLE)) },
+    { name: 'tl-typed.bpmn', process: Buffer.from(definitions('tl-typed', '', listener('creating', 'tl-create') + listener('creating', '=listenerType'))) },
     { name: 'tl-deprecated.bpmn', process: Buffer.from(definitions('tl-deprecated', '', listener('complete', 'tl-old-complete'))) },
   ])
 })
@@ -219,4 +220,21 @@ test('variables set on the user task\'s element are an update its updating liste
   const outcome = await denied
   expect(outcome.ok ? '' : outcome.error).toContain('was denied by Task Listener')
   expect(await variablesOfTask()).toEqual({ comment: '"ok"' })
+})
+
+test('a listener whose job type does not evaluate is an incident; resolved, the transition runs again from its first listener', async () => {
+  // given a task whose second creating listener's type is a variable that is missing
+  const key = await startInstance('tl-typed', {})
+  expect((await completeListenerJob((await activateOne('tl-create', key)).key, { corrections: { priority: 10 } })).status).toBe(204)
+  const incident = await activeIncident(key)
+  expect(incident).toMatchObject({ errorType: 'EXTRACT_VALUE_ERROR', elementId: 'review' })
+  // when the variable is set and the incident resolved
+  await client.zeebe.setVariables({ elementInstanceKey: key, variables: { listenerType: 'tl-late' }, local: false })
+  await client.zeebe.resolveIncident({ incidentKey: incident.incidentKey })
+  // then the first listener runs again (without the earlier correction), then the second, and the task is created
+  const again = await activateOne('tl-create', key)
+  expect(headersOf(again)['io.camunda.zeebe:priority']).toBe('50')
+  expect((await completeListenerJob(again.key)).status).toBe(204)
+  expect((await completeListenerJob((await activateOne('tl-late', key)).key)).status).toBe(204)
+  expect((await taskOf(key, 'CREATED')).priority).toBe(50)
 })

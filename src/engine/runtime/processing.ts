@@ -145,6 +145,7 @@ export interface UserTasksBehavior {
   update(task: UserTaskRecord, changeset: TaskChangeset, action: string): void
   complete(task: UserTaskRecord, variables: VariableDocument | undefined, action: string): void
   updateVariables(ei: ElementInstance, variables: VariableDocument, local: boolean): boolean
+  retryTransition(ei: ElementInstance): boolean
   listenerResultRejection(job: JobRecord, variables: VariableDocument | undefined, result: JobResult | undefined): EngineError | undefined
   onListenerJobCompleted(job: JobRecord, result: JobResult | undefined): void
   settled(userTaskKey: Key): Promise<void> | undefined

@@ -256,6 +256,8 @@ export interface UserTaskTransition {
   index: number
   /** the attributes the command changes, then the listeners' corrections, applied when the last one completes */
   changes: UserTaskAttributes
+  /** the attributes the command changes, without corrections: a transition run again starts from them */
+  requested: UserTaskAttributes
   /** the names of the attributes the command changes (the changedAttributes header, with corrections) */
   changed: string[]
   /** the command's action (the io.camunda.zeebe:action header) */

@@ -71,7 +71,21 @@ export class UserTaskBehavior {
   private begin(task: UserTaskRecord, event: UserTaskTransition['event'], changes: UserTaskAttributes, changed: string[], action: string, extra: Partial<UserTaskTransition> = {}): boolean {
     if (this.listenersOf(task, event).length === 0) return false
     task.state = HELD_STATE[event]
-    task.transition = { event, index: 0, changes, changed, action, ...extra }
+    task.transition = { event, index: 0, changes, requested: { ...changes }, changed, action, ...extra }
+    this.nextListenerJob(task)
+    return true
+  }
+
+  /**
+   * After an incident on creating a listener's job (its type or retries did not evaluate), the
+   * whole transition runs again from its first listener, as Zeebe retries it; true when it did.
+   */
+  retryTransition(ei: ElementInstance): boolean {
+    const task = ei.userTaskKey === undefined ? undefined : this.ctx.state.userTasks.get(ei.userTaskKey)
+    const transition = task?.transition
+    if (!task || !transition || ei.jobKey !== undefined) return false
+    transition.index = 0
+    transition.changes = { ...transition.requested }
     this.nextListenerJob(task)
     return true
   }

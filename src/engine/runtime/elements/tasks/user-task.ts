@@ -7,4 +7,6 @@ export const userTaskProcessor = processor({
     terminateJob(ctx, ei)
     ctx.userTasks.cancelTaskOf(ei)
   },
+  // A task listener's job could not be created (its type or retries failed to evaluate): the transition runs again.
+  onIncidentResolved: (ctx, ei) => ctx.userTasks.retryTransition(ei),
 })
