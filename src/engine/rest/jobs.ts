@@ -122,7 +122,11 @@ export function jobRoutes(router: Router, engine: EngineApi): void {
       tenantIds: body.tenantIds && body.tenantIds.length > 0 ? tenantsOf(body.tenantIds) : undefined,
     }
     const jobs = await activateWithLongPoll(engine, input, body.requestTimeout ?? 0, res)
-    if (res.writableEnded || res.destroyed) return
+    // The client hung up: jobs activated for it are given back, not left until their timeout.
+    if (res.writableEnded || res.destroyed) {
+      engine.yieldJobs(jobs.map((job) => job.key))
+      return
+    }
     res.json({ jobs: jobs.map(activatedJobResult) })
   })
 
