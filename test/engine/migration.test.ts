@@ -181,3 +181,39 @@ test('a Camunda user task keeps its assignee and is found under its new element 
   await rest.completeUserTask({ userTaskKey: task.userTaskKey })
   await expectInstanceState(key, 'COMPLETED')
 })
+
+test('a job worker user task migrated to a Camunda user task keeps its candidates, dates and headers, takes the target\'s priority and assignee; an incident on it must be resolved first; the reverse is refused', async () => {
+  // given an instance waiting at a job worker user task with candidates, a due date and a header
+  const jobTask = '<bpmn:userTask id="J"><bpmn:extensionElements><zeebe:assignmentDefinition candidateGroups="reviewers" /><zeebe:taskSchedule dueDate="2027-01-15T10:00:00Z" />'
+    + '<zeebe:taskHeaders><zeebe:header key="desk" value="north" /></zeebe:taskHeaders></bpmn:extensionElements></bpmn:userTask>'
+  const camundaTask = '<bpmn:userTask id="C"><bpmn:extensionElements><zeebe:userTask /><zeebe:assignmentDefinition assignee="camille" /><zeebe:priorityDefinition priority="70" /></bpmn:extensionElements></bpmn:userTask>'
+  const around = (inner: string) => `<bpmn:startEvent id="s" />${inner}<bpmn:endEvent id="e" />${flow('f1', 's', inner.includes('id="J"') ? 'J' : 'C')}${flow('f2', inner.includes('id="J"') ? 'J' : 'C', 'e')}`
+  const v1 = processKey(await client.zeebe.deployResources([{ name: 'mig-ut.bpmn', process: Buffer.from(definitions('mig-ut', around(jobTask))) }]))
+  const v2 = processKey(await client.zeebe.deployResources([{ name: 'mig-ut.bpmn', process: Buffer.from(definitions('mig-ut', around(camundaTask))) }]))
+  const { processInstanceKey: key } = await client.zeebe.createProcessInstance({ bpmnProcessId: 'mig-ut', version: 1, variables: {} })
+  cancelAfterTest(key)
+  const job = await activateOne('io.camunda.zeebe:userTask', key)
+  // when the job fails with no retries left, the migration is refused until the incident is resolved
+  await client.zeebe.failJob({ jobKey: job.key, errorMessage: 'no desk', retries: 0, retryBackOff: 0 })
+  const incident = await activeIncident(key)
+  const migrate = () => client.zeebe.migrateProcessInstance({ processInstanceKey: key, migrationPlan: { targetProcessDefinitionKey: v2, mappingInstructions: [{ sourceElementId: 'J', targetElementId: 'C' }] } })
+  const refused = await grpcFailure(migrate())
+  expect(refused.code).toBe(GrpcStatus.FAILED_PRECONDITION)
+  expect(refused.details).toContain("active job worker user task with id 'J' has an incident")
+  await client.zeebe.updateJobRetries({ jobKey: job.key, retries: 1 })
+  await client.zeebe.resolveIncident({ incidentKey: incident.incidentKey })
+  await migrate()
+  // then a Camunda user task stands in for the job, as the docs describe
+  const [task] = await until('the Camunda user task', async () => {
+    const found = await search<{ userTaskKey: string; elementId: string; candidateGroups: string[]; dueDate: string; priority: number; assignee: string; customHeaders: Record<string, string> }>('user-tasks', { processInstanceKey: key })
+    return found.length > 0 ? found : undefined
+  })
+  expect(task).toMatchObject({ elementId: 'C', candidateGroups: ['reviewers'], priority: 70, assignee: 'camille', customHeaders: { desk: 'north' } })
+  expect(Date.parse(task.dueDate)).toBe(Date.parse('2027-01-15T10:00:00Z'))
+  expect(await client.zeebe.activateJobs({ type: 'io.camunda.zeebe:userTask', worker: 'w', timeout: MINUTE, maxJobsToActivate: 5, requestTimeout: -1 })).toEqual([])
+  // and back to the job worker version is refused; completing the task completes the instance
+  const back = await grpcFailure(client.zeebe.migrateProcessInstance({ processInstanceKey: key, migrationPlan: { targetProcessDefinitionKey: v1, mappingInstructions: [{ sourceElementId: 'C', targetElementId: 'J' }] } }))
+  expect(back.details).toContain('Elements must be mapped to elements of the same implementation.')
+  await client.camunda.getCamundaRestClient().completeUserTask({ userTaskKey: task.userTaskKey })
+  await expectInstanceState(key, 'COMPLETED')
+})

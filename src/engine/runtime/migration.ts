@@ -68,7 +68,15 @@ export class InstanceMigration {
       if (ei.isMiBody && sourceEl.multiInstance?.isSequential !== targetEl.multiInstance?.isSequential) {
         invalidState(`Expected to migrate process instance '${key}' but active element with id '${sourceEl.id}' is a ${loopKind(sourceEl)} multi-instance body and is mapped to an element with id '${targetId}' that is a ${loopKind(targetEl)} multi-instance body. A multi-instance body cannot change between parallel and sequential.`)
       }
-      if (sourceEl.type === 'userTask' && Boolean(sourceEl.isCamundaUserTask) !== Boolean(targetEl.isCamundaUserTask)) {
+      if (sourceEl.type === 'userTask' && !sourceEl.isCamundaUserTask && targetEl.isCamundaUserTask && ei.incidentKey !== undefined) {
+        invalidState(`Expected to migrate process instance '${key}' but active job worker user task with id '${sourceEl.id}' has an incident. Incidents on a job worker user task must be resolved before it is migrated to a Camunda user task.`)
+      }
+      const formId = targetEl.userTask?.formId
+      if (sourceEl.type === 'userTask' && !sourceEl.isCamundaUserTask && targetEl.isCamundaUserTask && formId && !this.ctx.repo.latestFormOf(formId, ei.tenantId)) {
+        invalidState(`Expected to migrate process instance '${key}' but the Camunda user task with id '${targetId}' links the form '${formId}', which is not deployed.`)
+      }
+      // A job worker user task may become a Camunda user task (Zeebe 8.8.x), not the reverse.
+      if (sourceEl.type === 'userTask' && sourceEl.isCamundaUserTask && !targetEl.isCamundaUserTask) {
         invalidState(`Expected to migrate process instance '${key}' but active user task with id '${sourceEl.id}' and implementation '${implementation(sourceEl)}' is mapped to an user task with id '${targetId}' and different implementation '${implementation(targetEl)}'. Elements must be mapped to elements of the same implementation.`)
       }
       const scope = this.ctx.scopeOf(ei) as ElementInstance
@@ -94,6 +102,8 @@ export class InstanceMigration {
     inst.bpmnProcessId = rec.bpmnProcessId
     inst.version = rec.version
     const owned = new Map(elements.map((ei) => [ei.key, this.subscriptionsOf(ei)]))
+    const becomingCamundaTasks = elements.filter((ei) => ei.element?.type === 'userTask' && !ei.element.isCamundaUserTask
+      && tm.elements.get(mapping.get(ei.elementId) ?? '')?.isCamundaUserTask)
     for (const ei of elements) {
       const targetId = mapId(ei)
       ei.elementId = targetId
@@ -124,6 +134,7 @@ export class InstanceMigration {
     for (const incident of ctx.state.incidents.values()) if (incident.processInstanceKey === inst.key && incident.state === 'ACTIVE') moveTo(incident)
     for (const v of ctx.vars.all()) if (v.processInstanceKey === inst.key) moveTo(v)
     for (const ei of elements) this.migrateSubscriptions(ei, owned.get(ei.key) ?? [], tm, mapping)
+    for (const ei of becomingCamundaTasks) ctx.userTasks.adoptJobWorkerTask(ei, ei.element as FlowElement)
   }
 
   private plan(input: MigrateInstanceInput): Plan {

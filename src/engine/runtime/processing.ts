@@ -146,6 +146,7 @@ export interface UserTasksBehavior {
   complete(task: UserTaskRecord, variables: VariableDocument | undefined, action: string): void
   updateVariables(ei: ElementInstance, variables: VariableDocument, local: boolean): boolean
   retryTransition(ei: ElementInstance): boolean
+  adoptJobWorkerTask(ei: ElementInstance, el: FlowElement): void
   listenerResultRejection(job: JobRecord, variables: VariableDocument | undefined, result: JobResult | undefined): EngineError | undefined
   onListenerJobCompleted(job: JobRecord, result: JobResult | undefined): void
   settled(userTaskKey: Key): Promise<void> | undefined

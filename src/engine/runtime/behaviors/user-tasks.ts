@@ -29,6 +29,16 @@ export class UserTaskBehavior {
   constructor(private readonly ctx: ProcessingContext) {}
 
   create(ei: ElementInstance, el: FlowElement): void {
+    const { task, assignee } = this.newTask(ei, el)
+    ei.lifecycle = 'ACTIVATED'
+    this.ctx.subscriptions.openBoundarySubscriptions(ei, el)
+    // The model's assignee is assigned once the task is created, through the assigning listeners.
+    if (this.begin(task, 'creating', {}, [], '', { assignAfter: assignee })) return
+    if (assignee !== undefined) this.assign(task, assignee, '')
+  }
+
+  /** The task record the user task `el` creates (stored, and linked to its element), and the model's assignee. */
+  private newTask(ei: ElementInstance, el: FlowElement): { task: UserTaskRecord; assignee: string | undefined } {
     const ctx = this.ctx
     const ut = el.userTask ?? {}
     const vars = memo(ctx.visible(ei))
@@ -55,11 +65,7 @@ export class UserTaskBehavior {
     const assignee = ctx.expr.optionalString(ut.assignee, vars)
     ctx.state.userTasks.set(task.key, task)
     ei.userTaskKey = task.key
-    ei.lifecycle = 'ACTIVATED'
-    ctx.subscriptions.openBoundarySubscriptions(ei, el)
-    // The model's assignee is assigned once the task is created, through the assigning listeners.
-    if (this.begin(task, 'creating', {}, [], '', { assignAfter: assignee })) return
-    if (assignee !== undefined) this.assign(task, assignee, '')
+    return { task, assignee }
   }
 
   private listenersOf(task: UserTaskRecord, event: UserTaskTransition['event']): TaskListener[] {
@@ -277,6 +283,35 @@ export class UserTaskBehavior {
     return new Promise((resolve, reject) => {
       this.waiting.set(userTaskKey, [...(this.waiting.get(userTaskKey) ?? []), { resolve, reject }])
     })
+  }
+
+  /**
+   * A job worker user task migrated to the Camunda user task `el` (docs: process instance
+   * migration, "Migrate job worker user tasks to Camunda user tasks"): its job gives way to a user
+   * task keeping the job's candidates, dates and custom headers; the form, priority and assignee
+   * are the target definition's.
+   */
+  adoptJobWorkerTask(ei: ElementInstance, el: FlowElement): void {
+    const job = ei.jobKey === undefined ? undefined : this.ctx.state.jobs.get(ei.jobKey)
+    const headers = job?.customHeaders ?? {}
+    if (job) this.ctx.jobs.remove(job)
+    ei.jobKey = undefined
+    const reserved = 'io.camunda.zeebe:'
+    const list = (name: string): string[] => {
+      try {
+        const value: unknown = JSON.parse(headers[reserved + name] ?? '[]')
+        return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+      } catch {
+        return []
+      }
+    }
+    const { task, assignee } = this.newTask(ei, el)
+    task.assignee = assignee
+    task.candidateGroups = list('candidateGroups')
+    task.candidateUsers = list('candidateUsers')
+    task.dueDate = headers[`${reserved}dueDate`] || undefined
+    task.followUpDate = headers[`${reserved}followUpDate`] || undefined
+    task.customHeaders = Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith(reserved)))
   }
 
   /** A date attribute (due, follow-up): absent or empty is none; anything else must be a date-time string. */
