@@ -126,7 +126,7 @@ export class InstanceMigration {
       job.processDefinitionVersion = rec.version
     }
     for (const task of ctx.state.userTasks.values()) {
-      if (task.processInstanceKey !== inst.key || task.state !== 'CREATED') continue
+      if (task.processInstanceKey !== inst.key || task.state === 'COMPLETED' || task.state === 'CANCELED') continue
       moveTo(task)
       task.processDefinitionVersion = rec.version
       task.processName = tm.name
