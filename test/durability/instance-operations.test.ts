@@ -17,7 +17,7 @@ const processKey = (deployment: { deployments: unknown[] }, i = 0): string =>
 jest.setTimeout(120_000)
 
 const model = (version: string, extra: string): string => `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d-${version}">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d-${version}">
 <bpmn:process id="ops" isExecutable="true"><bpmn:startEvent id="start" />
 <bpmn:serviceTask id="first"><bpmn:extensionElements><zeebe:taskDefinition type="ops-first" /></bpmn:extensionElements></bpmn:serviceTask>
 <bpmn:serviceTask id="second"><bpmn:extensionElements><zeebe:taskDefinition type="ops-second" /></bpmn:extensionElements></bpmn:serviceTask>

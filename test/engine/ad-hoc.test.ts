@@ -13,7 +13,7 @@ const task = (id: string, type: string): string =>
   `<bpmn:serviceTask id="${id}"><bpmn:extensionElements><zeebe:taskDefinition type="${type}" /></bpmn:extensionElements></bpmn:serviceTask>`
 const flow = (id: string, from: string, to: string): string => `<bpmn:sequenceFlow id="${id}" sourceRef="${from}" targetRef="${to}" />`
 const definitions = (id: string, adHocAttributes: string, adHocExtensions: string, inner: string, condition = ''): string => `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="defs-${id}">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="defs-${id}">
 <bpmn:process id="${id}" isExecutable="true"><bpmn:startEvent id="start" />
 <bpmn:adHocSubProcess id="AH"${adHocAttributes}><bpmn:extensionElements>${adHocExtensions}</bpmn:extensionElements>${inner}${condition ? `<bpmn:completionCondition xsi:type="bpmn:tFormalExpression">${condition}</bpmn:completionCondition>` : ''}</bpmn:adHocSubProcess>
 <bpmn:endEvent id="end" />${flow('f1', 'start', 'AH')}${flow('f2', 'AH', 'end')}</bpmn:process></bpmn:definitions>`

@@ -10,7 +10,7 @@ import { engineTestKit, until } from '../support/engine-test-kit'
 const { client, engine, expectInstanceState, elementStates, activateOne, search, incidentsOf, cancelAfterTest } = engineTestKit({ worker: 'batch' })
 
 const definitions = (id: string, body: string): string => `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-${id}">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-${id}">
 <bpmn:process id="${id}" isExecutable="true">${body}</bpmn:process></bpmn:definitions>`
 const task = (id: string, type: string): string =>
   `<bpmn:serviceTask id="${id}"><bpmn:extensionElements><zeebe:taskDefinition type="${type}" /></bpmn:extensionElements></bpmn:serviceTask>`

@@ -19,9 +19,11 @@ ${task(`undo-${id}`, `comp-undo-${id}`, ' isForCompensation="true"')}
 const flow = (id: string, from: string, to: string): string => `<bpmn:sequenceFlow id="${id}" sourceRef="${from}" targetRef="${to}" />`
 const throwing = (id: string, activityRef?: string): string =>
   `<bpmn:intermediateThrowEvent id="${id}"><bpmn:compensateEventDefinition${activityRef ? ` activityRef="${activityRef}"` : ''} /></bpmn:intermediateThrowEvent>`
+const ASSOCIATION = /<bpmn:association [^>]*\/>/g
+/** The BPMN schema wants a process's artifacts (associations) after its flow elements: they are moved there. */
 const definitions = (id: string, body: string): string => `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-${id}">
-<bpmn:process id="${id}" isExecutable="true">${body}</bpmn:process></bpmn:definitions>`
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-${id}">
+<bpmn:process id="${id}" isExecutable="true">${body.replace(ASSOCIATION, '')}${(body.match(ASSOCIATION) ?? []).join('')}</bpmn:process></bpmn:definitions>`
 
 /** start → A → B → compensate (all, or A only) → after → end */
 const chain = (id: string, activityRef?: string) => definitions(id, `<bpmn:startEvent id="start" />${undoable('A')}${undoable('B')}${throwing('compensate', activityRef)}

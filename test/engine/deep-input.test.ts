@@ -13,7 +13,7 @@ import { GrpcStatus, engineTestKit, eventually, grpcFailure } from '../support/e
 
 const { client, startInstance, instanceState } = engineTestKit({ worker: 'deep-input-test' })
 
-const BPMN_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs">'
+const BPMN_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs">'
 
 /**
  * A process holding `levels` subprocesses, each nested in the one before, each with a start event

@@ -61,7 +61,7 @@ const DMN = `<?xml version="1.0" encoding="UTF-8"?>
 </definitions>`
 
 const BPMN = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-boxed">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-boxed">
 <bpmn:process id="boxed-fee" isExecutable="true"><bpmn:startEvent id="start" />
 <bpmn:businessRuleTask id="compute"><bpmn:extensionElements><zeebe:calledDecision decisionId="fee" resultVariable="fee" /></bpmn:extensionElements></bpmn:businessRuleTask>
 <bpmn:endEvent id="end" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="compute" /><bpmn:sequenceFlow id="f2" sourceRef="compute" targetRef="end" /></bpmn:process></bpmn:definitions>`

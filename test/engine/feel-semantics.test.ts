@@ -8,7 +8,7 @@ import { engineTestKit } from '../support/engine-test-kit'
 
 const { client, startInstance, expectInstanceState, activeIncident, elementInstances, variablesOf } = engineTestKit({ worker: 'feel-semantics' })
 
-const HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+const HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
   + ' xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="defs">'
 
 /** start → exclusive gateway: `condition` to "yes", default to "no". */

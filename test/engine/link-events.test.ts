@@ -14,7 +14,7 @@ const link = (id: string, kind: 'Throw' | 'Catch', name: string): string =>
   `<bpmn:intermediate${kind}Event id="${id}"><bpmn:linkEventDefinition id="${id}-def" name="${name}" /></bpmn:intermediate${kind}Event>`
 const flow = (id: string, from: string, to: string): string => `<bpmn:sequenceFlow id="${id}" sourceRef="${from}" targetRef="${to}" />`
 const definitions = (id: string, body: string): string => `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-${id}">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-${id}">
 <bpmn:process id="${id}" isExecutable="true">${body}</bpmn:process></bpmn:definitions>`
 
 /** start → A → throw "to-B" … catch "to-B" → B → end; inside S, its own link of the same name. */
@@ -44,7 +44,7 @@ test('a link throw event jumps to the catch link of its name, in its own scope: 
   expect(await elementStates(key, 's-catch')).toEqual(['COMPLETED'])
 })
 
-test('deployment refuses a throw link without its catch in the same scope, two catch links of one name, and a link without a name', async () => {
+test('deployment refuses a throw link without its catch in the same scope, two catch links of one name, and a link with an empty name (the schema requires the attribute)', async () => {
   const cases: [string, string][] = [
     [definitions('no-catch', `<bpmn:startEvent id="start" />${link('throw', 'Throw', 'nowhere')}${flow('f1', 'start', 'throw')}
 <bpmn:subProcess id="S"><bpmn:startEvent id="s" />${link('c', 'Catch', 'nowhere')}<bpmn:endEvent id="e" />${flow('s1', 's', 'e')}${flow('s2', 'c', 'e')}</bpmn:subProcess>`),
@@ -52,7 +52,7 @@ test('deployment refuses a throw link without its catch in the same scope, two c
     [definitions('twice', `<bpmn:startEvent id="start" />${link('throw', 'Throw', 'L')}${link('c1', 'Catch', 'L')}${link('c2', 'Catch', 'L')}<bpmn:endEvent id="end" />
 ${flow('f1', 'start', 'throw')}${flow('f2', 'c1', 'end')}${flow('f3', 'c2', 'end')}`),
     "- Element: twice\n    - ERROR: Multiple intermediate catch link event definitions with the same name 'L' are not allowed."],
-    [definitions('unnamed', `<bpmn:startEvent id="start" /><bpmn:intermediateThrowEvent id="throw"><bpmn:linkEventDefinition id="d" /></bpmn:intermediateThrowEvent>${flow('f1', 'start', 'throw')}`),
+    [definitions('unnamed', `<bpmn:startEvent id="start" /><bpmn:intermediateThrowEvent id="throw"><bpmn:linkEventDefinition id="d" name="" /></bpmn:intermediateThrowEvent>${flow('f1', 'start', 'throw')}`),
     '- Element: throw\n    - ERROR: Link name must be present and not empty.'],
   ]
   for (const [xml, problem] of cases) {

@@ -14,7 +14,7 @@ const task = (id: string, type: string, extra = ''): string =>
 
 /** start → A → S (sStart → C → sEnd) → B → end; a timer boundary on S; an event-based gateway whose two events join in a parallel gateway, off the normal path. */
 const MODEL = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs">
 <bpmn:process id="mod-p" isExecutable="true">
 <bpmn:startEvent id="start" />
 ${task('A', 'mod-a')}
@@ -35,7 +35,7 @@ ${task('B', 'mod-b')}
 
 /** A multi-instance subprocess, and a call activity whose child waits at one task. */
 const MULTI = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs2">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs2">
 <bpmn:process id="mod-mi" isExecutable="true"><bpmn:startEvent id="mi-start" />
 <bpmn:subProcess id="M"><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=[1,2]" inputElement="item" /></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>
 <bpmn:startEvent id="m-start" />${task('M-task', 'mod-m')}<bpmn:sequenceFlow id="m1" sourceRef="m-start" targetRef="M-task" /></bpmn:subProcess>

@@ -8,7 +8,7 @@ import { engineTestKit } from '../support/engine-test-kit'
 const { client, startInstance, expectInstanceState, variablesOf } = engineTestKit({ worker: 'mi-output' })
 
 const MODEL = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs">
 <bpmn:process id="mi-out" isExecutable="true"><bpmn:startEvent id="start" />
 <bpmn:serviceTask id="each"><bpmn:extensionElements><zeebe:taskDefinition type="mi-each" /></bpmn:extensionElements>
 <bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>

@@ -8,7 +8,7 @@ import { engineTestKit } from '../support/engine-test-kit'
 const { client, engine, expectInstanceState, elementInstances, activateOne } = engineTestKit({ worker: 'runtime-instructions' })
 
 const MODEL = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs">
 <bpmn:process id="ri-p" isExecutable="true"><bpmn:startEvent id="start" />
 <bpmn:serviceTask id="task-under-test"><bpmn:extensionElements><zeebe:taskDefinition type="ri-work" /></bpmn:extensionElements></bpmn:serviceTask>
 <bpmn:serviceTask id="next"><bpmn:extensionElements><zeebe:taskDefinition type="ri-next" /></bpmn:extensionElements></bpmn:serviceTask>
@@ -50,7 +50,7 @@ test('a runtime instruction naming no element of the process is refused, and no 
 })
 
 const NESTED = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-nested">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-nested">
 <bpmn:process id="ri-nested" isExecutable="true"><bpmn:startEvent id="n-start" />
 <bpmn:serviceTask id="before"><bpmn:extensionElements><zeebe:taskDefinition type="ri-before" /></bpmn:extensionElements></bpmn:serviceTask>
 <bpmn:subProcess id="sub"><bpmn:startEvent id="sub-start" />

@@ -6,7 +6,7 @@ import { engineTestKit } from '../support/engine-test-kit'
 
 const { client, engine, startInstance, activeIncident } = engineTestKit({ worker: 'searches-8-8' })
 
-const HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+const HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
   + ' xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="defs">'
 
 /** A gateway whose condition fails (an incident at once), and a message catch keyed by orderId. */

@@ -13,7 +13,7 @@ const flow = (id: string, from: string, to: string, condition?: string): string 
   ? `<bpmn:sequenceFlow id="${id}" sourceRef="${from}" targetRef="${to}"><bpmn:conditionExpression>${condition}</bpmn:conditionExpression></bpmn:sequenceFlow>`
   : `<bpmn:sequenceFlow id="${id}" sourceRef="${from}" targetRef="${to}" />`
 const definitions = (id: string, body: string): string => `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-${id}">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-${id}">
 <bpmn:process id="${id}" isExecutable="true">${body}</bpmn:process></bpmn:definitions>`
 
 const deploy = (id: string, xml: string) => client.zeebe.deployResources([{ name: `${id}.bpmn`, process: Buffer.from(xml) }])

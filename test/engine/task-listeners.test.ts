@@ -13,7 +13,7 @@ const { client, engine, startInstance, expectInstanceState, activateOne, search,
 
 const listener = (eventType: string, type: string): string => `<zeebe:taskListener eventType="${eventType}" type="${type}" retries="1" />`
 const definitions = (id: string, userTaskExtensions: string, listeners: string): string => `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-${id}">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-${id}">
 <bpmn:process id="${id}" isExecutable="true"><bpmn:startEvent id="start" />
 <bpmn:userTask id="review"><bpmn:extensionElements><zeebe:userTask />${userTaskExtensions}<zeebe:taskHeaders><zeebe:header key="purpose" value="review" /></zeebe:taskHeaders>
 <zeebe:taskListeners>${listeners}</zeebe:taskListeners></bpmn:extensionElements></bpmn:userTask>

@@ -8,7 +8,7 @@ import { engineTestKit, GrpcStatus, grpcFailure } from '../support/engine-test-k
 const { client, engine, startInstance, expectInstanceState } = engineTestKit({ worker: 'tenants' })
 
 const PROCESS = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs"><bpmn:process id="tenant-p" isExecutable="true">
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs"><bpmn:process id="tenant-p" isExecutable="true">
 <bpmn:startEvent id="s" /><bpmn:endEvent id="e" /><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e" /></bpmn:process></bpmn:definitions>`
 
 async function rest(path: string, body: unknown): Promise<{ status: number; body: { title?: string; detail?: string } }> {

@@ -13,7 +13,7 @@ const {
   client, startInstance, increaseTime, instanceState, elementStates, activeIncident, jobFor,
 } = engineTestKit({ worker: 'timer-guards-test', pinClock: true })
 
-const HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+const HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
   + ' xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="defs">'
 
 const timer = (kind: string, value: string): string =>

@@ -11,6 +11,7 @@ import type { ProcessModel, Problem } from './types'
 import { moddleWarningProblems, validateProcess } from './validation'
 import { straightThroughLoops } from './validation/loops'
 import { xmlDepthProblem } from './xml-depth'
+import { schemaProblem } from './xsd'
 
 const moddle = new BpmnModdle({ zeebe: zeebeSchema })
 
@@ -18,6 +19,8 @@ const moddle = new BpmnModdle({ zeebe: zeebeSchema })
 export async function parseBpmn(xml: string): Promise<{ processes: ProcessModel[]; problems: Problem[] }> {
   const tooDeep = xmlDepthProblem(xml)
   if (tooDeep !== undefined) return { processes: [], problems: [tooDeep] }
+  const invalid = await schemaProblem(xml)
+  if (invalid !== undefined) return { processes: [], problems: [invalid] }
   let definitions: ModdleElement
   let warnings: ModdleWarning[]
   try {

@@ -1,0 +1,139 @@
+/**
+ * Schema validation of BPMN resources, as Zeebe does before reading a model: its model API parses
+ * with the BPMN 2.0 XSD, and a resource that breaks it is rejected with the parser's first error
+ * (camunda/camunda, DeploymentRejectionTest.shouldRejectDeploymentOfSAXException, issue 8026).
+ *
+ * The schema is the OMG one shipped in bpmn-moddle, with the one relaxation Zeebe 8.4 made:
+ * `documentation` may also follow `extensionElements` (camunda/camunda issue 17380: refused by
+ * versions before 8.4 only). libxml2 (WebAssembly, ES-module only with top-level await) runs in a
+ * worker thread: it keeps large documents off the engine's event loop, and the worker loads the
+ * module with a real `import()` wherever the engine runs (bundle, tsx, jest).
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { Problem } from './types'
+
+const NAMESPACE_PREFIXES: [string, string][] = [
+  ['{http://www.omg.org/spec/BPMN/20100524/MODEL}', 'bpmn:'],
+  ['{http://www.omg.org/spec/BPMN/20100524/DI}', 'bpmndi:'],
+  ['{http://www.omg.org/spec/DD/20100524/DC}', 'dc:'],
+  ['{http://www.omg.org/spec/DD/20100524/DI}', 'di:'],
+]
+
+/** tBaseElement and tBaseElementWithMixedContent: documentation, then extension elements. */
+const BASE_CONTENT = /(<xsd:element ref="documentation" minOccurs="0" maxOccurs="unbounded"\s*\/>\s*)<xsd:element ref="extensionElements" minOccurs="0" maxOccurs="1"\s*\/>/g
+/** ...and, since Zeebe 8.4, documentation after them too (deterministic, as XSD requires). */
+const RELAXED_CONTENT = '$1<xsd:sequence minOccurs="0"><xsd:element ref="extensionElements"/><xsd:element ref="documentation" minOccurs="0" maxOccurs="unbounded"/></xsd:sequence>'
+
+/** The schema files, by the names their includes and imports use. */
+export function bpmnSchemaFiles(): Record<string, string> {
+  const dir = path.dirname(require.resolve('bpmn-moddle/resources/bpmn/xsd/BPMN20.xsd'))
+  const files: Record<string, string> = {}
+  for (const name of ['BPMN20.xsd', 'Semantic.xsd', 'BPMNDI.xsd', 'DI.xsd', 'DC.xsd']) {
+    files[name] = fs.readFileSync(path.join(dir, name), 'utf8')
+  }
+  const relaxed = files['Semantic.xsd'].replace(BASE_CONTENT, RELAXED_CONTENT)
+  if (relaxed === files['Semantic.xsd']) throw new Error(`The BPMN schema in ${dir} is not the one expected: its base element content was not found`)
+  files['Semantic.xsd'] = relaxed
+  return files
+}
+
+/** The worker's code (CommonJS, evaluated): compiles the schema once, then validates each document sent. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+import(workerData.moduleUrl).then((xml) => {
+  const files = {}
+  for (const [name, text] of Object.entries(workerData.files)) files[name] = new TextEncoder().encode(text)
+  xml.xmlRegisterInputProvider(new xml.XmlBufferInputProvider(files))
+  const schema = xml.XmlDocument.fromBuffer(files['BPMN20.xsd'], { url: 'BPMN20.xsd' })
+  const validator = xml.XsdValidator.fromDoc(schema)
+  parentPort.on('message', ({ id, text }) => {
+    let doc
+    try {
+      doc = xml.XmlDocument.fromString(text)
+    } catch {
+      parentPort.postMessage({ id })
+      return
+    }
+    try {
+      validator.validate(doc)
+      parentPort.postMessage({ id })
+    } catch (error) {
+      const first = (error.details || [])[0]
+      parentPort.postMessage({ id, invalid: first ? { line: first.line, message: first.message } : { line: 0, message: String(error.message) } })
+    } finally {
+      doc.dispose()
+    }
+  })
+  parentPort.postMessage({ ready: true })
+}, (error) => parentPort.postMessage({ failed: String(error && error.stack || error) }))
+`
+
+interface Answer { id?: number; invalid?: { line: number; message: string }; ready?: boolean; failed?: string }
+
+class SchemaValidator {
+  private worker: Worker | undefined
+  private nextId = 0
+  private readonly pending = new Map<number, { resolve(answer: Answer): void; reject(error: Error): void }>()
+
+  private start(): Worker {
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { moduleUrl: pathToFileURL(require.resolve('libxml2-wasm')).href, files: bpmnSchemaFiles() },
+    })
+    worker.unref()
+    worker.on('message', (answer: Answer) => {
+      if (answer.failed !== undefined) return this.fail(new Error(`The BPMN schema validator could not start: ${answer.failed}`))
+      if (answer.id === undefined) return
+      const waiter = this.pending.get(answer.id)
+      this.pending.delete(answer.id)
+      waiter?.resolve(answer)
+    })
+    worker.on('error', (error) => this.fail(new Error(`The BPMN schema validator stopped: ${error.message}`)))
+    worker.on('exit', () => this.fail(new Error('The BPMN schema validator stopped')))
+    return worker
+  }
+
+  /** Every waiting validation fails with `error`; the next one starts a new worker. */
+  private fail(error: Error): void {
+    const worker = this.worker
+    this.worker = undefined
+    for (const waiter of this.pending.values()) waiter.reject(error)
+    this.pending.clear()
+    void worker?.terminate()
+  }
+
+  validate(text: string): Promise<Answer> {
+    const worker = (this.worker ??= this.start())
+    const id = this.nextId++
+    return new Promise<Answer>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      // Only a waiting validation keeps the process alive.
+      if (this.pending.size === 1) worker.ref()
+      worker.postMessage({ id, text })
+    }).finally(() => {
+      if (this.pending.size === 0) this.worker?.unref()
+    })
+  }
+}
+
+let validator: SchemaValidator | undefined
+
+function readable(message: string): string {
+  let text = message.trim()
+  for (const [uri, prefix] of NAMESPACE_PREFIXES) text = text.split(uri).join(prefix)
+  return text
+}
+
+/**
+ * The resource's first schema error, worded as Zeebe reports a parser error (with libxml2's text),
+ * or undefined when it is valid. A document that is not well-formed is left to the model reader,
+ * which names the problem itself.
+ */
+export async function schemaProblem(xml: string): Promise<Problem | undefined> {
+  const answer = await (validator ??= new SchemaValidator()).validate(xml)
+  if (!answer.invalid) return undefined
+  return { message: `Error: URI=null Line=${answer.invalid.line}: ${readable(answer.invalid.message)}` }
+}
