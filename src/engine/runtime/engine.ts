@@ -221,7 +221,8 @@ export class Engine implements EngineApi, CommandTarget {
 
   cancelProcessInstance(processInstanceKey: Key): void {
     const inst = this.state.instances.get(processInstanceKey)
-    if (!inst || inst.state !== 'ACTIVE') {
+    // Zeebe 8.8 (ProcessInstanceCancelProcessor) finds no instance to cancel in one already terminating.
+    if (!inst || inst.state !== 'ACTIVE' || this.state.elements.get(inst.key)?.lifecycle === 'TERMINATING') {
       throw new EngineError('NOT_FOUND', `Expected to cancel a process instance with key '${processInstanceKey}', but no such process was found`, 'CANCEL')
     }
     if (inst.parentProcessInstanceKey) {

@@ -137,7 +137,8 @@ export class InstanceModification {
 
   private target(processInstanceKey: Key): { inst: InstanceRuntime; model: ProcessModel } {
     const inst = this.ctx.state.instances.get(processInstanceKey)
-    if (!inst || inst.state !== 'ACTIVE') {
+    // An instance whose cancellation waits for canceling listeners is on its way out.
+    if (!inst || inst.state !== 'ACTIVE' || this.ctx.state.elements.get(inst.key)?.lifecycle === 'TERMINATING') {
       throw new EngineError('NOT_FOUND', `Expected to modify process instance but no process instance found with key '${processInstanceKey}'`, 'MODIFY')
     }
     return { inst, model: this.ctx.model(this.ctx.state.elements.get(inst.key) as ElementInstance) }
@@ -253,10 +254,11 @@ export class InstanceModification {
     const ctx = this.ctx
     if (ei.type === 'PROCESS') {
       const inst = ctx.state.instances.get(ei.key) as InstanceRuntime
-      return ctx.instances.cancel(inst)
+      return ctx.instances.cancel(inst, false)
     }
     const scope = ctx.scopeOf(ei)
-    ctx.flow.terminate(ei)
+    // As Zeebe's modification, a terminate instruction runs no canceling task listener.
+    ctx.flow.terminate(ei, undefined, false)
     if (scope?.isMiBody && scope.mi && !ei.isMiBody) {
       scope.mi.active--
       scope.mi.terminated++

@@ -9,7 +9,7 @@ import type { Command, TaskChangeset } from './commands'
 import type { Expressions } from './expressions'
 import type { CommandRunner } from './journal'
 import type { DeployedProcess, Repository } from './repository'
-import type { ElementInstance, InstanceRuntime, RuntimeState } from './runtime-state'
+import type { AfterChildrenTerminated, AfterTermination, ElementInstance, InstanceRuntime, RuntimeState } from './runtime-state'
 import type { TimerSchedule } from './timer-schedule'
 import type { VariableStore } from './variables'
 
@@ -56,7 +56,9 @@ export interface FlowBehavior {
   drain(budget: number): number
   dropTokensIn(scope: ElementInstance): void
   checkScopeCompletion(scope: ElementInstance): void
-  terminate(root: ElementInstance): void
+  terminate(root: ElementInstance, then?: AfterTermination, withListeners?: boolean): boolean
+  resumeTermination(ei: ElementInstance): void
+  whenChildrenTerminated(scope: ElementInstance, then: AfterChildrenTerminated): void
 }
 
 /** behaviors/compensation */
@@ -89,7 +91,7 @@ export interface InstancesBehavior {
   continueStart(root: ElementInstance): void
   completeProcess(root: ElementInstance): void
   finishCompletion(root: ElementInstance): void
-  cancel(inst: InstanceRuntime): void
+  cancel(inst: InstanceRuntime, withListeners?: boolean): void
   finish(inst: InstanceRuntime, state: 'COMPLETED' | 'TERMINATED'): void
   awaitCompletion(processInstanceKey: Key, fetchVariables: string[] | undefined, timeoutMs: number): Promise<VariableDocument>
   rejectAwaiters(): void
@@ -140,6 +142,7 @@ export interface UserTasksBehavior {
   create(ei: ElementInstance, el: FlowElement): void
   dateOption(expr: string | undefined, vars: () => Record<string, unknown>): string | undefined
   cancelTaskOf(ei: ElementInstance): void
+  holdForCanceling(ei: ElementInstance): boolean
   openTask(userTaskKey: Key, intent: string): UserTaskRecord
   assign(task: UserTaskRecord, assignee: string | undefined, action: string): void
   update(task: UserTaskRecord, changeset: TaskChangeset, action: string): void
@@ -168,8 +171,13 @@ export interface ElementProcessor {
   onActivate(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement): void
   /** When completing, before leaving: the element's output (output mappings for most kinds). */
   onComplete(ctx: ProcessingContext, ei: ElementInstance, el: FlowElement): void
-  /** Kind-specific clean-up when the instance is terminated (its job, user task, child instance). */
+  /** Kind-specific clean-up when the instance is terminated (its job, user task). */
   onTerminate(ctx: ProcessingContext, ei: ElementInstance): void
+  /**
+   * Before the termination ends: true while the element holds it (its task's canceling listeners
+   * run, its called instance is held). Without `withListeners`, nothing may hold it.
+   */
+  onTerminating?(ctx: ProcessingContext, ei: ElementInstance, withListeners: boolean): boolean
   /** An event the element itself waits on occurred; by default the element completes with its payload. */
   onEventOccurred?(ctx: ProcessingContext, ei: ElementInstance, catchEl: FlowElement, payload: VariableDocument): void
   /** Its incident was resolved: true when the processor continued the element itself. */

@@ -34,6 +34,10 @@ export interface ElementInstance extends ElementInstanceRecord {
   adHocActivated?: boolean
   /** a scope where an interrupting event subprocess fired */
   interrupted?: boolean
+  /** an element whose termination waits for canceling task listeners below it: what follows once it is terminated */
+  afterTermination?: AfterTermination
+  /** a scope whose children are being terminated, some held by canceling task listeners: what it does once the last is terminated */
+  afterChildrenTerminated?: AfterChildrenTerminated
   /** tokens waiting at joining gateways of this scope: gatewayId -> flowId -> count */
   joins?: Record<string, Record<string, number>>
   /** sequence flows taken towards elements of this scope, not yet activated (the work stack holds them) */
@@ -49,6 +53,21 @@ export interface InstanceRuntime extends ProcessInstanceRecord {
   /** runtime instructions of its creation: the instance is terminated once one of these elements completes */
   terminateAfter?: string[]
 }
+
+/**
+ * What follows the termination of an element held by canceling task listeners (plain data, so
+ * that it is snapshotted): the instance ends as canceled, a called instance's call activity goes
+ * on terminating, or an interrupting boundary event is entered.
+ */
+export type AfterTermination =
+  | { k: 'cancel-instance' }
+  | { k: 'called-instance' }
+  | { k: 'boundary'; catchId: string; payload: VariableDocument }
+
+/** What a scope does once the children it terminated are all gone: complete (a multi-instance completion condition), or enter an interrupting event subprocess. */
+export type AfterChildrenTerminated =
+  | { k: 'complete' }
+  | { k: 'event-subprocess'; espId: string; payload: VariableDocument }
 
 /**
  * One step of straight-through execution waiting on the work stack: take a sequence flow into

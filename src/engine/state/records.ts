@@ -236,8 +236,8 @@ export interface IncidentRecord {
   tenantId: string
 }
 
-/** CREATING, ASSIGNING, UPDATING, COMPLETING: a lifecycle transition waits for its task listeners. */
-export type UserTaskState = 'CREATING' | 'CREATED' | 'ASSIGNING' | 'UPDATING' | 'COMPLETING' | 'COMPLETED' | 'CANCELED'
+/** CREATING, ASSIGNING, UPDATING, COMPLETING, CANCELING: a lifecycle transition waits for its task listeners. */
+export type UserTaskState = 'CREATING' | 'CREATED' | 'ASSIGNING' | 'UPDATING' | 'COMPLETING' | 'CANCELING' | 'COMPLETED' | 'CANCELED'
 
 /** The user task attributes a transition changes and task listeners may correct. */
 export interface UserTaskAttributes {
@@ -251,7 +251,7 @@ export interface UserTaskAttributes {
 
 /** A lifecycle transition held by task listeners: which one runs, and what the transition will apply. */
 export interface UserTaskTransition {
-  event: 'creating' | 'assigning' | 'updating' | 'completing'
+  event: 'creating' | 'assigning' | 'updating' | 'completing' | 'canceling'
   /** the listener whose job is open, by position among those of this event */
   index: number
   /** the attributes the command changes, then the listeners' corrections, applied when the last one completes */
@@ -270,7 +270,7 @@ export interface UserTaskTransition {
   assignAfter?: string
 }
 
-export type ListenerEventType = 'START' | 'END' | 'CREATING' | 'ASSIGNING' | 'UPDATING' | 'COMPLETING'
+export type ListenerEventType = 'START' | 'END' | 'CREATING' | 'ASSIGNING' | 'UPDATING' | 'COMPLETING' | 'CANCELING'
 
 export interface UserTaskRecord {
   key: Key

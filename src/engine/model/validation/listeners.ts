@@ -40,8 +40,7 @@ const TASK_EVENTS: TaskListenerEvent[] = ['creating', 'assigning', 'updating', '
 
 /**
  * User task listeners (Zeebe 8.8's TaskListenersValidator and TaskListenerValidator): only on a
- * Camunda user task, each with a known event type and a job type. Canceling listeners are refused
- * here: Zeebe holds the task's termination until they complete, which this engine does not do.
+ * Camunda user task, each with a known event type and a job type.
  */
 export function checkTaskListeners(ctx: ValidationContext, element: FlowElement): void {
   const listeners = element.taskListeners ?? []
@@ -54,8 +53,6 @@ export function checkTaskListeners(ctx: ValidationContext, element: FlowElement)
     if (String(listener.eventType) === '') ctx.problem(element.id, "Attribute 'eventType' must be present and not empty")
     else if (!TASK_EVENTS.includes(listener.eventType)) {
       ctx.problem(element.id, `Task listener event type '${String(listener.eventType)}' is not supported. Currently, only '${TASK_EVENTS.join("', '")}' event types and 'create', 'assignment', 'update', 'complete', 'cancel' deprecated event types are supported.`)
-    } else if (listener.eventType === 'canceling') {
-      ctx.problem(element.id, "Task listeners of event type 'canceling' are not supported by this engine (raccord): Zeebe holds the user task's termination until they complete, which it does not")
     }
     if (listener.type === '') ctx.problem(element.id, "Attribute 'type' must be present and not empty")
     else checkExpression(ctx, element.id, listener.type, {})

@@ -116,9 +116,8 @@ export class EventSubscriptionBehavior {
     const model = ctx.model(owner)
     if (catchEl.type === 'boundaryEvent') {
       const scope = ctx.scopeOf(owner) as ElementInstance
-      if (catchEl.cancelActivity !== false) {
-        ctx.flow.terminate(owner)
-      }
+      // An interrupting one is entered once its activity is terminated: later, if canceling listeners hold that.
+      if (catchEl.cancelActivity !== false && !ctx.flow.terminate(owner, { k: 'boundary', catchId: catchEl.id, payload })) return
       const ei = ctx.flow.newElementInstance(scope, catchEl)
       ei.payload = payload
       return ctx.flow.runActivation(ei)
@@ -142,6 +141,8 @@ export class EventSubscriptionBehavior {
       ctx.flow.dropTokensIn(scope)
       // Only the scope's own event-subprocess subscriptions close; boundary events of the scope stay.
       this.closeEventSubProcessSubscriptions(scope)
+      // The event subprocess is entered once the scope's children are terminated (canceling listeners may hold that).
+      return ctx.flow.whenChildrenTerminated(scope, { k: 'event-subprocess', espId: esp.id, payload })
     }
     const ei = ctx.flow.newElementInstance(scope, esp, 'EVENT_SUB_PROCESS')
     ei.payload = payload

@@ -1,7 +1,7 @@
 import type { FlowElement, ProcessModel } from '../../model/types'
 import type { RestElementType, VariableDocument } from '../../state/records'
 import type { ProcessingContext } from '../processing'
-import { addToIndex, type ElementInstance, type WorkItem } from '../runtime-state'
+import { addToIndex, type AfterChildrenTerminated, type AfterTermination, type ElementInstance, type InstanceRuntime, type WorkItem } from '../runtime-state'
 import { innerCompleted } from '../elements/containers/ad-hoc'
 
 /**
@@ -185,8 +185,11 @@ export class FlowBehavior {
   /**
    * Terminate an element and everything below it (jobs, user tasks, subscriptions, child
    * instances), children first. Iterative: the depth of nested scopes comes from the model.
+   * A user task with canceling listeners holds its termination, and its ancestors' up to `root`,
+   * until they are done (Zeebe 8.8): then `then` follows. True when `root` is terminated now.
+   * Without `withListeners` (a modification's terminate instruction, as Zeebe's), none is held.
    */
-  terminate(root: ElementInstance): void {
+  terminate(root: ElementInstance, then?: AfterTermination, withListeners = true): boolean {
     const ctx = this.ctx
     ctx.current = root
     const stack: { ei: ElementInstance; childrenDone: boolean }[] = [{ ei: root, childrenDone: false }]
@@ -194,7 +197,7 @@ export class FlowBehavior {
       const top = stack[stack.length - 1]
       if (top.childrenDone) {
         stack.pop()
-        this.finishTermination(top.ei)
+        if (!this.holdsTermination(top.ei, withListeners)) this.finishTermination(top.ei)
         continue
       }
       if (top.ei.lifecycle === 'COMPLETED' || top.ei.lifecycle === 'TERMINATED') {
@@ -203,15 +206,105 @@ export class FlowBehavior {
       }
       top.childrenDone = true
       top.ei.lifecycle = 'TERMINATING'
+      // Nothing triggers an element on its way out, even one held for a while.
+      ctx.subscriptions.closeSubscriptions(top.ei)
       const children = [...(ctx.state.activeChildren.get(top.ei.key) ?? [])]
       for (let i = children.length - 1; i >= 0; i--) stack.push({ ei: ctx.state.elements.get(children[i]) as ElementInstance, childrenDone: false })
     }
+    if (root.lifecycle === 'TERMINATED' || root.lifecycle === 'COMPLETED') return true
+    if (then) root.afterTermination = then
+    return false
+  }
+
+  /** Does something below `ei`, or `ei` itself (its task's canceling listeners, its called instance), still hold its termination? */
+  private holdsTermination(ei: ElementInstance, withListeners: boolean): boolean {
+    if (this.hasActiveChildren(ei)) return true
+    return ei.element ? this.ctx.processorOf(ei).onTerminating?.(this.ctx, ei, withListeners) ?? false : false
+  }
+
+  /**
+   * What held the termination of `ei` is done (its canceling listeners, an element below it):
+   * it ends, and so do the terminations that waited for it, up to where one goes on.
+   */
+  resumeTermination(ei: ElementInstance): void {
+    let current: ElementInstance | undefined = ei
+    while (current && current.lifecycle === 'TERMINATING' && !this.holdsTermination(current, true)) {
+      this.ctx.current = current
+      const then = current.afterTermination
+      this.finishTermination(current)
+      if (then) return this.continueAfterTermination(current, then)
+      const scope = this.ctx.scopeOf(current)
+      if (scope?.lifecycle === 'ACTIVATED') return this.childTerminated(scope)
+      current = scope
+    }
+  }
+
+  private continueAfterTermination(ei: ElementInstance, then: AfterTermination): void {
+    const ctx = this.ctx
+    const inst = ctx.state.instances.get(ei.processInstanceKey) as InstanceRuntime
+    if (then.k === 'cancel-instance') return ctx.instances.finish(inst, 'TERMINATED')
+    if (then.k === 'called-instance') {
+      ctx.instances.finish(inst, 'TERMINATED')
+      const callActivity = inst.parentElementInstanceKey === undefined ? undefined : ctx.state.elements.get(inst.parentElementInstanceKey)
+      if (callActivity) this.resumeTermination(callActivity)
+      return
+    }
+    const scope = ctx.scopeOf(ei)
+    // As Zeebe, the boundary event is entered only if its scope is still active and not interrupted meanwhile.
+    if (scope?.lifecycle === 'ACTIVATED' && !scope.interrupted) {
+      const boundary = this.newElementInstance(scope, ctx.model(ei).elements.get(then.catchId) as FlowElement)
+      boundary.payload = then.payload
+      return this.runActivation(boundary)
+    }
+    if (scope?.lifecycle === 'TERMINATING') return this.resumeTermination(scope)
+    if (scope?.lifecycle === 'ACTIVATED') this.childTerminated(scope)
+  }
+
+  /**
+   * The children of `scope` are being terminated: `then` follows once none is left, now or when
+   * the last one held by canceling listeners is terminated.
+   */
+  whenChildrenTerminated(scope: ElementInstance, then: AfterChildrenTerminated): void {
+    if (this.hasActiveChildren(scope)) {
+      scope.afterChildrenTerminated = then
+      return
+    }
+    this.runAfterChildrenTerminated(scope, then)
+  }
+
+  private hasActiveChildren(scope: ElementInstance): boolean {
+    for (const k of this.ctx.state.activeChildren.get(scope.key) ?? []) {
+      const child = this.ctx.state.elements.get(k)
+      if (child && child.lifecycle !== 'COMPLETED' && child.lifecycle !== 'TERMINATED') return true
+    }
+    return false
+  }
+
+  /** A child of the active `scope` was terminated after a hold: the scope goes on as it would have. */
+  private childTerminated(scope: ElementInstance): void {
+    const then = scope.afterChildrenTerminated
+    if (!then) {
+      this.ctx.state.work.push({ k: 'check', scope: scope.key })
+      return
+    }
+    if (this.hasActiveChildren(scope)) return
+    scope.afterChildrenTerminated = undefined
+    this.runAfterChildrenTerminated(scope, then)
+  }
+
+  private runAfterChildrenTerminated(scope: ElementInstance, then: AfterChildrenTerminated): void {
+    if (then.k === 'complete') return this.complete(scope)
+    const esp = this.newElementInstance(scope, this.ctx.model(scope).elements.get(then.espId) as FlowElement, 'EVENT_SUB_PROCESS')
+    esp.payload = then.payload
+    this.runActivation(esp)
   }
 
   private finishTermination(ei: ElementInstance): void {
     const ctx = this.ctx
     ctx.state.activeChildren.delete(ei.key)
     ei.joins = undefined
+    ei.afterChildrenTerminated = undefined
+    ei.afterTermination = undefined
     this.dropTokensIn(ei)
     if (ei.element) ctx.processorOf(ei).onTerminate(ctx, ei)
     // An execution listener's job (or any job left) goes with its element.

@@ -100,9 +100,12 @@ export class InstanceBehavior {
     }
   }
 
-  /** Cancel a root instance and everything below it. */
-  cancel(inst: InstanceRuntime): void {
-    this.ctx.flow.terminate(this.ctx.state.elements.get(inst.key) as ElementInstance)
+  /**
+   * Cancel a root instance and everything below it: at once, or once the canceling listeners of
+   * its user tasks are done (the instance stays active meanwhile, its root element terminating).
+   */
+  cancel(inst: InstanceRuntime, withListeners = true): void {
+    if (!this.ctx.flow.terminate(this.ctx.state.elements.get(inst.key) as ElementInstance, { k: 'cancel-instance' }, withListeners)) return
     this.finish(inst, 'TERMINATED')
   }
 

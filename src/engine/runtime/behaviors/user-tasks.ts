@@ -8,7 +8,7 @@ import { IncidentError } from '../expressions'
 import { memo, type ElementInstance } from '../runtime-state'
 
 /** The task's state while the listeners of an event hold its transition. */
-const HELD_STATE = { creating: 'CREATING', assigning: 'ASSIGNING', updating: 'UPDATING', completing: 'COMPLETING' } as const
+const HELD_STATE = { creating: 'CREATING', assigning: 'ASSIGNING', updating: 'UPDATING', completing: 'COMPLETING', canceling: 'CANCELING' } as const
 /** Zeebe's rejections of a denied transition (UserTaskProcessor), by event. */
 const DENIED = { assigning: ['ASSIGN', 'Assignment'], updating: ['UPDATE', 'Update'], completing: ['COMPLETE', 'Completion'] } as const
 const CORRECTABLE = ['assignee', 'candidateGroups', 'candidateUsers', 'dueDate', 'followUpDate', 'priority'] as const
@@ -17,10 +17,11 @@ type Correctable = typeof CORRECTABLE[number]
 /**
  * Camunda user tasks: created by a user task element, assigned, updated, completed or canceled.
  * Task listeners (Zeebe 8.8, docs: components/concepts/user-task-listeners) hold a transition
- * (creating, assigning, updating, completing): their jobs run one after the other in model order,
- * each may correct the task's attributes, and an assigning, updating or completing listener may
- * deny the transition, which leaves the task as it was. The command's caller is answered when the
- * transition ends.
+ * (creating, assigning, updating, completing, canceling): their jobs run one after the other in
+ * model order, each may correct the task's attributes, and an assigning, updating or completing
+ * listener may deny the transition, which leaves the task as it was. The command's caller is
+ * answered when the transition ends. Canceling listeners hold the termination of the task's
+ * element (and what follows it) until the last is done; the task is then canceled.
  */
 export class UserTaskBehavior {
   /** callers waiting for a held transition to end, by user task key (not state: lost on restart, as Zeebe's pending responses) */
@@ -247,6 +248,7 @@ export class UserTaskBehavior {
     if (changes.candidateGroups !== undefined) task.candidateGroups = [...changes.candidateGroups]
     if (changes.candidateUsers !== undefined) task.candidateUsers = [...changes.candidateUsers]
     if (changes.priority !== undefined) task.priority = changes.priority
+    if (transition.event === 'canceling') return this.finishCanceling(task)
     task.state = 'CREATED'
     task.transition = undefined
     if (transition.event === 'completing') this.finishCompletion(task, transition.variables)
@@ -329,12 +331,45 @@ export class UserTaskBehavior {
     if (!ei.userTaskKey) return
     const task = this.ctx.state.userTasks.get(ei.userTaskKey)
     if (task && task.state !== 'COMPLETED' && task.state !== 'CANCELED') {
-      const held = task.transition
+      this.dropHeldTransition(task)
       task.state = 'CANCELED'
       task.completionDate = this.ctx.now()
-      task.transition = undefined
-      if (held) this.settle(task.key, new EngineError('NOT_FOUND', `Expected to ${DENIED[held.event as keyof typeof DENIED]?.[0].toLowerCase() ?? 'complete'} user task with key '${task.key}', but it was canceled while its task listeners ran`, 'COMPLETE'))
     }
+  }
+
+  /** A transition its listeners held is dropped (the task is canceled): its caller is answered. */
+  private dropHeldTransition(task: UserTaskRecord): void {
+    const held = task.transition
+    task.transition = undefined
+    if (held && held.event !== 'canceling') this.settle(task.key, new EngineError('NOT_FOUND', `Expected to ${DENIED[held.event as keyof typeof DENIED]?.[0].toLowerCase() ?? 'complete'} user task with key '${task.key}', but it was canceled while its task listeners ran`, 'COMPLETE'))
+  }
+
+  /**
+   * The user task element is being terminated: with canceling listeners, its task is CANCELING
+   * and they hold the termination (true). As Zeebe's UserTaskProcessor, the element's job (a
+   * listener's of another transition) and subscriptions go and its incidents are resolved first.
+   */
+  holdForCanceling(ei: ElementInstance): boolean {
+    const task = ei.userTaskKey === undefined ? undefined : this.ctx.state.userTasks.get(ei.userTaskKey)
+    if (!task || task.state === 'COMPLETED' || task.state === 'CANCELED') return false
+    if (task.state === 'CANCELING') return true
+    if (this.listenersOf(task, 'canceling').length === 0) return false
+    if (ei.jobKey !== undefined) this.ctx.jobs.cancelJobOf(ei)
+    ei.jobKey = undefined
+    ei.listener = undefined
+    this.ctx.subscriptions.closeSubscriptions(ei)
+    this.ctx.incidents.resolveOf(ei)
+    this.dropHeldTransition(task)
+    return this.begin(task, 'canceling', {}, [], '')
+  }
+
+  /** The last canceling listener is done: the task is canceled, and its element's termination goes on. */
+  private finishCanceling(task: UserTaskRecord): void {
+    task.state = 'CANCELED'
+    task.completionDate = this.ctx.now()
+    task.transition = undefined
+    const ei = this.ctx.state.elements.get(task.elementInstanceKey)
+    if (ei) this.ctx.flow.resumeTermination(ei)
   }
 
   openTask(userTaskKey: Key, intent: string): UserTaskRecord {

@@ -20,7 +20,7 @@ function calledProcess(ctx: ProcessingContext, ei: ElementInstance, ce: NonNulla
   return { def, processId }
 }
 
-/** Starts a child instance of the called process and waits for it to end. */
+/** Starts a child instance of the called process and waits for it to end; terminated, it terminates the child first. */
 export const callActivityProcessor = processor({
   onActivate: (ctx, ei, el) => {
     const ce = el.calledElement
@@ -33,12 +33,12 @@ export const callActivityProcessor = processor({
     ctx.subscriptions.openBoundarySubscriptions(ei, el)
     ctx.instances.start(def, variables, [none], ei)
   },
-  onTerminate: (ctx, ei) => {
-    if (!ei.childInstanceKey) return
-    const child = ctx.state.instances.get(ei.childInstanceKey)
-    if (child && child.state === 'ACTIVE') {
-      ctx.flow.terminate(ctx.state.elements.get(child.key) as ElementInstance)
-      ctx.instances.finish(child, 'TERMINATED')
-    }
+  // The called instance is terminated first; its user tasks' canceling listeners may hold it, and so the call activity.
+  onTerminating: (ctx, ei, withListeners) => {
+    const child = ei.childInstanceKey === undefined ? undefined : ctx.state.instances.get(ei.childInstanceKey)
+    if (!child || child.state !== 'ACTIVE') return false
+    if (!ctx.flow.terminate(ctx.state.elements.get(child.key) as ElementInstance, { k: 'called-instance' }, withListeners)) return true
+    ctx.instances.finish(child, 'TERMINATED')
+    return false
   },
 })

@@ -93,7 +93,8 @@ export const multiInstanceBodyProcessor: MultiInstanceBodyProcessor = {
           state.terminated++
           state.active--
         }
-        return ctx.flow.complete(body)
+        // The body completes once they are all gone (canceling listeners of their user tasks may hold that).
+        return ctx.flow.whenChildrenTerminated(body, { k: 'complete' })
       }
     }
     if (mi.isSequential && state.next < state.total) return activateInner(ctx, body)
