@@ -3,6 +3,9 @@
  * with the BPMN 2.0 XSD, and a resource that breaks it is rejected with the parser's first error
  * (camunda/camunda, DeploymentRejectionTest.shouldRejectDeploymentOfSAXException, issue 8026).
  *
+ * A document that is not well-formed XML is rejected the same way, with the parser's error: a
+ * lenient reader would accept some (an unescaped '<' in an attribute value) that Zeebe refuses.
+ *
  * The schema is the OMG one shipped in bpmn-moddle, with the one relaxation Zeebe 8.4 made:
  * `documentation` may also follow `extensionElements` (camunda/camunda issue 17380: refused by
  * versions before 8.4 only). libxml2 (WebAssembly, ES-module only with top-level await) runs in a
@@ -53,8 +56,9 @@ import(workerData.moduleUrl).then((xml) => {
     let doc
     try {
       doc = xml.XmlDocument.fromString(text)
-    } catch {
-      parentPort.postMessage({ id })
+    } catch (error) {
+      const first = (error.details || [])[0]
+      parentPort.postMessage({ id, invalid: first ? { line: first.line, message: first.message } : { line: 0, message: String(error.message) } })
       return
     }
     try {
@@ -128,9 +132,8 @@ function readable(message: string): string {
 }
 
 /**
- * The resource's first schema error, worded as Zeebe reports a parser error (with libxml2's text),
- * or undefined when it is valid. A document that is not well-formed is left to the model reader,
- * which names the problem itself.
+ * The resource's first XML or schema error, worded as Zeebe reports a parser error (with
+ * libxml2's text), or undefined when it is valid.
  */
 export async function schemaProblem(xml: string): Promise<Problem | undefined> {
   const answer = await (validator ??= new SchemaValidator()).validate(xml)
