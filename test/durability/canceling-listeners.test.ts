@@ -1,7 +1,8 @@
 /**
- * A termination held by canceling user task listeners is state like any other: after a SIGKILL,
- * the restarted engine still waits for the listener's job, and once it completes goes on with
- * what the termination leads to (the instance's cancellation, an interrupting boundary event).
+ * A termination held by canceling user task listeners is state like any other: after a SIGKILL
+ * (the log replayed) or a stop (from a snapshot), the restarted engine still waits for the
+ * listener's job, and once it completes goes on with what the termination leads to (the
+ * instance's cancellation, an interrupting boundary event).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -55,7 +56,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Pr
 const taskState = async (processInstanceKey: string): Promise<string | undefined> => (await search<{ state: string }>('user-tasks', { processInstanceKey }))[0]?.state
 const instanceState = async (processInstanceKey: string): Promise<string | undefined> => (await search<{ state: string }>('process-instances', { processInstanceKey }))[0]?.state
 
-test('a cancellation and a boundary event held by canceling listeners go on after a SIGKILL and a restart, once the listeners complete', async () => {
+test('a cancellation and a boundary event held by canceling listeners go on after a SIGKILL, and from a snapshot, once the listeners complete', async () => {
   // given two instances whose tasks are created
   engine = await startEngineProcess(join(scratch, 'engine'))
   client = await connect(engine)
@@ -76,6 +77,12 @@ test('a cancellation and a boundary event held by canceling listeners go on afte
   expect(await instanceState(interrupted)).toBe('ACTIVE')
   expect(await taskState(canceled)).toBe('CANCELING')
   expect(await search('element-instances', { processInstanceKey: interrupted, elementId: 'stopped' })).toEqual([])
+  // and so after a graceful stop, which leaves a snapshot to start from
+  await client.close()
+  await engine.kill('SIGTERM')
+  engine = await startEngineProcess(join(scratch, 'engine'))
+  client = await connect(engine)
+  expect(await taskState(interrupted)).toBe('CANCELING')
   // when both listener jobs complete
   const jobs = await client.zeebe.activateJobs({ type: 'durable-canceling', worker: 'durable', maxJobsToActivate: 5, timeout: 60_000, requestTimeout: 2_000 })
   expect(jobs.map((j) => j.processInstanceKey).sort()).toEqual([canceled, interrupted].sort())

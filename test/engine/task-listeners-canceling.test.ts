@@ -16,10 +16,11 @@ const NAMESPACES = 'targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="htt
 const definitions = (id: string, body: string, rootElements = ''): string => `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions ${NAMESPACES} id="defs-${id}">${rootElements}<bpmn:process id="${id}" isExecutable="true">${body}</bpmn:process></bpmn:definitions>`
 const flow = (id: string, from: string, to: string): string => `<bpmn:sequenceFlow id="${id}" sourceRef="${from}" targetRef="${to}" />`
-/** A Camunda user task `review` with canceling listeners of these job types. */
-const review = (...types: string[]): string => `<bpmn:userTask id="review"><bpmn:extensionElements><zeebe:userTask />
+/** A Camunda user task `review` with canceling listeners of these job types (and `inner` after its extension elements). */
+const reviewWith = (inner: string, ...types: string[]): string => `<bpmn:userTask id="review"><bpmn:extensionElements><zeebe:userTask />
 <zeebe:taskHeaders><zeebe:header key="purpose" value="review" /></zeebe:taskHeaders><zeebe:taskListeners>
-${types.map((type) => `<zeebe:taskListener eventType="canceling" type="${type}" retries="1" />`).join('')}</zeebe:taskListeners></bpmn:extensionElements></bpmn:userTask>`
+${types.map((type) => `<zeebe:taskListener eventType="canceling" type="${type}" retries="1" />`).join('')}</zeebe:taskListeners></bpmn:extensionElements>${inner}</bpmn:userTask>`
+const review = (...types: string[]): string => reviewWith('', ...types)
 const serviceTask = (id: string, type: string): string => `<bpmn:serviceTask id="${id}"><bpmn:extensionElements><zeebe:taskDefinition type="${type}" /></bpmn:extensionElements></bpmn:serviceTask>`
 const stopMessage = '<bpmn:message id="stop-message" name="tlc-stop"><bpmn:extensionElements><zeebe:subscription correlationKey="=caseId" /></bpmn:extensionElements></bpmn:message>'
 
@@ -38,6 +39,24 @@ const BOUNDARY_TIMER = definitions('tlc-timer', `<bpmn:startEvent id="start" />$
 const PLAIN = definitions('tlc-plain', `<bpmn:startEvent id="start" />${review('tlc-cancel')}<bpmn:endEvent id="end" />
 ${flow('f1', 'start', 'review')}${flow('f2', 'review', 'end')}`)
 
+/** As BOUNDARY_MESSAGE, the second listener's job type a variable (missing at first). */
+const BOUNDARY_EXPRESSION = BOUNDARY_MESSAGE.replaceAll('tlc-boundary', 'tlc-expression').replace('tlc-first', 'tlc-expr-first').replace('tlc-second', '=listenerType')
+  .replaceAll('tlc-escalate', 'tlc-expr-escalate')
+
+/** As PLAIN, for a modification. */
+const MODIFIED = PLAIN.replaceAll('tlc-plain', 'tlc-modified').replace('tlc-cancel', 'tlc-modified-listener')
+
+/** start → review, a parallel multi-instance over two items done once one is completed → after → end. */
+const MULTI_INSTANCE = definitions('tlc-multi', `<bpmn:startEvent id="start" />${reviewWith(`<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>
+<zeebe:loopCharacteristics inputCollection="=[1, 2]" inputElement="item" /></bpmn:extensionElements>
+<bpmn:completionCondition xsi:type="bpmn:tFormalExpression">=numberOfCompletedInstances = 1</bpmn:completionCondition></bpmn:multiInstanceLoopCharacteristics>`, 'tlc-multi-listener')}
+${serviceTask('after', 'tlc-after-multi')}<bpmn:endEvent id="end" />${flow('f1', 'start', 'review')}${flow('f2', 'review', 'after')}${flow('f3', 'after', 'end')}`)
+
+/** start → an ad-hoc subprocess running review and quick, done (the rest canceled) once done is true → end. */
+const AD_HOC = definitions('tlc-adhoc', `<bpmn:startEvent id="start" /><bpmn:adHocSubProcess id="AH"><bpmn:extensionElements><zeebe:adHoc activeElementsCollection="=toDo" /></bpmn:extensionElements>
+${review('tlc-adhoc-listener')}${serviceTask('quick', 'tlc-adhoc-quick')}<bpmn:completionCondition xsi:type="bpmn:tFormalExpression">=done = true</bpmn:completionCondition></bpmn:adHocSubProcess>
+<bpmn:endEvent id="end" />${flow('f1', 'start', 'AH')}${flow('f2', 'AH', 'end')}`)
+
 /** start → fork → (review → end) and (quick → terminate end event). */
 const TERMINATE = definitions('tlc-terminate', `<bpmn:startEvent id="start" /><bpmn:parallelGateway id="fork" />${review('tlc-terminated')}<bpmn:endEvent id="end" />
 ${serviceTask('quick', 'tlc-quick')}<bpmn:endEvent id="stop-all"><bpmn:terminateEventDefinition /></bpmn:endEvent>
@@ -54,7 +73,7 @@ const CALLER = definitions('tlc-caller', `<bpmn:startEvent id="start" /><bpmn:ca
 <bpmn:endEvent id="end" />${flow('f1', 'start', 'call')}${flow('f2', 'call', 'end')}`)
 
 beforeAll(async () => {
-  await client.zeebe.deployResources([BOUNDARY_MESSAGE, BOUNDARY_TIMER, PLAIN, TERMINATE, EVENT_SUB_PROCESS, CALLER].map((xml, i) => ({ name: `tlc-${i}.bpmn`, process: Buffer.from(xml) })))
+  await client.zeebe.deployResources([BOUNDARY_MESSAGE, BOUNDARY_TIMER, PLAIN, TERMINATE, EVENT_SUB_PROCESS, CALLER, BOUNDARY_EXPRESSION, MODIFIED, MULTI_INSTANCE, AD_HOC].map((xml, i) => ({ name: `tlc-${i}.bpmn`, process: Buffer.from(xml) })))
 })
 
 interface TaskItem { userTaskKey: string; state: string; priority: number; elementInstanceKey: string }
@@ -245,4 +264,71 @@ test('a canceling listener may not deny the cancellation nor complete with varia
   // and the job completes as it should
   expect((await completeListenerJob(job.key, { corrections: { assignee: 'archivist' } })).status).toBe(204)
   await expectInstanceState(key, 'TERMINATED')
+})
+
+test('a canceling listener whose job type does not evaluate is an incident; resolved, the canceling listeners run again from the first', async () => {
+  // given a task interrupted by its boundary message, whose second canceling listener's type is a missing variable
+  const key = await startInstance('tlc-expression', { caseId: 'x-1' })
+  await taskOf(key, 'CREATED')
+  await client.zeebe.publishMessage({ name: 'tlc-stop', correlationKey: 'x-1', variables: {} })
+  expect((await completeListenerJob((await jobFor('tlc-expr-first', key)).key, { corrections: { priority: 10 } })).status).toBe(204)
+  const incident = await activeIncident(key)
+  expect(incident).toMatchObject({ errorType: 'EXTRACT_VALUE_ERROR', elementId: 'review' })
+  // when the variable is set and the incident resolved
+  await client.zeebe.setVariables({ elementInstanceKey: key, variables: { listenerType: 'tlc-expr-late' }, local: false })
+  await client.zeebe.resolveIncident({ incidentKey: incident.incidentKey })
+  // then the first listener runs again (without the earlier correction), then the second, then the boundary flow is taken
+  const again = await jobFor('tlc-expr-first', key)
+  expect(headersOf(again)['io.camunda.zeebe:priority']).toBe('50')
+  expect((await completeListenerJob(again.key)).status).toBe(204)
+  expect((await completeListenerJob((await jobFor('tlc-expr-late', key)).key)).status).toBe(204)
+  await client.zeebe.completeJob({ jobKey: (await jobFor('tlc-expr-escalate', key)).key, variables: {} })
+  await expectInstanceState(key, 'COMPLETED')
+})
+
+test('a multi-instance body whose completion condition is met completes once the canceling listener of its other instance is done', async () => {
+  // given two instances of the task
+  const key = await startInstance('tlc-multi', {})
+  const tasks = await until('both tasks', async () => {
+    const found = await search<TaskItem>('user-tasks', { processInstanceKey: key, state: 'CREATED' })
+    return found.length === 2 ? found : undefined
+  })
+  // when one is completed, meeting the completion condition
+  const completed = await fetch(`http://127.0.0.1:${engine.restPort}/v2/user-tasks/${tasks[0].userTaskKey}/completion`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+  expect(completed.status).toBe(204)
+  // then the other's canceling listener runs, and the activity after the body waits for it
+  const job = await jobFor('tlc-multi-listener', key)
+  expect(headersOf(job)['io.camunda.zeebe:userTaskKey']).toBe(tasks[1].userTaskKey)
+  expect(await activateNow('tlc-after-multi')).toEqual([])
+  // when it completes, the body completes and the flow goes on
+  expect((await completeListenerJob(job.key)).status).toBe(204)
+  await client.zeebe.completeJob({ jobKey: (await jobFor('tlc-after-multi', key)).key, variables: {} })
+  await expectInstanceState(key, 'COMPLETED')
+})
+
+test('a modification\'s terminate instruction runs no canceling listener, as Zeebe\'s modification terminates elements directly', async () => {
+  // given a created task
+  const key = await startInstance('tlc-modified', {})
+  const task = await taskOf(key, 'CREATED')
+  // when a modification terminates its element (the instance, emptied, with it)
+  await client.zeebe.modifyProcessInstance({ processInstanceKey: key, terminateInstructions: [{ elementInstanceKey: task.elementInstanceKey }] })
+  // then all is terminated at once, and no listener job was created
+  await expectInstanceState(key, 'TERMINATED')
+  await taskOf(key, 'CANCELED')
+  expect(await activateNow('tlc-modified-listener')).toEqual([])
+})
+
+test('an ad-hoc subprocess whose completion condition cancels the remaining elements completes once their canceling listener is done', async () => {
+  // given an ad-hoc subprocess running the task and a job
+  const key = await startInstance('tlc-adhoc', { toDo: ['review', 'quick'], done: false })
+  await taskOf(key, 'CREATED')
+  // when the job completes with the condition met
+  await client.zeebe.completeJob({ jobKey: (await jobFor('tlc-adhoc-quick', key)).key, variables: { done: true } })
+  // then the task's canceling listener runs, and the subprocess waits for it
+  const job = await jobFor('tlc-adhoc-listener', key)
+  expect(await elementStates(key, 'AH')).toEqual(['ACTIVE'])
+  // when it completes, the subprocess and the instance complete
+  expect((await completeListenerJob(job.key)).status).toBe(204)
+  await expectInstanceState(key, 'COMPLETED')
+  expect(await elementStates(key, 'review')).toEqual(['TERMINATED'])
 })
