@@ -34,7 +34,7 @@ function nestedSubprocesses(processId: string, levels: number, bare = false): st
 function nestedDmn(levels: number): string {
   return '<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/"'
     + ' id="deep-drg" name="Deep" namespace="http://camunda.org/schema/1.0/dmn">'
-    + `<decision id="deep-decision"><extensionElements>${'<a>'.repeat(levels)}${'</a>'.repeat(levels)}</extensionElements>`
+    + `<decision id="deep-decision" name="deep-decision"><extensionElements>${'<a>'.repeat(levels)}${'</a>'.repeat(levels)}</extensionElements>`
     + '<literalExpression><text>1</text></literalExpression></decision></definitions>'
 }
 
@@ -127,7 +127,7 @@ describe('decision requirements', () => {
     const decisions: string[] = []
     for (let i = 1; i <= count; i++) {
       const required = i < count ? i + 1 : count - 1
-      decisions.push(`<decision id="d${i}"><informationRequirement id="r${i}"><requiredDecision href="#d${required}"/></informationRequirement>`
+      decisions.push(`<decision id="d${i}" name="d${i}"><informationRequirement id="r${i}"><requiredDecision href="#d${required}"/></informationRequirement>`
         + `<literalExpression><text>${i}</text></literalExpression></decision>`)
     }
     const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/"'

@@ -42,8 +42,8 @@ const DMN = `<?xml version="1.0" encoding="UTF-8"?>
     <encapsulatedLogic><formalParameter name="amount" />${literal('if amount > 100 then 0.1 else 0')}</encapsulatedLogic>
   </businessKnowledgeModel>
   <businessKnowledgeModel id="net-bkm" name="net">
-    <knowledgeRequirement><requiredKnowledge href="#rate-bkm" /></knowledgeRequirement>
     <encapsulatedLogic><formalParameter name="amount" />${literal('amount * (1 - Discount Rate(amount))')}</encapsulatedLogic>
+    <knowledgeRequirement><requiredKnowledge href="#rate-bkm" /></knowledgeRequirement>
   </businessKnowledgeModel>
   <decision id="price" name="Price">
     <knowledgeRequirement><requiredKnowledge href="#net-bkm" /></knowledgeRequirement>

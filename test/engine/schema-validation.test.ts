@@ -81,3 +81,17 @@ test('a document that is not well-formed XML is refused with the parser error, e
   await deploy('straight.bpmn', definitions('straight', STRAIGHT))
   await expectInstanceState(await startInstance('straight'), 'COMPLETED')
 })
+
+test('a DMN decision without a name is refused by the DMN 1.3 schema, as on Zeebe', async () => {
+  // given a decision with an id but no name
+  const dmn = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="unnamed-drg" name="Unnamed" namespace="http://camunda.org/schema/1.0/dmn">
+  <decision id="unnamed"><literalExpression><text>"yes"</text></literalExpression></decision>
+</definitions>`
+  // when it is deployed, then it is refused with the schema's reason
+  const refused = await grpcFailure(client.zeebe.deployResources([{ name: 'unnamed.dmn', decision: Buffer.from(dmn) }]))
+  expect(refused.code).toBe(GrpcStatus.INVALID_ARGUMENT)
+  expect(refused.details).toContain("'unnamed.dmn': Error: URI=null Line=3: Element '{https://www.omg.org/spec/DMN/20191111/MODEL/}decision': The attribute 'name' is required but missing.")
+  // and with the name, it deploys
+  await client.zeebe.deployResources([{ name: 'named.dmn', decision: Buffer.from(dmn.replace('<decision id="unnamed">', '<decision id="unnamed" name="Unnamed">')) }])
+})

@@ -5,6 +5,7 @@
 import { feelSyntaxError, unaryTestSyntaxError } from '../feel'
 import type { Problem } from './types'
 import { xmlDepthProblem } from './xml-depth'
+import { schemaProblem } from './xsd'
 
 export type HitPolicy = 'UNIQUE' | 'FIRST' | 'PRIORITY' | 'ANY' | 'COLLECT' | 'RULE ORDER' | 'OUTPUT ORDER'
 export type Aggregation = 'SUM' | 'MIN' | 'MAX' | 'COUNT'
@@ -137,6 +138,8 @@ async function dmnModdle(): Promise<DmnModdleInstance> {
 export async function parseDmn(xml: string): Promise<{ drg?: DrgModel; problems: Problem[] }> {
   const tooDeep = xmlDepthProblem(xml)
   if (tooDeep !== undefined) return { problems: [tooDeep] }
+  const invalid = await schemaProblem(xml, 'dmn')
+  if (invalid !== undefined) return { problems: [invalid] }
   let parsed: ParseResult
   try {
     parsed = await (await dmnModdle()).fromXML(xml)

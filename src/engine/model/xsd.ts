@@ -1,7 +1,9 @@
 /**
- * Schema validation of BPMN resources, as Zeebe does before reading a model: its model API parses
- * with the BPMN 2.0 XSD, and a resource that breaks it is rejected with the parser's first error
- * (camunda/camunda, DeploymentRejectionTest.shouldRejectDeploymentOfSAXException, issue 8026).
+ * Schema validation of BPMN and DMN resources, as Zeebe does before reading a model: its model APIs
+ * parse with the BPMN 2.0 and DMN 1.3 XSDs, and a resource that breaks one is rejected with the
+ * parser's first error (camunda/camunda, DeploymentRejectionTest.shouldRejectDeploymentOfSAXException,
+ * issue 8026). The DMN schema requires a name on every decision, which Zeebe's rejection of an
+ * unnamed decision comes from. A DMN of another version than 1.3 is not checked (no schema here).
  *
  * A document that is not well-formed XML is rejected the same way, with the parser's error: a
  * lenient reader would accept some (an unescaped '<' in an attribute value) that Zeebe refuses.
@@ -30,16 +32,23 @@ const BASE_CONTENT = /(<xsd:element ref="documentation" minOccurs="0" maxOccurs=
 /** ...and, since Zeebe 8.4, documentation after them too (deterministic, as XSD requires). */
 const RELAXED_CONTENT = '$1<xsd:sequence minOccurs="0"><xsd:element ref="extensionElements"/><xsd:element ref="documentation" minOccurs="0" maxOccurs="unbounded"/></xsd:sequence>'
 
-/** The schema files, by the names their includes and imports use. */
-export function bpmnSchemaFiles(): Record<string, string> {
-  const dir = path.dirname(require.resolve('bpmn-moddle/resources/bpmn/xsd/BPMN20.xsd'))
+/** DMN 1.3's namespace: the documents the DMN schema applies to. */
+const DMN13 = 'https://www.omg.org/spec/DMN/20191111/MODEL/'
+
+function readSchemas(dir: string, names: string[], prefix: string): Record<string, string> {
   const files: Record<string, string> = {}
-  for (const name of ['BPMN20.xsd', 'Semantic.xsd', 'BPMNDI.xsd', 'DI.xsd', 'DC.xsd']) {
-    files[name] = fs.readFileSync(path.join(dir, name), 'utf8')
-  }
-  const relaxed = files['Semantic.xsd'].replace(BASE_CONTENT, RELAXED_CONTENT)
-  if (relaxed === files['Semantic.xsd']) throw new Error(`The BPMN schema in ${dir} is not the one expected: its base element content was not found`)
-  files['Semantic.xsd'] = relaxed
+  for (const name of names) files[`${prefix}/${name}`] = fs.readFileSync(path.join(dir, name), 'utf8')
+  return files
+}
+
+/** The schema files, by the paths their includes and imports resolve to. */
+export function schemaFiles(): Record<string, string> {
+  const bpmn = readSchemas(path.dirname(require.resolve('bpmn-moddle/resources/bpmn/xsd/BPMN20.xsd')), ['BPMN20.xsd', 'Semantic.xsd', 'BPMNDI.xsd', 'DI.xsd', 'DC.xsd'], 'bpmn')
+  const dmn = readSchemas(path.dirname(require.resolve('dmn-moddle/resources/dmn/xsd/DMN13.xsd')), ['DMN13.xsd', 'DMNDI13.xsd', 'DI.xsd', 'DC.xsd'], 'dmn')
+  const files = { ...bpmn, ...dmn }
+  const relaxed = files['bpmn/Semantic.xsd'].replace(BASE_CONTENT, RELAXED_CONTENT)
+  if (relaxed === files['bpmn/Semantic.xsd']) throw new Error("bpmn-moddle's BPMN schema is not the one expected: its base element content was not found")
+  files['bpmn/Semantic.xsd'] = relaxed
   return files
 }
 
@@ -50,9 +59,11 @@ import(workerData.moduleUrl).then((xml) => {
   const files = {}
   for (const [name, text] of Object.entries(workerData.files)) files[name] = new TextEncoder().encode(text)
   xml.xmlRegisterInputProvider(new xml.XmlBufferInputProvider(files))
-  const schema = xml.XmlDocument.fromBuffer(files['BPMN20.xsd'], { url: 'BPMN20.xsd' })
-  const validator = xml.XsdValidator.fromDoc(schema)
-  parentPort.on('message', ({ id, text }) => {
+  const validators = {
+    bpmn: xml.XsdValidator.fromDoc(xml.XmlDocument.fromBuffer(files['bpmn/BPMN20.xsd'], { url: 'bpmn/BPMN20.xsd' })),
+    dmn: xml.XsdValidator.fromDoc(xml.XmlDocument.fromBuffer(files['dmn/DMN13.xsd'], { url: 'dmn/DMN13.xsd' })),
+  }
+  parentPort.on('message', ({ id, text, kind }) => {
     let doc
     try {
       doc = xml.XmlDocument.fromString(text)
@@ -62,7 +73,7 @@ import(workerData.moduleUrl).then((xml) => {
       return
     }
     try {
-      validator.validate(doc)
+      if (kind === 'bpmn' || doc.root.namespaceUri === workerData.dmn13) validators[kind].validate(doc)
       parentPort.postMessage({ id })
     } catch (error) {
       const first = (error.details || [])[0]
@@ -75,6 +86,8 @@ import(workerData.moduleUrl).then((xml) => {
 }, (error) => parentPort.postMessage({ failed: String(error && error.stack || error) }))
 `
 
+export type SchemaKind = 'bpmn' | 'dmn'
+
 interface Answer { id?: number; invalid?: { line: number; message: string }; ready?: boolean; failed?: string }
 
 class SchemaValidator {
@@ -85,7 +98,7 @@ class SchemaValidator {
   private start(): Worker {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { moduleUrl: pathToFileURL(require.resolve('libxml2-wasm')).href, files: bpmnSchemaFiles() },
+      workerData: { moduleUrl: pathToFileURL(require.resolve('libxml2-wasm')).href, files: schemaFiles(), dmn13: DMN13 },
     })
     worker.unref()
     worker.on('message', (answer: Answer) => {
@@ -109,14 +122,14 @@ class SchemaValidator {
     void worker?.terminate()
   }
 
-  validate(text: string): Promise<Answer> {
+  validate(text: string, kind: SchemaKind): Promise<Answer> {
     const worker = (this.worker ??= this.start())
     const id = this.nextId++
     return new Promise<Answer>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
       // Only a waiting validation keeps the process alive.
       if (this.pending.size === 1) worker.ref()
-      worker.postMessage({ id, text })
+      worker.postMessage({ id, text, kind })
     }).finally(() => {
       if (this.pending.size === 0) this.worker?.unref()
     })
@@ -135,8 +148,8 @@ function readable(message: string): string {
  * The resource's first XML or schema error, worded as Zeebe reports a parser error (with
  * libxml2's text), or undefined when it is valid.
  */
-export async function schemaProblem(xml: string): Promise<Problem | undefined> {
-  const answer = await (validator ??= new SchemaValidator()).validate(xml)
+export async function schemaProblem(xml: string, kind: SchemaKind = 'bpmn'): Promise<Problem | undefined> {
+  const answer = await (validator ??= new SchemaValidator()).validate(xml, kind)
   if (!answer.invalid) return undefined
   return { message: `Error: URI=null Line=${answer.invalid.line}: ${readable(answer.invalid.message)}` }
 }
