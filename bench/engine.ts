@@ -15,6 +15,12 @@
  *    of the data dir (database, WAL) per instance.
  * 4. Restart with those instances: SIGKILL then restart (the log is replayed), SIGTERM then restart
  *    (the snapshot is loaded); time from spawn to the first successful GET /v2/topology.
+ * 5. History: BENCH_HISTORY (200,000) one-service-task instances run to their end on a durable
+ *    engine; RSS and heap growth per finished instance between 10,000 and BENCH_HISTORY (issue 19:
+ *    finished instances live in the data dir, not in memory), disk per finished instance, and the
+ *    SIGTERM stop and restart with that history.
+ *
+ * BENCH_SECTIONS (default all: throughput,rate,waiting,history) picks sections.
  *
  * Engine and stub each run in a child process, so the client's work is not counted against them.
  */
@@ -30,6 +36,9 @@ const N = Number(process.env.BENCH_N ?? 20_000)
 const WAITING = Number(process.env.BENCH_WAITING ?? 100_000)
 const RATE = Number(process.env.BENCH_RATE ?? 500)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const HISTORY = Number(process.env.BENCH_HISTORY ?? 200_000)
+const HISTORY_BASELINE = Math.min(10_000, Math.floor(HISTORY / 2))
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,rate,waiting,history').split(',').map((s) => s.trim()))
 const IN_FLIGHT = 64
 const WAITING_IN_FLIGHT = 256
 const WARM_UP = Math.min(1_000, Math.ceil(N / 10))
@@ -43,6 +52,10 @@ const TARGET = {
   p99Ms: 50,
   bytesPerWaiting: 10 * 1024,
   restartMs: 10_000,
+  /** issue 19: RSS growth per finished instance */
+  bytesPerFinished: 512,
+  /** issue 19: restart with 50,000 finished instances */
+  restartWithHistoryMs: 5_000,
 }
 
 const SERVICE_TASK_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
@@ -418,7 +431,7 @@ function describeFixedRate(name: string, f: FixedRate): string[] {
 
 function describeCounts(s: Stats): string {
   const e = s.engine
-  return `${count(e.activeInstances)} active instances, ${count(e.timers)} timers, ${count(e.messageSubscriptions)} message subscriptions`
+  return `${count(e.instances)} instances in memory (${count(e.activeInstances)} active), ${count(e.timers)} timers, ${count(e.messageSubscriptions)} message subscriptions`
 }
 
 function describeWaiting(name: string, w: Waiting): string[] {
@@ -436,78 +449,151 @@ function describeWaiting(name: string, w: Waiting): string[] {
   return lines
 }
 
+interface History { before: Stats; after: Stats; seconds: number; diskBytes: number }
+
+/** Runs one-service-task instances to their end; stats once HISTORY_BASELINE and HISTORY have finished. */
+async function createHistory(server: Server, dataDir: string): Promise<History> {
+  const camunda = connect(server.grpcPort)
+  const zeebe = camunda.getZeebeGrpcApiClient()
+  try {
+    await zeebe.deployResource({ process: Buffer.from(SERVICE_TASK_BPMN), name: 'bench-service-task.bpmn' })
+    const done = new Map<number, () => void>()
+    await zeebe.streamJobs({
+      type: JOB_TYPE, worker: 'bench-history', timeout: 60_000, tenantIds: ['<default>'], fetchVariables: ['seq'],
+      taskHandler: async (job) => {
+        const ack = await job.complete({ result: 'done' })
+        done.get(Number(job.variables.seq))?.()
+        return ack
+      },
+    })
+    let seq = 0
+    const run = async () => {
+      const mine = seq++
+      const completed = new Promise<void>((resolve) => done.set(mine, resolve))
+      await zeebe.createProcessInstance({ bpmnProcessId: 'bench-service-task', variables: { seq: mine, order: `order-${mine}` } })
+      await completed
+      done.delete(mine)
+    }
+    await inParallel(HISTORY_BASELINE, IN_FLIGHT, run)
+    // The last instances' ends are archived with their commands: let the group commit pass.
+    await sleep(500)
+    const before = await stats(server)
+    const started = performance.now()
+    await inParallel(HISTORY - HISTORY_BASELINE, IN_FLIGHT, run)
+    const seconds = (performance.now() - started) / 1000
+    await sleep(500)
+    const after = await stats(server)
+    return { before, after, seconds, diskBytes: dirBytes(dataDir) }
+  } finally {
+    await camunda.closeAllClients()
+  }
+}
+
 async function main(): Promise<void> {
   const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'raccord-bench-'))
   let dirs = 0
   const freshDataDir = () => path.join(tempRoot, `data-${++dirs}`)
+  /** the targets' lines, printed at the end */
+  const targets: string[] = []
   try {
-    console.log(`bench:engine on ${os.cpus().length} cores, Node ${process.version}; data dirs under ${tempRoot}`)
+    console.log(`bench:engine on ${os.cpus().length} cores, Node ${process.version}; data dirs under ${tempRoot}; sections ${[...SECTIONS].join(', ')}`)
     console.log('')
-    console.log(`throughput: ${count(N)} one-service-task instances, ${IN_FLIGHT} in flight, streamJobs worker (warm-up ${WARM_UP})`)
-    let server = await forkServer(ENGINE_SCRIPT, IN_MEMORY_ARGS)
-    const memory = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
-    server = await forkServer(ENGINE_SCRIPT, durableArgs(freshDataDir()))
-    const durable = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
-    server = await forkServer('bench/stub-gateway.ts', ['--port', '0'])
-    const stub = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
-    console.log(describeThroughput('stub', stub))
-    console.log(describeThroughput('in-memory', memory, stub))
-    console.log(describeThroughput('durable', durable, stub))
-    console.log('')
+    let server: Server
+    if (SECTIONS.has('throughput')) {
+      console.log(`throughput: ${count(N)} one-service-task instances, ${IN_FLIGHT} in flight, streamJobs worker (warm-up ${WARM_UP})`)
+      server = await forkServer(ENGINE_SCRIPT, IN_MEMORY_ARGS)
+      const memory = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
+      server = await forkServer(ENGINE_SCRIPT, durableArgs(freshDataDir()))
+      const durable = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
+      server = await forkServer('bench/stub-gateway.ts', ['--port', '0'])
+      const stub = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
+      console.log(describeThroughput('stub', stub))
+      console.log(describeThroughput('in-memory', memory, stub))
+      console.log(describeThroughput('durable', durable, stub))
+      console.log('')
+      targets.push(`  ${mark(durable.perSecond >= TARGET.durablePerSecond)} throughput ≥ ${count(TARGET.durablePerSecond)} instances/s: ${count(durable.perSecond)}/s ` +
+        `(stub ceiling ${count(stub.perSecond)}/s, ratio ${(durable.perSecond / stub.perSecond).toFixed(2)}; in memory ${count(memory.perSecond)}/s)`)
+      targets.push(`  ${mark(durable.perSecond >= 0.9 * stub.perSecond)} throughput ≥ 0.9 of the stub gateway's (issue 19): ${(durable.perSecond / stub.perSecond).toFixed(2)}`)
+    }
 
-    console.log(`fixed rate: ${RATE} creations/s for ${SECONDS} s (open loop, after 1 s of warm-up)`)
-    server = await forkServer(ENGINE_SCRIPT, IN_MEMORY_ARGS)
-    const memoryRate = await measureFixedRate(server.grpcPort).finally(() => stopServer(server))
-    for (const line of describeFixedRate('in-memory', memoryRate)) console.log(line)
-    server = await forkServer(ENGINE_SCRIPT, durableArgs(freshDataDir()))
-    const durableRate = await measureFixedRate(server.grpcPort).finally(() => stopServer(server))
-    for (const line of describeFixedRate('durable', durableRate)) console.log(line)
-    console.log('')
+    if (SECTIONS.has('rate')) {
+      console.log(`fixed rate: ${RATE} creations/s for ${SECONDS} s (open loop, after 1 s of warm-up)`)
+      server = await forkServer(ENGINE_SCRIPT, IN_MEMORY_ARGS)
+      const memoryRate = await measureFixedRate(server.grpcPort).finally(() => stopServer(server))
+      for (const line of describeFixedRate('in-memory', memoryRate)) console.log(line)
+      server = await forkServer(ENGINE_SCRIPT, durableArgs(freshDataDir()))
+      const durableRate = await measureFixedRate(server.grpcPort).finally(() => stopServer(server))
+      for (const line of describeFixedRate('durable', durableRate)) console.log(line)
+      console.log('')
+      targets.push(`  ${mark(durableRate.ackToJob.p99 < TARGET.p99Ms)} p99 < ${TARGET.p99Ms} ms at ${RATE}/s, create acked -> job received: ${durableRate.ackToJob.p99.toFixed(1)} ms`)
+      targets.push(`  ${mark(durableRate.sentToJob.p99 < TARGET.p99Ms)} p99 < ${TARGET.p99Ms} ms at ${RATE}/s, create sent -> job received: ${durableRate.sentToJob.p99.toFixed(1)} ms`)
+      targets.push(`  ${mark(durableRate.sentToCompleted.p99 < TARGET.p99Ms)} p99 < ${TARGET.p99Ms} ms at ${RATE}/s, create sent -> job completed: ${durableRate.sentToCompleted.p99.toFixed(1)} ms`)
+    }
 
-    console.log(`waiting: ${count(WAITING)} instances, each on a P1D timer and a message subscription (${WAITING_IN_FLIGHT} creations in flight)`)
-    server = await forkServer(ENGINE_SCRIPT, IN_MEMORY_ARGS)
-    const memoryWaiting = await createWaiting(server).finally(() => stopServer(server))
-    for (const line of describeWaiting('in-memory', memoryWaiting)) console.log(line)
-    const waitingDir = freshDataDir()
-    server = await forkServer(ENGINE_SCRIPT, durableArgs(waitingDir))
-    const durableWaiting = await createWaiting(server, waitingDir)
-    for (const line of describeWaiting('durable', durableWaiting)) console.log(line)
-    console.log('')
+    if (SECTIONS.has('waiting')) {
+      console.log(`waiting: ${count(WAITING)} instances, each on a P1D timer and a message subscription (${WAITING_IN_FLIGHT} creations in flight)`)
+      server = await forkServer(ENGINE_SCRIPT, IN_MEMORY_ARGS)
+      const memoryWaiting = await createWaiting(server).finally(() => stopServer(server))
+      for (const line of describeWaiting('in-memory', memoryWaiting)) console.log(line)
+      const waitingDir = freshDataDir()
+      server = await forkServer(ENGINE_SCRIPT, durableArgs(waitingDir))
+      const durableWaiting = await createWaiting(server, waitingDir)
+      for (const line of describeWaiting('durable', durableWaiting)) console.log(line)
+      console.log('')
 
-    console.log(`restart with ${count(WAITING)} waiting instances (spawn -> first successful GET /v2/topology)`)
-    await stopServer(server, 'SIGKILL')
-    const killedBytes = dirBytes(waitingDir)
-    let restarted = await restart(waitingDir)
-    server = restarted.server
-    const afterKill = restarted.restart
-    console.log(`  after SIGKILL (data dir ${mb(killedBytes)} MB): serving in ${count(afterKill.servingMs)} ms; ${describeCounts(afterKill.after)}; RSS ${mb(afterKill.after.rss)} MB`)
-    console.log(`    ${afterKill.recoveryLine}`)
-    const stopMs = await stopServer(server, 'SIGTERM')
-    const cleanBytes = dirBytes(waitingDir)
-    restarted = await restart(waitingDir)
-    server = restarted.server
-    const afterTerm = restarted.restart
-    console.log(`  after SIGTERM (stopped in ${count(stopMs)} ms, snapshot included; data dir ${mb(cleanBytes)} MB, ${count(cleanBytes / WAITING)} B per waiting instance): ` +
-      `serving in ${count(afterTerm.servingMs)} ms; ${describeCounts(afterTerm.after)}; RSS ${mb(afterTerm.after.rss)} MB`)
-    console.log(`    ${afterTerm.recoveryLine}`)
-    await stopServer(server)
-    const empty = await restart(freshDataDir())
-    await stopServer(empty.server)
-    console.log(`  for scale, an empty data dir: serving in ${count(empty.restart.servingMs)} ms`)
-    console.log('')
+      console.log(`restart with ${count(WAITING)} waiting instances (spawn -> first successful GET /v2/topology)`)
+      await stopServer(server, 'SIGKILL')
+      const killedBytes = dirBytes(waitingDir)
+      let restarted = await restart(waitingDir)
+      server = restarted.server
+      const afterKill = restarted.restart
+      console.log(`  after SIGKILL (data dir ${mb(killedBytes)} MB): serving in ${count(afterKill.servingMs)} ms; ${describeCounts(afterKill.after)}; RSS ${mb(afterKill.after.rss)} MB`)
+      console.log(`    ${afterKill.recoveryLine}`)
+      const stopMs = await stopServer(server, 'SIGTERM')
+      const cleanBytes = dirBytes(waitingDir)
+      restarted = await restart(waitingDir)
+      server = restarted.server
+      const afterTerm = restarted.restart
+      console.log(`  after SIGTERM (stopped in ${count(stopMs)} ms, snapshot included; data dir ${mb(cleanBytes)} MB, ${count(cleanBytes / WAITING)} B per waiting instance): ` +
+        `serving in ${count(afterTerm.servingMs)} ms; ${describeCounts(afterTerm.after)}; RSS ${mb(afterTerm.after.rss)} MB`)
+      console.log(`    ${afterTerm.recoveryLine}`)
+      await stopServer(server)
+      const empty = await restart(freshDataDir())
+      await stopServer(empty.server)
+      console.log(`  for scale, an empty data dir: serving in ${count(empty.restart.servingMs)} ms`)
+      console.log('')
 
-    const rssPerWaiting = (durableWaiting.after.rss - durableWaiting.before.rss) / WAITING
-    const diskPerWaiting = (durableWaiting.diskBytes ?? NaN) / WAITING
-    const slowestRestart = Math.max(afterKill.servingMs, afterTerm.servingMs)
-    console.log('targets (issue 4), durable engine:')
-    console.log(`  ${mark(durable.perSecond >= TARGET.durablePerSecond)} throughput ≥ ${count(TARGET.durablePerSecond)} instances/s: ${count(durable.perSecond)}/s ` +
-      `(stub ceiling ${count(stub.perSecond)}/s, ratio ${(durable.perSecond / stub.perSecond).toFixed(2)}; in memory ${count(memory.perSecond)}/s)`)
-    console.log(`  ${mark(durableRate.ackToJob.p99 < TARGET.p99Ms)} p99 < ${TARGET.p99Ms} ms at ${RATE}/s, create acked -> job received: ${durableRate.ackToJob.p99.toFixed(1)} ms`)
-    console.log(`  ${mark(durableRate.sentToJob.p99 < TARGET.p99Ms)} p99 < ${TARGET.p99Ms} ms at ${RATE}/s, create sent -> job received: ${durableRate.sentToJob.p99.toFixed(1)} ms`)
-    console.log(`  ${mark(durableRate.sentToCompleted.p99 < TARGET.p99Ms)} p99 < ${TARGET.p99Ms} ms at ${RATE}/s, create sent -> job completed: ${durableRate.sentToCompleted.p99.toFixed(1)} ms`)
-    console.log(`  ${mark(rssPerWaiting <= TARGET.bytesPerWaiting)} RSS ≤ 10 KB per waiting instance: ${count(rssPerWaiting)} B`)
-    console.log(`  ${mark(diskPerWaiting <= TARGET.bytesPerWaiting)} disk ≤ 10 KB per waiting instance: ${count(diskPerWaiting)} B (${count(cleanBytes / WAITING)} B after a clean stop)`)
-    console.log(`  ${mark(slowestRestart < TARGET.restartMs)} restart < ${TARGET.restartMs / 1000} s: ${(afterTerm.servingMs / 1000).toFixed(1)} s after SIGTERM, ${(afterKill.servingMs / 1000).toFixed(1)} s after SIGKILL`)
+      const rssPerWaiting = (durableWaiting.after.rss - durableWaiting.before.rss) / WAITING
+      const diskPerWaiting = (durableWaiting.diskBytes ?? NaN) / WAITING
+      const slowestRestart = Math.max(afterKill.servingMs, afterTerm.servingMs)
+      targets.push(`  ${mark(rssPerWaiting <= TARGET.bytesPerWaiting)} RSS ≤ 10 KB per waiting instance: ${count(rssPerWaiting)} B`)
+      targets.push(`  ${mark(diskPerWaiting <= TARGET.bytesPerWaiting)} disk ≤ 10 KB per waiting instance: ${count(diskPerWaiting)} B (${count(cleanBytes / WAITING)} B after a clean stop)`)
+      targets.push(`  ${mark(slowestRestart < TARGET.restartMs)} restart < ${TARGET.restartMs / 1000} s: ${(afterTerm.servingMs / 1000).toFixed(1)} s after SIGTERM, ${(afterKill.servingMs / 1000).toFixed(1)} s after SIGKILL`)
+    }
+
+    if (SECTIONS.has('history')) {
+      console.log(`history: ${count(HISTORY)} one-service-task instances run to their end on a durable engine (${IN_FLIGHT} in flight)`)
+      const historyDir = freshDataDir()
+      server = await forkServer(ENGINE_SCRIPT, durableArgs(historyDir))
+      const history = await createHistory(server, historyDir)
+      const finished = HISTORY - HISTORY_BASELINE
+      const rssPerFinished = (history.after.rss - history.before.rss) / finished
+      const heapPerFinished = (history.after.heapUsed - history.before.heapUsed) / finished
+      console.log(`  ${count(finished)} instances after the first ${count(HISTORY_BASELINE)} in ${history.seconds.toFixed(1)} s (${count(finished / history.seconds)}/s)`)
+      console.log(`  RSS ${mb(history.before.rss)} -> ${mb(history.after.rss)} MB (${count(rssPerFinished)} B per finished instance); heap used ${mb(history.before.heapUsed)} -> ${mb(history.after.heapUsed)} MB (${count(heapPerFinished)} B per finished instance)`)
+      console.log(`  live state: ${describeCounts(history.after)}; data dir ${mb(history.diskBytes)} MB (${count(history.diskBytes / HISTORY)} B per finished instance)`)
+      const stopMs = await stopServer(server, 'SIGTERM')
+      const restarted = await restart(historyDir)
+      await stopServer(restarted.server)
+      console.log(`  SIGTERM stop in ${count(stopMs)} ms; restart with ${count(HISTORY)} finished instances: serving in ${count(restarted.restart.servingMs)} ms`)
+      console.log(`    ${restarted.restart.recoveryLine}`)
+      console.log('')
+      targets.push(`  ${mark(rssPerFinished <= TARGET.bytesPerFinished)} RSS growth ≤ 0.5 KB per finished instance, ${count(HISTORY_BASELINE)} -> ${count(HISTORY)} (issue 19): ${count(rssPerFinished)} B`)
+      targets.push(`  ${mark(restarted.restart.servingMs < TARGET.restartWithHistoryMs)} restart from SIGTERM < 5 s with ${count(HISTORY)} finished instances (issue 19 asks it with 50,000): ${(restarted.restart.servingMs / 1000).toFixed(1)} s`)
+    }
+
+    console.log('targets, durable engine:')
+    for (const line of targets) console.log(line)
   } finally {
     for (const child of children) child.kill('SIGKILL')
     fs.rmSync(tempRoot, { recursive: true, force: true })

@@ -3,6 +3,7 @@ import type { Command } from './runtime/commands'
 import { Engine } from './runtime/engine'
 import type { EngineSnapshot } from './runtime/snapshot'
 import { assembleSnapshot, snapshotParts } from './state/snapshot-parts'
+import { SqliteHistory } from './state/sqlite-history'
 import { EngineStore } from './state/store'
 
 /**
@@ -26,10 +27,12 @@ export interface DurableEngine {
 }
 
 /** Open the engine on `dataDir`: load the snapshot, replay the log, then journal every command. */
-export async function openDurableEngine(dataDir: string, clock?: Clock): Promise<DurableEngine> {
+export async function openDurableEngine(dataDir: string, clock?: Clock, historyRetentionMs?: number): Promise<DurableEngine> {
   const started = Date.now()
   const store = EngineStore.open(dataDir)
-  const engine = new Engine({ clock })
+  const engine = new Engine({ clock, historyRetentionMs })
+  // Finished instances live in the data dir, not in the engine's memory or its snapshot.
+  engine.useHistory(new SqliteHistory(store))
   let replayed = 0
   let snapshotSeq = 0
   try {

@@ -65,6 +65,7 @@ export const ENGINE_ENV = {
   password: 'RACCORD_ENGINE_PASSWORD',
   allowedHosts: 'RACCORD_ENGINE_ALLOWED_HOSTS',
   allowedOrigins: 'RACCORD_ENGINE_ALLOWED_ORIGINS',
+  historyRetentionDays: 'RACCORD_ENGINE_HISTORY_RETENTION_DAYS',
 } as const
 
 /** The user name and password clients must present (HTTP basic authentication, as Camunda 8.8's). */

@@ -31,6 +31,17 @@ export interface EngineServerOptions {
   dataDir?: string
   /** let /v2/clock pin the clock, as Zeebe's ZEEBE_CLOCK_CONTROLLED=true; default: that variable */
   clockControlled?: boolean
+  /** days finished instances stay searchable; default: RACCORD_ENGINE_HISTORY_RETENTION_DAYS, else 30 */
+  historyRetentionDays?: number
+}
+
+/** The history's retention period, in ms, from the option or the environment. */
+function historyRetentionMs(option: number | undefined, env: NodeJS.ProcessEnv): number {
+  const name = ENGINE_ENV.historyRetentionDays
+  const text = env[name]
+  const days = option ?? (text === undefined || text.trim() === '' ? 30 : Number(text))
+  if (!Number.isFinite(days) || days <= 0) throw new EngineAccessError(`${name} must be a positive number of days (finished instances are kept that long), got '${option ?? text}'`)
+  return days * 24 * 3600_000
 }
 
 /** A running engine server. */
@@ -49,7 +60,7 @@ export interface EngineServer {
   close(): Promise<void>
 }
 
-/** A listening or access setting that cannot be used; the message names the setting. */
+/** A listening, access or other engine setting that cannot be used; the message names the setting. */
 export class EngineAccessError extends Error {
   constructor(message: string) {
     super(message)
@@ -94,8 +105,9 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       + '(clients then use CAMUNDA_AUTH_STRATEGY=BASIC with CAMUNDA_BASIC_AUTH_USERNAME and CAMUNDA_BASIC_AUTH_PASSWORD)')
   }
   const clock = options.clock ?? new ControllableClock()
-  const durable = options.dataDir !== undefined ? await openDurableEngine(options.dataDir, clock) : undefined
-  const engine = durable?.engine ?? new Engine({ clock })
+  const historyRetention = historyRetentionMs(options.historyRetentionDays, process.env)
+  const durable = options.dataDir !== undefined ? await openDurableEngine(options.dataDir, clock, historyRetention) : undefined
+  const engine = durable?.engine ?? new Engine({ clock, historyRetentionMs: historyRetention })
   const stopEngine = () => (durable ? durable.close() : engine.close())
 
   let grpc

@@ -1,6 +1,8 @@
 import type { Clock } from '../clock'
 import type { ProcessModel } from '../model/types'
+import { MemoryHistory, type History } from '../state/history'
 import type { Key } from '../state/records'
+import { takeFinishedInstance } from './archive'
 import { DueTimerBehavior } from './behaviors/due-timers'
 import { EventSubscriptionBehavior } from './behaviors/event-subscriptions'
 import { FlowBehavior } from './behaviors/flow'
@@ -58,6 +60,10 @@ export class RuntimeContext implements ProcessingContext {
   readonly timers: ProcessingContext['timers'] = new DueTimerBehavior(this)
   readonly processors = ELEMENT_PROCESSORS
   readonly multiInstance = multiInstanceBodyProcessor
+  /** finished instances, out of the live state (the data dir's, once the engine is durable) */
+  history: History = new MemoryHistory()
+  /** root instances finished by the command under way: they go to the history at its end */
+  endedRoots: Key[] = []
   /** set once the engine closes: no wake-ups, no stream hand-backs */
   closed = false
   private continuation: NodeJS.Immediate | undefined
@@ -98,6 +104,21 @@ export class RuntimeContext implements ProcessingContext {
       if (!isCommand || budget <= 0 || this.state.work.length === 0) break
     }
     if (this.state.work.length > 0 && !this.runner.isReplaying) this.continueLater()
+    this.archiveFinished()
+  }
+
+  /**
+   * Root instances that finished go to the history once no step is left (a step left over could
+   * still concern them). Part of the command, so a replay moves them at the same point.
+   */
+  private archiveFinished(): void {
+    if (this.endedRoots.length === 0 || this.state.work.length > 0) return
+    const roots = this.endedRoots
+    this.endedRoots = []
+    for (const key of roots) {
+      const archived = takeFinishedInstance(this.state, this.vars, key)
+      if (archived) this.history.add(archived)
+    }
   }
 
   private continueLater(): void {

@@ -18,6 +18,7 @@ import { InstanceModification } from './modification'
 import { DEFAULT_TENANT, type DeployedProcess, type Repository } from './repository'
 import type { ElementInstance, InstanceRuntime } from './runtime-state'
 import { exportState, importState, type EngineSnapshot } from './snapshot'
+import type { History } from '../state/history'
 
 /** A journaled command whose replay failed: what recovery reports. */
 export interface ReplayFailure {
@@ -31,7 +32,15 @@ export interface ReplayFailure {
 
 export interface EngineOptions {
   clock?: Clock
+  /** how long finished instances stay in the history (engine time); default HISTORY_RETENTION_MS */
+  historyRetentionMs?: number
 }
+
+/** Finished instances are kept 30 days by default, then pruned. */
+export const HISTORY_RETENTION_MS = 30 * 24 * 3600_000
+/** The history is pruned this often, at most PRUNE_BATCH root instances a turn of the event loop. */
+const PRUNE_EVERY_MS = 60_000
+const PRUNE_BATCH = 500
 
 /**
  * The embedded, Zeebe-compatible engine. Commands run to completion synchronously, one at a
@@ -44,11 +53,32 @@ export class Engine implements EngineApi, CommandTarget {
   private readonly batches: BatchOperations
   private batchWork: NodeJS.Timeout | undefined
   private closed = false
+  readonly historyRetentionMs: number
+  private readonly pruneTimer: NodeJS.Timeout
 
   constructor(options: EngineOptions = {}) {
     this.clock = options.clock ?? new SystemClock()
     this.ctx = new RuntimeContext(this.clock)
     this.batches = new BatchOperations(this.ctx, this)
+    this.historyRetentionMs = options.historyRetentionMs ?? HISTORY_RETENTION_MS
+    this.pruneTimer = setInterval(() => this.pruneHistory(), PRUNE_EVERY_MS)
+    this.pruneTimer.unref()
+  }
+
+  /** Keep finished instances in `history` (a durable engine's, in its data dir): before any state is loaded. */
+  useHistory(history: History): void {
+    this.ctx.history = history
+  }
+
+  /**
+   * Forget finished instances older than the retention period, a batch at a time with a turn of
+   * the event loop in between, so that a large backlog never holds the engine. Returns the count.
+   */
+  pruneHistory(): number {
+    if (this.closed) return 0
+    const pruned = this.ctx.history.prune(this.clock.now() - this.historyRetentionMs, PRUNE_BATCH)
+    if (pruned === PRUNE_BATCH) setImmediate(() => this.pruneHistory())
+    return pruned
   }
 
   /** Engine time: frozen for the length of a command, so that replaying it gives the same result. */
@@ -72,6 +102,7 @@ export class Engine implements EngineApi, CommandTarget {
   /** Stop the wake-up timer; the engine answers no more commands after this. */
   close(): void {
     this.closed = true
+    clearInterval(this.pruneTimer)
     if (this.batchWork) clearTimeout(this.batchWork)
     this.ctx.close()
   }
@@ -90,23 +121,24 @@ export class Engine implements EngineApi, CommandTarget {
 
   // ---------------------------------------------------------------- queries
 
+  /** Live records first, then the history's (finished instances). */
   readonly queries: EngineQueries = {
-    processInstances: () => this.state.instances.values(),
-    processInstance: (key) => this.state.instances.get(key),
-    elementInstances: () => this.elementRecords(),
-    variables: () => this.ctx.vars.all(),
-    incidents: () => this.state.incidents.values(),
-    incident: (key) => this.state.incidents.get(key),
+    processInstances: () => chain(this.state.instances.values(), this.ctx.history.all('instance')),
+    processInstance: (key) => this.state.instances.get(key) ?? this.ctx.history.get('instance', key),
+    elementInstances: () => chain(this.elementRecords(), this.ctx.history.all('element')),
+    variables: () => chain(this.ctx.vars.all(), this.ctx.history.all('variable')),
+    incidents: () => chain(this.state.incidents.values(), this.ctx.history.all('incident')),
+    incident: (key) => this.state.incidents.get(key) ?? this.ctx.history.get('incident', key),
     messageSubscriptions: () => this.state.messageSubs.values(),
     jobs: () => this.state.jobs.values(),
-    userTasks: () => this.state.userTasks.values(),
-    userTask: (key) => this.state.userTasks.get(key),
+    userTasks: () => chain(this.state.userTasks.values(), this.ctx.history.all('userTask')),
+    userTask: (key) => this.state.userTasks.get(key) ?? this.ctx.history.get('userTask', key),
     processDefinitions: () => [...this.repo.processes.values()].map((p) => p.record),
     decisionDefinitions: () => this.repo.decisions.values(),
     decisionRequirements: () => [...this.repo.drgs.values()].map((d) => d.record),
     forms: () => this.repo.forms.values(),
     batchOperations: () => this.state.batches.values(),
-    decisionInstances: () => this.state.decisionInstances.values(),
+    decisionInstances: () => chain(this.state.decisionInstances.values(), this.ctx.history.all('decisionInstance')),
     processDefinitionXml: (key) => {
       const p = this.repo.processes.get(key)
       return p ? this.repo.resources.get(p.record.resourceKey)?.content : undefined
@@ -618,8 +650,17 @@ export class Engine implements EngineApi, CommandTarget {
   }
 
   /** Load a snapshot into this (new, empty) engine. */
-  importState(snapshot: EngineSnapshot): Promise<void> {
-    return importState(this.ctx, snapshot)
+  async importState(snapshot: EngineSnapshot): Promise<void> {
+    await importState(this.ctx, snapshot)
+    // Finished instances of a snapshot written before the history existed go there with the next command.
+    for (const inst of this.state.instances.values()) {
+      if (inst.parentProcessInstanceKey === undefined && inst.state !== 'ACTIVE') this.ctx.endedRoots.push(inst.key)
+    }
+  }
+
+  /** Root instances in the history. */
+  historySize(): number {
+    return this.ctx.history.size()
   }
 
   /** Counts for benchmarks and logs. */
@@ -686,4 +727,8 @@ function assertDocument(doc: unknown): void {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new EngineError('INVALID_ARGUMENT', `Expected variables to be a JSON object, but got '${JSON.stringify(doc)}'`, 'UNKNOWN')
   }
+}
+
+function* chain<T>(...parts: Iterable<T>[]): Iterable<T> {
+  for (const part of parts) yield* part
 }

@@ -5,6 +5,7 @@ import type {
   IncidentErrorType, JobRecord, Key, MessageRecord, RestElementType, SignalSubscriptionRecord, TimerRecord, UserTaskRecord,
   VariableDocument,
 } from '../state/records'
+import type { History } from '../state/history'
 import type { Command, TaskChangeset } from './commands'
 import type { Expressions } from './expressions'
 import type { CommandRunner } from './journal'
@@ -220,6 +221,10 @@ export interface ProcessingContext {
   readonly processors: ElementProcessors
   readonly multiInstance: MultiInstanceBodyProcessor
   readonly closed: boolean
+  /** finished instances, out of the live state */
+  readonly history: History
+  /** root instances finished by the command under way: they go to the history at its end */
+  endedRoots: Key[]
   /** the element instance the latest step worked on: a command that fails is pinned on it */
   current: ElementInstance | undefined
   now(): number

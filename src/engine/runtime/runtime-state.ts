@@ -3,6 +3,7 @@ import type {
   BatchOperationRecord, CompensationSubscriptionRecord, DecisionInstanceRecord, ElementInstanceRecord, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord, MessageSubscriptionRecord,
   ProcessInstanceRecord, SignalSubscriptionRecord, TimerRecord, UserTaskRecord, VariableDocument,
 } from '../state/records'
+import { IndexedMap } from '../state/indexed-map'
 import { DueQueue } from './due-queue'
 import type { DeployedProcess } from './repository'
 
@@ -87,8 +88,10 @@ export type WorkItem =
 export class RuntimeState {
   /** last key handed out (keys are PARTITION_BASE + counter) */
   counter = 0
-  readonly instances = new Map<Key, InstanceRuntime>()
-  readonly elements = new Map<Key, ElementInstance>()
+  /** by parent instance: a finished root instance's called instances are found without a scan */
+  readonly instances = new IndexedMap<Key, InstanceRuntime>((i) => i.parentProcessInstanceKey)
+  /** the records below are found by process instance the same way */
+  readonly elements = new IndexedMap<Key, ElementInstance>((e) => e.processInstanceKey)
   readonly activeChildren = new Map<Key, Set<Key>>()
   readonly jobs = new Map<Key, JobRecord>()
   readonly activatable = new Map<string, Set<Key>>()
@@ -100,13 +103,13 @@ export class RuntimeState {
   readonly messageStarts = new Map<string, Map<Key, string[]>>()
   readonly signalSubs = new Map<Key, SignalSubscriptionRecord>()
   readonly signalIndex = new Map<string, Set<Key>>()
-  readonly incidents = new Map<Key, IncidentRecord>()
-  readonly userTasks = new Map<Key, UserTaskRecord>()
+  readonly incidents = new IndexedMap<Key, IncidentRecord>((i) => i.processInstanceKey)
+  readonly userTasks = new IndexedMap<Key, UserTaskRecord>((t) => t.processInstanceKey)
   readonly batches = new Map<Key, BatchOperationRecord>()
   /** completed activities with a compensation handler, not compensated yet */
   readonly compensations = new Map<Key, CompensationSubscriptionRecord>()
   /** decisions evaluated, by decisionEvaluationInstanceKey */
-  readonly decisionInstances = new Map<string, DecisionInstanceRecord>()
+  readonly decisionInstances = new IndexedMap<string, DecisionInstanceRecord>((d) => d.processInstanceKey)
   readonly due = new DueQueue()
   /** straight-through steps still to run, last pushed first (depth-first, as a call would) */
   work: WorkItem[] = []

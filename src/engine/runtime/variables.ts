@@ -112,6 +112,14 @@ export class VariableStore {
     this.byScope.delete(scopeKey)
   }
 
+  /** Remove a scope and return its variables (its instance finished: they go to the history). */
+  takeScope(scopeKey: Key): VariableRecord[] {
+    const vars = this.byScope.get(scopeKey)
+    if (!vars) return []
+    this.byScope.delete(scopeKey)
+    return [...vars.values()]
+  }
+
   /** Restore records from a snapshot. */
   importRecords(records: VariableRecord[]): void {
     for (const r of records) {

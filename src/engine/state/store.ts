@@ -1,11 +1,12 @@
 import Database from 'better-sqlite3'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { ARCHIVE_FIELDS, type ArchivedInstance, type HistoryKind } from './history'
 import type { SnapshotPart } from './snapshot-parts'
 
 /** "RACC": marks an SQLite file as raccord's engine state, so a foreign database is refused. */
 const APPLICATION_ID = 0x52414343
-const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 3
 const FILE_NAME = 'engine.db'
 /** After a failed commit, the buffered commands are tried again this often, until one succeeds. */
 const FLUSH_RETRY_MS = 500
@@ -37,6 +38,14 @@ const MIGRATIONS: string[][] = [
   [
     `CREATE TABLE snapshot_part (n INTEGER PRIMARY KEY, path TEXT NOT NULL, json TEXT NOT NULL)`,
   ],
+  // Version 3: the history of finished instances, out of the snapshot (history.ts).
+  [
+    `CREATE TABLE history_root (root TEXT PRIMARY KEY, ended INTEGER NOT NULL)`,
+    `CREATE INDEX history_root_ended ON history_root (ended)`,
+    `CREATE TABLE history (kind TEXT NOT NULL, key TEXT NOT NULL, root TEXT NOT NULL, scope TEXT, json TEXT NOT NULL, PRIMARY KEY (kind, key))`,
+    `CREATE INDEX history_by_root ON history (root)`,
+    `CREATE INDEX history_by_scope ON history (scope) WHERE scope IS NOT NULL`,
+  ],
 ]
 
 /** snapshot.state of a snapshot written in parts (version 1 wrote the whole state there). */
@@ -54,6 +63,8 @@ export type StoredSnapshot =
 export class EngineStore {
   private readonly db: Database.Database
   private buffer: { time: number; command: string }[] = []
+  /** finished instances to store with the next group commit, with the commands that finished them */
+  private historyBuffer: ArchivedInstance[] = []
   private waiters: { resolve: () => void; reject: (e: Error) => void }[] = []
   private nextSeq: number
   private flushScheduled = false
@@ -155,6 +166,65 @@ export class EngineStore {
     this.scheduleFlush()
   }
 
+  /** Buffer a finished root instance's records; they are committed with the next group commit. */
+  appendHistory(archived: ArchivedInstance): void {
+    this.historyBuffer.push(archived)
+    this.scheduleFlush()
+  }
+
+  /** Finished instances not committed yet. */
+  get pendingHistory(): readonly ArchivedInstance[] {
+    return this.historyBuffer
+  }
+
+  /** Every stored record of `kind`, as JSON, in no particular order. */
+  *historyJson(kind: HistoryKind): Iterable<string> {
+    const stmt = this.db.prepare('SELECT json FROM history WHERE kind = ?').pluck()
+    for (const json of stmt.iterate(kind)) yield json as string
+  }
+
+  historyGet(kind: HistoryKind, key: string): string | undefined {
+    return this.db.prepare('SELECT json FROM history WHERE kind = ? AND key = ?').pluck().get(kind, key) as string | undefined
+  }
+
+  historyOfScope(scope: string): string[] {
+    return this.db.prepare("SELECT json FROM history WHERE scope = ? AND kind = 'variable'").pluck().all(scope) as string[]
+  }
+
+  historyRoots(): number {
+    return (this.db.prepare('SELECT COUNT(*) FROM history_root').pluck().get() as number) + this.historyBuffer.length
+  }
+
+  /** Delete up to `max` root instances that finished before `before`, with their records, in one transaction. */
+  pruneHistory(before: number, max: number): number {
+    this.flush()
+    const roots = this.db.prepare('SELECT root FROM history_root WHERE ended < ? ORDER BY ended LIMIT ?').pluck().all(before, max) as string[]
+    if (roots.length === 0) return 0
+    const records = this.db.prepare('DELETE FROM history WHERE root = ?')
+    const root = this.db.prepare('DELETE FROM history_root WHERE root = ?')
+    this.db.transaction(() => {
+      for (const r of roots) {
+        records.run(r)
+        root.run(r)
+      }
+    })()
+    return roots.length
+  }
+
+  private writeHistory(batch: ArchivedInstance[]): void {
+    if (batch.length === 0) return
+    const root = this.db.prepare('INSERT OR REPLACE INTO history_root (root, ended) VALUES (?, ?)')
+    const record = this.db.prepare('INSERT OR REPLACE INTO history (kind, key, root, scope, json) VALUES (?, ?, ?, ?, ?)')
+    for (const archived of batch) {
+      root.run(archived.root, archived.ended)
+      for (const kind of Object.keys(ARCHIVE_FIELDS) as HistoryKind[]) {
+        for (const r of archived[ARCHIVE_FIELDS[kind]] as { key: string; scopeKey?: string }[]) {
+          record.run(kind, r.key, archived.root, kind === 'variable' ? r.scopeKey ?? null : null, JSON.stringify(r))
+        }
+      }
+    }
+  }
+
   /** Resolves when everything appended so far is committed; rejects if the commit failed. */
   durable(): Promise<void> {
     if (this.buffer.length === 0 && this.waiters.length === 0) {
@@ -186,17 +256,20 @@ export class EngineStore {
   /** Commit the buffered commands in one transaction. */
   flush(): void {
     const batch = this.buffer
+    const history = this.historyBuffer
     const waiters = this.waiters
     this.buffer = []
     this.waiters = []
-    if (batch.length > 0) {
+    if (batch.length > 0 || history.length > 0) {
       const insert = this.db.prepare('INSERT INTO log (seq, time, command) VALUES (?, ?, ?)')
       const first = this.nextSeq
       try {
         this.db.transaction(() => {
           let seq = first
           for (const e of batch) insert.run(seq++, e.time, e.command)
+          this.writeHistory(history)
         })()
+        this.historyBuffer = []
         this.nextSeq = first + batch.length
         this.failure = undefined
       } catch (e) {

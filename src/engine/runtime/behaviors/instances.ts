@@ -1,6 +1,6 @@
 import { EngineError } from '../../api'
 import type { FlowElement, ProcessModel } from '../../model/types'
-import type { Key, VariableDocument } from '../../state/records'
+import type { Key, VariableDocument, VariableRecord } from '../../state/records'
 import type { ProcessingContext } from '../processing'
 import type { DeployedProcess } from '../repository'
 import type { ElementInstance, InstanceRuntime } from '../runtime-state'
@@ -113,6 +113,7 @@ export class InstanceBehavior {
     this.ctx.compensation.dropOf(inst.key)
     inst.state = state
     inst.endDate = this.ctx.now()
+    if (inst.parentProcessInstanceKey === undefined) this.ctx.endedRoots.push(inst.key)
     const root = this.ctx.state.elements.get(inst.key) as ElementInstance
     root.lifecycle = state
     root.endDate = inst.endDate
@@ -128,7 +129,10 @@ export class InstanceBehavior {
   }
 
   awaitCompletion(processInstanceKey: Key, fetchVariables: string[] | undefined, timeoutMs: number): Promise<VariableDocument> {
-    const inst = this.ctx.state.instances.get(processInstanceKey)
+    // An instance that ran to its end within its creation is already in the history.
+    const finished = this.ctx.history.get('instance', processInstanceKey)
+    if (finished?.state === 'COMPLETED') return Promise.resolve(this.pick(this.ctx.history.variablesOf(processInstanceKey), fetchVariables))
+    const inst = this.ctx.state.instances.get(processInstanceKey) ?? finished
     if (!inst) return Promise.reject(new EngineError('NOT_FOUND', `Expected to find process instance with key '${processInstanceKey}', but none found`, 'CREATE_WITH_AWAITING_RESULT'))
     if (inst.state === 'COMPLETED') return Promise.resolve(this.resultVariables(inst, fetchVariables))
     if (inst.state === 'TERMINATED') return Promise.reject(new EngineError('INVALID_STATE', `Process instance '${processInstanceKey}' was terminated before it completed`, 'CREATE_WITH_AWAITING_RESULT'))
@@ -160,7 +164,17 @@ export class InstanceBehavior {
   }
 
   private resultVariables(inst: InstanceRuntime, fetch: string[] | undefined): VariableDocument {
-    const all = this.ctx.vars.local(inst.key)
+    return this.select(this.ctx.vars.local(inst.key), fetch)
+  }
+
+  /** The result of a finished instance from its variables in the history. */
+  private pick(records: VariableRecord[], fetch: string[] | undefined): VariableDocument {
+    const all: VariableDocument = {}
+    for (const v of records) putKey(all, v.name, v.value)
+    return this.select(all, fetch)
+  }
+
+  private select(all: VariableDocument, fetch: string[] | undefined): VariableDocument {
     if (!fetch || fetch.length === 0) return all
     const out: VariableDocument = {}
     for (const n of fetch) if (Object.hasOwn(all, n)) putKey(out, n, all[n])

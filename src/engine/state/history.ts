@@ -1,0 +1,103 @@
+/**
+ * The history of finished process instances: what a root instance (and the instances it called)
+ * left once it completed or was terminated. The engine's live state no longer holds it (Zeebe
+ * deletes it too); the /v2 searches read it here, as Operate reads its exported records. A
+ * retention period prunes it, oldest first, in small batches.
+ */
+import type { DecisionInstanceRecord, ElementInstanceRecord, IncidentRecord, Key, ProcessInstanceRecord, UserTaskRecord, VariableRecord } from './records'
+
+/** Everything a finished root instance leaves, as plain records. */
+export interface ArchivedInstance {
+  /** the root process instance's key */
+  root: Key
+  /** when it finished, engine time */
+  ended: number
+  instances: ProcessInstanceRecord[]
+  elements: ElementInstanceRecord[]
+  variables: VariableRecord[]
+  incidents: IncidentRecord[]
+  userTasks: UserTaskRecord[]
+  decisionInstances: DecisionInstanceRecord[]
+}
+
+export interface HistoryRecords {
+  instance: ProcessInstanceRecord
+  element: ElementInstanceRecord
+  variable: VariableRecord
+  incident: IncidentRecord
+  userTask: UserTaskRecord
+  decisionInstance: DecisionInstanceRecord
+}
+export type HistoryKind = keyof HistoryRecords
+
+/** Where each kind sits in an ArchivedInstance. */
+export const ARCHIVE_FIELDS: { [K in HistoryKind]: keyof ArchivedInstance } = {
+  instance: 'instances', element: 'elements', variable: 'variables', incident: 'incidents', userTask: 'userTasks', decisionInstance: 'decisionInstances',
+}
+
+export interface History {
+  /** Keep a finished root instance's records. */
+  add(archived: ArchivedInstance): void
+  all<K extends HistoryKind>(kind: K): Iterable<HistoryRecords[K]>
+  get<K extends HistoryKind>(kind: K, key: Key): HistoryRecords[K] | undefined
+  /** The variables of one scope (a finished instance's own, at its root). */
+  variablesOf(scopeKey: Key): VariableRecord[]
+  /** Forget up to `max` root instances that finished before `before`; returns how many. */
+  prune(before: number, max: number): number
+  /** Root instances held. */
+  size(): number
+}
+
+/** The history of an engine without a data dir: plain maps, the same contract. */
+export class MemoryHistory implements History {
+  private readonly records: { [K in HistoryKind]: Map<Key, HistoryRecords[K]> } = {
+    instance: new Map(), element: new Map(), variable: new Map(), incident: new Map(), userTask: new Map(), decisionInstance: new Map(),
+  }
+  private readonly scopes = new Map<Key, VariableRecord[]>()
+  /** root instances in the order they finished (engine time only moves forward) */
+  private readonly roots = new Map<Key, ArchivedInstance>()
+
+  add(archived: ArchivedInstance): void {
+    this.roots.delete(archived.root)
+    this.roots.set(archived.root, archived)
+    for (const kind of Object.keys(ARCHIVE_FIELDS) as HistoryKind[]) {
+      const map = this.records[kind] as Map<Key, HistoryRecords[HistoryKind]>
+      for (const record of archived[ARCHIVE_FIELDS[kind]] as HistoryRecords[HistoryKind][]) map.set(record.key, record)
+    }
+    for (const v of archived.variables) {
+      const list = this.scopes.get(v.scopeKey) ?? []
+      list.push(v)
+      this.scopes.set(v.scopeKey, list)
+    }
+  }
+
+  all<K extends HistoryKind>(kind: K): Iterable<HistoryRecords[K]> {
+    return this.records[kind].values()
+  }
+
+  get<K extends HistoryKind>(kind: K, key: Key): HistoryRecords[K] | undefined {
+    return this.records[kind].get(key)
+  }
+
+  variablesOf(scopeKey: Key): VariableRecord[] {
+    return this.scopes.get(scopeKey) ?? []
+  }
+
+  prune(before: number, max: number): number {
+    let pruned = 0
+    for (const archived of this.roots.values()) {
+      if (pruned >= max || archived.ended >= before) break
+      this.roots.delete(archived.root)
+      for (const kind of Object.keys(ARCHIVE_FIELDS) as HistoryKind[]) {
+        for (const record of archived[ARCHIVE_FIELDS[kind]] as { key: Key }[]) this.records[kind].delete(record.key)
+      }
+      for (const v of archived.variables) this.scopes.delete(v.scopeKey)
+      pruned++
+    }
+    return pruned
+  }
+
+  size(): number {
+    return this.roots.size
+  }
+}

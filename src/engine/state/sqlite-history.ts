@@ -1,0 +1,56 @@
+import { ARCHIVE_FIELDS, type ArchivedInstance, type History, type HistoryKind, type HistoryRecords } from './history'
+import type { Key, VariableRecord } from './records'
+import type { EngineStore } from './store'
+
+/**
+ * The history of a durable engine, in its SQLite file: a finished instance's records are written
+ * in the same transaction as the commands that finished it, so that after a crash either both are
+ * there or the replayed commands finish it again (and write the same rows).
+ */
+export class SqliteHistory implements History {
+  constructor(private readonly store: EngineStore) {}
+
+  add(archived: ArchivedInstance): void {
+    this.store.appendHistory(archived)
+  }
+
+  private pending<K extends HistoryKind>(kind: K): HistoryRecords[K][] {
+    const out: HistoryRecords[K][] = []
+    for (const archived of this.store.pendingHistory) out.push(...(archived[ARCHIVE_FIELDS[kind]] as HistoryRecords[K][]))
+    return out
+  }
+
+  *all<K extends HistoryKind>(kind: K): Iterable<HistoryRecords[K]> {
+    const pending = this.pending(kind)
+    const seen = new Set<Key>()
+    for (const record of pending) {
+      seen.add(record.key)
+      yield record
+    }
+    for (const json of this.store.historyJson(kind)) {
+      const record = JSON.parse(json) as HistoryRecords[K]
+      if (!seen.has(record.key)) yield record
+    }
+  }
+
+  get<K extends HistoryKind>(kind: K, key: Key): HistoryRecords[K] | undefined {
+    const pending = this.pending(kind).find((record) => record.key === key)
+    if (pending) return pending
+    const json = this.store.historyGet(kind, key)
+    return json === undefined ? undefined : JSON.parse(json) as HistoryRecords[K]
+  }
+
+  variablesOf(scopeKey: Key): VariableRecord[] {
+    const pending = this.pending('variable').filter((v) => v.scopeKey === scopeKey)
+    if (pending.length > 0) return pending
+    return this.store.historyOfScope(scopeKey).map((json) => JSON.parse(json) as VariableRecord)
+  }
+
+  prune(before: number, max: number): number {
+    return this.store.pruneHistory(before, max)
+  }
+
+  size(): number {
+    return this.store.historyRoots()
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Finished instances leave the live state for the history (issue #19): the engine's memory and
+ * snapshot hold only work in flight, while the /v2 searches and gets still find a finished
+ * instance with its element instances, variables, incidents and user tasks, until the retention
+ * period (engine time) prunes it. A durable engine keeps its history in the data dir.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startEngineServer, type EngineServer } from '../../src/engine'
+import { createTestClient, type TestClient } from '../support/engine-harness'
+import { DAY, engineTestKit } from '../support/engine-test-kit'
+
+const { client, engine, startInstance, search, expectInstanceState, activateOne, increaseTime } = engineTestKit({ worker: 'history', pinClock: true })
+
+const MODEL = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-history">
+<bpmn:process id="history" isExecutable="true"><bpmn:startEvent id="start" />
+<bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="history-work" /></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:userTask id="review"><bpmn:extensionElements><zeebe:userTask /></bpmn:extensionElements></bpmn:userTask>
+<bpmn:endEvent id="end" />
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" /><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="review" /><bpmn:sequenceFlow id="f3" sourceRef="review" targetRef="end" />
+</bpmn:process></bpmn:definitions>`
+const STRAIGHT = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs-straight">
+<bpmn:process id="straight" isExecutable="true"><bpmn:startEvent id="start" /><bpmn:endEvent id="end" />
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end" /></bpmn:process></bpmn:definitions>`
+
+interface Item { [field: string]: unknown }
+
+beforeAll(async () => {
+  await client.zeebe.deployResources([{ name: 'history.bpmn', process: Buffer.from(MODEL) }, { name: 'straight.bpmn', process: Buffer.from(STRAIGHT) }])
+})
+
+/** Runs one instance of `history` to its end: a job failed once (an incident, resolved), then the user task. */
+async function runToEnd(): Promise<string> {
+  const key = await startInstance('history', { order: 'A-1' })
+  const job = await activateOne('history-work', key)
+  await client.zeebe.failJob({ jobKey: job.key, retries: 0, errorMessage: 'printer on fire', retryBackOff: 0 })
+  const [incident] = await search<Item>('incidents', { processInstanceKey: key })
+  await client.zeebe.updateJobRetries({ jobKey: job.key, retries: 1 })
+  await client.zeebe.resolveIncident({ incidentKey: incident.incidentKey as string })
+  await client.zeebe.completeJob({ jobKey: (await activateOne('history-work', key)).key, variables: { printed: true } })
+  let task: Item | undefined
+  for (let i = 0; i < 100 && !task; i++) [task] = await search<Item>('user-tasks', { processInstanceKey: key })
+  await client.camunda.getCamundaRestClient().completeUserTask({ userTaskKey: task?.userTaskKey as string, variables: { approved: true } })
+  await expectInstanceState(key, 'COMPLETED')
+  return key
+}
+
+test('a finished instance leaves the live state, and the searches still find it with its elements, variables, incident and user task', async () => {
+  // given an instance that ran to its end
+  const key = await runToEnd()
+  // then the engine's live state no longer holds it
+  expect(engine.engine.exportState().instances.map((i) => i.key)).not.toContain(key)
+  expect(engine.engine.historySize()).toBeGreaterThan(0)
+  // and the searches and gets find it as it ended
+  expect(await search<Item>('process-instances', { processInstanceKey: key })).toEqual([expect.objectContaining({ state: 'COMPLETED', hasIncident: false })])
+  const got = await fetch(`http://127.0.0.1:${engine.restPort}/v2/process-instances/${key}`)
+  expect(((await got.json()) as Item).state).toBe('COMPLETED')
+  const elements = await search<Item>('element-instances', { processInstanceKey: key })
+  expect(elements.map((e) => `${e.elementId as string}:${e.state as string}`).sort()).toEqual(['end:COMPLETED', 'review:COMPLETED', 'start:COMPLETED', 'work:COMPLETED'])
+  const variables = await search<Item>('variables', { processInstanceKey: key })
+  expect(Object.fromEntries(variables.map((v) => [v.name, v.value]))).toEqual({ order: '"A-1"', printed: 'true', approved: 'true' })
+  expect(await search<Item>('incidents', { processInstanceKey: key })).toEqual([expect.objectContaining({ state: 'RESOLVED', errorMessage: 'printer on fire' })])
+  expect(await search<Item>('user-tasks', { processInstanceKey: key })).toEqual([expect.objectContaining({ state: 'COMPLETED', elementId: 'review' })])
+  // and commands on it are refused as Zeebe refuses them on a finished instance
+  await expect(client.zeebe.cancelProcessInstance(key)).rejects.toThrow(/NOT_FOUND/)
+})
+
+test('an instance that ends within its creation answers a create-with-result call with its variables', async () => {
+  const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'straight', variables: { x: 1, y: 'two' } })
+  expect(result.variables).toEqual({ x: 1, y: 'two' })
+  expect(await search<Item>('process-instances', { processInstanceKey: result.processInstanceKey })).toEqual([expect.objectContaining({ state: 'COMPLETED' })])
+})
+
+test('the retention period prunes finished instances once they are older than it (engine time), and only those', async () => {
+  // given an instance finished 31 days ago and one finished now
+  const old = await runToEnd()
+  await increaseTime(31 * DAY)
+  const recent = await runToEnd()
+  // when the history is pruned (every minute, and here at once)
+  engine.engine.pruneHistory()
+  // then only the instance older than the 30 days retention is gone, with its records
+  expect(await search<Item>('process-instances', { processInstanceKey: old })).toEqual([])
+  expect(await search<Item>('element-instances', { processInstanceKey: old })).toEqual([])
+  expect(await search<Item>('variables', { processInstanceKey: old })).toEqual([])
+  expect(await search<Item>('user-tasks', { processInstanceKey: old })).toEqual([])
+  expect(await search<Item>('process-instances', { processInstanceKey: recent })).toEqual([expect.objectContaining({ state: 'COMPLETED' })])
+})
+
+describe('a durable engine', () => {
+  let dir: string
+  let server: EngineServer | undefined
+  let durableClient: TestClient | undefined
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'raccord-history-'))
+  })
+  afterAll(async () => {
+    await durableClient?.close()
+    await server?.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  async function open(): Promise<TestClient> {
+    server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
+    durableClient = createTestClient(server)
+    return durableClient
+  }
+
+  async function searchOn(entity: string, filter: Record<string, unknown>): Promise<Item[]> {
+    const response = await fetch(`http://127.0.0.1:${(server as EngineServer).restPort}/v2/${entity}/search`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter }),
+    })
+    return ((await response.json()) as { items: Item[] }).items
+  }
+
+  test('keeps the history in its data dir: out of the snapshot, found again after a restart', async () => {
+    // given finished instances on a durable engine
+    const c = await open()
+    await c.zeebe.deployResources([{ name: 'straight.bpmn', process: Buffer.from(STRAIGHT) }])
+    const keys: string[] = []
+    for (let i = 0; i < 5; i++) keys.push((await c.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'straight', variables: { i } })).processInstanceKey)
+    // then its snapshot holds none of them
+    expect((server as EngineServer).engine.exportState().instances).toEqual([])
+    // when it stops and starts again
+    await c.close()
+    await (server as EngineServer).close()
+    await open()
+    // then the searches find every one of them, with its variables
+    const found = await searchOn('process-instances', { processDefinitionId: 'straight' })
+    expect(found.map((i) => i.processInstanceKey).sort()).toEqual([...keys].sort())
+    expect(found.every((i) => i.state === 'COMPLETED')).toBe(true)
+    expect(await searchOn('variables', { processInstanceKey: keys[3] })).toEqual([expect.objectContaining({ name: 'i', value: '3' })])
+    expect((server as EngineServer).engine.historySize()).toBe(5)
+  })
+})
