@@ -89,6 +89,17 @@ test('the retention period prunes finished instances once they are older than it
   expect(await search<Item>('process-instances', { processInstanceKey: recent })).toEqual([expect.objectContaining({ state: 'COMPLETED' })])
 })
 
+test('a retention period that is not a positive number of days stops the engine from starting, naming the setting', async () => {
+  for (const value of ['0', '-3', 'thirty']) {
+    process.env.RACCORD_ENGINE_HISTORY_RETENTION_DAYS = value
+    try {
+      await expect(startEngineServer({ grpcPort: 0, restPort: 0 })).rejects.toThrow(`RACCORD_ENGINE_HISTORY_RETENTION_DAYS must be a positive number of days (finished instances are kept that long), got '${value}'`)
+    } finally {
+      delete process.env.RACCORD_ENGINE_HISTORY_RETENTION_DAYS
+    }
+  }
+})
+
 describe('a durable engine', () => {
   let dir: string
   let server: EngineServer | undefined
