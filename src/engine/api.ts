@@ -212,17 +212,30 @@ export interface EvaluatedDecisionInfo {
 }
 
 /** Read access for the REST search endpoints and tests. Returns plain records. */
+/**
+ * Narrows a query to what a search asks for, so that the history (finished instances, in the data
+ * dir) is read by index rather than whole: records of one process instance (for process instances,
+ * the instance itself), or only the live records.
+ */
+export interface QueryScope {
+  processInstanceKey?: Key
+  /** only records of instances still running (an active incident is never in the history) */
+  live?: boolean
+}
+
 export interface EngineQueries {
-  processInstances(): Iterable<ProcessInstanceRecord>
+  processInstances(scope?: QueryScope): Iterable<ProcessInstanceRecord>
   processInstance(key: Key): ProcessInstanceRecord | undefined
-  elementInstances(): Iterable<ElementInstanceRecord>
-  variables(): Iterable<VariableRecord>
-  incidents(): Iterable<IncidentRecord>
+  elementInstances(scope?: QueryScope): Iterable<ElementInstanceRecord>
+  elementInstance(key: Key): ElementInstanceRecord | undefined
+  variables(scope?: QueryScope): Iterable<VariableRecord>
+  variable(key: Key): VariableRecord | undefined
+  incidents(scope?: QueryScope): Iterable<IncidentRecord>
   /** the open message subscriptions of waiting elements */
   messageSubscriptions(): Iterable<MessageSubscriptionRecord>
   incident(key: Key): IncidentRecord | undefined
   jobs(): Iterable<JobRecord>
-  userTasks(): Iterable<UserTaskRecord>
+  userTasks(scope?: QueryScope): Iterable<UserTaskRecord>
   userTask(key: Key): UserTaskRecord | undefined
   processDefinitions(): Iterable<ProcessDefinitionRecord>
   decisionDefinitions(): Iterable<DecisionDefinitionRecord>
@@ -231,7 +244,8 @@ export interface EngineQueries {
   /** BPMN XML of a process definition */
   processDefinitionXml(processDefinitionKey: Key): string | undefined
   batchOperations(): Iterable<BatchOperationRecord>
-  decisionInstances(): Iterable<DecisionInstanceRecord>
+  decisionInstances(scope?: QueryScope): Iterable<DecisionInstanceRecord>
+  decisionInstance(key: string): DecisionInstanceRecord | undefined
 }
 
 export interface EngineApi {

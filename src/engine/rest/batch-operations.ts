@@ -92,7 +92,7 @@ export function batchOperationRoutes(router: Router, engine: EngineApi): void {
   router.post('/process-instances/incident-resolution', (req, res) => {
     const body = parseBody(cancellationSchema, req)
     const instances = new Set(selected(body.filter))
-    const items = [...queries.incidents()].filter((i) => i.state === 'ACTIVE' && instances.has(i.processInstanceKey))
+    const items = [...queries.incidents({ live: true })].filter((i) => i.state === 'ACTIVE' && instances.has(i.processInstanceKey))
       .map((i) => ({ itemKey: i.key, processInstanceKey: i.processInstanceKey }))
     res.json(created({ type: 'RESOLVE_INCIDENT', items }))
   })

@@ -6,7 +6,7 @@ import type { Router } from 'express'
 import type { DecisionInstanceRecord, EngineApi } from '../api'
 import { HttpProblem } from './problem'
 import { isoDate } from './results'
-import { search, searchRequestSchema, type SearchSpec } from './search'
+import { instanceScope, search, searchRequestSchema, type SearchSpec } from './search'
 import { parseBody } from './validation'
 
 type DecisionInstanceResult = ReturnType<typeof decisionInstanceResult>
@@ -46,13 +46,13 @@ const INSTANCE_KEY = /^\d{1,19}-\d{1,9}$/
 export function decisionInstanceRoutes(router: Router, engine: EngineApi): void {
   router.post('/decision-instances/search', (req, res) => {
     const request = parseBody(searchRequestSchema, req)
-    res.json(search([...engine.queries.decisionInstances()].map(decisionInstanceResult), request, spec))
+    res.json(search([...engine.queries.decisionInstances(instanceScope(request.filter))].map(decisionInstanceResult), request, spec))
   })
 
   router.get('/decision-instances/:decisionEvaluationInstanceKey', (req, res) => {
     const key = req.params.decisionEvaluationInstanceKey
     if (!INSTANCE_KEY.test(key)) throw new HttpProblem(400, 'INVALID_ARGUMENT', `The provided decisionEvaluationInstanceKey '${key}' is not a decision instance key (<evaluation key>-<number>)`)
-    const found = [...engine.queries.decisionInstances()].find((d) => d.key === key)
+    const found = engine.queries.decisionInstance(key)
     if (!found) throw new HttpProblem(404, 'NOT_FOUND', `Decision instance with key '${key}' not found`)
     res.json({ ...decisionInstanceResult(found), evaluatedInputs: found.evaluatedInputs, matchedRules: found.matchedRules })
   })

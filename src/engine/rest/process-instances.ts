@@ -10,7 +10,7 @@ import { defaultTenantOnly, HttpProblem, invalidArgument, notFound } from './pro
 import {
   ResultContext, incidentResult, variableResult, type ElementInstanceResult, type ProcessInstanceResult,
 } from './results'
-import { matchesFilter, matchesProperty, search, searchRequestSchema, type SearchSpec } from './search'
+import { instanceScope, matchesFilter, matchesProperty, search, searchRequestSchema, type SearchSpec } from './search'
 import { keyParam, keySchema, parseBody, variablesSchema } from './validation'
 
 /** Await-completion requests without their own timeout wait this long (Zeebe's default request timeout). */
@@ -116,13 +116,10 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
     res.status(204).end()
   })
 
-  // The exporter never writes PROCESS rows to element-instance search (§4.6).
-  const elementInstanceRecords = () => [...queries.elementInstances()].filter((e) => e.type !== 'PROCESS')
-
   router.post('/element-instances/search', (req, res) => {
     const request = parseBody(searchRequestSchema, req)
     const context = new ResultContext(queries)
-    const records = elementInstanceRecords()
+    const records = [...queries.elementInstances(instanceScope(request.filter))]
     const scopeOf = new Map(records.map((r) => [r.key, r.scopeKey]))
     res.json(search(records.map((r) => context.elementInstance(r)), request, {
       key: 'elementInstanceKey',
@@ -139,7 +136,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
   router.get('/element-instances/:elementInstanceKey', (req, res) => {
     const key = keyParam(req, 'elementInstanceKey')
     const context = new ResultContext(queries)
-    const record = elementInstanceRecords().find((e) => e.key === key)
+    const record = queries.elementInstance(key)
     if (!record) throw notFound('Element Instance', key)
     res.json(context.elementInstance(record))
   })
@@ -157,7 +154,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
 
   router.post('/variables/search', (req, res) => {
     const request = parseBody(searchRequestSchema, req)
-    res.json(search([...queries.variables()].map(variableResult), request, {
+    res.json(search([...queries.variables(instanceScope(request.filter))].map(variableResult), request, {
       key: 'variableKey',
       filterable: ['name', 'value', 'tenantId', 'isTruncated', 'variableKey', 'scopeKey', 'processInstanceKey'],
       sortable: ['value', 'name', 'tenantId', 'variableKey', 'scopeKey', 'processInstanceKey'],
@@ -166,7 +163,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
 
   router.get('/variables/:variableKey', (req, res) => {
     const key = keyParam(req, 'variableKey')
-    const record = [...queries.variables()].find((v) => v.key === key)
+    const record = queries.variable(key)
     if (!record) throw notFound('Variable', key)
     const { name, value, tenantId, variableKey, scopeKey, processInstanceKey } = variableResult(record)
     res.json({ name, value, tenantId, variableKey, scopeKey, processInstanceKey })
@@ -182,7 +179,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
 
   router.post('/incidents/search', (req, res) => {
     const request = parseBody(searchRequestSchema, req)
-    res.json(search([...queries.incidents()].map(incidentResult), request, incidentSearch))
+    res.json(search([...queries.incidents(instanceScope(request.filter))].map(incidentResult), request, incidentSearch))
   })
 
   // 8.8: the incidents of one process instance, with the search's own filter, sort and page (Operate's instance view).
@@ -190,7 +187,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
     const key = keyParam(req, 'processInstanceKey')
     if (!queries.processInstance(key)) throw notFound('Process instance', key)
     const request = parseBody(searchRequestSchema, req)
-    res.json(search([...queries.incidents()].filter((incident) => incident.processInstanceKey === key).map(incidentResult), request, incidentSearch))
+    res.json(search([...queries.incidents({ processInstanceKey: key })].map(incidentResult), request, incidentSearch))
   })
 
   // 8.8: the message subscriptions elements wait on; an open one is CREATED (a correlated or deleted one is not kept).
@@ -237,7 +234,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
  */
 export function processInstanceQuery(queries: EngineQueries, topLevel: Record<string, unknown>): { candidates: ProcessInstanceResult[]; spec: SearchSpec<ProcessInstanceResult> } {
   const context = new ResultContext(queries)
-  const instances = [...queries.processInstances()].map((r) => context.processInstance(r))
+  const instances = [...queries.processInstances(instanceScope(topLevel))].map((r) => context.processInstance(r))
 
   // Facts about an instance's insides, indexed only when a filter asks for them.
   let variablesByInstance: Map<Key, { name: string; value: string }[]> | undefined
@@ -266,7 +263,7 @@ export function processInstanceQuery(queries: EngineQueries, topLevel: Record<st
     return elementsByInstance.get(key) ?? []
   }
   const activeIncidentsOf = (key: Key) =>
-    [...queries.incidents()].filter((i) => i.state === 'ACTIVE' && i.processInstanceKey === key)
+    [...queries.incidents({ processInstanceKey: key, live: true })].filter((i) => i.state === 'ACTIVE')
 
   // elementId, elementInstanceState and hasElementInstanceIncident describe one element instance together.
   const matchesElements = (pi: ProcessInstanceResult, filter: Record<string, unknown>): boolean => {

@@ -177,7 +177,7 @@ export class ResultContext {
   private indexIncidents(): void {
     this.incidentsByElement = new Map()
     this.instancesWithIncident = new Set()
-    for (const incident of this.queries.incidents()) {
+    for (const incident of this.queries.incidents({ live: true })) {
       if (incident.state !== 'ACTIVE') continue
       this.incidentsByElement.set(incident.elementInstanceKey, incident.key)
       this.instancesWithIncident.add(incident.processInstanceKey)

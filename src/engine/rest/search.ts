@@ -6,6 +6,15 @@
 import { z } from 'zod'
 import { invalidArgument } from './problem'
 
+/**
+ * The process instance a search's filter names with a plain value, if any: the engine then reads
+ * only that instance's records (the history by index); the filter still applies in full.
+ */
+export function instanceScope(filter: Record<string, unknown> | null | undefined): { processInstanceKey?: string } {
+  const key = filter?.processInstanceKey
+  return typeof key === 'string' ? { processInstanceKey: key } : {}
+}
+
 /** The body of every POST /v2/<entity>/search. */
 export const searchRequestSchema = z.object({
   filter: z.record(z.string(), z.unknown()).nullish(),

@@ -8,7 +8,7 @@ import type { EngineApi } from '../api'
 import type { Key, VariableRecord } from '../api'
 import { invalidArgument, notFound } from './problem'
 import { formResult, userTaskResult, variableResult, type UserTaskResult } from './results'
-import { matchesProperty, search, searchRequestSchema } from './search'
+import { instanceScope, matchesProperty, search, searchRequestSchema } from './search'
 import { keyParam, parseBody, variablesSchema } from './validation'
 
 const completionSchema = z.object({
@@ -83,7 +83,7 @@ export function userTaskRoutes(router: Router, engine: EngineApi): void {
 
   router.post('/user-tasks/search', (req, res) => {
     const request = parseBody(searchRequestSchema, req)
-    const tasks = [...queries.userTasks()].map(userTaskResult)
+    const tasks = [...queries.userTasks(instanceScope(request.filter))].map(userTaskResult)
     res.json(search<UserTaskResult>(tasks, request, {
       key: 'userTaskKey',
       filterable: ['state', 'assignee', 'priority', 'elementId', 'name', 'tenantId', 'processDefinitionId',

@@ -1,10 +1,10 @@
 import {
   EngineError, type ActivateJobsInput, type ActivatedJob, type CreateInstanceInput, type CreatedInstance,
   type DecisionEvaluationResult, type DeployResourceInput, type DeploymentResult, type EngineApi,
-  type BatchOperationInput, type EngineQueries, type JobResult, type JobStream, type MigrateInstanceInput, type ModifyInstanceInput, type PublishMessageInput,
+  type BatchOperationInput, type EngineQueries, type QueryScope, type JobResult, type JobStream, type MigrateInstanceInput, type ModifyInstanceInput, type PublishMessageInput,
 } from '../api'
 import { SystemClock, type Clock } from '../clock'
-import type { BatchOperationRecord, ElementInstanceRecord, JobRecord, Key, MessageRecord, VariableDocument } from '../state/records'
+import type { BatchOperationRecord, JobRecord, Key, MessageRecord, VariableDocument, VariableRecord } from '../state/records'
 import { BATCH_INTERVAL_MS, BatchOperations } from './batches'
 import { activateInner, adHocResultRejection, missingAdHocElements, applyAdHocJobResult } from './elements/containers/ad-hoc'
 import type { FlowElement } from '../model/types'
@@ -18,7 +18,7 @@ import { InstanceModification } from './modification'
 import { DEFAULT_TENANT, type DeployedProcess, type Repository } from './repository'
 import type { ElementInstance, InstanceRuntime } from './runtime-state'
 import { exportState, importState, type EngineSnapshot } from './snapshot'
-import type { History } from '../state/history'
+import type { History, HistoryKind, HistoryRecords } from '../state/history'
 
 /** A journaled command whose replay failed: what recovery reports. */
 export interface ReplayFailure {
@@ -123,33 +123,62 @@ export class Engine implements EngineApi, CommandTarget {
 
   /** Live records first, then the history's (finished instances). */
   readonly queries: EngineQueries = {
-    processInstances: () => chain(this.state.instances.values(), this.ctx.history.all('instance')),
+    processInstances: (scope) => this.scoped(scope, 'instance', this.state.instances,
+      (key) => [this.state.instances.get(key)].filter((i) => i !== undefined)),
     processInstance: (key) => this.state.instances.get(key) ?? this.ctx.history.get('instance', key),
-    elementInstances: () => chain(this.elementRecords(), this.ctx.history.all('element')),
-    variables: () => chain(this.ctx.vars.all(), this.ctx.history.all('variable')),
-    incidents: () => chain(this.state.incidents.values(), this.ctx.history.all('incident')),
+    // The exporter never writes PROCESS rows to element-instance search (engine-semantics §4.6).
+    elementInstances: (scope) => this.scoped(scope, 'element', this.state.elements).filter((e) => e.type !== 'PROCESS'),
+    elementInstance: (key) => {
+      const found = this.state.elements.get(key) ?? this.ctx.history.get('element', key)
+      return found?.type === 'PROCESS' ? undefined : found
+    },
+    variables: (scope) => this.scopedVariables(scope),
+    variable: (key) => this.findVariable(key),
+    incidents: (scope) => this.scoped(scope, 'incident', this.state.incidents),
     incident: (key) => this.state.incidents.get(key) ?? this.ctx.history.get('incident', key),
     messageSubscriptions: () => this.state.messageSubs.values(),
     jobs: () => this.state.jobs.values(),
-    userTasks: () => chain(this.state.userTasks.values(), this.ctx.history.all('userTask')),
+    userTasks: (scope) => this.scoped(scope, 'userTask', this.state.userTasks),
     userTask: (key) => this.state.userTasks.get(key) ?? this.ctx.history.get('userTask', key),
     processDefinitions: () => [...this.repo.processes.values()].map((p) => p.record),
     decisionDefinitions: () => this.repo.decisions.values(),
     decisionRequirements: () => [...this.repo.drgs.values()].map((d) => d.record),
     forms: () => this.repo.forms.values(),
     batchOperations: () => this.state.batches.values(),
-    decisionInstances: () => chain(this.state.decisionInstances.values(), this.ctx.history.all('decisionInstance')),
+    decisionInstances: (scope) => this.scoped(scope, 'decisionInstance', this.state.decisionInstances),
+    decisionInstance: (key) => this.state.decisionInstances.get(key) ?? this.ctx.history.get('decisionInstance', key),
     processDefinitionXml: (key) => {
       const p = this.repo.processes.get(key)
       return p ? this.repo.resources.get(p.record.resourceKey)?.content : undefined
     },
   }
 
-  private *elementRecords(): Iterable<ElementInstanceRecord> {
-    for (const ei of this.state.elements.values()) {
-      if (ei.type === 'PROCESS') continue
-      yield ei
-    }
+  /**
+   * Live records of a kind, then the history's: all of them, those of one process instance (the
+   * live ones by the state's index, the history's by its own), or the live ones only.
+   */
+  private scoped<K extends HistoryKind>(scope: QueryScope | undefined, kind: K, live: LiveRecords<HistoryRecords[K]>,
+    liveOfInstance?: (key: Key) => HistoryRecords[K][]): HistoryRecords[K][] {
+    const key = scope?.processInstanceKey
+    const out: HistoryRecords[K][] = []
+    if (key === undefined) out.push(...live.values())
+    else if (liveOfInstance) out.push(...liveOfInstance(key))
+    else for (const k of live.keysOf(key)) out.push(live.get(k) as HistoryRecords[K])
+    if (!scope?.live) out.push(...this.ctx.history.all(kind, key))
+    return out
+  }
+
+  private scopedVariables(scope: QueryScope | undefined): VariableRecord[] {
+    const key = scope?.processInstanceKey
+    const out: VariableRecord[] = []
+    for (const v of this.ctx.vars.all()) if (key === undefined || v.processInstanceKey === key) out.push(v)
+    if (!scope?.live) out.push(...this.ctx.history.all('variable', key))
+    return out
+  }
+
+  private findVariable(key: Key): VariableRecord | undefined {
+    for (const v of this.ctx.vars.all()) if (v.key === key) return v
+    return this.ctx.history.get('variable', key)
   }
 
   // ---------------------------------------------------------------- deployment
@@ -729,6 +758,9 @@ function assertDocument(doc: unknown): void {
   }
 }
 
-function* chain<T>(...parts: Iterable<T>[]): Iterable<T> {
-  for (const part of parts) yield* part
+/** A map of live records, with its index by process instance (IndexedMap, read only). */
+interface LiveRecords<V> {
+  values(): Iterable<V>
+  get(key: string): V | undefined
+  keysOf(at: Key): ReadonlySet<string>
 }

@@ -38,7 +38,8 @@ export const ARCHIVE_FIELDS: { [K in HistoryKind]: keyof ArchivedInstance } = {
 export interface History {
   /** Keep a finished root instance's records. */
   add(archived: ArchivedInstance): void
-  all<K extends HistoryKind>(kind: K): Iterable<HistoryRecords[K]>
+  /** Every record of `kind`, or only those of one process instance (for instances, that instance). */
+  all<K extends HistoryKind>(kind: K, processInstanceKey?: Key): Iterable<HistoryRecords[K]>
   get<K extends HistoryKind>(kind: K, key: Key): HistoryRecords[K] | undefined
   /** The variables of one scope (a finished instance's own, at its root). */
   variablesOf(scopeKey: Key): VariableRecord[]
@@ -46,6 +47,11 @@ export interface History {
   prune(before: number, max: number): number
   /** Root instances held. */
   size(): number
+}
+
+/** The process instance a history record belongs to (an instance record, to itself). */
+export function instanceOf(kind: HistoryKind, record: { key: Key; processInstanceKey?: Key }): Key | undefined {
+  return kind === 'instance' ? record.key : record.processInstanceKey
 }
 
 /** The history of an engine without a data dir: plain maps, the same contract. */
@@ -71,8 +77,10 @@ export class MemoryHistory implements History {
     }
   }
 
-  all<K extends HistoryKind>(kind: K): Iterable<HistoryRecords[K]> {
-    return this.records[kind].values()
+  *all<K extends HistoryKind>(kind: K, processInstanceKey?: Key): Iterable<HistoryRecords[K]> {
+    for (const record of this.records[kind].values()) {
+      if (processInstanceKey === undefined || instanceOf(kind, record) === processInstanceKey) yield record
+    }
   }
 
   get<K extends HistoryKind>(kind: K, key: Key): HistoryRecords[K] | undefined {

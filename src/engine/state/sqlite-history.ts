@@ -1,4 +1,4 @@
-import { ARCHIVE_FIELDS, type ArchivedInstance, type History, type HistoryKind, type HistoryRecords } from './history'
+import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type History, type HistoryKind, type HistoryRecords } from './history'
 import type { Key, VariableRecord } from './records'
 import type { EngineStore } from './store'
 
@@ -20,14 +20,14 @@ export class SqliteHistory implements History {
     return out
   }
 
-  *all<K extends HistoryKind>(kind: K): Iterable<HistoryRecords[K]> {
-    const pending = this.pending(kind)
+  *all<K extends HistoryKind>(kind: K, processInstanceKey?: Key): Iterable<HistoryRecords[K]> {
+    const pending = this.pending(kind).filter((record) => processInstanceKey === undefined || instanceOf(kind, record) === processInstanceKey)
     const seen = new Set<Key>()
     for (const record of pending) {
       seen.add(record.key)
       yield record
     }
-    for (const json of this.store.historyJson(kind)) {
+    for (const json of this.store.historyJson(kind, processInstanceKey)) {
       const record = JSON.parse(json) as HistoryRecords[K]
       if (!seen.has(record.key)) yield record
     }

@@ -1,12 +1,12 @@
 import Database from 'better-sqlite3'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { ARCHIVE_FIELDS, type ArchivedInstance, type HistoryKind } from './history'
+import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind } from './history'
 import type { SnapshotPart } from './snapshot-parts'
 
 /** "RACC": marks an SQLite file as raccord's engine state, so a foreign database is refused. */
 const APPLICATION_ID = 0x52414343
-const SCHEMA_VERSION = 3
+const SCHEMA_VERSION = 4
 const FILE_NAME = 'engine.db'
 /** After a failed commit, the buffered commands are tried again this often, until one succeeds. */
 const FLUSH_RETRY_MS = 500
@@ -45,6 +45,12 @@ const MIGRATIONS: string[][] = [
     `CREATE TABLE history (kind TEXT NOT NULL, key TEXT NOT NULL, root TEXT NOT NULL, scope TEXT, json TEXT NOT NULL, PRIMARY KEY (kind, key))`,
     `CREATE INDEX history_by_root ON history (root)`,
     `CREATE INDEX history_by_scope ON history (scope) WHERE scope IS NOT NULL`,
+  ],
+  // Version 4: the history by process instance, as the searches of one instance read it.
+  [
+    `ALTER TABLE history ADD COLUMN instance TEXT`,
+    `UPDATE history SET instance = CASE kind WHEN 'instance' THEN key ELSE json_extract(json, '$.processInstanceKey') END`,
+    `CREATE INDEX history_by_instance ON history (kind, instance)`,
   ],
 ]
 
@@ -185,9 +191,11 @@ export class EngineStore {
   }
 
   /** Every stored record of `kind`, as JSON, in no particular order. */
-  *historyJson(kind: HistoryKind): Iterable<string> {
-    const stmt = this.db.prepare('SELECT json FROM history WHERE kind = ?').pluck()
-    for (const json of stmt.iterate(kind)) yield json as string
+  *historyJson(kind: HistoryKind, processInstanceKey?: string): Iterable<string> {
+    const stmt = processInstanceKey === undefined
+      ? this.db.prepare('SELECT json FROM history WHERE kind = ?').pluck().bind(kind)
+      : this.db.prepare('SELECT json FROM history WHERE kind = ? AND instance = ?').pluck().bind(kind, processInstanceKey)
+    for (const json of stmt.iterate()) yield json as string
   }
 
   historyGet(kind: HistoryKind, key: string): string | undefined {
@@ -221,12 +229,12 @@ export class EngineStore {
   private writeHistory(batch: ArchivedInstance[]): void {
     if (batch.length === 0) return
     const root = this.db.prepare('INSERT OR REPLACE INTO history_root (root, ended) VALUES (?, ?)')
-    const record = this.db.prepare('INSERT OR REPLACE INTO history (kind, key, root, scope, json) VALUES (?, ?, ?, ?, ?)')
+    const record = this.db.prepare('INSERT OR REPLACE INTO history (kind, key, root, scope, instance, json) VALUES (?, ?, ?, ?, ?, ?)')
     for (const archived of batch) {
       root.run(archived.root, archived.ended)
       for (const kind of Object.keys(ARCHIVE_FIELDS) as HistoryKind[]) {
-        for (const r of archived[ARCHIVE_FIELDS[kind]] as { key: string; scopeKey?: string }[]) {
-          record.run(kind, r.key, archived.root, kind === 'variable' ? r.scopeKey ?? null : null, JSON.stringify(r))
+        for (const r of archived[ARCHIVE_FIELDS[kind]] as { key: string; scopeKey?: string; processInstanceKey?: string }[]) {
+          record.run(kind, r.key, archived.root, kind === 'variable' ? r.scopeKey ?? null : null, instanceOf(kind, r) ?? null, JSON.stringify(r))
         }
       }
     }
