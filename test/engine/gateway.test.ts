@@ -73,10 +73,17 @@ test('ActivateJobs with a negative requestTimeout answers at once', async () => 
 })
 
 test('closing the engine ends a pending long poll promptly', async () => {
+  // given a long poll the gateway holds (waited for, not guessed: on a busy machine the call takes a while to arrive)
+  let waiting = false
+  const subscribe = engine.engine.onJobsAvailable.bind(engine.engine)
+  engine.engine.onJobsAvailable = (type, listener) => {
+    if (type === JOB_TYPE) waiting = true
+    return subscribe(type, listener)
+  }
   const activation = client.zeebe.activateJobs({
     type: JOB_TYPE, worker: 'left-waiting', timeout: 30_000, maxJobsToActivate: 5, requestTimeout: 30_000,
   })
-  await delay(100)
+  await until('the long poll waits', () => Promise.resolve(waiting ? true : undefined))
   const started = Date.now()
 
   await engine.close()
