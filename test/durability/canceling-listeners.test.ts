@@ -4,11 +4,8 @@
  * listener's job, and once it completes goes on with what the termination leads to (the
  * instance's cancellation, an interrupting boundary event).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { TestClient } from '../support/engine-harness'
-import { connect, startEngineProcess, type EngineProcess } from '../support/engine-process'
+import { engineProcessKit } from '../support/engine-process'
 
 jest.setTimeout(120_000)
 
@@ -23,26 +20,9 @@ const MODEL = `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:endEvent id="end" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review" /><bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end" />
 <bpmn:sequenceFlow id="f3" sourceRef="stopped" targetRef="after-stop" /></bpmn:process></bpmn:definitions>`
 
-let scratch: string
-let engine: EngineProcess | undefined
+const kit = engineProcessKit('canceling')
+const search = kit.search
 let client: TestClient | undefined
-
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'raccord-canceling-'))
-})
-
-afterAll(async () => {
-  await client?.close()
-  await engine?.kill('SIGTERM')
-  await rm(scratch, { recursive: true, force: true })
-})
-
-async function search<T>(entity: string, filter: Record<string, unknown>): Promise<T[]> {
-  const response = await fetch(`http://127.0.0.1:${(engine as EngineProcess).restPort}/v2/${entity}/search`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter }),
-  })
-  return ((await response.json()) as { items: T[] }).items
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
   for (let i = 0; i < 100; i++) {
@@ -58,8 +38,7 @@ const instanceState = async (processInstanceKey: string): Promise<string | undef
 
 test('a cancellation and a boundary event held by canceling listeners go on after a SIGKILL, and from a snapshot, once the listeners complete', async () => {
   // given two instances whose tasks are created
-  engine = await startEngineProcess(join(scratch, 'engine'))
-  client = await connect(engine)
+  client = await kit.start()
   await client.zeebe.deployResources([{ name: 'durable-canceling.bpmn', process: Buffer.from(MODEL) }])
   const canceled = (await client.zeebe.createProcessInstance({ bpmnProcessId: 'durable-canceling', variables: { caseId: 'c-1' } })).processInstanceKey
   const interrupted = (await client.zeebe.createProcessInstance({ bpmnProcessId: 'durable-canceling', variables: { caseId: 'c-2' } })).processInstanceKey
@@ -68,20 +47,16 @@ test('a cancellation and a boundary event held by canceling listeners go on afte
   await client.zeebe.cancelProcessInstance(canceled)
   await client.zeebe.publishMessage({ name: 'durable-stop', correlationKey: 'c-2', variables: {} })
   await waitFor('both tasks canceling', async () => ((await taskState(canceled)) === 'CANCELING' && (await taskState(interrupted)) === 'CANCELING' ? true : undefined))
-  await client.close()
-  await engine.kill('SIGKILL')
+  await kit.stop('SIGKILL')
   // then, restarted on the same data dir, both instances are still active, their tasks CANCELING
-  engine = await startEngineProcess(join(scratch, 'engine'))
-  client = await connect(engine)
+  client = await kit.start()
   expect(await instanceState(canceled)).toBe('ACTIVE')
   expect(await instanceState(interrupted)).toBe('ACTIVE')
   expect(await taskState(canceled)).toBe('CANCELING')
   expect(await search('element-instances', { processInstanceKey: interrupted, elementId: 'stopped' })).toEqual([])
   // and so after a graceful stop, which leaves a snapshot to start from
-  await client.close()
-  await engine.kill('SIGTERM')
-  engine = await startEngineProcess(join(scratch, 'engine'))
-  client = await connect(engine)
+  await kit.stop('SIGTERM')
+  client = await kit.start()
   expect(await taskState(interrupted)).toBe('CANCELING')
   // when both listener jobs complete
   const jobs = await client.zeebe.activateJobs({ type: 'durable-canceling', worker: 'durable', maxJobsToActivate: 5, timeout: 60_000, requestTimeout: 2_000 })

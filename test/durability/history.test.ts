@@ -3,11 +3,7 @@
  * transaction as the commands that finished the instances, so after a SIGKILL every instance the
  * engine acknowledged as finished is found once, neither lost nor doubled by the replay.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { TestClient } from '../support/engine-harness'
-import { connect, startEngineProcess, type EngineProcess } from '../support/engine-process'
+import { engineProcessKit } from '../support/engine-process'
 
 jest.setTimeout(120_000)
 
@@ -16,44 +12,21 @@ const STRAIGHT = `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:process id="straight" isExecutable="true"><bpmn:startEvent id="start" /><bpmn:endEvent id="end" />
 <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end" /></bpmn:process></bpmn:definitions>`
 
-let scratch: string
-let engine: EngineProcess | undefined
-let client: TestClient | undefined
-
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'raccord-history-crash-'))
-})
-
-afterAll(async () => {
-  await client?.close()
-  await engine?.kill('SIGTERM')
-  await rm(scratch, { recursive: true, force: true })
-})
-
-async function finished(): Promise<{ processInstanceKey: string; state: string }[]> {
-  const response = await fetch(`http://127.0.0.1:${(engine as EngineProcess).restPort}/v2/process-instances/search`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ filter: { processDefinitionId: 'straight' }, page: { limit: 1000 } }),
-  })
-  return ((await response.json()) as { items: { processInstanceKey: string; state: string }[] }).items
-}
+const kit = engineProcessKit('history-crash')
 
 test('every instance acknowledged as finished is found exactly once after a SIGKILL and a restart', async () => {
   // given instances that ran to their end, each acknowledged with its result
-  engine = await startEngineProcess(join(scratch, 'engine'))
-  client = await connect(engine)
+  const client = await kit.start()
   await client.zeebe.deployResources([{ name: 'straight.bpmn', process: Buffer.from(STRAIGHT) }])
   const keys = new Set<string>()
   await Promise.all(Array.from({ length: 4 }, async () => {
-    for (let i = 0; i < 50; i++) keys.add((await (client as TestClient).zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'straight', variables: { i } })).processInstanceKey)
+    for (let i = 0; i < 50; i++) keys.add((await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'straight', variables: { i } })).processInstanceKey)
   }))
   // when the engine is killed at once, and started again on its data dir
-  await client.close()
-  await engine.kill('SIGKILL')
-  engine = await startEngineProcess(join(scratch, 'engine'))
-  client = await connect(engine)
+  await kit.stop('SIGKILL')
+  await kit.start()
   // then each of them is found once, completed
-  const found = await finished()
+  const found = await kit.search<{ processInstanceKey: string; state: string }>('process-instances', { processDefinitionId: 'straight' }, { limit: 1000 })
   expect(found).toHaveLength(keys.size)
   expect(new Set(found.map((i) => i.processInstanceKey))).toEqual(keys)
   expect(found.every((i) => i.state === 'COMPLETED')).toBe(true)

@@ -3,11 +3,10 @@
  * the engine replays them from its log and the instances are where the operations put them.
  * Uploaded documents are files in the data dir.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { TestClient } from '../support/engine-harness'
-import { connect, startEngineProcess, type EngineProcess } from '../support/engine-process'
+import { engineProcessKit } from '../support/engine-process'
 
 /** The process definition key of the i-th resource of a deployment. */
 const processKey = (deployment: { deployments: unknown[] }, i = 0): string =>
@@ -24,31 +23,13 @@ const model = (version: string, extra: string): string => `<?xml version="1.0" e
 ${extra}<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="first" /><bpmn:sequenceFlow id="f2" sourceRef="first" targetRef="second" />
 </bpmn:process></bpmn:definitions>`
 
-let scratch: string
-let engine: EngineProcess | undefined
+const kit = engineProcessKit('ops')
+const search = kit.search
 let client: TestClient | undefined
-
-beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'raccord-ops-'))
-})
-
-afterAll(async () => {
-  await client?.close()
-  await engine?.kill('SIGTERM')
-  await rm(scratch, { recursive: true, force: true })
-})
-
-async function search<T>(entity: string, filter: Record<string, unknown>): Promise<T[]> {
-  const response = await fetch(`http://127.0.0.1:${(engine as EngineProcess).restPort}/v2/${entity}/search`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter }),
-  })
-  return ((await response.json()) as { items: T[] }).items
-}
 
 test('a modified and a migrated instance, and a batch operation, are found as the operations left them after a SIGKILL and a restart', async () => {
   // given an engine with two versions of a process and two instances of version 1
-  engine = await startEngineProcess(join(scratch, 'engine'))
-  client = await connect(engine)
+  client = await kit.start()
   const v1 = processKey((await client.zeebe.deployResources([{ name: 'ops.bpmn', process: Buffer.from(model('1', '')) }])), 0)
   const v2 = processKey((await client.zeebe.deployResources([{ name: 'ops.bpmn', process: Buffer.from(model('2', '<bpmn:endEvent id="v2-only" />')) }])), 0)
   const moved = (await client.zeebe.createProcessInstance({ bpmnProcessId: 'ops', version: 1, variables: {} })).processInstanceKey
@@ -62,14 +43,12 @@ test('a modified and a migrated instance, and a batch operation, are found as th
   })
   await client.zeebe.migrateProcessInstance({ processInstanceKey: migrated, migrationPlan: { targetProcessDefinitionKey: v2, mappingInstructions: [{ sourceElementId: 'first', targetElementId: 'first' }] } })
   const canceled = (await client.zeebe.createProcessInstance({ bpmnProcessId: 'ops', version: 1, variables: {} })).processInstanceKey
-  const batch = await (await fetch(`http://127.0.0.1:${engine.restPort}/v2/process-instances/cancellation`, {
+  const batch = await (await fetch(`http://127.0.0.1:${kit.engine.restPort}/v2/process-instances/cancellation`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter: { processInstanceKey: canceled } }),
   })).json() as { batchOperationKey: string }
-  await client.close()
-  await engine.kill('SIGKILL')
+  await kit.stop('SIGKILL')
   // then, restarted on the same data dir, both are as the operations left them
-  engine = await startEngineProcess(join(scratch, 'engine'))
-  client = await connect(engine)
+  client = await kit.start()
   const states = async (key: string) => (await search<{ elementId: string; state: string }>('element-instances', { processInstanceKey: key }))
     .map((e) => `${e.elementId}:${e.state}`).sort()
   expect(await states(moved)).toEqual(['first:TERMINATED', 'second:ACTIVE', 'start:COMPLETED'])
@@ -80,7 +59,7 @@ test('a modified and a migrated instance, and a batch operation, are found as th
   // and the batch operation created before the kill is there, and finishes
   let state = ''
   for (let i = 0; i < 100 && state !== 'COMPLETED'; i++) {
-    state = ((await (await fetch(`http://127.0.0.1:${engine.restPort}/v2/batch-operations/${batch.batchOperationKey}`)).json()) as { state: string }).state
+    state = ((await (await fetch(`http://127.0.0.1:${kit.engine.restPort}/v2/batch-operations/${batch.batchOperationKey}`)).json()) as { state: string }).state
     if (state !== 'COMPLETED') await new Promise((resolve) => setTimeout(resolve, 100))
   }
   expect(state).toBe('COMPLETED')
@@ -92,20 +71,18 @@ test('a modified and a migrated instance, and a batch operation, are found as th
 
 test('a document uploaded to the engine is kept in its data dir, owner-only, and downloaded after a SIGKILL and a restart', async () => {
   // given an engine with a data dir, and a document uploaded to it
-  engine ??= await startEngineProcess(join(scratch, 'engine'))
+  if (!kit.started) await kit.start()
   const form = new FormData()
   form.append('file', new Blob(['evidence'], { type: 'text/plain' }), 'evidence.txt')
-  const uploaded = await (await fetch(`http://127.0.0.1:${engine.restPort}/v2/documents`, { method: 'POST', body: form })).json() as { documentId: string; storeId: string; contentHash: string }
+  const uploaded = await (await fetch(`http://127.0.0.1:${kit.engine.restPort}/v2/documents`, { method: 'POST', body: form })).json() as { documentId: string; storeId: string; contentHash: string }
   expect(uploaded.storeId).toBe('local')
-  const file = join(scratch, 'engine', 'documents', uploaded.documentId)
+  const file = join(kit.dataDir, 'documents', uploaded.documentId)
   expect((await stat(file)).mode & 0o077).toBe(0)
   // when the engine is killed and restarted
-  await client?.close()
-  client = undefined
-  await engine.kill('SIGKILL')
-  engine = await startEngineProcess(join(scratch, 'engine'))
+  await kit.stop('SIGKILL')
+  await kit.start()
   // then the document is there
-  const downloaded = await fetch(`http://127.0.0.1:${engine.restPort}/v2/documents/${uploaded.documentId}?contentHash=${uploaded.contentHash}`)
+  const downloaded = await fetch(`http://127.0.0.1:${kit.engine.restPort}/v2/documents/${uploaded.documentId}?contentHash=${uploaded.contentHash}`)
   expect(downloaded.status).toBe(200)
   expect(downloaded.headers.get('content-type')).toContain('text/plain')
   expect(await downloaded.text()).toBe('evidence')

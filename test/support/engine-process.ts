@@ -3,7 +3,9 @@
  * production, so tests can kill it with SIGKILL and start it again on the same state.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
 import net from 'node:net'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createTestClient, type TestClient } from './engine-harness'
 
@@ -153,4 +155,55 @@ export async function connect(engine: Pick<EngineProcess, 'grpcPort' | 'restPort
   const client = createTestClient(engine)
   await client.zeebe.topology()
   return client
+}
+
+/**
+ * One engine process for a test file, on a scratch data dir that outlives its restarts: started
+ * (again) with `start`, ended with `stop` (SIGKILL for a crash), and stopped and removed after the
+ * file. `search` queries its REST API.
+ */
+export function engineProcessKit(name: string) {
+  let scratch = ''
+  let engine: EngineProcess | undefined
+  let client: TestClient | undefined
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(path.join(tmpdir(), `raccord-${name}-`))
+  })
+  afterAll(async () => {
+    await client?.close()
+    await engine?.kill('SIGTERM')
+    await rm(scratch, { recursive: true, force: true })
+  })
+
+  const running = (): EngineProcess => {
+    if (!engine) throw new Error('the engine process is not started')
+    return engine
+  }
+
+  return {
+    /** the engine's data dir */
+    get dataDir(): string { return path.join(scratch, 'engine') },
+    get engine(): EngineProcess { return running() },
+    get started(): boolean { return engine !== undefined },
+    /** Start the engine on the data dir (the same state after a stop or a kill) and connect a client. */
+    async start(): Promise<TestClient> {
+      engine = await startEngineProcess(path.join(scratch, 'engine'))
+      client = await connect(engine)
+      return client
+    },
+    /** Close the client and end the engine with `signal`. */
+    async stop(signal: NodeJS.Signals): Promise<void> {
+      await client?.close()
+      client = undefined
+      await engine?.kill(signal)
+      engine = undefined
+    },
+    async search<T>(entity: string, filter: Record<string, unknown>, page?: { limit: number }): Promise<T[]> {
+      const response = await fetch(`http://127.0.0.1:${running().restPort}/v2/${entity}/search`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter, page }),
+      })
+      return ((await response.json()) as { items: T[] }).items
+    },
+  }
 }
