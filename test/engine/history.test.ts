@@ -68,6 +68,23 @@ test('a finished instance leaves the live state, and the searches still find it 
   await expect(client.zeebe.cancelProcessInstance(key)).rejects.toThrow(/NOT_FOUND/)
 })
 
+test('searches by state find running records in the live state and finished ones in the history', async () => {
+  // given a finished instance and a running one
+  const finished = await runToEnd()
+  const running = await startInstance('history', { order: 'B-2' })
+  await activateOne('history-work', running)
+  // then a search for running states finds only the running one, a search for final states the finished one
+  const keysOf = (items: Item[]) => items.map((i) => i.processInstanceKey)
+  expect(keysOf(await search<Item>('process-instances', { state: 'ACTIVE' }))).toEqual(expect.arrayContaining([running]))
+  expect(keysOf(await search<Item>('process-instances', { state: 'ACTIVE' }))).not.toContain(finished)
+  expect(keysOf(await search<Item>('process-instances', { state: 'COMPLETED' }))).toContain(finished)
+  expect(keysOf(await search<Item>('element-instances', { state: 'ACTIVE', elementId: 'work' }))).toEqual([running])
+  expect(keysOf(await search<Item>('element-instances', { state: 'COMPLETED', elementId: 'review', processInstanceKey: finished }))).toEqual([finished])
+  expect(keysOf(await search<Item>('user-tasks', { state: 'COMPLETED', processInstanceKey: finished }))).toEqual([finished])
+  expect(keysOf(await search<Item>('incidents', { state: 'RESOLVED', processInstanceKey: finished }))).toEqual([finished])
+  await client.zeebe.cancelProcessInstance(running)
+})
+
 test('an instance that ends within its creation answers a create-with-result call with its variables', async () => {
   const result = await client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: 'straight', variables: { x: 1, y: 'two' } })
   expect(result.variables).toEqual({ x: 1, y: 'two' })

@@ -119,7 +119,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
   router.post('/element-instances/search', (req, res) => {
     const request = parseBody(searchRequestSchema, req)
     const context = new ResultContext(queries)
-    const records = [...queries.elementInstances(instanceScope(request.filter))]
+    const records = [...queries.elementInstances(instanceScope(request.filter, ['ACTIVE']))]
     const scopeOf = new Map(records.map((r) => [r.key, r.scopeKey]))
     res.json(search(records.map((r) => context.elementInstance(r)), request, {
       key: 'elementInstanceKey',
@@ -179,7 +179,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
 
   router.post('/incidents/search', (req, res) => {
     const request = parseBody(searchRequestSchema, req)
-    res.json(search([...queries.incidents(instanceScope(request.filter))].map(incidentResult), request, incidentSearch))
+    res.json(search([...queries.incidents(instanceScope(request.filter, ['ACTIVE']))].map(incidentResult), request, incidentSearch))
   })
 
   // 8.8: the incidents of one process instance, with the search's own filter, sort and page (Operate's instance view).
@@ -234,7 +234,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
  */
 export function processInstanceQuery(queries: EngineQueries, topLevel: Record<string, unknown>): { candidates: ProcessInstanceResult[]; spec: SearchSpec<ProcessInstanceResult> } {
   const context = new ResultContext(queries)
-  const instances = [...queries.processInstances(instanceScope(topLevel))].map((r) => context.processInstance(r))
+  const instances = [...queries.processInstances(instanceScope(topLevel, ['ACTIVE']))].map((r) => context.processInstance(r))
 
   // Facts about an instance's insides, indexed only when a filter asks for them.
   let variablesByInstance: Map<Key, { name: string; value: string }[]> | undefined

@@ -7,12 +7,19 @@ import { z } from 'zod'
 import { invalidArgument } from './problem'
 
 /**
- * The process instance a search's filter names with a plain value, if any: the engine then reads
- * only that instance's records (the history by index); the filter still applies in full.
+ * What a search's filter lets the engine skip, the filter still applying in full afterwards: the
+ * process instance it names with a plain value (only that instance's records are read, the
+ * history's by index), and a plain `state` that only running instances' records can have
+ * (`liveStates`: finished instances, in the history, never have them), for which the history is
+ * not read at all.
  */
-export function instanceScope(filter: Record<string, unknown> | null | undefined): { processInstanceKey?: string } {
+export function instanceScope(filter: Record<string, unknown> | null | undefined, liveStates: readonly string[] = []): { processInstanceKey?: string; live?: boolean } {
   const key = filter?.processInstanceKey
-  return typeof key === 'string' ? { processInstanceKey: key } : {}
+  const state = filter?.state
+  return {
+    ...(typeof key === 'string' ? { processInstanceKey: key } : {}),
+    ...(typeof state === 'string' && liveStates.includes(state) ? { live: true } : {}),
+  }
 }
 
 /** The body of every POST /v2/<entity>/search. */

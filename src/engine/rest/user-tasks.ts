@@ -11,6 +11,9 @@ import { formResult, userTaskResult, variableResult, type UserTaskResult } from 
 import { instanceScope, matchesProperty, search, searchRequestSchema } from './search'
 import { keyParam, parseBody, variablesSchema } from './validation'
 
+/** The states only a task of a running instance has: a search for one of them skips the history. */
+const LIVE_TASK_STATES = ['CREATING', 'CREATED', 'ASSIGNING', 'UPDATING', 'COMPLETING', 'CANCELING'] as const
+
 const completionSchema = z.object({
   variables: variablesSchema.nullish(),
   action: z.string().nullish(),
@@ -83,7 +86,7 @@ export function userTaskRoutes(router: Router, engine: EngineApi): void {
 
   router.post('/user-tasks/search', (req, res) => {
     const request = parseBody(searchRequestSchema, req)
-    const tasks = [...queries.userTasks(instanceScope(request.filter))].map(userTaskResult)
+    const tasks = [...queries.userTasks(instanceScope(request.filter, LIVE_TASK_STATES))].map(userTaskResult)
     res.json(search<UserTaskResult>(tasks, request, {
       key: 'userTaskKey',
       filterable: ['state', 'assignee', 'priority', 'elementId', 'name', 'tenantId', 'processDefinitionId',
