@@ -113,7 +113,7 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
   }
   if (server.durable) {
     const { snapshotSeq, replayed, ms } = server.durable.recovery
-    console.log(`raccord engine: state in ${server.durable.store.file} (recovered in ${ms} ms: snapshot at ${snapshotSeq}, ${replayed} commands replayed)`)
+    console.log(`raccord engine: state in ${server.durable.store.file} (recovered in ${ms} ms: checkpoint at ${snapshotSeq}, ${replayed} commands replayed)`)
   } else {
     console.log('raccord engine: in memory only (--in-memory): nothing is kept after exit')
   }

@@ -1,47 +1,75 @@
 import type { Clock } from './clock'
+import { snapshotFromRows } from './runtime/checkpoint'
 import type { Command } from './runtime/commands'
 import { Engine } from './runtime/engine'
 import type { EngineSnapshot } from './runtime/snapshot'
-import { assembleSnapshot, snapshotParts } from './state/snapshot-parts'
+import { DirtyTracker } from './state/record-map'
+import { assembleSnapshot } from './state/snapshot-parts'
 import { SqliteHistory } from './state/sqlite-history'
-import { EngineStore } from './state/store'
+import { EngineStore, type StoredSnapshot } from './state/store'
 
 /**
  * Keys handed out by commands that were not committed before a crash must never come back for
  * something else: after a recovery, the key counter jumps by this much.
  */
 const KEY_GAP_AFTER_RECOVERY = 1_000_000
-/** Snapshot once the log holds this many commands, or more than twice the live records. */
-const SNAPSHOT_MIN_COMMANDS = 50_000
-const SNAPSHOT_CHECK_MS = 5_000
+/**
+ * A checkpoint writes the rows of the records changed since the previous one. It is due once this
+ * many changed, so that one checkpoint stays short (a few tens of ms) whatever the load...
+ */
+const CHECKPOINT_MAX_CHANGES = 2_000
+/** ...or once this long has passed with any change, so that a restart replays little. */
+const CHECKPOINT_MAX_MS = 1_000
+const CHECKPOINT_CHECK_MS = 100
 
 export interface DurableEngine {
   engine: Engine
   store: EngineStore
   /** what recovery found: commands replayed and how long it took */
   recovery: { snapshotSeq: number; replayed: number; ms: number }
-  /** Write a snapshot now (and drop the log up to it). */
-  snapshot(): void
-  /** Snapshot (a failure is logged: the log keeps everything), then close the store. */
+  /**
+   * Write a checkpoint now (the records changed since the last one), and drop the log up to it.
+   * Returns the rows written and deleted, or undefined when there was nothing to write.
+   */
+  checkpoint(): { written: number; deleted: number } | undefined
+  /** Checkpoint (a failure is logged: the log keeps everything), then close the store. */
   close(): void
 }
 
-/** Open the engine on `dataDir`: load the snapshot, replay the log, then journal every command. */
+/** The state a snapshot or the live table holds, put back together. */
+function storedState(snap: StoredSnapshot): EngineSnapshot {
+  if (snap.rows) return snapshotFromRows(snap.rows)
+  return (snap.parts ? assembleSnapshot(snap.parts) : JSON.parse(snap.state)) as EngineSnapshot
+}
+
+/** Open the engine on `dataDir`: load the last checkpoint, replay the log, then journal every command. */
 export async function openDurableEngine(dataDir: string, clock?: Clock, historyRetentionMs?: number): Promise<DurableEngine> {
   const started = Date.now()
   const store = EngineStore.open(dataDir)
   const engine = new Engine({ clock, historyRetentionMs })
-  // Finished instances live in the data dir, not in the engine's memory or its snapshot.
+  // Finished instances live in the data dir, not in the engine's memory or its checkpoint.
   engine.useHistory(new SqliteHistory(store))
+  // Loading marks nothing; from the replay on, every change is marked.
+  const tracker = new DirtyTracker()
+  engine.track(tracker)
   let replayed = 0
   let snapshotSeq = 0
+  /** the state came from an earlier raccord's snapshot: the first checkpoint writes every record */
+  let writeAll = false
   try {
     const snap = store.readSnapshot()
     if (snap) {
-      const state = snap.parts ? assembleSnapshot(snap.parts) : JSON.parse(snap.state)
-      await engine.importState(state as EngineSnapshot)
+      let state: EngineSnapshot
+      try {
+        state = storedState(snap)
+      } catch (e) {
+        throw new Error(`Cannot read the engine state in '${store.file}': ${(e as Error).message}`, { cause: e })
+      }
+      await engine.importState(state)
       snapshotSeq = snap.seq
+      writeAll = snap.rows === undefined
     }
+    tracker.active = true
     for (const entry of store.readLog(snapshotSeq)) {
       replayed++
       let command: Command
@@ -65,49 +93,65 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
   }
   engine.attachJournal(store)
   if (snapshotSeq > 0 || replayed > 0) engine.skipKeys(KEY_GAP_AFTER_RECOVERY)
-  let lastSnapshotSeq = snapshotSeq
+  let checkpointSeq = snapshotSeq
+  let checkpointAt = Date.now()
+  /** the repository's revision in the last checkpoint (undefined: the stored state has no repository row yet) */
+  let repositoryRevision: number | undefined = snapshotSeq > 0 && !writeAll ? engine.repositoryRevision : undefined
 
-  const snapshot = () => {
+  const checkpoint = (): { written: number; deleted: number } | undefined => {
     store.flush()
-    if (store.failure) return
+    if (store.failure) return undefined
     const seq = store.lastSeq
-    if (seq === lastSnapshotSeq) return
-    store.writeSnapshot(seq, snapshotParts(engine.exportState()), Date.now())
-    lastSnapshotSeq = seq
-  }
-  // A snapshot that fails loses nothing: the log keeps every command and the next check tries
-  // again. It is said once per distinct reason, not every few seconds.
-  let lastFailure: string | undefined
-  const trySnapshot = (when: string) => {
+    if (seq === checkpointSeq && tracker.size === 0 && !writeAll) return undefined
+    const rows = engine.checkpointRows(writeAll ? 'all' : { tracker, revision: repositoryRevision })
     try {
-      snapshot()
+      store.writeCheckpoint(seq, rows, Date.now())
+    } catch (error) {
+      // Nothing was written: the next checkpoint writes these rows again, with every record then.
+      writeAll = true
+      repositoryRevision = undefined
+      throw error
+    }
+    if (writeAll) tracker.take()
+    writeAll = false
+    repositoryRevision = engine.repositoryRevision
+    checkpointSeq = seq
+    checkpointAt = Date.now()
+    return { written: rows.upserts.length, deleted: rows.deletes.length }
+  }
+  // A checkpoint that fails loses nothing: the log keeps every command and the next check tries
+  // again. It is said once per distinct reason, not at every check.
+  let lastFailure: string | undefined
+  const tryCheckpoint = (when: string) => {
+    try {
+      checkpoint()
       lastFailure = undefined
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error)
-      if (reason !== lastFailure) console.error(`[engine] snapshot ${when} failed (${reason}); the log keeps every command since the last snapshot`)
+      if (reason !== lastFailure) console.error(`[engine] checkpoint ${when} failed (${reason}); the log keeps every command since the last one`)
       lastFailure = reason
     }
   }
-  // A long replay means a slow next start: snapshot soon, once the engine serves again.
-  if (replayed > SNAPSHOT_MIN_COMMANDS) setTimeout(() => trySnapshot('after recovery'), 1000).unref()
+  // State read from an earlier raccord's snapshot becomes rows at once, before the engine serves.
+  if (writeAll) tryCheckpoint('after recovery')
 
   const timer = setInterval(() => {
-    const stats = engine.stats()
-    const threshold = Math.max(SNAPSHOT_MIN_COMMANDS, 2 * (stats.elements + stats.jobs + stats.timers))
-    if (store.lastSeq - lastSnapshotSeq >= threshold) trySnapshot('of the periodic check')
-  }, SNAPSHOT_CHECK_MS)
+    const due = tracker.size >= CHECKPOINT_MAX_CHANGES
+      || ((tracker.size > 0 || store.lastSeq > checkpointSeq) && Date.now() - checkpointAt >= CHECKPOINT_MAX_MS)
+    if (due) tryCheckpoint('of the periodic check')
+  }, CHECKPOINT_CHECK_MS)
   timer.unref()
 
   return {
     engine,
     store,
     recovery: { snapshotSeq, replayed, ms: Date.now() - started },
-    snapshot,
+    checkpoint,
     close: () => {
       clearInterval(timer)
       engine.close()
-      // Stopping succeeds even when the snapshot cannot be written: the next start replays the log.
-      trySnapshot('at stop')
+      // Stopping succeeds even when the checkpoint cannot be written: the next start replays the log.
+      tryCheckpoint('at stop')
       store.close()
     },
   }

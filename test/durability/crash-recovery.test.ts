@@ -263,7 +263,7 @@ describe(`crash recovery under load (seed ${SEED})`, () => {
       const maxKeyBeforeCrash = seen.maxKey
 
       engine = await startEngineProcess(dataDir)
-      expect(engine.output()).toMatch(/recovered in \d+ ms: snapshot at \d+, \d+ commands replayed/)
+      expect(engine.output()).toMatch(/recovered in \d+ ms: checkpoint at \d+, \d+ commands replayed/)
       client = await connect(engine)
       await expectNothingAcknowledgedLost(engine, client, new Load(client))
 
@@ -284,7 +284,7 @@ describe(`crash recovery under load (seed ${SEED})`, () => {
         await busy.stop()
         await client.close()
         engine = await startEngineProcess(dataDir)
-        expect(engine.output()).toMatch(/snapshot at [1-9]\d*, 0 commands replayed/)
+        expect(engine.output()).toMatch(/checkpoint at [1-9]\d*, 0 commands replayed/)
         client = await connect(engine)
         await expectNothingAcknowledgedLost(engine, client, new Load(client))
       }

@@ -322,7 +322,7 @@ test('after a clean stop (SIGTERM) the engine starts from its snapshot and repla
 
   engine = await startEngineProcess(dir)
   try {
-    expect(engine.output()).toMatch(/recovered in \d+ ms: snapshot at [1-9]\d*, 0 commands replayed/)
+    expect(engine.output()).toMatch(/recovered in \d+ ms: checkpoint at [1-9]\d*, 0 commands replayed/)
     client = await connect(engine)
     const { items } = await client.camunda.getCamundaRestClient().searchProcessInstances({ filter: { processDefinitionId: 'crash' } })
     expect(items.map((i) => i.processInstanceKey).sort()).toEqual([...keys].sort())

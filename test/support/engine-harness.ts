@@ -3,9 +3,13 @@
  * engine tests exercise the same wire protocol as an application would.
  */
 import { Camunda8 } from '@camunda8/sdk'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import type { ControllableClock } from '../../src/engine/clock'
 import type { Engine } from '../../src/engine/runtime/engine'
 import { startEngineServer } from '../../src/engine/server'
+import { auditCheckpoint } from './checkpoint-audit'
 
 /** An engine server started for one test file. */
 export interface TestEngine {
@@ -23,14 +27,37 @@ export interface TestClient {
   close(): Promise<void>
 }
 
+/**
+ * With RACCORD_TEST_CHECKPOINT_AUDIT=1, engines are durable (a scratch data dir) and their
+ * checkpoints are checked against the live state every few ms: a test file then fails at its end
+ * if a command changed a record a checkpoint did not write.
+ */
+const AUDIT = process.env.RACCORD_TEST_CHECKPOINT_AUDIT === '1'
+const AUDIT_EVERY_MS = 5
+
 export async function startTestEngine(): Promise<TestEngine> {
-  const server = await startEngineServer({ grpcPort: 0, restPort: 0, clockControlled: true })
+  const dataDir = AUDIT ? mkdtempSync(path.join(os.tmpdir(), 'raccord-audit-')) : undefined
+  const server = await startEngineServer({ grpcPort: 0, restPort: 0, clockControlled: true, dataDir })
+  const differences: string[] = []
+  let closing: Promise<void> | undefined
+  const audit = dataDir === undefined ? undefined : setInterval(() => {
+    if (differences.length === 0 && server.durable) differences.push(...auditCheckpoint(server.durable))
+  }, AUDIT_EVERY_MS)
   return {
     grpcPort: server.grpcPort,
     restPort: server.restPort,
     clock: server.clock,
     engine: server.engine,
-    close: () => server.close(),
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(audit)
+        if (server.durable) differences.push(...auditCheckpoint(server.durable))
+        await server.close()
+        if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })
+        if (differences.length > 0) throw new Error(`checkpoint differs from the live state:\n${differences.slice(0, 10).join('\n')}`)
+      })()
+      return closing
+    },
   }
 }
 

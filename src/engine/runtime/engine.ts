@@ -9,6 +9,7 @@ import { BATCH_INTERVAL_MS, BatchOperations } from './batches'
 import { activateInner, adHocResultRejection, missingAdHocElements, applyAdHocJobResult } from './elements/containers/ad-hoc'
 import type { FlowElement } from '../model/types'
 import { applyCommand, type Command, type CommandTarget, type InternalCommand, type TaskChangeset } from './commands'
+import { allRows, changedRows, type CheckpointRows } from './checkpoint'
 import { RuntimeContext } from './context'
 import { evaluateDecision } from './decision'
 import { recordDecisionEvaluation } from './decision-history'
@@ -19,6 +20,7 @@ import { DEFAULT_TENANT, type DeployedProcess, type Repository } from './reposit
 import type { ElementInstance, InstanceRuntime } from './runtime-state'
 import { exportState, importState, type EngineSnapshot } from './snapshot'
 import type { History, HistoryKind, HistoryRecords } from '../state/history'
+import type { DirtyTracker } from '../state/record-map'
 
 /** A journaled command whose replay failed: what recovery reports. */
 export interface ReplayFailure {
@@ -678,6 +680,21 @@ export class Engine implements EngineApi, CommandTarget {
     return exportState(this.ctx)
   }
 
+  /** From now on, `tracker` is told which records are read and changed while it is active (checkpoints write those). */
+  track(tracker: DirtyTracker): void {
+    this.state.track(tracker)
+    this.ctx.vars.tracker = tracker
+  }
+
+  /** A checkpoint's rows: of the records `tracker` saw change (the repository if past `revision`), or of all. */
+  checkpointRows(changed: { tracker: DirtyTracker; revision: number | undefined } | 'all'): CheckpointRows {
+    return changed === 'all' ? allRows(this.ctx) : changedRows(this.ctx, changed.tracker, changed.revision)
+  }
+
+  get repositoryRevision(): number {
+    return this.ctx.repo.revision
+  }
+
   /** Load a snapshot into this (new, empty) engine. */
   async importState(snapshot: EngineSnapshot): Promise<void> {
     await importState(this.ctx, snapshot)
@@ -758,7 +775,7 @@ function assertDocument(doc: unknown): void {
   }
 }
 
-/** A map of live records, with its index by process instance (IndexedMap, read only). */
+/** A map of live records, with its index by process instance (RecordMap, read only). */
 interface LiveRecords<V> {
   values(): Iterable<V>
   get(key: string): V | undefined

@@ -1,6 +1,6 @@
 import { EngineError, type MigrateInstanceInput } from '../api'
 import type { FlowElement, ProcessModel } from '../model/types'
-import type { Key } from '../state/records'
+import type { IncidentRecord, JobRecord, Key, UserTaskRecord } from '../state/records'
 import { restType } from './behaviors/flow'
 import type { ProcessingContext } from './processing'
 import type { DeployedProcess } from './repository'
@@ -120,19 +120,24 @@ export class InstanceMigration {
       record.processDefinitionKey = rec.key
       record.bpmnProcessId = rec.bpmnProcessId
     }
-    for (const job of ctx.state.jobs.values()) {
-      if (job.processInstanceKey !== inst.key) continue
+    const { jobs, userTasks, incidents } = ctx.state
+    for (const key of [...jobs.keysOf(inst.key)]) {
+      const job = jobs.get(key) as JobRecord
       moveTo(job)
       job.processDefinitionVersion = rec.version
     }
-    for (const task of ctx.state.userTasks.values()) {
-      if (task.processInstanceKey !== inst.key || task.state === 'COMPLETED' || task.state === 'CANCELED') continue
+    for (const key of [...userTasks.keysOf(inst.key)]) {
+      const task = userTasks.get(key) as UserTaskRecord
+      if (task.state === 'COMPLETED' || task.state === 'CANCELED') continue
       moveTo(task)
       task.processDefinitionVersion = rec.version
       task.processName = tm.name
     }
-    for (const incident of ctx.state.incidents.values()) if (incident.processInstanceKey === inst.key && incident.state === 'ACTIVE') moveTo(incident)
-    for (const v of ctx.vars.all()) if (v.processInstanceKey === inst.key) moveTo(v)
+    for (const key of [...incidents.keysOf(inst.key)]) {
+      const incident = incidents.get(key) as IncidentRecord
+      if (incident.state === 'ACTIVE') moveTo(incident)
+    }
+    for (const scope of [...ctx.state.elements.keysOf(inst.key)]) for (const v of ctx.vars.ofScope(scope)) moveTo(v)
     for (const ei of elements) this.migrateSubscriptions(ei, owned.get(ei.key) ?? [], tm, mapping)
     for (const ei of becomingCamundaTasks) ctx.userTasks.adoptJobWorkerTask(ei, ei.element as FlowElement)
   }

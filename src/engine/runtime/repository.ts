@@ -54,6 +54,9 @@ export class Repository {
     return v
   }
 
+  /** Counts the changes: a checkpoint writes the repository only when it changed. */
+  revision = 0
+
   constructor(private readonly nextKey: () => Key) {}
 
   async parse(resources: DeployResourceInput[]): Promise<ParsedResource[]> {
@@ -106,6 +109,7 @@ export class Repository {
 
   /** Store parsed resources: new versions where content changed. Returns the processes that became latest. */
   store(parsed: ParsedResource[], tenantId: string): { result: DeploymentResult; newProcesses: DeployedProcess[]; replaced: DeployedProcess[] } {
+    this.revision++
     const deploymentKey = this.nextKey()
     const deployments: DeployedItem[] = []
     const newProcesses: DeployedProcess[] = []
@@ -307,6 +311,7 @@ export class Repository {
 
   /** Remove a process definition; the previous version becomes latest again. Returns the new latest, if any. */
   deleteProcess(key: Key): DeployedProcess | undefined {
+    this.revision++
     const removed = this.processes.get(key) as DeployedProcess
     removed.record.active = false
     this.processes.delete(key)
@@ -324,6 +329,7 @@ export class Repository {
   }
 
   deleteDrg(key: Key): void {
+    this.revision++
     const drg = this.drgs.get(key) as DeployedDrg
     this.drgs.delete(key)
     const tk = tenantKey(drg.record.decisionRequirementsId, drg.record.tenantId)
@@ -343,6 +349,7 @@ export class Repository {
   }
 
   deleteForm(key: Key): void {
+    this.revision++
     const form = this.forms.get(key) as FormRecord
     this.forms.delete(key)
     const tk = tenantKey(form.formId, form.tenantId)

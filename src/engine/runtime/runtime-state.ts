@@ -3,7 +3,7 @@ import type {
   BatchOperationRecord, CompensationSubscriptionRecord, DecisionInstanceRecord, ElementInstanceRecord, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord, MessageSubscriptionRecord,
   ProcessInstanceRecord, SignalSubscriptionRecord, TimerRecord, UserTaskRecord, VariableDocument,
 } from '../state/records'
-import { IndexedMap } from '../state/indexed-map'
+import { DirtyTracker, RecordMap } from '../state/record-map'
 import { DueQueue } from './due-queue'
 import type { DeployedProcess } from './repository'
 
@@ -89,32 +89,45 @@ export class RuntimeState {
   /** last key handed out (keys are PARTITION_BASE + counter) */
   counter = 0
   /** by parent instance: a finished root instance's called instances are found without a scan */
-  readonly instances = new IndexedMap<Key, InstanceRuntime>((i) => i.parentProcessInstanceKey)
+  readonly instances = new RecordMap<Key, InstanceRuntime>('instance', (i) => i.parentProcessInstanceKey)
   /** the records below are found by process instance the same way */
-  readonly elements = new IndexedMap<Key, ElementInstance>((e) => e.processInstanceKey)
+  readonly elements = new RecordMap<Key, ElementInstance>('element', (e) => e.processInstanceKey)
   readonly activeChildren = new Map<Key, Set<Key>>()
-  readonly jobs = new Map<Key, JobRecord>()
+  readonly jobs = new RecordMap<Key, JobRecord>('job', (j) => j.processInstanceKey)
   readonly activatable = new Map<string, Set<Key>>()
-  readonly timers = new Map<Key, TimerRecord>()
-  readonly messages = new Map<Key, MessageRecord>()
-  readonly messageSubs = new Map<Key, MessageSubscriptionRecord>()
+  readonly timers = new RecordMap<Key, TimerRecord>('timer')
+  readonly messages = new RecordMap<Key, MessageRecord>('message')
+  readonly messageSubs = new RecordMap<Key, MessageSubscriptionRecord>('messageSubscription')
   readonly messageSubIndex = new Map<string, Set<Key>>()
   /** message start events of latest versions: name -> definition key -> element ids */
   readonly messageStarts = new Map<string, Map<Key, string[]>>()
-  readonly signalSubs = new Map<Key, SignalSubscriptionRecord>()
+  readonly signalSubs = new RecordMap<Key, SignalSubscriptionRecord>('signalSubscription')
   readonly signalIndex = new Map<string, Set<Key>>()
-  readonly incidents = new IndexedMap<Key, IncidentRecord>((i) => i.processInstanceKey)
-  readonly userTasks = new IndexedMap<Key, UserTaskRecord>((t) => t.processInstanceKey)
-  readonly batches = new Map<Key, BatchOperationRecord>()
+  readonly incidents = new RecordMap<Key, IncidentRecord>('incident', (i) => i.processInstanceKey)
+  readonly userTasks = new RecordMap<Key, UserTaskRecord>('userTask', (t) => t.processInstanceKey)
+  readonly batches = new RecordMap<Key, BatchOperationRecord>('batch')
   /** completed activities with a compensation handler, not compensated yet */
-  readonly compensations = new Map<Key, CompensationSubscriptionRecord>()
+  readonly compensations = new RecordMap<Key, CompensationSubscriptionRecord>('compensation')
   /** decisions evaluated, by decisionEvaluationInstanceKey */
-  readonly decisionInstances = new IndexedMap<string, DecisionInstanceRecord>((d) => d.processInstanceKey)
+  readonly decisionInstances = new RecordMap<string, DecisionInstanceRecord>('decisionInstance', (d) => d.processInstanceKey)
   readonly due = new DueQueue()
   /** straight-through steps still to run, last pushed first (depth-first, as a call would) */
   work: WorkItem[] = []
   /** Models of deleted definitions stay reachable for their (finished) instances. */
   readonly retiredModels = new Map<Key, DeployedProcess>()
+
+  /** The maps of records a checkpoint stores, each with its kind (variables are the VariableStore's). */
+  recordMaps(): RecordMap<string, object>[] {
+    return [
+      this.instances, this.elements, this.jobs, this.timers, this.messages, this.messageSubs, this.signalSubs,
+      this.incidents, this.userTasks, this.batches, this.compensations, this.decisionInstances,
+    ] as RecordMap<string, object>[]
+  }
+
+  /** From now on, the changes commands make are told to `tracker`. */
+  track(tracker: DirtyTracker): void {
+    for (const map of this.recordMaps()) map.tracker = tracker
+  }
 }
 
 /** Keys are KEY_BASE + a counter: Zeebe's partition-1 range. */

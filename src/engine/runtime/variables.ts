@@ -1,4 +1,8 @@
+import type { DirtyTracker } from '../state/record-map'
 import type { JsonValue, Key, VariableDocument, VariableRecord } from '../state/records'
+
+/** The kind of variable rows in a checkpoint. */
+export const VARIABLE_KIND = 'variable'
 
 /** The parent scope of a variable scope, or undefined at the root of a process instance. */
 export type ScopeParent = (scopeKey: Key) => Key | undefined
@@ -16,6 +20,8 @@ interface ScopeInfo {
  */
 export class VariableStore {
   private readonly byScope = new Map<Key, Map<string, VariableRecord>>()
+  /** told of every variable a command creates, changes or removes (durable engines) */
+  tracker: DirtyTracker | undefined
 
   constructor(
     private readonly nextKey: () => Key,
@@ -70,14 +76,17 @@ export class VariableStore {
     const existing = vars.get(name)
     if (existing) {
       existing.value = value
+      this.changed(existing)
       return
     }
     const info = this.scopeInfo(scopeKey)
-    vars.set(name, {
+    const record: VariableRecord = {
       key: this.nextKey(), name, value, scopeKey,
       processInstanceKey: info.processInstanceKey, processDefinitionKey: info.processDefinitionKey,
       bpmnProcessId: info.bpmnProcessId, tenantId: info.tenantId,
-    })
+    }
+    vars.set(name, record)
+    this.changed(record)
   }
 
   setLocalDocument(scopeKey: Key, doc: VariableDocument): void {
@@ -99,6 +108,7 @@ export class VariableStore {
         if (existing) {
           if (jsonEqual(existing.value, value)) continue
           existing.value = value
+          this.changed(existing)
           done = true
           break
         }
@@ -109,7 +119,7 @@ export class VariableStore {
 
   /** Drop every variable of a scope (the scope ended). */
   dropScope(scopeKey: Key): void {
-    this.byScope.delete(scopeKey)
+    this.takeScope(scopeKey)
   }
 
   /** Remove a scope and return its variables (its instance finished: they go to the history). */
@@ -117,7 +127,25 @@ export class VariableStore {
     const vars = this.byScope.get(scopeKey)
     if (!vars) return []
     this.byScope.delete(scopeKey)
-    return [...vars.values()]
+    const records = [...vars.values()]
+    if (this.tracker?.active) for (const r of records) this.tracker.markRef(VARIABLE_KIND, r.key, null)
+    return records
+  }
+
+  /** The variables of one scope, each told to the tracker as changed (a migration rewrites them in place). */
+  ofScope(scopeKey: Key): VariableRecord[] {
+    const records = [...(this.byScope.get(scopeKey)?.values() ?? [])]
+    for (const r of records) this.changed(r)
+    return records
+  }
+
+  /** Is `record` still held (not removed with its scope)? */
+  holds(record: VariableRecord): boolean {
+    return this.byScope.get(record.scopeKey)?.get(record.name) === record
+  }
+
+  private changed(record: VariableRecord): void {
+    if (this.tracker?.active) this.tracker.markRef(VARIABLE_KIND, record.key, record)
   }
 
   /** Restore records from a snapshot. */

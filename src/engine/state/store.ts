@@ -4,9 +4,15 @@ import * as path from 'node:path'
 import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind } from './history'
 import type { SnapshotPart } from './snapshot-parts'
 
+/** The rows a checkpoint writes and deletes (runtime/checkpoint.ts makes them). */
+export interface CheckpointWrite {
+  upserts: [kind: string, key: string, json: string][]
+  deletes: [kind: string, key: string][]
+}
+
 /** "RACC": marks an SQLite file as raccord's engine state, so a foreign database is refused. */
 const APPLICATION_ID = 0x52414343
-const SCHEMA_VERSION = 4
+const SCHEMA_VERSION = 5
 const FILE_NAME = 'engine.db'
 /** After a failed commit, the buffered commands are tried again this often, until one succeeds. */
 const FLUSH_RETRY_MS = 500
@@ -52,6 +58,10 @@ const MIGRATIONS: string[][] = [
     `UPDATE history SET instance = CASE kind WHEN 'instance' THEN key ELSE json_extract(json, '$.processInstanceKey') END`,
     `CREATE INDEX history_by_instance ON history (kind, instance)`,
   ],
+  // Version 5: the live state as a row per record, written incrementally (snapshot.state is then ROWS_MARKER).
+  [
+    `CREATE TABLE live (kind TEXT NOT NULL, key TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID`,
+  ],
 ]
 
 /** The tables checked for damage when the store opens. */
@@ -59,11 +69,17 @@ const CHECKED_AT_START = ['meta', 'log', 'snapshot', 'snapshot_part']
 
 /** snapshot.state of a snapshot written in parts (version 1 wrote the whole state there). */
 const PARTS_MARKER = 'parts'
+/** snapshot.state once the state is the rows of the live table (version 5). */
+const ROWS_MARKER = 'rows'
 
-/** The stored snapshot: its log position, and either its parts or (version 1) one JSON string. */
+/**
+ * The stored state and its log position: the rows of the live table (kind, JSON), or a snapshot
+ * an earlier raccord wrote, in parts (versions 2 to 4) or as one JSON string (version 1).
+ */
 export type StoredSnapshot =
-  | { seq: number; parts: Iterable<SnapshotPart>; state?: undefined }
-  | { seq: number; state: string; parts?: undefined }
+  | { seq: number; rows: Iterable<[kind: string, json: string]>; parts?: undefined; state?: undefined }
+  | { seq: number; parts: Iterable<SnapshotPart>; rows?: undefined; state?: undefined }
+  | { seq: number; state: string; rows?: undefined; parts?: undefined }
 
 /**
  * The engine's durable state in SQLite (WAL): a command log and a snapshot. Commands are appended
@@ -163,6 +179,11 @@ export class EngineStore {
   readSnapshot(): StoredSnapshot | undefined {
     const row = this.db.prepare('SELECT seq, state FROM snapshot WHERE id = 1').get() as { seq: number; state: string } | undefined
     if (!row) return undefined
+    if (row.state === ROWS_MARKER) {
+      // The primary key's order: by kind, then by key, which is creation order.
+      const rows = this.db.prepare('SELECT kind, json FROM live').raw()
+      return { seq: row.seq, rows: rows.iterate() as Iterable<[string, string]> }
+    }
     if (row.state !== PARTS_MARKER) return { seq: row.seq, state: row.state }
     const stmt = this.db.prepare('SELECT path, json FROM snapshot_part ORDER BY n')
     return { seq: row.seq, parts: stmt.iterate() as Iterable<SnapshotPart> }
@@ -305,24 +326,22 @@ export class EngineStore {
   }
 
   /**
-   * Replace the snapshot with `parts` as of log `seq`, and drop the log up to it, in one
-   * transaction: a failure (a part that cannot be made, a full disk) leaves the previous snapshot
-   * and the log as they were. Returns the characters written.
+   * Bring the live table to the state as of log `seq` (the rows that changed since the last
+   * checkpoint), and drop the log up to it, in one transaction: a failure (a full disk) leaves the
+   * previous checkpoint and the log as they were. A snapshot an earlier raccord wrote goes with
+   * the first checkpoint, which then holds every record.
    */
-  writeSnapshot(seq: number, parts: Iterable<SnapshotPart>, now: number): { parts: number; chars: number } {
-    let count = 0
-    let chars = 0
-    const insert = this.db.prepare('INSERT INTO snapshot_part (n, path, json) VALUES (?, ?, ?)')
+  writeCheckpoint(seq: number, rows: CheckpointWrite, now: number): void {
+    const upsert = this.db.prepare('INSERT OR REPLACE INTO live (kind, key, json) VALUES (?, ?, ?)')
+    const remove = this.db.prepare('DELETE FROM live WHERE kind = ? AND key = ?')
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM snapshot_part').run()
-      for (const part of parts) {
-        insert.run(count++, part.path, part.json)
-        chars += part.json.length
-      }
-      this.db.prepare('INSERT OR REPLACE INTO snapshot (id, seq, created, state) VALUES (1, ?, ?, ?)').run(seq, now, PARTS_MARKER)
+      for (const [kind, key] of rows.deletes) remove.run(kind, key)
+      for (const [kind, key, json] of rows.upserts) upsert.run(kind, key, json)
+      const previous = this.db.prepare('SELECT state FROM snapshot WHERE id = 1').pluck().get() as string | undefined
+      if (previous !== undefined && previous !== ROWS_MARKER) this.db.prepare('DELETE FROM snapshot_part').run()
+      this.db.prepare('INSERT OR REPLACE INTO snapshot (id, seq, created, state) VALUES (1, ?, ?, ?)').run(seq, now, ROWS_MARKER)
       this.db.prepare('DELETE FROM log WHERE seq <= ?').run(seq)
     })()
-    return { parts: count, chars }
   }
 
   /** Bytes on disk: the database and its WAL. */

@@ -46,6 +46,7 @@ export class MessageBehavior {
         const inst = ctx.instances.start(def, {}, [elementIds[0]], undefined, message.variables)
         inst.startCorrelationKey = message.correlationKey
         message.correlatedProcessIds.push(def.record.bpmnProcessId)
+        ctx.state.messages.touch(message.key)
         first ??= inst.key
       }
     }
@@ -58,6 +59,7 @@ export class MessageBehavior {
         const owner = ctx.state.elements.get(sub.elementInstanceKey) as ElementInstance
         const catchEl = ctx.model(owner).elements.get(sub.elementId) as FlowElement
         message.correlatedProcessIds.push(sub.bpmnProcessId)
+        ctx.state.messages.touch(message.key)
         first ??= sub.processInstanceKey
         if (sub.interrupting) ctx.subscriptions.removeMessageSub(subKey)
         ctx.subscriptions.trigger(owner, catchEl, { ...message.variables })
@@ -80,6 +82,7 @@ export class MessageBehavior {
         const next = ctx.instances.start(def, {}, [elementIds[0]], undefined, m.variables)
         next.startCorrelationKey = m.correlationKey
         m.correlatedProcessIds.push(inst.bpmnProcessId)
+        ctx.state.messages.touch(m.key)
         return
       }
     }
@@ -103,6 +106,7 @@ export class MessageBehavior {
       if (m.name !== sub.messageName || m.correlationKey !== sub.correlationKey || m.tenantId !== sub.tenantId) continue
       if (m.correlatedProcessIds.includes(sub.bpmnProcessId)) continue
       m.correlatedProcessIds.push(sub.bpmnProcessId)
+      ctx.state.messages.touch(m.key)
       const owner = ctx.state.elements.get(sub.elementInstanceKey) as ElementInstance
       const catchEl = ctx.model(owner).elements.get(sub.elementId) as FlowElement
       if (sub.interrupting) ctx.subscriptions.removeMessageSub(subKey)

@@ -1,0 +1,123 @@
+import type { DirtyTracker } from '../state/record-map'
+import type { VariableRecord } from '../state/records'
+import type { ProcessingContext } from './processing'
+import type { RepositorySnapshot } from './repository'
+import type { ElementInstance, WorkItem } from './runtime-state'
+import type { EngineSnapshot } from './snapshot'
+import { VARIABLE_KIND } from './variables'
+
+/**
+ * A checkpoint stores the live state as one row per record (kind, key, JSON), and writes only the
+ * rows of records that changed since the previous one: its cost follows the work done since, not
+ * the size of the state. Two more rows hold what is not a record: the key counter with the steps
+ * left on the work stack, and the repository (written only when it changed).
+ */
+
+/** The kind of the rows that are not records; their keys are GLOBALS_KEY and REPOSITORY_KEY. */
+export const META_KIND = 'meta'
+const GLOBALS_KEY = 'globals'
+const REPOSITORY_KEY = 'repository'
+
+/** Where each kind of row goes in an EngineSnapshot. */
+const FIELD_OF_KIND: Record<string, keyof EngineSnapshot> = {
+  instance: 'instances',
+  element: 'elements',
+  [VARIABLE_KIND]: 'variables',
+  job: 'jobs',
+  timer: 'timers',
+  message: 'messages',
+  messageSubscription: 'messageSubscriptions',
+  signalSubscription: 'signalSubscriptions',
+  incident: 'incidents',
+  userTask: 'userTasks',
+  batch: 'batches',
+  compensation: 'compensations',
+  decisionInstance: 'decisionInstances',
+}
+
+/** The rows a checkpoint writes and deletes. */
+export interface CheckpointRows {
+  upserts: [kind: string, key: string, json: string][]
+  deletes: [kind: string, key: string][]
+}
+
+interface Globals {
+  v: number
+  counter: number
+  work: WorkItem[]
+}
+
+/** The JSON of a record: an element instance without its model element (found again on load). */
+function recordJson(kind: string, record: object): string {
+  if (kind !== 'element') return JSON.stringify(record)
+  const copy: Partial<ElementInstance> = { ...(record as ElementInstance) }
+  delete copy.element
+  return JSON.stringify(copy)
+}
+
+/**
+ * The rows of the records `tracker` saw change, as they are now, and the meta rows. The repository
+ * row is written when its revision differs from `repositoryRevision` (undefined: always).
+ */
+export function changedRows(ctx: ProcessingContext, tracker: DirtyTracker, repositoryRevision: number | undefined): CheckpointRows {
+  const rows: CheckpointRows = { upserts: [], deletes: [] }
+  const { marks, refs } = tracker.take()
+  const maps = new Map(ctx.state.recordMaps().map((m) => [m.kind, m]))
+  for (const [kind, byKey] of marks) {
+    const map = maps.get(kind)
+    if (!map) throw new Error(`no map of records of kind '${kind}'`)
+    for (const [key, created] of byKey) {
+      const record = map.peek(key)
+      if (record !== undefined) rows.upserts.push([kind, key, recordJson(kind, record)])
+      else if (!created) rows.deletes.push([kind, key])
+    }
+  }
+  for (const [kind, byKey] of refs) {
+    for (const [key, record] of byKey) {
+      if (record !== null && ctx.vars.holds(record as VariableRecord)) rows.upserts.push([kind, key, JSON.stringify(record)])
+      else rows.deletes.push([kind, key])
+    }
+  }
+  addMetaRows(ctx, rows, repositoryRevision)
+  return rows
+}
+
+/** The rows of every record: a first checkpoint (a data dir whose state was a snapshot until now). */
+export function allRows(ctx: ProcessingContext): CheckpointRows {
+  const rows: CheckpointRows = { upserts: [], deletes: [] }
+  for (const map of ctx.state.recordMaps()) {
+    for (const [key, record] of map) rows.upserts.push([map.kind, key, recordJson(map.kind, record)])
+  }
+  for (const v of ctx.vars.all()) rows.upserts.push([VARIABLE_KIND, v.key, JSON.stringify(v)])
+  addMetaRows(ctx, rows, undefined)
+  return rows
+}
+
+function addMetaRows(ctx: ProcessingContext, rows: CheckpointRows, repositoryRevision: number | undefined): void {
+  const globals: Globals = { v: 1, counter: ctx.state.counter, work: ctx.state.work }
+  rows.upserts.push([META_KIND, GLOBALS_KEY, JSON.stringify(globals)])
+  if (repositoryRevision !== ctx.repo.revision) rows.upserts.push([META_KIND, REPOSITORY_KEY, JSON.stringify(ctx.repo.exportState())])
+}
+
+/** Put stored rows (kind, JSON) back together as the snapshot they stand for. */
+export function snapshotFromRows(rows: Iterable<[kind: string, json: string]>): EngineSnapshot {
+  const lists = new Map<string, unknown[]>()
+  for (const field of Object.values(FIELD_OF_KIND)) lists.set(field, [])
+  let globals: Globals | undefined
+  let repository: RepositorySnapshot | undefined
+  for (const [kind, json] of rows) {
+    if (kind === META_KIND) {
+      const value = JSON.parse(json) as Globals | RepositorySnapshot
+      if ('counter' in value) globals = value
+      else repository = value
+      continue
+    }
+    const field = FIELD_OF_KIND[kind] as string | undefined
+    if (field === undefined) throw new Error(`the stored state holds a row of an unknown kind '${kind}'`)
+    ;(lists.get(field) as unknown[]).push(JSON.parse(json))
+  }
+  if (!globals || !repository) throw new Error('the stored state lacks its key counter or its repository row')
+  const snapshot = { v: globals.v, counter: globals.counter, work: globals.work, repository } as Record<string, unknown>
+  for (const [field, list] of lists) snapshot[field] = list
+  return snapshot as unknown as EngineSnapshot
+}
