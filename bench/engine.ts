@@ -72,7 +72,9 @@ const TARGET = {
 interface StallReport { type: 'report'; polls: number; failures: number; p50: number; p99: number; max: number; over50: number; over100: number }
 
 /** Starts bench/stall-probe.ts against `restPort`; `report()` gives the figures since the last one. */
-async function startStallProbe(restPort: number): Promise<{ report(): Promise<StallReport>; stop(): Promise<number> }> {
+interface StallProbe { report(): Promise<StallReport>; stop(): Promise<number> }
+
+async function startStallProbe(restPort: number): Promise<StallProbe> {
   const probe = await forkServer('bench/stall-probe.ts', [String(restPort)])
   return { report: () => ask<StallReport>(probe, 'report'), stop: () => stopServer(probe, 'SIGKILL') }
 }
@@ -128,7 +130,19 @@ const WAITING_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
 
 interface Ready { type: 'ready'; grpcPort: number; restPort?: number }
 interface EngineCounts { instances: number; activeInstances: number; elements: number; jobs: number; timers: number; messageSubscriptions: number }
-interface Stats { type: 'stats'; rss: number; heapTotal: number; heapUsed: number; external: number; collected: boolean; engine: EngineCounts; diskBytes?: number }
+interface Pauses {
+  loopMaxMs: number
+  gc: { count: number; totalMs: number; maxMs: number }
+  checkpoints?: { count: number; totalMs: number; maxMs: number; maxRows: number }
+}
+interface Stats { type: 'stats'; rss: number; heapTotal: number; heapUsed: number; external: number; collected: boolean; engine: EngineCounts; diskBytes?: number; pauses: Pauses }
+
+/** The engine's own account of its pauses since the previous stats: what a stall seen from outside comes from. */
+function describePauses(s: Stats): string {
+  const { loopMaxMs, gc, checkpoints: c } = s.pauses
+  const checkpoints = c ? `checkpoints: ${count(c.count)} so far, longest ${c.maxMs.toFixed(1)} ms, mean ${(c.totalMs / Math.max(1, c.count)).toFixed(1)} ms, at most ${count(c.maxRows)} rows; ` : ''
+  return `engine side: ${checkpoints}garbage collection: ${count(gc.count)} pauses, longest ${gc.maxMs.toFixed(1)} ms; event loop delay at most ${loopMaxMs.toFixed(1)} ms`
+}
 
 /** A child process serving the gateway protocol, talked to over IPC. */
 interface Server {
@@ -377,12 +391,14 @@ interface Waiting {
   seconds: number
   before: Stats
   after: Stats
+  /** the stall probe's figures during the creations */
+  stalls?: StallReport
   /** bytes of the data dir after the creations, when durable */
   diskBytes?: number
 }
 
-/** Parks WAITING instances at the event-based gateway; memory (and disk) before and after. */
-async function createWaiting(server: Server, dataDir?: string): Promise<Waiting> {
+/** Parks WAITING instances at the event-based gateway; memory (and disk) before and after; with a stall probe, the engine's answers meanwhile. */
+async function createWaiting(server: Server, dataDir?: string, probe?: StallProbe): Promise<Waiting> {
   const camunda = connect(server.grpcPort)
   const zeebe = camunda.getZeebeGrpcApiClient()
   try {
@@ -395,8 +411,10 @@ async function createWaiting(server: Server, dataDir?: string): Promise<Waiting>
       await zeebe.createProcessInstance({ bpmnProcessId: 'bench-waiting', variables: { correlationId: `waiting-${index}` } })
     })
     const seconds = (performance.now() - started) / 1000
+    // Before the stats, whose forced garbage collection is a stall of the bench's making.
+    const stalls = await probe?.report()
     const after = await stats(server)
-    return { seconds, before, after, diskBytes: dataDir === undefined ? undefined : dirBytes(dataDir) }
+    return { seconds, before, after, stalls, diskBytes: dataDir === undefined ? undefined : dirBytes(dataDir) }
   } finally {
     await camunda.closeAllClients()
   }
@@ -473,10 +491,10 @@ function describeWaiting(name: string, w: Waiting): string[] {
   return lines
 }
 
-interface History { before: Stats; after: Stats; seconds: number; diskBytes: number }
+interface History { before: Stats; after: Stats; seconds: number; stalls: StallReport; diskBytes: number }
 
 /** Runs one-service-task instances to their end; stats once HISTORY_BASELINE and HISTORY have finished. */
-async function createHistory(server: Server, dataDir: string): Promise<History> {
+async function createHistory(server: Server, dataDir: string, probe: StallProbe): Promise<History> {
   const camunda = connect(server.grpcPort)
   const zeebe = camunda.getZeebeGrpcApiClient()
   try {
@@ -502,12 +520,15 @@ async function createHistory(server: Server, dataDir: string): Promise<History> 
     // The last instances' ends are archived with their commands: let the group commit pass.
     await sleep(500)
     const before = await stats(server)
+    // The stats' forced garbage collection is a stall of the bench's making: the probe starts afresh after it.
+    await probe.report()
     const started = performance.now()
     await inParallel(HISTORY - HISTORY_BASELINE, IN_FLIGHT, run)
     const seconds = (performance.now() - started) / 1000
     await sleep(500)
+    const stalls = await probe.report()
     const after = await stats(server)
-    return { before, after, seconds, diskBytes: dirBytes(dataDir) }
+    return { before, after, seconds, stalls, diskBytes: dirBytes(dataDir) }
   } finally {
     await camunda.closeAllClients()
   }
@@ -564,11 +585,12 @@ async function main(): Promise<void> {
       const waitingDir = freshDataDir()
       server = await forkServer(ENGINE_SCRIPT, durableArgs(waitingDir))
       const waitingProbe = await startStallProbe(server.restPort as number)
-      const durableWaiting = await createWaiting(server, waitingDir)
-      const waitingStalls = await waitingProbe.report()
+      const durableWaiting = await createWaiting(server, waitingDir, waitingProbe)
       await waitingProbe.stop()
+      const waitingStalls = durableWaiting.stalls as StallReport
       for (const line of describeWaiting('durable', durableWaiting)) console.log(line)
       console.log(`            ${describeStalls(waitingStalls)}`)
+      console.log(`            ${describePauses(durableWaiting.after)}`)
       console.log('')
 
       console.log(`restart with ${count(WAITING)} waiting instances (spawn -> first successful GET /v2/topology)`)
@@ -612,9 +634,9 @@ async function main(): Promise<void> {
       const historyDir = freshDataDir()
       server = await forkServer(ENGINE_SCRIPT, durableArgs(historyDir))
       const historyProbe = await startStallProbe(server.restPort as number)
-      const history = await createHistory(server, historyDir)
-      const historyStalls = await historyProbe.report()
+      const history = await createHistory(server, historyDir, historyProbe)
       await historyProbe.stop()
+      const historyStalls = history.stalls
       const finished = HISTORY - HISTORY_BASELINE
       const rssPerFinished = (history.after.rss - history.before.rss) / finished
       const heapPerFinished = (history.after.heapUsed - history.before.heapUsed) / finished
@@ -622,6 +644,7 @@ async function main(): Promise<void> {
       console.log(`  RSS ${mb(history.before.rss)} -> ${mb(history.after.rss)} MB (${count(rssPerFinished)} B per finished instance); heap used ${mb(history.before.heapUsed)} -> ${mb(history.after.heapUsed)} MB (${count(heapPerFinished)} B per finished instance)`)
       console.log(`  live state: ${describeCounts(history.after)}; data dir ${mb(history.diskBytes)} MB (${count(history.diskBytes / HISTORY)} B per finished instance)`)
       console.log(`  ${describeStalls(historyStalls)}`)
+      console.log(`  ${describePauses(history.after)}`)
       const stopMs = await stopServer(server, 'SIGTERM')
       const restarted = await restart(historyDir)
       await stopServer(restarted.server)

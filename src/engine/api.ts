@@ -8,6 +8,9 @@ import type {
   DecisionRequirementsRecord, FormRecord, MessageSubscriptionRecord, BatchOperationRecord, BatchOperationType, DecisionInstanceRecord,
 } from './state/records'
 import type { Problem } from './model/types'
+import type { InstanceWhere } from './state/history'
+
+export type { InstanceWhere }
 
 // The records the queries return are part of this API: the adapters name them through this
 // module, never through state/.
@@ -246,6 +249,10 @@ export interface EngineQueries {
   batchOperations(): Iterable<BatchOperationRecord>
   decisionInstances(scope?: QueryScope): Iterable<DecisionInstanceRecord>
   decisionInstance(key: string): DecisionInstanceRecord | undefined
+  /** Finished process instances meeting `where`, in key order, after `afterKey`, at most `limit` (by the history's indexes). */
+  processInstanceHistory(where: InstanceWhere, afterKey: Key | undefined, limit: number): ProcessInstanceRecord[]
+  /** How many finished process instances meet `where`, counted up to `cap`. */
+  processInstanceHistoryCount(where: InstanceWhere, cap: number): number
 }
 
 export interface EngineApi {

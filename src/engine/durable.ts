@@ -1,5 +1,5 @@
 import type { Clock } from './clock'
-import { snapshotFromRows } from './runtime/checkpoint'
+import { ROW_KINDS, snapshotFromRows } from './runtime/checkpoint'
 import type { Command } from './runtime/commands'
 import { Engine } from './runtime/engine'
 import type { EngineSnapshot } from './runtime/snapshot'
@@ -32,13 +32,19 @@ export interface DurableEngine {
    * Returns the rows written and deleted, or undefined when there was nothing to write.
    */
   checkpoint(): { written: number; deleted: number } | undefined
+  /** Checkpoints written so far: how many, their time (total and longest) and the most rows one wrote. */
+  readonly checkpoints: { count: number; totalMs: number; maxMs: number; maxRows: number }
   /** Checkpoint (a failure is logged: the log keeps everything), then close the store. */
   close(): void
 }
 
 /** The state a snapshot or the live table holds, put back together. */
-function storedState(snap: StoredSnapshot): EngineSnapshot {
-  if (snap.rows) return snapshotFromRows(snap.rows)
+function storedState(store: EngineStore, snap: StoredSnapshot): EngineSnapshot {
+  if (snap.rows) {
+    const unknown = store.rowKinds().filter((kind) => !ROW_KINDS.includes(kind))
+    if (unknown.length > 0) throw new Error(`it holds rows of kinds this raccord does not know (${unknown.join(', ')}): was it written by a newer raccord?`)
+    return snapshotFromRows(snap.rows)
+  }
   return (snap.parts ? assembleSnapshot(snap.parts) : JSON.parse(snap.state)) as EngineSnapshot
 }
 
@@ -61,7 +67,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     if (snap) {
       let state: EngineSnapshot
       try {
-        state = storedState(snap)
+        state = storedState(store, snap)
       } catch (e) {
         throw new Error(`Cannot read the engine state in '${store.file}': ${(e as Error).message}`, { cause: e })
       }
@@ -98,25 +104,31 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
   /** the repository's revision in the last checkpoint (undefined: the stored state has no repository row yet) */
   let repositoryRevision: number | undefined = snapshotSeq > 0 && !writeAll ? engine.repositoryRevision : undefined
 
+  const checkpoints = { count: 0, totalMs: 0, maxMs: 0, maxRows: 0 }
   const checkpoint = (): { written: number; deleted: number } | undefined => {
+    const started = performance.now()
     store.flush()
     if (store.failure) return undefined
     const seq = store.lastSeq
     if (seq === checkpointSeq && tracker.size === 0 && !writeAll) return undefined
-    const rows = engine.checkpointRows(writeAll ? 'all' : { tracker, revision: repositoryRevision })
+    const marks = tracker.take()
+    const rows = engine.checkpointRows(writeAll ? 'all' : { marks, revision: repositoryRevision })
     try {
       store.writeCheckpoint(seq, rows, Date.now())
     } catch (error) {
-      // Nothing was written: the next checkpoint writes these rows again, with every record then.
-      writeAll = true
-      repositoryRevision = undefined
+      // Nothing was written: the next checkpoint writes these records again.
+      tracker.restore(marks)
       throw error
     }
-    if (writeAll) tracker.take()
     writeAll = false
     repositoryRevision = engine.repositoryRevision
     checkpointSeq = seq
     checkpointAt = Date.now()
+    const ms = performance.now() - started
+    checkpoints.count++
+    checkpoints.totalMs += ms
+    checkpoints.maxMs = Math.max(checkpoints.maxMs, ms)
+    checkpoints.maxRows = Math.max(checkpoints.maxRows, rows.upserts.length + rows.deletes.length)
     return { written: rows.upserts.length, deleted: rows.deletes.length }
   }
   // A checkpoint that fails loses nothing: the log keeps every command and the next check tries
@@ -147,6 +159,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     store,
     recovery: { snapshotSeq, replayed, ms: Date.now() - started },
     checkpoint,
+    checkpoints,
     close: () => {
       clearInterval(timer)
       engine.close()

@@ -10,6 +10,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { snapshotFromRows } from '../../src/engine/runtime/checkpoint'
 import { startEngineServer, type EngineServer } from '../../src/engine/server'
+import { DirtyTracker } from '../../src/engine/state/record-map'
 import { assembleSnapshot, snapshotParts } from '../../src/engine/state/snapshot-parts'
 import { createTestClient } from '../support/engine-harness'
 import { connect, startEngineProcess } from '../support/engine-process'
@@ -45,7 +46,8 @@ function storedState(dir: string): { marker: string; rows: number; longest: numb
 function rewriteAsEarlierSnapshot(dir: string, as: 'parts' | 'one string'): void {
   const db = new Database(path.join(dir, 'engine.db'))
   try {
-    const state = snapshotFromRows(db.prepare('SELECT kind, json FROM live').raw().all() as [string, string][])
+    const rowsOf = db.prepare('SELECT json FROM live WHERE kind = ?').pluck()
+    const state = snapshotFromRows((kind) => rowsOf.all(kind) as string[])
     db.transaction(() => {
       if (as === 'parts') {
         const insert = db.prepare('INSERT INTO snapshot_part (n, path, json) VALUES (?, ?, ?)')
@@ -55,7 +57,9 @@ function rewriteAsEarlierSnapshot(dir: string, as: 'parts' | 'one string'): void
       } else {
         db.prepare('UPDATE snapshot SET state = ? WHERE id = 1').run(JSON.stringify(state))
       }
+      // What schema versions 5 and 6 added
       db.exec('DROP TABLE live')
+      for (const index of ['process', 'definition', 'parent', 'state']) db.exec(`DROP INDEX history_instance_${index}`)
       db.pragma('user_version = 4')
     })()
   } finally {
@@ -82,6 +86,24 @@ test('a state is cut into parts of at most the bound (a larger record alone), an
   expect(oversized).toHaveLength(1)
   expect(oversized[0].json).toContain('y'.repeat(500))
   expect(assembleSnapshot(parts)).toEqual(JSON.parse(JSON.stringify(state)))
+})
+
+test('the marks of a checkpoint that could not be written are put back, newer marks winning', () => {
+  // given marks taken for a checkpoint, and marks made after it
+  const tracker = new DirtyTracker()
+  tracker.mark('job', '1', true)
+  tracker.markRef('variable', '7', { key: '7', value: 'old' })
+  tracker.markRef('variable', '8', { key: '8' })
+  const taken = tracker.take()
+  tracker.markRef('variable', '7', null)
+  // when the checkpoint fails and its marks are put back
+  tracker.restore(taken)
+  // then the next checkpoint writes all of them, the variable removed since as removed
+  const again = tracker.take()
+  expect(tracker.size).toBe(0)
+  expect([...(again.marks.get('job') ?? [])]).toEqual([['1', true]])
+  expect(again.refs.get('variable')?.get('7')).toBeNull()
+  expect(again.refs.get('variable')?.get('8')).toEqual({ key: '8' })
 })
 
 test('a checkpoint writes only the rows of the records changed since the previous one', async () => {

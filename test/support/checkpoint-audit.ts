@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3'
 import type { DurableEngine } from '../../src/engine/durable'
-import { snapshotFromRows } from '../../src/engine/runtime/checkpoint'
+import { ROW_KINDS, snapshotFromRows } from '../../src/engine/runtime/checkpoint'
 import type { EngineSnapshot } from '../../src/engine/runtime/snapshot'
 
 type Listed = Record<string, unknown>
@@ -14,16 +14,20 @@ type Listed = Record<string, unknown>
 export function auditCheckpoint(durable: DurableEngine): string[] {
   durable.checkpoint()
   const db = new Database(durable.store.file, { readonly: true })
-  let rows: [string, string][]
+  const rows = new Map<string, string[]>()
   try {
-    rows = db.prepare('SELECT kind, json FROM live').raw().all() as [string, string][]
+    for (const [kind, json] of db.prepare('SELECT kind, json FROM live').raw().iterate() as Iterable<[string, string]>) {
+      rows.set(kind, [...(rows.get(kind) ?? []), json])
+    }
   } finally {
     db.close()
   }
   const live = JSON.parse(JSON.stringify(durable.engine.exportState())) as EngineSnapshot
   // An engine that never ran a command has no checkpoint yet.
-  if (rows.length === 0 && live.counter === 0) return []
-  const stored = snapshotFromRows(rows)
+  if (rows.size === 0 && live.counter === 0) return []
+  const unknown = [...rows.keys()].filter((kind) => !ROW_KINDS.includes(kind))
+  if (unknown.length > 0) return [`rows of unknown kinds: ${unknown.join(', ')}`]
+  const stored = snapshotFromRows((kind) => rows.get(kind) ?? [])
   const differences: string[] = []
   for (const field of Object.keys(live) as (keyof EngineSnapshot)[]) {
     const a = live[field]

@@ -4,13 +4,13 @@
  */
 import type { RequestHandler, Router } from 'express'
 import { z } from 'zod'
-import type { EngineApi, EngineQueries } from '../api'
+import type { EngineApi, EngineQueries, InstanceWhere } from '../api'
 import type { Key, VariableDocument } from '../api'
 import { defaultTenantOnly, HttpProblem, invalidArgument, notFound } from './problem'
 import {
   ResultContext, incidentResult, variableResult, type ElementInstanceResult, type ProcessInstanceResult,
 } from './results'
-import { instanceScope, matchesFilter, matchesProperty, search, searchRequestSchema, type SearchSpec } from './search'
+import { instanceScope, matchesFilter, matchesProperty, search, searchKeyOrdered, searchRequestSchema, type KeyOrderedSource, type SearchSpec } from './search'
 import { keyParam, keySchema, parseBody, variablesSchema } from './validation'
 
 /** Await-completion requests without their own timeout wait this long (Zeebe's default request timeout). */
@@ -98,7 +98,20 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
 
   router.post('/process-instances/search', (req, res) => {
     const request = parseBody(searchRequestSchema, req)
-    const { candidates, spec } = processInstanceQuery(queries, request.filter ?? {})
+    const filter = request.filter ?? {}
+    // A filter of plain values the history is indexed by: finished instances are read by index, a page's worth.
+    const where = historyWhere(filter)
+    if (where) {
+      const { candidates, spec } = processInstanceQuery(queries, filter, true)
+      const context = new ResultContext(queries)
+      const finished = where.state === 'ACTIVE' ? NO_HISTORY : {
+        page: (afterKey: string | undefined, limit: number) => queries.processInstanceHistory(where, afterKey, limit).map((r) => context.processInstance(r)),
+        count: (cap: number) => queries.processInstanceHistoryCount(where, cap),
+      }
+      const result = searchKeyOrdered(candidates, finished, request, spec)
+      if (result) return void res.json(result)
+    }
+    const { candidates, spec } = processInstanceQuery(queries, filter)
     res.json(search(candidates, request, spec))
   })
 
@@ -232,9 +245,31 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
  * The process instances a filter selects (its element conditions applied), and the search spec
  * that applies the rest of it: the search route and the batch operations share them.
  */
-export function processInstanceQuery(queries: EngineQueries, topLevel: Record<string, unknown>): { candidates: ProcessInstanceResult[]; spec: SearchSpec<ProcessInstanceResult> } {
+/** Search filter fields the history of process instances is indexed by, with their record fields. */
+const HISTORY_FIELDS: Record<string, keyof InstanceWhere> = {
+  processDefinitionId: 'bpmnProcessId', processDefinitionKey: 'processDefinitionKey', parentProcessInstanceKey: 'parentProcessInstanceKey',
+  processInstanceKey: 'key', state: 'state', tenantId: 'tenantId',
+}
+
+/** The filter as conditions on the history's indexed fields, when it holds nothing else (plain values only). */
+function historyWhere(filter: Record<string, unknown>): InstanceWhere | undefined {
+  const where: InstanceWhere = {}
+  for (const [field, value] of Object.entries(filter)) {
+    if (value === undefined || value === null) continue
+    const column = HISTORY_FIELDS[field] as keyof InstanceWhere | undefined
+    if (column === undefined || typeof value !== 'string') return undefined
+    ;(where as Record<string, string>)[column] = value
+  }
+  return where
+}
+
+/** Finished instances are never ACTIVE. */
+const NO_HISTORY: KeyOrderedSource<ProcessInstanceResult> = { page: () => [], count: () => 0 }
+
+export function processInstanceQuery(queries: EngineQueries, topLevel: Record<string, unknown>, liveOnly = false): { candidates: ProcessInstanceResult[]; spec: SearchSpec<ProcessInstanceResult> } {
   const context = new ResultContext(queries)
-  const instances = [...queries.processInstances(instanceScope(topLevel, ['ACTIVE']))].map((r) => context.processInstance(r))
+  const scope = { ...instanceScope(topLevel, ['ACTIVE']), ...(liveOnly ? { live: true } : {}) }
+  const instances = [...queries.processInstances(scope)].map((r) => context.processInstance(r))
 
   // Facts about an instance's insides, indexed only when a filter asks for them.
   let variablesByInstance: Map<Key, { name: string; value: string }[]> | undefined

@@ -181,6 +181,55 @@ function decodeCursor(cursor: string, length: number): unknown[] {
   throw invalidArgument(`Invalid page cursor '${cursor}'`)
 }
 
+/**
+ * The count past which a search's totalItems is a lower bound, flagged by hasMoreTotalItems (as
+ * Camunda's secondary storage caps it): counting a large history exactly would cost a scan.
+ */
+export const TOTAL_ITEMS_CAP = 10_000
+
+/** Items of a large stored set that meet a search's whole filter, read by index in key order. */
+export interface KeyOrderedSource<T> {
+  /** at most `limit` items, in key order, after `afterKey` if given */
+  page(afterKey: string | undefined, limit: number): T[]
+  /** how many there are, counted up to `cap` */
+  count(cap: number): number
+}
+
+/**
+ * A search over a few live items and a large stored set (the history), when the request sorts by
+ * key only (the default) and pages forward: the stored set is read only as far as the page
+ * reaches, and counted up to TOTAL_ITEMS_CAP. Returns undefined for any other request, which
+ * then needs every item (`search`).
+ */
+export function searchKeyOrdered<T>(live: Iterable<T>, stored: KeyOrderedSource<T>, request: SearchRequest, spec: SearchSpec<T>): SearchResult<T> | undefined {
+  if ((request.sort ?? []).some((s) => s.field !== spec.key || (s.order ?? 'ASC').toUpperCase() !== 'ASC')) return undefined
+  const page = request.page ?? {}
+  if (page.before) return undefined
+  const keyOf = (item: T) => (item as Record<string, unknown>)[spec.key]
+  const byKey = (a: T, b: T) => compareValues(keyOf(a), keyOf(b))
+  const filter = request.filter ?? {}
+  const limit = page.limit ?? DEFAULT_LIMIT
+  const from = page.after ? 0 : page.from ?? 0
+  const afterKey = page.after ? String(decodeCursor(page.after, 1)[0]) : undefined
+  const liveMatching: T[] = []
+  for (const item of live) if (matchesFilter(item, filter, spec)) liveMatching.push(item)
+  liveMatching.sort(byKey)
+  const liveAfter = afterKey === undefined ? liveMatching : liveMatching.filter((item) => compareValues(keyOf(item), afterKey) > 0)
+  const storedPage = stored.page(afterKey, from + limit).filter((item) => matchesFilter(item, filter, spec))
+  const selected = [...liveAfter, ...storedPage].sort(byKey).slice(from, from + limit)
+  const storedCount = stored.count(TOTAL_ITEMS_CAP + 1)
+  const capped = storedCount > TOTAL_ITEMS_CAP
+  const result: SearchResult<T> = {
+    items: selected,
+    page: { totalItems: liveMatching.length + Math.min(storedCount, TOTAL_ITEMS_CAP), hasMoreTotalItems: capped },
+  }
+  if (selected.length > 0) {
+    result.page.startCursor = encodeCursor([keyOf(selected[0])])
+    result.page.endCursor = encodeCursor([keyOf(selected[selected.length - 1])])
+  }
+  return result
+}
+
 /** Filter, sort and page `items` per the request. */
 export function search<T>(items: Iterable<T>, request: SearchRequest, spec: SearchSpec<T>): SearchResult<T> {
   const filter = request.filter ?? {}

@@ -20,7 +20,7 @@ import { DEFAULT_TENANT, type DeployedProcess, type Repository } from './reposit
 import type { ElementInstance, InstanceRuntime } from './runtime-state'
 import { exportState, importState, type EngineSnapshot } from './snapshot'
 import type { History, HistoryKind, HistoryRecords } from '../state/history'
-import type { DirtyTracker } from '../state/record-map'
+import type { DirtyMarks, DirtyTracker } from '../state/record-map'
 
 /** A journaled command whose replay failed: what recovery reports. */
 export interface ReplayFailure {
@@ -126,29 +126,31 @@ export class Engine implements EngineApi, CommandTarget {
   /** Live records first, then the history's (finished instances). */
   readonly queries: EngineQueries = {
     processInstances: (scope) => this.scoped(scope, 'instance', this.state.instances,
-      (key) => [this.state.instances.get(key)].filter((i) => i !== undefined)),
-    processInstance: (key) => this.state.instances.get(key) ?? this.ctx.history.get('instance', key),
+      (key) => [this.state.instances.peek(key)].filter((i) => i !== undefined)),
+    processInstance: (key) => this.state.instances.peek(key) ?? this.ctx.history.get('instance', key),
     // The exporter never writes PROCESS rows to element-instance search (engine-semantics §4.6).
     elementInstances: (scope) => this.scoped(scope, 'element', this.state.elements).filter((e) => e.type !== 'PROCESS'),
     elementInstance: (key) => {
-      const found = this.state.elements.get(key) ?? this.ctx.history.get('element', key)
+      const found = this.state.elements.peek(key) ?? this.ctx.history.get('element', key)
       return found?.type === 'PROCESS' ? undefined : found
     },
     variables: (scope) => this.scopedVariables(scope),
     variable: (key) => this.findVariable(key),
     incidents: (scope) => this.scoped(scope, 'incident', this.state.incidents),
-    incident: (key) => this.state.incidents.get(key) ?? this.ctx.history.get('incident', key),
+    incident: (key) => this.state.incidents.peek(key) ?? this.ctx.history.get('incident', key),
     messageSubscriptions: () => this.state.messageSubs.values(),
     jobs: () => this.state.jobs.values(),
     userTasks: (scope) => this.scoped(scope, 'userTask', this.state.userTasks),
-    userTask: (key) => this.state.userTasks.get(key) ?? this.ctx.history.get('userTask', key),
+    userTask: (key) => this.state.userTasks.peek(key) ?? this.ctx.history.get('userTask', key),
     processDefinitions: () => [...this.repo.processes.values()].map((p) => p.record),
     decisionDefinitions: () => this.repo.decisions.values(),
     decisionRequirements: () => [...this.repo.drgs.values()].map((d) => d.record),
     forms: () => this.repo.forms.values(),
     batchOperations: () => this.state.batches.values(),
     decisionInstances: (scope) => this.scoped(scope, 'decisionInstance', this.state.decisionInstances),
-    decisionInstance: (key) => this.state.decisionInstances.get(key) ?? this.ctx.history.get('decisionInstance', key),
+    decisionInstance: (key) => this.state.decisionInstances.peek(key) ?? this.ctx.history.get('decisionInstance', key),
+    processInstanceHistory: (where, afterKey, limit) => this.ctx.history.instancePage(where, afterKey, limit),
+    processInstanceHistoryCount: (where, cap) => this.ctx.history.instanceCount(where, cap),
     processDefinitionXml: (key) => {
       const p = this.repo.processes.get(key)
       return p ? this.repo.resources.get(p.record.resourceKey)?.content : undefined
@@ -165,7 +167,7 @@ export class Engine implements EngineApi, CommandTarget {
     const out: HistoryRecords[K][] = []
     if (key === undefined) out.push(...live.values())
     else if (liveOfInstance) out.push(...liveOfInstance(key))
-    else for (const k of live.keysOf(key)) out.push(live.get(k) as HistoryRecords[K])
+    else for (const k of live.keysOf(key)) out.push(live.peek(k) as HistoryRecords[K])
     if (!scope?.live) out.push(...this.ctx.history.all(kind, key))
     return out
   }
@@ -686,9 +688,9 @@ export class Engine implements EngineApi, CommandTarget {
     this.ctx.vars.tracker = tracker
   }
 
-  /** A checkpoint's rows: of the records `tracker` saw change (the repository if past `revision`), or of all. */
-  checkpointRows(changed: { tracker: DirtyTracker; revision: number | undefined } | 'all'): CheckpointRows {
-    return changed === 'all' ? allRows(this.ctx) : changedRows(this.ctx, changed.tracker, changed.revision)
+  /** A checkpoint's rows: of the records marked as changed (the repository if past `revision`), or of all. */
+  checkpointRows(changed: { marks: DirtyMarks; revision: number | undefined } | 'all'): CheckpointRows {
+    return changed === 'all' ? allRows(this.ctx) : changedRows(this.ctx, changed.marks, changed.revision)
   }
 
   get repositoryRevision(): number {
@@ -775,9 +777,9 @@ function assertDocument(doc: unknown): void {
   }
 }
 
-/** A map of live records, with its index by process instance (RecordMap, read only). */
+/** A map of live records, with its index by process instance (RecordMap, read only: `peek` does not mark). */
 interface LiveRecords<V> {
   values(): Iterable<V>
-  get(key: string): V | undefined
+  peek(key: string): V | undefined
   keysOf(at: Key): ReadonlySet<string>
 }

@@ -67,7 +67,8 @@ export async function importState(ctx: ProcessingContext, snap: EngineSnapshot):
   for (const d of snap.decisionInstances ?? []) s.decisionInstances.set(d.key, d)
   for (const c of snap.compensations ?? []) s.compensations.set(c.key, c)
   for (const rec of snap.elements) {
-    const ei: ElementInstance = { ...rec }
+    // The snapshot's records are fresh objects (parsed JSON): they become the state's, uncopied.
+    const ei = rec as ElementInstance
     if (ei.type !== 'PROCESS') ei.element = ctx.repo.processes.get(ei.definitionKey)?.model.elements.get(ei.elementId)
     s.elements.set(ei.key, ei)
   }

@@ -35,6 +35,21 @@ export const ARCHIVE_FIELDS: { [K in HistoryKind]: keyof ArchivedInstance } = {
   instance: 'instances', element: 'elements', variable: 'variables', incident: 'incidents', userTask: 'userTasks', decisionInstance: 'decisionInstances',
 }
 
+/**
+ * The plain conditions a search of process instances may put to the history's indexes: each an
+ * exact value of a record field.
+ */
+export type InstanceWhere = Partial<Pick<ProcessInstanceRecord, 'key' | 'bpmnProcessId' | 'state' | 'tenantId' | 'processDefinitionKey' | 'parentProcessInstanceKey'>>
+
+/** Does an instance record meet every condition? */
+export function instanceMeets(record: ProcessInstanceRecord, where: InstanceWhere): boolean {
+  for (const [field, value] of Object.entries(where)) if (record[field as keyof InstanceWhere] !== value) return false
+  return true
+}
+
+/** Keys are fixed-width decimal strings (Zeebe's partition-1 range), so their text order is their numeric order. */
+export const byKey = (a: { key: Key }, b: { key: Key }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+
 export interface History {
   /** Keep a finished root instance's records. */
   add(archived: ArchivedInstance): void
@@ -43,6 +58,10 @@ export interface History {
   get<K extends HistoryKind>(kind: K, key: Key): HistoryRecords[K] | undefined
   /** The variables of one scope (a finished instance's own, at its root). */
   variablesOf(scopeKey: Key): VariableRecord[]
+  /** Up to `limit` finished process instances meeting `where`, in key order, after `afterKey` if given. */
+  instancePage(where: InstanceWhere, afterKey: Key | undefined, limit: number): ProcessInstanceRecord[]
+  /** How many finished process instances meet `where`, counted up to `cap` (a count past it is cut there). */
+  instanceCount(where: InstanceWhere, cap: number): number
   /** Forget up to `max` root instances that finished before `before`; returns how many. */
   prune(before: number, max: number): number
   /** Root instances held. */
@@ -89,6 +108,18 @@ export class MemoryHistory implements History {
 
   variablesOf(scopeKey: Key): VariableRecord[] {
     return this.scopes.get(scopeKey) ?? []
+  }
+
+  instancePage(where: InstanceWhere, afterKey: Key | undefined, limit: number): ProcessInstanceRecord[] {
+    return this.meeting(where).filter((r) => afterKey === undefined || r.key > afterKey).sort(byKey).slice(0, limit)
+  }
+
+  instanceCount(where: InstanceWhere, cap: number): number {
+    return Math.min(cap, this.meeting(where).length)
+  }
+
+  private meeting(where: InstanceWhere): ProcessInstanceRecord[] {
+    return [...this.records.instance.values()].filter((r) => instanceMeets(r, where))
   }
 
   prune(before: number, max: number): number {

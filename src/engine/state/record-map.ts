@@ -2,6 +2,12 @@ import type { Key } from './records'
 
 const NONE: ReadonlySet<never> = new Set()
 
+/** Records marked as changed: kind -> key -> created since the last checkpoint; records held by reference: kind -> key -> record (null: removed). */
+export interface DirtyMarks {
+  marks: Map<string, Map<string, boolean>>
+  refs: Map<string, Map<string, object | null>>
+}
+
 /**
  * The records changed since the last checkpoint, by kind and key, so that a checkpoint writes only
  * those rows. Records are changed in place, by whoever got them, so getting one by key marks it
@@ -39,12 +45,20 @@ export class DirtyTracker {
   }
 
   /** What was marked, and a clean slate. */
-  take(): { marks: Map<string, Map<string, boolean>>; refs: Map<string, Map<string, object | null>> } {
+  take(): DirtyMarks {
     const taken = { marks: this.marks, refs: this.refs }
     this.marks = new Map()
     this.refs = new Map()
     this.count = 0
     return taken
+  }
+
+  /** Put back marks taken for a checkpoint that could not be written (marks made since win). */
+  restore(taken: DirtyMarks): void {
+    for (const [kind, byKey] of taken.marks) for (const [key, created] of byKey) this.mark(kind, key, created)
+    for (const [kind, byKey] of taken.refs) {
+      for (const [key, record] of byKey) if (!this.refs.get(kind)?.has(key)) this.markRef(kind, key, record)
+    }
   }
 }
 

@@ -1,5 +1,5 @@
-import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type History, type HistoryKind, type HistoryRecords } from './history'
-import type { Key, VariableRecord } from './records'
+import { ARCHIVE_FIELDS, byKey, instanceMeets, instanceOf, type ArchivedInstance, type History, type HistoryKind, type HistoryRecords, type InstanceWhere } from './history'
+import type { Key, ProcessInstanceRecord, VariableRecord } from './records'
 import type { EngineStore } from './store'
 
 /**
@@ -44,6 +44,19 @@ export class SqliteHistory implements History {
     const pending = this.pending('variable').filter((v) => v.scopeKey === scopeKey)
     if (pending.length > 0) return pending
     return this.store.historyOfScope(scopeKey).map((json) => JSON.parse(json) as VariableRecord)
+  }
+
+  instancePage(where: InstanceWhere, afterKey: Key | undefined, limit: number): ProcessInstanceRecord[] {
+    const pending = this.pending('instance').filter((r) => instanceMeets(r, where) && (afterKey === undefined || r.key > afterKey))
+    const pendingKeys = new Set(pending.map((r) => r.key))
+    const stored = this.store.historyInstancePage(where, afterKey, limit).map((json) => JSON.parse(json) as ProcessInstanceRecord)
+    return [...pending, ...stored.filter((r) => !pendingKeys.has(r.key))].sort(byKey).slice(0, limit)
+  }
+
+  instanceCount(where: InstanceWhere, cap: number): number {
+    // Pending ones are not stored yet (only right after a recovery may one be both, for one group commit).
+    const pending = this.pending('instance').filter((r) => instanceMeets(r, where)).length
+    return Math.min(cap, pending + this.store.historyInstanceCount(where, cap))
   }
 
   prune(before: number, max: number): number {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind } from './history'
+import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind, type InstanceWhere } from './history'
 import type { SnapshotPart } from './snapshot-parts'
 
 /** The rows a checkpoint writes and deletes (runtime/checkpoint.ts makes them). */
@@ -12,7 +12,7 @@ export interface CheckpointWrite {
 
 /** "RACC": marks an SQLite file as raccord's engine state, so a foreign database is refused. */
 const APPLICATION_ID = 0x52414343
-const SCHEMA_VERSION = 5
+const SCHEMA_VERSION = 6
 const FILE_NAME = 'engine.db'
 /** After a failed commit, the buffered commands are tried again this often, until one succeeds. */
 const FLUSH_RETRY_MS = 500
@@ -62,7 +62,37 @@ const MIGRATIONS: string[][] = [
   [
     `CREATE TABLE live (kind TEXT NOT NULL, key TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID`,
   ],
+  // Version 6: finished process instances by the fields searches filter on, in key order (INSTANCE_COLUMNS).
+  [
+    `CREATE INDEX history_instance_process ON history (json_extract(json, '$.bpmnProcessId'), key) WHERE kind = 'instance'`,
+    `CREATE INDEX history_instance_definition ON history (json_extract(json, '$.processDefinitionKey'), key) WHERE kind = 'instance'`,
+    `CREATE INDEX history_instance_parent ON history (json_extract(json, '$.parentProcessInstanceKey'), key) WHERE kind = 'instance'`,
+    `CREATE INDEX history_instance_state ON history (json_extract(json, '$.state'), key) WHERE kind = 'instance'`,
+  ],
 ]
+
+/**
+ * The SQL of each condition a search of finished process instances may put (the history's
+ * InstanceWhere); the first four are the expressions of schema version 6's indexes.
+ */
+const INSTANCE_COLUMNS: Record<keyof InstanceWhere, string> = {
+  bpmnProcessId: `json_extract(json, '$.bpmnProcessId')`,
+  processDefinitionKey: `json_extract(json, '$.processDefinitionKey')`,
+  parentProcessInstanceKey: `json_extract(json, '$.parentProcessInstanceKey')`,
+  state: `json_extract(json, '$.state')`,
+  key: 'key',
+  tenantId: `json_extract(json, '$.tenantId')`,
+}
+
+function instanceConditions(where: InstanceWhere): { sql: string; values: string[] } {
+  const parts = [`kind = 'instance'`]
+  const values: string[] = []
+  for (const [field, value] of Object.entries(where) as [keyof InstanceWhere, string][]) {
+    parts.push(`${INSTANCE_COLUMNS[field]} = ?`)
+    values.push(value)
+  }
+  return { sql: parts.join(' AND '), values }
+}
 
 /** The tables checked for damage when the store opens. */
 const CHECKED_AT_START = ['meta', 'log', 'snapshot', 'snapshot_part']
@@ -77,7 +107,7 @@ const ROWS_MARKER = 'rows'
  * an earlier raccord wrote, in parts (versions 2 to 4) or as one JSON string (version 1).
  */
 export type StoredSnapshot =
-  | { seq: number; rows: Iterable<[kind: string, json: string]>; parts?: undefined; state?: undefined }
+  | { seq: number; rows: (kind: string) => Iterable<string>; parts?: undefined; state?: undefined }
   | { seq: number; parts: Iterable<SnapshotPart>; rows?: undefined; state?: undefined }
   | { seq: number; state: string; rows?: undefined; parts?: undefined }
 
@@ -180,9 +210,9 @@ export class EngineStore {
     const row = this.db.prepare('SELECT seq, state FROM snapshot WHERE id = 1').get() as { seq: number; state: string } | undefined
     if (!row) return undefined
     if (row.state === ROWS_MARKER) {
-      // The primary key's order: by kind, then by key, which is creation order.
-      const rows = this.db.prepare('SELECT kind, json FROM live').raw()
-      return { seq: row.seq, rows: rows.iterate() as Iterable<[string, string]> }
+      // In key order (the primary key's), which is creation order.
+      const rows = this.db.prepare('SELECT json FROM live WHERE kind = ?').pluck()
+      return { seq: row.seq, rows: (kind) => rows.iterate(kind) as Iterable<string> }
     }
     if (row.state !== PARTS_MARKER) return { seq: row.seq, state: row.state }
     const stmt = this.db.prepare('SELECT path, json FROM snapshot_part ORDER BY n')
@@ -225,6 +255,20 @@ export class EngineStore {
 
   historyOfScope(scope: string): string[] {
     return this.db.prepare("SELECT json FROM history WHERE scope = ? AND kind = 'variable'").pluck().all(scope) as string[]
+  }
+
+  /** Stored finished instances meeting `where`, in key order, after `afterKey`: their JSON. */
+  historyInstancePage(where: InstanceWhere, afterKey: string | undefined, limit: number): string[] {
+    const { sql, values } = instanceConditions(where)
+    const after = afterKey === undefined ? '' : ' AND key > ?'
+    const args = afterKey === undefined ? values : [...values, afterKey]
+    return this.db.prepare(`SELECT json FROM history WHERE ${sql}${after} ORDER BY key LIMIT ?`).pluck().all(...args, limit) as string[]
+  }
+
+  /** How many stored finished instances meet `where`, counted up to `cap`. */
+  historyInstanceCount(where: InstanceWhere, cap: number): number {
+    const { sql, values } = instanceConditions(where)
+    return this.db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM history WHERE ${sql} LIMIT ?)`).pluck().get(...values, cap) as number
   }
 
   historyRoots(): number {
@@ -342,6 +386,15 @@ export class EngineStore {
       this.db.prepare('INSERT OR REPLACE INTO snapshot (id, seq, created, state) VALUES (1, ?, ?, ?)').run(seq, now, ROWS_MARKER)
       this.db.prepare('DELETE FROM log WHERE seq <= ?').run(seq)
     })()
+  }
+
+  /** The kinds of the stored rows (a start checks that it knows every one). */
+  rowKinds(): string[] {
+    // One seek per kind, rather than a scan of every row.
+    const next = this.db.prepare('SELECT kind FROM live WHERE kind > ? ORDER BY kind LIMIT 1').pluck()
+    const kinds: string[] = []
+    for (let kind = next.get('') as string | undefined; kind !== undefined; kind = next.get(kind) as string | undefined) kinds.push(kind)
+    return kinds
   }
 
   /** Bytes on disk: the database and its WAL. */

@@ -1,0 +1,120 @@
+/**
+ * A search of process instances whose filter holds only plain values of indexed fields (the
+ * process, its definition, the parent, the state, the tenant, the key) reads the history by index,
+ * a page's worth, instead of every finished instance (issue #19): pages in key order over live and
+ * finished instances, by offset or by cursor, and a total counted exactly up to 10,000, past which
+ * it is a lower bound flagged by hasMoreTotalItems, as Camunda's searches flag it.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startEngineServer, type EngineServer } from '../../src/engine'
+
+jest.setTimeout(60_000)
+
+const STRAIGHT = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs-paged-straight">
+<bpmn:process id="paged-straight" isExecutable="true"><bpmn:startEvent id="start" /><bpmn:endEvent id="end" />
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="end" /></bpmn:process></bpmn:definitions>`
+const WAITING = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-paged-waiting">
+<bpmn:process id="paged-waiting" isExecutable="true"><bpmn:startEvent id="start" />
+<bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="paged-work" /></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" /></bpmn:process></bpmn:definitions>`
+
+interface Page {
+  items: { processInstanceKey: string; state: string }[]
+  page: { totalItems: number; hasMoreTotalItems: boolean; startCursor?: string; endCursor?: string }
+}
+
+describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
+  let server: EngineServer
+  let dir: string | undefined
+  const finished: string[] = []
+  const running: string[] = []
+
+  beforeAll(async () => {
+    dir = kind === 'durable' ? await mkdtemp(join(tmpdir(), 'raccord-history-search-')) : undefined
+    server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
+    await server.engine.deploy([{ name: 'straight.bpmn', content: Buffer.from(STRAIGHT) }, { name: 'waiting.bpmn', content: Buffer.from(WAITING) }])
+    // given 40 finished instances and 8 running ones, their keys interleaved
+    for (let i = 0; i < 48; i++) {
+      const waits = i % 6 === 0
+      const { processInstanceKey } = server.engine.createProcessInstance({ bpmnProcessId: waits ? 'paged-waiting' : 'paged-straight', variables: { i } })
+      ;(waits ? running : finished).push(processInstanceKey)
+    }
+  })
+  afterAll(async () => {
+    await server.close()
+    if (dir) await rm(dir, { recursive: true, force: true })
+  })
+
+  async function searchPage(body: Record<string, unknown>): Promise<Page> {
+    const response = await fetch(`http://127.0.0.1:${server.restPort}/v2/process-instances/search`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    })
+    expect(response.status).toBe(200)
+    return (await response.json()) as Page
+  }
+
+  const byKey = (keys: string[]) => [...keys].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
+
+  test('pages by cursor through live and finished instances together, in key order, each once', async () => {
+    // when the whole default tenant is paged through, 7 at a time
+    const seen: string[] = []
+    let after: string | undefined
+    let total = -1
+    for (let i = 0; i < 20; i++) {
+      const { items, page } = await searchPage({ filter: { tenantId: '<default>' }, page: { limit: 7, ...(after ? { after } : {}) } })
+      total = page.totalItems
+      expect(page.hasMoreTotalItems).toBe(false)
+      seen.push(...items.map((item) => item.processInstanceKey))
+      if (items.length < 7) break
+      after = page.endCursor
+    }
+    // then every instance came once, in key order, and the total counted them all
+    expect(seen).toEqual(byKey([...finished, ...running]))
+    expect(total).toBe(48)
+  })
+
+  test('pages by offset, filters by process and state on the history too', async () => {
+    // when pages are asked by offset for the finished process
+    const first = await searchPage({ filter: { processDefinitionId: 'paged-straight' }, page: { from: 0, limit: 15 } })
+    const third = await searchPage({ filter: { processDefinitionId: 'paged-straight' }, page: { from: 30, limit: 15 } })
+    // then they are the slices of the finished instances in key order
+    expect(first.items.map((i) => i.processInstanceKey)).toEqual(byKey(finished).slice(0, 15))
+    expect(third.items.map((i) => i.processInstanceKey)).toEqual(byKey(finished).slice(30))
+    expect(first.page.totalItems).toBe(40)
+    // and a state narrows to the live or the finished ones
+    const active = await searchPage({ filter: { state: 'ACTIVE', tenantId: '<default>' }, page: { limit: 100 } })
+    expect(active.items.map((i) => i.processInstanceKey)).toEqual(byKey(running))
+    const completed = await searchPage({ filter: { state: 'COMPLETED' }, page: { limit: 100 } })
+    expect(completed.items.map((i) => i.processInstanceKey)).toEqual(byKey(finished))
+    expect(completed.page.totalItems).toBe(40)
+    const one = await searchPage({ filter: { processInstanceKey: finished[7], processDefinitionId: 'paged-straight' } })
+    expect(one.items.map((i) => i.processInstanceKey)).toEqual([finished[7]])
+  })
+
+  test('a filter the history has no index for still answers, from every instance', async () => {
+    // when a filter needs every instance (an operator on a date), and a sort other than by key
+    const { items, page } = await searchPage({ filter: { processDefinitionId: 'paged-straight', startDate: { $exists: true } }, sort: [{ field: 'processInstanceKey', order: 'DESC' }], page: { limit: 5 } })
+    // then the answer is the same set, sorted as asked
+    expect(items.map((i) => i.processInstanceKey)).toEqual(byKey(finished).reverse().slice(0, 5))
+    expect(page.totalItems).toBe(40)
+  })
+
+  if (kind === 'durable') {
+    test('past 10,000 finished instances the total is a lower bound, flagged by hasMoreTotalItems', async () => {
+      // given 10,001 more finished instances
+      for (let i = 0; i < 10_001; i++) server.engine.createProcessInstance({ bpmnProcessId: 'paged-straight', variables: {} })
+      // when the finished process is searched
+      const { items, page } = await searchPage({ filter: { processDefinitionId: 'paged-straight' }, page: { limit: 3 } })
+      // then the first page is there, and the total is capped and flagged
+      expect(items.map((i) => i.processInstanceKey)).toEqual(byKey(finished).slice(0, 3))
+      expect(page).toEqual(expect.objectContaining({ totalItems: 10_000, hasMoreTotalItems: true }))
+      // and with the running ones, the live ones are added to the capped count
+      const all = await searchPage({ filter: { tenantId: '<default>' }, page: { limit: 1 } })
+      expect(all.page).toEqual(expect.objectContaining({ totalItems: 10_000 + running.length, hasMoreTotalItems: true }))
+    })
+  }
+})
