@@ -17,10 +17,10 @@ const KEY_GAP_AFTER_RECOVERY = 1_000_000
  * A checkpoint writes the rows of the records changed since the previous one. It is due once this
  * many changed, so that one checkpoint stays short (a few tens of ms) whatever the load...
  */
-const CHECKPOINT_MAX_CHANGES = 2_000
+const CHECKPOINT_MAX_CHANGES = 1_000
 /** ...or once this long has passed with any change, so that a restart replays little. */
 const CHECKPOINT_MAX_MS = 1_000
-const CHECKPOINT_CHECK_MS = 100
+const CHECKPOINT_CHECK_MS = 50
 
 export interface DurableEngine {
   engine: Engine
@@ -107,14 +107,14 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
   const checkpoints = { count: 0, totalMs: 0, maxMs: 0, maxRows: 0 }
   const checkpoint = (): { written: number; deleted: number } | undefined => {
     const started = performance.now()
-    store.flush()
+    // A store that failed writes its buffer to the log first (it retries on its own): no checkpoint meanwhile.
     if (store.failure) return undefined
-    const seq = store.lastSeq
-    if (seq === checkpointSeq && tracker.size === 0 && !writeAll) return undefined
+    if (store.lastSeq === checkpointSeq && tracker.size === 0 && !writeAll) return undefined
     const marks = tracker.take()
     const rows = engine.checkpointRows(writeAll ? 'all' : { marks, revision: repositoryRevision })
+    let seq: number
     try {
-      store.writeCheckpoint(seq, rows, Date.now())
+      seq = store.writeCheckpoint(rows, Date.now())
     } catch (error) {
       // Nothing was written: the next checkpoint writes these records again.
       tracker.restore(marks)

@@ -32,15 +32,16 @@ export interface TestClient {
  * checkpoints are checked against the live state every few ms: a test file then fails at its end
  * if a command changed a record a checkpoint did not write.
  */
-const AUDIT = process.env.RACCORD_TEST_CHECKPOINT_AUDIT === '1'
 const AUDIT_EVERY_MS = 5
 
 export async function startTestEngine(): Promise<TestEngine> {
-  const dataDir = AUDIT ? mkdtempSync(path.join(os.tmpdir(), 'raccord-audit-')) : undefined
+  // Read when the engine starts, so that a test file may set it after its imports.
+  const audit = process.env.RACCORD_TEST_CHECKPOINT_AUDIT === '1'
+  const dataDir = audit ? mkdtempSync(path.join(os.tmpdir(), 'raccord-audit-')) : undefined
   const server = await startEngineServer({ grpcPort: 0, restPort: 0, clockControlled: true, dataDir })
   const differences: string[] = []
   let closing: Promise<void> | undefined
-  const audit = dataDir === undefined ? undefined : setInterval(() => {
+  const auditing = dataDir === undefined ? undefined : setInterval(() => {
     if (differences.length === 0 && server.durable) differences.push(...auditCheckpoint(server.durable))
   }, AUDIT_EVERY_MS)
   return {
@@ -50,7 +51,7 @@ export async function startTestEngine(): Promise<TestEngine> {
     engine: server.engine,
     close: () => {
       closing ??= (async () => {
-        clearInterval(audit)
+        clearInterval(auditing)
         if (server.durable) differences.push(...auditCheckpoint(server.durable))
         await server.close()
         if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })

@@ -124,6 +124,7 @@ export class EngineStore {
   private nextSeq: number
   private flushScheduled = false
   private retryTimer: NodeJS.Timeout | undefined
+  private checkpointStatements: Record<'upsert' | 'remove' | 'previous' | 'dropParts' | 'mark' | 'trim', Database.Statement> | undefined
   /** the last write failure (disk full, read-only): commands are refused until a flush succeeds */
   failure: Error | undefined
 
@@ -370,22 +371,46 @@ export class EngineStore {
   }
 
   /**
-   * Bring the live table to the state as of log `seq` (the rows that changed since the last
-   * checkpoint), and drop the log up to it, in one transaction: a failure (a full disk) leaves the
-   * previous checkpoint and the log as they were. A snapshot an earlier raccord wrote goes with
-   * the first checkpoint, which then holds every record.
+   * Bring the live table to the state as it is now (the rows that changed since the last
+   * checkpoint) and drop the log, in one transaction: the commands still buffered are not logged,
+   * since the rows hold their effects, and are acknowledged with it, as a group commit would. A
+   * failure (a full disk) leaves the previous checkpoint and the log as they were, and the buffer
+   * goes to the log as usual. Returns the log position the checkpoint stands for.
    */
-  writeCheckpoint(seq: number, rows: CheckpointWrite, now: number): void {
-    const upsert = this.db.prepare('INSERT OR REPLACE INTO live (kind, key, json) VALUES (?, ?, ?)')
-    const remove = this.db.prepare('DELETE FROM live WHERE kind = ? AND key = ?')
-    this.db.transaction(() => {
-      for (const [kind, key] of rows.deletes) remove.run(kind, key)
-      for (const [kind, key, json] of rows.upserts) upsert.run(kind, key, json)
-      const previous = this.db.prepare('SELECT state FROM snapshot WHERE id = 1').pluck().get() as string | undefined
-      if (previous !== undefined && previous !== ROWS_MARKER) this.db.prepare('DELETE FROM snapshot_part').run()
-      this.db.prepare('INSERT OR REPLACE INTO snapshot (id, seq, created, state) VALUES (1, ?, ?, ?)').run(seq, now, ROWS_MARKER)
-      this.db.prepare('DELETE FROM log WHERE seq <= ?').run(seq)
-    })()
+  writeCheckpoint(rows: CheckpointWrite, now: number): number {
+    const batch = this.buffer
+    const history = this.historyBuffer
+    const waiters = this.waiters
+    const seq = this.nextSeq - 1 + batch.length
+    const statements = this.checkpointStatements ??= {
+      upsert: this.db.prepare('INSERT OR REPLACE INTO live (kind, key, json) VALUES (?, ?, ?)'),
+      remove: this.db.prepare('DELETE FROM live WHERE kind = ? AND key = ?'),
+      previous: this.db.prepare('SELECT state FROM snapshot WHERE id = 1').pluck(),
+      dropParts: this.db.prepare('DELETE FROM snapshot_part'),
+      mark: this.db.prepare('INSERT OR REPLACE INTO snapshot (id, seq, created, state) VALUES (1, ?, ?, ?)'),
+      trim: this.db.prepare('DELETE FROM log WHERE seq <= ?'),
+    }
+    try {
+      this.db.transaction(() => {
+        this.writeHistory(history)
+        for (const [kind, key] of rows.deletes) statements.remove.run(kind, key)
+        for (const [kind, key, json] of rows.upserts) statements.upsert.run(kind, key, json)
+        const previous = statements.previous.get() as string | undefined
+        if (previous !== undefined && previous !== ROWS_MARKER) statements.dropParts.run()
+        statements.mark.run(seq, now, ROWS_MARKER)
+        statements.trim.run(seq)
+      })()
+    } catch (e) {
+      this.flush()
+      throw e
+    }
+    this.buffer = []
+    this.historyBuffer = []
+    this.waiters = []
+    this.nextSeq = seq + 1
+    this.failure = undefined
+    for (const w of waiters) w.resolve()
+    return seq
   }
 
   /** The kinds of the stored rows (a start checks that it knows every one). */
