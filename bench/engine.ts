@@ -171,7 +171,7 @@ interface Ready { type: 'ready'; grpcPort: number; restPort?: number }
 interface EngineCounts { instances: number; activeInstances: number; elements: number; jobs: number; timers: number; messageSubscriptions: number }
 interface Pauses {
   loopMaxMs: number
-  gc: { count: number; totalMs: number; maxMs: number }
+  gc: { count: number; totalMs: number; maxMs: number; longest: string }
   checkpoints?: { count: number; totalMs: number; maxMs: number; maxRows: number }
 }
 interface Stats { type: 'stats'; rss: number; heapTotal: number; heapUsed: number; external: number; collected: boolean; engine: EngineCounts; diskBytes?: number; pauses: Pauses }
@@ -180,7 +180,7 @@ interface Stats { type: 'stats'; rss: number; heapTotal: number; heapUsed: numbe
 function describePauses(s: Stats): string {
   const { loopMaxMs, gc, checkpoints: c } = s.pauses
   const checkpoints = c ? `checkpoints: ${count(c.count)} so far, longest ${c.maxMs.toFixed(1)} ms, mean ${(c.totalMs / Math.max(1, c.count)).toFixed(1)} ms, at most ${count(c.maxRows)} rows; ` : ''
-  return `engine side: ${checkpoints}garbage collection: ${count(gc.count)} pauses, longest ${gc.maxMs.toFixed(1)} ms; event loop delay at most ${loopMaxMs.toFixed(1)} ms`
+  return `engine side: ${checkpoints}garbage collection: ${count(gc.count)} pauses, longest ${gc.maxMs.toFixed(1)} ms${gc.longest ? ` (${gc.longest})` : ''}; event loop delay at most ${loopMaxMs.toFixed(1)} ms`
 }
 
 /** A child process serving the gateway protocol, talked to over IPC. */

@@ -144,7 +144,9 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
     // What the benchmarks attribute stalls to: the event loop's longest delay, and garbage collection pauses.
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
-    const gcPauses = { count: 0, totalMs: 0, maxMs: 0 }
+    const gcPauses = { count: 0, totalMs: 0, maxMs: 0, longest: '' }
+    /** perf_hooks' gc kinds (NODE_PERFORMANCE_GC_*) */
+    const gcKinds: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weak callbacks' }
     /** the collections the benchmarks force to measure memory are theirs, not the engine's */
     let forced = { from: 0, to: 0 }
     new PerformanceObserver((list) => {
@@ -152,7 +154,11 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
         if (entry.startTime >= forced.from && entry.startTime <= forced.to) continue
         gcPauses.count++
         gcPauses.totalMs += entry.duration
-        gcPauses.maxMs = Math.max(gcPauses.maxMs, entry.duration)
+        if (entry.duration > gcPauses.maxMs) {
+          gcPauses.maxMs = entry.duration
+          const kind = ((entry as { detail?: { kind?: number } }).detail)?.kind ?? 0
+          gcPauses.longest = gcKinds[kind] ?? `kind ${kind}`
+        }
       }
     }).observe({ entryTypes: ['gc'] })
     process.on('message', (message: IpcRequest) => {
@@ -172,7 +178,7 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
         pauses: { loopMaxMs: loop.max / 1e6, gc: { ...gcPauses }, checkpoints: server.durable ? { ...server.durable.checkpoints } : undefined },
       })
       loop.reset()
-      Object.assign(gcPauses, { count: 0, totalMs: 0, maxMs: 0 })
+      Object.assign(gcPauses, { count: 0, totalMs: 0, maxMs: 0, longest: '' })
     })
     parent({ type: 'ready', grpcPort: server.grpcPort, restPort: server.restPort })
   }
