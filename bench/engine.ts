@@ -73,20 +73,22 @@ const TARGET = {
 }
 
 /** The searches an Operate-like client makes over a large history, each repeated SEARCH_REPEATS times. */
-const SEARCHES: { name: string; body: Record<string, unknown> }[] = [
+const SEARCHES: { name: string; body: Record<string, unknown>; scan?: true }[] = [
   { name: 'first page, no filter', body: { page: { limit: 50 } } },
   { name: 'by process id', body: { filter: { processDefinitionId: 'bench-service-task' }, page: { limit: 50 } } },
   { name: 'by state COMPLETED', body: { filter: { state: 'COMPLETED' }, page: { limit: 50 } } },
   { name: 'page 20 by offset', body: { filter: { processDefinitionId: 'bench-service-task' }, page: { from: 1_000, limit: 50 } } },
   { name: 'running ones only', body: { filter: { state: 'ACTIVE' }, page: { limit: 50 } } },
+  // An operator is not an indexed plain value: this one reads every finished instance.
+  { name: 'with an operator', body: { filter: { processDefinitionId: { $eq: 'bench-service-task' } }, page: { limit: 50 } }, scan: true },
 ]
-const SEARCH_REPEATS = 50
+const SEARCH_REPEATS = Number(process.env.BENCH_SEARCH_REPEATS ?? 50)
 
-interface SearchFigures { name: string; p50: number; p99: number; totalItems: number; hasMore: boolean }
+interface SearchFigures { name: string; p50: number; p99: number; totalItems: number; hasMore: boolean; scan: boolean }
 
 async function measureSearches(restPort: number): Promise<SearchFigures[]> {
   const figures: SearchFigures[] = []
-  for (const { name, body } of SEARCHES) {
+  for (const { name, body, scan } of SEARCHES) {
     const times: number[] = []
     let last: { page: { totalItems: number; hasMoreTotalItems: boolean } } | undefined
     for (let i = 0; i < SEARCH_REPEATS; i++) {
@@ -98,14 +100,14 @@ async function measureSearches(restPort: number): Promise<SearchFigures[]> {
       times.push(performance.now() - started)
     }
     times.sort((a, b) => a - b)
-    figures.push({ name, p50: percentile(times, 50), p99: percentile(times, 99), totalItems: last?.page.totalItems ?? NaN, hasMore: last?.page.hasMoreTotalItems ?? false })
+    figures.push({ name, p50: percentile(times, 50), p99: percentile(times, 99), totalItems: last?.page.totalItems ?? NaN, hasMore: last?.page.hasMoreTotalItems ?? false, scan: scan === true })
   }
   return figures
 }
 
 function describeSearches(figures: SearchFigures[]): string[] {
   return [`  POST /v2/process-instances/search, ${SEARCH_REPEATS} times each, sequentially:`, ...figures.map((f) =>
-    `    ${f.name.padEnd(22)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms (totalItems ${count(f.totalItems)}${f.hasMore ? ', a lower bound' : ''})`)]
+    `    ${f.name.padEnd(22)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms (totalItems ${count(f.totalItems)}${f.hasMore ? ', a lower bound' : ''}${f.scan ? '; reads every finished instance' : ''})`)]
 }
 
 interface StallReport { type: 'report'; polls: number; failures: number; p50: number; p99: number; max: number; over50: number; over100: number }
@@ -692,8 +694,9 @@ async function main(): Promise<void> {
       console.log(`    ${restarted.restart.recoveryLine}`)
       for (const line of describeSearches(searches)) console.log(line)
       console.log('')
-      const slowest = Math.max(...searches.map((s) => s.p99))
-      targets.push(`  ${mark(slowest < TARGET.searchP99Ms)} /v2/process-instances/search p99 < ${TARGET.searchP99Ms} ms with ${count(HISTORY)} retained instances (issue 19 asks it with 1,000,000): ${slowest.toFixed(1)} ms at worst`)
+      const slowest = Math.max(...searches.filter((s) => !s.scan).map((s) => s.p99))
+      const scanning = Math.max(...searches.filter((s) => s.scan).map((s) => s.p99))
+      targets.push(`  ${mark(slowest < TARGET.searchP99Ms)} /v2/process-instances/search p99 < ${TARGET.searchP99Ms} ms with ${count(HISTORY)} retained instances (issue 19 asks it with 1,000,000): ${slowest.toFixed(1)} ms at worst by indexed filters, ${scanning.toFixed(1)} ms with an operator`)
       targets.push(`  ${mark(rssPerFinished <= TARGET.bytesPerFinished)} RSS growth ≤ 0.5 KB per finished instance, ${count(HISTORY_BASELINE)} -> ${count(HISTORY)} (issue 19): ${count(rssPerFinished)} B`)
       targets.push(`  ${mark(historyStalls.max <= TARGET.stallMs)} no stall over ${TARGET.stallMs} ms while ${count(HISTORY)} instances ran to their end, checkpointed and archived (issue 19): longest answer ${historyStalls.max.toFixed(1)} ms`)
       targets.push(`  ${mark(restarted.restart.servingMs < TARGET.restartWithHistoryMs)} restart from SIGTERM < 5 s with ${count(HISTORY)} finished instances (issue 19 asks it with 50,000): ${(restarted.restart.servingMs / 1000).toFixed(1)} s`)

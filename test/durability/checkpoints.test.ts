@@ -93,7 +93,7 @@ test('the marks of a checkpoint that could not be written are put back, newer ma
   const tracker = new DirtyTracker()
   tracker.mark('job', '1', true)
   tracker.markRef('variable', '7', { key: '7', value: 'old' })
-  tracker.markRef('variable', '8', { key: '8' })
+  tracker.markRef('variable', '8', { key: '8' }, true)
   const taken = tracker.take()
   tracker.markRef('variable', '7', null)
   // when the checkpoint fails and its marks are put back
@@ -102,8 +102,8 @@ test('the marks of a checkpoint that could not be written are put back, newer ma
   const again = tracker.take()
   expect(tracker.size).toBe(0)
   expect([...(again.marks.get('job') ?? [])]).toEqual([['1', true]])
-  expect(again.refs.get('variable')?.get('7')).toBeNull()
-  expect(again.refs.get('variable')?.get('8')).toEqual({ key: '8' })
+  expect(again.refs.get('variable')?.get('7')).toEqual({ record: null, created: false })
+  expect(again.refs.get('variable')?.get('8')).toEqual({ record: { key: '8' }, created: true })
 })
 
 test('a checkpoint writes only the rows of the records changed since the previous one', async () => {

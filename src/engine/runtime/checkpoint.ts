@@ -72,9 +72,9 @@ export function changedRows(ctx: ProcessingContext, { marks, refs }: DirtyMarks,
     }
   }
   for (const [kind, byKey] of refs) {
-    for (const [key, record] of byKey) {
+    for (const [key, { record, created }] of byKey) {
       if (record !== null && ctx.vars.holds(record as VariableRecord)) rows.upserts.push([kind, key, JSON.stringify(record)])
-      else rows.deletes.push([kind, key])
+      else if (!created) rows.deletes.push([kind, key])
     }
   }
   addMetaRows(ctx, rows, repositoryRevision)

@@ -72,11 +72,12 @@ export class RuntimeContext implements ProcessingContext {
 
   constructor(readonly clock: Clock) {
     this.runner = new CommandRunner(clock, (isCommand) => this.finishCommand(isCommand))
+    // Variable lookups only read the scopes (peek): they would otherwise mark every ancestor as changed.
     this.vars = new VariableStore(
       () => this.nextKey(),
-      (scope) => this.state.elements.get(scope)?.scopeKey,
+      (scope) => this.state.elements.peek(scope)?.scopeKey,
       (scope) => {
-        const ei = this.state.elements.get(scope) as ElementInstance
+        const ei = this.state.elements.peek(scope) as ElementInstance
         return { processInstanceKey: ei.processInstanceKey, processDefinitionKey: ei.processDefinitionKey, bpmnProcessId: ei.bpmnProcessId, tenantId: ei.tenantId }
       },
     )

@@ -86,7 +86,7 @@ export class VariableStore {
       bpmnProcessId: info.bpmnProcessId, tenantId: info.tenantId,
     }
     vars.set(name, record)
-    this.changed(record)
+    if (this.tracker?.active) this.tracker.markRef(VARIABLE_KIND, record.key, record, true)
   }
 
   setLocalDocument(scopeKey: Key, doc: VariableDocument): void {

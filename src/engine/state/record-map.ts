@@ -2,10 +2,13 @@ import type { Key } from './records'
 
 const NONE: ReadonlySet<never> = new Set()
 
-/** Records marked as changed: kind -> key -> created since the last checkpoint; records held by reference: kind -> key -> record (null: removed). */
+/** A record held by reference: null once removed; created when it did not exist at the last checkpoint. */
+export interface RefMark { record: object | null; created: boolean }
+
+/** Records marked as changed: kind -> key -> created since the last checkpoint; records held by reference: kind -> key -> their mark. */
 export interface DirtyMarks {
   marks: Map<string, Map<string, boolean>>
-  refs: Map<string, Map<string, object | null>>
+  refs: Map<string, Map<string, RefMark>>
 }
 
 /**
@@ -19,8 +22,8 @@ export class DirtyTracker {
   active = false
   /** kind -> key -> true when the record did not exist at the last checkpoint (its removal needs no delete) */
   private marks = new Map<string, Map<string, boolean>>()
-  /** records of stores that have no map by key (variables): kind -> key -> the record, or null once removed */
-  private refs = new Map<string, Map<string, object | null>>()
+  /** records of stores that have no map by key (variables): kind -> key -> the record (null once removed) */
+  private refs = new Map<string, Map<string, RefMark>>()
   private count = 0
 
   mark(kind: string, key: string, created: boolean): void {
@@ -31,12 +34,17 @@ export class DirtyTracker {
     this.count++
   }
 
-  /** Mark a record held by reference: `record` is null once it is removed. */
-  markRef(kind: string, key: string, record: object | null): void {
+  /** Mark a record held by reference: `record` is null once it is removed; `created` when it is new. */
+  markRef(kind: string, key: string, record: object | null, created = false): void {
     let byKey = this.refs.get(kind)
     if (!byKey) this.refs.set(kind, (byKey = new Map()))
-    if (!byKey.has(key)) this.count++
-    byKey.set(key, record)
+    const known = byKey.get(key)
+    if (known) {
+      known.record = record
+      return
+    }
+    byKey.set(key, { record, created })
+    this.count++
   }
 
   /** Records marked since the last `take`. */
@@ -57,7 +65,7 @@ export class DirtyTracker {
   restore(taken: DirtyMarks): void {
     for (const [kind, byKey] of taken.marks) for (const [key, created] of byKey) this.mark(kind, key, created)
     for (const [kind, byKey] of taken.refs) {
-      for (const [key, record] of byKey) if (!this.refs.get(kind)?.has(key)) this.markRef(kind, key, record)
+      for (const [key, { record, created }] of byKey) if (!this.refs.get(kind)?.has(key)) this.markRef(kind, key, record, created)
     }
   }
 }
