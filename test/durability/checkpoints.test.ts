@@ -11,8 +11,9 @@ import Database from 'better-sqlite3'
 import { snapshotFromRows } from '../../src/engine/runtime/checkpoint'
 import { startEngineServer, type EngineServer } from '../../src/engine/server'
 import { DirtyTracker } from '../../src/engine/state/record-map'
-import { assembleSnapshot, snapshotParts } from '../../src/engine/state/snapshot-parts'
+import { assembleSnapshot } from '../../src/engine/state/snapshot-parts'
 import { createTestClient } from '../support/engine-harness'
+import { snapshotParts } from '../support/earlier-snapshot'
 import { connect, startEngineProcess } from '../support/engine-process'
 
 jest.setTimeout(90_000)

@@ -112,7 +112,7 @@ export class RecordMap<K extends string, V> extends Map<K, V> {
   }
 
   override clear(): void {
-    for (const key of this.keys()) this.tracker?.mark(this.kind, key, false)
+    if (this.tracker?.active) for (const key of this.keys()) this.tracker.mark(this.kind, key, false)
     this.byField.clear()
     super.clear()
   }

@@ -1,13 +1,9 @@
 /**
- * A snapshot written as many bounded parts instead of one string: V8 cannot build a string over
- * about 512 M characters, and one huge string also means one huge allocation. Each part is the
- * JSON of one top-level value, or of a slice of records of a top-level array (or of an array one
- * level down, such as the repository's resources), at most `maxChars` characters unless a single
- * record is larger.
+ * How schema versions 2 to 4 stored the engine's state: a snapshot in bounded parts, each the JSON
+ * of one top-level value or of a slice of records of a top-level array (or of an array one level
+ * down). The engine now stores rows (runtime/checkpoint.ts) and only reads this format, to load a
+ * data dir an earlier raccord wrote; test/support/earlier-snapshot.ts writes it.
  */
-
-/** The characters a part holds before a new one starts (a single larger record gets its own). */
-export const DEFAULT_PART_CHARS = 4_000_000
 
 export interface SnapshotPart {
   /** where the value goes: the JSON of its key path, e.g. `["repository","resources"]` */
@@ -19,40 +15,6 @@ type Plain = Record<string, unknown>
 
 function isPlainObject(value: unknown): value is Plain {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-/** Split `state` into parts, lazily: only one part's JSON is held at a time. */
-export function* snapshotParts(state: object, maxChars = DEFAULT_PART_CHARS): Generator<SnapshotPart> {
-  yield* partsOf([], state as Plain, maxChars, 0)
-}
-
-function* partsOf(prefix: string[], value: Plain, maxChars: number, depth: number): Generator<SnapshotPart> {
-  for (const [key, child] of Object.entries(value)) {
-    if (child === undefined) continue
-    const keyPath = [...prefix, key]
-    const path = JSON.stringify(keyPath)
-    if (Array.isArray(child)) {
-      yield { path, json: '[]' }
-      let slice: string[] = []
-      let chars = 0
-      for (const record of child) {
-        const json = JSON.stringify(record) ?? 'null'
-        if (slice.length > 0 && chars + json.length > maxChars) {
-          yield { path, json: `[${slice.join(',')}]` }
-          slice = []
-          chars = 0
-        }
-        slice.push(json)
-        chars += json.length + 1
-      }
-      if (slice.length > 0) yield { path, json: `[${slice.join(',')}]` }
-    } else if (depth === 0 && isPlainObject(child)) {
-      yield { path, json: '{}' }
-      yield* partsOf(keyPath, child, maxChars, depth + 1)
-    } else {
-      yield { path, json: JSON.stringify(child) }
-    }
-  }
 }
 
 /** Put the parts back together, in the order they were written. */
