@@ -170,7 +170,7 @@ const WAITING_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
 `
 
 interface Ready { type: 'ready'; grpcPort: number; restPort?: number }
-interface EngineCounts { instances: number; activeInstances: number; elements: number; jobs: number; timers: number; messageSubscriptions: number }
+interface EngineCounts { instances: number; activeInstances: number; elements: number; jobs: number; timers: number; messageSubscriptions: number; recordsInMemory: number }
 interface Pauses {
   loopMaxMs: number
   gc: { count: number; totalMs: number; maxMs: number; longest: string }
@@ -514,7 +514,7 @@ function describeFixedRate(name: string, f: FixedRate): string[] {
 
 function describeCounts(s: Stats): string {
   const e = s.engine
-  return `${count(e.instances)} instances in memory (${count(e.activeInstances)} active), ${count(e.timers)} timers, ${count(e.messageSubscriptions)} message subscriptions`
+  return `${count(e.instances)} live instances (${count(e.activeInstances)} active), ${count(e.timers)} timers, ${count(e.messageSubscriptions)} message subscriptions; ${count(e.recordsInMemory)} records in memory`
 }
 
 function describeWaiting(name: string, w: Waiting): string[] {

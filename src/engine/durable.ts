@@ -1,5 +1,5 @@
 import type { Clock } from './clock'
-import { ROW_KINDS, snapshotFromRows } from './runtime/checkpoint'
+import { coldSnapshotFromRows, ROW_KINDS, snapshotFromRows } from './runtime/checkpoint'
 import type { Command } from './runtime/commands'
 import { Engine } from './runtime/engine'
 import type { EngineSnapshot } from './runtime/snapshot'
@@ -21,6 +21,12 @@ const CHECKPOINT_MAX_CHANGES = 1_000
 /** ...or once this long has passed with any change, so that a restart replays little. */
 const CHECKPOINT_MAX_MS = 1_000
 const CHECKPOINT_CHECK_MS = 50
+/**
+ * Records kept in memory, unless a checkpoint has still to write them: past this many, those
+ * unused longest are left in their rows and read again on first use. A checkpoint is loaded with
+ * all of them left there. So memory and start time follow the work in hand, not the state kept.
+ */
+export const DEFAULT_RECORDS_IN_MEMORY = 100_000
 
 export interface DurableEngine {
   engine: Engine
@@ -38,23 +44,25 @@ export interface DurableEngine {
   close(): void
 }
 
-/** The state a snapshot or the live table holds, put back together. */
-function storedState(store: EngineStore, snap: StoredSnapshot): EngineSnapshot {
+/** The state a snapshot or the live table holds, put back together (with the live table, only what the indexes need, when `cold`). */
+function storedState(store: EngineStore, snap: StoredSnapshot, cold: boolean): EngineSnapshot {
   if (snap.rows) {
     const unknown = store.rowKinds().filter((kind) => !ROW_KINDS.includes(kind))
     if (unknown.length > 0) throw new Error(`it holds rows of kinds this raccord does not know (${unknown.join(', ')}): was it written by a newer raccord?`)
-    return snapshotFromRows(snap.rows)
+    return cold ? coldSnapshotFromRows(snap.rows, snap.fields) : snapshotFromRows(snap.rows)
   }
   return (snap.parts ? assembleSnapshot(snap.parts) : JSON.parse(snap.state)) as EngineSnapshot
 }
 
 /** Open the engine on `dataDir`: load the last checkpoint, replay the log, then journal every command. */
-export async function openDurableEngine(dataDir: string, clock?: Clock, historyRetentionMs?: number): Promise<DurableEngine> {
+export async function openDurableEngine(dataDir: string, clock?: Clock, historyRetentionMs?: number, recordsInMemory = DEFAULT_RECORDS_IN_MEMORY): Promise<DurableEngine> {
   const started = Date.now()
   const store = EngineStore.open(dataDir)
   const engine = new Engine({ clock, historyRetentionMs })
   // Finished instances live in the data dir, not in the engine's memory or its checkpoint.
   engine.useHistory(new SqliteHistory(store))
+  // Records left out of memory are read again from their rows in the last checkpoint.
+  engine.useColdRows({ read: (kind, key) => store.liveRow(kind, key) })
   // Loading marks nothing; from the replay on, every change is marked.
   const tracker = new DirtyTracker()
   engine.track(tracker)
@@ -67,11 +75,11 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     if (snap) {
       let state: EngineSnapshot
       try {
-        state = storedState(store, snap)
+        state = storedState(store, snap, true)
       } catch (e) {
         throw new Error(`Cannot read the engine state in '${store.file}': ${(e as Error).message}`, { cause: e })
       }
-      await engine.importState(state)
+      await engine.importState(state, snap.rows !== undefined)
       snapshotSeq = snap.seq
       writeAll = snap.rows === undefined
     }
@@ -151,6 +159,9 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     const due = tracker.size >= CHECKPOINT_MAX_CHANGES
       || ((tracker.size > 0 || store.lastSeq > checkpointSeq) && Date.now() - checkpointAt >= CHECKPOINT_MAX_MS)
     if (due) tryCheckpoint('of the periodic check')
+    // Records the last checkpoint wrote (and any only read) may leave memory; a state read from an
+    // earlier raccord's snapshot may not before its first checkpoint.
+    if (!writeAll) engine.evict(recordsInMemory)
   }, CHECKPOINT_CHECK_MS)
   timer.unref()
 

@@ -66,6 +66,7 @@ export const ENGINE_ENV = {
   allowedHosts: 'RACCORD_ENGINE_ALLOWED_HOSTS',
   allowedOrigins: 'RACCORD_ENGINE_ALLOWED_ORIGINS',
   historyRetentionDays: 'RACCORD_ENGINE_HISTORY_RETENTION_DAYS',
+  recordsInMemory: 'RACCORD_ENGINE_RECORDS_IN_MEMORY',
 } as const
 
 /** The user name and password clients must present (HTTP basic authentication, as Camunda 8.8's). */

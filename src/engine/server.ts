@@ -33,6 +33,18 @@ export interface EngineServerOptions {
   clockControlled?: boolean
   /** days finished instances stay searchable; default: RACCORD_ENGINE_HISTORY_RETENTION_DAYS, else 30 */
   historyRetentionDays?: number
+  /** records a durable engine keeps in memory before it reads the least used from the data dir; default: RACCORD_ENGINE_RECORDS_IN_MEMORY, else 100,000 */
+  recordsInMemory?: number
+}
+
+/** How many records a durable engine keeps in memory, from the option or the environment. */
+function recordsInMemory(option: number | undefined, env: NodeJS.ProcessEnv): number | undefined {
+  const name = ENGINE_ENV.recordsInMemory
+  const text = env[name]
+  if (option === undefined && (text === undefined || text.trim() === '')) return undefined
+  const count = option ?? Number(text)
+  if (!Number.isInteger(count) || count < 0) throw new EngineAccessError(`${name} must be a whole number of records (0 or more), got '${option ?? text}'`)
+  return count
 }
 
 /** The history's retention period, in ms, from the option or the environment. */
@@ -106,7 +118,8 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   }
   const clock = options.clock ?? new ControllableClock()
   const historyRetention = historyRetentionMs(options.historyRetentionDays, process.env)
-  const durable = options.dataDir !== undefined ? await openDurableEngine(options.dataDir, clock, historyRetention) : undefined
+  const inMemory = recordsInMemory(options.recordsInMemory, process.env)
+  const durable = options.dataDir !== undefined ? await openDurableEngine(options.dataDir, clock, historyRetention, inMemory) : undefined
   const engine = durable?.engine ?? new Engine({ clock, historyRetentionMs: historyRetention })
   const stopEngine = () => (durable ? durable.close() : engine.close())
 

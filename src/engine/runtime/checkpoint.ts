@@ -3,7 +3,7 @@ import type { VariableRecord } from '../state/records'
 import type { ProcessingContext } from './processing'
 import type { RepositorySnapshot } from './repository'
 import type { ElementInstance, WorkItem } from './runtime-state'
-import type { EngineSnapshot } from './snapshot'
+import { INDEX_FIELDS, type EngineSnapshot } from './snapshot'
 import { VARIABLE_KIND } from './variables'
 
 /**
@@ -122,8 +122,32 @@ function parseRows(jsons: Iterable<string>): unknown[] {
   return out
 }
 
+/** The fields of the stored rows of one kind (see LiveFields). */
+export type FieldsOfKind = (kind: string, names: readonly string[]) => Iterable<Record<string, unknown> & { key: string }>
+
+/**
+ * The stored rows as a snapshot for a cold load (importState with `cold`): each record holds only
+ * the fields its indexes need, read by SQLite; variables are read whole. The records themselves
+ * are read from their rows on first use. Its lists of records are iterables read once, not arrays.
+ */
+export function coldSnapshotFromRows(rowsOf: RowsOfKind, fieldsOf: FieldsOfKind): EngineSnapshot {
+  const snapshot = metaOf(rowsOf)
+  for (const [kind, field] of Object.entries(FIELD_OF_KIND)) {
+    // Read as they are loaded, not held: each record's fields are garbage once its indexes are built.
+    snapshot[field] = kind === VARIABLE_KIND ? parseRows(rowsOf(kind)) : { [Symbol.iterator]: () => fieldsOf(kind, INDEX_FIELDS[kind])[Symbol.iterator]() }
+  }
+  return snapshot as unknown as EngineSnapshot
+}
+
 /** Put the stored rows back together as the snapshot they stand for. */
 export function snapshotFromRows(rowsOf: RowsOfKind): EngineSnapshot {
+  const snapshot = metaOf(rowsOf)
+  for (const [kind, field] of Object.entries(FIELD_OF_KIND)) snapshot[field] = parseRows(rowsOf(kind))
+  return snapshot as unknown as EngineSnapshot
+}
+
+/** A snapshot with the meta rows only: the key counter, the work stack and the repository. */
+function metaOf(rowsOf: RowsOfKind): Record<string, unknown> {
   let globals: Globals | undefined
   let repository: RepositorySnapshot | undefined
   for (const json of rowsOf(META_KIND)) {
@@ -132,9 +156,7 @@ export function snapshotFromRows(rowsOf: RowsOfKind): EngineSnapshot {
     else repository = value
   }
   if (!globals || !repository) throw new Error('the stored state lacks its key counter or its repository row')
-  const snapshot = { v: globals.v, counter: globals.counter, work: globals.work, repository } as Record<string, unknown>
-  for (const [kind, field] of Object.entries(FIELD_OF_KIND)) snapshot[field] = parseRows(rowsOf(kind))
-  return snapshot as unknown as EngineSnapshot
+  return { v: globals.v, counter: globals.counter, work: globals.work, repository }
 }
 
 /** The kinds of rows a stored state may hold: a row of any other kind is not raccord's. */

@@ -20,7 +20,7 @@ import { DEFAULT_TENANT, type DeployedProcess, type Repository } from './reposit
 import type { ElementInstance, InstanceRuntime } from './runtime-state'
 import { exportState, importState, type EngineSnapshot } from './snapshot'
 import type { History, HistoryKind, HistoryRecords } from '../state/history'
-import type { DirtyMarks, DirtyTracker } from '../state/record-map'
+import type { ColdRows, DirtyMarks, DirtyTracker } from '../state/record-map'
 
 /** A journaled command whose replay failed: what recovery reports. */
 export interface ReplayFailure {
@@ -138,15 +138,15 @@ export class Engine implements EngineApi, CommandTarget {
     variable: (key) => this.findVariable(key),
     incidents: (scope) => this.scoped(scope, 'incident', this.state.incidents),
     incident: (key) => this.state.incidents.peek(key) ?? this.ctx.history.get('incident', key),
-    messageSubscriptions: () => this.state.messageSubs.values(),
-    jobs: () => this.state.jobs.values(),
+    messageSubscriptions: () => this.state.messageSubs.scan(),
+    jobs: () => this.state.jobs.scan(),
     userTasks: (scope) => this.scoped(scope, 'userTask', this.state.userTasks),
     userTask: (key) => this.state.userTasks.peek(key) ?? this.ctx.history.get('userTask', key),
     processDefinitions: () => [...this.repo.processes.values()].map((p) => p.record),
     decisionDefinitions: () => this.repo.decisions.values(),
     decisionRequirements: () => [...this.repo.drgs.values()].map((d) => d.record),
     forms: () => this.repo.forms.values(),
-    batchOperations: () => this.state.batches.values(),
+    batchOperations: () => this.state.batches.scan(),
     decisionInstances: (scope) => this.scoped(scope, 'decisionInstance', this.state.decisionInstances),
     decisionInstance: (key) => this.state.decisionInstances.peek(key) ?? this.ctx.history.get('decisionInstance', key),
     processInstanceHistory: (where, afterKey, limit) => this.ctx.history.instancePage(where, afterKey, limit),
@@ -165,7 +165,7 @@ export class Engine implements EngineApi, CommandTarget {
     liveOfInstance?: (key: Key) => HistoryRecords[K][]): HistoryRecords[K][] {
     const key = scope?.processInstanceKey
     const out: HistoryRecords[K][] = []
-    if (key === undefined) out.push(...live.values())
+    if (key === undefined) out.push(...live.scan())
     else if (liveOfInstance) out.push(...liveOfInstance(key))
     else for (const k of live.keysOf(key)) out.push(live.peek(k) as HistoryRecords[K])
     if (!scope?.live) out.push(...this.ctx.history.all(kind, key))
@@ -682,6 +682,16 @@ export class Engine implements EngineApi, CommandTarget {
     return exportState(this.ctx)
   }
 
+  /** Let records unchanged since the last checkpoint be left out of memory (`evict`), read again from `rows` on first use. */
+  useColdRows(rows: ColdRows): void {
+    this.state.useColdRows(rows, (e) => this.repo.processes.get(e.definitionKey)?.model.elements.get(e.elementId))
+  }
+
+  /** Leave records out of memory (not those a checkpoint has still to write) until at most `keep` are in it; returns how many were. */
+  evict(keep: number): number {
+    return this.state.evict(keep)
+  }
+
   /** From now on, `tracker` is told which records are read and changed while it is active (checkpoints write those). */
   track(tracker: DirtyTracker): void {
     this.state.track(tracker)
@@ -698,10 +708,10 @@ export class Engine implements EngineApi, CommandTarget {
   }
 
   /** Load a snapshot into this (new, empty) engine. */
-  async importState(snapshot: EngineSnapshot): Promise<void> {
-    await importState(this.ctx, snapshot)
-    // Finished instances of a snapshot written before the history existed go there with the next command.
-    for (const inst of this.state.instances.values()) {
+  async importState(snapshot: EngineSnapshot, cold = false): Promise<void> {
+    await importState(this.ctx, snapshot, cold)
+    // Finished instances of a snapshot written before the history existed go there with the next command (rows came after).
+    if (!cold) for (const inst of snapshot.instances) {
       if (inst.parentProcessInstanceKey === undefined && inst.state !== 'ACTIVE') this.ctx.endedRoots.push(inst.key)
     }
   }
@@ -712,10 +722,10 @@ export class Engine implements EngineApi, CommandTarget {
   }
 
   /** Counts for benchmarks and logs. */
-  stats(): { instances: number; activeInstances: number; elements: number; jobs: number; timers: number; messageSubscriptions: number } {
+  stats(): { instances: number; activeInstances: number; elements: number; jobs: number; timers: number; messageSubscriptions: number; recordsInMemory: number } {
     let active = 0
-    for (const i of this.state.instances.values()) if (i.state === 'ACTIVE') active++
-    return { instances: this.state.instances.size, activeInstances: active, elements: this.state.elements.size, jobs: this.state.jobs.size, timers: this.state.timers.size, messageSubscriptions: this.state.messageSubs.size }
+    for (const i of this.state.instances.scan()) if (i.state === 'ACTIVE') active++
+    return { instances: this.state.instances.size, activeInstances: active, elements: this.state.elements.size, jobs: this.state.jobs.size, timers: this.state.timers.size, messageSubscriptions: this.state.messageSubs.size, recordsInMemory: this.state.inMemory() }
   }
 
   /**
@@ -779,7 +789,7 @@ function assertDocument(doc: unknown): void {
 
 /** A map of live records, with its index by process instance (RecordMap, read only: `peek` does not mark). */
 interface LiveRecords<V> {
-  values(): Iterable<V>
+  scan(): Iterable<V>
   peek(key: string): V | undefined
   keysOf(at: Key): ReadonlySet<string>
 }

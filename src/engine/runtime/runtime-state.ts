@@ -3,7 +3,7 @@ import type {
   BatchOperationRecord, CompensationSubscriptionRecord, DecisionInstanceRecord, ElementInstanceRecord, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord, MessageSubscriptionRecord,
   ProcessInstanceRecord, SignalSubscriptionRecord, TimerRecord, UserTaskRecord, VariableDocument,
 } from '../state/records'
-import { DirtyTracker, RecordMap } from '../state/record-map'
+import { DirtyTracker, RecordMap, type ColdRows } from '../state/record-map'
 import { DueQueue } from './due-queue'
 import type { DeployedProcess } from './repository'
 
@@ -122,6 +122,40 @@ export class RuntimeState {
       this.instances, this.elements, this.jobs, this.timers, this.messages, this.messageSubs, this.signalSubs,
       this.incidents, this.userTasks, this.batches, this.compensations, this.decisionInstances,
     ] as RecordMap<string, object>[]
+  }
+
+  /** Let records be left out of memory and read again from `rows` (element instances get their model element back). */
+  useColdRows(rows: ColdRows, modelElement: (e: ElementInstance) => FlowElement | undefined): void {
+    for (const map of this.recordMaps()) map.useColdRows(rows)
+    this.elements.useColdRows(rows, (e) => {
+      if (e.type !== 'PROCESS') e.element = modelElement(e)
+      return e
+    })
+  }
+
+  /** Records in memory, in use or not. */
+  inMemory(): number {
+    let count = 0
+    for (const map of this.recordMaps()) count += map.inMemory
+    return count
+  }
+
+  /** Records in memory that could be left out of it. */
+  hotCount(): number {
+    let count = 0
+    for (const map of this.recordMaps()) count += map.hotCount
+    return count
+  }
+
+  /** Leave records not marked as changed out of memory until at most `keep` are left; returns how many were. */
+  evict(keep: number): number {
+    const hot = this.hotCount()
+    if (hot <= keep) return 0
+    // Each map keeps the same share of its records in memory, its most recent ones.
+    const share = keep / hot
+    let evicted = 0
+    for (const map of this.recordMaps()) evicted += map.evict(Math.floor(map.hotCount * share))
+    return evicted
   }
 
   /** From now on, the changes commands make are told to `tracker`. */

@@ -3,6 +3,7 @@ import type {
   BatchOperationRecord, CompensationSubscriptionRecord, DecisionInstanceRecord, IncidentRecord, JobRecord, MessageRecord, MessageSubscriptionRecord, ProcessInstanceRecord, SignalSubscriptionRecord,
   TimerRecord, UserTaskRecord, VariableRecord,
 } from '../state/records'
+import type { RecordMap } from '../state/record-map'
 import type { ProcessingContext } from './processing'
 import type { RepositorySnapshot } from './repository'
 import { addToIndex, subIndexKey, type ElementInstance, type WorkItem } from './runtime-state'
@@ -56,30 +57,36 @@ export function exportState(ctx: ProcessingContext): EngineSnapshot {
   }
 }
 
-/** Load a snapshot into a new, empty engine: records, then every index derived from them. */
-export async function importState(ctx: ProcessingContext, snap: EngineSnapshot): Promise<void> {
+/**
+ * Load a snapshot into a new, empty engine: records, then every index derived from them. With
+ * `cold`, the snapshot's records hold only the fields the indexes need (INDEX_FIELDS): the maps
+ * keep their keys and read each record from its row on first use.
+ */
+export async function importState(ctx: ProcessingContext, snap: EngineSnapshot, cold = false): Promise<void> {
   if (snap.v !== 1) throw new Error(`Unknown engine snapshot version ${String(snap.v)}`)
   const s = ctx.state
   await ctx.repo.importState(snap.repository)
   s.counter = snap.counter
-  for (const inst of snap.instances) s.instances.set(inst.key, inst)
-  for (const batch of snap.batches ?? []) s.batches.set(batch.key, batch)
-  for (const d of snap.decisionInstances ?? []) s.decisionInstances.set(d.key, d)
-  for (const c of snap.compensations ?? []) s.compensations.set(c.key, c)
+  const put = <V extends { key: string }>(map: RecordMap<string, V>, record: V) => {
+    if (cold) map.setCold(record.key, record)
+    else map.set(record.key, record)
+  }
+  for (const inst of snap.instances) put(s.instances, inst)
+  for (const batch of snap.batches ?? []) put(s.batches, batch)
+  for (const d of snap.decisionInstances ?? []) put(s.decisionInstances, d)
+  for (const c of snap.compensations ?? []) put(s.compensations, c)
   for (const rec of snap.elements) {
     // The snapshot's records are fresh objects (parsed JSON): they become the state's, uncopied.
     const ei = rec as ElementInstance
-    if (ei.type !== 'PROCESS') ei.element = ctx.repo.processes.get(ei.definitionKey)?.model.elements.get(ei.elementId)
-    s.elements.set(ei.key, ei)
-  }
-  for (const ei of s.elements.values()) {
+    if (!cold && ei.type !== 'PROCESS') ei.element = ctx.repo.processes.get(ei.definitionKey)?.model.elements.get(ei.elementId)
+    put(s.elements, ei)
     if (!ei.scopeKey || ei.lifecycle === 'COMPLETED' || ei.lifecycle === 'TERMINATED') continue
     addToIndex(s.activeChildren, ei.scopeKey, ei.key)
   }
   ctx.vars.importRecords(snap.variables)
   const now = ctx.clock.now()
   for (const job of snap.jobs) {
-    s.jobs.set(job.key, job)
+    put(s.jobs, job)
     if (job.state === 'ACTIVATED' && job.deadline !== undefined) s.due.push(job.deadline, 'job-deadline', job.key)
     if (job.state !== 'ACTIVATABLE') continue
     if (job.recurAt !== undefined && job.recurAt > now) {
@@ -89,26 +96,45 @@ export async function importState(ctx: ProcessingContext, snap: EngineSnapshot):
     addToIndex(s.activatable, job.type, job.key)
   }
   for (const t of snap.timers) {
-    s.timers.set(t.key, t)
+    put(s.timers, t)
     s.due.push(t.dueDate, 'timer', t.key)
   }
   for (const m of snap.messages) {
-    s.messages.set(m.key, m)
+    put(s.messages, m)
     s.due.push(m.expiresAt, 'message-expiry', m.key)
   }
   for (const sub of snap.messageSubscriptions) {
-    s.messageSubs.set(sub.key, sub)
+    put(s.messageSubs, sub)
     addToIndex(s.messageSubIndex, subIndexKey(sub.messageName, sub.correlationKey, sub.tenantId), sub.key)
   }
   for (const sub of snap.signalSubscriptions) {
-    s.signalSubs.set(sub.key, sub)
+    put(s.signalSubs, sub)
     addToIndex(s.signalIndex, sub.signalName, sub.key)
   }
-  for (const inc of snap.incidents) s.incidents.set(inc.key, inc)
-  for (const task of snap.userTasks) s.userTasks.set(task.key, task)
+  for (const inc of snap.incidents) put(s.incidents, inc)
+  for (const task of snap.userTasks) put(s.userTasks, task)
   for (const item of snap.work ?? []) s.work.push(item)
   for (const p of ctx.repo.latestProcesses()) {
     for (const id of p.model.startEvents) ctx.messages.registerMessageStart(p, p.model.elements.get(id) as FlowElement)
   }
   ctx.timers.armWake()
+}
+
+/**
+ * The fields of each kind of record that `importState` reads to build its indexes (and that the
+ * maps are indexed by): all a cold load reads of a row.
+ */
+export const INDEX_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  instance: ['parentProcessInstanceKey', 'state'],
+  element: ['processInstanceKey', 'scopeKey', 'lifecycle'],
+  job: ['processInstanceKey', 'state', 'deadline', 'recurAt', 'type'],
+  timer: ['dueDate'],
+  message: ['expiresAt'],
+  messageSubscription: ['messageName', 'correlationKey', 'tenantId'],
+  signalSubscription: ['signalName'],
+  incident: ['processInstanceKey'],
+  userTask: ['processInstanceKey'],
+  batch: [],
+  compensation: [],
+  decisionInstance: ['processInstanceKey'],
 }

@@ -106,8 +106,11 @@ const ROWS_MARKER = 'rows'
  * The stored state and its log position: the rows of the live table (kind, JSON), or a snapshot
  * an earlier raccord wrote, in parts (versions 2 to 4) or as one JSON string (version 1).
  */
+/** The rows of one kind, each as its key and only the named fields of its JSON (absent ones left out). */
+export type LiveFields = (kind: string, names: readonly string[]) => Iterable<Record<string, unknown> & { key: string }>
+
 export type StoredSnapshot =
-  | { seq: number; rows: (kind: string) => Iterable<string>; parts?: undefined; state?: undefined }
+  | { seq: number; rows: (kind: string) => Iterable<string>; fields: LiveFields; parts?: undefined; state?: undefined }
   | { seq: number; parts: Iterable<SnapshotPart>; rows?: undefined; state?: undefined }
   | { seq: number; state: string; rows?: undefined; parts?: undefined }
 
@@ -124,6 +127,7 @@ export class EngineStore {
   private nextSeq: number
   private flushScheduled = false
   private retryTimer: NodeJS.Timeout | undefined
+  private liveRowStmt: Database.Statement | undefined
   private checkpointStatements: Record<'upsert' | 'remove' | 'previous' | 'dropParts' | 'mark' | 'trim', Database.Statement> | undefined
   /** the last write failure (disk full, read-only): commands are refused until a flush succeeds */
   failure: Error | undefined
@@ -213,7 +217,7 @@ export class EngineStore {
     if (row.state === ROWS_MARKER) {
       // In key order (the primary key's), which is creation order.
       const rows = this.db.prepare('SELECT json FROM live WHERE kind = ?').pluck()
-      return { seq: row.seq, rows: (kind) => rows.iterate(kind) as Iterable<string> }
+      return { seq: row.seq, rows: (kind) => rows.iterate(kind) as Iterable<string>, fields: (kind, names) => this.liveFields(kind, names) }
     }
     if (row.state !== PARTS_MARKER) return { seq: row.seq, state: row.state }
     const stmt = this.db.prepare('SELECT path, json FROM snapshot_part ORDER BY n')
@@ -414,6 +418,24 @@ export class EngineStore {
   }
 
   /** The kinds of the stored rows (a start checks that it knows every one). */
+  private *liveFields(kind: string, names: readonly string[]): Iterable<Record<string, unknown> & { key: string }> {
+    for (const name of names) if (!/^\w+$/.test(name)) throw new Error(`'${name}' is not a field name`)
+    // SQLite parses each row's JSON once for all its fields (its JSON cache), and far faster than JSON.parse.
+    const columns = names.map((name) => `, json ->> '${name}'`).join('')
+    const stmt = this.db.prepare(`SELECT key${columns} FROM live WHERE kind = ?`).raw()
+    for (const row of stmt.iterate(kind) as Iterable<unknown[]>) {
+      const record: Record<string, unknown> & { key: string } = { key: row[0] as string }
+      for (let i = 0; i < names.length; i++) if (row[i + 1] !== null) record[names[i]] = row[i + 1]
+      yield record
+    }
+  }
+
+  /** The JSON of one row of the live state, as the last checkpoint wrote it. */
+  liveRow(kind: string, key: string): string | undefined {
+    this.liveRowStmt ??= this.db.prepare('SELECT json FROM live WHERE kind = ? AND key = ?').pluck()
+    return this.liveRowStmt.get(kind, key) as string | undefined
+  }
+
   rowKinds(): string[] {
     // One seek per kind, rather than a scan of every row.
     const next = this.db.prepare('SELECT kind FROM live WHERE kind > ? ORDER BY kind LIMIT 1').pluck()
