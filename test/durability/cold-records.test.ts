@@ -181,3 +181,37 @@ test.each(['many', '-1', '2.5'])('RACCORD_ENGINE_RECORDS_IN_MEMORY=%s stops the 
     delete process.env.RACCORD_ENGINE_RECORDS_IN_MEMORY
   }
 })
+
+test('a data dir of schema 6, its rows without index columns, gets them filled from the JSON, and its instances run on', async () => {
+  // given waiting instances stopped cleanly, then their rows put back as schema 6 wrote them
+  const dir = path.join(scratch, 'schema-6')
+  let server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
+  let client = createTestClient(server)
+  await client.zeebe.deployResource({ processFilename: DU_CRASH })
+  const keys: string[] = []
+  for (let i = 0; i < 5; i++) keys.push((await client.zeebe.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: `schema-${i}` } })).processInstanceKey)
+  await client.close()
+  await server.close()
+  const db = new Database(path.join(dir, 'engine.db'))
+  db.exec('DROP INDEX live_fields')
+  for (const column of ['f1', 'f2', 'f3', 'f4', 'f5']) db.exec(`ALTER TABLE live DROP COLUMN ${column}`)
+  db.pragma('user_version = 6')
+  db.close()
+  // when the engine starts on it
+  server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
+  client = createTestClient(server)
+  try {
+    // then the columns hold each row's fields, and an instance runs to its end from them
+    const check = new Database(path.join(dir, 'engine.db'), { readonly: true })
+    const jobFields = check.prepare("SELECT f1, f2, f5 FROM live WHERE kind = 'job' ORDER BY key").raw().all()
+    const timers = check.prepare("SELECT COUNT(*) FROM live WHERE kind = 'timer'").pluck().get()
+    check.close()
+    expect(jobFields).toEqual(keys.map((key) => [key, 'ACTIVATABLE', 'du-work']))
+    expect(timers).toBe(0)
+    await runToEnd(client, 'schema-3')
+    expect(await elementsTaken(client, keys[3])).toEqual(['start', 'work', 'wait-timer', 'count', 'wait-message', 'end'])
+  } finally {
+    await client.close()
+    await server.close()
+  }
+})

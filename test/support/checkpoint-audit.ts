@@ -1,12 +1,14 @@
 /**
  * A check of incremental checkpoints: after a checkpoint, the rows of the data dir must hold
  * exactly the engine's live state. A record a command changed without the tracker seeing it
- * shows up here as a difference (and would be lost by a restart).
+ * shows up here as a difference (and would be lost by a restart). Each row's index columns must
+ * hold the fields of its JSON (a start builds the indexes from them alone).
  */
 import Database from 'better-sqlite3'
 import type { DurableEngine } from '../../src/engine/durable'
 import { ROW_KINDS, snapshotFromRows } from '../../src/engine/runtime/checkpoint'
 import type { EngineSnapshot } from '../../src/engine/runtime/snapshot'
+import { FIELD_COLUMNS, fieldValues } from '../../src/engine/state/live-fields'
 
 type Listed = Record<string, unknown>
 
@@ -15,9 +17,16 @@ export function auditCheckpoint(durable: DurableEngine): string[] {
   durable.checkpoint()
   const db = new Database(durable.store.file, { readonly: true })
   const rows = new Map<string, string[]>()
+  const differences: string[] = []
   try {
-    for (const [kind, json] of db.prepare('SELECT kind, json FROM live').raw().iterate() as Iterable<[string, string]>) {
-      rows.set(kind, [...(rows.get(kind) ?? []), json])
+    const stmt = db.prepare(`SELECT kind, key, json, ${FIELD_COLUMNS.join(', ')} FROM live`).raw()
+    for (const [kind, key, json, ...columns] of stmt.iterate() as Iterable<[string, string, string, ...unknown[]]>) {
+      let ofKind = rows.get(kind)
+      if (!ofKind) rows.set(kind, (ofKind = []))
+      ofKind.push(json)
+      const fields = fieldValues(kind, JSON.parse(json) as object)
+      const expected = FIELD_COLUMNS.map((_, i) => fields[i] ?? null)
+      if (JSON.stringify(columns) !== JSON.stringify(expected)) differences.push(`${kind} ${key}: index columns ${JSON.stringify(columns)}, its JSON has ${JSON.stringify(expected)}`)
     }
   } finally {
     db.close()
@@ -26,9 +35,8 @@ export function auditCheckpoint(durable: DurableEngine): string[] {
   // An engine that never ran a command has no checkpoint yet.
   if (rows.size === 0 && live.counter === 0) return []
   const unknown = [...rows.keys()].filter((kind) => !ROW_KINDS.includes(kind))
-  if (unknown.length > 0) return [`rows of unknown kinds: ${unknown.join(', ')}`]
+  if (unknown.length > 0) return [...differences, `rows of unknown kinds: ${unknown.join(', ')}`]
   const stored = snapshotFromRows((kind) => rows.get(kind) ?? [])
-  const differences: string[] = []
   for (const field of Object.keys(live) as (keyof EngineSnapshot)[]) {
     const a = live[field]
     const b = stored[field]

@@ -3,7 +3,8 @@ import type { VariableRecord } from '../state/records'
 import type { ProcessingContext } from './processing'
 import type { RepositorySnapshot } from './repository'
 import type { ElementInstance, WorkItem } from './runtime-state'
-import { INDEX_FIELDS, type EngineSnapshot } from './snapshot'
+import { fieldValues, type FieldValue } from '../state/live-fields'
+import type { EngineSnapshot } from './snapshot'
 import { VARIABLE_KIND } from './variables'
 
 /**
@@ -37,7 +38,7 @@ const FIELD_OF_KIND: Record<string, keyof EngineSnapshot> = {
 
 /** The rows a checkpoint writes and deletes. */
 export interface CheckpointRows {
-  upserts: [kind: string, key: string, json: string][]
+  upserts: [kind: string, key: string, json: string, fields: readonly FieldValue[]][]
   deletes: [kind: string, key: string][]
 }
 
@@ -67,13 +68,13 @@ export function changedRows(ctx: ProcessingContext, { marks, refs }: DirtyMarks,
     if (!map) throw new Error(`no map of records of kind '${kind}'`)
     for (const [key, created] of byKey) {
       const record = map.peek(key)
-      if (record !== undefined) rows.upserts.push([kind, key, recordJson(kind, record)])
+      if (record !== undefined) rows.upserts.push([kind, key, recordJson(kind, record), fieldValues(kind, record)])
       else if (!created) rows.deletes.push([kind, key])
     }
   }
   for (const [kind, byKey] of refs) {
     for (const [key, { record, created }] of byKey) {
-      if (record !== null && ctx.vars.holds(record as VariableRecord)) rows.upserts.push([kind, key, JSON.stringify(record)])
+      if (record !== null && ctx.vars.holds(record as VariableRecord)) rows.upserts.push([kind, key, JSON.stringify(record), NO_FIELDS])
       else if (!created) rows.deletes.push([kind, key])
     }
   }
@@ -85,17 +86,17 @@ export function changedRows(ctx: ProcessingContext, { marks, refs }: DirtyMarks,
 export function allRows(ctx: ProcessingContext): CheckpointRows {
   const rows: CheckpointRows = { upserts: [], deletes: [] }
   for (const map of ctx.state.recordMaps()) {
-    for (const [key, record] of map) rows.upserts.push([map.kind, key, recordJson(map.kind, record)])
+    for (const [key, record] of map) rows.upserts.push([map.kind, key, recordJson(map.kind, record), fieldValues(map.kind, record)])
   }
-  for (const v of ctx.vars.all()) rows.upserts.push([VARIABLE_KIND, v.key, JSON.stringify(v)])
+  for (const v of ctx.vars.all()) rows.upserts.push([VARIABLE_KIND, v.key, JSON.stringify(v), NO_FIELDS])
   addMetaRows(ctx, rows, undefined)
   return rows
 }
 
 function addMetaRows(ctx: ProcessingContext, rows: CheckpointRows, repositoryRevision: number | undefined): void {
   const globals: Globals = { v: 1, counter: ctx.state.counter, work: ctx.state.work }
-  rows.upserts.push([META_KIND, GLOBALS_KEY, JSON.stringify(globals)])
-  if (repositoryRevision !== ctx.repo.revision) rows.upserts.push([META_KIND, REPOSITORY_KEY, JSON.stringify(ctx.repo.exportState())])
+  rows.upserts.push([META_KIND, GLOBALS_KEY, JSON.stringify(globals), NO_FIELDS])
+  if (repositoryRevision !== ctx.repo.revision) rows.upserts.push([META_KIND, REPOSITORY_KEY, JSON.stringify(ctx.repo.exportState()), NO_FIELDS])
 }
 
 /** The JSON of the stored rows of one kind, in key order. */
@@ -122,19 +123,22 @@ function parseRows(jsons: Iterable<string>): unknown[] {
   return out
 }
 
-/** The fields of the stored rows of one kind (see LiveFields). */
-export type FieldsOfKind = (kind: string, names: readonly string[]) => Iterable<Record<string, unknown> & { key: string }>
+/** The index fields of the stored rows of one kind (see LiveFields). */
+export type FieldsOfKind = (kind: string) => Iterable<Record<string, unknown> & { key: string }>
+
+/** Rows with no index fields: variables and the meta rows. */
+const NO_FIELDS: readonly FieldValue[] = []
 
 /**
  * The stored rows as a snapshot for a cold load (importState with `cold`): each record holds only
- * the fields its indexes need, read by SQLite; variables are read whole. The records themselves
+ * the fields its indexes need, from their own columns; variables are read whole. The records themselves
  * are read from their rows on first use. Its lists of records are iterables read once, not arrays.
  */
 export function coldSnapshotFromRows(rowsOf: RowsOfKind, fieldsOf: FieldsOfKind): EngineSnapshot {
   const snapshot = metaOf(rowsOf)
   for (const [kind, field] of Object.entries(FIELD_OF_KIND)) {
     // Read as they are loaded, not held: each record's fields are garbage once its indexes are built.
-    snapshot[field] = kind === VARIABLE_KIND ? parseRows(rowsOf(kind)) : { [Symbol.iterator]: () => fieldsOf(kind, INDEX_FIELDS[kind])[Symbol.iterator]() }
+    snapshot[field] = kind === VARIABLE_KIND ? parseRows(rowsOf(kind)) : { [Symbol.iterator]: () => fieldsOf(kind)[Symbol.iterator]() }
   }
   return snapshot as unknown as EngineSnapshot
 }

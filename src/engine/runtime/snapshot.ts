@@ -59,7 +59,7 @@ export function exportState(ctx: ProcessingContext): EngineSnapshot {
 
 /**
  * Load a snapshot into a new, empty engine: records, then every index derived from them. With
- * `cold`, the snapshot's records hold only the fields the indexes need (INDEX_FIELDS): the maps
+ * `cold`, the snapshot's records hold only the fields the indexes need (state/live-fields.ts): the maps
  * keep their keys and read each record from its row on first use.
  */
 export async function importState(ctx: ProcessingContext, snap: EngineSnapshot, cold = false): Promise<void> {
@@ -118,23 +118,4 @@ export async function importState(ctx: ProcessingContext, snap: EngineSnapshot, 
     for (const id of p.model.startEvents) ctx.messages.registerMessageStart(p, p.model.elements.get(id) as FlowElement)
   }
   ctx.timers.armWake()
-}
-
-/**
- * The fields of each kind of record that `importState` reads to build its indexes (and that the
- * maps are indexed by): all a cold load reads of a row.
- */
-export const INDEX_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  instance: ['parentProcessInstanceKey', 'state'],
-  element: ['processInstanceKey', 'scopeKey', 'lifecycle'],
-  job: ['processInstanceKey', 'state', 'deadline', 'recurAt', 'type'],
-  timer: ['dueDate'],
-  message: ['expiresAt'],
-  messageSubscription: ['messageName', 'correlationKey', 'tenantId'],
-  signalSubscription: ['signalName'],
-  incident: ['processInstanceKey'],
-  userTask: ['processInstanceKey'],
-  batch: [],
-  compensation: [],
-  decisionInstance: ['processInstanceKey'],
 }

@@ -1,18 +1,20 @@
 import Database from 'better-sqlite3'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { FIELD_COLUMNS, fillFieldColumns, INDEX_FIELDS, type FieldValue } from './live-fields'
 import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind, type InstanceWhere } from './history'
 import type { SnapshotPart } from './snapshot-parts'
 
 /** The rows a checkpoint writes and deletes (runtime/checkpoint.ts makes them). */
 export interface CheckpointWrite {
-  upserts: [kind: string, key: string, json: string][]
+  /** each record's row: its JSON, and the values of its index fields (live-fields.ts) */
+  upserts: [kind: string, key: string, json: string, fields: readonly FieldValue[]][]
   deletes: [kind: string, key: string][]
 }
 
 /** "RACC": marks an SQLite file as raccord's engine state, so a foreign database is refused. */
 const APPLICATION_ID = 0x52414343
-const SCHEMA_VERSION = 6
+const SCHEMA_VERSION = 7
 const FILE_NAME = 'engine.db'
 /** After a failed commit, the buffered commands are tried again this often, until one succeeds. */
 const FLUSH_RETRY_MS = 500
@@ -69,6 +71,13 @@ const MIGRATIONS: string[][] = [
     `CREATE INDEX history_instance_parent ON history (json_extract(json, '$.parentProcessInstanceKey'), key) WHERE kind = 'instance'`,
     `CREATE INDEX history_instance_state ON history (json_extract(json, '$.state'), key) WHERE kind = 'instance'`,
   ],
+  // Version 7: each live row's index fields in columns of their own, read at start without parsing the records.
+  [
+    ...FIELD_COLUMNS.map((column) => `ALTER TABLE live ADD COLUMN ${column}`),
+    ...fillFieldColumns(),
+    // A start reads keys and fields from this index alone: a few dozen bytes a row, not the records.
+    `CREATE INDEX live_fields ON live (kind, key, ${FIELD_COLUMNS.join(', ')})`,
+  ],
 ]
 
 /**
@@ -106,8 +115,8 @@ const ROWS_MARKER = 'rows'
  * The stored state and its log position: the rows of the live table (kind, JSON), or a snapshot
  * an earlier raccord wrote, in parts (versions 2 to 4) or as one JSON string (version 1).
  */
-/** The rows of one kind, each as its key and only the named fields of its JSON (absent ones left out). */
-export type LiveFields = (kind: string, names: readonly string[]) => Iterable<Record<string, unknown> & { key: string }>
+/** The rows of one kind, each as its key and its index fields (INDEX_FIELDS; absent ones left out). */
+export type LiveFields = (kind: string) => Iterable<Record<string, unknown> & { key: string }>
 
 export type StoredSnapshot =
   | { seq: number; rows: (kind: string) => Iterable<string>; fields: LiveFields; parts?: undefined; state?: undefined }
@@ -217,7 +226,7 @@ export class EngineStore {
     if (row.state === ROWS_MARKER) {
       // In key order (the primary key's), which is creation order.
       const rows = this.db.prepare('SELECT json FROM live WHERE kind = ?').pluck()
-      return { seq: row.seq, rows: (kind) => rows.iterate(kind) as Iterable<string>, fields: (kind, names) => this.liveFields(kind, names) }
+      return { seq: row.seq, rows: (kind) => rows.iterate(kind) as Iterable<string>, fields: (kind) => this.liveFields(kind) }
     }
     if (row.state !== PARTS_MARKER) return { seq: row.seq, state: row.state }
     const stmt = this.db.prepare('SELECT path, json FROM snapshot_part ORDER BY n')
@@ -387,7 +396,7 @@ export class EngineStore {
     const waiters = this.waiters
     const seq = this.nextSeq - 1 + batch.length
     const statements = this.checkpointStatements ??= {
-      upsert: this.db.prepare('INSERT OR REPLACE INTO live (kind, key, json) VALUES (?, ?, ?)'),
+      upsert: this.db.prepare(`INSERT OR REPLACE INTO live (kind, key, json, ${FIELD_COLUMNS.join(', ')}) VALUES (?, ?, ?${', ?'.repeat(FIELD_COLUMNS.length)})`),
       remove: this.db.prepare('DELETE FROM live WHERE kind = ? AND key = ?'),
       previous: this.db.prepare('SELECT state FROM snapshot WHERE id = 1').pluck(),
       dropParts: this.db.prepare('DELETE FROM snapshot_part'),
@@ -398,7 +407,7 @@ export class EngineStore {
       this.db.transaction(() => {
         this.writeHistory(history)
         for (const [kind, key] of rows.deletes) statements.remove.run(kind, key)
-        for (const [kind, key, json] of rows.upserts) statements.upsert.run(kind, key, json)
+        for (const [kind, key, json, fields] of rows.upserts) statements.upsert.run(kind, key, json, ...FIELD_COLUMNS.map((_, i) => fields[i] ?? null))
         const previous = statements.previous.get() as string | undefined
         if (previous !== undefined && previous !== ROWS_MARKER) statements.dropParts.run()
         statements.mark.run(seq, now, ROWS_MARKER)
@@ -418,15 +427,24 @@ export class EngineStore {
   }
 
   /** The kinds of the stored rows (a start checks that it knows every one). */
-  private *liveFields(kind: string, names: readonly string[]): Iterable<Record<string, unknown> & { key: string }> {
-    for (const name of names) if (!/^\w+$/.test(name)) throw new Error(`'${name}' is not a field name`)
-    // SQLite parses each row's JSON once for all its fields (its JSON cache), and far faster than JSON.parse.
-    const columns = names.map((name) => `, json ->> '${name}'`).join('')
-    const stmt = this.db.prepare(`SELECT key${columns} FROM live WHERE kind = ?`).raw()
-    for (const row of stmt.iterate(kind) as Iterable<unknown[]>) {
-      const record: Record<string, unknown> & { key: string } = { key: row[0] as string }
-      for (let i = 0; i < names.length; i++) if (row[i + 1] !== null) record[names[i]] = row[i + 1]
-      yield record
+  private liveFields(kind: string): Iterable<Record<string, unknown> & { key: string }> {
+    const names = INDEX_FIELDS[kind] as readonly string[] | undefined ?? []
+    const stmt = this.db.prepare(`SELECT key${names.map((_, i) => `, ${FIELD_COLUMNS[i]}`).join('')} FROM live WHERE kind = ?`).raw()
+    // An iterator rather than a generator: a start reads millions of rows through it.
+    return {
+      [Symbol.iterator]: () => {
+        const rows = stmt.iterate(kind) as IterableIterator<unknown[]>
+        return {
+          next: (): IteratorResult<Record<string, unknown> & { key: string }> => {
+            const next = rows.next()
+            if (next.done === true) return { done: true, value: undefined }
+            const row = next.value
+            const record: Record<string, unknown> & { key: string } = { key: row[0] as string }
+            for (let i = 0; i < names.length; i++) if (row[i + 1] !== null) record[names[i]] = row[i + 1]
+            return { done: false, value: record }
+          },
+        }
+      },
     }
   }
 
