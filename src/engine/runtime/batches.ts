@@ -107,8 +107,9 @@ export class BatchOperations {
         const terminate: { elementInstanceKey: Key }[] = []
         const activate: { elementId: string }[] = []
         for (const move of batch.moveInstructions ?? []) {
-          for (const ei of this.ctx.state.elements.values()) {
-            if (ei.processInstanceKey !== item.processInstanceKey || ei.elementId !== move.sourceElementId || ei.isMiBody) continue
+          for (const elementKey of this.ctx.state.elements.keysOf(item.processInstanceKey)) {
+            const ei = this.ctx.state.elements.peek(elementKey)
+            if (!ei || ei.elementId !== move.sourceElementId || ei.isMiBody) continue
             if (ei.lifecycle !== 'ACTIVATED' && ei.lifecycle !== 'ACTIVATING') continue
             terminate.push({ elementInstanceKey: ei.key })
             activate.push({ elementId: move.targetElementId })

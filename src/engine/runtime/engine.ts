@@ -204,7 +204,7 @@ export class Engine implements EngineApi, CommandTarget {
   deleteResource(resourceKey: Key): void {
     const proc = this.repo.processes.get(resourceKey)
     if (proc) {
-      for (const inst of this.state.instances.values()) {
+      for (const inst of this.state.instances.scan()) {
         if (inst.processDefinitionKey === resourceKey && inst.state === 'ACTIVE') {
           throw new EngineError('INVALID_STATE', `Expected to delete resource with key '${resourceKey}' but there are still running instances`, 'DELETE')
         }

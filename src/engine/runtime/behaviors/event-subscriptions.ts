@@ -207,8 +207,9 @@ export class EventSubscriptionBehavior {
   closeStartSubscriptions(p: DeployedProcess): void {
     const { timers, messageStarts, signalSubs } = this.ctx.state
     const key = p.record.key
-    for (const t of [...timers.values()]) if (t.processDefinitionKey === key && t.elementInstanceKey === undefined) timers.delete(t.key)
+    // Read through scan: records left in their rows stay there, but for the few deleted.
+    for (const t of [...timers.scan()]) if (t.processDefinitionKey === key && t.elementInstanceKey === undefined) timers.delete(t.key)
     for (const byDef of messageStarts.values()) byDef.delete(key)
-    for (const s of [...signalSubs.values()]) if (s.processDefinitionKey === key && s.elementInstanceKey === undefined) this.removeSignalSub(s.key)
+    for (const s of [...signalSubs.scan()]) if (s.processDefinitionKey === key && s.elementInstanceKey === undefined) this.removeSignalSub(s.key)
   }
 }

@@ -89,7 +89,7 @@ export class MessageBehavior {
   }
 
   private hasActiveMessageStarted(bpmnProcessId: string, correlationKey: string): boolean {
-    for (const inst of this.ctx.state.instances.values()) {
+    for (const inst of this.ctx.state.instances.scan()) {
       if (inst.state === 'ACTIVE' && inst.bpmnProcessId === bpmnProcessId && inst.startCorrelationKey === correlationKey) return true
     }
     return false
