@@ -2,6 +2,7 @@ import type { Clock } from './clock'
 import { coldSnapshotFromRows, ROW_KINDS, snapshotFromRows } from './runtime/checkpoint'
 import type { Command } from './runtime/commands'
 import { Engine } from './runtime/engine'
+import { VARIABLE_KIND } from './runtime/variables'
 import type { EngineSnapshot } from './runtime/snapshot'
 import { DirtyTracker } from './state/record-map'
 import { assembleSnapshot } from './state/snapshot-parts'
@@ -49,7 +50,7 @@ function storedState(store: EngineStore, snap: StoredSnapshot, cold: boolean): E
   if (snap.rows) {
     const unknown = store.rowKinds().filter((kind) => !ROW_KINDS.includes(kind))
     if (unknown.length > 0) throw new Error(`it holds rows of kinds this raccord does not know (${unknown.join(', ')}): was it written by a newer raccord?`)
-    return cold ? coldSnapshotFromRows(snap.rows, snap.fields) : snapshotFromRows(snap.rows)
+    return cold ? coldSnapshotFromRows(snap.rows, snap.fields, snap.variableScopes) : snapshotFromRows(snap.rows)
   }
   return (snap.parts ? assembleSnapshot(snap.parts) : JSON.parse(snap.state)) as EngineSnapshot
 }
@@ -62,7 +63,12 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
   // Finished instances live in the data dir, not in the engine's memory or its checkpoint.
   engine.useHistory(new SqliteHistory(store))
   // Records left out of memory are read again from their rows in the last checkpoint.
-  engine.useColdRows({ read: (kind, key) => store.liveRow(kind, key) })
+  engine.useColdRows({
+    read: (kind, key) => store.liveRow(kind, key),
+    ofScope: (scopeKey) => store.variablesOfScope(scopeKey),
+    all: () => store.allVariables(),
+    byKey: (key) => store.liveRow(VARIABLE_KIND, key),
+  })
   // Loading marks nothing; from the replay on, every change is marked.
   const tracker = new DirtyTracker()
   engine.track(tracker)

@@ -114,7 +114,7 @@ test('a record a checkpoint has still to write never leaves memory; once written
   }
 })
 
-test('a restart loads the checkpoint without its records: searches read them from their rows, and the instances run on', async () => {
+test('a restart loads the checkpoint without its records or variables: searches read them from their rows, and the instances run on', async () => {
   // given 20 waiting instances and a clean stop
   const dir = path.join(scratch, 'restart')
   let server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
@@ -133,6 +133,12 @@ test('a restart loads the checkpoint without its records: searches read them fro
     const rest = client.camunda.getCamundaRestClient()
     const { items } = await rest.searchProcessInstances({ filter: { processDefinitionId: 'crash', state: 'ACTIVE' } })
     expect(items.map((i) => i.processInstanceKey).sort()).toEqual([...keys].sort())
+    expect(server.engine.stats().recordsInMemory).toBe(0)
+    // and its variables are found by instance and by key, read from their rows and left there
+    const { items: variables } = await rest.searchVariables({ filter: { processInstanceKey: keys[7] } })
+    expect(variables.map((v) => [v.name, v.value])).toEqual([['orderId', JSON.stringify('restart-7')]])
+    // (the SDK parses the value of a variable it gets by key)
+    expect((await rest.getVariable({ variableKey: variables[0].variableKey })).value).toBe('restart-7')
     expect(server.engine.stats().recordsInMemory).toBe(0)
     // and one of them runs to its end: its job was found by type, its timer fired, its subscription was found by correlation key
     await runToEnd(client, 'restart-7')
@@ -193,7 +199,7 @@ test('a data dir of schema 6, its rows without index columns, gets them filled f
   await client.close()
   await server.close()
   const db = new Database(path.join(dir, 'engine.db'))
-  db.exec('DROP INDEX live_fields')
+  db.exec('DROP INDEX live_fields; DROP INDEX live_variable_scope')
   for (const column of ['f1', 'f2', 'f3', 'f4', 'f5']) db.exec(`ALTER TABLE live DROP COLUMN ${column}`)
   db.pragma('user_version = 6')
   db.close()

@@ -74,7 +74,7 @@ export function changedRows(ctx: ProcessingContext, { marks, refs }: DirtyMarks,
   }
   for (const [kind, byKey] of refs) {
     for (const [key, { record, created }] of byKey) {
-      if (record !== null && ctx.vars.holds(record as VariableRecord)) rows.upserts.push([kind, key, JSON.stringify(record), NO_FIELDS])
+      if (record !== null && ctx.vars.holds(record as VariableRecord)) rows.upserts.push([kind, key, JSON.stringify(record), fieldValues(kind, record)])
       else if (!created) rows.deletes.push([kind, key])
     }
   }
@@ -88,7 +88,7 @@ export function allRows(ctx: ProcessingContext): CheckpointRows {
   for (const map of ctx.state.recordMaps()) {
     for (const [key, record] of map) rows.upserts.push([map.kind, key, recordJson(map.kind, record), fieldValues(map.kind, record)])
   }
-  for (const v of ctx.vars.all()) rows.upserts.push([VARIABLE_KIND, v.key, JSON.stringify(v), NO_FIELDS])
+  for (const v of ctx.vars.all()) rows.upserts.push([VARIABLE_KIND, v.key, JSON.stringify(v), fieldValues(VARIABLE_KIND, v)])
   addMetaRows(ctx, rows, undefined)
   return rows
 }
@@ -131,15 +131,16 @@ const NO_FIELDS: readonly FieldValue[] = []
 
 /**
  * The stored rows as a snapshot for a cold load (importState with `cold`): each record holds only
- * the fields its indexes need, from their own columns; variables are read whole. The records themselves
- * are read from their rows on first use. Its lists of records are iterables read once, not arrays.
+ * the fields its indexes need, from their own columns, and only the scopes that hold variables.
+ * The records and variables themselves are read from their rows on first use. Its lists of records are iterables read once, not arrays.
  */
-export function coldSnapshotFromRows(rowsOf: RowsOfKind, fieldsOf: FieldsOfKind): EngineSnapshot {
+export function coldSnapshotFromRows(rowsOf: RowsOfKind, fieldsOf: FieldsOfKind, variableScopes: () => Iterable<string>): EngineSnapshot {
   const snapshot = metaOf(rowsOf)
   for (const [kind, field] of Object.entries(FIELD_OF_KIND)) {
     // Read as they are loaded, not held: each record's fields are garbage once its indexes are built.
-    snapshot[field] = kind === VARIABLE_KIND ? parseRows(rowsOf(kind)) : { [Symbol.iterator]: () => fieldsOf(kind)[Symbol.iterator]() }
+    snapshot[field] = kind === VARIABLE_KIND ? [] : { [Symbol.iterator]: () => fieldsOf(kind)[Symbol.iterator]() }
   }
+  snapshot.variableScopes = { [Symbol.iterator]: () => variableScopes()[Symbol.iterator]() }
   return snapshot as unknown as EngineSnapshot
 }
 

@@ -21,6 +21,7 @@ import type { ElementInstance, InstanceRuntime } from './runtime-state'
 import { exportState, importState, type EngineSnapshot } from './snapshot'
 import type { History, HistoryKind, HistoryRecords } from '../state/history'
 import type { ColdRows, DirtyMarks, DirtyTracker } from '../state/record-map'
+import type { ColdVariables } from './variables'
 
 /** A journaled command whose replay failed: what recovery reports. */
 export interface ReplayFailure {
@@ -175,14 +176,14 @@ export class Engine implements EngineApi, CommandTarget {
   private scopedVariables(scope: QueryScope | undefined): VariableRecord[] {
     const key = scope?.processInstanceKey
     const out: VariableRecord[] = []
-    for (const v of this.ctx.vars.all()) if (key === undefined || v.processInstanceKey === key) out.push(v)
+    if (key === undefined) out.push(...this.ctx.vars.all())
+    else for (const v of this.ctx.vars.ofScopes(new Set([key, ...this.state.elements.keysOf(key)]))) if (v.processInstanceKey === key) out.push(v)
     if (!scope?.live) out.push(...this.ctx.history.all('variable', key))
     return out
   }
 
   private findVariable(key: Key): VariableRecord | undefined {
-    for (const v of this.ctx.vars.all()) if (v.key === key) return v
-    return this.ctx.history.get('variable', key)
+    return this.ctx.vars.find(key) ?? this.ctx.history.get('variable', key)
   }
 
   // ---------------------------------------------------------------- deployment
@@ -683,13 +684,14 @@ export class Engine implements EngineApi, CommandTarget {
   }
 
   /** Let records unchanged since the last checkpoint be left out of memory (`evict`), read again from `rows` on first use. */
-  useColdRows(rows: ColdRows): void {
+  useColdRows(rows: ColdRows & ColdVariables): void {
     this.state.useColdRows(rows, (e) => this.repo.processes.get(e.definitionKey)?.model.elements.get(e.elementId))
+    this.ctx.vars.useColdRows(rows)
   }
 
   /** Leave records out of memory (not those a checkpoint has still to write) until at most `keep` are in it; returns how many were. */
   evict(keep: number): number {
-    return this.state.evict(keep)
+    return this.state.evict(keep) + this.ctx.vars.evict(keep)
   }
 
   /** From now on, `tracker` is told which records are read and changed while it is active (checkpoints write those). */
@@ -725,7 +727,7 @@ export class Engine implements EngineApi, CommandTarget {
   stats(): { instances: number; activeInstances: number; elements: number; jobs: number; timers: number; messageSubscriptions: number; recordsInMemory: number } {
     let active = 0
     for (const i of this.state.instances.scan()) if (i.state === 'ACTIVE') active++
-    return { instances: this.state.instances.size, activeInstances: active, elements: this.state.elements.size, jobs: this.state.jobs.size, timers: this.state.timers.size, messageSubscriptions: this.state.messageSubs.size, recordsInMemory: this.state.inMemory() }
+    return { instances: this.state.instances.size, activeInstances: active, elements: this.state.elements.size, jobs: this.state.jobs.size, timers: this.state.timers.size, messageSubscriptions: this.state.messageSubs.size, recordsInMemory: this.state.inMemory() + this.ctx.vars.inMemory }
   }
 
   /**

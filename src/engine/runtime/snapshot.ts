@@ -1,6 +1,6 @@
 import type { FlowElement } from '../model/types'
 import type {
-  BatchOperationRecord, CompensationSubscriptionRecord, DecisionInstanceRecord, IncidentRecord, JobRecord, MessageRecord, MessageSubscriptionRecord, ProcessInstanceRecord, SignalSubscriptionRecord,
+  BatchOperationRecord, CompensationSubscriptionRecord, DecisionInstanceRecord, IncidentRecord, JobRecord, Key, MessageRecord, MessageSubscriptionRecord, ProcessInstanceRecord, SignalSubscriptionRecord,
   TimerRecord, UserTaskRecord, VariableRecord,
 } from '../state/records'
 import type { RecordMap } from '../state/record-map'
@@ -29,6 +29,8 @@ export interface EngineSnapshot {
   batches?: BatchOperationRecord[]
   /** decisions evaluated (absent in snapshots taken before they were kept) */
   decisionInstances?: DecisionInstanceRecord[]
+  /** a cold load: the scopes whose variables stay in their rows (`variables` is then empty) */
+  variableScopes?: Iterable<Key>
   /** compensation subscriptions (absent in snapshots taken before there were any) */
   compensations?: CompensationSubscriptionRecord[]
 }
@@ -84,6 +86,7 @@ export async function importState(ctx: ProcessingContext, snap: EngineSnapshot, 
     addToIndex(s.activeChildren, ei.scopeKey, ei.key)
   }
   ctx.vars.importRecords(snap.variables)
+  if (snap.variableScopes) ctx.vars.leaveInRows(snap.variableScopes)
   const now = ctx.clock.now()
   for (const job of snap.jobs) {
     put(s.jobs, job)

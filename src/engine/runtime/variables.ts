@@ -1,6 +1,16 @@
 import type { DirtyTracker } from '../state/record-map'
 import type { JsonValue, Key, VariableDocument, VariableRecord } from '../state/records'
 
+/** Where the variables of scopes left out of memory are read: their rows in the last checkpoint. */
+export interface ColdVariables {
+  /** the JSON of the variables of one scope */
+  ofScope(scopeKey: Key): Iterable<string>
+  /** the JSON of every stored variable */
+  all(): Iterable<string>
+  /** the JSON of one stored variable */
+  byKey(key: Key): string | undefined
+}
+
 /** The kind of variable rows in a checkpoint. */
 export const VARIABLE_KIND = 'variable'
 
@@ -22,6 +32,10 @@ export class VariableStore {
   private readonly byScope = new Map<Key, Map<string, VariableRecord>>()
   /** told of every variable a command creates, changes or removes (durable engines) */
   tracker: DirtyTracker | undefined
+  /** where the variables of scopes left out of memory are read (durable engines) */
+  private cold: ColdVariables | undefined
+  /** scopes whose variables are only in their rows: each is read in whole on first use */
+  private readonly coldScopes = new Set<Key>()
 
   constructor(
     private readonly nextKey: () => Key,
@@ -35,7 +49,7 @@ export class VariableStore {
     for (let s: Key | undefined = scopeKey; s !== undefined; s = this.parentOf(s)) chain.push(s)
     const out: Record<string, JsonValue> = {}
     for (let i = chain.length - 1; i >= 0; i--) {
-      const vars = this.byScope.get(chain[i])
+      const vars = this.scope(chain[i])
       if (vars) for (const [name, v] of vars) putKey(out, name, v.value)
     }
     return out
@@ -46,7 +60,7 @@ export class VariableStore {
     const out: Record<string, JsonValue> = {}
     for (const name of names) {
       for (let s: Key | undefined = scopeKey; s !== undefined; s = this.parentOf(s)) {
-        const v = this.byScope.get(s)?.get(name)
+        const v = this.scope(s)?.get(name)
         if (v) {
           putKey(out, name, v.value)
           break
@@ -58,17 +72,17 @@ export class VariableStore {
 
   local(scopeKey: Key): Record<string, JsonValue> {
     const out: Record<string, JsonValue> = {}
-    const vars = this.byScope.get(scopeKey)
+    const vars = this.scope(scopeKey)
     if (vars) for (const [name, v] of vars) putKey(out, name, v.value)
     return out
   }
 
   getLocal(scopeKey: Key, name: string): JsonValue | undefined {
-    return this.byScope.get(scopeKey)?.get(name)?.value
+    return this.scope(scopeKey)?.get(name)?.value
   }
 
   setLocal(scopeKey: Key, name: string, value: JsonValue): void {
-    let vars = this.byScope.get(scopeKey)
+    let vars = this.scope(scopeKey)
     if (!vars) {
       vars = new Map()
       this.byScope.set(scopeKey, vars)
@@ -104,7 +118,7 @@ export class VariableStore {
       let done = false
       for (let s: Key | undefined = scopeKey; s !== undefined; s = this.parentOf(s)) {
         root = s
-        const existing = this.byScope.get(s)?.get(name)
+        const existing = this.scope(s)?.get(name)
         if (existing) {
           if (jsonEqual(existing.value, value)) continue
           existing.value = value
@@ -124,7 +138,7 @@ export class VariableStore {
 
   /** Remove a scope and return its variables (its instance finished: they go to the history). */
   takeScope(scopeKey: Key): VariableRecord[] {
-    const vars = this.byScope.get(scopeKey)
+    const vars = this.scope(scopeKey)
     if (!vars) return []
     this.byScope.delete(scopeKey)
     const records = [...vars.values()]
@@ -134,7 +148,7 @@ export class VariableStore {
 
   /** The variables of one scope, each told to the tracker as changed (a migration rewrites them in place). */
   ofScope(scopeKey: Key): VariableRecord[] {
-    const records = [...(this.byScope.get(scopeKey)?.values() ?? [])]
+    const records = [...(this.scope(scopeKey)?.values() ?? [])]
     for (const r of records) this.changed(r)
     return records
   }
@@ -148,6 +162,79 @@ export class VariableStore {
     if (this.tracker?.active) this.tracker.markRef(VARIABLE_KIND, record.key, record)
   }
 
+  /** Read the variables of scopes left out of memory from `rows`; `scopes` are those of the loaded checkpoint, all left there. */
+  useColdRows(rows: ColdVariables): void {
+    this.cold = rows
+  }
+
+  /** The scopes of a checkpoint loaded cold: their variables stay in their rows until used. */
+  leaveInRows(scopes: Iterable<Key>): void {
+    for (const scope of scopes) this.coldScopes.add(scope)
+  }
+
+  /**
+   * Leave the variables of the oldest scopes (first held) out of memory, until at most `keep`
+   * scopes are held: only scopes none of whose variables a checkpoint has still to write. Returns
+   * how many were.
+   */
+  evict(keep: number): number {
+    if (!this.cold || this.byScope.size <= keep) return 0
+    let evicted = 0
+    for (const [scope, vars] of this.byScope) {
+      if (this.byScope.size <= keep) break
+      let marked = false
+      for (const v of vars.values()) if (this.tracker?.isRefMarked(VARIABLE_KIND, v.key)) marked = true
+      if (marked) continue
+      this.byScope.delete(scope)
+      if (vars.size > 0) this.coldScopes.add(scope)
+      evicted++
+    }
+    return evicted
+  }
+
+  /** Variables in memory. */
+  get inMemory(): number {
+    let count = 0
+    for (const vars of this.byScope.values()) count += vars.size
+    return count
+  }
+
+  /** One stored variable by key, wherever it is held. */
+  find(key: Key): VariableRecord | undefined {
+    const json = this.cold?.byKey(key)
+    if (json !== undefined) {
+      const stored = JSON.parse(json) as VariableRecord
+      if (this.coldScopes.has(stored.scopeKey)) return stored
+      const held = this.byScope.get(stored.scopeKey)?.get(stored.name)
+      if (held?.key === key) return held
+    }
+    for (const vars of this.byScope.values()) for (const v of vars.values()) if (v.key === key) return v
+    return undefined
+  }
+
+  /** The variables of these scopes, for reading only: those of a scope left in its rows stay there. */
+  *ofScopes(scopes: Iterable<Key>): Generator<VariableRecord> {
+    for (const scope of scopes) {
+      const vars = this.byScope.get(scope)
+      if (vars) yield* vars.values()
+      else if (this.cold && this.coldScopes.has(scope)) for (const json of this.cold.ofScope(scope)) yield JSON.parse(json) as VariableRecord
+    }
+  }
+
+  /** The variables of a scope, read from their rows if it was left there. */
+  private scope(scopeKey: Key): Map<string, VariableRecord> | undefined {
+    const vars = this.byScope.get(scopeKey)
+    if (vars !== undefined || !this.cold || !this.coldScopes.has(scopeKey)) return vars
+    this.coldScopes.delete(scopeKey)
+    const loaded = new Map<string, VariableRecord>()
+    for (const json of this.cold.ofScope(scopeKey)) {
+      const record = JSON.parse(json) as VariableRecord
+      loaded.set(record.name, record)
+    }
+    this.byScope.set(scopeKey, loaded)
+    return loaded
+  }
+
   /** Restore records from a snapshot. */
   importRecords(records: VariableRecord[]): void {
     for (const r of records) {
@@ -157,16 +244,19 @@ export class VariableStore {
     }
   }
 
-  all(): Iterable<VariableRecord> {
-    const scopes = this.byScope
-    return (function* () {
-      for (const vars of scopes.values()) yield* vars.values()
-    })()
+  /** Every variable, for reading only: those left in their rows are read from there and stay there. */
+  *all(): Generator<VariableRecord> {
+    for (const vars of this.byScope.values()) yield* vars.values()
+    if (!this.cold || this.coldScopes.size === 0) return
+    for (const json of this.cold.all()) {
+      const record = JSON.parse(json) as VariableRecord
+      if (this.coldScopes.has(record.scopeKey)) yield record
+    }
   }
 
   private hasAnywhere(scopeKey: Key, name: string, value: JsonValue): boolean {
     for (let s: Key | undefined = scopeKey; s !== undefined; s = this.parentOf(s)) {
-      const existing = this.byScope.get(s)?.get(name)
+      const existing = this.scope(s)?.get(name)
       if (existing && jsonEqual(existing.value, value)) return true
     }
     return false

@@ -18,6 +18,7 @@ export const INDEX_FIELDS: Readonly<Record<string, readonly string[]>> = {
   batch: [],
   compensation: [],
   decisionInstance: ['processInstanceKey'],
+  variable: ['scopeKey'],
 }
 
 /** The columns that hold them, in the order of each list. */

@@ -52,6 +52,11 @@ export class DirtyTracker {
     return this.marks.get(kind)?.has(key) === true
   }
 
+  /** Is this record held by reference marked as changed since the last checkpoint? */
+  isRefMarked(kind: string, key: string): boolean {
+    return this.refs.get(kind)?.has(key) === true
+  }
+
   /** Records marked since the last `take`. */
   get size(): number {
     return this.count

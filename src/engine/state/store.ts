@@ -77,6 +77,8 @@ const MIGRATIONS: string[][] = [
     ...fillFieldColumns(),
     // A start reads keys and fields from this index alone: a few dozen bytes a row, not the records.
     `CREATE INDEX live_fields ON live (kind, key, ${FIELD_COLUMNS.join(', ')})`,
+    // Variables are read a scope at a time (the scope is f1).
+    `CREATE INDEX live_variable_scope ON live (f1) WHERE kind = 'variable'`,
   ],
 ]
 
@@ -119,7 +121,7 @@ const ROWS_MARKER = 'rows'
 export type LiveFields = (kind: string) => Iterable<Record<string, unknown> & { key: string }>
 
 export type StoredSnapshot =
-  | { seq: number; rows: (kind: string) => Iterable<string>; fields: LiveFields; parts?: undefined; state?: undefined }
+  | { seq: number; rows: (kind: string) => Iterable<string>; fields: LiveFields; variableScopes: () => Iterable<string>; parts?: undefined; state?: undefined }
   | { seq: number; parts: Iterable<SnapshotPart>; rows?: undefined; state?: undefined }
   | { seq: number; state: string; rows?: undefined; parts?: undefined }
 
@@ -137,6 +139,7 @@ export class EngineStore {
   private flushScheduled = false
   private retryTimer: NodeJS.Timeout | undefined
   private liveRowStmt: Database.Statement | undefined
+  private scopeStmt: Database.Statement | undefined
   private checkpointStatements: Record<'upsert' | 'remove' | 'previous' | 'dropParts' | 'mark' | 'trim', Database.Statement> | undefined
   /** the last write failure (disk full, read-only): commands are refused until a flush succeeds */
   failure: Error | undefined
@@ -226,7 +229,7 @@ export class EngineStore {
     if (row.state === ROWS_MARKER) {
       // In key order (the primary key's), which is creation order.
       const rows = this.db.prepare('SELECT json FROM live WHERE kind = ?').pluck()
-      return { seq: row.seq, rows: (kind) => rows.iterate(kind) as Iterable<string>, fields: (kind) => this.liveFields(kind) }
+      return { seq: row.seq, rows: (kind) => rows.iterate(kind) as Iterable<string>, fields: (kind) => this.liveFields(kind), variableScopes: () => this.variableScopes() }
     }
     if (row.state !== PARTS_MARKER) return { seq: row.seq, state: row.state }
     const stmt = this.db.prepare('SELECT path, json FROM snapshot_part ORDER BY n')
@@ -446,6 +449,22 @@ export class EngineStore {
         }
       },
     }
+  }
+
+  /** The scopes that hold variables in the live state. */
+  private variableScopes(): Iterable<string> {
+    return this.db.prepare("SELECT DISTINCT f1 FROM live WHERE kind = 'variable'").pluck().iterate() as Iterable<string>
+  }
+
+  /** The JSON of the variables of one scope in the live state. */
+  variablesOfScope(scopeKey: string): string[] {
+    this.scopeStmt ??= this.db.prepare("SELECT json FROM live WHERE kind = 'variable' AND f1 = ?").pluck()
+    return this.scopeStmt.all(scopeKey) as string[]
+  }
+
+  /** The JSON of every variable in the live state. */
+  allVariables(): Iterable<string> {
+    return this.db.prepare("SELECT json FROM live WHERE kind = 'variable'").pluck().iterate() as Iterable<string>
   }
 
   /** The JSON of one row of the live state, as the last checkpoint wrote it. */
