@@ -415,14 +415,14 @@ export class Engine implements EngineApi, CommandTarget {
   // ---------------------------------------------------------------- jobs
 
   activateJobs(input: ActivateJobsInput): ActivatedJob[] {
-    const set = this.state.activatable.get(input.type)
-    if (!set || set.size === 0) return []
+    const keys = this.state.activatable.keys(input.type)
+    if (keys.length === 0) return []
     return this.run(null, () => {
       const out: ActivatedJob[] = []
-      for (const key of [...set]) {
+      for (const key of keys) {
         if (out.length >= input.maxJobsToActivate) break
         const job = this.state.jobs.get(key)
-        if (!job) { set.delete(key); continue }
+        if (!job) { this.state.activatable.remove(input.type, key); continue }
         if (input.tenantIds && input.tenantIds.length > 0 && !input.tenantIds.includes(job.tenantId)) continue
         out.push(this.ctx.jobs.activate(job, input.worker, input.timeout, input.fetchVariables))
       }

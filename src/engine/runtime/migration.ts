@@ -168,7 +168,7 @@ export class InstanceMigration {
     while (queue.length > 0) {
       const ei = queue.shift() as ElementInstance
       elements.push(ei)
-      for (const k of ctx.state.activeChildren.get(ei.key) ?? []) {
+      for (const k of ctx.state.activeChildren.keys(ei.key)) {
         const child = ctx.state.elements.get(k)
         if (child && child.lifecycle !== 'COMPLETED' && child.lifecycle !== 'TERMINATED') queue.push(child)
       }

@@ -224,7 +224,7 @@ export class InstanceModification {
   private emptied(scope: ElementInstance, ended: Set<Key>): boolean {
     if (scope.tokensInTransit) return false
     if (scope.joins && Object.values(scope.joins).some((t) => Object.keys(t).length > 0)) return false
-    for (const k of this.ctx.state.activeChildren.get(scope.key) ?? []) if (!ended.has(k)) return false
+    for (const k of this.ctx.state.activeChildren.keys(scope.key)) if (!ended.has(k)) return false
     return true
   }
 
@@ -278,7 +278,7 @@ export class InstanceModification {
     return {
       children: (scope, level) => {
         const out: ScopeRef[] = []
-        for (const k of ctx.state.activeChildren.get(scope.key) ?? []) {
+        for (const k of ctx.state.activeChildren.keys(scope.key)) {
           const child = ctx.state.elements.get(k) as ElementInstance
           if (child.elementId !== level.elementId || child.lifecycle !== 'ACTIVATED') continue
           if ((level.kind === 'body') !== Boolean(child.isMiBody)) continue

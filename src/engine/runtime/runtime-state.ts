@@ -3,6 +3,7 @@ import type {
   BatchOperationRecord, CompensationSubscriptionRecord, DecisionInstanceRecord, ElementInstanceRecord, IncidentRecord, JobRecord, JsonValue, Key, MessageRecord, MessageSubscriptionRecord,
   ProcessInstanceRecord, SignalSubscriptionRecord, TimerRecord, UserTaskRecord, VariableDocument,
 } from '../state/records'
+import { KeyIndex } from '../state/key-index'
 import { DirtyTracker, RecordMap, type ColdRows } from '../state/record-map'
 import { DueQueue } from './due-queue'
 import type { DeployedProcess } from './repository'
@@ -92,17 +93,17 @@ export class RuntimeState {
   readonly instances = new RecordMap<Key, InstanceRuntime>('instance', (i) => i.parentProcessInstanceKey)
   /** the records below are found by process instance the same way */
   readonly elements = new RecordMap<Key, ElementInstance>('element', (e) => e.processInstanceKey)
-  readonly activeChildren = new Map<Key, Set<Key>>()
+  readonly activeChildren = new KeyIndex()
   readonly jobs = new RecordMap<Key, JobRecord>('job', (j) => j.processInstanceKey)
-  readonly activatable = new Map<string, Set<Key>>()
+  readonly activatable = new KeyIndex()
   readonly timers = new RecordMap<Key, TimerRecord>('timer')
   readonly messages = new RecordMap<Key, MessageRecord>('message')
   readonly messageSubs = new RecordMap<Key, MessageSubscriptionRecord>('messageSubscription')
-  readonly messageSubIndex = new Map<string, Set<Key>>()
+  readonly messageSubIndex = new KeyIndex()
   /** message start events of latest versions: name -> definition key -> element ids */
   readonly messageStarts = new Map<string, Map<Key, string[]>>()
   readonly signalSubs = new RecordMap<Key, SignalSubscriptionRecord>('signalSubscription')
-  readonly signalIndex = new Map<string, Set<Key>>()
+  readonly signalIndex = new KeyIndex()
   readonly incidents = new RecordMap<Key, IncidentRecord>('incident', (i) => i.processInstanceKey)
   readonly userTasks = new RecordMap<Key, UserTaskRecord>('userTask', (t) => t.processInstanceKey)
   readonly batches = new RecordMap<Key, BatchOperationRecord>('batch')
@@ -169,12 +170,6 @@ export const KEY_BASE = 2 ** 51
 
 export function subIndexKey(name: string, correlationKey: string, tenantId: string): string {
   return `${tenantId}\u0000${name}\u0000${correlationKey}`
-}
-
-export function addToIndex(index: Map<string, Set<Key>>, at: string, key: Key): void {
-  let set = index.get(at)
-  if (!set) index.set(at, (set = new Set()))
-  set.add(key)
 }
 
 export function memo<T>(fn: () => T): () => T {

@@ -6,7 +6,7 @@ import type {
 import type { RecordMap } from '../state/record-map'
 import type { ProcessingContext } from './processing'
 import type { RepositorySnapshot } from './repository'
-import { addToIndex, subIndexKey, type ElementInstance, type WorkItem } from './runtime-state'
+import { subIndexKey, type ElementInstance, type WorkItem } from './runtime-state'
 
 /** A snapshot of the engine: plain records only. */
 export interface EngineSnapshot {
@@ -83,7 +83,7 @@ export async function importState(ctx: ProcessingContext, snap: EngineSnapshot, 
     if (!cold && ei.type !== 'PROCESS') ei.element = ctx.repo.processes.get(ei.definitionKey)?.model.elements.get(ei.elementId)
     put(s.elements, ei)
     if (!ei.scopeKey || ei.lifecycle === 'COMPLETED' || ei.lifecycle === 'TERMINATED') continue
-    addToIndex(s.activeChildren, ei.scopeKey, ei.key)
+    s.activeChildren.add(ei.scopeKey, ei.key)
   }
   ctx.vars.importRecords(snap.variables)
   if (snap.variableScopes) ctx.vars.leaveInRows(snap.variableScopes)
@@ -96,7 +96,7 @@ export async function importState(ctx: ProcessingContext, snap: EngineSnapshot, 
       s.due.push(job.recurAt, 'job-backoff', job.key)
       continue
     }
-    addToIndex(s.activatable, job.type, job.key)
+    s.activatable.add(job.type, job.key)
   }
   for (const t of snap.timers) {
     put(s.timers, t)
@@ -108,11 +108,11 @@ export async function importState(ctx: ProcessingContext, snap: EngineSnapshot, 
   }
   for (const sub of snap.messageSubscriptions) {
     put(s.messageSubs, sub)
-    addToIndex(s.messageSubIndex, subIndexKey(sub.messageName, sub.correlationKey, sub.tenantId), sub.key)
+    s.messageSubIndex.add(subIndexKey(sub.messageName, sub.correlationKey, sub.tenantId), sub.key)
   }
   for (const sub of snap.signalSubscriptions) {
     put(s.signalSubs, sub)
-    addToIndex(s.signalIndex, sub.signalName, sub.key)
+    s.signalIndex.add(sub.signalName, sub.key)
   }
   for (const inc of snap.incidents) put(s.incidents, inc)
   for (const task of snap.userTasks) put(s.userTasks, task)

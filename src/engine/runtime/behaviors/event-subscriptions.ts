@@ -2,7 +2,7 @@ import type { FlowElement, ProcessModel } from '../../model/types'
 import type { Key, MessageSubscriptionRecord, SignalSubscriptionRecord, VariableDocument } from '../../state/records'
 import type { ProcessingContext } from '../processing'
 import type { DeployedProcess } from '../repository'
-import { addToIndex, isInterrupting, memo, subIndexKey, type ElementInstance } from '../runtime-state'
+import { isInterrupting, memo, subIndexKey, type ElementInstance } from '../runtime-state'
 import type { TimerSchedule } from '../timer-schedule'
 
 /**
@@ -33,7 +33,7 @@ export class EventSubscriptionBehavior {
         bpmnProcessId: owner.bpmnProcessId, interrupting, tenantId: owner.tenantId,
       }
       ctx.state.messageSubs.set(sub.key, sub)
-      addToIndex(ctx.state.messageSubIndex, subIndexKey(name, correlationKey, owner.tenantId), sub.key)
+      ctx.state.messageSubIndex.add(subIndexKey(name, correlationKey, owner.tenantId), sub.key)
       ;(owner.messageSubKeys ??= []).push(sub.key)
       ctx.messages.checkBufferedLater(sub.key)
     } else if (ev.kind === 'signal') {
@@ -84,15 +84,13 @@ export class EventSubscriptionBehavior {
     if (!sub) return
     messageSubs.delete(key)
     const idx = subIndexKey(sub.messageName, sub.correlationKey, sub.tenantId)
-    const set = messageSubIndex.get(idx)
-    set?.delete(key)
-    if (set && set.size === 0) messageSubIndex.delete(idx)
+    messageSubIndex.remove(idx, key)
   }
 
   addSignalSub(s: Omit<SignalSubscriptionRecord, 'key'>): SignalSubscriptionRecord {
     const sub: SignalSubscriptionRecord = { key: this.ctx.nextKey(), ...s }
     this.ctx.state.signalSubs.set(sub.key, sub)
-    addToIndex(this.ctx.state.signalIndex, sub.signalName, sub.key)
+    this.ctx.state.signalIndex.add(sub.signalName, sub.key)
     return sub
   }
 
@@ -101,7 +99,7 @@ export class EventSubscriptionBehavior {
     const sub = signalSubs.get(key)
     if (!sub) return
     signalSubs.delete(key)
-    signalIndex.get(sub.signalName)?.delete(key)
+    signalIndex.remove(sub.signalName, key)
   }
 
   /**
@@ -136,7 +134,7 @@ export class EventSubscriptionBehavior {
     if (scope.interrupted) return
     if (start.isInterrupting !== false) {
       scope.interrupted = true
-      for (const k of [...(ctx.state.activeChildren.get(scope.key) ?? [])]) ctx.flow.terminate(ctx.state.elements.get(k) as ElementInstance)
+      for (const k of ctx.state.activeChildren.keys(scope.key)) ctx.flow.terminate(ctx.state.elements.get(k) as ElementInstance)
       scope.joins = undefined
       ctx.flow.dropTokensIn(scope)
       // Only the scope's own event-subprocess subscriptions close; boundary events of the scope stay.

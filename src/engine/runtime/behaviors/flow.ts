@@ -1,7 +1,7 @@
 import type { FlowElement, ProcessModel } from '../../model/types'
 import type { RestElementType, VariableDocument } from '../../state/records'
 import type { ProcessingContext } from '../processing'
-import { addToIndex, type AfterChildrenTerminated, type AfterTermination, type ElementInstance, type InstanceRuntime, type WorkItem } from '../runtime-state'
+import { type AfterChildrenTerminated, type AfterTermination, type ElementInstance, type InstanceRuntime, type WorkItem } from '../runtime-state'
 import { innerCompleted } from '../elements/containers/ad-hoc'
 
 /**
@@ -19,7 +19,7 @@ export class FlowBehavior {
       lifecycle: 'ACTIVATING', scopeKey: scope.key, startDate: ctx.now(), element: el, definitionKey: scope.definitionKey,
     }
     ctx.state.elements.set(ei.key, ei)
-    addToIndex(ctx.state.activeChildren, scope.key, ei.key)
+    ctx.state.activeChildren.add(scope.key, ei.key)
     return ei
   }
 
@@ -82,7 +82,7 @@ export class FlowBehavior {
     ei.endDate = ctx.now()
     if (ei.jobKey) ctx.state.jobs.delete(ei.jobKey)
     const scope = ctx.scopeOf(ei) as ElementInstance
-    ctx.state.activeChildren.get(scope.key)?.delete(ei.key)
+    ctx.state.activeChildren.remove(scope.key, ei.key)
     ctx.state.activeChildren.delete(ei.key)
     ctx.compensation.subscribe(ei, el)
     if (!ei.isMiBody && el.multiInstance && scope.isMiBody) return ctx.multiInstance.onInnerCompleted(ctx, scope, ei)
@@ -164,14 +164,13 @@ export class FlowBehavior {
   /** A scope with no active child and no waiting token completes. */
   checkScopeCompletion(scope: ElementInstance): void {
     if (scope.lifecycle !== 'ACTIVATED') return
-    const children = this.ctx.state.activeChildren.get(scope.key)
     if (scope.joins) {
       for (const gwId of Object.keys(scope.joins)) {
         const gw = this.ctx.model(scope).elements.get(gwId)
         if (gw?.type === 'inclusiveGateway') this.tryInclusiveJoin(scope, gw)
       }
     }
-    if (children && children.size > 0) return
+    if (this.ctx.state.activeChildren.count(scope.key) > 0) return
     if (scope.tokensInTransit) return
     if (scope.joins && Object.values(scope.joins).some((t) => Object.keys(t).length > 0)) return
     if (scope.isMiBody) return
@@ -208,7 +207,7 @@ export class FlowBehavior {
       top.ei.lifecycle = 'TERMINATING'
       // Nothing triggers an element on its way out, even one held for a while.
       ctx.subscriptions.closeSubscriptions(top.ei)
-      const children = [...(ctx.state.activeChildren.get(top.ei.key) ?? [])]
+      const children = ctx.state.activeChildren.keys(top.ei.key)
       for (let i = children.length - 1; i >= 0; i--) stack.push({ ei: ctx.state.elements.get(children[i]) as ElementInstance, childrenDone: false })
     }
     if (root.lifecycle === 'TERMINATED' || root.lifecycle === 'COMPLETED') return true
@@ -273,7 +272,7 @@ export class FlowBehavior {
   }
 
   private hasActiveChildren(scope: ElementInstance): boolean {
-    for (const k of this.ctx.state.activeChildren.get(scope.key) ?? []) {
+    for (const k of this.ctx.state.activeChildren.keys(scope.key)) {
       const child = this.ctx.state.elements.get(k)
       if (child && child.lifecycle !== 'COMPLETED' && child.lifecycle !== 'TERMINATED') return true
     }
@@ -314,7 +313,7 @@ export class FlowBehavior {
     ctx.incidents.resolveOf(ei)
     ei.lifecycle = 'TERMINATED'
     ei.endDate = ctx.now()
-    if (ei.scopeKey) ctx.state.activeChildren.get(ei.scopeKey)?.delete(ei.key)
+    if (ei.scopeKey) ctx.state.activeChildren.remove(ei.scopeKey, ei.key)
     if (ei.type !== 'PROCESS') ctx.vars.dropScope(ei.key)
   }
 
@@ -345,7 +344,7 @@ export class FlowBehavior {
     const allTaken = el.incoming.every((f) => (tokens[f] ?? 0) > 0)
     if (!allTaken) {
       const model = this.ctx.model(scope)
-      for (const k of this.ctx.state.activeChildren.get(scope.key) ?? []) {
+      for (const k of this.ctx.state.activeChildren.keys(scope.key)) {
         const child = this.ctx.state.elements.get(k) as ElementInstance
         if (child.element && canReach(model, child.element.id, el.id, new Set(Object.keys(tokens)))) return
       }

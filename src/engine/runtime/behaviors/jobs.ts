@@ -3,7 +3,7 @@ import type { ExecutionListener, FlowElement, TaskListener } from '../../model/t
 import type { JobRecord, Key, VariableDocument } from '../../state/records'
 import type { ProcessingContext } from '../processing'
 import { IncidentError } from '../expressions'
-import { addToIndex, memo, type ElementInstance, type InstanceRuntime } from '../runtime-state'
+import { memo, type ElementInstance, type InstanceRuntime } from '../runtime-state'
 import { unhandledErrorMessage } from './propagation'
 
 const USER_TASK_JOB_TYPE = 'io.camunda.zeebe:userTask'
@@ -131,14 +131,14 @@ export class JobBehavior {
         return
       }
     }
-    addToIndex(ctx.state.activatable, job.type, job.key)
+    ctx.state.activatable.add(job.type, job.key)
     this.pendingTypes.add(job.type)
     this.scheduleNotify()
   }
 
   remove(job: JobRecord): void {
     this.ctx.state.jobs.delete(job.key)
-    this.ctx.state.activatable.get(job.type)?.delete(job.key)
+    this.ctx.state.activatable.remove(job.type, job.key)
   }
 
   /** Activate a job for a worker: its deadline is due-queued, the activation journaled. */
@@ -154,7 +154,7 @@ export class JobBehavior {
     job.state = 'ACTIVATED'
     job.worker = worker
     job.deadline = ctx.now() + timeout
-    ctx.state.activatable.get(job.type)?.delete(job.key)
+    ctx.state.activatable.remove(job.type, job.key)
     ctx.state.due.push(job.deadline, 'job-deadline', job.key)
     ctx.timers.armWake()
     const variables = fetch && fetch.length > 0
@@ -175,7 +175,7 @@ export class JobBehavior {
     if (variables && Object.keys(variables).length > 0) ctx.vars.setLocalDocument(job.elementInstanceKey, variables)
     job.retries = retries
     job.errorMessage = errorMessage
-    ctx.state.activatable.get(job.type)?.delete(job.key)
+    ctx.state.activatable.remove(job.type, job.key)
     if (retries > 0) {
       job.recurAt = retryBackOff > 0 ? ctx.now() + retryBackOff : undefined
       this.makeActivatable(job)
@@ -191,7 +191,7 @@ export class JobBehavior {
   throwError(job: JobRecord, errorCode: string, errorMessage: string, variables?: VariableDocument): void {
     const ctx = this.ctx
     const ei = ctx.state.elements.get(job.elementInstanceKey) as ElementInstance
-    ctx.state.activatable.get(job.type)?.delete(job.key)
+    ctx.state.activatable.remove(job.type, job.key)
     job.state = 'ERROR_THROWN'
     job.errorMessage = errorMessage
     if (ctx.propagation.throwError(ei, errorCode, variables ?? {})) {
@@ -214,10 +214,10 @@ export class JobBehavior {
     list.push(stream)
     this.streams.set(stream.type, list)
     // Jobs already waiting go to the new stream at once.
-    const waiting = ctx.state.activatable.get(stream.type)
-    if (waiting && waiting.size > 0) {
+    const waiting = ctx.state.activatable.keys(stream.type)
+    if (waiting.length > 0) {
       ctx.runner.run(null, () => {
-        for (const key of [...waiting]) {
+        for (const key of waiting) {
           const job = ctx.state.jobs.get(key)
           if (!job) continue
           if (stream.tenantIds && stream.tenantIds.length > 0 && !stream.tenantIds.includes(job.tenantId)) continue

@@ -50,9 +50,9 @@ export class MessageBehavior {
         first ??= inst.key
       }
     }
-    const idx = ctx.state.messageSubIndex.get(subIndexKey(message.name, message.correlationKey, message.tenantId))
-    if (idx) {
-      for (const subKey of [...idx]) {
+    const idx = ctx.state.messageSubIndex.keys(subIndexKey(message.name, message.correlationKey, message.tenantId))
+    if (idx.length > 0) {
+      for (const subKey of idx) {
         const sub = ctx.state.messageSubs.get(subKey)
         if (!sub) continue
         if (message.correlatedProcessIds.includes(sub.bpmnProcessId)) continue

@@ -11,7 +11,7 @@ export class SignalBehavior {
     const ctx = this.ctx
     const { signalIndex, signalSubs } = ctx.state
     const key = ctx.nextKey()
-    const subs = [...(signalIndex.get(signalName) ?? [])].map((k) => signalSubs.get(k)).filter((s): s is SignalSubscriptionRecord => !!s && s.tenantId === tenantId)
+    const subs = signalIndex.keys(signalName).map((k) => signalSubs.get(k)).filter((s): s is SignalSubscriptionRecord => !!s && s.tenantId === tenantId)
     for (const sub of subs) {
       if (!signalSubs.has(sub.key)) continue
       if (sub.elementInstanceKey === undefined) {

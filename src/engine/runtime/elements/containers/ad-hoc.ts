@@ -97,7 +97,7 @@ function interrupting(ctx: ProcessingContext, scope: ElementInstance, inner: Ele
 }
 
 function cancelRemaining(ctx: ProcessingContext, scope: ElementInstance, except?: string): void {
-  for (const key of [...(ctx.state.activeChildren.get(scope.key) ?? [])]) {
+  for (const key of ctx.state.activeChildren.keys(scope.key)) {
     if (key !== except) ctx.flow.terminate(ctx.state.elements.get(key) as ElementInstance)
   }
 }

@@ -88,7 +88,7 @@ export const multiInstanceBodyProcessor: MultiInstanceBodyProcessor = {
         throw e
       }
       if (done) {
-        for (const k of [...(ctx.state.activeChildren.get(body.key) ?? [])]) {
+        for (const k of ctx.state.activeChildren.keys(body.key)) {
           ctx.flow.terminate(ctx.state.elements.get(k) as ElementInstance)
           state.terminated++
           state.active--

@@ -11,7 +11,7 @@ function activateEndEvent(ctx: ProcessingContext, ei: ElementInstance, el: FlowE
   switch (ev.kind) {
     case 'terminate': {
       const scope = ctx.scopeOf(ei) as ElementInstance
-      for (const k of [...(ctx.state.activeChildren.get(scope.key) ?? [])]) {
+      for (const k of ctx.state.activeChildren.keys(scope.key)) {
         if (k !== ei.key) ctx.flow.terminate(ctx.state.elements.get(k) as ElementInstance)
       }
       scope.joins = undefined
