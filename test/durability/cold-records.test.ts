@@ -44,6 +44,21 @@ async function runToEnd(client: TestClient, orderId: string): Promise<void> {
   await client.zeebe.publishMessage({ name: 'du-go', correlationKey: orderId, variables: { went: true }, timeToLive: 60_000 })
 }
 
+/** `count` instances of `crash` waiting on their first job (orderId `${prefix}-${i}`), then a clean stop; their keys. */
+async function parkAndStop(dir: string, prefix: string, count: number): Promise<string[]> {
+  const server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
+  const client = createTestClient(server)
+  try {
+    await client.zeebe.deployResource({ processFilename: DU_CRASH })
+    const keys: string[] = []
+    for (let i = 0; i < count; i++) keys.push((await client.zeebe.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: `${prefix}-${i}` } })).processInstanceKey)
+    return keys
+  } finally {
+    await client.close()
+    await server.close()
+  }
+}
+
 async function stateOf(client: TestClient, processInstanceKey: string): Promise<string | undefined> {
   const { items } = await client.camunda.getCamundaRestClient().searchProcessInstances({ filter: { processInstanceKey } })
   return items[0]?.state
@@ -117,16 +132,10 @@ test('a record a checkpoint has still to write never leaves memory; once written
 test('a restart loads the checkpoint without its records or variables: searches read them from their rows, and the instances run on', async () => {
   // given 20 waiting instances and a clean stop
   const dir = path.join(scratch, 'restart')
-  let server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
-  let client = createTestClient(server)
-  await client.zeebe.deployResource({ processFilename: DU_CRASH })
-  const keys: string[] = []
-  for (let i = 0; i < 20; i++) keys.push((await client.zeebe.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: `restart-${i}` } })).processInstanceKey)
-  await client.close()
-  await server.close()
+  const keys = await parkAndStop(dir, 'restart', 20)
   // when the engine starts again
-  server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
-  client = createTestClient(server)
+  const server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
+  const client = createTestClient(server)
   try {
     // then no record is in memory; a search finds them all and leaves them out of it
     expect(server.engine.stats()).toMatchObject({ instances: 20, activeInstances: 20, recordsInMemory: 0 })
@@ -191,21 +200,15 @@ test.each(['many', '-1', '2.5'])('RACCORD_ENGINE_RECORDS_IN_MEMORY=%s stops the 
 test('a data dir of schema 6, its rows without index columns, gets them filled from the JSON, and its instances run on', async () => {
   // given waiting instances stopped cleanly, then their rows put back as schema 6 wrote them
   const dir = path.join(scratch, 'schema-6')
-  let server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
-  let client = createTestClient(server)
-  await client.zeebe.deployResource({ processFilename: DU_CRASH })
-  const keys: string[] = []
-  for (let i = 0; i < 5; i++) keys.push((await client.zeebe.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: `schema-${i}` } })).processInstanceKey)
-  await client.close()
-  await server.close()
+  const keys = await parkAndStop(dir, 'schema', 5)
   const db = new Database(path.join(dir, 'engine.db'))
   db.exec('DROP INDEX live_fields; DROP INDEX live_variable_scope')
   for (const column of ['f1', 'f2', 'f3', 'f4', 'f5']) db.exec(`ALTER TABLE live DROP COLUMN ${column}`)
   db.pragma('user_version = 6')
   db.close()
   // when the engine starts on it
-  server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
-  client = createTestClient(server)
+  const server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
+  const client = createTestClient(server)
   try {
     // then the columns hold each row's fields, and an instance runs to its end from them
     const check = new Database(path.join(dir, 'engine.db'), { readonly: true })

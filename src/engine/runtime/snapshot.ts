@@ -35,27 +35,27 @@ export interface EngineSnapshot {
   compensations?: CompensationSubscriptionRecord[]
 }
 
-/** The whole state as plain records (JSON-safe): what a snapshot stores. */
+/** The whole state as plain records (JSON-safe): what a snapshot stores. Records left in their rows are read from there and stay there. */
 export function exportState(ctx: ProcessingContext): EngineSnapshot {
   const s = ctx.state
   return {
     v: 1,
     counter: s.counter,
     repository: ctx.repo.exportState(),
-    instances: [...s.instances.values()],
-    elements: [...s.elements.values()].map(({ element: _element, ...rest }) => rest),
+    instances: [...s.instances.scan()],
+    elements: [...s.elements.scan()].map(({ element: _element, ...rest }) => rest),
     variables: [...ctx.vars.all()],
-    jobs: [...s.jobs.values()],
-    timers: [...s.timers.values()],
-    messages: [...s.messages.values()],
-    messageSubscriptions: [...s.messageSubs.values()],
-    signalSubscriptions: [...s.signalSubs.values()],
-    incidents: [...s.incidents.values()],
-    userTasks: [...s.userTasks.values()],
+    jobs: [...s.jobs.scan()],
+    timers: [...s.timers.scan()],
+    messages: [...s.messages.scan()],
+    messageSubscriptions: [...s.messageSubs.scan()],
+    signalSubscriptions: [...s.signalSubs.scan()],
+    incidents: [...s.incidents.scan()],
+    userTasks: [...s.userTasks.scan()],
     work: [...s.work],
-    batches: [...s.batches.values()],
-    decisionInstances: [...s.decisionInstances.values()],
-    compensations: [...s.compensations.values()],
+    batches: [...s.batches.scan()],
+    decisionInstances: [...s.decisionInstances.scan()],
+    compensations: [...s.compensations.scan()],
   }
 }
 
