@@ -1,5 +1,5 @@
 import type { Clock } from './clock'
-import { coldSnapshotFromRows, ROW_KINDS, snapshotFromRows } from './runtime/checkpoint'
+import { coldSnapshotFromRows, ROW_KINDS } from './runtime/checkpoint'
 import type { Command } from './runtime/commands'
 import { Engine } from './runtime/engine'
 import { VARIABLE_KIND } from './runtime/variables'
@@ -45,12 +45,12 @@ export interface DurableEngine {
   close(): void
 }
 
-/** The state a snapshot or the live table holds, put back together (with the live table, only what the indexes need, when `cold`). */
-function storedState(store: EngineStore, snap: StoredSnapshot, cold: boolean): EngineSnapshot {
+/** The state a snapshot holds, put back together; of the live table, only what the indexes need (a cold load). */
+function storedState(store: EngineStore, snap: StoredSnapshot): EngineSnapshot {
   if (snap.rows) {
     const unknown = store.rowKinds().filter((kind) => !ROW_KINDS.includes(kind))
     if (unknown.length > 0) throw new Error(`it holds rows of kinds this raccord does not know (${unknown.join(', ')}): was it written by a newer raccord?`)
-    return cold ? coldSnapshotFromRows(snap.rows, snap.fields, snap.variableScopes) : snapshotFromRows(snap.rows)
+    return coldSnapshotFromRows(snap.rows, snap.fields, snap.variableScopes)
   }
   return (snap.parts ? assembleSnapshot(snap.parts) : JSON.parse(snap.state)) as EngineSnapshot
 }
@@ -81,7 +81,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     if (snap) {
       let state: EngineSnapshot
       try {
-        state = storedState(store, snap, true)
+        state = storedState(store, snap)
       } catch (e) {
         throw new Error(`Cannot read the engine state in '${store.file}': ${(e as Error).message}`, { cause: e })
       }

@@ -162,7 +162,7 @@ export class VariableStore {
     if (this.tracker?.active) this.tracker.markRef(VARIABLE_KIND, record.key, record)
   }
 
-  /** Read the variables of scopes left out of memory from `rows`; `scopes` are those of the loaded checkpoint, all left there. */
+  /** Read the variables of scopes left out of memory from `rows`. */
   useColdRows(rows: ColdVariables): void {
     this.cold = rows
   }
