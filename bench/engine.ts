@@ -73,26 +73,34 @@ const TARGET = {
 }
 
 /** The searches an Operate-like client makes over a large history, each repeated SEARCH_REPEATS times. */
-const SEARCHES: { name: string; body: Record<string, unknown>; scan?: true }[] = [
+/**
+ * The searches measured over a retained history. `reads` says what one that is not answered by
+ * index alone reads of the history (a chunk at a time, the engine serving between two chunks).
+ */
+const SEARCHES: { name: string; body: Record<string, unknown>; reads?: string }[] = [
   { name: 'first page, no filter', body: { page: { limit: 50 } } },
   { name: 'by process id', body: { filter: { processDefinitionId: 'bench-service-task' }, page: { limit: 50 } } },
   { name: 'by state COMPLETED', body: { filter: { state: 'COMPLETED' }, page: { limit: 50 } } },
   { name: 'page 20 by offset', body: { filter: { processDefinitionId: 'bench-service-task' }, page: { from: 1_000, limit: 50 } } },
   { name: 'running ones only', body: { filter: { state: 'ACTIVE' }, page: { limit: 50 } } },
-  // An operator is not an indexed plain value: this one reads every finished instance.
-  { name: 'with an operator', body: { filter: { processDefinitionId: { $eq: 'bench-service-task' } }, page: { limit: 50 } }, scan: true },
+  { name: '$eq and $in', body: { filter: { processDefinitionId: { $eq: 'bench-service-task' }, state: { $in: ['COMPLETED', 'TERMINATED'] } }, page: { limit: 50 } } },
+  { name: 'not indexed', body: { filter: { processDefinitionId: 'bench-service-task', hasIncident: false }, page: { limit: 50 } }, reads: 'reads finished instances until 10,001 match, for the total' },
+  { name: 'newest first', body: { sort: [{ field: 'startDate', order: 'DESC' }], page: { limit: 50 } }, reads: 'reads every finished instance' },
 ]
 const SEARCH_REPEATS = Number(process.env.BENCH_SEARCH_REPEATS ?? 50)
+/** A search that reads the whole history is repeated fewer times. */
+const READING_REPEATS = Math.min(SEARCH_REPEATS, 5)
 
-interface SearchFigures { name: string; p50: number; p99: number; totalItems: number; hasMore: boolean; scan: boolean; error?: string }
+interface SearchFigures { name: string; p50: number; p99: number; totalItems: number; hasMore: boolean; reads?: string; repeats: number; error?: string }
 
 async function measureSearches(restPort: number): Promise<SearchFigures[]> {
   const figures: SearchFigures[] = []
-  for (const { name, body, scan } of SEARCHES) {
+  for (const { name, body, reads } of SEARCHES) {
     const times: number[] = []
+    const repeats = reads?.includes('every') ? READING_REPEATS : SEARCH_REPEATS
     let last: { page: { totalItems: number; hasMoreTotalItems: boolean } } | undefined
     let error: string | undefined
-    for (let i = 0; i < SEARCH_REPEATS; i++) {
+    for (let i = 0; i < repeats; i++) {
       const started = performance.now()
       const response = await fetch(`http://127.0.0.1:${restPort}/v2/process-instances/search`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
@@ -107,16 +115,16 @@ async function measureSearches(restPort: number): Promise<SearchFigures[]> {
       last = JSON.parse(text) as typeof last
     }
     times.sort((a, b) => a - b)
-    figures.push({ name, p50: percentile(times, 50), p99: percentile(times, 99), totalItems: last?.page.totalItems ?? NaN, hasMore: last?.page.hasMoreTotalItems ?? false, scan: scan === true, error })
+    figures.push({ name, p50: percentile(times, 50), p99: percentile(times, 99), totalItems: last?.page.totalItems ?? NaN, hasMore: last?.page.hasMoreTotalItems ?? false, reads, repeats, error })
   }
   return figures
 }
 
 function describeSearches(figures: SearchFigures[]): string[] {
-  return [`  POST /v2/process-instances/search, ${SEARCH_REPEATS} times each, sequentially:`, ...figures.map((f) =>
+  return [`  POST /v2/process-instances/search, sequentially (${SEARCH_REPEATS} times each, ${READING_REPEATS} for one reading every finished instance):`, ...figures.map((f) =>
     f.error !== undefined
       ? `    ${f.name.padEnd(22)} failed: ${f.error}`
-      : `    ${f.name.padEnd(22)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms (totalItems ${count(f.totalItems)}${f.hasMore ? ', a lower bound' : ''}${f.scan ? '; reads every finished instance' : ''})`)]
+      : `    ${f.name.padEnd(22)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms (totalItems ${count(f.totalItems)}${f.hasMore ? ', a lower bound' : ''}${f.reads ? `; ${f.reads}` : ''})`)]
 }
 
 interface StallReport { type: 'report'; polls: number; failures: number; p50: number; p99: number; max: number; over50: number; over100: number }
@@ -697,17 +705,22 @@ async function main(): Promise<void> {
       console.log(`  ${describePauses(history.after)}`)
       const stopMs = await stopServer(server, 'SIGTERM')
       const restarted = await restart(historyDir)
+      const searchProbe = await startStallProbe(restarted.server.restPort as number)
       const searches = await measureSearches(restarted.server.restPort as number)
+      const searchStalls = await searchProbe.report()
+      await searchProbe.stop()
       await stopServer(restarted.server)
       console.log(`  SIGTERM stop in ${count(stopMs)} ms; restart with ${count(HISTORY)} finished instances: serving in ${count(restarted.restart.servingMs)} ms`)
       console.log(`    ${restarted.restart.recoveryLine}`)
       for (const line of describeSearches(searches)) console.log(line)
+      console.log(`    while they ran, ${describeStalls(searchStalls)}`)
       console.log('')
-      const slowest = Math.max(...searches.filter((s) => !s.scan).map((s) => s.p99))
-      const scanning = Math.max(...searches.filter((s) => s.scan).map((s) => s.p99))
+      const slowest = Math.max(...searches.filter((s) => !s.reads).map((s) => s.p99))
+      const reading = searches.filter((s) => s.reads).map((s) => `${s.p99.toFixed(1)} ms ${s.name}`).join(', ')
       const failed = searches.filter((s) => s.error !== undefined).map((s) => s.name)
       if (failed.length > 0) targets.push(`  ✗ every /v2/process-instances/search answered with ${count(HISTORY)} retained instances: failed ${failed.join(', ')}`)
-      targets.push(`  ${mark(slowest < TARGET.searchP99Ms && failed.length === 0)} /v2/process-instances/search p99 < ${TARGET.searchP99Ms} ms with ${count(HISTORY)} retained instances (issue 19 asks it with 1,000,000): ${slowest.toFixed(1)} ms at worst by indexed filters, ${scanning.toFixed(1)} ms with an operator`)
+      targets.push(`  ${mark(slowest < TARGET.searchP99Ms && failed.length === 0)} /v2/process-instances/search p99 < ${TARGET.searchP99Ms} ms with ${count(HISTORY)} retained instances (issue 19 asks it with 1,000,000): ${slowest.toFixed(1)} ms at worst by index; reading the history, ${reading}`)
+      targets.push(`  ${mark(searchStalls.max <= TARGET.stallMs)} no stall over ${TARGET.stallMs} ms while those searches ran, reading the history included: longest answer ${searchStalls.max.toFixed(1)} ms`)
       targets.push(`  ${mark(rssPerFinished <= TARGET.bytesPerFinished)} RSS growth ≤ 0.5 KB per finished instance, ${count(HISTORY_BASELINE)} -> ${count(HISTORY)} (issue 19): ${count(rssPerFinished)} B`)
       targets.push(`  ${mark(historyStalls.max <= TARGET.stallMs)} no stall over ${TARGET.stallMs} ms while ${count(HISTORY)} instances ran to their end, checkpointed and archived (issue 19): longest answer ${historyStalls.max.toFixed(1)} ms`)
       targets.push(`  ${mark(restarted.restart.servingMs < TARGET.restartWithHistoryMs)} restart from SIGTERM < 5 s with ${count(HISTORY)} finished instances (issue 19 asks it with 50,000): ${(restarted.restart.servingMs / 1000).toFixed(1)} s`)

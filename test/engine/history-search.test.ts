@@ -116,5 +116,62 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
       const all = await searchPage({ filter: { tenantId: '<default>' }, page: { limit: 1 } })
       expect(all.page).toEqual(expect.objectContaining({ totalItems: 10_000 + running.length, hasMoreTotalItems: true }))
     })
+
+    // The 10,041 finished instances of the test above are read a chunk at a time below.
+    async function everyFinishedKey(): Promise<string[]> {
+      const keys: string[] = []
+      let after: string | undefined
+      for (;;) {
+        const { items, page } = await searchPage({ filter: { processDefinitionId: 'paged-straight' }, page: { limit: 10_000, ...(after ? { after } : {}) } })
+        keys.push(...items.map((i) => i.processInstanceKey))
+        if (items.length < 10_000) return keys
+        after = page.endCursor
+      }
+    }
+
+    test('$eq and $in on indexed fields page the history by index, as plain values do', async () => {
+      const all = await everyFinishedKey()
+      expect(all).toHaveLength(finished.length + 10_001)
+      // when the same search is put with operators
+      const { items, page } = await searchPage({ filter: { processDefinitionId: { $eq: 'paged-straight' }, state: { $in: ['COMPLETED', 'TERMINATED'] } }, page: { from: 5_000, limit: 4 } })
+      // then the page is the same slice of the history, and the total the same capped count
+      expect(items.map((i) => i.processInstanceKey)).toEqual(all.slice(5_000, 5_004))
+      expect(page).toEqual(expect.objectContaining({ totalItems: 10_000, hasMoreTotalItems: true }))
+      // and an $in over both processes pages live and finished instances together
+      const both = await searchPage({ filter: { processDefinitionId: { $in: ['paged-straight', 'paged-waiting'] } }, page: { limit: 10 } })
+      expect(both.items.map((i) => i.processInstanceKey)).toEqual(byKey([...finished, ...running]).slice(0, 10))
+    })
+
+    test('a filter the index cannot apply reads the history in key order, chunk by chunk, as far as the page and the capped total need', async () => {
+      const all = await everyFinishedKey()
+      // when the filter holds a condition no index has (hasIncident), paged deep by offset and then by cursor
+      const deep = await searchPage({ filter: { processDefinitionId: 'paged-straight', hasIncident: false }, page: { from: 1_234, limit: 3 } })
+      const next = await searchPage({ filter: { processDefinitionId: 'paged-straight', hasIncident: false }, page: { after: deep.page.endCursor, limit: 2 } })
+      // then the pages are the slices of the whole history, and the total is capped and flagged
+      expect(deep.items.map((i) => i.processInstanceKey)).toEqual(all.slice(1_234, 1_237))
+      expect(next.items.map((i) => i.processInstanceKey)).toEqual(all.slice(1_237, 1_239))
+      expect(deep.page).toEqual(expect.objectContaining({ totalItems: 10_000, hasMoreTotalItems: true }))
+      // and a condition only the last instance meets (an operator on the key) is found past every chunk, and counted exactly
+      const last = all[all.length - 1]
+      const one = await searchPage({ filter: { processDefinitionId: 'paged-straight', processInstanceKey: { $gte: last } } })
+      expect(one.items.map((i) => i.processInstanceKey)).toEqual([last])
+      expect(one.page).toEqual(expect.objectContaining({ totalItems: 1, hasMoreTotalItems: false }))
+    })
+
+    test('a sort other than by key reads every finished instance, keeping a page, and counts them exactly', async () => {
+      const all = await everyFinishedKey()
+      // when sorted by key descending, then by the start date, then paged back before a cursor
+      const newest = await searchPage({ filter: { processDefinitionId: 'paged-straight' }, sort: [{ field: 'processInstanceKey', order: 'DESC' }], page: { limit: 3 } })
+      const byStart = await searchPage({ filter: { processDefinitionId: 'paged-straight' }, sort: [{ field: 'startDate', order: 'ASC' }], page: { from: 2, limit: 2 } })
+      const cursorAt = (key: string) => Buffer.from(JSON.stringify([key]), 'utf8').toString('base64')
+      const beforeFirst = await searchPage({ filter: { processDefinitionId: 'paged-straight' }, page: { before: cursorAt(all[0]), limit: 2 } })
+      const beforeMiddle = await searchPage({ filter: { processDefinitionId: 'paged-straight' }, page: { before: cursorAt(all[5_000]), limit: 2 } })
+      // then each is the page of the whole history, and the totals are exact
+      expect(newest.items.map((i) => i.processInstanceKey)).toEqual([...all].reverse().slice(0, 3))
+      expect(newest.page).toEqual(expect.objectContaining({ totalItems: all.length, hasMoreTotalItems: false }))
+      expect(byStart.items.map((i) => i.processInstanceKey)).toEqual(all.slice(2, 4))
+      expect(beforeFirst.items).toHaveLength(0)
+      expect(beforeMiddle.items.map((i) => i.processInstanceKey)).toEqual(all.slice(4_998, 5_000))
+    })
   }
 })

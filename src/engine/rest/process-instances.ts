@@ -10,7 +10,8 @@ import { defaultTenantOnly, HttpProblem, invalidArgument, notFound } from './pro
 import {
   ResultContext, incidentResult, variableResult, type ElementInstanceResult, type ProcessInstanceResult,
 } from './results'
-import { instanceScope, matchesFilter, matchesProperty, search, searchKeyOrdered, searchRequestSchema, type KeyOrderedSource, type SearchSpec } from './search'
+import { instanceScope, matchesFilter, matchesProperty, search, searchRequestSchema, type SearchSpec } from './search'
+import { searchWithStored, type StoredSource } from './stored-search'
 import { keyParam, keySchema, parseBody, variablesSchema } from './validation'
 
 /** Await-completion requests without their own timeout wait this long (Zeebe's default request timeout). */
@@ -96,23 +97,22 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
     })
   })
 
-  router.post('/process-instances/search', (req, res) => {
+  router.post('/process-instances/search', async (req, res) => {
     const request = parseBody(searchRequestSchema, req)
     const filter = request.filter ?? {}
-    // A filter of plain values the history is indexed by: finished instances are read by index, a page's worth.
-    const where = historyWhere(filter)
-    if (where) {
-      const { candidates, spec } = processInstanceQuery(queries, filter, true)
-      const context = new ResultContext(queries)
-      const finished = where.state === 'ACTIVE' ? NO_HISTORY : {
-        page: (afterKey: string | undefined, limit: number) => queries.processInstanceHistory(where, afterKey, limit).map((r) => context.processInstance(r)),
-        count: (cap: number) => queries.processInstanceHistoryCount(where, cap),
-      }
-      const result = searchKeyOrdered(candidates, finished, request, spec)
-      if (result) return void res.json(result)
+    const { candidates, spec, meets } = processInstanceQuery(queries, filter, true)
+    const live = candidates.filter((pi) => matchesFilter(pi, filter, spec))
+    // Finished instances are read from the history by index, as far as the page reaches; what the
+    // index cannot apply is applied to each one read (stored-search.ts).
+    const { where, whole } = historyConditions(filter)
+    const context = new ResultContext(queries)
+    const finished: StoredSource<ProcessInstanceResult> = where.state === 'ACTIVE' ? NO_HISTORY : {
+      page: (afterKey, limit) => queries.processInstanceHistory(where, afterKey, limit).map((r) => context.processInstance(r)),
+      ...(whole
+        ? { count: (cap: number) => queries.processInstanceHistoryCount(where, cap) }
+        : { meets: (pi: ProcessInstanceResult) => meets(pi) && matchesFilter(pi, filter, spec) }),
     }
-    const { candidates, spec } = processInstanceQuery(queries, filter)
-    res.json(search(candidates, request, spec))
+    res.json(await searchWithStored(live, finished, request, spec))
   })
 
   router.get('/process-instances/:processInstanceKey', (req, res) => {
@@ -251,51 +251,72 @@ const HISTORY_FIELDS: Record<string, keyof InstanceWhere> = {
   processInstanceKey: 'key', state: 'state', tenantId: 'tenantId',
 }
 
-/** The filter as conditions on the history's indexed fields, when it holds nothing else (plain values only). */
-function historyWhere(filter: Record<string, unknown>): InstanceWhere | undefined {
+/**
+ * The conditions of a filter the history's indexes can apply: plain values, `$eq` and `$in` of
+ * the indexed fields. `whole` tells whether they are the whole filter.
+ */
+function historyConditions(filter: Record<string, unknown>): { where: InstanceWhere; whole: boolean } {
   const where: InstanceWhere = {}
-  for (const [field, value] of Object.entries(filter)) {
-    if (value === undefined || value === null) continue
+  let whole = true
+  for (const [field, condition] of Object.entries(filter)) {
+    if (condition === undefined || condition === null) continue
     const column = HISTORY_FIELDS[field] as keyof InstanceWhere | undefined
-    if (column === undefined || typeof value !== 'string') return undefined
-    ;(where as Record<string, string>)[column] = value
+    const value = indexedValue(condition)
+    if (column === undefined || value === undefined) whole = false
+    else where[column] = value
   }
-  return where
+  return { where, whole }
+}
+
+/** A longer `$in` list is applied item by item (SQLite binds a limited number of values). */
+const MAX_INDEXED_VALUES = 500
+
+/** A condition as the value or values the history's index can look up, if it is only that. */
+function indexedValue(condition: unknown): string | string[] | undefined {
+  if (typeof condition === 'string') return condition
+  if (typeof condition !== 'object' || condition === null || Array.isArray(condition)) return undefined
+  const operators = Object.entries(condition).filter(([, v]) => v !== undefined && v !== null)
+  if (operators.length !== 1) return undefined
+  const [op, value] = operators[0]
+  if (op === '$eq' && typeof value === 'string') return value
+  if (op === '$in' && Array.isArray(value) && value.length > 0 && value.length <= MAX_INDEXED_VALUES && value.every((v) => typeof v === 'string')) return value as string[]
+  return undefined
 }
 
 /** Finished instances are never ACTIVE. */
-const NO_HISTORY: KeyOrderedSource<ProcessInstanceResult> = { page: () => [], count: () => 0 }
+const NO_HISTORY: StoredSource<ProcessInstanceResult> = { page: () => [], count: () => 0 }
 
-export function processInstanceQuery(queries: EngineQueries, topLevel: Record<string, unknown>, liveOnly = false): { candidates: ProcessInstanceResult[]; spec: SearchSpec<ProcessInstanceResult> } {
+export function processInstanceQuery(queries: EngineQueries, topLevel: Record<string, unknown>, liveOnly = false): {
+  candidates: ProcessInstanceResult[]
+  spec: SearchSpec<ProcessInstanceResult>
+  /** does an instance meet the filter's element conditions (which the candidates already meet) */
+  meets: (pi: ProcessInstanceResult) => boolean
+} {
   const context = new ResultContext(queries)
   const scope = { ...instanceScope(topLevel, ['ACTIVE']), ...(liveOnly ? { live: true } : {}) }
   const instances = [...queries.processInstances(scope)].map((r) => context.processInstance(r))
 
-  // Facts about an instance's insides, indexed only when a filter asks for them.
-  let variablesByInstance: Map<Key, { name: string; value: string }[]> | undefined
-  const variablesOf = (key: Key) => {
-    if (!variablesByInstance) {
-      variablesByInstance = new Map()
-      for (const v of queries.variables()) {
-        const list = variablesByInstance.get(v.processInstanceKey) ?? []
-        list.push({ name: v.name, value: JSON.stringify(v.value) })
-        variablesByInstance.set(v.processInstanceKey, list)
-      }
+  // Facts about an instance's insides, read by instance when a filter asks for them (the
+  // history's by its index), kept for the instances of this search.
+  const variablesByInstance = new Map<Key, { name: string; value: string }[]>()
+  // (a running instance has nothing in the history: it is not looked up there)
+  const scopeOf = (pi: ProcessInstanceResult) => ({ processInstanceKey: pi.processInstanceKey, ...(pi.state === 'ACTIVE' ? { live: true } : {}) })
+  const variablesOf = (pi: ProcessInstanceResult) => {
+    let list = variablesByInstance.get(pi.processInstanceKey)
+    if (!list) {
+      list = [...queries.variables(scopeOf(pi))].map((v) => ({ name: v.name, value: JSON.stringify(v.value) }))
+      variablesByInstance.set(pi.processInstanceKey, list)
     }
-    return variablesByInstance.get(key) ?? []
+    return list
   }
-  let elementsByInstance: Map<Key, ElementInstanceResult[]> | undefined
-  const elementsOf = (key: Key) => {
-    if (!elementsByInstance) {
-      elementsByInstance = new Map()
-      for (const e of queries.elementInstances()) {
-        if (e.type === 'PROCESS') continue
-        const list = elementsByInstance.get(e.processInstanceKey) ?? []
-        list.push(context.elementInstance(e))
-        elementsByInstance.set(e.processInstanceKey, list)
-      }
+  const elementsByInstance = new Map<Key, ElementInstanceResult[]>()
+  const elementsOf = (pi: ProcessInstanceResult) => {
+    let list = elementsByInstance.get(pi.processInstanceKey)
+    if (!list) {
+      list = [...queries.elementInstances(scopeOf(pi))].filter((e) => e.type !== 'PROCESS').map((e) => context.elementInstance(e))
+      elementsByInstance.set(pi.processInstanceKey, list)
     }
-    return elementsByInstance.get(key) ?? []
+    return list
   }
   const activeIncidentsOf = (key: Key) =>
     [...queries.incidents({ processInstanceKey: key, live: true })].filter((i) => i.state === 'ACTIVE')
@@ -304,7 +325,7 @@ export function processInstanceQuery(queries: EngineQueries, topLevel: Record<st
   const matchesElements = (pi: ProcessInstanceResult, filter: Record<string, unknown>): boolean => {
     const conditions = ELEMENT_FILTERS.filter((f) => filter[f] !== undefined && filter[f] !== null)
     if (conditions.length === 0) return true
-    return elementsOf(pi.processInstanceKey).some((e) => conditions.every((f) => f === 'hasElementInstanceIncident'
+    return elementsOf(pi).some((e) => conditions.every((f) => f === 'hasElementInstanceIncident'
       ? e.hasIncident === Boolean(filter[f])
       : matchesProperty(f, f === 'elementId' ? e.elementId : e.state, filter[f])))
   }
@@ -315,7 +336,7 @@ export function processInstanceQuery(queries: EngineQueries, topLevel: Record<st
       'tenantId', 'processInstanceKey', 'parentProcessInstanceKey', 'parentElementInstanceKey'],
     custom: {
       variables: (pi, condition) => variableFilter('variables', condition).every(({ name, value }) =>
-        variablesOf(pi.processInstanceKey).some((v) => v.name === name && matchesProperty('variables.value', v.value, value))),
+        variablesOf(pi).some((v) => v.name === name && matchesProperty('variables.value', v.value, value))),
       errorMessage: (pi, condition) => activeIncidentsOf(pi.processInstanceKey)
         .some((i) => matchesProperty('errorMessage', i.errorMessage, condition)),
       hasRetriesLeft: (pi, wanted) => [...queries.jobs()]
@@ -336,5 +357,5 @@ export function processInstanceQuery(queries: EngineQueries, topLevel: Record<st
       'processDefinitionVersionTag', 'processDefinitionKey', 'parentProcessInstanceKey', 'parentElementInstanceKey',
       'startDate', 'endDate', 'state', 'hasIncident', 'tenantId'],
   }
-  return { candidates: instances.filter((pi) => matchesElements(pi, topLevel)), spec }
+  return { candidates: instances.filter((pi) => matchesElements(pi, topLevel)), spec, meets: (pi) => matchesElements(pi, topLevel) }
 }

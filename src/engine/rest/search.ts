@@ -57,7 +57,7 @@ export interface SearchResult<T> {
   page: { totalItems: number; hasMoreTotalItems: boolean; startCursor?: string; endCursor?: string }
 }
 
-const DEFAULT_LIMIT = 100
+export const DEFAULT_LIMIT = 100
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T/
 const INTEGER = /^-?\d+$/
@@ -167,11 +167,11 @@ export function matchesFilter<T>(item: T, filter: Record<string, unknown>, spec:
 
 type SortKey = { field: string; descending: boolean }
 
-function encodeCursor(values: unknown[]): string {
+export function encodeCursor(values: unknown[]): string {
   return Buffer.from(JSON.stringify(values), 'utf8').toString('base64')
 }
 
-function decodeCursor(cursor: string, length: number): unknown[] {
+export function decodeCursor(cursor: string, length: number): unknown[] {
   try {
     const values: unknown = JSON.parse(Buffer.from(cursor, 'base64').toString('utf8'))
     if (Array.isArray(values) && values.length === length) return values
@@ -187,94 +187,84 @@ function decodeCursor(cursor: string, length: number): unknown[] {
  */
 export const TOTAL_ITEMS_CAP = 10_000
 
-/** Items of a large stored set that meet a search's whole filter, read by index in key order. */
-export interface KeyOrderedSource<T> {
-  /** at most `limit` items, in key order, after `afterKey` if given */
-  page(afterKey: string | undefined, limit: number): T[]
-  /** how many there are, counted up to `cap` */
-  count(cap: number): number
-}
-
 /**
- * A search over a few live items and a large stored set (the history), when the request sorts by
- * key only (the default) and pages forward: the stored set is read only as far as the page
- * reaches, and counted up to TOTAL_ITEMS_CAP. Returns undefined for any other request, which
- * then needs every item (`search`).
+ * The page a search asks for, taken from items offered one at a time (each already meeting the
+ * filter): it keeps only the items that may still be on the page, so a search reading a large
+ * stored set a chunk at a time holds a page's worth of it, not the whole set.
  */
-export function searchKeyOrdered<T>(live: Iterable<T>, stored: KeyOrderedSource<T>, request: SearchRequest, spec: SearchSpec<T>): SearchResult<T> | undefined {
-  if ((request.sort ?? []).some((s) => s.field !== spec.key || (s.order ?? 'ASC').toUpperCase() !== 'ASC')) return undefined
-  const page = request.page ?? {}
-  if (page.before) return undefined
-  const keyOf = (item: T) => (item as Record<string, unknown>)[spec.key]
-  const byKey = (a: T, b: T) => compareValues(keyOf(a), keyOf(b))
-  const filter = request.filter ?? {}
-  const limit = page.limit ?? DEFAULT_LIMIT
-  const from = page.after ? 0 : page.from ?? 0
-  const afterKey = page.after ? String(decodeCursor(page.after, 1)[0]) : undefined
-  const liveMatching: T[] = []
-  for (const item of live) if (matchesFilter(item, filter, spec)) liveMatching.push(item)
-  liveMatching.sort(byKey)
-  const liveAfter = afterKey === undefined ? liveMatching : liveMatching.filter((item) => compareValues(keyOf(item), afterKey) > 0)
-  const storedPage = stored.page(afterKey, from + limit).filter((item) => matchesFilter(item, filter, spec))
-  const selected = [...liveAfter, ...storedPage].sort(byKey).slice(from, from + limit)
-  const storedCount = stored.count(TOTAL_ITEMS_CAP + 1)
-  const capped = storedCount > TOTAL_ITEMS_CAP
-  const result: SearchResult<T> = {
-    items: selected,
-    page: { totalItems: liveMatching.length + Math.min(storedCount, TOTAL_ITEMS_CAP), hasMoreTotalItems: capped },
-  }
-  if (selected.length > 0) {
-    result.page.startCursor = encodeCursor([keyOf(selected[0])])
-    result.page.endCursor = encodeCursor([keyOf(selected[selected.length - 1])])
-  }
-  return result
-}
+export class PageSelector<T> {
+  private readonly sortKeys: SortKey[]
+  private readonly cursor: unknown[] | undefined
+  private readonly mode: 'offset' | 'after' | 'before'
+  private readonly from: number
+  private readonly limit: number
+  /** how many items the page is taken from, in sort order (before a cursor: the last ones) */
+  private readonly keep: number
+  private kept: { tuple: unknown[]; item: T }[] = []
+  private offered = 0
 
-/** Filter, sort and page `items` per the request. */
-export function search<T>(items: Iterable<T>, request: SearchRequest, spec: SearchSpec<T>): SearchResult<T> {
-  const filter = request.filter ?? {}
-  const sortKeys: SortKey[] = (request.sort ?? []).map(({ field, order }) => {
-    if (!(spec.sortable as readonly string[]).includes(field)) {
-      throw invalidArgument(`Invalid sort field '${field}': expected one of ${spec.sortable.join(', ')}`)
-    }
-    return { field, descending: (order ?? 'ASC').toUpperCase() === 'DESC' }
-  })
-  sortKeys.push({ field: spec.key, descending: false })
+  constructor(request: SearchRequest, spec: SearchSpec<T>) {
+    this.sortKeys = (request.sort ?? []).map(({ field, order }) => {
+      if (!(spec.sortable as readonly string[]).includes(field)) {
+        throw invalidArgument(`Invalid sort field '${field}': expected one of ${spec.sortable.join(', ')}`)
+      }
+      return { field, descending: (order ?? 'ASC').toUpperCase() === 'DESC' }
+    })
+    this.sortKeys.push({ field: spec.key, descending: false })
+    const page = request.page ?? {}
+    this.limit = page.limit ?? DEFAULT_LIMIT
+    this.mode = page.after ? 'after' : page.before ? 'before' : 'offset'
+    this.cursor = page.after ? decodeCursor(page.after, this.sortKeys.length) : page.before ? decodeCursor(page.before, this.sortKeys.length) : undefined
+    this.from = this.mode === 'offset' ? page.from ?? 0 : 0
+    this.keep = this.from + this.limit
+  }
 
-  const tuple = (item: T): unknown[] => sortKeys.map((k) => (item as Record<string, unknown>)[k.field])
-  const compareTuples = (a: unknown[], b: unknown[]): number => {
-    for (let i = 0; i < sortKeys.length; i++) {
+  private tuple(item: T): unknown[] {
+    return this.sortKeys.map((k) => (item as Record<string, unknown>)[k.field])
+  }
+
+  private compare(a: unknown[], b: unknown[]): number {
+    for (let i = 0; i < this.sortKeys.length; i++) {
       const c = compareValues(a[i], b[i])
-      if (c !== 0) return sortKeys[i].descending ? -c : c
+      if (c !== 0) return this.sortKeys[i].descending ? -c : c
     }
     return 0
   }
 
-  const matching: T[] = []
+  /** Offer an item that meets the filter: it counts in totalItems, and is kept if it may be on the page. */
+  add(item: T): void {
+    this.offered++
+    const tuple = this.tuple(item)
+    if (this.cursor && this.mode === 'after' && this.compare(tuple, this.cursor) <= 0) return
+    if (this.cursor && this.mode === 'before' && this.compare(tuple, this.cursor) >= 0) return
+    this.kept.push({ tuple, item })
+    if (this.kept.length >= 2 * this.keep + 1024) this.trim()
+  }
+
+  private trim(): void {
+    this.kept.sort((a, b) => this.compare(a.tuple, b.tuple))
+    this.kept = this.mode === 'before' ? this.kept.slice(Math.max(0, this.kept.length - this.keep)) : this.kept.slice(0, this.keep)
+  }
+
+  /** The page, with totalItems the number of items offered (or `total` when the caller counted otherwise). */
+  result(total: { totalItems: number; hasMoreTotalItems: boolean } = { totalItems: this.offered, hasMoreTotalItems: false }): SearchResult<T> {
+    this.trim()
+    const selected = this.mode === 'offset' ? this.kept.slice(this.from, this.from + this.limit) : this.kept
+    const result: SearchResult<T> = { items: selected.map((k) => k.item), page: { ...total } }
+    if (selected.length > 0) {
+      result.page.startCursor = encodeCursor(selected[0].tuple)
+      result.page.endCursor = encodeCursor(selected[selected.length - 1].tuple)
+    }
+    return result
+  }
+}
+
+/** Filter, sort and page `items` per the request. */
+export function search<T>(items: Iterable<T>, request: SearchRequest, spec: SearchSpec<T>): SearchResult<T> {
+  const selector = new PageSelector(request, spec)
+  const filter = request.filter ?? {}
   for (const item of items) {
-    if (matchesFilter(item, filter, spec)) matching.push(item)
+    if (matchesFilter(item, filter, spec)) selector.add(item)
   }
-  matching.sort((a, b) => compareTuples(tuple(a), tuple(b)))
-
-  const page = request.page ?? {}
-  const limit = page.limit ?? DEFAULT_LIMIT
-  let selected: T[]
-  if (page.after) {
-    const cursor = decodeCursor(page.after, sortKeys.length)
-    selected = matching.filter((item) => compareTuples(tuple(item), cursor) > 0).slice(0, limit)
-  } else if (page.before) {
-    const cursor = decodeCursor(page.before, sortKeys.length)
-    const earlier = matching.filter((item) => compareTuples(tuple(item), cursor) < 0)
-    selected = earlier.slice(Math.max(0, earlier.length - limit))
-  } else {
-    const from = page.from ?? 0
-    selected = matching.slice(from, from + limit)
-  }
-
-  const result: SearchResult<T> = { items: selected, page: { totalItems: matching.length, hasMoreTotalItems: false } }
-  if (selected.length > 0) {
-    result.page.startCursor = encodeCursor(tuple(selected[0]))
-    result.page.endCursor = encodeCursor(tuple(selected[selected.length - 1]))
-  }
-  return result
+  return selector.result()
 }

@@ -166,19 +166,20 @@ export class Engine implements EngineApi, CommandTarget {
     liveOfInstance?: (key: Key) => HistoryRecords[K][]): HistoryRecords[K][] {
     const key = scope?.processInstanceKey
     const out: HistoryRecords[K][] = []
-    if (key === undefined) out.push(...live.scan())
-    else if (liveOfInstance) out.push(...liveOfInstance(key))
+    if (key === undefined) for (const r of live.scan()) out.push(r)
+    else if (liveOfInstance) for (const r of liveOfInstance(key)) out.push(r)
     else for (const k of live.keysOf(key)) out.push(live.peek(k) as HistoryRecords[K])
-    if (!scope?.live) out.push(...this.ctx.history.all(kind, key))
+    // one push per record: a spread of a large history would overflow the stack
+    if (!scope?.live) for (const r of this.ctx.history.all(kind, key)) out.push(r)
     return out
   }
 
   private scopedVariables(scope: QueryScope | undefined): VariableRecord[] {
     const key = scope?.processInstanceKey
     const out: VariableRecord[] = []
-    if (key === undefined) out.push(...this.ctx.vars.all())
+    if (key === undefined) for (const v of this.ctx.vars.all()) out.push(v)
     else for (const v of this.ctx.vars.ofScopes(new Set([key, ...this.state.elements.keysOf(key)]))) if (v.processInstanceKey === key) out.push(v)
-    if (!scope?.live) out.push(...this.ctx.history.all('variable', key))
+    if (!scope?.live) for (const v of this.ctx.history.all('variable', key)) out.push(v)
     return out
   }
 

@@ -36,14 +36,17 @@ export const ARCHIVE_FIELDS: { [K in HistoryKind]: keyof ArchivedInstance } = {
 }
 
 /**
- * The plain conditions a search of process instances may put to the history's indexes: each an
- * exact value of a record field.
+ * The conditions a search of process instances may put to the history's indexes: each a record
+ * field's exact value, or a list of values one of which it has.
  */
-export type InstanceWhere = Partial<Pick<ProcessInstanceRecord, 'key' | 'bpmnProcessId' | 'state' | 'tenantId' | 'processDefinitionKey' | 'parentProcessInstanceKey'>>
+export type InstanceWhere = { [F in 'key' | 'bpmnProcessId' | 'state' | 'tenantId' | 'processDefinitionKey' | 'parentProcessInstanceKey']?: string | string[] }
 
 /** Does an instance record meet every condition? */
 export function instanceMeets(record: ProcessInstanceRecord, where: InstanceWhere): boolean {
-  for (const [field, value] of Object.entries(where)) if (record[field as keyof InstanceWhere] !== value) return false
+  for (const [field, value] of Object.entries(where)) {
+    const actual = record[field as keyof InstanceWhere]
+    if (Array.isArray(value) ? !value.includes(actual as string) : actual !== value) return false
+  }
   return true
 }
 

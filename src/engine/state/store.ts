@@ -98,9 +98,14 @@ const INSTANCE_COLUMNS: Record<keyof InstanceWhere, string> = {
 function instanceConditions(where: InstanceWhere): { sql: string; values: string[] } {
   const parts = [`kind = 'instance'`]
   const values: string[] = []
-  for (const [field, value] of Object.entries(where) as [keyof InstanceWhere, string][]) {
-    parts.push(`${INSTANCE_COLUMNS[field]} = ?`)
-    values.push(value)
+  for (const [field, value] of Object.entries(where) as [keyof InstanceWhere, string | string[]][]) {
+    if (Array.isArray(value)) {
+      parts.push(`${INSTANCE_COLUMNS[field]} IN (${value.map(() => '?').join(', ')})`)
+      values.push(...value)
+    } else {
+      parts.push(`${INSTANCE_COLUMNS[field]} = ?`)
+      values.push(value)
+    }
   }
   return { sql: parts.join(' AND '), values }
 }

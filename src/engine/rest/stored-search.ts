@@ -1,0 +1,103 @@
+/**
+ * A search over a few live items and a large stored set (the history of finished instances): the
+ * stored set is read in key order, a chunk at a time, and the engine serves other requests between
+ * two chunks, so that no search stops it, whatever the history's size (issue #19).
+ *
+ * - Sorted by key (the default) and paged forward, a search reads the stored set only as far as its
+ *   page reaches, and counts it up to TOTAL_ITEMS_CAP, past which the total is a lower bound flagged
+ *   by hasMoreTotalItems, as Camunda's secondary storage flags it.
+ * - When the store's index applies the whole filter (`count` is given), reading is by index.
+ *   Otherwise the index narrows what it can, and the rest of the filter is applied to each item.
+ * - Any other sort, or a page before a cursor, reads the whole stored set, keeping a page's worth.
+ */
+import { compareValues, DEFAULT_LIMIT, decodeCursor, encodeCursor, PageSelector, TOTAL_ITEMS_CAP, type SearchRequest, type SearchResult, type SearchSpec } from './search'
+
+/** Items of a stored set, read by index in key order. */
+export interface StoredSource<T> {
+  /** at most `limit` items, in key order, after `afterKey` if given, narrowed by the store's index */
+  page(afterKey: string | undefined, limit: number): T[]
+  /** How many stored items meet the whole filter, counted up to `cap`: given only when `page` applies the whole filter. */
+  count?: (cap: number) => number
+  /** does a stored item meet the whole filter (when `count` is not given) */
+  meets?: (item: T) => boolean
+}
+
+/** The stored items read per step: a few milliseconds of work between two turns of the event loop. */
+export const STORED_CHUNK = 500
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** Reads a stored set in key order from `afterKey`, a chunk at a time, giving the items that meet the filter. */
+class StoredScan<T> {
+  private cursor: string | undefined
+  private steps = 0
+  done = false
+
+  constructor(private readonly stored: StoredSource<T>, private readonly keyOf: (item: T) => string, afterKey: string | undefined,
+    private readonly skip: Set<string>) {
+    this.cursor = afterKey
+  }
+
+  async next(limit = STORED_CHUNK): Promise<T[]> {
+    // the engine serves between two chunks (not before the first: a short search answers at once)
+    if (this.steps++ > 0) await turn()
+    const chunk = this.stored.page(this.cursor, limit)
+    if (chunk.length < limit) this.done = true
+    if (chunk.length > 0) this.cursor = this.keyOf(chunk[chunk.length - 1])
+    const meets = this.stored.meets
+    // an instance that finished between two chunks may be among the live ones already: it counts once
+    return chunk.filter((item) => !this.skip.has(this.keyOf(item)) && (meets === undefined || meets(item)))
+  }
+}
+
+/**
+ * Search live items (`live`: each already meeting the whole filter) and a stored set together, as
+ * `search` would search them all.
+ */
+export async function searchWithStored<T>(live: T[], stored: StoredSource<T>, request: SearchRequest, spec: SearchSpec<T>): Promise<SearchResult<T>> {
+  const keyOf = (item: T) => String((item as Record<string, unknown>)[spec.key])
+  const liveKeys = new Set(live.map(keyOf))
+  const page = request.page ?? {}
+  const keyOrdered = !page.before && (request.sort ?? []).every((s) => s.field === spec.key && (s.order ?? 'ASC').toUpperCase() === 'ASC')
+  if (!keyOrdered) {
+    const selector = new PageSelector(request, spec)
+    for (const item of live) selector.add(item)
+    const scan = new StoredScan(stored, keyOf, undefined, liveKeys)
+    while (!scan.done) for (const item of await scan.next()) selector.add(item)
+    return selector.result()
+  }
+
+  const limit = page.limit ?? DEFAULT_LIMIT
+  const from = page.after ? 0 : page.from ?? 0
+  const afterKey = page.after ? String(decodeCursor(page.after, 1)[0]) : undefined
+  const byKey = (a: T, b: T) => compareValues(keyOf(a), keyOf(b))
+  const liveAfter = (afterKey === undefined ? live : live.filter((item) => compareValues(keyOf(item), afterKey) > 0)).sort(byKey)
+
+  // The stored items the page may hold: the first from + limit after the cursor.
+  const wanted = from + limit
+  const storedItems: T[] = []
+  const scan = new StoredScan(stored, keyOf, afterKey, liveKeys)
+  while (storedItems.length < wanted && !scan.done) {
+    for (const item of await scan.next(stored.count ? Math.min(STORED_CHUNK, wanted - storedItems.length) : STORED_CHUNK)) storedItems.push(item)
+  }
+  const selected = [...liveAfter, ...storedItems].sort(byKey).slice(from, from + limit)
+
+  const storedCount = stored.count ? stored.count(TOTAL_ITEMS_CAP + 1) : await countStored(stored, keyOf, liveKeys, afterKey === undefined ? { scan, counted: storedItems.length } : undefined)
+  const result: SearchResult<T> = {
+    items: selected,
+    page: { totalItems: live.length + Math.min(storedCount, TOTAL_ITEMS_CAP), hasMoreTotalItems: storedCount > TOTAL_ITEMS_CAP },
+  }
+  if (selected.length > 0) {
+    result.page.startCursor = encodeCursor([keyOf(selected[0])])
+    result.page.endCursor = encodeCursor([keyOf(selected[selected.length - 1])])
+  }
+  return result
+}
+
+/** Stored items meeting the filter, counted up to TOTAL_ITEMS_CAP + 1: from the start, or on from a scan that began there. */
+async function countStored<T>(stored: StoredSource<T>, keyOf: (item: T) => string, liveKeys: Set<string>, started?: { scan: StoredScan<T>; counted: number }): Promise<number> {
+  const scan = started?.scan ?? new StoredScan(stored, keyOf, undefined, liveKeys)
+  let counted = started?.counted ?? 0
+  while (counted <= TOTAL_ITEMS_CAP && !scan.done) counted += (await scan.next()).length
+  return counted
+}
