@@ -8,9 +8,9 @@ import type {
   DecisionRequirementsRecord, FormRecord, MessageSubscriptionRecord, BatchOperationRecord, BatchOperationType, DecisionInstanceRecord,
 } from './state/records'
 import type { Problem } from './model/types'
-import type { InstanceWhere } from './state/history'
+import type { HistoryKind, HistoryRecords, InstanceWhere } from './state/history'
 
-export type { InstanceWhere }
+export type { HistoryKind, HistoryRecords, InstanceWhere }
 
 // The records the queries return are part of this API: the adapters name them through this
 // module, never through state/.
@@ -251,6 +251,8 @@ export interface EngineQueries {
   decisionInstance(key: string): DecisionInstanceRecord | undefined
   /** Finished process instances meeting `where`, in key order, after `afterKey`, at most `limit` (by the history's indexes). */
   processInstanceHistory(where: InstanceWhere, afterKey: Key | undefined, limit: number): ProcessInstanceRecord[]
+  /** Finished records of `kind` (of one process instance, if given), in key order, after `afterKey`, at most `limit`. */
+  history<K extends HistoryKind>(kind: K, processInstanceKey: Key | undefined, afterKey: Key | undefined, limit: number): HistoryRecords[K][]
   /** How many finished process instances meet `where`, counted up to `cap`. */
   processInstanceHistoryCount(where: InstanceWhere, cap: number): number
 }

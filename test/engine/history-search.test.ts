@@ -158,6 +158,29 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
       expect(one.page).toEqual(expect.objectContaining({ totalItems: 1, hasMoreTotalItems: false }))
     })
 
+    test('element instances, variables and incidents are read from the history the same way, a chunk at a time', async () => {
+      const all = await everyFinishedKey()
+      // when the end events of the finished process are paged deep, and the process rows asked for
+      const post = async (entity: string, body: Record<string, unknown>) => {
+        const response = await fetch(`http://127.0.0.1:${server.restPort}/v2/${entity}/search`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+        })
+        expect(response.status).toBe(200)
+        return (await response.json()) as { items: Record<string, string>[]; page: Page['page'] }
+      }
+      const ends = await post('element-instances', { filter: { processDefinitionId: 'paged-straight', elementId: 'end' }, page: { from: 700, limit: 2 } })
+      const processes = await post('element-instances', { filter: { type: 'PROCESS' } })
+      const variables = await post('variables', { filter: { name: 'i' }, page: { limit: 100 } })
+      const incidents = await post('incidents', { filter: { errorType: 'JOB_NO_RETRIES' } })
+      // then the page is the end events of the 701st and 702nd finished instances, the total capped
+      expect(ends.items.map((e) => e.processInstanceKey)).toEqual(all.slice(700, 702))
+      expect(ends.page).toEqual(expect.objectContaining({ totalItems: 10_000, hasMoreTotalItems: true }))
+      // and the process rows, never shown, are not counted; each variable i is found once; no incident was raised
+      expect(processes.page).toEqual(expect.objectContaining({ totalItems: 0, hasMoreTotalItems: false }))
+      expect(variables.items).toHaveLength(48)
+      expect(incidents.items).toHaveLength(0)
+    })
+
     test('a sort other than by key reads every finished instance, keeping a page, and counts them exactly', async () => {
       const all = await everyFinishedKey()
       // when sorted by key descending, then by the start date, then paged back before a cursor

@@ -5,13 +5,13 @@
 import type { RequestHandler, Router } from 'express'
 import { z } from 'zod'
 import type { EngineApi, EngineQueries, InstanceWhere } from '../api'
-import type { Key, VariableDocument } from '../api'
+import type { ElementInstanceRecord, Key, VariableDocument } from '../api'
 import { defaultTenantOnly, HttpProblem, invalidArgument, notFound } from './problem'
 import {
   ResultContext, incidentResult, variableResult, type ElementInstanceResult, type ProcessInstanceResult,
 } from './results'
 import { instanceScope, matchesFilter, matchesProperty, search, searchRequestSchema, type SearchSpec } from './search'
-import { searchWithStored, type StoredSource } from './stored-search'
+import { searchLiveAndHistory, searchWithStored, type StoredSource } from './stored-search'
 import { keyParam, keySchema, parseBody, variablesSchema } from './validation'
 
 /** Await-completion requests without their own timeout wait this long (Zeebe's default request timeout). */
@@ -129,21 +129,26 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
     res.status(204).end()
   })
 
-  router.post('/element-instances/search', (req, res) => {
+  router.post('/element-instances/search', async (req, res) => {
     const request = parseBody(searchRequestSchema, req)
     const context = new ResultContext(queries)
-    const records = [...queries.elementInstances(instanceScope(request.filter, ['ACTIVE']))]
-    const scopeOf = new Map(records.map((r) => [r.key, r.scopeKey]))
-    res.json(search(records.map((r) => context.elementInstance(r)), request, {
+    const scope = instanceScope(request.filter, ['ACTIVE'])
+    const scopeOf = new WeakMap<ElementInstanceResult, Key | undefined>()
+    const toItem = (r: ElementInstanceRecord) => {
+      const item = context.elementInstance(r)
+      scopeOf.set(item, r.scopeKey)
+      return item
+    }
+    res.json(await searchLiveAndHistory(queries, 'element', scope, queries.elementInstances({ ...scope, live: true }), toItem, request, {
       key: 'elementInstanceKey',
       filterable: ['processDefinitionId', 'state', 'type', 'elementId', 'elementName', 'hasIncident', 'tenantId',
         'elementInstanceKey', 'processInstanceKey', 'processDefinitionKey', 'incidentKey', 'startDate', 'endDate'],
       custom: {
-        elementInstanceScopeKey: (e, scopeKey) => matchesProperty('elementInstanceScopeKey', scopeOf.get(e.elementInstanceKey), scopeKey),
+        elementInstanceScopeKey: (e, scopeKey) => matchesProperty('elementInstanceScopeKey', scopeOf.get(e), scopeKey),
       },
       sortable: ['elementInstanceKey', 'processInstanceKey', 'processDefinitionKey', 'processDefinitionId', 'startDate',
         'endDate', 'elementId', 'elementName', 'type', 'state', 'incidentKey', 'tenantId'],
-    }))
+    }, (e) => e.type !== 'PROCESS'))
   })
 
   router.get('/element-instances/:elementInstanceKey', (req, res) => {
@@ -165,9 +170,10 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
   router.put('/element-instances/:elementInstanceKey/variables', setVariables)
   router.post('/element-instances/:elementInstanceKey/variables', setVariables)
 
-  router.post('/variables/search', (req, res) => {
+  router.post('/variables/search', async (req, res) => {
     const request = parseBody(searchRequestSchema, req)
-    res.json(search([...queries.variables(instanceScope(request.filter))].map(variableResult), request, {
+    const scope = instanceScope(request.filter)
+    res.json(await searchLiveAndHistory(queries, 'variable', scope, queries.variables({ ...scope, live: true }), variableResult, request, {
       key: 'variableKey',
       filterable: ['name', 'value', 'tenantId', 'isTruncated', 'variableKey', 'scopeKey', 'processInstanceKey'],
       sortable: ['value', 'name', 'tenantId', 'variableKey', 'scopeKey', 'processInstanceKey'],
@@ -190,9 +196,10 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
       'errorMessage', 'elementId', 'elementInstanceKey', 'creationTime', 'state', 'jobKey', 'tenantId'] as const,
   }
 
-  router.post('/incidents/search', (req, res) => {
+  router.post('/incidents/search', async (req, res) => {
     const request = parseBody(searchRequestSchema, req)
-    res.json(search([...queries.incidents(instanceScope(request.filter, ['ACTIVE']))].map(incidentResult), request, incidentSearch))
+    const scope = instanceScope(request.filter, ['ACTIVE'])
+    res.json(await searchLiveAndHistory(queries, 'incident', scope, queries.incidents({ ...scope, live: true }), incidentResult, request, incidentSearch))
   })
 
   // 8.8: the incidents of one process instance, with the search's own filter, sort and page (Operate's instance view).

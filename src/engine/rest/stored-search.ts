@@ -10,7 +10,8 @@
  *   Otherwise the index narrows what it can, and the rest of the filter is applied to each item.
  * - Any other sort, or a page before a cursor, reads the whole stored set, keeping a page's worth.
  */
-import { compareValues, DEFAULT_LIMIT, decodeCursor, encodeCursor, PageSelector, TOTAL_ITEMS_CAP, type SearchRequest, type SearchResult, type SearchSpec } from './search'
+import type { EngineQueries, HistoryKind, HistoryRecords, QueryScope } from '../api'
+import { compareValues, DEFAULT_LIMIT, decodeCursor, encodeCursor, matchesFilter, PageSelector, TOTAL_ITEMS_CAP, type SearchRequest, type SearchResult, type SearchSpec } from './search'
 
 /** Items of a stored set, read by index in key order. */
 export interface StoredSource<T> {
@@ -100,4 +101,27 @@ async function countStored<T>(stored: StoredSource<T>, keyOf: (item: T) => strin
   let counted = started?.counted ?? 0
   while (counted <= TOTAL_ITEMS_CAP && !scan.done) counted += (await scan.next()).length
   return counted
+}
+
+/**
+ * Search records of one kind, the running instances' and the history's, as their result items:
+ * the live ones the scope selects, and the history's (of one instance, if the scope names it) read
+ * in key order a chunk at a time (none when the scope is live only). An item's key is its record's;
+ * `only` leaves out the history's items this search never shows.
+ */
+export function searchLiveAndHistory<K extends HistoryKind, T>(queries: EngineQueries, kind: K, scope: QueryScope,
+  live: Iterable<HistoryRecords[K]>, toItem: (record: HistoryRecords[K]) => T, request: SearchRequest, spec: SearchSpec<T>,
+  only: (item: T) => boolean = () => true): Promise<SearchResult<T>> {
+  const filter = request.filter ?? {}
+  const meets = (item: T) => only(item) && matchesFilter(item, filter, spec)
+  const liveItems: T[] = []
+  for (const record of live) {
+    const item = toItem(record)
+    if (meets(item)) liveItems.push(item)
+  }
+  const stored: StoredSource<T> = scope.live ? { page: () => [], count: () => 0 } : {
+    page: (afterKey, limit) => queries.history(kind, scope.processInstanceKey, afterKey, limit).map(toItem),
+    meets,
+  }
+  return searchWithStored(liveItems, stored, request, spec)
 }

@@ -9,6 +9,7 @@ import type { Key, VariableRecord } from '../api'
 import { invalidArgument, notFound } from './problem'
 import { formResult, userTaskResult, variableResult, type UserTaskResult } from './results'
 import { instanceScope, matchesProperty, search, searchRequestSchema } from './search'
+import { searchLiveAndHistory } from './stored-search'
 import { keyParam, parseBody, variablesSchema } from './validation'
 
 /** The states only a task of a running instance has: a search for one of them skips the history. */
@@ -84,10 +85,14 @@ export function userTaskRoutes(router: Router, engine: EngineApi): void {
     return task
   }
 
-  router.post('/user-tasks/search', (req, res) => {
+  // A task's variables, read by its instance (a finished one's from the history, by index).
+  const variablesOfTask = (t: UserTaskResult, scopeKey: Key) =>
+    [...queries.variables({ processInstanceKey: t.processInstanceKey })].filter((v) => v.scopeKey === scopeKey)
+
+  router.post('/user-tasks/search', async (req, res) => {
     const request = parseBody(searchRequestSchema, req)
-    const tasks = [...queries.userTasks(instanceScope(request.filter, LIVE_TASK_STATES))].map(userTaskResult)
-    res.json(search<UserTaskResult>(tasks, request, {
+    const scope = instanceScope(request.filter, LIVE_TASK_STATES)
+    res.json(await searchLiveAndHistory<'userTask', UserTaskResult>(queries, 'userTask', scope, queries.userTasks({ ...scope, live: true }), userTaskResult, request, {
       key: 'userTaskKey',
       filterable: ['state', 'assignee', 'priority', 'elementId', 'name', 'tenantId', 'processDefinitionId',
         'creationDate', 'completionDate', 'followUpDate', 'dueDate', 'userTaskKey', 'processDefinitionKey',
@@ -96,11 +101,9 @@ export function userTaskRoutes(router: Router, engine: EngineApi): void {
         candidateGroup: (t, condition) => t.candidateGroups.some((g) => matchesProperty('candidateGroup', g, condition)),
         candidateUser: (t, condition) => t.candidateUsers.some((u) => matchesProperty('candidateUser', u, condition)),
         processInstanceVariables: (t, condition) => variableConditions('processInstanceVariables', condition)
-          .every(({ name, value }) => [...queries.variables()].some((v) => v.scopeKey === t.processInstanceKey
-            && v.name === name && matchesProperty('processInstanceVariables.value', JSON.stringify(v.value), value))),
+          .every(({ name, value }) => variablesOfTask(t, t.processInstanceKey).some((v) => v.name === name && matchesProperty('processInstanceVariables.value', JSON.stringify(v.value), value))),
         localVariables: (t, condition) => variableConditions('localVariables', condition)
-          .every(({ name, value }) => [...queries.variables()].some((v) => v.scopeKey === t.elementInstanceKey
-            && v.name === name && matchesProperty('localVariables.value', JSON.stringify(v.value), value))),
+          .every(({ name, value }) => variablesOfTask(t, t.elementInstanceKey).some((v) => v.name === name && matchesProperty('localVariables.value', JSON.stringify(v.value), value))),
       },
       sortable: ['creationDate', 'completionDate', 'followUpDate', 'dueDate', 'priority', 'name'],
     }))

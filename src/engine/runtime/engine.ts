@@ -152,6 +152,7 @@ export class Engine implements EngineApi, CommandTarget {
     decisionInstance: (key) => this.state.decisionInstances.peek(key) ?? this.ctx.history.get('decisionInstance', key),
     processInstanceHistory: (where, afterKey, limit) => this.ctx.history.instancePage(where, afterKey, limit),
     processInstanceHistoryCount: (where, cap) => this.ctx.history.instanceCount(where, cap),
+    history: (kind, processInstanceKey, afterKey, limit) => this.ctx.history.page(kind, processInstanceKey, afterKey, limit),
     processDefinitionXml: (key) => {
       const p = this.repo.processes.get(key)
       return p ? this.repo.resources.get(p.record.resourceKey)?.content : undefined

@@ -59,6 +59,8 @@ export interface History {
   /** Every record of `kind`, or only those of one process instance (for instances, that instance). */
   all<K extends HistoryKind>(kind: K, processInstanceKey?: Key): Iterable<HistoryRecords[K]>
   get<K extends HistoryKind>(kind: K, key: Key): HistoryRecords[K] | undefined
+  /** Up to `limit` records of `kind` (of one process instance, if given), in key order, after `afterKey` if given. */
+  page<K extends HistoryKind>(kind: K, processInstanceKey: Key | undefined, afterKey: Key | undefined, limit: number): HistoryRecords[K][]
   /** The variables of one scope (a finished instance's own, at its root). */
   variablesOf(scopeKey: Key): VariableRecord[]
   /** Up to `limit` finished process instances meeting `where`, in key order, after `afterKey` if given. */
@@ -107,6 +109,10 @@ export class MemoryHistory implements History {
 
   get<K extends HistoryKind>(kind: K, key: Key): HistoryRecords[K] | undefined {
     return this.records[kind].get(key)
+  }
+
+  page<K extends HistoryKind>(kind: K, processInstanceKey: Key | undefined, afterKey: Key | undefined, limit: number): HistoryRecords[K][] {
+    return [...this.all(kind, processInstanceKey)].filter((r) => afterKey === undefined || r.key > afterKey).sort(byKey).slice(0, limit)
   }
 
   variablesOf(scopeKey: Key): VariableRecord[] {

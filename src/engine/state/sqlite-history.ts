@@ -40,6 +40,13 @@ export class SqliteHistory implements History {
     return json === undefined ? undefined : JSON.parse(json) as HistoryRecords[K]
   }
 
+  page<K extends HistoryKind>(kind: K, processInstanceKey: Key | undefined, afterKey: Key | undefined, limit: number): HistoryRecords[K][] {
+    const pending = this.pending(kind).filter((r) => (processInstanceKey === undefined || instanceOf(kind, r) === processInstanceKey) && (afterKey === undefined || r.key > afterKey))
+    const pendingKeys = new Set(pending.map((r) => r.key))
+    const stored = this.store.historyPage(kind, processInstanceKey, afterKey, limit).map((json) => JSON.parse(json) as HistoryRecords[K])
+    return [...pending, ...stored.filter((r) => !pendingKeys.has(r.key))].sort(byKey).slice(0, limit)
+  }
+
   variablesOf(scopeKey: Key): VariableRecord[] {
     const pending = this.pending('variable').filter((v) => v.scopeKey === scopeKey)
     if (pending.length > 0) return pending

@@ -271,6 +271,13 @@ export class EngineStore {
     for (const json of stmt.iterate()) yield json as string
   }
 
+  /** Stored records of `kind` (of one process instance, if given), in key order, after `afterKey`: their JSON. */
+  historyPage(kind: HistoryKind, processInstanceKey: string | undefined, afterKey: string | undefined, limit: number): string[] {
+    const conditions = ['kind = ?', ...(processInstanceKey === undefined ? [] : ['instance = ?']), ...(afterKey === undefined ? [] : ['key > ?'])]
+    const values = [kind, ...(processInstanceKey === undefined ? [] : [processInstanceKey]), ...(afterKey === undefined ? [] : [afterKey])]
+    return this.db.prepare(`SELECT json FROM history WHERE ${conditions.join(' AND ')} ORDER BY key LIMIT ?`).pluck().all(...values, limit) as string[]
+  }
+
   historyGet(kind: HistoryKind, key: string): string | undefined {
     return this.db.prepare('SELECT json FROM history WHERE kind = ? AND key = ?').pluck().get(kind, key) as string | undefined
   }
