@@ -50,7 +50,7 @@ function storedState(store: EngineStore, snap: StoredSnapshot): EngineSnapshot {
   if (snap.rows) {
     const unknown = store.rowKinds().filter((kind) => !ROW_KINDS.includes(kind))
     if (unknown.length > 0) throw new Error(`it holds rows of kinds this raccord does not know (${unknown.join(', ')}): was it written by a newer raccord?`)
-    return coldSnapshotFromRows(snap.rows, snap.fields, snap.variableScopes)
+    return coldSnapshotFromRows(snap.rows, snap.fields, snap.variableScopesUpTo)
   }
   return (snap.parts ? assembleSnapshot(snap.parts) : JSON.parse(snap.state)) as EngineSnapshot
 }

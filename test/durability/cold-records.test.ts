@@ -152,6 +152,12 @@ test('a restart loads the checkpoint without its records or variables: searches 
     // and one of them runs to its end: its job was found by type, its timer fired, its subscription was found by correlation key
     await runToEnd(client, 'restart-7')
     expect(await elementsTaken(client, keys[7])).toEqual(['start', 'work', 'wait-timer', 'count', 'wait-message', 'end'])
+    // and its variables, read from their rows and then set on, are each found once once it has ended
+    const ended = await rest.searchVariables({ filter: { processInstanceKey: keys[7] } })
+    expect(ended.items.map((v) => v.name).sort()).toEqual(['du-count-done', 'du-work-done', 'orderId', 'went'])
+    // and another instance's variables are still read from their rows
+    const other = await rest.searchVariables({ filter: { processInstanceKey: keys[3] } })
+    expect(other.items.map((v) => [v.name, v.value])).toEqual([['orderId', JSON.stringify('restart-3')]])
   } finally {
     await client.close()
     await server.close()

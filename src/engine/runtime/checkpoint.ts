@@ -134,13 +134,13 @@ const NO_FIELDS: readonly FieldValue[] = []
  * the fields its indexes need, from their own columns, and only the scopes that hold variables.
  * The records and variables themselves are read from their rows on first use. Its lists of records are iterables read once, not arrays.
  */
-export function coldSnapshotFromRows(rowsOf: RowsOfKind, fieldsOf: FieldsOfKind, variableScopes: () => Iterable<string>): EngineSnapshot {
+export function coldSnapshotFromRows(rowsOf: RowsOfKind, fieldsOf: FieldsOfKind, variableScopesUpTo: () => string | undefined): EngineSnapshot {
   const snapshot = metaOf(rowsOf)
   for (const [kind, field] of Object.entries(FIELD_OF_KIND)) {
     // Read as they are loaded, not held: each record's fields are garbage once its indexes are built.
     snapshot[field] = kind === VARIABLE_KIND ? [] : { [Symbol.iterator]: () => fieldsOf(kind)[Symbol.iterator]() }
   }
-  snapshot.variableScopes = { [Symbol.iterator]: () => variableScopes()[Symbol.iterator]() }
+  snapshot.variableScopesUpTo = variableScopesUpTo() ?? null
   return snapshot as unknown as EngineSnapshot
 }
 

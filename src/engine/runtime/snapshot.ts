@@ -29,8 +29,11 @@ export interface EngineSnapshot {
   batches?: BatchOperationRecord[]
   /** decisions evaluated (absent in snapshots taken before they were kept) */
   decisionInstances?: DecisionInstanceRecord[]
-  /** a cold load: the scopes whose variables stay in their rows (`variables` is then empty) */
-  variableScopes?: Iterable<Key>
+  /**
+   * A cold load: the greatest scope whose variables stay in their rows (null: none does).
+   * `variables` is then empty.
+   */
+  variableScopesUpTo?: Key | null
   /** compensation subscriptions (absent in snapshots taken before there were any) */
   compensations?: CompensationSubscriptionRecord[]
 }
@@ -86,7 +89,7 @@ export async function importState(ctx: ProcessingContext, snap: EngineSnapshot, 
     s.activeChildren.add(ei.scopeKey, ei.key)
   }
   ctx.vars.importRecords(snap.variables)
-  if (snap.variableScopes) ctx.vars.leaveInRows(snap.variableScopes)
+  if (snap.variableScopesUpTo !== undefined) ctx.vars.leaveInRows(snap.variableScopesUpTo ?? undefined)
   const now = ctx.clock.now()
   for (const job of snap.jobs) {
     put(s.jobs, job)

@@ -4,7 +4,7 @@ import type { JsonValue, Key, VariableDocument, VariableRecord } from '../state/
 /** Where the variables of scopes left out of memory are read: their rows in the last checkpoint. */
 export interface ColdVariables {
   /** the JSON of the variables of one scope */
-  ofScope(scopeKey: Key): Iterable<string>
+  ofScope(scopeKey: Key): readonly string[]
   /** the JSON of every stored variable */
   all(): Iterable<string>
   /** the JSON of one stored variable */
@@ -34,8 +34,16 @@ export class VariableStore {
   tracker: DirtyTracker | undefined
   /** where the variables of scopes left out of memory are read (durable engines) */
   private cold: ColdVariables | undefined
-  /** scopes whose variables are only in their rows: each is read in whole on first use */
+  /** scopes evicted since the start, whose variables are only in their rows: each is read in whole on first use */
   private readonly coldScopes = new Set<Key>()
+  /**
+   * The greatest scope with variables in the rows of the checkpoint loaded cold: a scope up to it
+   * that is not held may have variables there, read on first use. Every scope made since is
+   * greater (keys only grow), so a start need not list the scopes.
+   */
+  private rowsUpTo: Key | undefined
+  /** scopes up to `rowsUpTo` known to have nothing to read (read once, or ended since) */
+  private readonly noRows = new Set<Key>()
 
   constructor(
     private readonly nextKey: () => Key,
@@ -141,6 +149,8 @@ export class VariableStore {
     const vars = this.scope(scopeKey)
     if (!vars) return []
     this.byScope.delete(scopeKey)
+    // its rows go with the next checkpoint: until then they are not the scope's any more
+    if (this.mayHaveRows(scopeKey)) this.noRows.add(scopeKey)
     const records = [...vars.values()]
     if (this.tracker?.active) for (const r of records) this.tracker.markRef(VARIABLE_KIND, r.key, null)
     return records
@@ -167,9 +177,20 @@ export class VariableStore {
     this.cold = rows
   }
 
-  /** The scopes of a checkpoint loaded cold: their variables stay in their rows until used. */
-  leaveInRows(scopes: Iterable<Key>): void {
-    for (const scope of scopes) this.coldScopes.add(scope)
+  /** A checkpoint was loaded cold: the variables of scopes up to `upTo` stay in their rows until used. */
+  leaveInRows(upTo: Key | undefined): void {
+    this.rowsUpTo = upTo
+  }
+
+  /** Is a scope up to the loaded checkpoint's greatest (whether or not it has rows)? */
+  private mayHaveRows(scopeKey: Key): boolean {
+    return this.rowsUpTo !== undefined && scopeKey <= this.rowsUpTo
+  }
+
+  /** Are a scope's variables (if it has any) only in their rows? */
+  private inRows(scopeKey: Key): boolean {
+    if (this.byScope.has(scopeKey)) return false
+    return this.coldScopes.has(scopeKey) || (this.mayHaveRows(scopeKey) && !this.noRows.has(scopeKey))
   }
 
   /**
@@ -187,6 +208,7 @@ export class VariableStore {
       if (marked) continue
       this.byScope.delete(scope)
       if (vars.size > 0) this.coldScopes.add(scope)
+      else if (this.mayHaveRows(scope)) this.noRows.add(scope)
       evicted++
     }
     return evicted
@@ -204,7 +226,7 @@ export class VariableStore {
     const json = this.cold?.byKey(key)
     if (json !== undefined) {
       const stored = JSON.parse(json) as VariableRecord
-      if (this.coldScopes.has(stored.scopeKey)) return stored
+      if (this.inRows(stored.scopeKey)) return stored
       const held = this.byScope.get(stored.scopeKey)?.get(stored.name)
       if (held?.key === key) return held
     }
@@ -217,17 +239,22 @@ export class VariableStore {
     for (const scope of scopes) {
       const vars = this.byScope.get(scope)
       if (vars) yield* vars.values()
-      else if (this.cold && this.coldScopes.has(scope)) for (const json of this.cold.ofScope(scope)) yield JSON.parse(json) as VariableRecord
+      else if (this.cold && this.inRows(scope)) for (const json of this.cold.ofScope(scope)) yield JSON.parse(json) as VariableRecord
     }
   }
 
   /** The variables of a scope, read from their rows if it was left there. */
   private scope(scopeKey: Key): Map<string, VariableRecord> | undefined {
     const vars = this.byScope.get(scopeKey)
-    if (vars !== undefined || !this.cold || !this.coldScopes.has(scopeKey)) return vars
+    if (vars !== undefined || !this.cold || !this.inRows(scopeKey)) return vars
     this.coldScopes.delete(scopeKey)
+    const rows = this.cold.ofScope(scopeKey)
+    if (rows.length === 0) {
+      this.noRows.add(scopeKey)
+      return undefined
+    }
     const loaded = new Map<string, VariableRecord>()
-    for (const json of this.cold.ofScope(scopeKey)) {
+    for (const json of rows) {
       const record = JSON.parse(json) as VariableRecord
       loaded.set(record.name, record)
     }
@@ -247,10 +274,10 @@ export class VariableStore {
   /** Every variable, for reading only: those left in their rows are read from there and stay there. */
   *all(): Generator<VariableRecord> {
     for (const vars of this.byScope.values()) yield* vars.values()
-    if (!this.cold || this.coldScopes.size === 0) return
+    if (!this.cold || (this.coldScopes.size === 0 && this.rowsUpTo === undefined)) return
     for (const json of this.cold.all()) {
       const record = JSON.parse(json) as VariableRecord
-      if (this.coldScopes.has(record.scopeKey)) yield record
+      if (this.inRows(record.scopeKey)) yield record
     }
   }
 

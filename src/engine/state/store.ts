@@ -129,7 +129,7 @@ const ROWS_MARKER = 'rows'
 export type LiveFields = (kind: string) => Iterable<Record<string, unknown> & { key: string }>
 
 export type StoredSnapshot =
-  | { seq: number; rows: (kind: string) => Iterable<string>; fields: LiveFields; variableScopes: () => Iterable<string>; parts?: undefined; state?: undefined }
+  | { seq: number; rows: (kind: string) => Iterable<string>; fields: LiveFields; variableScopesUpTo: () => string | undefined; parts?: undefined; state?: undefined }
   | { seq: number; parts: Iterable<SnapshotPart>; rows?: undefined; state?: undefined }
   | { seq: number; state: string; rows?: undefined; parts?: undefined }
 
@@ -237,7 +237,7 @@ export class EngineStore {
     if (row.state === ROWS_MARKER) {
       // In key order (the primary key's), which is creation order.
       const rows = this.db.prepare('SELECT json FROM live WHERE kind = ?').pluck()
-      return { seq: row.seq, rows: (kind) => rows.iterate(kind) as Iterable<string>, fields: (kind) => this.liveFields(kind), variableScopes: () => this.variableScopes() }
+      return { seq: row.seq, rows: (kind) => rows.iterate(kind) as Iterable<string>, fields: (kind) => this.liveFields(kind), variableScopesUpTo: () => this.greatestVariableScope() }
     }
     if (row.state !== PARTS_MARKER) return { seq: row.seq, state: row.state }
     const stmt = this.db.prepare('SELECT path, json FROM snapshot_part ORDER BY n')
@@ -479,9 +479,9 @@ export class EngineStore {
     }
   }
 
-  /** The scopes that hold variables in the live state. */
-  private variableScopes(): Iterable<string> {
-    return this.db.prepare("SELECT DISTINCT f1 FROM live WHERE kind = 'variable'").pluck().iterate() as Iterable<string>
+  /** The greatest scope that holds variables in the live state (by the scope index: no scan). */
+  private greatestVariableScope(): string | undefined {
+    return (this.db.prepare("SELECT MAX(f1) FROM live WHERE kind = 'variable'").pluck().get() as string | null) ?? undefined
   }
 
   /** The JSON of the variables of one scope in the live state. */
