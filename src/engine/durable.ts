@@ -16,7 +16,9 @@ import { EngineStore, type StoredSnapshot } from './state/store'
 const KEY_GAP_AFTER_RECOVERY = 1_000_000
 /**
  * A checkpoint writes the rows of the records changed since the previous one. It is due once this
- * many changed, so that one checkpoint stays short (a few tens of ms) whatever the load...
+ * many changed, so that one checkpoint stays short (a few tens of ms) whatever the load: it is
+ * written as soon as the commands at hand are done, not at the next periodic check, which a busy
+ * event loop delays...
  */
 const CHECKPOINT_MAX_CHANGES = 1_000
 /** ...or once this long has passed with any change, so that a restart replays little. */
@@ -161,6 +163,18 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
   // State read from an earlier raccord's snapshot becomes rows at once, before the engine serves.
   if (writeAll) tryCheckpoint('after recovery')
 
+  let soon: NodeJS.Immediate | undefined
+  tracker.full = {
+    at: CHECKPOINT_MAX_CHANGES,
+    then: () => {
+      // (after a failure, the periodic check retries: not every turn of the loop)
+      if (lastFailure !== undefined) return
+      soon ??= setImmediate(() => {
+        soon = undefined
+        tryCheckpoint('of the periodic check')
+      })
+    },
+  }
   const timer = setInterval(() => {
     const due = tracker.size >= CHECKPOINT_MAX_CHANGES
       || ((tracker.size > 0 || store.lastSeq > checkpointSeq) && Date.now() - checkpointAt >= CHECKPOINT_MAX_MS)
@@ -179,6 +193,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     checkpoints,
     close: () => {
       clearInterval(timer)
+      if (soon) clearImmediate(soon)
       engine.close()
       // Stopping succeeds even when the checkpoint cannot be written: the next start replays the log.
       tryCheckpoint('at stop')

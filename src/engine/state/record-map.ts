@@ -24,13 +24,19 @@ export class DirtyTracker {
   /** records of stores that have no map by key (variables): kind -> key -> the record (null once removed) */
   private refs = new Map<string, Map<string, RefMark>>()
   private count = 0
+  /** told once when the marks reach `full.at` (a durable engine checkpoints then, not at its next check) */
+  full: { at: number; then: () => void } | undefined
 
   mark(kind: string, key: string, created: boolean): void {
     let byKey = this.marks.get(kind)
     if (!byKey) this.marks.set(kind, (byKey = new Map()))
     if (byKey.has(key)) return
     byKey.set(key, created)
-    this.count++
+    this.counted()
+  }
+
+  private counted(): void {
+    if (++this.count === this.full?.at) this.full.then()
   }
 
   /** Mark a record held by reference: `record` is null once it is removed; `created` when it is new. */
@@ -43,7 +49,7 @@ export class DirtyTracker {
       return
     }
     byKey.set(key, { record, created })
-    this.count++
+    this.counted()
   }
 
   /** Is this record marked as changed since the last checkpoint? */
