@@ -2,7 +2,9 @@
  * A gRPC gateway that does no work: it speaks the same proto as the engine, answers
  * CreateProcessInstance at once and hands out one job per created instance (carrying the
  * instance's variables) on StreamActivatedJobs or ActivateJobs, and accepts CompleteJob. Driving
- * it with the SDK measures the client-side ceiling that any engine's throughput sits under.
+ * it with the SDK measures the client-side ceiling that any engine's throughput sits under. Like
+ * the engine's gateway, it asks clients for uncompressed requests (src/engine/gateway/compression.ts),
+ * so that both are measured with the same client work.
  *
  * Run alone: `node -r tsx/cjs bench/stub-gateway.ts [--port 26501]`. Forked with an IPC channel,
  * it sends `{ type: 'ready', grpcPort }` once listening.
@@ -10,6 +12,7 @@
 import { parseArgs } from 'node:util'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
+import { uncompressedRequests } from '../src/engine/gateway/compression'
 
 interface StubJob {
   key: string
@@ -89,7 +92,7 @@ export async function startStubGateway(port: number, host = '127.0.0.1'): Promis
     },
   }
 
-  const server = new grpc.Server()
+  const server = new grpc.Server({ interceptors: [uncompressedRequests] })
   server.addService(service, implementation)
   const boundPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))))

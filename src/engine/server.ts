@@ -8,6 +8,7 @@ import path from 'node:path'
 import { ControllableClock } from './clock'
 import { FileDocumentStore, MemoryDocumentStore } from './documents'
 import { startGrpcGateway } from './gateway/grpc-gateway'
+import { CommandPacer } from './pacing'
 import { ENGINE_ENV, isLoopback, type EngineCredentials } from './protocol'
 import { createRestApp } from './rest'
 import { Engine } from './runtime/engine'
@@ -123,9 +124,11 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
   const engine = durable?.engine ?? new Engine({ clock, historyRetentionMs: historyRetention })
   const stopEngine = () => (durable ? durable.close() : engine.close())
 
+  // One event loop for both: their commands share its turns.
+  const pacer = new CommandPacer()
   let grpc
   try {
-    grpc = await startGrpcGateway(engine, { host, port: grpcPort, credentials })
+    grpc = await startGrpcGateway(engine, { host, port: grpcPort, credentials, pacer })
   } catch (error) {
     stopEngine()
     throw error
@@ -137,6 +140,7 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       clockControlled: options.clockControlled ?? process.env.ZEEBE_CLOCK_CONTROLLED === 'true',
       // A client may name the engine by the address it listens on (unless that is every interface).
       documents: options.dataDir !== undefined ? new FileDocumentStore(path.join(options.dataDir, 'documents')) : new MemoryDocumentStore(),
+      pacer,
       access: { credentials, allowedHosts: [...(options.allowedHosts ?? []), ...(WILDCARD_HOSTS.has(host) ? [] : [host])], allowedOrigins: options.allowedOrigins },
     })
     rest = await listen(http.createServer(restApp), restPort, host)

@@ -1,4 +1,6 @@
+import http2 from 'node:http2'
 import { setTimeout as delay } from 'node:timers/promises'
+import zlib from 'node:zlib'
 import { GrpcStatus, bpmnFixture, engineTestKit, grpcFailure, until } from '../support/engine-test-kit'
 
 const SERVICE_TASK_BPMN = bpmnFixture('one-service-task')
@@ -24,6 +26,43 @@ test('topology reports one healthy broker leading partition 1', async () => {
   expect(topology.brokers).toHaveLength(1)
   expect(topology.brokers[0]).toMatchObject({ host: '127.0.0.1', port: engine.grpcPort })
   expect(topology.brokers[0].partitions).toEqual([{ partitionId: 1, role: 'LEADER', health: 'HEALTHY' }])
+})
+
+/** A raw gRPC call of Topology over HTTP/2: its response headers, trailers and whether a message came back. */
+function rawTopology(port: number, compressed: boolean): Promise<{ headers: http2.IncomingHttpHeaders; trailers: http2.IncomingHttpHeaders; bytes: number }> {
+  // an empty TopologyRequest, framed: 1 byte compressed flag, 4 bytes length, the message
+  const message = compressed ? zlib.gzipSync(Buffer.alloc(0)) : Buffer.alloc(0)
+  const frame = Buffer.concat([Buffer.from([compressed ? 1 : 0]), Buffer.alloc(4), message])
+  frame.writeUInt32BE(message.length, 1)
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`)
+    session.on('error', reject)
+    const request = session.request({
+      ':method': 'POST', ':path': '/gateway_protocol.Gateway/Topology', 'content-type': 'application/grpc', te: 'trailers',
+      ...(compressed ? { 'grpc-encoding': 'gzip' } : {}),
+    })
+    let headers: http2.IncomingHttpHeaders = {}
+    let bytes = 0
+    request.on('response', (h) => { headers = h })
+    request.on('data', (chunk: Buffer) => { bytes += chunk.length })
+    request.on('trailers', (trailers) => {
+      session.close()
+      resolve({ headers, trailers, bytes })
+    })
+    request.on('error', reject)
+    request.end(frame)
+  })
+}
+
+test('the gateway tells clients to send uncompressed requests, and still answers a gzip one (the SDK gzips until told)', async () => {
+  // when a client sends a request uncompressed, then one gzipped
+  for (const compressed of [false, true]) {
+    const { headers, trailers, bytes } = await rawTopology(engine.grpcPort, compressed)
+    // then each is answered, with the encodings the gateway accepts: identity only
+    expect(headers['grpc-accept-encoding']).toBe('identity')
+    expect(trailers['grpc-status']).toBe('0')
+    expect(bytes).toBeGreaterThan(5)
+  }
 })
 
 test('an invalid model is rejected with INVALID_ARGUMENT naming the problem, and the engine keeps serving', async () => {

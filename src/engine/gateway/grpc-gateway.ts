@@ -9,7 +9,9 @@ import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
 import type { EngineApi } from '../api'
 import type { EngineCredentials } from '../protocol'
+import { CommandPacer } from '../pacing'
 import { requireCredentials } from './authentication'
+import { uncompressedRequests } from './compression'
 import { GatewayError, invalidArgument, toServiceError } from './errors'
 import { activateJobs, streamActivatedJobs, type AnyWritable, type StreamingContext } from './job-streaming'
 import {
@@ -60,9 +62,10 @@ const READ_ONLY_METHODS = new Set(['Topology'])
 /** Starts a Zeebe-compatible gRPC gateway in front of `engine`. Port 0 picks a free port. */
 export async function startGrpcGateway(
   engine: EngineApi,
-  opts: { host?: string; port: number; credentials?: EngineCredentials },
+  opts: { host?: string; port: number; credentials?: EngineCredentials; pacer?: CommandPacer },
 ): Promise<GrpcGateway> {
   const host = opts.host ?? '127.0.0.1'
+  const pacer = opts.pacer ?? new CommandPacer()
   const service = loadGatewayService()
   // Pending long polls, job streams and awaited results: close() settles each of them.
   const pending = new Set<() => void>()
@@ -71,8 +74,11 @@ export async function startGrpcGateway(
 
   const unary = <Req>(method: string, handle: Unary<Req>) =>
     (call: AnyUnaryCall, callback: grpc.sendUnaryData<unknown>): void => {
-      Promise.resolve()
-        .then(() => handle(call.request as Req, method))
+      // Reads answer at once; commands take their turn (pacing.ts).
+      const handled = READ_ONLY_METHODS.has(method)
+        ? Promise.resolve().then(() => handle(call.request as Req, method))
+        : pacer.run(() => handle(call.request as Req, method))
+      handled
         // A command is acknowledged only once its effects are on disk.
         .then(async (response) => {
           if (!READ_ONLY_METHODS.has(method)) await engine.whenDurable()
@@ -208,6 +214,7 @@ export async function startGrpcGateway(
   if (opts.credentials) requireCredentials(implementation, service, opts.credentials)
 
   const server = new grpc.Server({
+    interceptors: [uncompressedRequests],
     // The SDK pings every 6 minutes by default; allow it rather than answering GOAWAY.
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
   })

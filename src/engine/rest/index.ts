@@ -14,6 +14,7 @@ import { documentRoutes } from './documents'
 import { instanceOperationRoutes } from './instance-operations'
 import { jobRoutes } from './jobs'
 import { messageRoutes } from './messages'
+import { CommandPacer } from '../pacing'
 import { problemBody, problemDetail, problemHandler, requestPath, unknownRoute } from './problem'
 import { processInstanceRoutes } from './process-instances'
 import { requestGuard, type RestAccess } from './request-guard'
@@ -31,6 +32,8 @@ export interface RestAppOptions {
   access?: RestAccess
   /** where uploaded documents go (default: in memory) */
   documents?: DocumentStore
+  /** the turns commands take, shared with the gRPC gateway (default: this API's own) */
+  pacer?: CommandPacer
 }
 
 export function createRestApp(engine: EngineApi, options: RestAppOptions): express.Express {
@@ -42,6 +45,7 @@ export function createRestApp(engine: EngineApi, options: RestAppOptions): expre
   app.use(express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }))
 
   app.use(answerWhenDurable(engine))
+  app.use(paced(options.pacer ?? new CommandPacer()))
   const v2 = express.Router()
   clusterRoutes(v2, engine, options.clock, options.clockControlled)
   deploymentRoutes(v2, engine)
@@ -60,6 +64,16 @@ export function createRestApp(engine: EngineApi, options: RestAppOptions): expre
   return app
 }
 
+/** A state-changing request runs in its turn (pacing.ts); reads run at once. */
+function paced(pacer: CommandPacer): express.RequestHandler {
+  return (req, _res, next) => {
+    if (isRead(req)) return next()
+    pacer.run(next).catch(next)
+  }
+}
+
+const isRead = (req: express.Request) => req.method === 'GET' || req.method === 'HEAD' || req.path.endsWith('/search')
+
 /**
  * A state-changing request is answered only once the engine has stored its effects durably. If
  * storing fails (disk full, read-only), the answer becomes a 503 problem naming the cause.
@@ -67,7 +81,7 @@ export function createRestApp(engine: EngineApi, options: RestAppOptions): expre
 function answerWhenDurable(engine: EngineApi): express.RequestHandler {
   return (req, res, next) => {
     // Reads change nothing: they answer at once, even while the disk is full.
-    if (req.method === 'GET' || req.method === 'HEAD' || req.path.endsWith('/search')) return next()
+    if (isRead(req)) return next()
     const end = res.end.bind(res) as (...args: unknown[]) => express.Response
     res.end = ((...args: unknown[]) => {
       engine.whenDurable().then(() => end(...args), (error: Error) => {
