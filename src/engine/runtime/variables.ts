@@ -1,3 +1,4 @@
+import { ChunkedMap, ChunkedSet } from '../state/chunked'
 import type { DirtyTracker } from '../state/record-map'
 import type { JsonValue, Key, VariableDocument, VariableRecord } from '../state/records'
 
@@ -29,13 +30,13 @@ interface ScopeInfo {
  * outward, propagation per VariableBehavior (engine-semantics §2).
  */
 export class VariableStore {
-  private readonly byScope = new Map<Key, Map<string, VariableRecord>>()
+  private readonly byScope = new ChunkedMap<Key, Map<string, VariableRecord>>()
   /** told of every variable a command creates, changes or removes (durable engines) */
   tracker: DirtyTracker | undefined
   /** where the variables of scopes left out of memory are read (durable engines) */
   private cold: ColdVariables | undefined
   /** scopes evicted since the start, whose variables are only in their rows: each is read in whole on first use */
-  private readonly coldScopes = new Set<Key>()
+  private readonly coldScopes = new ChunkedSet<Key>()
   /**
    * The greatest scope with variables in the rows of the checkpoint loaded cold: a scope up to it
    * that is not held may have variables there, read on first use. Every scope made since is
@@ -43,7 +44,7 @@ export class VariableStore {
    */
   private rowsUpTo: Key | undefined
   /** scopes up to `rowsUpTo` known to have nothing to read (read once, or ended since) */
-  private readonly noRows = new Set<Key>()
+  private readonly noRows = new ChunkedSet<Key>()
 
   constructor(
     private readonly nextKey: () => Key,

@@ -1,3 +1,5 @@
+import { ChunkedMap } from './chunked'
+
 /**
  * Keys of records grouped by a value (a scope, a job type, a correlation, a process instance):
  * most groups are small (the one active child of a waiting instance, the one subscription of a
@@ -7,7 +9,8 @@
  * that is millions of sets fewer to build at start and to keep in memory.
  */
 export class KeyIndex<K extends string = string> {
-  private readonly groups = new Map<string, K | readonly K[] | Set<K>>()
+  /** one table per key prefix (chunked.ts): a million groups grow without a long pause */
+  private readonly groups = new ChunkedMap<string, K | readonly K[] | Set<K>>()
 
   add(at: string, key: K): void {
     const group = this.groups.get(at)

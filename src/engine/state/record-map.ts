@@ -1,3 +1,4 @@
+import { ChunkedMap, ChunkedSet } from './chunked'
 import { KeyIndex } from './key-index'
 import type { Key } from './records'
 
@@ -110,9 +111,10 @@ const GONE: unique symbol = Symbol('gone')
  * arrays in key order (their keys, and their values or COLD or GONE): a start with a million
  * records pushes their keys onto an array instead of growing a hash table, and a key is found
  * there by binary search. Every key made since is greater than theirs, so iterating the segment
- * first and then the map goes in the same order as a map holding them all would.
+ * first and then the map goes in the same order as a map holding them all would. The map itself
+ * is chunked (chunked.ts), so that growing it past a million records has no long pause.
  */
-export class RecordMap<K extends string, V> extends Map<K, V> {
+export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
   private readonly byField = new KeyIndex<K>()
   tracker: DirtyTracker | undefined
   /** where cold records are read (undefined: every record stays in memory) */
@@ -120,7 +122,7 @@ export class RecordMap<K extends string, V> extends Map<K, V> {
   /** what a record read from its row needs added (an element instance's model element) */
   private revive: ((value: V) => V) | undefined
   /** records in memory that may be evicted, oldest first (kept only with cold rows) */
-  private readonly hot = new Set<K>()
+  private readonly hot = new ChunkedSet<K>()
   /** the keys of the loaded checkpoint's records, ascending */
   private segKeys: K[] = []
   /** their values: the record in memory, COLD (in its row), or GONE (deleted since) */
