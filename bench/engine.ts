@@ -6,7 +6,9 @@
  * 1. Throughput: BENCH_N (20,000) one-service-task instances, 64 in flight, a streamJobs worker
  *    completing the jobs; instances/s for the engine in memory, the engine with durable state (a
  *    fresh temp --data-dir), and bench/stub-gateway.ts, a gateway that does no work: the SDK's
- *    ceiling on this machine.
+ *    ceiling on this machine. BENCH_ROUNDS (3) rounds of the three, one after the other, and the
+ *    median of each: the load of a shared machine drifts within minutes, and one run of each
+ *    compared engine and stub measured at different times.
  * 2. Latency at a fixed offered rate: BENCH_RATE (500) creations/s for BENCH_SECONDS (10), sent on
  *    schedule whatever the engine does (open loop); create acknowledged -> job received, and create
  *    sent -> job completion acknowledged.
@@ -38,6 +40,7 @@ import readline from 'node:readline'
 import { Camunda8 } from '@camunda8/sdk'
 
 const N = Number(process.env.BENCH_N ?? 20_000)
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3))
 const WAITING = Number(process.env.BENCH_WAITING ?? 100_000)
 const RATE = Number(process.env.BENCH_RATE ?? 500)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -191,14 +194,15 @@ interface EngineCounts { instances: number; activeInstances: number; elements: n
 interface Pauses {
   loopMaxMs: number
   gc: { count: number; totalMs: number; maxMs: number; longest: string }
-  checkpoints?: { count: number; totalMs: number; maxMs: number; maxRows: number }
+  checkpoints?: { count: number; totalMs: number; maxMs: number; maxRows: number; writer?: { count: number; totalMs: number; maxMs: number } }
 }
 interface Stats { type: 'stats'; rss: number; heapTotal: number; heapUsed: number; external: number; collected: boolean; engine: EngineCounts; diskBytes?: number; pauses: Pauses }
 
 /** The engine's own account of its pauses since the previous stats: what a stall seen from outside comes from. */
 function describePauses(s: Stats): string {
   const { loopMaxMs, gc, checkpoints: c } = s.pauses
-  const checkpoints = c ? `checkpoints: ${count(c.count)} so far, longest ${c.maxMs.toFixed(1)} ms, mean ${(c.totalMs / Math.max(1, c.count)).toFixed(1)} ms, at most ${count(c.maxRows)} rows; ` : ''
+  const writer = c?.writer ? `, written in the writer thread in at most ${c.writer.maxMs.toFixed(1)} ms, mean ${(c.writer.totalMs / Math.max(1, c.writer.count)).toFixed(1)} ms` : ''
+  const checkpoints = c ? `checkpoints: ${count(c.count)} so far, rows built on the event loop in at most ${c.maxMs.toFixed(1)} ms, mean ${(c.totalMs / Math.max(1, c.count)).toFixed(1)} ms${writer}, at most ${count(c.maxRows)} rows; ` : ''
   return `engine side: ${checkpoints}garbage collection: ${count(gc.count)} pauses, longest ${gc.maxMs.toFixed(1)} ms${gc.longest ? ` (${gc.longest})` : ''}; event loop delay at most ${loopMaxMs.toFixed(1)} ms`
 }
 
@@ -513,6 +517,11 @@ async function restart(dataDir: string): Promise<{ server: Server; restart: Rest
 const durableArgs = (dataDir: string) => ['engine', '--data-dir', dataDir, '--grpc-port', '0', '--rest-port', '0']
 const IN_MEMORY_ARGS = ['engine', '--in-memory', '--grpc-port', '0', '--rest-port', '0']
 
+/** The run with the median rate (the lower middle one of an even number). */
+function median(runs: Throughput[]): Throughput {
+  return [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor((runs.length - 1) / 2)]
+}
+
 function describeThroughput(name: string, t: Throughput, stub?: Throughput): string {
   return `  ${name.padEnd(9)} ${count(N)} in ${t.seconds.toFixed(1)} s: ${count(t.perSecond).padStart(5)} instances/s` +
     `${stub ? `, ${(t.perSecond / stub.perSecond).toFixed(2)} of the stub` : ''}; ` +
@@ -604,12 +613,19 @@ async function main(): Promise<void> {
     let server: Server
     if (SECTIONS.has('throughput')) {
       console.log(`throughput: ${count(N)} one-service-task instances, ${IN_FLIGHT} in flight, streamJobs worker (warm-up ${WARM_UP})`)
-      server = await forkServer(ENGINE_SCRIPT, IN_MEMORY_ARGS)
-      const memory = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
-      server = await forkServer(ENGINE_SCRIPT, durableArgs(freshDataDir()))
-      const durable = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
-      server = await forkServer('bench/stub-gateway.ts', ['--port', '0'])
-      const stub = await measureThroughput(server.grpcPort).finally(() => stopServer(server))
+      const rounds: Record<'memory' | 'durable' | 'stub', Throughput[]> = { memory: [], durable: [], stub: [] }
+      for (let round = 1; round <= ROUNDS; round++) {
+        server = await forkServer(ENGINE_SCRIPT, IN_MEMORY_ARGS)
+        rounds.memory.push(await measureThroughput(server.grpcPort).finally(() => stopServer(server)))
+        server = await forkServer(ENGINE_SCRIPT, durableArgs(freshDataDir()))
+        rounds.durable.push(await measureThroughput(server.grpcPort).finally(() => stopServer(server)))
+        server = await forkServer('bench/stub-gateway.ts', ['--port', '0'])
+        rounds.stub.push(await measureThroughput(server.grpcPort).finally(() => stopServer(server)))
+        console.log(`  round ${round} of ${ROUNDS}: stub ${count(rounds.stub[round - 1].perSecond)}/s, in-memory ${count(rounds.memory[round - 1].perSecond)}/s, ` +
+          `durable ${count(rounds.durable[round - 1].perSecond)}/s (${(rounds.durable[round - 1].perSecond / rounds.stub[round - 1].perSecond).toFixed(2)} of the stub)`)
+      }
+      const [memory, durable, stub] = [median(rounds.memory), median(rounds.durable), median(rounds.stub)]
+      if (ROUNDS > 1) console.log(`  the median round of each:`)
       console.log(describeThroughput('stub', stub))
       console.log(describeThroughput('in-memory', memory, stub))
       console.log(describeThroughput('durable', durable, stub))

@@ -175,7 +175,7 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
       parent({
         type: 'stats', ...memory, collected: gc !== undefined, engine: server.engine.stats(),
         diskBytes: server.durable?.store.sizeOnDisk(),
-        pauses: { loopMaxMs: loop.max / 1e6, gc: { ...gcPauses }, checkpoints: server.durable ? { ...server.durable.checkpoints } : undefined },
+        pauses: { loopMaxMs: loop.max / 1e6, gc: { ...gcPauses }, checkpoints: server.durable ? { ...server.durable.checkpoints, writer: { ...server.durable.store.writerCheckpoints } } : undefined },
       })
       loop.reset()
       Object.assign(gcPauses, { count: 0, totalMs: 0, maxMs: 0, longest: '' })

@@ -41,7 +41,11 @@ export interface DurableEngine {
    * Returns the rows written and deleted, or undefined when there was nothing to write.
    */
   checkpoint(): { written: number; deleted: number } | undefined
-  /** Checkpoints written so far: how many, their time (total and longest) and the most rows one wrote. */
+  /**
+   * Checkpoints handed to the writer thread so far: how many, the time building their rows took
+   * on the event loop (total and longest) and the most rows one wrote. The writer thread's time is
+   * store.writerCheckpoints.
+   */
   readonly checkpoints: { count: number; totalMs: number; maxMs: number; maxRows: number }
   /** Checkpoint (a failure is logged: the log keeps everything), then close the store. */
   close(): void
@@ -121,47 +125,91 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
   let repositoryRevision: number | undefined = snapshotSeq > 0 && !writeAll ? engine.repositoryRevision : undefined
 
   const checkpoints = { count: 0, totalMs: 0, maxMs: 0, maxRows: 0 }
-  const checkpoint = (): { written: number; deleted: number } | undefined => {
+  /** the id of a checkpoint handed to the writer thread and not committed yet */
+  let writing: number | undefined
+  // A checkpoint that fails loses nothing: the log keeps every command and the next check tries
+  // again. It is said once per distinct reason, not at every check.
+  let lastFailure: string | undefined
+  const report = (when: string, error: unknown) => {
+    const reason = error instanceof Error ? error.message : String(error)
+    if (reason !== lastFailure) console.error(`[engine] checkpoint ${when} failed (${reason}); the log keeps every command since the last one`)
+    lastFailure = reason
+  }
+  /**
+   * Hand a checkpoint to the writer thread: the rows are built here, written there. The records it
+   * writes stay in memory until it is committed (no eviction meanwhile). `then` is told once it is
+   * committed or failed. Returns its id and the rows handed over, or undefined when there was
+   * nothing to write.
+   */
+  const startCheckpoint = (when: string, then?: (error?: Error) => void): { id: number; written: number; deleted: number } | undefined => {
     const started = performance.now()
     // A store that failed writes its buffer to the log first (it retries on its own): no checkpoint meanwhile.
-    if (store.failure) return undefined
+    if (store.failure || writing !== undefined) return undefined
     if (store.lastSeq === checkpointSeq && tracker.size === 0 && !writeAll) return undefined
     const marks = tracker.take()
-    const rows = engine.checkpointRows(writeAll ? 'all' : { marks, revision: repositoryRevision })
-    let seq: number
+    let rows: ReturnType<Engine['checkpointRows']>
     try {
-      seq = store.writeCheckpoint(rows, Date.now())
+      rows = engine.checkpointRows(writeAll ? 'all' : { marks, revision: repositoryRevision })
     } catch (error) {
-      // Nothing was written: the next checkpoint writes these records again.
       tracker.restore(marks)
       throw error
     }
-    writeAll = false
-    repositoryRevision = engine.repositoryRevision
-    checkpointSeq = seq
-    checkpointAt = Date.now()
+    const revision = engine.repositoryRevision
+    const id = store.writeCheckpoint(rows, Date.now(), (outcome) => {
+      writing = undefined
+      if ('error' in outcome) {
+        // Nothing was written: the next checkpoint writes these records again.
+        tracker.restore(marks)
+        report(when, outcome.error)
+        then?.(outcome.error)
+        return
+      }
+      writeAll = false
+      repositoryRevision = revision
+      checkpointSeq = outcome.seq
+      checkpointAt = Date.now()
+      lastFailure = undefined
+      then?.()
+    })
+    writing = id
     const ms = performance.now() - started
     checkpoints.count++
     checkpoints.totalMs += ms
     checkpoints.maxMs = Math.max(checkpoints.maxMs, ms)
     checkpoints.maxRows = Math.max(checkpoints.maxRows, rows.upserts.length + rows.deletes.length)
-    return { written: rows.upserts.length, deleted: rows.deletes.length }
+    return { id, written: rows.upserts.length, deleted: rows.deletes.length }
   }
-  // A checkpoint that fails loses nothing: the log keeps every command and the next check tries
-  // again. It is said once per distinct reason, not at every check.
-  let lastFailure: string | undefined
   const tryCheckpoint = (when: string) => {
     try {
-      checkpoint()
-      lastFailure = undefined
+      startCheckpoint(when)
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error)
-      if (reason !== lastFailure) console.error(`[engine] checkpoint ${when} failed (${reason}); the log keeps every command since the last one`)
-      lastFailure = reason
+      report(when, error)
     }
   }
+  /** A checkpoint now, waited for (after the one in the writer thread, if any); a failure is thrown. */
+  const checkpoint = (when = 'asked for'): { written: number; deleted: number } | undefined => {
+    if (writing !== undefined) store.waitFor(writing)
+    let failure: Error | undefined
+    let started: ReturnType<typeof startCheckpoint>
+    try {
+      started = startCheckpoint(when, (error) => { failure = error })
+    } catch (error) {
+      report(when, error)
+      throw error
+    }
+    if (!started) return undefined
+    store.waitFor(started.id)
+    if (failure) throw failure
+    return { written: started.written, deleted: started.deleted }
+  }
   // State read from an earlier raccord's snapshot becomes rows at once, before the engine serves.
-  if (writeAll) tryCheckpoint('after recovery')
+  if (writeAll) {
+    try {
+      checkpoint('after recovery')
+    } catch {
+      // (said by the checkpoint; the log keeps everything)
+    }
+  }
 
   let soon: NodeJS.Immediate | undefined
   tracker.full = {
@@ -181,7 +229,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     if (due) tryCheckpoint('of the periodic check')
     // Records the last checkpoint wrote (and any only read) may leave memory; a state read from an
     // earlier raccord's snapshot may not before its first checkpoint.
-    if (!writeAll) engine.evict(recordsInMemory)
+    if (!writeAll && !writing) engine.evict(recordsInMemory)
   }, CHECKPOINT_CHECK_MS)
   timer.unref()
 
@@ -189,14 +237,18 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     engine,
     store,
     recovery: { snapshotSeq, replayed, ms: Date.now() - started },
-    checkpoint,
+    checkpoint: () => checkpoint(),
     checkpoints,
     close: () => {
       clearInterval(timer)
       if (soon) clearImmediate(soon)
       engine.close()
       // Stopping succeeds even when the checkpoint cannot be written: the next start replays the log.
-      tryCheckpoint('at stop')
+      try {
+        checkpoint('at stop')
+      } catch {
+        // (said by the checkpoint; the log keeps everything)
+      }
       store.close()
     },
   }

@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import { FIELD_COLUMNS, fillFieldColumns, INDEX_FIELDS, type FieldValue } from './live-fields'
 import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind, type InstanceWhere } from './history'
 import type { SnapshotPart } from './snapshot-parts'
+import { StoreWriter, type WriteAnswer, type WriteRows } from './writer'
 
 /** The rows a checkpoint writes and deletes (runtime/checkpoint.ts makes them). */
 export interface CheckpointWrite {
@@ -137,26 +138,44 @@ export type StoredSnapshot =
  * The engine's durable state in SQLite (WAL): a command log and a snapshot. Commands are appended
  * to a buffer and committed together (group commit); callers are told once theirs is on disk.
  */
+/** Handed to the writer thread, not answered yet: what to put back if it fails. */
+interface InFlight {
+  /** the first log position of `commands` */
+  first: number
+  commands: { time: number; command: string }[]
+  history: ArchivedInstance[]
+  waiters: Waiter[]
+  /** a checkpoint: told its log position once committed, or why it failed */
+  checkpoint?: (outcome: { seq: number } | { error: Error }) => void
+}
+
+interface Waiter { resolve: () => void; reject: (e: Error) => void }
+
 export class EngineStore {
   private readonly db: Database.Database
+  private readonly writer: StoreWriter
   private buffer: { time: number; command: string }[] = []
   /** finished instances to store with the next group commit, with the commands that finished them */
   private historyBuffer: ArchivedInstance[] = []
-  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = []
+  private waiters: Waiter[] = []
+  /** writes handed to the writer thread, by operation id, in order */
+  private readonly inFlight = new Map<number, InFlight>()
   private nextSeq: number
   private flushScheduled = false
   private retryTimer: NodeJS.Timeout | undefined
   private liveRowStmt: Database.Statement | undefined
   private scopeStmt: Database.Statement | undefined
-  private checkpointStatements: Record<'upsert' | 'remove' | 'previous' | 'dropParts' | 'mark' | 'trim', Database.Statement> | undefined
   /** the last write failure (disk full, read-only): commands are refused until a flush succeeds */
   failure: Error | undefined
+  /** time the writer thread spent on checkpoints: how many, in total and the longest */
+  readonly writerCheckpoints = { count: 0, totalMs: 0, maxMs: 0 }
 
   private constructor(db: Database.Database, readonly file: string) {
     this.db = db
     const row = db.prepare('SELECT MAX(seq) AS seq FROM log').get() as { seq: number | null }
     const snap = db.prepare('SELECT seq FROM snapshot WHERE id = 1').get() as { seq: number } | undefined
     this.nextSeq = Math.max(row.seq ?? 0, snap?.seq ?? 0) + 1
+    this.writer = new StoreWriter(file, FIELD_COLUMNS, ROWS_MARKER)
   }
 
   /** Open (or create) the state in `dir`. Refuses a foreign or corrupt file with a StoreError. */
@@ -261,9 +280,10 @@ export class EngineStore {
     this.scheduleFlush()
   }
 
-  /** Finished instances not committed yet. */
+  /** Finished instances not known to be committed yet (one may be committed already: read both, the buffer first). */
   get pendingHistory(): readonly ArchivedInstance[] {
-    return this.historyBuffer
+    if (this.inFlight.size === 0) return this.historyBuffer
+    return [...[...this.inFlight.values()].flatMap((w) => w.history), ...this.historyBuffer]
   }
 
   /** Every stored record of `kind`, as JSON, in no particular order. */
@@ -299,47 +319,41 @@ export class EngineStore {
 
   /** How many stored finished instances meet `where`, counted up to `cap`. */
   historyInstanceCount(where: InstanceWhere, cap: number): number {
+    // Counted once every handed-over write is committed, so that none is counted twice.
+    this.writer.settle()
     const { sql, values } = instanceConditions(where)
     return this.db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM history WHERE ${sql} LIMIT ?)`).pluck().get(...values, cap) as number
   }
 
   historyRoots(): number {
+    this.writer.settle()
     return (this.db.prepare('SELECT COUNT(*) FROM history_root').pluck().get() as number) + this.historyBuffer.length
   }
 
   /** Delete up to `max` root instances that finished before `before`, with their records, in one transaction. */
   pruneHistory(before: number, max: number): number {
     this.flush()
-    const roots = this.db.prepare('SELECT root FROM history_root WHERE ended < ? ORDER BY ended LIMIT ?').pluck().all(before, max) as string[]
-    if (roots.length === 0) return 0
-    const records = this.db.prepare('DELETE FROM history WHERE root = ?')
-    const root = this.db.prepare('DELETE FROM history_root WHERE root = ?')
-    this.db.transaction(() => {
-      for (const r of roots) {
-        records.run(r)
-        root.run(r)
-      }
-    })()
-    return roots.length
+    return this.writer.run({ op: 'prune', before, max }) as number
   }
 
-  private writeHistory(batch: ArchivedInstance[]): void {
-    if (batch.length === 0) return
-    const root = this.db.prepare('INSERT OR REPLACE INTO history_root (root, ended) VALUES (?, ?)')
-    const record = this.db.prepare('INSERT OR REPLACE INTO history (kind, key, root, scope, instance, json) VALUES (?, ?, ?, ?, ?, ?)')
+  /** The rows of finished instances, for the writer thread. */
+  private historyRows(batch: ArchivedInstance[]): Pick<WriteRows, 'roots' | 'history'> {
+    const roots: WriteRows['roots'] = []
+    const history: WriteRows['history'] = []
     for (const archived of batch) {
-      root.run(archived.root, archived.ended)
+      roots.push([archived.root, archived.ended])
       for (const kind of Object.keys(ARCHIVE_FIELDS) as HistoryKind[]) {
         for (const r of archived[ARCHIVE_FIELDS[kind]] as { key: string; scopeKey?: string; processInstanceKey?: string }[]) {
-          record.run(kind, r.key, archived.root, kind === 'variable' ? r.scopeKey ?? null : null, instanceOf(kind, r) ?? null, JSON.stringify(r))
+          history.push([kind, r.key, archived.root, kind === 'variable' ? r.scopeKey ?? null : null, instanceOf(kind, r) ?? null, JSON.stringify(r)])
         }
       }
     }
+    return { roots, history }
   }
 
   /** Resolves when everything appended so far is committed; rejects if the commit failed. */
   durable(): Promise<void> {
-    if (this.buffer.length === 0 && this.waiters.length === 0) {
+    if (this.buffer.length === 0 && this.waiters.length === 0 && this.inFlight.size === 0) {
       return this.failure ? Promise.reject(this.failure) : Promise.resolve()
     }
     return new Promise((resolve, reject) => {
@@ -365,83 +379,112 @@ export class EngineStore {
     })
   }
 
-  /** Commit the buffered commands in one transaction. */
+  /**
+   * Hand the buffered commands (and finished instances) to the writer thread, as one transaction:
+   * their waiters are told once it is committed. Waiters with nothing new to write wait for the
+   * writes handed over before them.
+   */
   flush(): void {
     const batch = this.buffer
     const history = this.historyBuffer
     const waiters = this.waiters
     this.buffer = []
+    this.historyBuffer = []
     this.waiters = []
-    if (batch.length > 0 || history.length > 0) {
-      const insert = this.db.prepare('INSERT INTO log (seq, time, command) VALUES (?, ?, ?)')
-      const first = this.nextSeq
-      try {
-        this.db.transaction(() => {
-          let seq = first
-          for (const e of batch) insert.run(seq++, e.time, e.command)
-          this.writeHistory(history)
-        })()
-        this.historyBuffer = []
-        this.nextSeq = first + batch.length
-        this.failure = undefined
-      } catch (e) {
-        this.failure = new StoreError(`Cannot write engine state '${this.file}': ${(e as Error).message}`)
-        // Keep the commands: they are retried with the next flush, and nothing is acknowledged meanwhile.
-        this.buffer = batch.concat(this.buffer)
-        for (const w of waiters) w.reject(this.failure)
-        // Commands are refused meanwhile, so nothing else would trigger the retry.
-        this.retryTimer ??= setTimeout(() => {
-          this.retryTimer = undefined
-          this.scheduleFlush()
-        }, FLUSH_RETRY_MS)
-        this.retryTimer.unref()
-        return
-      }
+    if (batch.length === 0 && history.length === 0) {
+      if (waiters.length === 0) return
+      const last = [...this.inFlight.values()].pop()
+      if (last) last.waiters.push(...waiters)
+      else for (const w of waiters) settleWaiter(w, this.failure)
+      return
     }
-    for (const w of waiters) w.resolve()
+    const first = this.nextSeq
+    this.nextSeq += batch.length
+    let seq = first
+    const log = batch.map((e): [number, number, string] => [seq++, e.time, e.command])
+    this.hand({ first, commands: batch, history, waiters }, { op: 'write', log, ...this.historyRows(history) })
+  }
+
+  private hand(write: InFlight, operation: { op: 'write' } & WriteRows): number {
+    const id = this.writer.post(operation, (answer) => this.written(id, answer))
+    this.inFlight.set(id, write)
+    return id
+  }
+
+  private written(id: number, answer: WriteAnswer): void {
+    const write = this.inFlight.get(id)
+    // (a write put back after an earlier one failed: its refusal is no news)
+    if (!write) return
+    this.inFlight.delete(id)
+    if (answer.ok) {
+      this.failure = undefined
+      if (write.checkpoint) {
+        this.writerCheckpoints.count++
+        this.writerCheckpoints.totalMs += answer.ms
+        this.writerCheckpoints.maxMs = Math.max(this.writerCheckpoints.maxMs, answer.ms)
+        write.checkpoint({ seq: write.first - 1 + write.commands.length })
+      }
+      for (const w of write.waiters) w.resolve()
+      return
+    }
+    // The thread refuses every write after this one until told to resume: put them all back, in
+    // order, before what was buffered since. Nothing of them is acknowledged; they are retried.
+    this.failure = new StoreError(`Cannot write engine state '${this.file}': ${answer.error ?? 'unknown error'}`)
+    const failed = [write, ...this.inFlight.values()]
+    this.inFlight.clear()
+    this.writer.post({ op: 'resume' }, () => undefined)
+    this.nextSeq = write.first
+    this.buffer = [...failed.flatMap((w) => w.commands), ...this.buffer]
+    this.historyBuffer = [...failed.flatMap((w) => w.history), ...this.historyBuffer]
+    for (const w of failed) {
+      for (const waiter of w.waiters) waiter.reject(this.failure)
+      w.checkpoint?.({ error: this.failure })
+    }
+    // Commands are refused meanwhile, so nothing else would trigger the retry.
+    this.retryTimer ??= setTimeout(() => {
+      this.retryTimer = undefined
+      this.scheduleFlush()
+    }, FLUSH_RETRY_MS)
+    this.retryTimer.unref()
   }
 
   /**
    * Bring the live table to the state as it is now (the rows that changed since the last
-   * checkpoint) and drop the log, in one transaction: the commands still buffered are not logged,
-   * since the rows hold their effects, and are acknowledged with it, as a group commit would. A
-   * failure (a full disk) leaves the previous checkpoint and the log as they were, and the buffer
-   * goes to the log as usual. Returns the log position the checkpoint stands for.
+   * checkpoint) and drop the log, in one transaction, in the writer thread: the commands still
+   * buffered are not logged, since the rows hold their effects, and are acknowledged with it, as a
+   * group commit would. `then` is told the log position the checkpoint stands for once it is
+   * committed (on the event loop, or within waitFor). A failure (a full disk) leaves the previous
+   * checkpoint and the log as they were; the buffered commands go back to the buffer and are
+   * logged as usual. Returns the write's id, for waitFor.
    */
-  writeCheckpoint(rows: CheckpointWrite, now: number): number {
+  writeCheckpoint(rows: CheckpointWrite, now: number, then: (outcome: { seq: number } | { error: Error }) => void): number {
     const batch = this.buffer
     const history = this.historyBuffer
     const waiters = this.waiters
-    const seq = this.nextSeq - 1 + batch.length
-    const statements = this.checkpointStatements ??= {
-      upsert: this.db.prepare(`INSERT OR REPLACE INTO live (kind, key, json, ${FIELD_COLUMNS.join(', ')}) VALUES (?, ?, ?${', ?'.repeat(FIELD_COLUMNS.length)})`),
-      remove: this.db.prepare('DELETE FROM live WHERE kind = ? AND key = ?'),
-      previous: this.db.prepare('SELECT state FROM snapshot WHERE id = 1').pluck(),
-      dropParts: this.db.prepare('DELETE FROM snapshot_part'),
-      mark: this.db.prepare('INSERT OR REPLACE INTO snapshot (id, seq, created, state) VALUES (1, ?, ?, ?)'),
-      trim: this.db.prepare('DELETE FROM log WHERE seq <= ?'),
-    }
-    try {
-      this.db.transaction(() => {
-        this.writeHistory(history)
-        for (const [kind, key] of rows.deletes) statements.remove.run(kind, key)
-        for (const [kind, key, json, fields] of rows.upserts) statements.upsert.run(kind, key, json, ...FIELD_COLUMNS.map((_, i) => fields[i] ?? null))
-        const previous = statements.previous.get() as string | undefined
-        if (previous !== undefined && previous !== ROWS_MARKER) statements.dropParts.run()
-        statements.mark.run(seq, now, ROWS_MARKER)
-        statements.trim.run(seq)
-      })()
-    } catch (e) {
-      this.flush()
-      throw e
-    }
     this.buffer = []
     this.historyBuffer = []
     this.waiters = []
+    const first = this.nextSeq
+    const seq = first - 1 + batch.length
     this.nextSeq = seq + 1
-    this.failure = undefined
-    for (const w of waiters) w.resolve()
-    return seq
+    const upserts = rows.upserts.map(([kind, key, json, fields]) => [kind, key, json, ...FIELD_COLUMNS.map((_, i) => fields[i] ?? null)])
+    return this.hand({ first, commands: batch, history, waiters, checkpoint: then },
+      { op: 'write', log: [], ...this.historyRows(history), checkpoint: { deletes: rows.deletes, upserts, seq, now } })
+  }
+
+  /** Block until every write handed over so far is committed (or failed). */
+  settle(): void {
+    this.writer.settle()
+  }
+
+  /** Block until the write `id` is answered. */
+  waitFor(id: number): void {
+    this.writer.wait(id)
+  }
+
+  /** Is a write handed over and not answered yet? */
+  get writing(): boolean {
+    return this.inFlight.size > 0
   }
 
   /**
@@ -520,19 +563,26 @@ export class EngineStore {
 
   /** For tests of the disk-full path: cap the database size in pages. */
   limitPages(maxPages: number): void {
-    this.db.pragma(`max_page_count = ${Math.floor(maxPages)}`)
+    this.writer.run({ op: 'pragma', pragma: `max_page_count = ${Math.floor(maxPages)}` })
   }
 
   close(): void {
     clearTimeout(this.retryTimer)
     try {
       this.flush()
+      this.writer.settle()
+      this.writer.close()
       this.db.pragma('wal_checkpoint(TRUNCATE)')
     } finally {
       this.db.close()
       releaseLock(path.dirname(this.file))
     }
   }
+}
+
+function settleWaiter(waiter: Waiter, failure: Error | undefined): void {
+  if (failure) waiter.reject(failure)
+  else waiter.resolve()
 }
 
 function checkHeader(file: string): void {

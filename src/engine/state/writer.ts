@@ -1,0 +1,217 @@
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
+
+/**
+ * The engine's writes to its SQLite file run in a thread of their own, on a connection of their
+ * own: the commands of a group commit, the finished instances, the checkpoints and the pruning.
+ * The event loop only hands them over (the rows are built there) and goes on serving; the thread
+ * answers once the transaction is committed, and only then is anything acknowledged. Writes run
+ * one at a time in the order given. After one fails (a full disk), the thread refuses every write
+ * given before the caller says `resume`, so that no later commands are committed without the
+ * failed ones. Reads stay on the event loop's connection (WAL: they see every committed write and
+ * never wait for one).
+ */
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads')
+const Database = require(workerData.sqlite)
+const port = workerData.port
+const done = new Int32Array(workerData.done)
+const db = new Database(workerData.file)
+db.pragma('journal_mode = WAL')
+db.pragma('synchronous = FULL')
+const columns = workerData.fieldColumns
+const statements = {
+  log: db.prepare('INSERT INTO log (seq, time, command) VALUES (?, ?, ?)'),
+  root: db.prepare('INSERT OR REPLACE INTO history_root (root, ended) VALUES (?, ?)'),
+  history: db.prepare('INSERT OR REPLACE INTO history (kind, key, root, scope, instance, json) VALUES (?, ?, ?, ?, ?, ?)'),
+  upsert: db.prepare('INSERT OR REPLACE INTO live (kind, key, json, ' + columns.join(', ') + ') VALUES (?, ?, ?' + ', ?'.repeat(columns.length) + ')'),
+  remove: db.prepare('DELETE FROM live WHERE kind = ? AND key = ?'),
+  previous: db.prepare('SELECT state FROM snapshot WHERE id = 1').pluck(),
+  dropParts: db.prepare('DELETE FROM snapshot_part'),
+  mark: db.prepare('INSERT OR REPLACE INTO snapshot (id, seq, created, state) VALUES (1, ?, ?, ?)'),
+  trim: db.prepare('DELETE FROM log WHERE seq <= ?'),
+  oldRoots: db.prepare('SELECT root FROM history_root WHERE ended < ? ORDER BY ended LIMIT ?').pluck(),
+  rootRecords: db.prepare('DELETE FROM history WHERE root = ?'),
+  dropRoot: db.prepare('DELETE FROM history_root WHERE root = ?'),
+}
+const write = db.transaction((op) => {
+  for (const row of op.log) statements.log.run(row)
+  for (const row of op.roots) statements.root.run(row)
+  for (const row of op.history) statements.history.run(row)
+  const cp = op.checkpoint
+  if (cp) {
+    for (const row of cp.deletes) statements.remove.run(row)
+    for (const row of cp.upserts) statements.upsert.run(row)
+    const previous = statements.previous.get()
+    if (previous !== undefined && previous !== workerData.rowsMarker) statements.dropParts.run()
+    statements.mark.run(cp.seq, cp.now, workerData.rowsMarker)
+    statements.trim.run(cp.seq)
+  }
+})
+const prune = db.transaction((roots) => {
+  for (const root of roots) {
+    statements.rootRecords.run(root)
+    statements.dropRoot.run(root)
+  }
+})
+let failed = false
+port.on('message', (op) => {
+  const started = performance.now()
+  let answer
+  try {
+    if (op.op === 'write') {
+      if (failed) throw new Error('refused: an earlier write failed')
+      write(op)
+      answer = { id: op.id, ok: true }
+    } else if (op.op === 'prune') {
+      const roots = statements.oldRoots.all(op.before, op.max)
+      if (roots.length > 0) prune(roots)
+      answer = { id: op.id, ok: true, value: roots.length }
+    } else if (op.op === 'resume') {
+      failed = false
+      answer = { id: op.id, ok: true }
+    } else if (op.op === 'pragma') {
+      answer = { id: op.id, ok: true, value: db.pragma(op.pragma, { simple: true }) }
+    } else if (op.op === 'close') {
+      db.close()
+      answer = { id: op.id, ok: true }
+    } else {
+      throw new Error('unknown operation ' + op.op)
+    }
+  } catch (error) {
+    if (op.op === 'write' && !failed) failed = true
+    answer = { id: op.id, ok: false, error: String(error && error.message || error) }
+  }
+  answer.ms = performance.now() - started
+  port.postMessage(answer)
+  Atomics.store(done, 0, op.id)
+  Atomics.notify(done, 0)
+  if (op.op === 'close') port.close()
+})
+`
+
+/** One group commit or checkpoint: rows ready for SQLite's statements. */
+export interface WriteRows {
+  /** [seq, time, command] */
+  log: [number, number, string][]
+  /** [root, ended] */
+  roots: [string, number][]
+  /** [kind, key, root, scope, instance, json] */
+  history: [string, string, string, string | null, string | null, string][]
+  checkpoint?: {
+    deletes: [string, string][]
+    /** [kind, key, json, ...one value per field column] */
+    upserts: unknown[][]
+    seq: number
+    now: number
+  }
+}
+
+type Operation =
+  | ({ op: 'write' } & WriteRows)
+  | { op: 'prune'; before: number; max: number }
+  | { op: 'resume' }
+  | { op: 'pragma'; pragma: string }
+  | { op: 'close' }
+
+/** The thread's answer: `ms` is how long the operation took there. */
+export interface WriteAnswer { id: number; ok: boolean; value?: unknown; error?: string; ms: number }
+
+export class StoreWriter {
+  private readonly worker: Worker
+  private readonly port: MessagePort
+  private readonly done = new Int32Array(new SharedArrayBuffer(4))
+  private nextId = 1
+  private readonly waiting = new Map<number, (answer: WriteAnswer) => void>()
+  private stopped: Error | undefined
+
+  constructor(file: string, fieldColumns: readonly string[], rowsMarker: string) {
+    const { port1, port2 } = new MessageChannel()
+    this.port = port1
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { file, fieldColumns, rowsMarker, sqlite: require.resolve('better-sqlite3'), port: port2, done: this.done.buffer },
+      transferList: [port2],
+    })
+    this.worker.on('error', (error) => this.fail(new Error(`the writer thread stopped: ${error.message}`)))
+    this.worker.on('exit', () => this.fail(new Error('the writer thread stopped')))
+    this.port.on('message', (answer: WriteAnswer) => this.answered(answer))
+    // Only a write not yet answered keeps the process alive.
+    this.worker.unref()
+    this.port.unref()
+  }
+
+  private answered(answer: WriteAnswer): void {
+    const then = this.waiting.get(answer.id)
+    if (!then) return
+    this.waiting.delete(answer.id)
+    if (this.waiting.size === 0) this.port.unref()
+    then(answer)
+  }
+
+  private fail(error: Error): void {
+    this.stopped ??= error
+    for (const [id, then] of [...this.waiting]) {
+      this.waiting.delete(id)
+      then({ id, ok: false, error: error.message, ms: 0 })
+    }
+    this.port.unref()
+  }
+
+  /** Hand an operation over; `then` is called with the answer, on the event loop (or within `wait`). */
+  post(operation: Operation, then: (answer: WriteAnswer) => void): number {
+    const id = this.nextId++
+    if (this.stopped) {
+      queueMicrotask(() => then({ id, ok: false, error: this.stopped?.message ?? 'stopped', ms: 0 }))
+      return id
+    }
+    this.waiting.set(id, then)
+    if (this.waiting.size === 1) this.port.ref()
+    this.port.postMessage({ id, ...operation })
+    return id
+  }
+
+  /** Block until the operation `id` (and every one before it) is answered, its `then` called. */
+  wait(id: number): void {
+    while (this.waiting.has(id) && !this.stopped) {
+      const message = receiveMessageOnPort(this.port)
+      if (message) {
+        this.answered(message.message as WriteAnswer)
+        continue
+      }
+      const seen = Atomics.load(this.done, 0)
+      // (an answer is posted before `done` moves: once it has, the message is there)
+      if (seen < id) Atomics.wait(this.done, 0, seen, 1_000)
+      // A thread that died says so only through an event, which cannot come while this waits.
+      if (this.worker.threadId === -1) this.fail(new Error('the writer thread stopped'))
+    }
+  }
+
+  /** Post and wait: the answer, or an Error with the thread's message. */
+  run(operation: Operation): unknown {
+    let result: WriteAnswer | undefined
+    const id = this.post(operation, (answer) => { result = answer })
+    this.wait(id)
+    if (!result) throw new Error(this.stopped?.message ?? 'the writer thread did not answer')
+    if (!result.ok) throw new Error(result.error)
+    return result.value
+  }
+
+  /** Every operation handed over so far is answered. */
+  settle(): void {
+    this.wait(this.nextId - 1)
+  }
+
+  get busy(): boolean {
+    return this.waiting.size > 0
+  }
+
+  /** Finish what was handed over, close the thread's connection and let the thread end. */
+  close(): void {
+    if (this.stopped) return
+    try {
+      this.run({ op: 'close' })
+    } finally {
+      this.stopped = new Error('the store is closed')
+    }
+  }
+}
