@@ -25,6 +25,7 @@
  *    SIGTERM stop and restart with that history, then the time of process-instance searches
  *    over it (issue 19: p99 < 100 ms with 1,000,000 retained).
  *
+ * BENCH_CPU_PROFILES=dir makes each engine and stub write a V8 CPU profile into dir when it stops.
  * BENCH_SECTIONS (default all: throughput,rate,waiting,history) picks sections. During sections 3
  * and 5, bench/stall-probe.ts polls the engine's REST API every 20 ms from another process: the
  * longest answer is the longest stall of the engine, checkpoints included.
@@ -41,6 +42,8 @@ import { Camunda8 } from '@camunda8/sdk'
 
 const N = Number(process.env.BENCH_N ?? 20_000)
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3))
+/** BENCH_CPU_PROFILES=dir: each engine and stub writes a V8 CPU profile there when it stops */
+const CPU_PROFILES = process.env.BENCH_CPU_PROFILES
 const WAITING = Number(process.env.BENCH_WAITING ?? 100_000)
 const RATE = Number(process.env.BENCH_RATE ?? 500)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -220,7 +223,7 @@ const children = new Set<ChildProcess>()
 function forkServer(script: string, args: string[]): Promise<Server> {
   const child = fork(path.join(ROOT, script), args, {
     cwd: ROOT,
-    execArgv: ['--expose-gc', '-r', 'tsx/cjs'],
+    execArgv: ['--expose-gc', '-r', 'tsx/cjs', ...(CPU_PROFILES ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILES}`] : [])],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
   children.add(child)

@@ -1,8 +1,8 @@
 /**
  * The store's writes run in a thread of their own (state/writer.ts). What the event loop hands
  * over is acknowledged only once committed; a write that fails takes every write handed over after
- * it back with it, so that the log never holds a later command without an earlier one; closing
- * waits for what was handed over.
+ * it back with it (a checkpoint queued behind a group commit), so that the store never holds a
+ * later change without an earlier one; closing waits for what was handed over.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -33,6 +33,16 @@ function committedLog(file: string): { seq: number; command: string }[] {
   }
 }
 
+/** The log position of the committed checkpoint, if any. */
+function committedCheckpoint(file: string): number | undefined {
+  const db = new Database(file, { readonly: true })
+  try {
+    return db.prepare('SELECT seq FROM snapshot WHERE id = 1').pluck().get() as number | undefined
+  } finally {
+    db.close()
+  }
+}
+
 test('a command is acknowledged once the writer thread has committed it', async () => {
   // given a store
   store = EngineStore.open(dir)
@@ -45,34 +55,37 @@ test('a command is acknowledged once the writer thread has committed it', async 
   expect(committedLog(store.file)).toEqual([{ seq: 1, command: '{"c":"first"}' }])
 })
 
-test('after a failed write, the writes handed over after it are refused too, then retried in order with no gap', async () => {
+test('a checkpoint handed over behind a write that fails is refused too; the commands are retried in order, with no gap', async () => {
   // given a store with one command committed, on a disk that is then full
   store = EngineStore.open(dir)
   store.append(1, '{"c":"first"}')
   await store.durable()
   store.limitPages(1)
 
-  // when a command too big for the disk is handed over, then a small one that would fit
+  // when a command too big for the disk is handed over, then a small checkpoint behind it
   const big = JSON.stringify({ c: 'big', padding: 'x'.repeat(200_000) })
   store.append(2, big)
   store.flush()
-  store.append(3, '{"c":"third"}')
-  store.flush()
+  let outcome: { seq: number } | { error: Error } | undefined
+  const id = store.writeCheckpoint({ upserts: [['meta', 'globals', '{"v":1}', []]], deletes: [] }, 3, (o) => { outcome = o })
+  store.waitFor(id)
 
-  // then both are refused, naming the cause, and neither is committed
-  await expect(store.durable()).rejects.toThrow(`Cannot write engine state '${store.file}': database or disk is full`)
+  // then both fail, naming the cause, and neither is committed
+  expect(outcome).toEqual({ error: expect.objectContaining({ message: `Cannot write engine state '${store.file}': database or disk is full` }) as Error })
   expect(store.failure?.message).toContain('database or disk is full')
   expect(committedLog(store.file).map((e) => e.seq)).toEqual([1])
+  expect(committedCheckpoint(store.file)).toBeUndefined()
 
-  // when space is back
+  // when space is back and more is appended
   store.limitPages(1_000_000)
+  store.append(4, '{"c":"fourth"}')
   await store.durable()
 
-  // then both are committed, in the order they were appended, right after the first
+  // then the commands are committed in the order they were appended, right after the first
   expect(committedLog(store.file)).toEqual([
     { seq: 1, command: '{"c":"first"}' },
     { seq: 2, command: big },
-    { seq: 3, command: '{"c":"third"}' },
+    { seq: 3, command: '{"c":"fourth"}' },
   ])
   expect(store.failure).toBeUndefined()
 })

@@ -382,22 +382,26 @@ export class EngineStore {
   /**
    * Hand the buffered commands (and finished instances) to the writer thread, as one transaction:
    * their waiters are told once it is committed. Waiters with nothing new to write wait for the
-   * writes handed over before them.
+   * writes handed over before them. While a write is in the thread, this waits for its answer.
    */
   flush(): void {
+    if (this.buffer.length === 0 && this.historyBuffer.length === 0) {
+      const waiters = this.waiters
+      this.waiters = []
+      const last = [...this.inFlight.values()].pop()
+      if (last) last.waiters.push(...waiters)
+      else for (const w of waiters) settleWaiter(w, this.failure)
+      return
+    }
+    // Group commit: while a write is in the thread, the next one gathers everything buffered
+    // meanwhile, and is handed over when that write is answered: one transaction, not many.
+    if (this.inFlight.size > 0) return
     const batch = this.buffer
     const history = this.historyBuffer
     const waiters = this.waiters
     this.buffer = []
     this.historyBuffer = []
     this.waiters = []
-    if (batch.length === 0 && history.length === 0) {
-      if (waiters.length === 0) return
-      const last = [...this.inFlight.values()].pop()
-      if (last) last.waiters.push(...waiters)
-      else for (const w of waiters) settleWaiter(w, this.failure)
-      return
-    }
     const first = this.nextSeq
     this.nextSeq += batch.length
     let seq = first
@@ -425,6 +429,7 @@ export class EngineStore {
         write.checkpoint({ seq: write.first - 1 + write.commands.length })
       }
       for (const w of write.waiters) w.resolve()
+      if (this.inFlight.size === 0) this.flush()
       return
     }
     // The thread refuses every write after this one until told to resume: put them all back, in
