@@ -17,26 +17,21 @@ function chunkOf(key: string): string {
   return key.length > SUFFIX ? key.slice(0, key.length - SUFFIX) : ''
 }
 
-export class ChunkedMap<K extends string, V> implements Map<K, V> {
-  private readonly chunks = new Map<string, Map<K, V>>()
-  private count = 0
-
-  get(key: K): V | undefined {
-    return this.chunks.get(chunkOf(key))?.get(key)
-  }
+/** What the map and the set share: the tables by prefix, and the count of keys. */
+abstract class Chunks<K extends string, C extends { has(key: K): boolean; delete(key: K): boolean; readonly size: number }> {
+  protected readonly chunks = new Map<string, C>()
+  protected count = 0
 
   has(key: K): boolean {
     return this.chunks.get(chunkOf(key))?.has(key) === true
   }
 
-  set(key: K, value: V): this {
+  /** The table of `key`, made if there is none. */
+  protected chunkFor(key: K, make: () => C): C {
     const at = chunkOf(key)
     let chunk = this.chunks.get(at)
-    if (!chunk) this.chunks.set(at, (chunk = new Map()))
-    const before = chunk.size
-    chunk.set(key, value)
-    this.count += chunk.size - before
-    return this
+    if (!chunk) this.chunks.set(at, (chunk = make()))
+    return chunk
   }
 
   delete(key: K): boolean {
@@ -55,6 +50,20 @@ export class ChunkedMap<K extends string, V> implements Map<K, V> {
 
   get size(): number {
     return this.count
+  }
+}
+
+export class ChunkedMap<K extends string, V> extends Chunks<K, Map<K, V>> implements Map<K, V> {
+  get(key: K): V | undefined {
+    return this.chunks.get(chunkOf(key))?.get(key)
+  }
+
+  set(key: K, value: V): this {
+    const chunk = this.chunkFor(key, () => new Map())
+    const before = chunk.size
+    chunk.set(key, value)
+    this.count += chunk.size - before
+    return this
   }
 
   *entries(): MapIterator<[K, V]> {
@@ -83,40 +92,13 @@ export class ChunkedMap<K extends string, V> implements Map<K, V> {
 }
 
 /** The set counterpart: the same tables, holding keys only. */
-export class ChunkedSet<K extends string> {
-  private readonly chunks = new Map<string, Set<K>>()
-  private count = 0
-
-  has(key: K): boolean {
-    return this.chunks.get(chunkOf(key))?.has(key) === true
-  }
-
+export class ChunkedSet<K extends string> extends Chunks<K, Set<K>> {
   add(key: K): this {
-    const at = chunkOf(key)
-    let chunk = this.chunks.get(at)
-    if (!chunk) this.chunks.set(at, (chunk = new Set()))
+    const chunk = this.chunkFor(key, () => new Set())
     const before = chunk.size
     chunk.add(key)
     this.count += chunk.size - before
     return this
-  }
-
-  delete(key: K): boolean {
-    const at = chunkOf(key)
-    const chunk = this.chunks.get(at)
-    if (!chunk?.delete(key)) return false
-    this.count--
-    if (chunk.size === 0) this.chunks.delete(at)
-    return true
-  }
-
-  clear(): void {
-    this.chunks.clear()
-    this.count = 0
-  }
-
-  get size(): number {
-    return this.count
   }
 
   *[Symbol.iterator](): Generator<K> {
