@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
+import type { ProcessInstanceRecord } from '../../src/engine/state/records'
+import { SqliteHistory } from '../../src/engine/state/sqlite-history'
 import { EngineStore } from '../../src/engine/state/store'
 
 let dir: string
@@ -105,4 +107,28 @@ test('closing waits for the writes handed to the writer thread', () => {
 
   // then every one of them is in the file
   expect(committedLog(file).map((e) => e.seq)).toEqual([...Array(50).keys()].map((i) => i + 1))
+})
+
+test('finished instances are counted once each, whether buffered, in the writer thread or committed', async () => {
+  // given a store's history
+  store = EngineStore.open(dir)
+  const history = new SqliteHistory(store)
+  const finished = (key: string) => ({
+    root: key, ended: 1, elements: [], variables: [], incidents: [], userTasks: [], decisionInstances: [],
+    instances: [{ key, bpmnProcessId: 'order', state: 'COMPLETED', tenantId: '<default>' } as unknown as ProcessInstanceRecord],
+  })
+
+  // when one finished instance is committed, a second is handed to the writer thread and a third is buffered
+  history.add(finished('2251799813685001'))
+  await store.durable()
+  history.add(finished('2251799813685002'))
+  store.flush()
+  history.add(finished('2251799813685003'))
+
+  // then each is counted once, and found once
+  expect(history.size()).toBe(3)
+  expect(history.instanceCount({ bpmnProcessId: 'order' }, 100)).toBe(3)
+  expect(history.instancePage({ bpmnProcessId: 'order' }, undefined, 10).map((r) => r.key)).toEqual(['2251799813685001', '2251799813685002', '2251799813685003'])
+  await store.durable()
+  expect(history.instanceCount({ bpmnProcessId: 'order' }, 100)).toBe(3)
 })

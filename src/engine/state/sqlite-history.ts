@@ -61,9 +61,12 @@ export class SqliteHistory implements History {
   }
 
   instanceCount(where: InstanceWhere, cap: number): number {
-    // Pending ones are not stored yet (only right after a recovery may one be both, for one group commit).
+    // Stored first: counting them waits for the writes in the writer thread, which are then no
+    // longer pending. Pending ones are not stored yet (only right after a recovery may one be
+    // both, for one group commit).
+    const stored = this.store.historyInstanceCount(where, cap)
     const pending = this.pending('instance').filter((r) => instanceMeets(r, where)).length
-    return Math.min(cap, pending + this.store.historyInstanceCount(where, cap))
+    return Math.min(cap, pending + stored)
   }
 
   prune(before: number, max: number): number {

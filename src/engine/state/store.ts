@@ -319,14 +319,14 @@ export class EngineStore {
 
   /** How many stored finished instances meet `where`, counted up to `cap`. */
   historyInstanceCount(where: InstanceWhere, cap: number): number {
-    // Counted once every handed-over write is committed, so that none is counted twice.
-    this.writer.settle()
+    // Counted once every write is committed, so that none is counted twice or missed.
+    this.commitAll()
     const { sql, values } = instanceConditions(where)
     return this.db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM history WHERE ${sql} LIMIT ?)`).pluck().get(...values, cap) as number
   }
 
   historyRoots(): number {
-    this.writer.settle()
+    this.commitAll()
     return (this.db.prepare('SELECT COUNT(*) FROM history_root').pluck().get() as number) + this.historyBuffer.length
   }
 
@@ -477,19 +477,18 @@ export class EngineStore {
       { op: 'write', log: [], ...this.historyRows(history), checkpoint: { deletes: rows.deletes, upserts, seq, now } })
   }
 
-  /** Block until every write handed over so far is committed (or failed). */
-  settle(): void {
-    this.writer.settle()
+  /**
+   * Block until nothing is buffered or in the writer thread: each answer hands over what was
+   * buffered meanwhile, so settle again until none is left (or a write failed).
+   */
+  private commitAll(): void {
+    this.flush()
+    while (this.inFlight.size > 0) this.writer.settle()
   }
 
   /** Block until the write `id` is answered. */
   waitFor(id: number): void {
     this.writer.wait(id)
-  }
-
-  /** Is a write handed over and not answered yet? */
-  get writing(): boolean {
-    return this.inFlight.size > 0
   }
 
   /**
