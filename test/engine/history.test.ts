@@ -10,6 +10,8 @@ import { join } from 'node:path'
 import { startEngineServer, type EngineServer } from '../../src/engine'
 import { createTestClient, type TestClient } from '../support/engine-harness'
 import { DAY, engineTestKit } from '../support/engine-test-kit'
+import { Engine } from '../../src/engine/runtime/engine'
+import { MemoryHistory } from '../../src/engine/state/history'
 
 const { client, engine, startInstance, search, expectInstanceState, activateOne, increaseTime } = engineTestKit({ worker: 'history', pinClock: true })
 
@@ -163,4 +165,24 @@ describe('a durable engine', () => {
     expect(await searchOn('variables', { processInstanceKey: keys[3] })).toEqual([expect.objectContaining({ name: 'i', value: '3' })])
     expect((server as EngineServer).engine.historySize()).toBe(5)
   })
+})
+
+test('a history that cannot be pruned is said once per round and left as it is; the engine goes on', () => {
+  // given an engine whose history refuses to prune (a full disk, say)
+  const engine = new Engine()
+  const history = new MemoryHistory()
+  history.prune = () => { throw new Error('database or disk is full') }
+  engine.useHistory(history)
+  const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined)
+  try {
+    // when a round of pruning runs
+    const pruned = engine.pruneHistory()
+
+    // then nothing is pruned, the cause is said, and no error escapes the round
+    expect(pruned).toBe(0)
+    expect(errors).toHaveBeenCalledWith(expect.stringContaining('pruning the history failed (database or disk is full)'))
+  } finally {
+    errors.mockRestore()
+    engine.close()
+  }
 })

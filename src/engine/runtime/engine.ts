@@ -79,7 +79,14 @@ export class Engine implements EngineApi, CommandTarget {
    */
   pruneHistory(): number {
     if (this.closed) return 0
-    const pruned = this.ctx.history.prune(this.clock.now() - this.historyRetentionMs, PRUNE_BATCH)
+    let pruned: number
+    try {
+      pruned = this.ctx.history.prune(this.clock.now() - this.historyRetentionMs, PRUNE_BATCH)
+    } catch (error) {
+      // (a full disk, say: the history stays as it is and the next round tries again)
+      console.error(`[engine] pruning the history failed (${error instanceof Error ? error.message : String(error)}); it is tried again in ${PRUNE_EVERY_MS / 1000} s`)
+      return 0
+    }
     if (pruned === PRUNE_BATCH) setImmediate(() => this.pruneHistory())
     return pruned
   }
