@@ -18,6 +18,7 @@ import { InstanceMigration } from './migration'
 import { InstanceModification } from './modification'
 import { DEFAULT_TENANT, type DeployedProcess, type Repository } from './repository'
 import type { ElementInstance, InstanceRuntime } from './runtime-state'
+import { HistoryPruner } from './pruning'
 import { exportState, importState, type EngineSnapshot } from './snapshot'
 import type { History, HistoryKind, HistoryRecords } from '../state/history'
 import type { ColdRows, DirtyMarks, DirtyTracker } from '../state/record-map'
@@ -41,9 +42,6 @@ export interface EngineOptions {
 
 /** Finished instances are kept 30 days by default, then pruned. */
 export const HISTORY_RETENTION_MS = 30 * 24 * 3600_000
-/** The history is pruned this often, at most PRUNE_BATCH root instances a turn of the event loop. */
-const PRUNE_EVERY_MS = 60_000
-const PRUNE_BATCH = 500
 
 /**
  * The embedded, Zeebe-compatible engine. Commands run to completion synchronously, one at a
@@ -56,16 +54,13 @@ export class Engine implements EngineApi, CommandTarget {
   private readonly batches: BatchOperations
   private batchWork: NodeJS.Timeout | undefined
   private closed = false
-  readonly historyRetentionMs: number
-  private readonly pruneTimer: NodeJS.Timeout
+  private readonly pruner: HistoryPruner
 
   constructor(options: EngineOptions = {}) {
     this.clock = options.clock ?? new SystemClock()
     this.ctx = new RuntimeContext(this.clock)
     this.batches = new BatchOperations(this.ctx, this)
-    this.historyRetentionMs = options.historyRetentionMs ?? HISTORY_RETENTION_MS
-    this.pruneTimer = setInterval(() => this.pruneHistory(), PRUNE_EVERY_MS)
-    this.pruneTimer.unref()
+    this.pruner = new HistoryPruner(() => this.ctx.history, this.clock, options.historyRetentionMs ?? HISTORY_RETENTION_MS)
   }
 
   /** Keep finished instances in `history` (a durable engine's, in its data dir): before any state is loaded. */
@@ -73,22 +68,9 @@ export class Engine implements EngineApi, CommandTarget {
     this.ctx.history = history
   }
 
-  /**
-   * Forget finished instances older than the retention period, a batch at a time with a turn of
-   * the event loop in between, so that a large backlog never holds the engine. Returns the count.
-   */
+  /** Forget finished instances older than the retention period (see HistoryPruner). Returns the count. */
   pruneHistory(): number {
-    if (this.closed) return 0
-    let pruned: number
-    try {
-      pruned = this.ctx.history.prune(this.clock.now() - this.historyRetentionMs, PRUNE_BATCH)
-    } catch (error) {
-      // (a full disk, say: the history stays as it is and the next round tries again)
-      console.error(`[engine] pruning the history failed (${error instanceof Error ? error.message : String(error)}); it is tried again in ${PRUNE_EVERY_MS / 1000} s`)
-      return 0
-    }
-    if (pruned === PRUNE_BATCH) setImmediate(() => this.pruneHistory())
-    return pruned
+    return this.closed ? 0 : this.pruner.round()
   }
 
   /** Engine time: frozen for the length of a command, so that replaying it gives the same result. */
@@ -112,7 +94,7 @@ export class Engine implements EngineApi, CommandTarget {
   /** Stop the wake-up timer; the engine answers no more commands after this. */
   close(): void {
     this.closed = true
-    clearInterval(this.pruneTimer)
+    this.pruner.stop()
     if (this.batchWork) clearTimeout(this.batchWork)
     this.ctx.close()
   }
