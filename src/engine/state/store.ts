@@ -134,10 +134,6 @@ export type StoredSnapshot =
   | { seq: number; parts: Iterable<SnapshotPart>; rows?: undefined; state?: undefined }
   | { seq: number; state: string; rows?: undefined; parts?: undefined }
 
-/**
- * The engine's durable state in SQLite (WAL): a command log and a snapshot. Commands are appended
- * to a buffer and committed together (group commit); callers are told once theirs is on disk.
- */
 /** Handed to the writer thread, not answered yet: what to put back if it fails. */
 interface InFlight {
   /** the first log position of `commands` */
@@ -151,6 +147,11 @@ interface InFlight {
 
 interface Waiter { resolve: () => void; reject: (e: Error) => void }
 
+/**
+ * The engine's durable state in SQLite (WAL): a command log, checkpoints of the live state and
+ * the finished instances. Commands are appended to a buffer and committed together by the writer
+ * thread (group commit); callers are told once theirs is on disk.
+ */
 export class EngineStore {
   private readonly db: Database.Database
   private readonly writer: StoreWriter
