@@ -16,7 +16,9 @@ import { EngineStore, type StoredSnapshot } from './state/store'
 const KEY_GAP_AFTER_RECOVERY = 1_000_000
 /**
  * A checkpoint writes the rows of the records changed since the previous one. It is due once this
- * many changed, so that one checkpoint stays short (a few tens of ms) whatever the load: it is
+ * many changed (a record created and removed in between is no change: an instance that starts and
+ * ends between two checkpoints does not count), so that one checkpoint stays short (a few tens of
+ * ms) whatever the load: it is
  * written as soon as the commands at hand are done, not at the next periodic check, which a busy
  * event loop delays...
  */

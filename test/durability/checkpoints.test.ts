@@ -10,7 +10,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { snapshotFromRows } from '../../src/engine/runtime/checkpoint'
 import { startEngineServer, type EngineServer } from '../../src/engine/server'
-import { DirtyTracker } from '../../src/engine/state/record-map'
+import { DirtyTracker, RecordMap } from '../../src/engine/state/record-map'
 import { assembleSnapshot } from '../../src/engine/state/snapshot-parts'
 import { createTestClient } from '../support/engine-harness'
 import { snapshotParts } from '../support/earlier-snapshot'
@@ -105,6 +105,36 @@ test('the marks of a checkpoint that could not be written are put back, newer ma
   expect([...(again.marks.get('job') ?? [])]).toEqual([['1', true]])
   expect(again.refs.get('variable')?.get('7')).toEqual({ record: null, created: false })
   expect(again.refs.get('variable')?.get('8')).toEqual({ record: { key: '8' }, created: true })
+})
+
+test('a record created and removed between two checkpoints is no change: no row, and it does not bring the next checkpoint closer', () => {
+  // given a tracker told when 3 records have changed, and a record that existed at the last checkpoint
+  const tracker = new DirtyTracker()
+  let full = 0
+  tracker.full = { at: 3, then: () => { full++ } }
+  const map = new RecordMap<string, { key: string; instance: string }>('job', (r) => r.instance)
+  map.set('1', { key: '1', instance: 'p' })
+  map.tracker = tracker
+  tracker.active = true
+
+  // when records and variables are created and removed again, 3 times over
+  for (const key of ['2', '3', '4']) {
+    map.set(key, { key, instance: 'p' })
+    map.delete(key)
+    tracker.markRef('variable', `v${key}`, { key: `v${key}` }, true)
+    tracker.markRef('variable', `v${key}`, null)
+  }
+
+  // then nothing counts, and nothing was told
+  expect(tracker.size).toBe(0)
+  expect(full).toBe(0)
+
+  // when the record that existed is removed
+  map.delete('1')
+
+  // then it counts, and the next checkpoint deletes its row
+  expect(tracker.size).toBe(1)
+  expect([...(tracker.take().marks.get('job') ?? [])]).toEqual([['1', false]])
 })
 
 test('a checkpoint writes only the rows of the records changed since the previous one', async () => {

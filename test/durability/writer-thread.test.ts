@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
+import type { ArchivedInstance } from '../../src/engine/state/history'
 import type { ProcessInstanceRecord } from '../../src/engine/state/records'
 import { SqliteHistory } from '../../src/engine/state/sqlite-history'
 import { EngineStore } from '../../src/engine/state/store'
@@ -109,20 +110,95 @@ test('closing waits for the writes handed to the writer thread', () => {
   expect(committedLog(file).map((e) => e.seq)).toEqual([...Array(50).keys()].map((i) => i + 1))
 })
 
+/** The finished instances another connection sees: what is committed. */
+function committedRoots(file: string): string[] {
+  const db = new Database(file, { readonly: true })
+  try {
+    return db.prepare('SELECT root FROM history_root ORDER BY root').pluck().all() as string[]
+  } finally {
+    db.close()
+  }
+}
+
+function finishedInstance(key: string): ArchivedInstance {
+  return {
+    root: key, ended: 1, elements: [], variables: [], incidents: [], userTasks: [], decisionInstances: [],
+    instances: [{ key, bpmnProcessId: 'order', state: 'COMPLETED', tenantId: '<default>' } as unknown as ProcessInstanceRecord],
+  }
+}
+
+const instanceKey = (i: number): string => String(2251799813685000 + i)
+
+test('finished instances are held back from small group commits, found meanwhile, and written together once 256 are buffered', async () => {
+  // given a store's history
+  store = EngineStore.open(dir)
+  const history = new SqliteHistory(store)
+
+  // when one instance finishes with the command that finished it, and that command is committed
+  history.add(finishedInstance(instanceKey(1)))
+  store.append(1, '{"c":"complete"}')
+  await store.durable()
+
+  // then the command is committed, the instance not yet, and a search finds it all the same
+  expect(committedLog(store.file).map((e) => e.seq)).toEqual([1])
+  expect(committedRoots(store.file)).toEqual([])
+  expect(history.instancePage({ bpmnProcessId: 'order' }, undefined, 10).map((r) => r.key)).toEqual([instanceKey(1)])
+
+  // when 255 more finish
+  for (let i = 2; i <= 256; i++) history.add(finishedInstance(instanceKey(i)))
+  store.append(2, '{"c":"complete"}')
+  await store.durable()
+
+  // then all 256 are written, in the same transaction as that command
+  expect(committedRoots(store.file)).toHaveLength(256)
+  expect(committedLog(store.file).map((e) => e.seq)).toEqual([1, 2])
+})
+
+test('a finished instance held back is written once it has waited a second, with no command after it', async () => {
+  // given a store's history, and one finished instance whose command is committed
+  store = EngineStore.open(dir)
+  const history = new SqliteHistory(store)
+  history.add(finishedInstance(instanceKey(1)))
+  store.append(1, '{"c":"complete"}')
+  await store.durable()
+  expect(committedRoots(store.file)).toEqual([])
+
+  // when nothing else happens for a while
+  const deadline = Date.now() + 10_000
+  while (committedRoots(store.file).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+
+  // then it is written
+  expect(committedRoots(store.file)).toEqual([instanceKey(1)])
+})
+
+test('closing writes the finished instances held back', async () => {
+  // given a finished instance held back
+  store = EngineStore.open(dir)
+  new SqliteHistory(store).add(finishedInstance(instanceKey(1)))
+  store.append(1, '{"c":"complete"}')
+  await store.durable()
+
+  // when the store is closed
+  const file = store.file
+  store.close()
+  store = undefined
+
+  // then it is in the file
+  expect(committedRoots(file)).toEqual([instanceKey(1)])
+})
+
 test('finished instances are counted once each, whether buffered, in the writer thread or committed', async () => {
   // given a store's history
   store = EngineStore.open(dir)
   const history = new SqliteHistory(store)
-  const finished = (key: string) => ({
-    root: key, ended: 1, elements: [], variables: [], incidents: [], userTasks: [], decisionInstances: [],
-    instances: [{ key, bpmnProcessId: 'order', state: 'COMPLETED', tenantId: '<default>' } as unknown as ProcessInstanceRecord],
-  })
+  const finished = finishedInstance
 
   // when one finished instance is committed, a second is handed to the writer thread and a third is buffered
   history.add(finished('2251799813685001'))
+  store.flush(true)
   await store.durable()
   history.add(finished('2251799813685002'))
-  store.flush()
+  store.flush(true)
   history.add(finished('2251799813685003'))
 
   // then each is counted once, and found once

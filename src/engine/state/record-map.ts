@@ -36,6 +36,21 @@ export class DirtyTracker {
     this.counted()
   }
 
+  /**
+   * A record removed. One created since the last checkpoint has no row to delete: it is no change
+   * at all, and no longer counts towards the next checkpoint. Short-lived records (an instance
+   * that starts and ends between two checkpoints) then do not make checkpoints come sooner.
+   */
+  removed(kind: string, key: string): void {
+    const byKey = this.marks.get(kind)
+    if (byKey?.get(key) === true) {
+      byKey.delete(key)
+      this.count--
+      return
+    }
+    this.mark(kind, key, false)
+  }
+
   private counted(): void {
     if (++this.count === this.full?.at) this.full.then()
   }
@@ -45,6 +60,12 @@ export class DirtyTracker {
     let byKey = this.refs.get(kind)
     if (!byKey) this.refs.set(kind, (byKey = new Map()))
     const known = byKey.get(key)
+    if (known && known.created && record === null) {
+      // (created and removed since the last checkpoint: no change, as in `removed`)
+      byKey.delete(key)
+      this.count--
+      return
+    }
     if (known) {
       known.record = record
       return
@@ -185,7 +206,7 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
   override delete(key: K): boolean {
     const old = this.read(key)
     if (old === undefined) return false
-    if (this.tracker?.active) this.tracker.mark(this.kind, key, false)
+    if (this.tracker?.active) this.tracker.removed(this.kind, key)
     this.unindex(key, old)
     this.hot.delete(key)
     const slot = this.slot(key)

@@ -3,9 +3,11 @@ import type { Key, ProcessInstanceRecord, VariableRecord } from './records'
 import type { EngineStore } from './store'
 
 /**
- * The history of a durable engine, in its SQLite file: a finished instance's records are written
- * in the same transaction as the commands that finished it, so that after a crash either both are
- * there or the replayed commands finish it again (and write the same rows).
+ * The history of a durable engine, in its SQLite file. A finished instance's records are written
+ * with a later group commit or checkpoint than the commands that finished it (the store holds them
+ * back to write many at once), and are read from the store's pending list until then. The log is
+ * only trimmed by a checkpoint, which writes every held instance: after a crash, the replayed
+ * commands finish again whatever was not written (and write the same rows).
  */
 export class SqliteHistory implements History {
   constructor(private readonly store: EngineStore) {}

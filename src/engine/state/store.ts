@@ -19,6 +19,14 @@ const SCHEMA_VERSION = 7
 const FILE_NAME = 'engine.db'
 /** After a failed commit, the buffered commands are tried again this often, until one succeeds. */
 const FLUSH_RETRY_MS = 500
+/**
+ * Finished instances are held back from the group commits until this many are buffered, or the
+ * oldest has waited HISTORY_HOLD_MS. Written a few at a time, with every small commit, their
+ * table and index pages went to the WAL again and again; in one larger transaction each page is
+ * written once. Until they are written, the log holds the commands that finished them.
+ */
+const HISTORY_BATCH = 256
+const HISTORY_HOLD_MS = 1_000
 
 /** The data dir cannot be used: the message says which path and why. Nothing was modified. */
 export class StoreError extends Error {
@@ -156,8 +164,13 @@ export class EngineStore {
   private readonly db: Database.Database
   private readonly writer: StoreWriter
   private buffer: { time: number; command: string }[] = []
-  /** finished instances to store with the next group commit, with the commands that finished them */
+  /** finished instances not handed to the writer thread yet (held back: see HISTORY_BATCH) */
   private historyBuffer: ArchivedInstance[] = []
+  /** when the oldest of historyBuffer was buffered (performance.now()) */
+  private historySince = 0
+  private historyTimer: NodeJS.Timeout | undefined
+  /** the held-back history was asked for while a write was in the thread: it goes with the next */
+  private historyWanted = false
   private waiters: Waiter[] = []
   /** writes handed to the writer thread, by operation id, in order */
   private readonly inFlight = new Map<number, InFlight>()
@@ -275,10 +288,25 @@ export class EngineStore {
     this.scheduleFlush()
   }
 
-  /** Buffer a finished root instance's records; they are committed with the next group commit. */
+  /**
+   * Buffer a finished root instance's records. They are committed with a later group commit (once
+   * HISTORY_BATCH are buffered or the oldest has waited HISTORY_HOLD_MS), a checkpoint, or before
+   * anything that reads the stored history as a whole; readers see them in pendingHistory meanwhile.
+   */
   appendHistory(archived: ArchivedInstance): void {
+    if (this.historyBuffer.length === 0) {
+      this.historySince = performance.now()
+      clearTimeout(this.historyTimer)
+      this.historyTimer = setTimeout(() => this.flush(true), HISTORY_HOLD_MS)
+      this.historyTimer.unref()
+    }
     this.historyBuffer.push(archived)
     this.scheduleFlush()
+  }
+
+  /** The held-back history goes with the next write. */
+  private historyDue(): boolean {
+    return this.historyBuffer.length >= HISTORY_BATCH || performance.now() - this.historySince >= HISTORY_HOLD_MS
   }
 
   /** Finished instances not known to be committed yet (one may be committed already: read both, the buffer first). */
@@ -333,7 +361,7 @@ export class EngineStore {
 
   /** Delete up to `max` root instances that finished before `before`, with their records, in one transaction. */
   pruneHistory(before: number, max: number): number {
-    this.flush()
+    this.flush(true)
     return this.writer.run({ op: 'prune', before, max }) as number
   }
 
@@ -384,9 +412,11 @@ export class EngineStore {
    * Hand the buffered commands (and finished instances) to the writer thread, as one transaction:
    * their waiters are told once it is committed. Waiters with nothing new to write wait for the
    * writes handed over before them. While a write is in the thread, this waits for its answer.
+   * Finished instances go along when they are due, or when `withHistory`.
    */
-  flush(): void {
-    if (this.buffer.length === 0 && this.historyBuffer.length === 0) {
+  flush(withHistory = this.historyWanted): void {
+    const takeHistory = this.historyBuffer.length > 0 && (withHistory || this.historyDue())
+    if (this.buffer.length === 0 && !takeHistory) {
       const waiters = this.waiters
       this.waiters = []
       const last = [...this.inFlight.values()].pop()
@@ -396,12 +426,19 @@ export class EngineStore {
     }
     // Group commit: while a write is in the thread, the next one gathers everything buffered
     // meanwhile, and is handed over when that write is answered: one transaction, not many.
-    if (this.inFlight.size > 0) return
+    if (this.inFlight.size > 0) {
+      if (takeHistory) this.historyWanted = true
+      return
+    }
     const batch = this.buffer
-    const history = this.historyBuffer
+    const history = takeHistory ? this.historyBuffer : []
     const waiters = this.waiters
     this.buffer = []
-    this.historyBuffer = []
+    if (takeHistory) {
+      this.historyBuffer = []
+      this.historyWanted = false
+      clearTimeout(this.historyTimer)
+    }
     this.waiters = []
     const first = this.nextSeq
     this.nextSeq += batch.length
@@ -441,7 +478,9 @@ export class EngineStore {
     this.writer.post({ op: 'resume' }, () => undefined)
     this.nextSeq = write.first
     this.buffer = [...failed.flatMap((w) => w.commands), ...this.buffer]
-    this.historyBuffer = [...failed.flatMap((w) => w.history), ...this.historyBuffer]
+    const unwritten = failed.flatMap((w) => w.history)
+    this.historyBuffer = [...unwritten, ...this.historyBuffer]
+    if (unwritten.length > 0) this.historyWanted = true
     for (const w of failed) {
       for (const waiter of w.waiters) waiter.reject(this.failure)
       w.checkpoint?.({ error: this.failure })
@@ -469,6 +508,8 @@ export class EngineStore {
     const waiters = this.waiters
     this.buffer = []
     this.historyBuffer = []
+    this.historyWanted = false
+    clearTimeout(this.historyTimer)
     this.waiters = []
     const first = this.nextSeq
     const seq = first - 1 + batch.length
@@ -483,7 +524,7 @@ export class EngineStore {
    * buffered meanwhile, so settle again until none is left (or a write failed).
    */
   private commitAll(): void {
-    this.flush()
+    this.flush(true)
     while (this.inFlight.size > 0) this.writer.settle()
   }
 
@@ -573,9 +614,9 @@ export class EngineStore {
 
   close(): void {
     clearTimeout(this.retryTimer)
+    clearTimeout(this.historyTimer)
     try {
-      this.flush()
-      this.writer.settle()
+      this.commitAll()
       this.writer.close()
       this.db.pragma('wal_checkpoint(TRUNCATE)')
     } finally {
