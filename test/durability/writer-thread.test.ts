@@ -93,6 +93,36 @@ test('a checkpoint handed over behind a write that fails is refused too; the com
   expect(store.failure).toBeUndefined()
 })
 
+test('a group commit handed over behind one that fails (two may be in the thread at once) is not acknowledged either; both are retried in order', async () => {
+  // given a store with one command committed, on a disk that is then full
+  store = EngineStore.open(dir)
+  store.append(1, '{"c":"first"}')
+  await store.durable()
+  store.limitPages(1)
+
+  // when a command too big for the disk is handed over, then a small one behind it, before any answer
+  const big = JSON.stringify({ c: 'big', padding: 'x'.repeat(200_000) })
+  store.append(2, big)
+  const bigDurable = store.durable()
+  store.flush()
+  store.append(3, '{"c":"third"}')
+  const smallDurable = store.durable()
+  store.flush()
+
+  // then neither is acknowledged, and neither is committed
+  await expect(bigDurable).rejects.toThrow('database or disk is full')
+  await expect(smallDurable).rejects.toThrow('database or disk is full')
+  expect(committedLog(store.file).map((e) => e.seq)).toEqual([1])
+
+  // when space is back
+  store.limitPages(1_000_000)
+  store.append(4, '{"c":"fourth"}')
+  await store.durable()
+
+  // then all three are committed, in the order they were appended
+  expect(committedLog(store.file).map((e) => e.command)).toEqual(['{"c":"first"}', big, '{"c":"third"}', '{"c":"fourth"}'])
+})
+
 test('closing waits for the writes handed to the writer thread', () => {
   // given writes handed over and not awaited
   store = EngineStore.open(dir)

@@ -27,6 +27,12 @@ const FLUSH_RETRY_MS = 500
  */
 const HISTORY_BATCH = 256
 const HISTORY_HOLD_MS = 1_000
+/**
+ * Group commits in the writer thread at a time: while one commits, the next is already queued
+ * there, so the commands gathered meanwhile do not wait for the answer to come back to the event
+ * loop before they are handed over.
+ */
+const WRITES_IN_FLIGHT = 2
 
 /** The data dir cannot be used: the message says which path and why. Nothing was modified. */
 export class StoreError extends Error {
@@ -411,8 +417,8 @@ export class EngineStore {
   /**
    * Hand the buffered commands (and finished instances) to the writer thread, as one transaction:
    * their waiters are told once it is committed. Waiters with nothing new to write wait for the
-   * writes handed over before them. While a write is in the thread, this waits for its answer.
-   * Finished instances go along when they are due, or when `withHistory`.
+   * writes handed over before them. While WRITES_IN_FLIGHT writes are in the thread, this waits for
+   * an answer. Finished instances go along when they are due, or when `withHistory`.
    */
   flush(withHistory = this.historyWanted): void {
     const takeHistory = this.historyBuffer.length > 0 && (withHistory || this.historyDue())
@@ -424,9 +430,9 @@ export class EngineStore {
       else for (const w of waiters) settleWaiter(w, this.failure)
       return
     }
-    // Group commit: while a write is in the thread, the next one gathers everything buffered
-    // meanwhile, and is handed over when that write is answered: one transaction, not many.
-    if (this.inFlight.size > 0) {
+    // Group commit: while the thread has its fill of writes, the next one gathers everything
+    // buffered meanwhile, and is handed over when one is answered: one transaction, not many.
+    if (this.inFlight.size >= WRITES_IN_FLIGHT) {
       if (takeHistory) this.historyWanted = true
       return
     }
@@ -467,7 +473,7 @@ export class EngineStore {
         write.checkpoint({ seq: write.first - 1 + write.commands.length })
       }
       for (const w of write.waiters) w.resolve()
-      if (this.inFlight.size === 0) this.flush()
+      if (this.inFlight.size < WRITES_IN_FLIGHT) this.flush()
       return
     }
     // The thread refuses every write after this one until told to resume: put them all back, in
