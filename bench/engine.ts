@@ -8,7 +8,8 @@
  *    fresh temp --data-dir), and bench/stub-gateway.ts, a gateway that does no work: the SDK's
  *    ceiling on this machine. BENCH_ROUNDS (3) rounds of the three, one after the other, and the
  *    median of each: the load of a shared machine drifts within minutes, and one run of each
- *    compared engine and stub measured at different times.
+ *    compared engine and stub measured at different times. With each, the CPU time per instance
+ *    of the server (all its threads, from /proc) and of the client: on two cores they compete.
  * 2. Latency at a fixed offered rate: BENCH_RATE (500) creations/s for BENCH_SECONDS (10), sent on
  *    schedule whatever the engine does (open loop); create acknowledged -> job received, and create
  *    sent -> job completion acknowledged.
@@ -314,10 +315,26 @@ const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
 const count = (n: number) => Math.round(n).toLocaleString('en-US')
 const mark = (ok: boolean) => (ok ? '✓' : '✗')
 
-interface Throughput { perSecond: number; p50: number; p99: number; seconds: number }
+interface Throughput {
+  perSecond: number; p50: number; p99: number; seconds: number
+  /** CPU time per instance over the measured run, µs: the server's (all its threads) and this client's */
+  cpu: { server: number | undefined; client: number }
+}
+
+/** CPU time a process has used, in µs (every thread), from /proc; undefined where there is none. */
+function processCpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    // utime and stime, fields 14 and 15 of proc(5), in clock ticks (100 per second on Linux)
+    return (Number(fields[11]) + Number(fields[12])) * 10_000
+  } catch {
+    return undefined
+  }
+}
 
 /** Creates instances, each completed by a streamJobs worker, with IN_FLIGHT instances open at a time. */
-async function measureThroughput(grpcPort: number): Promise<Throughput> {
+async function measureThroughput({ grpcPort, child }: Server): Promise<Throughput> {
   const camunda = connect(grpcPort)
   const zeebe = camunda.getZeebeGrpcApiClient()
   try {
@@ -349,11 +366,21 @@ async function measureThroughput(grpcPort: number): Promise<Throughput> {
 
     await inParallel(WARM_UP, IN_FLIGHT, run)
     latencies.length = 0
+    const serverCpu = processCpuMicros(child.pid)
+    const clientCpu = process.cpuUsage()
     const started = performance.now()
     await inParallel(N, IN_FLIGHT, run)
     const seconds = (performance.now() - started) / 1000
+    const serverCpuAfter = processCpuMicros(child.pid)
+    const clientUsed = process.cpuUsage(clientCpu)
     latencies.sort((a, b) => a - b)
-    return { perSecond: N / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), seconds }
+    return {
+      perSecond: N / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), seconds,
+      cpu: {
+        server: serverCpu === undefined || serverCpuAfter === undefined ? undefined : (serverCpuAfter - serverCpu) / N,
+        client: (clientUsed.user + clientUsed.system) / N,
+      },
+    }
   } finally {
     await camunda.closeAllClients()
   }
@@ -528,7 +555,8 @@ function median(runs: Throughput[]): Throughput {
 function describeThroughput(name: string, t: Throughput, stub?: Throughput): string {
   return `  ${name.padEnd(9)} ${count(N)} in ${t.seconds.toFixed(1)} s: ${count(t.perSecond).padStart(5)} instances/s` +
     `${stub ? `, ${(t.perSecond / stub.perSecond).toFixed(2)} of the stub` : ''}; ` +
-    `create sent -> job p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms`
+    `create sent -> job p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms; ` +
+    `CPU per instance: server ${t.cpu.server === undefined ? 'not measured' : `${count(t.cpu.server)} µs`}, client ${count(t.cpu.client)} µs`
 }
 
 function describeFixedRate(name: string, f: FixedRate): string[] {
@@ -619,11 +647,11 @@ async function main(): Promise<void> {
       const rounds: Record<'memory' | 'durable' | 'stub', Throughput[]> = { memory: [], durable: [], stub: [] }
       for (let round = 1; round <= ROUNDS; round++) {
         server = await forkServer(ENGINE_SCRIPT, IN_MEMORY_ARGS)
-        rounds.memory.push(await measureThroughput(server.grpcPort).finally(() => stopServer(server)))
+        rounds.memory.push(await measureThroughput(server).finally(() => stopServer(server)))
         server = await forkServer(ENGINE_SCRIPT, durableArgs(freshDataDir()))
-        rounds.durable.push(await measureThroughput(server.grpcPort).finally(() => stopServer(server)))
+        rounds.durable.push(await measureThroughput(server).finally(() => stopServer(server)))
         server = await forkServer('bench/stub-gateway.ts', ['--port', '0'])
-        rounds.stub.push(await measureThroughput(server.grpcPort).finally(() => stopServer(server)))
+        rounds.stub.push(await measureThroughput(server).finally(() => stopServer(server)))
         console.log(`  round ${round} of ${ROUNDS}: stub ${count(rounds.stub[round - 1].perSecond)}/s, in-memory ${count(rounds.memory[round - 1].perSecond)}/s, ` +
           `durable ${count(rounds.durable[round - 1].perSecond)}/s (${(rounds.durable[round - 1].perSecond / rounds.stub[round - 1].perSecond).toFixed(2)} of the stub)`)
       }
