@@ -58,69 +58,71 @@ test('a command is acknowledged once the writer thread has committed it', async 
   expect(committedLog(store.file)).toEqual([{ seq: 1, command: '{"c":"first"}' }])
 })
 
+/** Given a store with one command committed, on a disk that is then full, and a command too big for it. */
+async function storeOnFullDisk(): Promise<{ full: EngineStore; big: string }> {
+  const full = EngineStore.open(dir)
+  store = full
+  full.append(1, '{"c":"first"}')
+  await full.durable()
+  full.limitPages(1)
+  return { full, big: JSON.stringify({ c: 'big', padding: 'x'.repeat(200_000) }) }
+}
+
 test('a checkpoint handed over behind a write that fails is refused too; the commands are retried in order, with no gap', async () => {
   // given a store with one command committed, on a disk that is then full
-  store = EngineStore.open(dir)
-  store.append(1, '{"c":"first"}')
-  await store.durable()
-  store.limitPages(1)
+  const { full, big } = await storeOnFullDisk()
 
   // when a command too big for the disk is handed over, then a small checkpoint behind it
-  const big = JSON.stringify({ c: 'big', padding: 'x'.repeat(200_000) })
-  store.append(2, big)
-  store.flush()
+  full.append(2, big)
+  full.flush()
   let outcome: { seq: number } | { error: Error } | undefined
-  const id = store.writeCheckpoint({ upserts: [['meta', 'globals', '{"v":1}', []]], deletes: [] }, 3, (o) => { outcome = o })
-  store.waitFor(id)
+  const id = full.writeCheckpoint({ upserts: [['meta', 'globals', '{"v":1}', []]], deletes: [] }, 3, (o) => { outcome = o })
+  full.waitFor(id)
 
   // then both fail, naming the cause, and neither is committed
-  expect(outcome).toEqual({ error: expect.objectContaining({ message: `Cannot write engine state '${store.file}': database or disk is full` }) as Error })
-  expect(store.failure?.message).toContain('database or disk is full')
-  expect(committedLog(store.file).map((e) => e.seq)).toEqual([1])
-  expect(committedCheckpoint(store.file)).toBeUndefined()
+  expect(outcome).toEqual({ error: expect.objectContaining({ message: `Cannot write engine state '${full.file}': database or disk is full` }) as Error })
+  expect(full.failure?.message).toContain('database or disk is full')
+  expect(committedLog(full.file).map((e) => e.seq)).toEqual([1])
+  expect(committedCheckpoint(full.file)).toBeUndefined()
 
   // when space is back and more is appended
-  store.limitPages(1_000_000)
-  store.append(4, '{"c":"fourth"}')
-  await store.durable()
+  full.limitPages(1_000_000)
+  full.append(4, '{"c":"fourth"}')
+  await full.durable()
 
   // then the commands are committed in the order they were appended, right after the first
-  expect(committedLog(store.file)).toEqual([
+  expect(committedLog(full.file)).toEqual([
     { seq: 1, command: '{"c":"first"}' },
     { seq: 2, command: big },
     { seq: 3, command: '{"c":"fourth"}' },
   ])
-  expect(store.failure).toBeUndefined()
+  expect(full.failure).toBeUndefined()
 })
 
 test('a group commit handed over behind one that fails (two may be in the thread at once) is not acknowledged either; both are retried in order', async () => {
   // given a store with one command committed, on a disk that is then full
-  store = EngineStore.open(dir)
-  store.append(1, '{"c":"first"}')
-  await store.durable()
-  store.limitPages(1)
+  const { full, big } = await storeOnFullDisk()
 
   // when a command too big for the disk is handed over, then a small one behind it, before any answer
-  const big = JSON.stringify({ c: 'big', padding: 'x'.repeat(200_000) })
-  store.append(2, big)
-  const bigDurable = store.durable()
-  store.flush()
-  store.append(3, '{"c":"third"}')
-  const smallDurable = store.durable()
-  store.flush()
+  full.append(2, big)
+  const bigDurable = full.durable()
+  full.flush()
+  full.append(3, '{"c":"third"}')
+  const smallDurable = full.durable()
+  full.flush()
 
   // then neither is acknowledged, and neither is committed
   await expect(bigDurable).rejects.toThrow('database or disk is full')
   await expect(smallDurable).rejects.toThrow('database or disk is full')
-  expect(committedLog(store.file).map((e) => e.seq)).toEqual([1])
+  expect(committedLog(full.file).map((e) => e.seq)).toEqual([1])
 
   // when space is back
-  store.limitPages(1_000_000)
-  store.append(4, '{"c":"fourth"}')
-  await store.durable()
+  full.limitPages(1_000_000)
+  full.append(4, '{"c":"fourth"}')
+  await full.durable()
 
   // then all three are committed, in the order they were appended
-  expect(committedLog(store.file).map((e) => e.command)).toEqual(['{"c":"first"}', big, '{"c":"third"}', '{"c":"fourth"}'])
+  expect(committedLog(full.file).map((e) => e.command)).toEqual(['{"c":"first"}', big, '{"c":"third"}', '{"c":"fourth"}'])
 })
 
 test('closing waits for the writes handed to the writer thread', () => {
@@ -159,58 +161,56 @@ function finishedInstance(key: string): ArchivedInstance {
 
 const instanceKey = (i: number): string => String(2251799813685000 + i)
 
-test('finished instances are held back from small group commits, found meanwhile, and written together once 256 are buffered', async () => {
-  // given a store's history
-  store = EngineStore.open(dir)
-  const history = new SqliteHistory(store)
-
-  // when one instance finishes with the command that finished it, and that command is committed
+/** A store's history with one finished instance, held back; the command that finished it is committed. */
+async function oneFinished(): Promise<{ opened: EngineStore; history: SqliteHistory }> {
+  const opened = EngineStore.open(dir)
+  store = opened
+  const history = new SqliteHistory(opened)
   history.add(finishedInstance(instanceKey(1)))
-  store.append(1, '{"c":"complete"}')
-  await store.durable()
+  opened.append(1, '{"c":"complete"}')
+  await opened.durable()
+  return { opened, history }
+}
+
+test('finished instances are held back from small group commits, found meanwhile, and written together once 256 are buffered', async () => {
+  // given one instance finished, and the command that finished it committed
+  const { opened, history } = await oneFinished()
 
   // then the command is committed, the instance not yet, and a search finds it all the same
-  expect(committedLog(store.file).map((e) => e.seq)).toEqual([1])
-  expect(committedRoots(store.file)).toEqual([])
+  expect(committedLog(opened.file).map((e) => e.seq)).toEqual([1])
+  expect(committedRoots(opened.file)).toEqual([])
   expect(history.instancePage({ bpmnProcessId: 'order' }, undefined, 10).map((r) => r.key)).toEqual([instanceKey(1)])
 
   // when 255 more finish
   for (let i = 2; i <= 256; i++) history.add(finishedInstance(instanceKey(i)))
-  store.append(2, '{"c":"complete"}')
-  await store.durable()
+  opened.append(2, '{"c":"complete"}')
+  await opened.durable()
 
   // then all 256 are written, in the same transaction as that command
-  expect(committedRoots(store.file)).toHaveLength(256)
-  expect(committedLog(store.file).map((e) => e.seq)).toEqual([1, 2])
+  expect(committedRoots(opened.file)).toHaveLength(256)
+  expect(committedLog(opened.file).map((e) => e.seq)).toEqual([1, 2])
 })
 
 test('a finished instance held back is written once it has waited a second, with no command after it', async () => {
-  // given a store's history, and one finished instance whose command is committed
-  store = EngineStore.open(dir)
-  const history = new SqliteHistory(store)
-  history.add(finishedInstance(instanceKey(1)))
-  store.append(1, '{"c":"complete"}')
-  await store.durable()
-  expect(committedRoots(store.file)).toEqual([])
+  // given one instance finished, held back, and the command that finished it committed
+  const { opened } = await oneFinished()
+  expect(committedRoots(opened.file)).toEqual([])
 
   // when nothing else happens for a while
   const deadline = Date.now() + 10_000
-  while (committedRoots(store.file).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+  while (committedRoots(opened.file).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
 
   // then it is written
-  expect(committedRoots(store.file)).toEqual([instanceKey(1)])
+  expect(committedRoots(opened.file)).toEqual([instanceKey(1)])
 })
 
 test('closing writes the finished instances held back', async () => {
   // given a finished instance held back
-  store = EngineStore.open(dir)
-  new SqliteHistory(store).add(finishedInstance(instanceKey(1)))
-  store.append(1, '{"c":"complete"}')
-  await store.durable()
+  const { opened } = await oneFinished()
 
   // when the store is closed
-  const file = store.file
-  store.close()
+  const file = opened.file
+  opened.close()
   store = undefined
 
   // then it is in the file
