@@ -45,6 +45,8 @@ const N = Number(process.env.BENCH_N ?? 20_000)
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3))
 /** BENCH_CPU_PROFILES=dir: each engine and stub writes a V8 CPU profile there when it stops */
 const CPU_PROFILES = process.env.BENCH_CPU_PROFILES
+/** Node or V8 flags for every server the bench starts (such as --trace-gc-nvp); their output then goes to $TMPDIR/raccord-bench-<pid>.out */
+const ENGINE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
 const WAITING = Number(process.env.BENCH_WAITING ?? 100_000)
 const RATE = Number(process.env.BENCH_RATE ?? 500)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -98,7 +100,7 @@ const SEARCH_REPEATS = Number(process.env.BENCH_SEARCH_REPEATS ?? 50)
 /** A search that reads the whole history is repeated fewer times. */
 const READING_REPEATS = Math.min(SEARCH_REPEATS, 5)
 
-interface SearchFigures { name: string; p50: number; p99: number; totalItems: number; hasMore: boolean; reads?: string; repeats: number; error?: string }
+interface SearchFigures { name: string; p50: number; p99: number; totalItems: number; hasMore: boolean; reads?: string; repeats: number; error?: string; ran: Period }
 
 async function measureSearches(restPort: number): Promise<SearchFigures[]> {
   const figures: SearchFigures[] = []
@@ -107,6 +109,7 @@ async function measureSearches(restPort: number): Promise<SearchFigures[]> {
     const repeats = reads?.includes('every') ? READING_REPEATS : SEARCH_REPEATS
     let last: { page: { totalItems: number; hasMoreTotalItems: boolean } } | undefined
     let error: string | undefined
+    const from = performance.now()
     for (let i = 0; i < repeats; i++) {
       const started = performance.now()
       const response = await fetch(`http://127.0.0.1:${restPort}/v2/process-instances/search`, {
@@ -122,7 +125,8 @@ async function measureSearches(restPort: number): Promise<SearchFigures[]> {
       last = JSON.parse(text) as typeof last
     }
     times.sort((a, b) => a - b)
-    figures.push({ name, p50: percentile(times, 50), p99: percentile(times, 99), totalItems: last?.page.totalItems ?? NaN, hasMore: last?.page.hasMoreTotalItems ?? false, reads, repeats, error })
+    figures.push({ name, p50: percentile(times, 50), p99: percentile(times, 99), totalItems: last?.page.totalItems ?? NaN, hasMore: last?.page.hasMoreTotalItems ?? false, reads, repeats, error,
+      ran: { at: performance.timeOrigin + from, ms: performance.now() - from } })
   }
   return figures
 }
@@ -134,7 +138,36 @@ function describeSearches(figures: SearchFigures[]): string[] {
       : `    ${f.name.padEnd(22)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms (totalItems ${count(f.totalItems)}${f.hasMore ? ', a lower bound' : ''}${f.reads ? `; ${f.reads}` : ''})`)]
 }
 
-interface StallReport { type: 'report'; polls: number; failures: number; p50: number; p99: number; max: number; over50: number; over100: number }
+interface StallReport { type: 'report'; polls: number; failures: number; p50: number; p99: number; max: number; over50: number; over100: number; slow: Period[] }
+/** A stretch of time: its start in ms since the epoch (the probe's and the engine's clocks are this machine's) and its length. */
+interface Period { at: number; ms: number }
+/** A pause the engine saw in itself (cli.ts): a collection, a checkpoint's rows built, a turn of the loop that held a timer back. */
+interface EnginePause extends Period { what: string }
+
+/**
+ * What the polls over 100 ms overlapped on the engine's side: each is put down to the first of a
+ * collection, a checkpoint build or a held loop that overlaps it (a collection or a checkpoint
+ * holds the loop too), else to nothing the engine saw (its process was not given a core). With
+ * `during`, also which of those named stretches (the searches) each fell in.
+ */
+function describeCauses(slow: Period[], pauses: EnginePause[], during: (Period & { name: string })[] = []): string[] {
+  if (slow.length === 0) return []
+  const overlaps = (a: Period, b: Period) => a.at < b.at + b.ms && b.at < a.at + a.ms
+  const causes = new Map<string, number>()
+  const within = new Map<string, number>()
+  for (const poll of slow) {
+    const seen = pauses.filter((p) => overlaps(p, poll))
+    const cause = seen.find((p) => p.what.endsWith('collection')) ?? seen.find((p) => p.what.startsWith('checkpoint')) ?? seen[0]
+    const label = cause === undefined ? 'nothing the engine saw' : cause.what.endsWith('collection') ? cause.what : cause.what.startsWith('checkpoint') ? 'checkpoint rows built' : 'event loop held (no collection or checkpoint of 20 ms)'
+    causes.set(label, (causes.get(label) ?? 0) + 1)
+    const stretch = during.find((d) => overlaps(d, poll))
+    if (stretch) within.set(stretch.name, (within.get(stretch.name) ?? 0) + 1)
+  }
+  const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`).join(', ')
+  const lines = [`polls over 100 ms, by what overlapped them in the engine: ${list(causes)}`]
+  if (within.size > 0) lines.push(`polls over 100 ms, by the search running: ${list(within)}`)
+  return lines
+}
 
 /** Starts bench/stall-probe.ts against `restPort`; `report()` gives the figures since the last one. */
 interface StallProbe { report(): Promise<StallReport>; stop(): Promise<number> }
@@ -197,6 +230,7 @@ interface Ready { type: 'ready'; grpcPort: number; restPort?: number }
 interface EngineCounts { instances: number; activeInstances: number; elements: number; jobs: number; timers: number; messageSubscriptions: number; recordsInMemory: number }
 interface Pauses {
   loopMaxMs: number
+  long?: EnginePause[]
   gc: { count: number; totalMs: number; maxMs: number; longest: string }
   checkpoints?: { count: number; totalMs: number; maxMs: number; maxRows: number; writer?: { count: number; totalMs: number; maxMs: number } }
 }
@@ -224,13 +258,19 @@ const children = new Set<ChildProcess>()
 function forkServer(script: string, args: string[]): Promise<Server> {
   const child = fork(path.join(ROOT, script), args, {
     cwd: ROOT,
-    execArgv: ['--expose-gc', '-r', 'tsx/cjs', ...(CPU_PROFILES ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILES}`] : [])],
+    execArgv: ['--expose-gc', '-r', 'tsx/cjs', ...(CPU_PROFILES ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILES}`] : []), ...ENGINE_FLAGS],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   })
   children.add(child)
   child.once('exit', () => children.delete(child))
   const lines: string[] = []
-  if (child.stdout) readline.createInterface({ input: child.stdout }).on('line', (line) => lines.push(line))
+  if (child.stdout) {
+    const log = ENGINE_FLAGS.length > 0 ? fs.createWriteStream(path.join(os.tmpdir(), `raccord-bench-${child.pid}.out`)) : undefined
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      log?.write(`${line}\n`)
+      if (!line.startsWith('[') && !line.startsWith('pause=')) lines.push(line)
+    })
+  }
   return new Promise((resolve, reject) => {
     child.once('exit', (code, signal) => reject(new Error(`${script} exited (${code ?? signal}) before it was ready`)))
     child.on('message', (message: Ready) => {
@@ -696,6 +736,7 @@ async function main(): Promise<void> {
       for (const line of describeWaiting('durable', durableWaiting)) console.log(line)
       console.log(`            ${describeStalls(waitingStalls)}`)
       console.log(`            ${describePauses(durableWaiting.after)}`)
+      for (const line of describeCauses(waitingStalls.slow, durableWaiting.after.pauses.long ?? [])) console.log(`            ${line}`)
       console.log('')
 
       console.log(`restart with ${count(WAITING)} waiting instances (spawn -> first successful GET /v2/topology)`)
@@ -750,17 +791,21 @@ async function main(): Promise<void> {
       console.log(`  live state: ${describeCounts(history.after)}; data dir ${mb(history.diskBytes)} MB (${count(history.diskBytes / HISTORY)} B per finished instance)`)
       console.log(`  ${describeStalls(historyStalls)}`)
       console.log(`  ${describePauses(history.after)}`)
+      for (const line of describeCauses(historyStalls.slow, history.after.pauses.long ?? [])) console.log(`  ${line}`)
       const stopMs = await stopServer(server, 'SIGTERM')
       const restarted = await restart(historyDir)
       const searchProbe = await startStallProbe(restarted.server.restPort as number)
       const searches = await measureSearches(restarted.server.restPort as number)
       const searchStalls = await searchProbe.report()
+      const searchPauses = await stats(restarted.server)
       await searchProbe.stop()
       await stopServer(restarted.server)
       console.log(`  SIGTERM stop in ${count(stopMs)} ms; restart with ${count(HISTORY)} finished instances: serving in ${count(restarted.restart.servingMs)} ms`)
       console.log(`    ${restarted.restart.recoveryLine}`)
       for (const line of describeSearches(searches)) console.log(line)
       console.log(`    while they ran, ${describeStalls(searchStalls)}`)
+      const during = searches.map((f) => ({ name: f.name, ...f.ran }))
+      for (const line of describeCauses(searchStalls.slow, searchPauses.pauses.long ?? [], during)) console.log(`    ${line}`)
       console.log('')
       const slowest = Math.max(...searches.filter((s) => !s.reads).map((s) => s.p99))
       const reading = searches.filter((s) => s.reads).map((s) => `${s.p99.toFixed(1)} ms ${s.name}`).join(', ')

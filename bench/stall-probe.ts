@@ -12,6 +12,8 @@ const INTERVAL_MS = 20
 
 let latencies: number[] = []
 let failures = 0
+/** the polls over 100 ms: when they were sent (ms since the epoch) and how long they took */
+let slow: { at: number; ms: number }[] = []
 
 async function poll(): Promise<void> {
   for (;;) {
@@ -25,6 +27,7 @@ async function poll(): Promise<void> {
     }
     const took = performance.now() - started
     latencies.push(took)
+    if (took > 100 && slow.length < 10_000) slow.push({ at: performance.timeOrigin + started, ms: took })
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, INTERVAL_MS - took)))
   }
 }
@@ -35,10 +38,11 @@ process.on('message', (message: { type: string }) => {
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
   process.send?.({
     type: 'report', polls: sorted.length, failures, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? NaN,
-    over50: sorted.filter((t) => t > 50).length, over100: sorted.filter((t) => t > 100).length,
+    over50: sorted.filter((t) => t > 50).length, over100: sorted.filter((t) => t > 100).length, slow,
   })
   latencies = []
   failures = 0
+  slow = []
 })
 process.on('disconnect', () => process.exit(0))
 

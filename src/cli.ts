@@ -149,18 +149,32 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
     const gcKinds: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weak callbacks' }
     /** the collections the benchmarks force to measure memory are theirs, not the engine's */
     let forced = { from: 0, to: 0 }
+    /** pauses of 20 ms or more (their start, ms since the epoch), for the bench to match against the stalls it saw */
+    let long: { at: number; ms: number; what: string }[] = []
+    const keep = (at: number, ms: number, what: string) => {
+      if (ms >= 20 && long.length < 10_000) long.push({ at: performance.timeOrigin + at, ms, what })
+    }
     new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
         if (entry.startTime >= forced.from && entry.startTime <= forced.to) continue
         gcPauses.count++
         gcPauses.totalMs += entry.duration
+        const kind = ((entry as { detail?: { kind?: number } }).detail)?.kind ?? 0
+        const what = gcKinds[kind] ?? `kind ${kind}`
+        keep(entry.startTime, entry.duration, `${what} collection`)
         if (entry.duration > gcPauses.maxMs) {
           gcPauses.maxMs = entry.duration
-          const kind = ((entry as { detail?: { kind?: number } }).detail)?.kind ?? 0
-          gcPauses.longest = gcKinds[kind] ?? `kind ${kind}`
+          gcPauses.longest = what
         }
       }
     }).observe({ entryTypes: ['gc'] })
+    // A turn of the event loop that held a 10 ms timer back, whatever held it.
+    let tick = performance.now()
+    setInterval(() => {
+      const now = performance.now()
+      if (now - tick > 30 && !(tick <= forced.to && now >= forced.from)) keep(tick, now - tick - 10, 'event loop held')
+      tick = now
+    }, 10).unref()
     process.on('message', (message: IpcRequest) => {
       if (message?.type !== 'heap' && message?.type !== 'stats') return
       const gc = (globalThis as { gc?: () => void }).gc
@@ -175,8 +189,14 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
       parent({
         type: 'stats', ...memory, collected: gc !== undefined, engine: server.engine.stats(),
         diskBytes: server.durable?.store.sizeOnDisk(),
-        pauses: { loopMaxMs: loop.max / 1e6, gc: { ...gcPauses }, checkpoints: server.durable ? { ...server.durable.checkpoints, writer: { ...server.durable.store.writerCheckpoints } } : undefined },
+        pauses: {
+          loopMaxMs: loop.max / 1e6, gc: { ...gcPauses },
+          checkpoints: server.durable ? { ...server.durable.checkpoints, long: undefined, writer: { ...server.durable.store.writerCheckpoints } } : undefined,
+          long: [...long, ...(server.durable?.checkpoints.long ?? []).map((c) => ({ ...c, what: 'checkpoint rows built' }))],
+        },
       })
+      long = []
+      server.durable?.checkpoints.long.splice(0)
       loop.reset()
       Object.assign(gcPauses, { count: 0, totalMs: 0, maxMs: 0, longest: '' })
     })

@@ -26,6 +26,8 @@ const CHECKPOINT_MAX_CHANGES = 1_000
 /** ...or once this long has passed with any change, so that a restart replays little. */
 const CHECKPOINT_MAX_MS = 1_000
 const CHECKPOINT_CHECK_MS = 50
+/** long checkpoint builds kept (DurableEngine.checkpoints.long) */
+const LONG_KEPT = 1_000
 /**
  * Records kept in memory, unless a checkpoint has still to write them: past this many, those
  * unused longest are left in their rows and read again on first use. A checkpoint is loaded with
@@ -46,9 +48,10 @@ export interface DurableEngine {
   /**
    * Checkpoints handed to the writer thread so far: how many, the time building their rows took
    * on the event loop (total and longest) and the most rows one wrote. The writer thread's time is
-   * store.writerCheckpoints.
+   * store.writerCheckpoints. `long`: the builds of 20 ms or more (their start, ms since the epoch),
+   * the last LONG_KEPT, for a benchmark to match against the stalls it saw.
    */
-  readonly checkpoints: { count: number; totalMs: number; maxMs: number; maxRows: number }
+  readonly checkpoints: { count: number; totalMs: number; maxMs: number; maxRows: number; long: { at: number; ms: number }[] }
   /** Checkpoint (a failure is logged: the log keeps everything), then close the store. */
   close(): void
 }
@@ -126,7 +129,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
   /** the repository's revision in the last checkpoint (undefined: the stored state has no repository row yet) */
   let repositoryRevision: number | undefined = snapshotSeq > 0 && !writeAll ? engine.repositoryRevision : undefined
 
-  const checkpoints = { count: 0, totalMs: 0, maxMs: 0, maxRows: 0 }
+  const checkpoints = { count: 0, totalMs: 0, maxMs: 0, maxRows: 0, long: [] as { at: number; ms: number }[] }
   /** the id of a checkpoint handed to the writer thread and not committed yet */
   let writing: number | undefined
   // A checkpoint that fails loses nothing: the log keeps every command and the next check tries
@@ -179,6 +182,10 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     checkpoints.totalMs += ms
     checkpoints.maxMs = Math.max(checkpoints.maxMs, ms)
     checkpoints.maxRows = Math.max(checkpoints.maxRows, rows.upserts.length + rows.deletes.length)
+    if (ms >= 20) {
+      checkpoints.long.push({ at: performance.timeOrigin + started, ms })
+      if (checkpoints.long.length > LONG_KEPT) checkpoints.long.shift()
+    }
     return { id, written: rows.upserts.length, deleted: rows.deletes.length }
   }
   const tryCheckpoint = (when: string) => {
