@@ -29,7 +29,11 @@
  * BENCH_CPU_PROFILES=dir makes each engine and stub write a V8 CPU profile into dir when it stops.
  * BENCH_SECTIONS (default all: throughput,rate,waiting,history) picks sections. During sections 3
  * and 5, bench/stall-probe.ts polls the engine's REST API every 20 ms from another process: the
- * longest answer is the longest stall of the engine, checkpoints included.
+ * longest answer is the longest stall of the engine, checkpoints included. Each poll over 100 ms
+ * is put down to what the engine saw at that time (a collection, a checkpoint's rows, a held
+ * loop) and, during the searches, to the search running.
+ * BENCH_NODE_FLAGS (such as `--trace-gc-nvp`) are passed to every server the bench starts; their
+ * output then goes to $TMPDIR/raccord-bench-<pid>.out.
  *
  * Engine and stub each run in a child process, so the client's work is not counted against them.
  */
@@ -94,7 +98,9 @@ const SEARCHES: { name: string; body: Record<string, unknown>; reads?: string }[
   { name: 'running ones only', body: { filter: { state: 'ACTIVE' }, page: { limit: 50 } } },
   { name: '$eq and $in', body: { filter: { processDefinitionId: { $eq: 'bench-service-task' }, state: { $in: ['COMPLETED', 'TERMINATED'] } }, page: { limit: 50 } } },
   { name: 'not indexed', body: { filter: { processDefinitionId: 'bench-service-task', hasIncident: false }, page: { limit: 50 } }, reads: 'reads finished instances until 10,001 match, for the total' },
-  { name: 'newest first', body: { sort: [{ field: 'startDate', order: 'DESC' }], page: { limit: 50 } }, reads: 'reads every finished instance' },
+  { name: 'newest first', body: { sort: [{ field: 'startDate', order: 'DESC' }], page: { limit: 50 } } },
+  { name: 'one process, last ended', body: { filter: { processDefinitionId: 'bench-service-task' }, sort: [{ field: 'endDate', order: 'DESC' }], page: { limit: 50 } } },
+  { name: 'by process id, sorted', body: { sort: [{ field: 'processDefinitionId', order: 'ASC' }], page: { limit: 50 } }, reads: 'reads every finished instance' },
 ]
 const SEARCH_REPEATS = Number(process.env.BENCH_SEARCH_REPEATS ?? 50)
 /** A search that reads the whole history is repeated fewer times. */

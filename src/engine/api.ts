@@ -8,9 +8,9 @@ import type {
   DecisionRequirementsRecord, FormRecord, MessageSubscriptionRecord, BatchOperationRecord, BatchOperationType, DecisionInstanceRecord,
 } from './state/records'
 import type { Problem } from './model/types'
-import type { HistoryKind, HistoryRecords, InstanceWhere } from './state/history'
+import type { HistoryKind, HistoryRecords, InstanceOrder, InstancePosition, InstanceWhere } from './state/history'
 
-export type { HistoryKind, HistoryRecords, InstanceWhere }
+export type { HistoryKind, HistoryRecords, InstanceOrder, InstancePosition, InstanceWhere }
 
 // The records the queries return are part of this API: the adapters name them through this
 // module, never through state/.
@@ -253,6 +253,8 @@ export interface EngineQueries {
   processInstanceHistory(where: InstanceWhere, afterKey: Key | undefined, limit: number): ProcessInstanceRecord[]
   /** Finished records of `kind` (of one process instance, if given), in key order, after `afterKey`, at most `limit`. */
   history<K extends HistoryKind>(kind: K, processInstanceKey: Key | undefined, afterKey: Key | undefined, limit: number): HistoryRecords[K][]
+  /** Finished process instances in `order` (by a date, then key), after `after`, at most `limit`: read by the history's index for that order, unfiltered. */
+  processInstanceHistoryBy(order: InstanceOrder, after: InstancePosition | undefined, limit: number): ProcessInstanceRecord[]
   /** How many finished process instances meet `where`, counted up to `cap`. */
   processInstanceHistoryCount(where: InstanceWhere, cap: number): number
 }

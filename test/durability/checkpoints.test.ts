@@ -58,9 +58,9 @@ function rewriteAsEarlierSnapshot(dir: string, as: 'parts' | 'one string'): void
       } else {
         db.prepare('UPDATE snapshot SET state = ? WHERE id = 1').run(JSON.stringify(state))
       }
-      // What schema versions 5 and 6 added
+      // What schema versions 5 to 8 added
       db.exec('DROP TABLE live')
-      for (const index of ['process', 'definition', 'parent', 'state']) db.exec(`DROP INDEX history_instance_${index}`)
+      for (const index of ['process', 'definition', 'parent', 'state', 'start', 'end']) db.exec(`DROP INDEX history_instance_${index}`)
       db.pragma('user_version = 4')
     })()
   } finally {

@@ -103,6 +103,19 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
     expect(page.totalItems).toBe(40)
   })
 
+  test('sorted by start date, oldest first, live and finished instances come in the order they started, page after page', async () => {
+    // when every instance is paged by start date, 5 at a time (unfiltered: read in that order, not narrowed by an index)
+    const keys: string[] = []
+    let after: string | undefined
+    for (let n = 0; n < 10; n++) {
+      const { items, page } = await searchPage({ sort: [{ field: 'startDate', order: 'ASC' }], page: { limit: 5, ...(after ? { after } : {}) } })
+      keys.push(...items.map((i) => i.processInstanceKey))
+      after = page.endCursor
+    }
+    // then they come in the order they were created (their keys' order, ties of one millisecond included), each once
+    expect(keys).toEqual(byKey([...finished, ...running]))
+  })
+
   if (kind === 'durable') {
     test('past 10,000 finished instances the total is a lower bound, flagged by hasMoreTotalItems', async () => {
       // given 10,001 more finished instances
@@ -179,6 +192,41 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
       expect(processes.page).toEqual(expect.objectContaining({ totalItems: 0, hasMoreTotalItems: false }))
       expect(variables.items).toHaveLength(48)
       expect(incidents.items).toHaveLength(0)
+    })
+
+    test('sorted by start or end date, newest first, pages by cursor and by offset give every instance in that order, the running ones in their place', async () => {
+      // given every instance with its dates, read in key order
+      const every: { processInstanceKey: string; startDate: string; endDate?: string }[] = []
+      for (let after: string | undefined; ;) {
+        const { items, page } = await searchPage({ page: { limit: 10_000, ...(after ? { after } : {}) } }) as unknown as { items: typeof every; page: Page['page'] }
+        every.push(...items)
+        if (items.length < 10_000) break
+        after = page.endCursor
+      }
+      expect(every).toHaveLength(finished.length + 10_001 + running.length)
+      const newestBy = (field: 'startDate' | 'endDate') => [...every].sort((a, b) => {
+        // no date sorts first, newest first, then by key
+        const x = a[field] === undefined ? Infinity : Date.parse(a[field] as string)
+        const y = b[field] === undefined ? Infinity : Date.parse(b[field] as string)
+        return y - x || (BigInt(a.processInstanceKey) < BigInt(b.processInstanceKey) ? -1 : 1)
+      }).map((i) => i.processInstanceKey)
+      for (const field of ['startDate', 'endDate'] as const) {
+        // when the newest are paged by cursor, 700 at a time, and then by offset further on
+        const keys: string[] = []
+        let after: string | undefined
+        for (let n = 0; n < 3; n++) {
+          const { items, page } = await searchPage({ sort: [{ field, order: 'DESC' }], page: { limit: 700, ...(after ? { after } : {}) } })
+          keys.push(...items.map((i) => i.processInstanceKey))
+          after = page.endCursor
+        }
+        const deep = await searchPage({ sort: [{ field, order: 'DESC' }], page: { from: 6_000, limit: 5 } })
+        // then each page is the next slice of every instance in that order, the running ones in their place
+        expect(keys).toEqual(newestBy(field).slice(0, 2_100))
+        expect(deep.items.map((i) => i.processInstanceKey)).toEqual(newestBy(field).slice(6_000, 6_005))
+        expect(deep.page).toEqual(expect.objectContaining({ totalItems: 10_000 + running.length, hasMoreTotalItems: true }))
+      }
+      // and by end date, the running ones (no end date yet) come first
+      expect(newestBy('endDate').slice(0, running.length).sort()).toEqual([...running].sort())
     })
 
     test('a sort other than by key reads every finished instance, keeping a page, and counts them exactly', async () => {

@@ -59,3 +59,78 @@ test('a sort other than by key reads the whole set chunk by chunk and keeps the 
   expect(readAt.length).toBe(Math.ceil(3_000 / STORED_CHUNK) + 1)
   for (let i = 1; i < readAt.length; i++) expect(readAt[i]).toBeGreaterThan(readAt[i - 1])
 })
+
+describe('a sort by a field the store has an index for', () => {
+  /** The stored set of storedSet(size), also readable in date order; `read` counts the items the ordered reads gave. */
+  function orderedSet(size: number, narrowedTo?: number) {
+    const set = storedSet(size)
+    const items: Item[] = Array.from({ length: size }, (_, i) => ({ key: keyOf(i), even: i % 2 === 0, at: size - i }))
+    const counter = { read: 0, keyPages: 0 }
+    const keyPage = set.source.page
+    const source: StoredSource<Item> = {
+      ...set.source,
+      page: (afterKey, limit) => {
+        counter.keyPages++
+        return keyPage(afterKey, limit)
+      },
+      count: (cap) => Math.min(cap, size / 2),
+      ...(narrowedTo === undefined ? {} : { narrowed: (cap: number) => Math.min(cap, narrowedTo) }),
+      ordered: {
+        fields: ['at'],
+        page: (field, descending, after, limit) => {
+          const sorted = [...items].sort((a, b) => (descending ? b.at - a.at : a.at - b.at) || (a.key < b.key ? -1 : 1))
+          const from = after === undefined ? 0 : sorted.findIndex((item) => (descending ? item.at < Number(after.value) : item.at > Number(after.value)) || (item.at === after.value && item.key > after.key))
+          const chunk = from < 0 ? [] : sorted.slice(from, from + limit)
+          counter.read += chunk.length
+          return chunk
+        },
+        meets: (item) => item.even,
+      },
+    }
+    return { source, counter, stop: set.stop }
+  }
+
+  test('reads the stored set in that order only as far as the page reaches, live items in their place, page after page by cursor', async () => {
+    // given 24,000 stored items dated in reverse key order, half of which meet the filter, and a live item dated among the newest
+    const { source, counter, stop } = orderedSet(24_000)
+    const live: Item = { key: keyOf(30_000), even: true, at: 23_995.5 }
+    const request = { filter: { even: true }, sort: [{ field: 'at', order: 'DESC' }] }
+    // when the newest first are searched, then the next page after its cursor
+    const first = await searchWithStored([live], source, { ...request, page: { limit: 3 } }, spec)
+    const second = await searchWithStored([live], source, { ...request, page: { limit: 3, after: first.page.endCursor } }, spec)
+    stop()
+    // then each page is the next items in date order, the live one among them, and the total is the live item and the capped count
+    expect(first.items.map((i) => i.at)).toEqual([24_000, 23_998, 23_996])
+    expect(second.items.map((i) => i.at)).toEqual([23_995.5, 23_994, 23_992])
+    expect(first.page).toEqual(expect.objectContaining({ totalItems: 1 + 10_000, hasMoreTotalItems: true }))
+    // and no more than a chunk was read for each page, none of it in key order
+    expect(counter.read).toBeLessThanOrEqual(2 * STORED_CHUNK)
+    expect(counter.keyPages).toBe(0)
+  })
+
+  test('after an item without the field, ascending reads no stored item and descending reads from the first', async () => {
+    // given a stored set and a live item without a date (last ascending, first descending)
+    const { source, stop } = orderedSet(1_000)
+    const undated = { key: keyOf(5_000), even: true } as unknown as Item
+    const cursor = Buffer.from(JSON.stringify([null, undated.key]), 'utf8').toString('base64')
+    // when searched after that item, both ways
+    const ascending = await searchWithStored([undated], source, { filter: { even: true }, sort: [{ field: 'at', order: 'ASC' }], page: { limit: 2, after: cursor } }, spec)
+    const descending = await searchWithStored([undated], source, { filter: { even: true }, sort: [{ field: 'at', order: 'DESC' }], page: { limit: 2, after: cursor } }, spec)
+    stop()
+    // then ascending nothing comes after it, and descending the newest stored items do
+    expect(ascending.items).toEqual([])
+    expect(descending.items.map((i) => i.at)).toEqual([1_000, 998])
+  })
+
+  test('when the index narrows the search to a few items, those are read by key and sorted instead', async () => {
+    // given a stored set whose index narrows the filter to 100 items
+    const { source, counter, stop } = orderedSet(200, 100)
+    // when sorted by date
+    const result = await searchWithStored([], source, { filter: { even: true }, sort: [{ field: 'at', order: 'ASC' }], page: { limit: 2 } }, spec)
+    stop()
+    // then the page is right, and nothing was read in date order
+    expect(result.items.map((i) => i.at)).toEqual([2, 4])
+    expect(counter.read).toBe(0)
+    expect(counter.keyPages).toBeGreaterThan(0)
+  })
+})

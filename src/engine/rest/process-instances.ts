@@ -4,7 +4,7 @@
  */
 import type { RequestHandler, Router } from 'express'
 import { z } from 'zod'
-import type { EngineApi, EngineQueries, InstanceWhere } from '../api'
+import type { EngineApi, EngineQueries, InstanceOrder, InstancePosition, InstanceWhere } from '../api'
 import type { ElementInstanceRecord, Key, VariableDocument } from '../api'
 import { defaultTenantOnly, HttpProblem, invalidArgument, notFound } from './problem'
 import {
@@ -106,11 +106,17 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
     // index cannot apply is applied to each one read (stored-search.ts).
     const { where, whole } = historyConditions(filter)
     const context = new ResultContext(queries)
+    const meetsAll = (pi: ProcessInstanceResult) => meets(pi) && matchesFilter(pi, filter, spec)
     const finished: StoredSource<ProcessInstanceResult> = where.state === 'ACTIVE' ? NO_HISTORY : {
       page: (afterKey, limit) => queries.processInstanceHistory(where, afterKey, limit).map((r) => context.processInstance(r)),
-      ...(whole
-        ? { count: (cap: number) => queries.processInstanceHistoryCount(where, cap) }
-        : { meets: (pi: ProcessInstanceResult) => meets(pi) && matchesFilter(pi, filter, spec) }),
+      ...(whole ? { count: (cap: number) => queries.processInstanceHistoryCount(where, cap) } : { meets: meetsAll }),
+      ...(Object.keys(where).length > 0 ? { narrowed: (cap: number) => queries.processInstanceHistoryCount(where, cap) } : {}),
+      ordered: {
+        fields: DATE_ORDERS,
+        page: (field, descending, after, limit) => queries.processInstanceHistoryBy({ field: field as InstanceOrder['field'], descending }, after && datePosition(after), limit)
+          .map((r) => context.processInstance(r)),
+        meets: meetsAll,
+      },
     }
     res.json(await searchWithStored(live, finished, request, spec))
   })
@@ -288,6 +294,16 @@ function indexedValue(condition: unknown): string | string[] | undefined {
   if (op === '$eq' && typeof value === 'string') return value
   if (op === '$in' && Array.isArray(value) && value.length > 0 && value.length <= MAX_INDEXED_VALUES && value.every((v) => typeof v === 'string')) return value as string[]
   return undefined
+}
+
+/** The sorts the history has an index for (history.ts, InstanceOrder). */
+const DATE_ORDERS: readonly InstanceOrder['field'][] = ['startDate', 'endDate']
+
+/** A cursor's place (an ISO date and a key) as the history's (engine time, key). */
+function datePosition(after: { value: unknown; key: string }): InstancePosition {
+  const value = typeof after.value === 'string' ? Date.parse(after.value) : NaN
+  if (Number.isNaN(value)) throw invalidArgument(`Invalid page cursor: '${String(after.value)}' is not a date`)
+  return { value, key: after.key }
 }
 
 /** Finished instances are never ACTIVE. */

@@ -21,7 +21,29 @@ export interface StoredSource<T> {
   count?: (cap: number) => number
   /** does a stored item meet the whole filter (when `count` is not given) */
   meets?: (item: T) => boolean
+  /** How many stored items the store's index narrows the search to, counted up to `cap`: given when it narrows it at all. */
+  narrowed?: (cap: number) => number
+  /** The stored items in the order of a field the store has an index for: see OrderedSource. */
+  ordered?: OrderedSource<T>
 }
+
+/**
+ * Stored items in the order of one of `fields` (ascending or descending), then by key, read by the
+ * store's index for it: `page` gives up to `limit` of them after the place (sort value, key) given,
+ * unfiltered, and `meets` tells whether one meets the whole filter.
+ */
+export interface OrderedSource<T> {
+  fields: readonly string[]
+  page(field: string, descending: boolean, after: { value: unknown; key: string } | undefined, limit: number): T[]
+  meets(item: T): boolean
+}
+
+/**
+ * Past this many stored items narrowed by index, a search sorted by a field with an index of its
+ * own reads the stored set in that order, only as far as its page reaches; below it, reading
+ * what the index narrows it to and sorting that is less work.
+ */
+export const ORDERED_FROM = 2_000
 
 /** The stored items read per step: a few milliseconds of work between two turns of the event loop. */
 export const STORED_CHUNK = 500
@@ -62,6 +84,8 @@ export async function searchWithStored<T>(live: T[], stored: StoredSource<T>, re
   const keyOrdered = !page.before && (request.sort ?? []).every((s) => s.field === spec.key && (s.order ?? 'ASC').toUpperCase() === 'ASC')
   if (!keyOrdered) {
     const selector = new PageSelector(request, spec)
+    const ordered = orderedBy(stored, request)
+    if (ordered) return searchOrdered(live, liveKeys, stored, ordered, request, spec, selector)
     for (const item of live) selector.add(item)
     const scan = new StoredScan(stored, keyOf, undefined, liveKeys)
     while (!scan.done) for (const item of await scan.next()) selector.add(item)
@@ -93,6 +117,55 @@ export async function searchWithStored<T>(live: T[], stored: StoredSource<T>, re
     result.page.endCursor = encodeCursor([keyOf(selected[selected.length - 1])])
   }
   return result
+}
+
+/** The field and direction to read the stored set in, when the search sorts by one the store has an index for, and reading that way pays. */
+function orderedBy<T>(stored: StoredSource<T>, request: SearchRequest): { source: OrderedSource<T>; field: string; descending: boolean } | undefined {
+  const sort = request.sort ?? []
+  const source = stored.ordered
+  if (!source || sort.length !== 1 || !source.fields.includes(sort[0].field) || request.page?.before) return undefined
+  if (stored.narrowed && stored.narrowed(ORDERED_FROM + 1) <= ORDERED_FROM) return undefined
+  return { source, field: sort[0].field, descending: (sort[0].order ?? 'ASC').toUpperCase() === 'DESC' }
+}
+
+/**
+ * A search sorted by a field the store has an index for: the stored set is read in that order from
+ * the cursor, a chunk at a time, until the page's worth of items meeting the filter is found.
+ */
+async function searchOrdered<T>(live: T[], liveKeys: Set<string>, stored: StoredSource<T>, ordered: { source: OrderedSource<T>; field: string; descending: boolean },
+  request: SearchRequest, spec: SearchSpec<T>, selector: PageSelector<T>): Promise<SearchResult<T>> {
+  const { source, field, descending } = ordered
+  const keyOf = (item: T) => String((item as Record<string, unknown>)[spec.key])
+  for (const item of live) selector.add(item)
+  const page = request.page ?? {}
+  const wanted = (page.after ? 0 : page.from ?? 0) + (page.limit ?? DEFAULT_LIMIT)
+  let after: { value: unknown; key: string } | undefined
+  let done = false
+  if (page.after) {
+    const [value, key] = decodeCursor(page.after, 2)
+    after = { value, key: String(key) }
+    // An item without the field sorts last ascending and first descending (compareValues): after
+    // one, ascending, no stored item comes; descending, all of them do.
+    if (value === undefined || value === null) {
+      if (descending) after = undefined
+      else done = true
+    }
+  }
+  let found = 0
+  for (let step = 0; !done && found < wanted; step++) {
+    if (step > 0) await turn()
+    const chunk = source.page(field, descending, after, STORED_CHUNK)
+    if (chunk.length < STORED_CHUNK) done = true
+    for (const item of chunk) {
+      if (liveKeys.has(keyOf(item)) || !source.meets(item)) continue
+      selector.add(item)
+      found++
+    }
+    const last = chunk[chunk.length - 1]
+    if (last !== undefined) after = { value: (last as Record<string, unknown>)[field], key: keyOf(last) }
+  }
+  const storedCount = stored.count ? stored.count(TOTAL_ITEMS_CAP + 1) : await countStored(stored, keyOf, liveKeys)
+  return selector.result({ totalItems: live.length + Math.min(storedCount, TOTAL_ITEMS_CAP), hasMoreTotalItems: storedCount > TOTAL_ITEMS_CAP })
 }
 
 /** Stored items meeting the filter, counted up to TOTAL_ITEMS_CAP + 1: from the start, or on from a scan that began there. */

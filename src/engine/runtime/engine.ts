@@ -140,6 +140,7 @@ export class Engine implements EngineApi, CommandTarget {
     decisionInstances: (scope) => this.scoped(scope, 'decisionInstance', this.state.decisionInstances),
     decisionInstance: (key) => this.state.decisionInstances.peek(key) ?? this.ctx.history.get('decisionInstance', key),
     processInstanceHistory: (where, afterKey, limit) => this.ctx.history.instancePage(where, afterKey, limit),
+    processInstanceHistoryBy: (order, after, limit) => this.ctx.history.instancePageBy(order, after, limit),
     processInstanceHistoryCount: (where, cap) => this.ctx.history.instanceCount(where, cap),
     history: (kind, processInstanceKey, afterKey, limit) => this.ctx.history.page(kind, processInstanceKey, afterKey, limit),
     processDefinitionXml: (key) => {

@@ -50,6 +50,30 @@ export function instanceMeets(record: ProcessInstanceRecord, where: InstanceWher
   return true
 }
 
+/**
+ * An order of finished process instances other than by key, which the history has an index for:
+ * by a date field (engine time, ms), ascending or descending, then by key ascending (the search
+ * conventions' tie-break).
+ */
+export interface InstanceOrder { field: 'startDate' | 'endDate'; descending: boolean }
+/** A place in an InstanceOrder: reading on from there gives the records after it. */
+export interface InstancePosition { value: number; key: Key }
+
+/** Compare two instances in `order`. */
+export function compareInOrder(order: InstanceOrder, a: ProcessInstanceRecord, b: ProcessInstanceRecord): number {
+  const x = a[order.field] ?? Infinity
+  const y = b[order.field] ?? Infinity
+  if (x !== y) return order.descending ? y - x : x - y
+  return byKey(a, b)
+}
+
+/** Does an instance come after `position` in `order`? */
+export function isAfter(order: InstanceOrder, record: ProcessInstanceRecord, position: InstancePosition): boolean {
+  const value = record[order.field] ?? Infinity
+  if (value !== position.value) return order.descending ? value < position.value : value > position.value
+  return record.key > position.key
+}
+
 /** Keys are fixed-width decimal strings (Zeebe's partition-1 range), so their text order is their numeric order. */
 export const byKey = (a: { key: Key }, b: { key: Key }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
 
@@ -65,6 +89,8 @@ export interface History {
   variablesOf(scopeKey: Key): VariableRecord[]
   /** Up to `limit` finished process instances meeting `where`, in key order, after `afterKey` if given. */
   instancePage(where: InstanceWhere, afterKey: Key | undefined, limit: number): ProcessInstanceRecord[]
+  /** Up to `limit` finished process instances, in `order`, after `after` if given (those meeting `where` are for the caller to pick). */
+  instancePageBy(order: InstanceOrder, after: InstancePosition | undefined, limit: number): ProcessInstanceRecord[]
   /** How many finished process instances meet `where`, counted up to `cap` (a count past it is cut there). */
   instanceCount(where: InstanceWhere, cap: number): number
   /** Forget up to `max` root instances that finished before `before`; returns how many. */
@@ -121,6 +147,11 @@ export class MemoryHistory implements History {
 
   instancePage(where: InstanceWhere, afterKey: Key | undefined, limit: number): ProcessInstanceRecord[] {
     return this.meeting(where).filter((r) => afterKey === undefined || r.key > afterKey).sort(byKey).slice(0, limit)
+  }
+
+  instancePageBy(order: InstanceOrder, after: InstancePosition | undefined, limit: number): ProcessInstanceRecord[] {
+    const records = [...this.records.instance.values()].filter((r) => after === undefined || isAfter(order, r, after))
+    return records.sort((a, b) => compareInOrder(order, a, b)).slice(0, limit)
   }
 
   instanceCount(where: InstanceWhere, cap: number): number {

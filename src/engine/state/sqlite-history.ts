@@ -1,4 +1,4 @@
-import { ARCHIVE_FIELDS, byKey, instanceMeets, instanceOf, type ArchivedInstance, type History, type HistoryKind, type HistoryRecords, type InstanceWhere } from './history'
+import { ARCHIVE_FIELDS, byKey, compareInOrder, instanceMeets, instanceOf, isAfter, type ArchivedInstance, type History, type HistoryKind, type HistoryRecords, type InstanceOrder, type InstancePosition, type InstanceWhere } from './history'
 import type { Key, ProcessInstanceRecord, VariableRecord } from './records'
 import type { EngineStore } from './store'
 
@@ -60,6 +60,13 @@ export class SqliteHistory implements History {
     const pendingKeys = new Set(pending.map((r) => r.key))
     const stored = this.store.historyInstancePage(where, afterKey, limit).map((json) => JSON.parse(json) as ProcessInstanceRecord)
     return [...pending, ...stored.filter((r) => !pendingKeys.has(r.key))].sort(byKey).slice(0, limit)
+  }
+
+  instancePageBy(order: InstanceOrder, after: InstancePosition | undefined, limit: number): ProcessInstanceRecord[] {
+    const pending = this.pending('instance').filter((r) => after === undefined || isAfter(order, r, after))
+    const pendingKeys = new Set(pending.map((r) => r.key))
+    const stored = this.store.historyInstancePageBy(order, after, limit).map((json) => JSON.parse(json) as ProcessInstanceRecord)
+    return [...pending, ...stored.filter((r) => !pendingKeys.has(r.key))].sort((a, b) => compareInOrder(order, a, b)).slice(0, limit)
   }
 
   instanceCount(where: InstanceWhere, cap: number): number {
