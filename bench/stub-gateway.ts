@@ -3,7 +3,7 @@
  * CreateProcessInstance at once and hands out one job per created instance (carrying the
  * instance's variables) on StreamActivatedJobs or ActivateJobs, and accepts CompleteJob. Driving
  * it with the SDK measures the client-side ceiling that any engine's throughput sits under. Like
- * the engine's gateway, it asks clients for uncompressed requests (src/engine/gateway/compression.ts),
+ * the engine's gateway, it asks clients for uncompressed requests (src/engine/gateway/gateway-thread.ts),
  * so that both are measured with the same client work.
  *
  * Run alone: `node -r tsx/cjs bench/stub-gateway.ts [--port 26501]`. Forked with an IPC channel,
@@ -12,13 +12,21 @@
 import { parseArgs } from 'node:util'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
-import { uncompressedRequests } from '../src/engine/gateway/compression'
 
 interface StubJob {
   key: string
   processInstanceKey: string
   variables: string
 }
+
+/** As the engine's gateway: every answer says this server takes uncompressed requests only. */
+const uncompressedRequests: grpc.ServerInterceptor = (_method, call) =>
+  new grpc.ServerInterceptingCall(call, {
+    sendMetadata: (metadata, next) => {
+      metadata.set('grpc-accept-encoding', 'identity')
+      next(metadata)
+    },
+  })
 
 type Writable = grpc.ServerWritableStream<{ type: string; worker: string; maxJobsToActivate?: number }, unknown>
 

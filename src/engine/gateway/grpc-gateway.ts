@@ -1,19 +1,18 @@
 /**
  * Zeebe's gRPC gateway protocol (gateway_protocol.Gateway) over the engine's command API. The
- * proto is the one the @camunda8/sdk ships, loaded with the SDK's own proto-loader options, so
- * both ends agree on field names (keepCase), int64 as decimal strings and enums as names.
- * Decoding lives in requests.ts, encoding in responses.ts, statuses in errors.ts and the two job
- * delivery calls in job-streaming.ts; this module binds them to the service.
+ * server runs in a thread of its own (gateway-thread.ts), with the proto the @camunda8/sdk ships;
+ * the calls it hands over run here. Decoding lives in requests.ts, encoding in responses.ts,
+ * statuses in errors.ts and the two job delivery calls in job-streaming.ts; this module binds
+ * them to the methods.
  */
 import * as grpc from '@grpc/grpc-js'
-import * as protoLoader from '@grpc/proto-loader'
 import type { EngineApi } from '../api'
 import type { EngineCredentials } from '../protocol'
 import { CommandPacer } from '../pacing'
-import { requireCredentials } from './authentication'
-import { uncompressedRequests } from './compression'
+import { refusal } from './authentication'
 import { GatewayError, invalidArgument, toServiceError } from './errors'
-import { activateJobs, streamActivatedJobs, type AnyWritable, type StreamingContext } from './job-streaming'
+import { GatewayThread, type CallMetadata, type CallStatus, type GatewayStream, type Handler, type UnaryCall, type UnaryCallback } from './gateway-thread'
+import { activateJobs, streamActivatedJobs, type StreamingContext } from './job-streaming'
 import {
   createInstanceInput, defaultTenantOnly, deployInput, evaluateDecisionInput, optionalList, parseVariables, publishMessageInput,
   requireNotBlank, optionalString, setVariablesDocument, toNumber,
@@ -39,22 +38,7 @@ export interface GrpcGateway {
   close(): Promise<void>
 }
 
-function loadGatewayService(): grpc.ServiceDefinition {
-  const packageDefinition = protoLoader.loadSync(require.resolve('@camunda8/sdk/dist/proto/zeebe.proto'), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  })
-  const loaded = grpc.loadPackageDefinition(packageDefinition)
-  const gatewayProtocol = loaded.gateway_protocol as grpc.GrpcObject
-  const Gateway = gatewayProtocol.Gateway as grpc.ServiceClientConstructor
-  return Gateway.service
-}
-
 type Unary<Req> = (request: Req, method: string) => unknown | Promise<unknown>
-type AnyUnaryCall = grpc.ServerUnaryCall<unknown, unknown>
 
 /** Calls that change nothing answer without waiting for the store (so also while the disk is full). */
 const READ_ONLY_METHODS = new Set(['Topology'])
@@ -66,14 +50,13 @@ export async function startGrpcGateway(
 ): Promise<GrpcGateway> {
   const host = opts.host ?? '127.0.0.1'
   const pacer = opts.pacer ?? new CommandPacer()
-  const service = loadGatewayService()
   // Pending long polls, job streams and awaited results: close() settles each of them.
   const pending = new Set<() => void>()
   let closing = false
   let boundPort = opts.port
 
   const unary = <Req>(method: string, handle: Unary<Req>) =>
-    (call: AnyUnaryCall, callback: grpc.sendUnaryData<unknown>): void => {
+    (call: UnaryCall, callback: UnaryCallback): void => {
       // Reads answer at once; commands take their turn (pacing.ts).
       const handled = READ_ONLY_METHODS.has(method)
         ? Promise.resolve().then(() => handle(call.request as Req, method))
@@ -100,7 +83,7 @@ export async function startGrpcGateway(
 
   const streaming: StreamingContext = { engine, pending, closing: () => closing }
 
-  const implementation: grpc.UntypedServiceImplementation = {
+  const implementation: Record<string, Handler> = {
     Topology: unary('Topology', () => topologyResponse(host, boundPort)),
 
     DeployResource: unary<DeployResourceRequest>('DeployResource', async (request) => {
@@ -143,8 +126,8 @@ export async function startGrpcGateway(
       return {}
     }),
 
-    ActivateJobs: (call: AnyWritable) => activateJobs(streaming, call),
-    StreamActivatedJobs: (call: AnyWritable) => streamActivatedJobs(streaming, call),
+    ActivateJobs: (call: GatewayStream) => activateJobs(streaming, call),
+    StreamActivatedJobs: (call: GatewayStream) => streamActivatedJobs(streaming, call),
 
     CompleteJob: unary<CompleteJobRequest>('CompleteJob', (request) => {
       engine.completeJob(request.jobKey, parseVariables(request.variables))
@@ -202,45 +185,48 @@ export async function startGrpcGateway(
     }),
   }
 
-  // Everything else in the proto (DeployProcess, batch operations, ...) answers UNIMPLEMENTED by name.
-  for (const [name, definition] of Object.entries(service)) {
-    if (implementation[name]) continue
-    const details = `Method ${name} is not supported by the raccord engine`
-    implementation[name] = definition.responseStream
-      ? (call: AnyWritable) => call.emit('error', { code: grpc.status.UNIMPLEMENTED, details })
-      : (_call: AnyUnaryCall, callback: grpc.sendUnaryData<unknown>) => callback({ code: grpc.status.UNIMPLEMENTED, details })
+  /** Every call, implemented or not, is first authenticated; a method not implemented answers UNIMPLEMENTED by name. */
+  const handlerFor = (method: string, metadata: CallMetadata): Handler | CallStatus => {
+    const refused = opts.credentials && refusal(metadata, opts.credentials)
+    if (refused) return refused
+    return implementation[method] ?? { code: grpc.status.UNIMPLEMENTED, details: `Method ${method} is not supported by the raccord engine` }
   }
 
-  if (opts.credentials) requireCredentials(implementation, service, opts.credentials)
-
-  const server = new grpc.Server({
-    interceptors: [uncompressedRequests],
-    // The SDK pings every 6 minutes by default; allow it rather than answering GOAWAY.
-    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+  // The server itself runs in a thread of its own (gateway-thread.ts); the calls run here.
+  const started = await GatewayThread.start(`${host}:${opts.port}`, {
+    unary(method, call, callback) {
+      const handler = handlerFor(method, call.metadata)
+      if (typeof handler === 'function') (handler as (call: UnaryCall, callback: UnaryCallback) => void)(call, callback)
+      else callback(handler)
+    },
+    stream(method, call) {
+      const handler = handlerFor(method, call.metadata)
+      if (typeof handler === 'function') (handler as (call: GatewayStream) => void)(call)
+      else call.emit('error', handler)
+    },
+    // Jobs the client went away before receiving go back to be activated again.
+    undelivered: (message) => engine.yieldJobs(undeliveredJobKeys(message)),
+  }).catch((error: unknown) => {
+    throw new Error(`gRPC gateway cannot listen on ${host}:${opts.port}: ${(error as Error).message}`)
   })
-  server.addService(service, implementation)
-  boundPort = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
-      error ? reject(new Error(`gRPC gateway cannot listen on ${host}:${opts.port}: ${error.message}`)) : resolve(port))
-  })
+  boundPort = started.port
 
   let closed: Promise<void> | undefined
   return {
     port: boundPort,
     close() {
-      closed ??= new Promise<void>((resolve) => {
+      if (!closed) {
         closing = true
         for (const settle of [...pending]) settle()
-        const force = setTimeout(() => {
-          server.forceShutdown()
-          resolve()
-        }, SHUTDOWN_GRACE_MS)
-        server.tryShutdown(() => {
-          clearTimeout(force)
-          resolve()
-        })
-      })
+        closed = started.thread.close(SHUTDOWN_GRACE_MS)
+      }
       return closed
     },
   }
+}
+
+/** The keys of the jobs in a message of ActivateJobs (`{ jobs }`) or StreamActivatedJobs (one job). */
+function undeliveredJobKeys(message: unknown): string[] {
+  const jobs = (message as { jobs?: { key: string }[] }).jobs ?? [message as { key: string }]
+  return jobs.map((job) => job.key)
 }

@@ -3,9 +3,9 @@
  * request timeout passes, and StreamActivatedJobs, which pushes jobs as the engine activates them
  * for as long as the client listens.
  */
-import type * as grpc from '@grpc/grpc-js'
 import type { ActivateJobsInput, ActivatedJob, EngineApi } from '../api'
 import { toServiceError } from './errors'
+import type { GatewayStream } from './gateway-thread'
 import { activateJobsInput, jobStreamInput, type ActivateJobsRequest, type StreamActivatedJobsRequest } from './requests'
 import { toGrpcJob } from './responses'
 
@@ -20,8 +20,6 @@ const DEFAULT_LONG_POLL_MS = 10_000
  */
 const LATE_ANSWER_MARGIN_MS = 500
 
-export type AnyWritable = grpc.ServerWritableStream<unknown, unknown>
-
 /** What the streaming calls share with the gateway that runs them. */
 export interface StreamingContext {
   engine: EngineApi
@@ -31,13 +29,13 @@ export interface StreamingContext {
   closing(): boolean
 }
 
-function failCall(call: AnyWritable, error: unknown, method: string): void {
+function failCall(call: GatewayStream, error: unknown, method: string): void {
   const { code, details } = toServiceError(error, method)
   call.emit('error', { code, details })
 }
 
 /** ActivateJobs: answers with the jobs activatable now, or waits for some until the request timeout. */
-export function activateJobs(context: StreamingContext, call: AnyWritable): void {
+export function activateJobs(context: StreamingContext, call: GatewayStream): void {
   const { engine, pending } = context
   const method = 'ActivateJobs'
   const fail = (error: unknown) => failCall(call, error, method)
@@ -124,7 +122,7 @@ export function activateJobs(context: StreamingContext, call: AnyWritable): void
 }
 
 /** StreamActivatedJobs: registers a job stream with the engine until the client goes away. */
-export function streamActivatedJobs(context: StreamingContext, call: AnyWritable): void {
+export function streamActivatedJobs(context: StreamingContext, call: GatewayStream): void {
   const { engine, pending } = context
   let closed = false
   let remove: (() => void) | undefined

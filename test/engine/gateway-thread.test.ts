@@ -1,0 +1,151 @@
+/**
+ * The gRPC server runs in a thread of its own and hands each call to the event loop (issue #19:
+ * its per-call garbage and HTTP/2's external strings stay out of the engine's heap). What crosses
+ * between them must arrive whole: byte fields as Buffers, metadata, cancellation, and a message
+ * written for a client that has just gone comes back, so that no job is lost with it.
+ */
+import * as grpc from '@grpc/grpc-js'
+import * as protoLoader from '@grpc/proto-loader'
+import { GatewayThread, type GatewayStream, type ThreadCalls, type UnaryCall, type UnaryCallback } from '../../src/engine/gateway/gateway-thread'
+
+type GatewayClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>
+
+function gatewayClient(port: number): GatewayClient {
+  const definition = protoLoader.loadSync(require.resolve('@camunda8/sdk/dist/proto/zeebe.proto'), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true })
+  const protocol = grpc.loadPackageDefinition(definition).gateway_protocol as grpc.GrpcObject
+  const Gateway = protocol.Gateway as grpc.ServiceClientConstructor
+  return new Gateway(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as GatewayClient
+}
+
+/** Calls handed over, recorded for the test to answer. */
+class Recorded implements ThreadCalls {
+  readonly unaryCalls: { method: string; call: UnaryCall; callback: UnaryCallback }[] = []
+  readonly streams: { method: string; call: GatewayStream }[] = []
+  readonly undeliveredMessages: unknown[] = []
+  private waiters: (() => void)[] = []
+
+  unary(method: string, call: UnaryCall, callback: UnaryCallback): void {
+    this.unaryCalls.push({ method, call, callback })
+    this.wake()
+  }
+
+  stream(method: string, call: GatewayStream): void {
+    this.streams.push({ method, call })
+    this.wake()
+  }
+
+  undelivered(message: unknown): void {
+    this.undeliveredMessages.push(message)
+    this.wake()
+  }
+
+  async until(condition: () => boolean): Promise<void> {
+    while (!condition()) await new Promise<void>((resolve) => this.waiters.push(resolve))
+  }
+
+  private wake(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const wake of waiters) wake()
+  }
+}
+
+let thread: GatewayThread
+let client: GatewayClient
+let calls: Recorded
+
+beforeEach(async () => {
+  calls = new Recorded()
+  const started = await GatewayThread.start('127.0.0.1:0', calls)
+  thread = started.thread
+  client = gatewayClient(started.port)
+})
+
+afterEach(async () => {
+  client.close()
+  await thread.close(100)
+})
+
+test('a unary call arrives with its request, byte fields as Buffers, and its text metadata; the answer goes back to the client', async () => {
+  // given a DeployResource call with a file's bytes and an authorization header
+  const metadata = new grpc.Metadata()
+  metadata.set('authorization', 'Basic dGVzdDp0ZXN0')
+  const content = Buffer.from('<definitions>é</definitions>')
+  const answered = new Promise<unknown>((resolve, reject) => {
+    client.DeployResource({ resources: [{ name: 'a.bpmn', content }] }, metadata, (error: unknown, response: unknown) => error ? reject(error as Error) : resolve(response))
+  })
+  // when the event loop receives it
+  await calls.until(() => calls.unaryCalls.length === 1)
+  const { method, call, callback } = calls.unaryCalls[0]
+  // then it has the method, the bytes as a Buffer, and the metadata
+  expect(method).toBe('DeployResource')
+  const resource = (call.request as { resources: { content: unknown }[] }).resources[0]
+  expect(Buffer.isBuffer(resource.content)).toBe(true)
+  expect((resource.content as Buffer).toString('utf8')).toBe('<definitions>é</definitions>')
+  expect(call.metadata.get('authorization')).toEqual(['Basic dGVzdDp0ZXN0'])
+  expect(call.metadata.get('missing')).toEqual([])
+  // and when it answers, the client gets the answer
+  callback(null, { key: '2251799813685249', deployments: [], tenantId: '<default>' })
+  expect(await answered).toEqual(expect.objectContaining({ key: '2251799813685249', tenantId: '<default>' }))
+})
+
+test('a unary call failed on the event loop reaches the client with its code and details', async () => {
+  // given a call the event loop refuses
+  const answered = new Promise<grpc.ServiceError>((resolve) => {
+    client.CancelProcessInstance({ processInstanceKey: '1' }, (error: grpc.ServiceError) => resolve(error))
+  })
+  await calls.until(() => calls.unaryCalls.length === 1)
+  calls.unaryCalls[0].callback({ code: grpc.status.NOT_FOUND, details: 'no such process instance' })
+  // then the client sees NOT_FOUND and the details
+  const error = await answered
+  expect(error.code).toBe(grpc.status.NOT_FOUND)
+  expect(error.details).toBe('no such process instance')
+})
+
+test('a stream gets each message written, then its end; a message written after the client went away comes back as undelivered', async () => {
+  // given a job stream the client reads
+  const received: unknown[] = []
+  const stream = client.StreamActivatedJobs({ type: 'work', worker: 'w', timeout: '1000', fetchVariable: [], tenantIds: [] }) as grpc.ClientReadableStream<unknown>
+  stream.on('data', (job) => received.push(job))
+  stream.on('error', () => undefined)
+  await calls.until(() => calls.streams.length === 1)
+  const { method, call } = calls.streams[0]
+  expect(method).toBe('StreamActivatedJobs')
+  // when the event loop writes a job, the client receives it
+  call.write({ key: '1', type: 'work', customHeaders: '{}', variables: '{}' })
+  await new Promise<void>((resolve) => { const check = () => (received.length === 1 ? resolve() : setTimeout(check, 5)); check() })
+  expect(received[0]).toEqual(expect.objectContaining({ key: '1', type: 'work' }))
+  // when the client goes away, the event loop's stream says so
+  const cancelled = new Promise<void>((resolve) => call.once('cancelled', resolve))
+  stream.cancel()
+  await cancelled
+  expect(call.cancelled).toBe(true)
+  // and a job written meanwhile (before the event loop saw the cancel) comes back, not lost
+  call.write({ key: '2', type: 'work', customHeaders: '{}', variables: '{}' })
+  await calls.until(() => calls.undeliveredMessages.length === 1)
+  expect(calls.undeliveredMessages[0]).toEqual(expect.objectContaining({ key: '2' }))
+  expect(received).toHaveLength(1)
+})
+
+test('a stream failed with emit("error") ends at the client with that status', async () => {
+  const failed = new Promise<grpc.ServiceError>((resolve) => {
+    const stream = client.ActivateJobs({ type: 'work', worker: 'w', maxJobsToActivate: 1, timeout: '1000', requestTimeout: '1000' }) as grpc.ClientReadableStream<unknown>
+    stream.on('error', resolve)
+  })
+  await calls.until(() => calls.streams.length === 1)
+  calls.streams[0].call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'maxJobsToActivate must be positive' })
+  const error = await failed
+  expect(error.code).toBe(grpc.status.INVALID_ARGUMENT)
+  expect(error.details).toBe('maxJobsToActivate must be positive')
+})
+
+test('a port already taken is refused with the reason', async () => {
+  // given a gateway listening on a port
+  const first = await GatewayThread.start('127.0.0.1:0', new Recorded())
+  try {
+    // when another starts on the same port, it is refused with what went wrong
+    await expect(GatewayThread.start(`127.0.0.1:${first.port}`, new Recorded())).rejects.toThrow(/No address added out of total 1 resolved|EADDRINUSE|address/i)
+  } finally {
+    await first.thread.close(100)
+  }
+})
