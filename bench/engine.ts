@@ -147,22 +147,34 @@ function describeSearches(figures: SearchFigures[]): string[] {
 interface StallReport { type: 'report'; polls: number; failures: number; p50: number; p99: number; max: number; over50: number; over100: number; slow: Period[] }
 /** A stretch of time: its start in ms since the epoch (the probe's and the engine's clocks are this machine's) and its length. */
 interface Period { at: number; ms: number }
-/** A pause the engine saw in itself (cli.ts): a collection, a checkpoint's rows built, a turn of the loop that held a timer back. */
-interface EnginePause extends Period { what: string }
+/**
+ * A pause the engine saw in itself (cli.ts): a collection, a checkpoint's rows built, a turn of the
+ * loop that held a timer back (with, on Linux, how long of it its thread waited for a core).
+ */
+interface EnginePause extends Period { what: string; waitMs?: number }
 
 /**
  * What the polls over 100 ms overlapped on the engine's side: each is put down to the first of a
  * collection, a checkpoint build or a held loop that overlaps it (a collection or a checkpoint
  * holds the loop too), else to nothing the engine saw (its process was not given a core). With
- * `during`, also which of those named stretches (the searches) each fell in.
+ * `during`, also which of those named stretches (the searches) each fell in. Then how many of
+ * them the engine's thread spent mostly waiting for a core (the held turns that overlap it).
  */
 function describeCauses(slow: Period[], pauses: EnginePause[], during: (Period & { name: string })[] = []): string[] {
   if (slow.length === 0) return []
   const overlaps = (a: Period, b: Period) => a.at < b.at + b.ms && b.at < a.at + a.ms
   const causes = new Map<string, number>()
   const within = new Map<string, number>()
+  let waitingForCore = 0
+  let heldWithWait = 0
   for (const poll of slow) {
     const seen = pauses.filter((p) => overlaps(p, poll))
+    const held = seen.filter((p) => p.waitMs !== undefined)
+    if (held.length > 0) {
+      heldWithWait++
+      const waited = held.reduce((sum, p) => sum + (p.waitMs as number), 0)
+      if (waited >= held.reduce((sum, p) => sum + p.ms, 0) / 2) waitingForCore++
+    }
     const cause = seen.find((p) => p.what.endsWith('collection')) ?? seen.find((p) => p.what.startsWith('checkpoint')) ?? seen[0]
     const label = cause === undefined ? 'nothing the engine saw' : cause.what.endsWith('collection') ? cause.what : cause.what.startsWith('checkpoint') ? 'checkpoint rows built' : 'event loop held (no collection or checkpoint of 20 ms)'
     causes.set(label, (causes.get(label) ?? 0) + 1)
@@ -172,6 +184,7 @@ function describeCauses(slow: Period[], pauses: EnginePause[], during: (Period &
   const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`).join(', ')
   const lines = [`polls over 100 ms, by what overlapped them in the engine: ${list(causes)}`]
   if (within.size > 0) lines.push(`polls over 100 ms, by the search running: ${list(within)}`)
+  if (heldWithWait > 0) lines.push(`of the ${heldWithWait} during which the engine's loop was held, its thread spent most of that time waiting for a core in ${waitingForCore}`)
   return lines
 }
 

@@ -3,7 +3,7 @@
  * raccord: the engine (or a Camunda cluster), the workers, the API; `raccord deploy` deploys
  * processes/ to the engine the SDK's environment names.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
@@ -39,6 +39,15 @@ class UsageError extends Error {}
 
 /** A parent that forked this process (the benchmarks) may ask for heap or stats figures over IPC. */
 interface IpcRequest { type: 'heap' | 'stats' }
+
+/** How long this thread has waited for a core since it started, in ms (Linux's schedstat); undefined elsewhere. */
+function threadWaitMs(): number | undefined {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]) / 1e6
+  } catch {
+    return undefined
+  }
+}
 
 function parsePort(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined) return fallback
@@ -100,6 +109,10 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
   // Compiled, the engine is also bundled into one file (npm run build:engine): loading it skips
   // resolving hundreds of modules, about half of an empty engine's start-up.
   const bundle = join(__dirname, 'engine.bundle.js')
+  // The gRPC server's thread loads grpc-js and the proto (about 200 ms) while the bundle loads.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { GatewayThread } = require('./engine/gateway/gateway-thread') as typeof import('./engine/gateway/gateway-thread')
+  const gatewayThread = GatewayThread.spawn()
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { engineAccessFromEnv, startEngineServer } = require(existsSync(bundle) ? bundle : './engine') as typeof import('./engine')
   let server: EngineServer
@@ -107,7 +120,7 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
   try {
     const access = engineAccessFromEnv(process.env)
     host = hostFlag ?? access.host ?? '127.0.0.1'
-    server = await startEngineServer({ grpcPort, restPort, dataDir, ...access, host })
+    server = await startEngineServer({ grpcPort, restPort, dataDir, ...access, host, gatewayThread })
   } catch (error) {
     console.error(`raccord engine: cannot start: ${(error as Error).message}`)
     process.exit(1)
@@ -150,9 +163,9 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
     /** the collections the benchmarks force to measure memory are theirs, not the engine's */
     let forced = { from: 0, to: 0 }
     /** pauses of 20 ms or more (their start, ms since the epoch), for the bench to match against the stalls it saw */
-    let long: { at: number; ms: number; what: string }[] = []
-    const keep = (at: number, ms: number, what: string) => {
-      if (ms >= 20 && long.length < 10_000) long.push({ at: performance.timeOrigin + at, ms, what })
+    let long: { at: number; ms: number; what: string; waitMs?: number }[] = []
+    const keep = (at: number, ms: number, what: string, waitMs?: number) => {
+      if (ms >= 20 && long.length < 10_000) long.push({ at: performance.timeOrigin + at, ms, what, waitMs })
     }
     new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
@@ -168,12 +181,17 @@ async function runEngine(grpcPort: number, restPort: number, dataDir: string | u
         }
       }
     }).observe({ entryTypes: ['gc'] })
-    // A turn of the event loop that held a 10 ms timer back, whatever held it.
+    // A turn of the event loop that held a 10 ms timer back, whatever held it, and how much of
+    // that time the thread spent waiting for a core (Linux): a machine short of cores, not the engine.
     let tick = performance.now()
+    let waited = threadWaitMs()
     setInterval(() => {
       const now = performance.now()
-      if (now - tick > 30 && !(tick <= forced.to && now >= forced.from)) keep(tick, now - tick - 10, 'event loop held')
+      const waitedNow = threadWaitMs()
+      const waitMs = waited !== undefined && waitedNow !== undefined ? waitedNow - waited : undefined
+      if (now - tick > 30 && !(tick <= forced.to && now >= forced.from)) keep(tick, now - tick - 10, 'event loop held', waitMs)
       tick = now
+      waited = waitedNow
     }, 10).unref()
     process.on('message', (message: IpcRequest) => {
       if (message?.type !== 'heap' && message?.type !== 'stats') return

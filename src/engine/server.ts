@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { ControllableClock } from './clock'
 import { FileDocumentStore, MemoryDocumentStore } from './documents'
+import { GatewayThread } from './gateway/gateway-thread'
 import { startGrpcGateway } from './gateway/grpc-gateway'
 import { CommandPacer } from './pacing'
 import { ENGINE_ENV, isLoopback, type EngineCredentials } from './protocol'
@@ -34,6 +35,8 @@ export interface EngineServerOptions {
   clockControlled?: boolean
   /** days finished instances stay searchable; default: RACCORD_ENGINE_HISTORY_RETENTION_DAYS, else 30 */
   historyRetentionDays?: number
+  /** the gRPC server's thread, spawned earlier by the caller so that it starts meanwhile (default: spawned here) */
+  gatewayThread?: GatewayThread
   /** records a durable engine keeps in memory before it reads the least used from the data dir; default: RACCORD_ENGINE_RECORDS_IN_MEMORY, else 100,000 */
   recordsInMemory?: number
 }
@@ -111,29 +114,25 @@ export function engineAccessFromEnv(env: NodeJS.ProcessEnv): Pick<EngineServerOp
 }
 
 export async function startEngineServer(options: EngineServerOptions = {}): Promise<EngineServer> {
-  const { grpcPort = 26500, restPort = 8080, host = '127.0.0.1', credentials } = options
-  // Anyone who can reach a port beyond loopback could drive the engine: never without credentials.
-  if (!isLoopback(host) && !credentials) {
-    throw new EngineAccessError(`listening on ${host}, beyond loopback, requires credentials: set ${ENGINE_ENV.username} and ${ENGINE_ENV.password} `
-      + '(clients then use CAMUNDA_AUTH_STRATEGY=BASIC with CAMUNDA_BASIC_AUTH_USERNAME and CAMUNDA_BASIC_AUTH_PASSWORD)')
+  // The gRPC server's thread loads its modules and the proto while the engine opens.
+  const thread = options.gatewayThread ?? GatewayThread.spawn()
+  let opened: Awaited<ReturnType<typeof openEngine>>
+  try {
+    opened = await openEngine(options)
+  } catch (error) {
+    await thread.stop()
+    throw error
   }
-  const clock = options.clock ?? new ControllableClock()
-  const historyRetention = historyRetentionMs(options.historyRetentionDays, process.env)
-  const inMemory = recordsInMemory(options.recordsInMemory, process.env)
-  const durable = options.dataDir !== undefined ? await openDurableEngine(options.dataDir, clock, historyRetention, inMemory) : undefined
+  const { grpcPort = 26500, restPort = 8080, host = '127.0.0.1', credentials } = options
+  const { clock, durable, historyRetention } = opened
   const engine = durable?.engine ?? new Engine({ clock, historyRetentionMs: historyRetention })
   const stopEngine = () => (durable ? durable.close() : engine.close())
 
   // One event loop for both: their commands share its turns.
   const pacer = new CommandPacer()
-  let grpc
-  try {
-    grpc = await startGrpcGateway(engine, { host, port: grpcPort, credentials, pacer })
-  } catch (error) {
-    stopEngine()
-    throw error
-  }
-  let rest: http.Server
+  const grpcStarting = startGrpcGateway(engine, { host, port: grpcPort, credentials, pacer, thread })
+  let rest: http.Server | undefined
+  let grpc: Awaited<typeof grpcStarting> | undefined
   try {
     const restApp = createRestApp(engine, {
       clock,
@@ -143,26 +142,46 @@ export async function startEngineServer(options: EngineServerOptions = {}): Prom
       pacer,
       access: { credentials, allowedHosts: [...(options.allowedHosts ?? []), ...(WILDCARD_HOSTS.has(host) ? [] : [host])], allowedOrigins: options.allowedOrigins },
     })
+    // Both listen once both can serve: the REST API's topology answering means gRPC does too.
+    grpc = await grpcStarting
     rest = await listen(http.createServer(restApp), restPort, host)
   } catch (error) {
-    await grpc.close()
+    // (a failure to make the REST app leaves the gRPC start to finish before it is closed)
+    grpc ??= await grpcStarting.catch(() => undefined)
+    await grpc?.close()
     stopEngine()
     throw error
   }
+  const [grpcServer, restServer] = [grpc as Awaited<typeof grpcStarting>, rest as http.Server]
 
   let closed: Promise<void> | undefined
   return {
     engine,
-    grpcPort: grpc.port,
-    restPort: (rest.address() as AddressInfo).port,
+    grpcPort: grpcServer.port,
+    restPort: (restServer.address() as AddressInfo).port,
     clock,
     authenticated: credentials !== undefined,
     durable,
     close() {
-      closed ??= Promise.all([grpc.close(), closeHttp(rest)]).then(() => stopEngine())
+      closed ??= Promise.all([grpcServer.close(), closeHttp(restServer)]).then(() => stopEngine())
       return closed
     },
   }
+}
+
+/** Checks the options, then opens the engine's data dir (when it has one). */
+async function openEngine(options: EngineServerOptions): Promise<{ clock: ControllableClock; durable: DurableEngine | undefined; historyRetention: number }> {
+  const { host = '127.0.0.1', credentials } = options
+  // Anyone who can reach a port beyond loopback could drive the engine: never without credentials.
+  if (!isLoopback(host) && !credentials) {
+    throw new EngineAccessError(`listening on ${host}, beyond loopback, requires credentials: set ${ENGINE_ENV.username} and ${ENGINE_ENV.password} `
+      + '(clients then use CAMUNDA_AUTH_STRATEGY=BASIC with CAMUNDA_BASIC_AUTH_USERNAME and CAMUNDA_BASIC_AUTH_PASSWORD)')
+  }
+  const clock = options.clock ?? new ControllableClock()
+  const historyRetention = historyRetentionMs(options.historyRetentionDays, process.env)
+  const inMemory = recordsInMemory(options.recordsInMemory, process.env)
+  const durable = options.dataDir !== undefined ? await openDurableEngine(options.dataDir, clock, historyRetention, inMemory) : undefined
+  return { clock, durable, historyRetention }
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<http.Server> {

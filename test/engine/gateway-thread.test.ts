@@ -4,6 +4,7 @@
  * between them must arrive whole: byte fields as Buffers, metadata, cancellation, and a message
  * written for a client that has just gone comes back, so that no job is lost with it.
  */
+import { spawnSync } from 'node:child_process'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
 import { GatewayThread, type GatewayStream, type ThreadCalls, type UnaryCall, type UnaryCallback } from '../../src/engine/gateway/gateway-thread'
@@ -148,4 +149,21 @@ test('a port already taken is refused with the reason', async () => {
   } finally {
     await first.thread.close(100)
   }
+})
+
+test('an engine whose start fails after its gRPC thread was spawned stops the thread: the process ends by itself', () => {
+  // given a script that starts an engine on a data dir that cannot be opened (a file, not a directory)
+  const script = `
+    const fs = require('node:fs'), os = require('node:os'), path = require('node:path')
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'raccord-thread-')), 'not-a-dir')
+    fs.writeFileSync(file, 'x')
+    require(${JSON.stringify(require.resolve('../../src/engine/server'))}).startEngineServer({ dataDir: file, grpcPort: 0, restPort: 0 })
+      .then(() => console.log('started'), (error) => console.log('refused: ' + error.message))
+  `
+  // when it runs, with nothing to end it but its own event loop
+  const run = spawnSync(process.execPath, ['-r', require.resolve('tsx/cjs'), '-e', script], { encoding: 'utf8', timeout: 30_000 })
+  // then the start was refused, and the process ended on its own (no thread left to keep it alive)
+  expect(run.stdout).toMatch(/^refused: /m)
+  expect(run.signal).toBeNull()
+  expect(run.status).toBe(0)
 })

@@ -1,5 +1,5 @@
 /** Basic authentication on every gRPC method, for an engine started with credentials. */
-import * as grpc from '@grpc/grpc-js'
+import { Status } from './status'
 import { basicAuthorizationMatches, type EngineCredentials } from '../protocol'
 import type { CallMetadata, CallStatus } from './gateway-thread'
 
@@ -12,7 +12,7 @@ export function refusal(metadata: CallMetadata, credentials: EngineCredentials):
   const presented = metadata.get('authorization')[0]
   if (basicAuthorizationMatches(presented, credentials)) return undefined
   return {
-    code: grpc.status.UNAUTHENTICATED,
+    code: Status.UNAUTHENTICATED,
     // The SDK sends an empty authorization value when its strategy is NONE.
     details: presented === undefined || presented === ''
       ? 'Expected basic authentication (the SDK sends it with CAMUNDA_AUTH_STRATEGY=BASIC), but the call has no authorization metadata'

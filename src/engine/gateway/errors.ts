@@ -2,27 +2,27 @@
  * Failures as gRPC statuses: engine rejections in Zeebe's wording, the gateway's own validation,
  * and engine faults. Every status leaves with a message short enough to be sent.
  */
-import * as grpc from '@grpc/grpc-js'
+import { Status, type StatusCode } from './status'
 import { EngineError, type RejectionType } from '../api'
 
 /** A request failed before reaching the engine (the gateway's own validation). */
 export class GatewayError extends Error {
-  constructor(readonly code: grpc.status, message: string) {
+  constructor(readonly code: StatusCode, message: string) {
     super(message)
     this.name = 'GatewayError'
   }
 }
 
 export function invalidArgument(message: string): GatewayError {
-  return new GatewayError(grpc.status.INVALID_ARGUMENT, message)
+  return new GatewayError(Status.INVALID_ARGUMENT, message)
 }
 
-const STATUS_BY_REJECTION: Record<RejectionType, grpc.status> = {
-  NOT_FOUND: grpc.status.NOT_FOUND,
-  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
-  INVALID_STATE: grpc.status.FAILED_PRECONDITION,
-  ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
-  RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
+const STATUS_BY_REJECTION: Record<RejectionType, StatusCode> = {
+  NOT_FOUND: Status.NOT_FOUND,
+  INVALID_ARGUMENT: Status.INVALID_ARGUMENT,
+  INVALID_STATE: Status.FAILED_PRECONDITION,
+  ALREADY_EXISTS: Status.ALREADY_EXISTS,
+  RESOURCE_EXHAUSTED: Status.RESOURCE_EXHAUSTED,
 }
 
 /**
@@ -67,9 +67,9 @@ function rejectionDetails(error: EngineError): string {
 }
 
 /** The status a failed call answers with. */
-export function toServiceError(error: unknown, method: string): { code: grpc.status; details: string } {
+export function toServiceError(error: unknown, method: string): { code: StatusCode; details: string } {
   if (error instanceof EngineError) {
-    return { code: STATUS_BY_REJECTION[error.type] ?? grpc.status.INTERNAL, details: sendableDetails(rejectionDetails(error)) }
+    return { code: STATUS_BY_REJECTION[error.type] ?? Status.INTERNAL, details: sendableDetails(rejectionDetails(error)) }
   }
   if (error instanceof GatewayError) {
     return { code: error.code, details: sendableDetails(error.message) }
@@ -77,5 +77,5 @@ export function toServiceError(error: unknown, method: string): { code: grpc.sta
   // Not a rejection: an engine fault. Log it in full; the client gets the message.
   console.error(`[grpc-gateway] ${method} failed:`, error)
   const message = error instanceof Error ? error.message : String(error)
-  return { code: grpc.status.INTERNAL, details: sendableDetails(`Unexpected error in ${method}: ${message}`) }
+  return { code: Status.INTERNAL, details: sendableDetails(`Unexpected error in ${method}: ${message}`) }
 }

@@ -68,6 +68,10 @@ for (const [name, method] of Object.entries(service)) {
 }
 server.addService(service, implementation)
 port.on('message', (message) => {
+  if (message.type === 'listen') {
+    listen(message.address)
+    return
+  }
   if (message.type === 'shutdown') {
     let done = false
     const finish = () => {
@@ -91,9 +95,11 @@ port.on('message', (message) => {
   else if (message.type === 'end') entry.call.end()
   else if (message.type === 'fail') entry.call.emit('error', message.error)
 })
-server.bindAsync(workerData.address, grpc.ServerCredentials.createInsecure(), (error, bound) => {
-  port.postMessage(error ? { type: 'failed', message: error.message } : { type: 'bound', port: bound })
-})
+function listen(address) {
+  server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => {
+    port.postMessage(error ? { type: 'failed', message: error.message } : { type: 'bound', port: bound })
+  })
+}
 `
 
 /**
@@ -202,22 +208,29 @@ function withBuffers(value: unknown): unknown {
   return value
 }
 
-/** The gRPC server thread, started on `address` (host:port). */
+/**
+ * The gRPC server thread. `spawn` starts it: it loads grpc-js and the proto meanwhile (about
+ * 200 ms), so it is spawned first thing and told to `listen` once the engine can take calls.
+ */
 export class GatewayThread {
   private readonly worker: Worker
   private readonly port: MessagePort
   private readonly streams = new Map<number, GatewayStream>()
   private readonly unaryCalls = new Set<number>()
+  private calls: ThreadCalls | undefined
   private closedThen: (() => void) | undefined
   private stopped = false
+  /** what stopped the thread before it listened (its modules failed to load, say) */
+  private failure: Error | undefined
+  private listening: { bound(port: number): void; failed(error: Error): void } | undefined
 
-  private constructor(address: string, private readonly calls: ThreadCalls, bound: (port: number) => void, failed: (message: string) => void) {
+  private constructor() {
     const { port1, port2 } = new MessageChannel()
     this.port = port1
     this.worker = new Worker(THREAD_SOURCE, {
       eval: true,
       workerData: {
-        address, proto: require.resolve('@camunda8/sdk/dist/proto/zeebe.proto'), port: port2,
+        proto: require.resolve('@camunda8/sdk/dist/proto/zeebe.proto'), port: port2,
         grpc: require.resolve('@grpc/grpc-js'), protoLoader: require.resolve('@grpc/proto-loader'),
       },
       transferList: [port2],
@@ -225,35 +238,65 @@ export class GatewayThread {
     })
     this.worker.on('error', (error) => {
       if (this.stopped) return
-      failed(error.message)
-      console.error(`[grpc-gateway] the gateway thread stopped: ${error.message}`)
+      this.failure = error
+      if (this.listening) this.listening.failed(error)
+      else if (this.calls) console.error(`[grpc-gateway] the gateway thread stopped: ${error.message}`)
     })
     this.worker.on('exit', () => {
       this.stopped = true
+      this.failure ??= new Error('the gateway thread stopped')
+      this.listening?.failed(this.failure)
       this.closedThen?.()
     })
     this.port.on('message', (message: FromThread) => {
-      if (message.type === 'bound') bound(message.port)
-      else if (message.type === 'failed') failed(message.message)
+      if (message.type === 'bound') this.listening?.bound(message.port)
+      else if (message.type === 'failed') this.listening?.failed(new Error(message.message))
       else if (message.type === 'closed') void this.worker.terminate()
       else this.received(message)
     })
   }
 
-  /** Starts the thread; resolves once it listens, with the port bound. */
-  static start(address: string, calls: ThreadCalls): Promise<{ thread: GatewayThread; port: number }> {
-    return new Promise((resolve, reject) => {
-      let settled = false
-      const thread: GatewayThread = new GatewayThread(address, calls, (port) => {
-        settled = true
-        resolve({ thread, port })
-      }, (message) => {
-        if (settled) return
-        settled = true
-        void thread.worker.terminate()
-        reject(new Error(message))
-      })
+  /** Starts the thread, not listening yet. */
+  static spawn(): GatewayThread {
+    return new GatewayThread()
+  }
+
+  /** Starts the thread and has it listen on `address`. */
+  static async start(address: string, calls: ThreadCalls): Promise<{ thread: GatewayThread; port: number }> {
+    const thread = GatewayThread.spawn()
+    return { thread, port: await thread.listen(address, calls) }
+  }
+
+  /**
+   * Listens on `address` (host:port; port 0 picks one) and hands the calls to `calls`. Resolves
+   * with the port bound; rejects with the reason it could not (the thread is then stopped).
+   */
+  listen(address: string, calls: ThreadCalls): Promise<number> {
+    if (this.failure) {
+      void this.worker.terminate()
+      return Promise.reject(this.failure)
+    }
+    this.calls = calls
+    return new Promise<number>((resolve, reject) => {
+      this.listening = {
+        bound: (port) => {
+          this.listening = undefined
+          resolve(port)
+        },
+        failed: (error) => {
+          this.listening = undefined
+          void this.worker.terminate()
+          reject(error)
+        },
+      }
+      this.port.postMessage({ type: 'listen', address })
     })
+  }
+
+  /** Stops a thread that is not listening (a start that failed before). */
+  stop(): Promise<void> {
+    this.stopped = true
+    return this.worker.terminate().then(() => undefined)
   }
 
   /** Stops accepting calls, lets those in flight finish for up to `graceMs`, then stops the thread. */
@@ -266,6 +309,9 @@ export class GatewayThread {
   }
 
   private received(message: Exclude<FromThread, { type: 'bound' | 'failed' | 'closed' }>): void {
+    const calls = this.calls
+    // (no call comes before the thread listens, which is only once `calls` is set)
+    if (!calls) return
     if (message.type === 'call') {
       const metadata = new CallMetadata(message.metadata)
       const request = withBuffers(message.request)
@@ -273,10 +319,10 @@ export class GatewayThread {
       if (message.streaming) {
         const stream = new GatewayStream(request, metadata, (out) => this.send(out, id), id)
         this.streams.set(id, stream)
-        this.calls.stream(message.method, stream)
+        calls.stream(message.method, stream)
       } else {
         this.unaryCalls.add(id)
-        this.calls.unary(message.method, { request, metadata }, (error, response) => {
+        calls.unary(message.method, { request, metadata }, (error, response) => {
           if (!this.unaryCalls.delete(id)) return
           this.port.postMessage(error ? { type: 'answer', id, error: { code: error.code, details: error.details } } : { type: 'answer', id, response })
         })
@@ -289,7 +335,7 @@ export class GatewayThread {
       stream.cancelled = true
       stream.emit('cancelled')
     } else {
-      this.calls.undelivered(message.message)
+      calls.undelivered(message.message)
     }
   }
 

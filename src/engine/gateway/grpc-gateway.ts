@@ -5,7 +5,7 @@
  * statuses in errors.ts and the two job delivery calls in job-streaming.ts; this module binds
  * them to the methods.
  */
-import * as grpc from '@grpc/grpc-js'
+import { Status } from './status'
 import type { EngineApi } from '../api'
 import type { EngineCredentials } from '../protocol'
 import { CommandPacer } from '../pacing'
@@ -46,7 +46,7 @@ const READ_ONLY_METHODS = new Set(['Topology'])
 /** Starts a Zeebe-compatible gRPC gateway in front of `engine`. Port 0 picks a free port. */
 export async function startGrpcGateway(
   engine: EngineApi,
-  opts: { host?: string; port: number; credentials?: EngineCredentials; pacer?: CommandPacer },
+  opts: { host?: string; port: number; credentials?: EngineCredentials; pacer?: CommandPacer; thread?: GatewayThread },
 ): Promise<GrpcGateway> {
   const host = opts.host ?? '127.0.0.1'
   const pacer = opts.pacer ?? new CommandPacer()
@@ -72,8 +72,8 @@ export async function startGrpcGateway(
 
   /** Waits for a promise, at most `deadlineMs` (then DEADLINE_EXCEEDED); close() ends the wait with UNAVAILABLE. */
   const awaitWithin = <T>(promise: Promise<T>, deadlineMs: number, what: string): Promise<T> => new Promise<T>((resolve, reject) => {
-    const abort = () => reject(new GatewayError(grpc.status.UNAVAILABLE, 'The gateway is shutting down'))
-    const timer = setTimeout(() => reject(new GatewayError(grpc.status.DEADLINE_EXCEEDED, `Time out between gateway and broker: ${what} timed out in ${deadlineMs} ms`)), deadlineMs)
+    const abort = () => reject(new GatewayError(Status.UNAVAILABLE, 'The gateway is shutting down'))
+    const timer = setTimeout(() => reject(new GatewayError(Status.DEADLINE_EXCEEDED, `Time out between gateway and broker: ${what} timed out in ${deadlineMs} ms`)), deadlineMs)
     pending.add(abort)
     promise.then(resolve, reject).finally(() => {
       clearTimeout(timer)
@@ -189,11 +189,13 @@ export async function startGrpcGateway(
   const handlerFor = (method: string, metadata: CallMetadata): Handler | CallStatus => {
     const refused = opts.credentials && refusal(metadata, opts.credentials)
     if (refused) return refused
-    return implementation[method] ?? { code: grpc.status.UNIMPLEMENTED, details: `Method ${method} is not supported by the raccord engine` }
+    return implementation[method] ?? { code: Status.UNIMPLEMENTED, details: `Method ${method} is not supported by the raccord engine` }
   }
 
-  // The server itself runs in a thread of its own (gateway-thread.ts); the calls run here.
-  const started = await GatewayThread.start(`${host}:${opts.port}`, {
+  // The server itself runs in a thread of its own (gateway-thread.ts), spawned earlier when given;
+  // the calls run here.
+  const thread = opts.thread ?? GatewayThread.spawn()
+  boundPort = await thread.listen(`${host}:${opts.port}`, {
     unary(method, call, callback) {
       const handler = handlerFor(method, call.metadata)
       if (typeof handler === 'function') (handler as (call: UnaryCall, callback: UnaryCallback) => void)(call, callback)
@@ -209,7 +211,6 @@ export async function startGrpcGateway(
   }).catch((error: unknown) => {
     throw new Error(`gRPC gateway cannot listen on ${host}:${opts.port}: ${(error as Error).message}`)
   })
-  boundPort = started.port
 
   let closed: Promise<void> | undefined
   return {
@@ -218,7 +219,7 @@ export async function startGrpcGateway(
       if (!closed) {
         closing = true
         for (const settle of [...pending]) settle()
-        closed = started.thread.close(SHUTDOWN_GRACE_MS)
+        closed = thread.close(SHUTDOWN_GRACE_MS)
       }
       return closed
     },
