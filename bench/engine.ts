@@ -376,20 +376,55 @@ const mark = (ok: boolean) => (ok ? '✓' : '✗')
 
 interface Throughput {
   perSecond: number; p50: number; p99: number; seconds: number
-  /** CPU time per instance over the measured run, µs: the server's (all its threads) and this client's */
-  cpu: { server: number | undefined; client: number }
+  /**
+   * CPU time per instance over the measured run, µs: the server's (by thread, threadCpuMicros, and
+   * in all as `total`) and this client's
+   */
+  cpu: { server: Map<string, number> | undefined; client: number }
 }
 
-/** CPU time a process has used, in µs (every thread), from /proc; undefined where there is none. */
-function processCpuMicros(pid: number | undefined): number | undefined {
+/**
+ * CPU time a process's threads have used, in µs, from /proc, by thread: 'event loop' (the main
+ * thread), each thread the engine names (src/engine/thread-name.ts: raccord-grpc, raccord-writer,
+ * raccord-xsd) and 'other' (V8's collector and compiler threads, libuv's pool). Undefined where
+ * there is no /proc.
+ */
+function threadCpuMicros(pid: number | undefined): Map<string, number> | undefined {
   if (pid === undefined) return undefined
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    // utime and stime, fields 14 and 15 of proc(5), in clock ticks (100 per second on Linux)
-    return (Number(fields[11]) + Number(fields[12])) * 10_000
+    const byThread = new Map<string, number>()
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      let stat: string, name: string
+      try {
+        stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+        name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+      } catch {
+        continue // (a thread that ended meanwhile)
+      }
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ')
+      // utime and stime, fields 14 and 15 of proc(5), in clock ticks (100 per second on Linux)
+      const micros = (Number(fields[11]) + Number(fields[12])) * 10_000
+      const group = Number(tid) === pid ? 'event loop' : name.startsWith('raccord-') ? name : 'other'
+      byThread.set(group, (byThread.get(group) ?? 0) + micros)
+    }
+    return byThread
   } catch {
     return undefined
   }
+}
+
+/** CPU per instance between two readings of threadCpuMicros, by thread, and in all (`total`). */
+function cpuPerInstance(before: Map<string, number> | undefined, after: Map<string, number> | undefined, n: number): Map<string, number> | undefined {
+  if (!before || !after) return undefined
+  const per = new Map<string, number>()
+  let total = 0
+  for (const [group, micros] of after) {
+    const used = micros - (before.get(group) ?? 0)
+    per.set(group, used / n)
+    total += used
+  }
+  per.set('total', total / n)
+  return per
 }
 
 /** Creates instances, each completed by a streamJobs worker, with IN_FLIGHT instances open at a time. */
@@ -425,18 +460,18 @@ async function measureThroughput({ grpcPort, child }: Server): Promise<Throughpu
 
     await inParallel(WARM_UP, IN_FLIGHT, run)
     latencies.length = 0
-    const serverCpu = processCpuMicros(child.pid)
+    const serverCpu = threadCpuMicros(child.pid)
     const clientCpu = process.cpuUsage()
     const started = performance.now()
     await inParallel(N, IN_FLIGHT, run)
     const seconds = (performance.now() - started) / 1000
-    const serverCpuAfter = processCpuMicros(child.pid)
+    const serverCpuAfter = threadCpuMicros(child.pid)
     const clientUsed = process.cpuUsage(clientCpu)
     latencies.sort((a, b) => a - b)
     return {
       perSecond: N / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), seconds,
       cpu: {
-        server: serverCpu === undefined || serverCpuAfter === undefined ? undefined : (serverCpuAfter - serverCpu) / N,
+        server: cpuPerInstance(serverCpu, serverCpuAfter, N),
         client: (clientUsed.user + clientUsed.system) / N,
       },
     }
@@ -615,7 +650,14 @@ function describeThroughput(name: string, t: Throughput, stub?: Throughput): str
   return `  ${name.padEnd(9)} ${count(N)} in ${t.seconds.toFixed(1)} s: ${count(t.perSecond).padStart(5)} instances/s` +
     `${stub ? `, ${(t.perSecond / stub.perSecond).toFixed(2)} of the stub` : ''}; ` +
     `create sent -> job p50 ${t.p50.toFixed(1)} ms, p99 ${t.p99.toFixed(1)} ms; ` +
-    `CPU per instance: server ${t.cpu.server === undefined ? 'not measured' : `${count(t.cpu.server)} µs`}, client ${count(t.cpu.client)} µs`
+    `CPU per instance: server ${describeServerCpu(t.cpu.server)}, client ${count(t.cpu.client)} µs`
+}
+
+/** "766 µs (event loop 250, raccord-grpc 370, ...)": the threads that used any CPU, the most first. */
+function describeServerCpu(server: Map<string, number> | undefined): string {
+  if (!server) return 'not measured'
+  const threads = [...server].filter(([group, micros]) => group !== 'total' && micros >= 0.5).sort((a, b) => b[1] - a[1])
+  return `${count(server.get('total') ?? 0)} µs (${threads.map(([group, micros]) => `${group} ${count(micros)}`).join(', ')})`
 }
 
 function describeFixedRate(name: string, f: FixedRate): string[] {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
+import { nameThreadSource, startSharedPoolFirst, THREAD_NAMES } from '../thread-name'
 
 /**
  * The gRPC server (HTTP/2, framing, protobuf) runs in a thread of its own; the calls run on the
@@ -19,6 +20,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
  * the build.
  */
 const THREAD_SOURCE = `
+${nameThreadSource(THREAD_NAMES.gateway)}
 const { workerData } = require('node:worker_threads')
 const grpc = require(workerData.grpc)
 const protoLoader = require(workerData.protoLoader)
@@ -227,6 +229,7 @@ export class GatewayThread {
   private constructor() {
     const { port1, port2 } = new MessageChannel()
     this.port = port1
+    startSharedPoolFirst()
     this.worker = new Worker(THREAD_SOURCE, {
       eval: true,
       workerData: {

@@ -18,6 +18,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import { nameThreadSource, startSharedPoolFirst, THREAD_NAMES } from '../thread-name'
 import type { Problem } from './types'
 
 const NAMESPACE_PREFIXES: [string, string][] = [
@@ -54,6 +55,7 @@ export function schemaFiles(): Record<string, string> {
 
 /** The worker's code (CommonJS, evaluated): compiles the schema once, then validates each document sent. */
 const WORKER_SOURCE = `
+${nameThreadSource(THREAD_NAMES.schema)}
 const { parentPort, workerData } = require('node:worker_threads')
 import(workerData.moduleUrl).then((xml) => {
   const files = {}
@@ -96,6 +98,7 @@ class SchemaValidator {
   private readonly pending = new Map<number, { resolve(answer: Answer): void; reject(error: Error): void }>()
 
   private start(): Worker {
+    startSharedPoolFirst()
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { moduleUrl: pathToFileURL(require.resolve('libxml2-wasm')).href, files: schemaFiles(), dmn13: DMN13 },

@@ -1,4 +1,5 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
+import { nameThreadSource, startSharedPoolFirst, THREAD_NAMES } from '../thread-name'
 
 /**
  * The engine's writes to its SQLite file run in a thread of their own, on a connection of their
@@ -11,6 +12,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
  * never wait for one).
  */
 const WORKER_SOURCE = `
+${nameThreadSource(THREAD_NAMES.writer)}
 const { workerData } = require('node:worker_threads')
 const Database = require(workerData.sqlite)
 const port = workerData.port
@@ -127,6 +129,7 @@ export class StoreWriter {
   constructor(file: string, fieldColumns: readonly string[], rowsMarker: string) {
     const { port1, port2 } = new MessageChannel()
     this.port = port1
+    startSharedPoolFirst()
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { file, fieldColumns, rowsMarker, sqlite: require.resolve('better-sqlite3'), port: port2, done: this.done.buffer },
