@@ -27,6 +27,7 @@
  *    over it (issue 19: p99 < 100 ms with 1,000,000 retained).
  *
  * BENCH_CPU_PROFILES=dir makes each engine and stub write a V8 CPU profile into dir when it stops.
+ * BENCH_PIN=1 puts the client on one core and each server on the other (see PIN).
  * BENCH_SECTIONS (default all: throughput,rate,waiting,history) picks sections. During sections 3
  * and 5, bench/stall-probe.ts polls the engine's REST API every 20 ms from another process: the
  * longest answer is the longest stall of the engine, checkpoints included. Each poll over 100 ms
@@ -37,7 +38,7 @@
  *
  * Engine and stub each run in a child process, so the client's work is not counted against them.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import { execFileSync, fork, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -64,6 +65,18 @@ const WAITING_IN_FLIGHT = 256
 const WARM_UP = Math.min(1_000, Math.ceil(N / 10))
 const JOB_TYPE = 'bench-work'
 const ROOT = path.join(__dirname, '..')
+/**
+ * BENCH_PIN=1 (Linux, taskset from util-linux): this client and its probe on core 0, each server
+ * (engine or stub) with all its threads on core 1, so that neither takes CPU from the other, as
+ * when the clients run on another machine. Each server then has one core to itself.
+ */
+const PIN = process.env.BENCH_PIN === '1'
+
+/** Every thread of `pid` on `cpu` (threads made later inherit it from their creator). */
+function pin(pid: number | undefined, cpu: number): void {
+  if (!PIN || pid === undefined) return
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' })
+}
 const ENGINE_SCRIPT = 'bin/raccord.js'
 
 /** The targets of issue 4. */
@@ -282,6 +295,7 @@ function forkServer(script: string, args: string[]): Promise<Server> {
   })
   children.add(child)
   child.once('exit', () => children.delete(child))
+  pin(child.pid, 1)
   const lines: string[] = []
   if (child.stdout) {
     const log = ENGINE_FLAGS.length > 0 ? fs.createWriteStream(path.join(os.tmpdir(), `raccord-bench-${child.pid}.out`)) : undefined
@@ -293,7 +307,10 @@ function forkServer(script: string, args: string[]): Promise<Server> {
   return new Promise((resolve, reject) => {
     child.once('exit', (code, signal) => reject(new Error(`${script} exited (${code ?? signal}) before it was ready`)))
     child.on('message', (message: Ready) => {
-      if (message.type === 'ready') resolve({ child, grpcPort: message.grpcPort, restPort: message.restPort, lines })
+      if (message.type !== 'ready') return
+      // (again: a thread its start made while the first pinning went through its threads)
+      pin(child.pid, 1)
+      resolve({ child, grpcPort: message.grpcPort, restPort: message.restPort, lines })
     })
   })
 }
@@ -740,7 +757,9 @@ async function main(): Promise<void> {
   /** the targets' lines, printed at the end */
   const targets: string[] = []
   try {
-    console.log(`bench:engine on ${os.cpus().length} cores, Node ${process.version}; data dirs under ${tempRoot}; sections ${[...SECTIONS].join(', ')}`)
+    pin(process.pid, 0)
+    console.log(`bench:engine on ${os.cpus().length} cores, Node ${process.version}; data dirs under ${tempRoot}; sections ${[...SECTIONS].join(', ')}` +
+      (PIN ? '; client on core 0, each server on core 1 (BENCH_PIN)' : ''))
     console.log('')
     let server: Server
     if (SECTIONS.has('throughput')) {
