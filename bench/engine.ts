@@ -3,7 +3,7 @@
  * time, measured through the SDK as an application would see them. Prints figures beside the
  * targets of issue 4; it asserts nothing.
  *
- * 1. Throughput: BENCH_N (20,000) one-service-task instances, 64 in flight, a streamJobs worker
+ * 1. Throughput: BENCH_N (20,000) one-service-task instances, BENCH_IN_FLIGHT (64) in flight, a streamJobs worker
  *    completing the jobs; instances/s for the engine in memory, the engine with durable state (a
  *    fresh temp --data-dir), and bench/stub-gateway.ts, a gateway that does no work: the SDK's
  *    ceiling on this machine. BENCH_ROUNDS (3) rounds of the three, one after the other, and the
@@ -60,7 +60,8 @@ const HISTORY_BASELINE = Math.min(10_000, Math.floor(HISTORY / 2))
 /** BENCH_IN_MEMORY=0 skips the in-memory runs of the waiting section (a 1,000,000-instance run takes long enough). */
 const IN_MEMORY_WAITING = process.env.BENCH_IN_MEMORY !== '0'
 const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,rate,waiting,history').split(',').map((s) => s.trim()))
-const IN_FLIGHT = 64
+/** BENCH_IN_FLIGHT: instances open at a time in the throughput section (64) */
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 64)
 const WAITING_IN_FLIGHT = 256
 const WARM_UP = Math.min(1_000, Math.ceil(N / 10))
 const JOB_TYPE = 'bench-work'
