@@ -3,6 +3,7 @@
  * paused the engine for up to a second). They must behave as a Map and a Set of the same keys.
  */
 import { ChunkedMap, ChunkedSet } from '../../src/engine/state/chunked'
+import { KEY_BASE, decodeKey, encodeKey } from '../../src/engine/state/key-code'
 
 /** Engine-like keys: 16 digits, ascending from a partition's first key. */
 const key = (n: number) => String(2251799813685248 + n)
@@ -79,4 +80,36 @@ test('a chunked set holds each key once, counts, deletes and iterates as a Set w
   expect([set.has('a'), set.has('ab'), set.size]).toEqual([true, true, plain.size + 2])
   set.clear()
   expect(set.size).toBe(0)
+})
+
+test('engine keys are held as their counters and any other string as itself, and every key comes back as the same string', () => {
+  // given engine keys, strings that look like them but are not, and plain strings
+  const engineKeys = [key(0), key(1), key(2 ** 30 - 1)]
+  const others = [key(2 ** 30), '1000000000000000', '0x08000000000000', '2251799813686e03', ' 225179981368524', '22517998136852490', 'abc', '']
+  // then engine keys become small integers, the others stay strings, and decoding gives each key back
+  for (const k of engineKeys) expect(typeof encodeKey(k)).toBe('number')
+  for (const k of others) expect(encodeKey(k)).toBe(k)
+  for (const k of [...engineKeys, ...others]) expect(decodeKey(encodeKey(k))).toBe(k)
+  expect(KEY_BASE).toBe(2 ** 51)
+})
+
+test('a chunked map holding engine keys and other strings side by side keeps them apart and gives each back as it was given', () => {
+  // given engine keys and strings that are not engine keys, some of which parse to the same number
+  const map = new ChunkedMap<string, string>()
+  const plain = new Map<string, string>()
+  const keys = [key(5), 'job-type', key(6), '2251799813686e03', key(752), '0x08000000000000', key(0), 'a']
+  for (const k of keys) {
+    map.set(k, `v:${k}`)
+    plain.set(k, `v:${k}`)
+  }
+  // then each is found under its own string only, and the keys iterate back as the same strings
+  for (const k of keys) expect(map.get(k)).toBe(`v:${k}`)
+  expect(map.size).toBe(keys.length)
+  expect(new Set(map.keys())).toEqual(new Set(plain.keys()))
+  expect(map.delete('2251799813686e03')).toBe(true)
+  expect([map.has(key(752)), map.has('2251799813686e03'), map.size]).toEqual([true, false, keys.length - 1])
+  // and a set does the same
+  const set = new ChunkedSet<string>()
+  for (const k of keys) set.add(k)
+  expect(new Set(set)).toEqual(new Set(keys))
 })

@@ -2,59 +2,131 @@
  * A min-heap of things that come due at an engine-clock instant: timers, job deadlines, job
  * back-offs, message expiries. Entries are never removed in place; the engine checks, when one
  * comes due, whether it still applies (lazy deletion keeps every operation O(log n)).
+ *
+ * The heap is held in typed arrays, one per field, not as an object per entry: with a million
+ * timers, a million entries (and their instants and keys) were objects that V8's collector marked
+ * again and again (issue #19). An entry's key is held as its number: engine keys are integers below
+ * 2^53, whose decimal form is the key; any other key is kept aside, by sequence number.
  */
 export interface DueEntry {
   at: number
-  kind: 'timer' | 'job-deadline' | 'job-backoff' | 'message-expiry'
+  kind: DueKind
   key: string
   /** sequence number: equal instants come out in insertion order */
   seq: number
 }
 
+type DueKind = 'timer' | 'job-deadline' | 'job-backoff' | 'message-expiry'
+
+const KINDS: readonly DueKind[] = ['timer', 'job-deadline', 'job-backoff', 'message-expiry']
+const KIND_CODES = new Map(KINDS.map((kind, code) => [kind, code]))
+
+const FIRST_CAPACITY = 1024
+
 export class DueQueue {
-  private readonly heap: DueEntry[] = []
+  private at = new Float64Array(FIRST_CAPACITY)
+  private seqs = new Float64Array(FIRST_CAPACITY)
+  /** the key as a number, or NaN when it is kept in `otherKeys` */
+  private keys = new Float64Array(FIRST_CAPACITY)
+  private kinds = new Uint8Array(FIRST_CAPACITY)
+  /** keys that are not a number's decimal form, by sequence number */
+  private readonly otherKeys = new Map<number, string>()
+  private length = 0
   private seq = 0
 
-  push(at: number, kind: DueEntry['kind'], key: string): void {
-    const entry: DueEntry = { at, kind, key, seq: this.seq++ }
-    const h = this.heap
-    h.push(entry)
-    let i = h.length - 1
+  get size(): number {
+    return this.length
+  }
+
+  push(at: number, kind: DueKind, key: string): void {
+    if (this.length === this.at.length) this.grow()
+    const seq = this.seq++
+    const asNumber = Number(key)
+    const exact = Number.isFinite(asNumber) && String(asNumber) === key
+    if (!exact) this.otherKeys.set(seq, key)
+    let i = this.length++
+    // sift up: move parents down until the new entry's place is found, then write it there
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (!less(h[i], h[p])) break
-      ;[h[i], h[p]] = [h[p], h[i]]
+      if (!less(at, seq, this.at[p], this.seqs[p])) break
+      this.move(p, i)
       i = p
     }
+    this.at[i] = at
+    this.seqs[i] = seq
+    this.keys[i] = exact ? asNumber : NaN
+    this.kinds[i] = KIND_CODES.get(kind) as number
   }
 
   peek(): DueEntry | undefined {
-    return this.heap[0]
+    return this.length === 0 ? undefined : this.entry(0)
+  }
+
+  /** The instant of the earliest entry (as `peek().at`, without making the entry). */
+  nextAt(): number | undefined {
+    return this.length === 0 ? undefined : this.at[0]
   }
 
   pop(): DueEntry | undefined {
-    const h = this.heap
-    if (h.length === 0) return undefined
-    const top = h[0]
-    const last = h.pop() as DueEntry
-    if (h.length > 0) {
-      h[0] = last
+    if (this.length === 0) return undefined
+    const top = this.entry(0)
+    if (Number.isNaN(this.keys[0])) this.otherKeys.delete(top.seq)
+    const last = --this.length
+    if (last > 0) {
+      // sift the last entry down from the root
+      const at = this.at[last]
+      const seq = this.seqs[last]
+      const key = this.keys[last]
+      const kind = this.kinds[last]
       let i = 0
       for (;;) {
         const l = 2 * i + 1
+        if (l >= last) break
         const r = l + 1
-        let m = i
-        if (l < h.length && less(h[l], h[m])) m = l
-        if (r < h.length && less(h[r], h[m])) m = r
-        if (m === i) break
-        ;[h[i], h[m]] = [h[m], h[i]]
+        const m = r < last && less(this.at[r], this.seqs[r], this.at[l], this.seqs[l]) ? r : l
+        if (!less(this.at[m], this.seqs[m], at, seq)) break
+        this.move(m, i)
         i = m
       }
+      this.at[i] = at
+      this.seqs[i] = seq
+      this.keys[i] = key
+      this.kinds[i] = kind
     }
     return top
   }
+
+  private entry(i: number): DueEntry {
+    const seq = this.seqs[i]
+    const key = this.keys[i]
+    return {
+      at: this.at[i],
+      kind: KINDS[this.kinds[i]],
+      key: Number.isNaN(key) ? (this.otherKeys.get(seq) as string) : String(key),
+      seq,
+    }
+  }
+
+  private move(from: number, to: number): void {
+    this.at[to] = this.at[from]
+    this.seqs[to] = this.seqs[from]
+    this.keys[to] = this.keys[from]
+    this.kinds[to] = this.kinds[from]
+  }
+
+  private grow(): void {
+    const capacity = this.at.length * 2
+    const grown = <T extends Float64Array | Uint8Array>(old: T, made: T): T => {
+      made.set(old)
+      return made
+    }
+    this.at = grown(this.at, new Float64Array(capacity))
+    this.seqs = grown(this.seqs, new Float64Array(capacity))
+    this.keys = grown(this.keys, new Float64Array(capacity))
+    this.kinds = grown(this.kinds, new Uint8Array(capacity))
+  }
 }
 
-function less(a: DueEntry, b: DueEntry): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq)
+function less(at: number, seq: number, otherAt: number, otherSeq: number): boolean {
+  return at < otherAt || (at === otherAt && seq < otherSeq)
 }

@@ -165,8 +165,7 @@ export class RuntimeState {
   }
 }
 
-/** Keys are KEY_BASE + a counter: Zeebe's partition-1 range. */
-export const KEY_BASE = 2 ** 51
+export { KEY_BASE } from '../state/key-code'
 
 export function subIndexKey(name: string, correlationKey: string, tenantId: string): string {
   return `${tenantId}\u0000${name}\u0000${correlationKey}`

@@ -1,43 +1,60 @@
+import { decodeKey, encodeKey, type KeyCode } from './key-code'
+
 /**
  * A map and a set of string keys held as many small hash tables instead of one large one.
  *
  * A JavaScript Map or Set grows by building a table twice its size and moving every entry there,
  * in one step: with a million entries, one `set` took up to a second on two busy cores (the engine
- * answered nothing meanwhile; issue #19, a million waiting instances). Here the keys sharing all
- * but their last three characters go to one table: engine keys are numbers of equal length, so a
- * table holds at most 1,000 of them and growing one moves at most that many.
+ * answered nothing meanwhile; issue #19, a million waiting instances). Here an engine key goes to
+ * the table of its counter's block of 1,024, so growing a table moves at most that many; any other
+ * string goes to the table of all but its last three characters.
+ *
+ * The tables hold engine keys as their counters (key-code.ts), so a key costs no object of its own
+ * on the heap; the map gives strings back. Subclasses work on the codes directly (`getAt`, ...)
+ * so that a key is encoded once per operation.
  *
  * Iteration goes table by table in the order the tables were made, then in insertion order
  * within a table. For keys made in ascending order, as the engine makes them, that is the order a
  * single Map would give.
  */
+const BLOCK = 1024
 const SUFFIX = 3
 
-function chunkOf(key: string): string {
-  return key.length > SUFFIX ? key.slice(0, key.length - SUFFIX) : ''
+function chunkOf(code: KeyCode): KeyCode {
+  if (typeof code === 'number') return Math.floor(code / BLOCK)
+  // (a string chunk never equals a number chunk: the two kinds of table never mix)
+  return code.length > SUFFIX ? code.slice(0, code.length - SUFFIX) : ''
 }
 
-/** What the map and the set share: the tables by prefix, and the count of keys. */
-abstract class Chunks<K extends string, C extends { has(key: K): boolean; delete(key: K): boolean; readonly size: number }> {
-  protected readonly chunks = new Map<string, C>()
+/** What the map and the set share: the tables by chunk, and the count of keys. */
+abstract class Chunks<C extends { has(key: KeyCode): boolean; delete(key: KeyCode): boolean; readonly size: number }> {
+  protected readonly chunks = new Map<KeyCode, C>()
   protected count = 0
 
-  has(key: K): boolean {
-    return this.chunks.get(chunkOf(key))?.has(key) === true
+  has(key: string): boolean {
+    return this.hasAt(encodeKey(key))
   }
 
-  /** The table of `key`, made if there is none. */
-  protected chunkFor(key: K, make: () => C): C {
-    const at = chunkOf(key)
+  protected hasAt(code: KeyCode): boolean {
+    return this.chunks.get(chunkOf(code))?.has(code) === true
+  }
+
+  /** The table of `code`, made if there is none. */
+  protected chunkFor(code: KeyCode, make: () => C): C {
+    const at = chunkOf(code)
     let chunk = this.chunks.get(at)
     if (!chunk) this.chunks.set(at, (chunk = make()))
     return chunk
   }
 
-  delete(key: K): boolean {
-    const at = chunkOf(key)
+  delete(key: string): boolean {
+    return this.deleteAt(encodeKey(key))
+  }
+
+  protected deleteAt(code: KeyCode): boolean {
+    const at = chunkOf(code)
     const chunk = this.chunks.get(at)
-    if (!chunk?.delete(key)) return false
+    if (!chunk?.delete(code)) return false
     this.count--
     if (chunk.size === 0) this.chunks.delete(at)
     return true
@@ -53,25 +70,46 @@ abstract class Chunks<K extends string, C extends { has(key: K): boolean; delete
   }
 }
 
-export class ChunkedMap<K extends string, V> extends Chunks<K, Map<K, V>> implements Map<K, V> {
+export class ChunkedMap<K extends string, V> extends Chunks<Map<KeyCode, V>> implements Map<K, V> {
   get(key: K): V | undefined {
-    return this.chunks.get(chunkOf(key))?.get(key)
+    return this.getAt(encodeKey(key))
+  }
+
+  protected getAt(code: KeyCode): V | undefined {
+    return this.chunks.get(chunkOf(code))?.get(code)
   }
 
   set(key: K, value: V): this {
-    const chunk = this.chunkFor(key, () => new Map())
-    const before = chunk.size
-    chunk.set(key, value)
-    this.count += chunk.size - before
+    this.setAt(encodeKey(key), value)
     return this
   }
 
+  protected setAt(code: KeyCode, value: V): void {
+    const chunk = this.chunkFor(code, () => new Map())
+    const before = chunk.size
+    chunk.set(code, value)
+    this.count += chunk.size - before
+  }
+
+  override has(key: K): boolean {
+    return super.has(key)
+  }
+
+  override delete(key: K): boolean {
+    return super.delete(key)
+  }
+
   *entries(): MapIterator<[K, V]> {
-    for (const chunk of this.chunks.values()) yield* chunk.entries()
+    for (const chunk of this.chunks.values()) for (const [code, value] of chunk) yield [decodeKey(code) as K, value]
+  }
+
+  /** The entries with their keys as held (codes): for subclasses that go on working on them. */
+  protected *codedEntries(): Generator<[KeyCode, V]> {
+    for (const chunk of this.chunks.values()) yield* chunk
   }
 
   *keys(): MapIterator<K> {
-    for (const chunk of this.chunks.values()) yield* chunk.keys()
+    for (const chunk of this.chunks.values()) for (const code of chunk.keys()) yield decodeKey(code) as K
   }
 
   *values(): MapIterator<V> {
@@ -92,16 +130,25 @@ export class ChunkedMap<K extends string, V> extends Chunks<K, Map<K, V>> implem
 }
 
 /** The set counterpart: the same tables, holding keys only. */
-export class ChunkedSet<K extends string> extends Chunks<K, Set<K>> {
+export class ChunkedSet<K extends string> extends Chunks<Set<KeyCode>> {
   add(key: K): this {
-    const chunk = this.chunkFor(key, () => new Set())
+    const code = encodeKey(key)
+    const chunk = this.chunkFor(code, () => new Set())
     const before = chunk.size
-    chunk.add(key)
+    chunk.add(code)
     this.count += chunk.size - before
     return this
   }
 
+  override has(key: K): boolean {
+    return super.has(key)
+  }
+
+  override delete(key: K): boolean {
+    return super.delete(key)
+  }
+
   *[Symbol.iterator](): Generator<K> {
-    for (const chunk of this.chunks.values()) yield* chunk
+    for (const chunk of this.chunks.values()) for (const code of chunk) yield decodeKey(code) as K
   }
 }

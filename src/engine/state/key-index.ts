@@ -1,4 +1,5 @@
 import { ChunkedMap } from './chunked'
+import { decodeKey, encodeKey, type KeyCode } from './key-code'
 
 /**
  * Keys of records grouped by a value (a scope, a job type, a correlation, a process instance):
@@ -6,38 +7,41 @@ import { ChunkedMap } from './chunked'
  * correlation key, the few records of an instance), so a group of one is held as the key itself,
  * a small group as an array of its exact size (never changed in place: a change makes a new
  * one), and only a large one as a set. With a million waiting instances,
- * that is millions of sets fewer to build at start and to keep in memory.
+ * that is millions of sets fewer to build at start and to keep in memory. The keys are held as
+ * codes (key-code.ts): an engine key is a small integer, no object of its own.
  */
 export class KeyIndex<K extends string = string> {
   /** one table per key prefix (chunked.ts): a million groups grow without a long pause */
-  private readonly groups = new ChunkedMap<string, K | readonly K[] | Set<K>>()
+  private readonly groups = new ChunkedMap<string, Group>()
 
   add(at: string, key: K): void {
+    const code = encodeKey(key)
     const group = this.groups.get(at)
-    if (group === undefined) this.groups.set(at, key)
-    else if (typeof group === 'string') {
-      if (group !== key) this.groups.set(at, [group, key])
+    if (group === undefined) this.groups.set(at, code)
+    else if (isOne(group)) {
+      if (group !== code) this.groups.set(at, [group, code])
     } else if (isSmall(group)) {
-      if (group.includes(key)) return
-      this.groups.set(at, group.length < SMALL_GROUP ? [...group, key] : new Set([...group, key]))
-    } else group.add(key)
+      if (group.includes(code)) return
+      this.groups.set(at, group.length < SMALL_GROUP ? [...group, code] : new Set([...group, code]))
+    } else group.add(code)
   }
 
   /** Take `key` out of the group `at` (a group left empty goes). */
   remove(at: string, key: K): void {
     const group = this.groups.get(at)
     if (group === undefined) return
-    if (typeof group === 'string') {
-      if (group === key) this.groups.delete(at)
+    const code = encodeKey(key)
+    if (isOne(group)) {
+      if (group === code) this.groups.delete(at)
       return
     }
     if (isSmall(group)) {
-      if (!group.includes(key)) return
+      if (!group.includes(code)) return
       if (group.length === 1) this.groups.delete(at)
-      else this.groups.set(at, group.filter((k) => k !== key))
+      else this.groups.set(at, group.filter((k) => k !== code))
       return
     }
-    group.delete(key)
+    group.delete(code)
     if (group.size === 0) this.groups.delete(at)
   }
 
@@ -50,14 +54,15 @@ export class KeyIndex<K extends string = string> {
   keys(at: string): readonly K[] {
     const group = this.groups.get(at)
     if (group === undefined) return NO_KEYS
-    return typeof group === 'string' ? [group] : isSmall(group) ? group : [...group]
+    if (isOne(group)) return [decodeKey(group) as K]
+    return Array.from(group, (code) => decodeKey(code) as K)
   }
 
   /** How many keys the group `at` holds. */
   count(at: string): number {
     const group = this.groups.get(at)
     if (group === undefined) return 0
-    return typeof group === 'string' ? 1 : isSmall(group) ? group.length : group.size
+    return isOne(group) ? 1 : isSmall(group) ? group.length : group.size
   }
 
   clear(): void {
@@ -65,11 +70,18 @@ export class KeyIndex<K extends string = string> {
   }
 }
 
+/** A group: one key, a few keys (never changed in place), or many. */
+type Group = KeyCode | readonly KeyCode[] | Set<KeyCode>
+
 /** Past this many keys, a group is a set (adding and removing stay constant-time). */
 const SMALL_GROUP = 16
 
 const NO_KEYS: readonly never[] = []
 
-function isSmall<K>(group: readonly K[] | Set<K>): group is readonly K[] {
+function isOne(group: Group): group is KeyCode {
+  return typeof group === 'number' || typeof group === 'string'
+}
+
+function isSmall(group: readonly KeyCode[] | Set<KeyCode>): group is readonly KeyCode[] {
   return Array.isArray(group)
 }

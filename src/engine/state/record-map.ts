@@ -1,4 +1,5 @@
 import { ChunkedMap, ChunkedSet } from './chunked'
+import { decodeKey, encodeKey, type KeyCode } from './key-code'
 import { KeyIndex } from './key-index'
 import type { Key } from './records'
 
@@ -129,7 +130,8 @@ const GONE: unique symbol = Symbol('gone')
  * cold (`setCold`), so only the indexes are built at start.
  *
  * The records of a loaded checkpoint are held apart from the map itself, in a segment of two
- * arrays in key order (their keys, and their values or COLD or GONE): a start with a million
+ * arrays in key order (their keys' counters, small integers with no object of their own:
+ * key-code.ts; and their values or COLD or GONE): a start with a million
  * records pushes their keys onto an array instead of growing a hash table, and a key is found
  * there by binary search. Every key made since is greater than theirs, so iterating the segment
  * first and then the map goes in the same order as a map holding them all would. The map itself
@@ -144,8 +146,8 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
   private revive: ((value: V) => V) | undefined
   /** records in memory that may be evicted, oldest first (kept only with cold rows) */
   private readonly hot = new ChunkedSet<K>()
-  /** the keys of the loaded checkpoint's records, ascending */
-  private segKeys: K[] = []
+  /** the counters of the loaded checkpoint's records' keys, ascending (engine keys only) */
+  private segKeys: number[] = []
   /** their values: the record in memory, COLD (in its row), or GONE (deleted since) */
   private segValues: (V | typeof COLD | typeof GONE)[] = []
   /** slots of the segment not GONE */
@@ -162,18 +164,19 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
   }
 
   override get(key: K): V | undefined {
-    const value = this.read(key)
+    const value = this.read(encodeKey(key))
     if (value !== undefined && this.tracker?.active) this.tracker.mark(this.kind, key, false)
     return value
   }
 
   override set(key: K, value: V): this {
-    const old = this.read(key)
+    const code = encodeKey(key)
+    const old = this.read(code)
     if (this.tracker?.active) this.tracker.mark(this.kind, key, old === undefined)
     if (old !== undefined) this.unindex(key, old)
-    const slot = old === undefined ? -1 : this.slot(key)
+    const slot = old === undefined ? -1 : this.slot(code)
     if (slot >= 0) this.segValues[slot] = value
-    else super.set(key, value)
+    else this.setAt(code, value)
     if (this.coldRows) this.hot.add(key)
     this.index(key, value)
     return this
@@ -184,19 +187,21 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
    * Records given in ascending key order go to the segment.
    */
   setCold(key: K, fields: Partial<V>): void {
-    const last = this.segKeys.length === 0 ? undefined : this.segKeys[this.segKeys.length - 1]
-    if (super.size === 0 && (last === undefined || key > last)) {
-      this.segKeys.push(key)
+    const code = encodeKey(key)
+    const keys = this.segKeys
+    if (super.size === 0 && typeof code === 'number' && (keys.length === 0 || code > keys[keys.length - 1])) {
+      keys.push(code)
       this.segValues.push(COLD)
       this.segLive++
     } else {
-      super.set(key, COLD as V)
+      this.setAt(code, COLD as V)
     }
     this.index(key, fields as V)
   }
 
   override has(key: K): boolean {
-    return super.has(key) || this.slot(key) >= 0
+    const code = encodeKey(key)
+    return this.hasAt(code) || this.slot(code) >= 0
   }
 
   override get size(): number {
@@ -204,13 +209,14 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
   }
 
   override delete(key: K): boolean {
-    const old = this.read(key)
+    const code = encodeKey(key)
+    const old = this.read(code)
     if (old === undefined) return false
     if (this.tracker?.active) this.tracker.removed(this.kind, key)
     this.unindex(key, old)
     this.hot.delete(key)
-    const slot = this.slot(key)
-    if (slot < 0) return super.delete(key)
+    const slot = this.slot(code)
+    if (slot < 0) return this.deleteAt(code)
     this.segValues[slot] = GONE
     this.segLive--
     return true
@@ -226,10 +232,10 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
     super.clear()
   }
 
-  /** Where `key` is in the segment (not GONE), or -1. */
-  private slot(key: K): number {
+  /** Where the key coded `key` is in the segment (not GONE), or -1. */
+  private slot(key: KeyCode): number {
     const keys = this.segKeys
-    if (keys.length === 0 || key > keys[keys.length - 1] || key < keys[0]) return -1
+    if (typeof key !== 'number' || keys.length === 0 || key > keys[keys.length - 1] || key < keys[0]) return -1
     let low = 0
     let high = keys.length - 1
     while (low <= high) {
@@ -244,7 +250,7 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
 
   /** The record, without telling the tracker: for checkpoints and searches. */
   peek(key: K): V | undefined {
-    return this.read(key)
+    return this.read(encodeKey(key))
   }
 
   /** A record changed in place that the command found by iterating, not by `get`. */
@@ -258,16 +264,16 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
   }
 
   override *keys(): MapIterator<K> {
-    for (let i = 0; i < this.segKeys.length; i++) if (this.segValues[i] !== GONE) yield this.segKeys[i]
+    for (let i = 0; i < this.segKeys.length; i++) if (this.segValues[i] !== GONE) yield decodeKey(this.segKeys[i]) as K
     yield* super.keys()
   }
 
   override *entries(): MapIterator<[K, V]> {
     for (let i = 0; i < this.segKeys.length; i++) {
       const value = this.segValues[i]
-      if (value !== GONE) yield [this.segKeys[i], value === COLD ? this.loadSlot(i) : value]
+      if (value !== GONE) yield [decodeKey(this.segKeys[i]) as K, value === COLD ? this.loadSlot(i) : value]
     }
-    for (const [key, value] of super.entries()) yield [key, value === COLD ? this.load(key) : value]
+    for (const [code, value] of this.codedEntries()) yield [decodeKey(code) as K, value === COLD ? this.load(code) : value]
   }
 
   override *values(): MapIterator<V> {
@@ -289,9 +295,9 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
   *scan(): Generator<V> {
     for (let i = 0; i < this.segKeys.length; i++) {
       const value = this.segValues[i]
-      if (value !== GONE) yield value === COLD ? this.parse(this.segKeys[i]) : value
+      if (value !== GONE) yield value === COLD ? this.parse(decodeKey(this.segKeys[i]) as K) : value
     }
-    for (const [key, value] of super.entries()) yield value === COLD ? this.parse(key) : value
+    for (const [code, value] of this.codedEntries()) yield value === COLD ? this.parse(decodeKey(code) as K) : value
   }
 
   /** Records in memory (all of them without cold rows). */
@@ -316,16 +322,17 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
       if (this.hot.size <= keep) break
       if (this.tracker?.isMarked(this.kind, key)) continue
       this.hot.delete(key)
-      const slot = super.has(key) ? -1 : this.slot(key)
+      const code = encodeKey(key)
+      const slot = this.hasAt(code) ? -1 : this.slot(code)
       if (slot >= 0) this.segValues[slot] = COLD
-      else super.set(key, COLD as V)
+      else this.setAt(code, COLD as V)
       evicted++
     }
     return evicted
   }
 
-  private read(key: K): V | undefined {
-    const value = super.get(key)
+  private read(key: KeyCode): V | undefined {
+    const value = this.getAt(key)
     if (value !== undefined) return value === COLD ? this.load(key) : value
     const slot = this.slot(key)
     if (slot < 0) return undefined
@@ -335,7 +342,7 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
 
   /** Bring a cold record of the segment back into memory. */
   private loadSlot(slot: number): V {
-    const key = this.segKeys[slot]
+    const key = decodeKey(this.segKeys[slot]) as K
     const value = this.parse(key)
     this.segValues[slot] = value
     this.hot.add(key)
@@ -343,9 +350,10 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
   }
 
   /** Bring a cold record back into memory. */
-  private load(key: K): V {
+  private load(code: KeyCode): V {
+    const key = decodeKey(code) as K
     const value = this.parse(key)
-    super.set(key, value)
+    this.setAt(code, value)
     this.hot.add(key)
     return value
   }

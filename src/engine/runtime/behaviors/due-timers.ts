@@ -48,9 +48,9 @@ export class DueTimerBehavior {
    */
   armWake(): void {
     if (this.ctx.closed) return
-    const next = this.ctx.state.due.peek()
-    if (!next) return
-    const delay = Math.max(0, Math.min(next.at - this.ctx.clock.now(), MAX_TIMEOUT))
+    const next = this.ctx.state.due.nextAt()
+    if (next === undefined) return
+    const delay = Math.max(0, Math.min(next - this.ctx.clock.now(), MAX_TIMEOUT))
     const fireAt = Date.now() + delay
     if (this.wakeTimer && this.wakeAt <= fireAt) return
     this.setWake(delay)
@@ -64,8 +64,8 @@ export class DueTimerBehavior {
   processDue(): void {
     const ctx = this.ctx
     if (ctx.closed) return
-    const first = ctx.state.due.peek()
-    if (first && first.at <= ctx.clock.now()) {
+    const first = ctx.state.due.nextAt()
+    if (first !== undefined && first <= ctx.clock.now()) {
       // One command for everything due now, fired in due order at one engine time.
       try {
         ctx.runner.run({ c: 'tick' }, () => this.fireAllDue())
