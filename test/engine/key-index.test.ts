@@ -1,0 +1,59 @@
+/**
+ * A key index groups record keys by a value (a process instance, a job type, a correlation). It
+ * holds a group of one as the key, a small group as an array, a large one as a set, and engine
+ * keys as small integers (issue #19): it must still answer as a map of ordered key lists would.
+ */
+import { KeyIndex } from '../../src/engine/state/key-index'
+
+const key = (n: number) => String(2251799813685248 + n)
+
+test('a key index answers as a map of key lists would through adds and removes, as groups grow past a set and shrink back, with engine keys and other keys mixed', () => {
+  // given an index and a plain map of lists, fed the same adds and removes: groups named by
+  // engine keys and by other strings, members that are engine keys and other strings
+  const index = new KeyIndex()
+  const plain = new Map<string, string[]>()
+  const groups = [key(1), key(2), 'job-type', '2251799813686e03']
+  const members = [...Array.from({ length: 30 }, (_, n) => key(100 + n)), 'other-a', 'other-b', '2251799813685348e0']
+  let largest = 0
+  let seed = 5
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647
+  for (let step = 0; step < 5_000; step++) {
+    const at = groups[Math.floor(random() * groups.length)]
+    const member = members[Math.floor(random() * members.length)]
+    const list = plain.get(at) ?? []
+    // (more adds than removes early on, so that groups grow past 16 members; the reverse later)
+    if (random() < (step < 2_500 ? 0.7 : 0.3)) {
+      index.add(at, member)
+      if (!list.includes(member)) plain.set(at, [...list, member])
+    } else {
+      index.remove(at, member)
+      const left = list.filter((k) => k !== member)
+      if (left.length > 0) plain.set(at, left)
+      else plain.delete(at)
+    }
+    // then each group holds the same keys (in insertion order), as the same strings
+    if (step % 50 === 0) for (const g of groups) expect([...index.keys(g)]).toEqual(plain.get(g) ?? [])
+    largest = Math.max(largest, index.count(at))
+  }
+  for (const g of groups) expect(index.count(g)).toBe(plain.get(g)?.length ?? 0)
+  expect(largest).toBeGreaterThan(16)
+  expect(Math.min(...groups.map((g) => index.count(g)))).toBeLessThan(16)
+  // and a dropped group is empty
+  index.delete(key(1))
+  expect([index.keys(key(1)), index.count(key(1))]).toEqual([[], 0])
+})
+
+test('a key index lets its caller change a group while going through the keys it gave', () => {
+  // given a group of three
+  const index = new KeyIndex()
+  for (const n of [1, 2, 3]) index.add('scope', key(n))
+  // when each key is removed as it is visited
+  const seen: string[] = []
+  for (const k of index.keys('scope')) {
+    seen.push(k)
+    index.remove('scope', k)
+  }
+  // then all three were visited, and the group is gone
+  expect(seen).toEqual([key(1), key(2), key(3)])
+  expect(index.count('scope')).toBe(0)
+})
