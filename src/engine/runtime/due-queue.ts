@@ -1,3 +1,5 @@
+import { decodeKey, encodeKey } from '../state/key-code'
+
 /**
  * A min-heap of things that come due at an engine-clock instant: timers, job deadlines, job
  * back-offs, message expiries. Entries are never removed in place; the engine checks, when one
@@ -5,8 +7,8 @@
  *
  * The heap is held in typed arrays, one per field, not as an object per entry: with a million
  * timers, a million entries (and their instants and keys) were objects that V8's collector marked
- * again and again (issue #19). An entry's key is held as its number: engine keys are integers below
- * 2^53, whose decimal form is the key; any other key is kept aside, by sequence number.
+ * again and again (issue #19). An entry's key is held as its code (key-code.ts: an engine key's
+ * counter); any other key is kept aside, by sequence number.
  */
 export interface DueEntry {
   at: number
@@ -26,10 +28,10 @@ const FIRST_CAPACITY = 1024
 export class DueQueue {
   private at = new Float64Array(FIRST_CAPACITY)
   private seqs = new Float64Array(FIRST_CAPACITY)
-  /** the key as a number, or NaN when it is kept in `otherKeys` */
+  /** the key's counter, or NaN when the key is kept in `otherKeys` */
   private keys = new Float64Array(FIRST_CAPACITY)
   private kinds = new Uint8Array(FIRST_CAPACITY)
-  /** keys that are not a number's decimal form, by sequence number */
+  /** keys that are not engine keys, by sequence number */
   private readonly otherKeys = new Map<number, string>()
   private length = 0
   private seq = 0
@@ -41,9 +43,8 @@ export class DueQueue {
   push(at: number, kind: DueKind, key: string): void {
     if (this.length === this.at.length) this.grow()
     const seq = this.seq++
-    const asNumber = Number(key)
-    const exact = Number.isFinite(asNumber) && String(asNumber) === key
-    if (!exact) this.otherKeys.set(seq, key)
+    const code = encodeKey(key)
+    if (typeof code === 'string') this.otherKeys.set(seq, key)
     let i = this.length++
     // sift up: move parents down until the new entry's place is found, then write it there
     while (i > 0) {
@@ -54,7 +55,7 @@ export class DueQueue {
     }
     this.at[i] = at
     this.seqs[i] = seq
-    this.keys[i] = exact ? asNumber : NaN
+    this.keys[i] = typeof code === 'number' ? code : NaN
     this.kinds[i] = KIND_CODES.get(kind) as number
   }
 
@@ -102,7 +103,7 @@ export class DueQueue {
     return {
       at: this.at[i],
       kind: KINDS[this.kinds[i]],
-      key: Number.isNaN(key) ? (this.otherKeys.get(seq) as string) : String(key),
+      key: Number.isNaN(key) ? (this.otherKeys.get(seq) as string) : decodeKey(key),
       seq,
     }
   }

@@ -10,7 +10,7 @@ import { decodeKey, encodeKey, type KeyCode } from './key-code'
  * string goes to the table of all but its last three characters.
  *
  * The tables hold engine keys as their counters (key-code.ts), so a key costs no object of its own
- * on the heap; the map gives strings back. Subclasses work on the codes directly (`getAt`, ...)
+ * on the heap; the map gives strings back. Callers holding a code work on it directly (`getCoded`, ...)
  * so that a key is encoded once per operation.
  *
  * Iteration goes table by table in the order the tables were made, then in insertion order
@@ -32,10 +32,10 @@ abstract class Chunks<C extends { has(key: KeyCode): boolean; delete(key: KeyCod
   protected count = 0
 
   has(key: string): boolean {
-    return this.hasAt(encodeKey(key))
+    return this.hasCoded(encodeKey(key))
   }
 
-  protected hasAt(code: KeyCode): boolean {
+  hasCoded(code: KeyCode): boolean {
     return this.chunks.get(chunkOf(code))?.has(code) === true
   }
 
@@ -48,10 +48,10 @@ abstract class Chunks<C extends { has(key: KeyCode): boolean; delete(key: KeyCod
   }
 
   delete(key: string): boolean {
-    return this.deleteAt(encodeKey(key))
+    return this.deleteCoded(encodeKey(key))
   }
 
-  protected deleteAt(code: KeyCode): boolean {
+  deleteCoded(code: KeyCode): boolean {
     const at = chunkOf(code)
     const chunk = this.chunks.get(at)
     if (!chunk?.delete(code)) return false
@@ -72,19 +72,19 @@ abstract class Chunks<C extends { has(key: KeyCode): boolean; delete(key: KeyCod
 
 export class ChunkedMap<K extends string, V> extends Chunks<Map<KeyCode, V>> implements Map<K, V> {
   get(key: K): V | undefined {
-    return this.getAt(encodeKey(key))
+    return this.getCoded(encodeKey(key))
   }
 
-  protected getAt(code: KeyCode): V | undefined {
+  getCoded(code: KeyCode): V | undefined {
     return this.chunks.get(chunkOf(code))?.get(code)
   }
 
   set(key: K, value: V): this {
-    this.setAt(encodeKey(key), value)
+    this.setCoded(encodeKey(key), value)
     return this
   }
 
-  protected setAt(code: KeyCode, value: V): void {
+  setCoded(code: KeyCode, value: V): void {
     const chunk = this.chunkFor(code, () => new Map())
     const before = chunk.size
     chunk.set(code, value)

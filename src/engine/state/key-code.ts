@@ -25,12 +25,15 @@ const NINE = 57
 
 export function encodeKey(key: string): KeyCode {
   if (key.length !== KEY_LENGTH) return key
+  // 16 plain digits, read as a number (exact below 2^53, and any 16 digits above that are far
+  // outside the range kept): the key is then that number's decimal form
+  let value = 0
   for (let i = 0; i < KEY_LENGTH; i++) {
     const c = key.charCodeAt(i)
     if (c < ZERO || c > NINE) return key
+    value = value * 10 + (c - ZERO)
   }
-  // 16 plain digits: the number is exact (below 2^53), and its decimal form is the key itself
-  const counter = Number(key) - KEY_BASE
+  const counter = value - KEY_BASE
   return counter >= 0 && counter < SMALL ? counter : key
 }
 

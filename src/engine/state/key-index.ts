@@ -15,34 +15,36 @@ export class KeyIndex<K extends string = string> {
   private readonly groups = new ChunkedMap<string, Group>()
 
   add(at: string, key: K): void {
+    const where = encodeKey(at)
     const code = encodeKey(key)
-    const group = this.groups.get(at)
-    if (group === undefined) this.groups.set(at, code)
+    const group = this.groups.getCoded(where)
+    if (group === undefined) this.groups.setCoded(where, code)
     else if (isOne(group)) {
-      if (group !== code) this.groups.set(at, [group, code])
+      if (group !== code) this.groups.setCoded(where, [group, code])
     } else if (isSmall(group)) {
       if (group.includes(code)) return
-      this.groups.set(at, group.length < SMALL_GROUP ? group.concat([code]) : new Set([...group, code]))
+      this.groups.setCoded(where, group.length < SMALL_GROUP ? group.concat([code]) : new Set([...group, code]))
     } else group.add(code)
   }
 
   /** Take `key` out of the group `at` (a group left empty goes). */
   remove(at: string, key: K): void {
-    const group = this.groups.get(at)
+    const where = encodeKey(at)
+    const group = this.groups.getCoded(where)
     if (group === undefined) return
     const code = encodeKey(key)
     if (isOne(group)) {
-      if (group === code) this.groups.delete(at)
+      if (group === code) this.groups.deleteCoded(where)
       return
     }
     if (isSmall(group)) {
       if (!group.includes(code)) return
-      if (group.length === 1) this.groups.delete(at)
-      else this.groups.set(at, without(group, code))
+      if (group.length === 1) this.groups.deleteCoded(where)
+      else this.groups.setCoded(where, without(group, code))
       return
     }
     group.delete(code)
-    if (group.size === 0) this.groups.delete(at)
+    if (group.size === 0) this.groups.deleteCoded(where)
   }
 
   /** Drop the group `at`. */

@@ -176,7 +176,7 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
     if (old !== undefined) this.unindex(key, old)
     const slot = old === undefined ? -1 : this.slot(code)
     if (slot >= 0) this.segValues[slot] = value
-    else this.setAt(code, value)
+    else this.setCoded(code, value)
     if (this.coldRows) this.hot.add(key)
     this.index(key, value)
     return this
@@ -194,14 +194,14 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
       this.segValues.push(COLD)
       this.segLive++
     } else {
-      this.setAt(code, COLD as V)
+      this.setCoded(code, COLD as V)
     }
     this.index(key, fields as V)
   }
 
   override has(key: K): boolean {
     const code = encodeKey(key)
-    return this.hasAt(code) || this.slot(code) >= 0
+    return this.hasCoded(code) || this.slot(code) >= 0
   }
 
   override get size(): number {
@@ -216,7 +216,7 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
     this.unindex(key, old)
     this.hot.delete(key)
     const slot = this.slot(code)
-    if (slot < 0) return this.deleteAt(code)
+    if (slot < 0) return this.deleteCoded(code)
     this.segValues[slot] = GONE
     this.segLive--
     return true
@@ -323,16 +323,16 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
       if (this.tracker?.isMarked(this.kind, key)) continue
       this.hot.delete(key)
       const code = encodeKey(key)
-      const slot = this.hasAt(code) ? -1 : this.slot(code)
+      const slot = this.hasCoded(code) ? -1 : this.slot(code)
       if (slot >= 0) this.segValues[slot] = COLD
-      else this.setAt(code, COLD as V)
+      else this.setCoded(code, COLD as V)
       evicted++
     }
     return evicted
   }
 
   private read(key: KeyCode): V | undefined {
-    const value = this.getAt(key)
+    const value = this.getCoded(key)
     if (value !== undefined) return value === COLD ? this.load(key) : value
     const slot = this.slot(key)
     if (slot < 0) return undefined
@@ -353,7 +353,7 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
   private load(code: KeyCode): V {
     const key = decodeKey(code) as K
     const value = this.parse(key)
-    this.setAt(code, value)
+    this.setCoded(code, value)
     this.hot.add(key)
     return value
   }
