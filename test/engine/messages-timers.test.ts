@@ -6,6 +6,8 @@
 import {
   DAY, GrpcStatus, HOUR, MINUTE, engineTestKit, eventually, grpcCode, stillAfterSettling,
 } from '../support/engine-test-kit'
+import { subIndexKey } from '../../src/engine/runtime/runtime-state'
+import { hash30 } from '../../src/engine/state/key-index'
 
 /** The longest delay setTimeout honours; a longer one fires after 1 ms. */
 const MAX_TIMEOUT = 2 ** 31 - 1
@@ -16,6 +18,18 @@ const {
 
 function publishPayment(correlationKey: string, timeToLive: number, variables: Record<string, number | boolean> = {}, messageId?: string) {
   return client.zeebe.publishMessage({ name: 'ev-payment', correlationKey, timeToLive, variables, ...(messageId ? { messageId } : {}) })
+}
+
+/** Two correlation keys of `messageName` (default tenant) whose entries in the subscription index have the same hash. */
+function collidingCorrelationKeys(messageName: string): [string, string] {
+  const seen = new Map<number, string>()
+  for (let i = 0; ; i++) {
+    const key = `mt-hash-${i}`
+    const hash = hash30(subIndexKey(messageName, key, '<default>'))
+    const earlier = seen.get(hash)
+    if (earlier !== undefined) return [earlier, key]
+    seen.set(hash, key)
+  }
 }
 
 // ------------------------------------------------------------------ messages
@@ -41,6 +55,25 @@ describe('messages', () => {
     // then
     await eventually(async () => expect(await instanceState(late)).toBe('COMPLETED'))
     expect(await variablesOf(late)).toMatchObject({ amount: 3 })
+  })
+
+  test('two subscriptions whose correlation keys share a hash in the engine\'s index each get only their own message', async () => {
+    // given two correlation keys whose index entries hash alike (found by trying names in order),
+    // each awaited by an instance of its own process (a message goes to each process once)
+    const [first, second] = collidingCorrelationKeys('ev-payment')
+    await deploy('message-catch', 'message-catch-other')
+    const a = await startInstance('message-catch', { orderId: first })
+    const b = await startInstance('message-catch-other', { orderId: second })
+    await eventually(async () => expect([await elementStates(a, 'wait-payment'), await elementStates(b, 'wait-payment')]).toEqual([['ACTIVE'], ['ACTIVE']]))
+    // when the first one's message comes
+    await publishPayment(first, 0, { paid: 1 })
+    // then only the first instance takes it
+    await eventually(async () => expect(await instanceState(a)).toBe('COMPLETED'))
+    await stillAfterSettling(async () => expect(await elementStates(b, 'wait-payment')).toEqual(['ACTIVE']))
+    // when the second one's message comes, the second takes it
+    await publishPayment(second, 0, { paid: 2 })
+    await eventually(async () => expect(await instanceState(b)).toBe('COMPLETED'))
+    expect([await variablesOf(a), await variablesOf(b)]).toEqual([{ orderId: first, paid: 1 }, { orderId: second, paid: 2 }])
   })
 
   test('a message published with TTL 0 is not buffered', async () => {

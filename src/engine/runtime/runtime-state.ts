@@ -99,7 +99,8 @@ export class RuntimeState {
   readonly timers = new RecordMap<Key, TimerRecord>('timer')
   readonly messages = new RecordMap<Key, MessageRecord>('message')
   readonly messageSubs = new RecordMap<Key, MessageSubscriptionRecord>('messageSubscription')
-  readonly messageSubIndex = new KeyIndex()
+  /** by a hash of tenant, message name and correlation key: a group may hold other correlations' subscriptions */
+  readonly messageSubIndex = new KeyIndex({ hashed: true })
   /** message start events of latest versions: name -> definition key -> element ids */
   readonly messageStarts = new Map<string, Map<Key, string[]>>()
   readonly signalSubs = new RecordMap<Key, SignalSubscriptionRecord>('signalSubscription')

@@ -15,13 +15,14 @@ import { decodeKey, encodeKey, type KeyCode } from './key-code'
  *
  * Iteration goes table by table in the order the tables were made, then in insertion order
  * within a table. For keys made in ascending order, as the engine makes them, that is the order a
- * single Map would give.
+ * single Map would give. (A map of hashes, `spread`, has its numbers go to tables by their low
+ * bits instead: its order is not the keys'.)
  */
 const BLOCK = 1024
 const SUFFIX = 3
 
-function chunkOf(code: KeyCode): KeyCode {
-  if (typeof code === 'number') return Math.floor(code / BLOCK)
+function chunkOf(code: KeyCode, spread: boolean): KeyCode {
+  if (typeof code === 'number') return spread ? code % BLOCK : Math.floor(code / BLOCK)
   // (a string chunk never equals a number chunk: the two kinds of table never mix)
   return code.length > SUFFIX ? code.slice(0, code.length - SUFFIX) : ''
 }
@@ -31,17 +32,24 @@ abstract class Chunks<C extends { has(key: KeyCode): boolean; delete(key: KeyCod
   protected readonly chunks = new Map<KeyCode, C>()
   protected count = 0
 
+  /** `spread`: the numbers held are hashes, not counters, and go to tables by their low bits */
+  constructor(private readonly spread = false) {}
+
+  protected chunkOf(code: KeyCode): KeyCode {
+    return chunkOf(code, this.spread)
+  }
+
   has(key: string): boolean {
     return this.hasCoded(encodeKey(key))
   }
 
   hasCoded(code: KeyCode): boolean {
-    return this.chunks.get(chunkOf(code))?.has(code) === true
+    return this.chunks.get(this.chunkOf(code))?.has(code) === true
   }
 
   /** The table of `code`, made if there is none. */
   protected chunkFor(code: KeyCode, make: () => C): C {
-    const at = chunkOf(code)
+    const at = this.chunkOf(code)
     let chunk = this.chunks.get(at)
     if (!chunk) this.chunks.set(at, (chunk = make()))
     return chunk
@@ -52,7 +60,7 @@ abstract class Chunks<C extends { has(key: KeyCode): boolean; delete(key: KeyCod
   }
 
   deleteCoded(code: KeyCode): boolean {
-    const at = chunkOf(code)
+    const at = this.chunkOf(code)
     const chunk = this.chunks.get(at)
     if (!chunk?.delete(code)) return false
     this.count--
@@ -76,7 +84,7 @@ export class ChunkedMap<K extends string, V> extends Chunks<Map<KeyCode, V>> imp
   }
 
   getCoded(code: KeyCode): V | undefined {
-    return this.chunks.get(chunkOf(code))?.get(code)
+    return this.chunks.get(this.chunkOf(code))?.get(code)
   }
 
   set(key: K, value: V): this {

@@ -53,8 +53,10 @@ export class MessageBehavior {
     const idx = ctx.state.messageSubIndex.keys(subIndexKey(message.name, message.correlationKey, message.tenantId))
     if (idx.length > 0) {
       for (const subKey of idx) {
-        const sub = ctx.state.messageSubs.get(subKey)
-        if (!sub) continue
+        // (the index is by a hash: a subscription to another message may share its group)
+        const found = ctx.state.messageSubs.peek(subKey)
+        if (!found || found.messageName !== message.name || found.correlationKey !== message.correlationKey || found.tenantId !== message.tenantId) continue
+        const sub = ctx.state.messageSubs.get(subKey) as typeof found
         if (message.correlatedProcessIds.includes(sub.bpmnProcessId)) continue
         const owner = ctx.state.elements.get(sub.elementInstanceKey) as ElementInstance
         const catchEl = ctx.model(owner).elements.get(sub.elementId) as FlowElement
