@@ -7,6 +7,20 @@ import { KeyIndex, hash30 } from '../../src/engine/state/key-index'
 
 const key = (n: number) => String(2251799813685248 + n)
 
+/** Add `member` to the group `at` (or remove it) in the index and in a plain map of lists alike. */
+function apply(index: KeyIndex, plain: Map<string, string[]>, add: boolean, at: string, member: string): void {
+  const list = plain.get(at) ?? []
+  if (add) {
+    index.add(at, member)
+    if (!list.includes(member)) plain.set(at, [...list, member])
+    return
+  }
+  index.remove(at, member)
+  const left = list.filter((k) => k !== member)
+  if (left.length > 0) plain.set(at, left)
+  else plain.delete(at)
+}
+
 test('a key index answers as a map of key lists would through adds and removes, as groups grow past a set and shrink back, with engine keys and other keys mixed', () => {
   // given an index and a plain map of lists, fed the same adds and removes: groups named by
   // engine keys and by other strings, members that are engine keys and other strings
@@ -20,17 +34,8 @@ test('a key index answers as a map of key lists would through adds and removes, 
   for (let step = 0; step < 5_000; step++) {
     const at = groups[Math.floor(random() * groups.length)]
     const member = members[Math.floor(random() * members.length)]
-    const list = plain.get(at) ?? []
     // (more adds than removes early on, so that groups grow past 16 members; the reverse later)
-    if (random() < (step < 2_500 ? 0.7 : 0.3)) {
-      index.add(at, member)
-      if (!list.includes(member)) plain.set(at, [...list, member])
-    } else {
-      index.remove(at, member)
-      const left = list.filter((k) => k !== member)
-      if (left.length > 0) plain.set(at, left)
-      else plain.delete(at)
-    }
+    apply(index, plain, random() < (step < 2_500 ? 0.7 : 0.3), at, member)
     // then each group holds the same keys (in insertion order), as the same strings
     if (step % 50 === 0) for (const g of groups) expect([...index.keys(g)]).toEqual(plain.get(g) ?? [])
     largest = Math.max(largest, index.count(at))
@@ -70,17 +75,8 @@ test('a key index keeps many groups of engine keys right as they grow through ev
     for (let step = 0; step < 20_000; step++) {
       const at = groups[Math.floor(random() * groups.length)]
       const member = key(Math.floor(random() * 40))
-      const list = plain.get(at) ?? []
       // (rounds alternate: growing, then shrinking)
-      if (random() < (round % 2 === 0 ? 0.75 : 0.25)) {
-        index.add(at, member)
-        if (!list.includes(member)) plain.set(at, [...list, member])
-      } else {
-        index.remove(at, member)
-        const left = list.filter((k) => k !== member)
-        if (left.length > 0) plain.set(at, left)
-        else plain.delete(at)
-      }
+      apply(index, plain, random() < (round % 2 === 0 ? 0.75 : 0.25), at, member)
       sizes.add(index.count(at))
     }
     // then after each round, every group holds what the plain map holds, in the same order
