@@ -405,7 +405,8 @@ interface Throughput {
  * CPU time a process's threads have used, in µs, from /proc, by thread: 'event loop' (the main
  * thread), each thread the engine names (src/engine/thread-name.ts: raccord-grpc, raccord-writer,
  * raccord-xsd) and 'other' (V8's collector and compiler threads, libuv's pool). Undefined where
- * there is no /proc.
+ * there is no /proc. The key 'kernel <group>' holds the part of a group's time spent in the kernel
+ * (system calls: sockets, fsync), already counted in the group's own figure.
  */
 function threadCpuMicros(pid: number | undefined): Map<string, number> | undefined {
   if (pid === undefined) return undefined
@@ -424,6 +425,7 @@ function threadCpuMicros(pid: number | undefined): Map<string, number> | undefin
       const micros = (Number(fields[11]) + Number(fields[12])) * 10_000
       const group = Number(tid) === pid ? 'event loop' : name.startsWith('raccord-') ? name : 'other'
       byThread.set(group, (byThread.get(group) ?? 0) + micros)
+      byThread.set(`kernel ${group}`, (byThread.get(`kernel ${group}`) ?? 0) + Number(fields[12]) * 10_000)
     }
     return byThread
   } catch {
@@ -439,7 +441,7 @@ function cpuPerInstance(before: Map<string, number> | undefined, after: Map<stri
   for (const [group, micros] of after) {
     const used = micros - (before.get(group) ?? 0)
     per.set(group, used / n)
-    total += used
+    if (!group.startsWith('kernel ')) total += used
   }
   per.set('total', total / n)
   return per
@@ -674,8 +676,12 @@ function describeThroughput(name: string, t: Throughput, stub?: Throughput): str
 /** "766 µs (event loop 250, raccord-grpc 370, ...)": the threads that used any CPU, the most first. */
 function describeServerCpu(server: Map<string, number> | undefined): string {
   if (!server) return 'not measured'
-  const threads = [...server].filter(([group, micros]) => group !== 'total' && micros >= 0.5).sort((a, b) => b[1] - a[1])
-  return `${count(server.get('total') ?? 0)} µs (${threads.map(([group, micros]) => `${group} ${count(micros)}`).join(', ')})`
+  const threads = [...server].filter(([group, micros]) => group !== 'total' && !group.startsWith('kernel ') && micros >= 0.5).sort((a, b) => b[1] - a[1])
+  const kernel = (group: string): string => {
+    const micros = server.get(`kernel ${group}`) ?? 0
+    return micros >= 0.5 ? ` [kernel ${count(micros)}]` : ''
+  }
+  return `${count(server.get('total') ?? 0)} µs (${threads.map(([group, micros]) => `${group} ${count(micros)}${kernel(group)}`).join(', ')})`
 }
 
 function describeFixedRate(name: string, f: FixedRate): string[] {
