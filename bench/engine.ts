@@ -114,7 +114,9 @@ const SEARCHES: { name: string; body: Record<string, unknown>; reads?: string }[
   { name: 'not indexed', body: { filter: { processDefinitionId: 'bench-service-task', hasIncident: false }, page: { limit: 50 } }, reads: 'reads finished instances until 10,001 match, for the total' },
   { name: 'newest first', body: { sort: [{ field: 'startDate', order: 'DESC' }], page: { limit: 50 } } },
   { name: 'one process, last ended', body: { filter: { processDefinitionId: 'bench-service-task' }, sort: [{ field: 'endDate', order: 'DESC' }], page: { limit: 50 } } },
-  { name: 'by process id, sorted', body: { sort: [{ field: 'processDefinitionId', order: 'ASC' }], page: { limit: 50 } }, reads: 'reads every finished instance' },
+  { name: 'sorted by process id', body: { sort: [{ field: 'processDefinitionId', order: 'ASC' }], page: { limit: 50 } } },
+  { name: 'by state, sorted', body: { filter: { processDefinitionId: 'bench-service-task' }, sort: [{ field: 'state', order: 'DESC' }], page: { limit: 50 } } },
+  { name: 'sorted by version', body: { sort: [{ field: 'processDefinitionVersion', order: 'ASC' }], page: { limit: 50 } }, reads: 'reads every finished instance' },
 ]
 const SEARCH_REPEATS = Number(process.env.BENCH_SEARCH_REPEATS ?? 50)
 /** A search that reads the whole history is repeated fewer times. */

@@ -59,6 +59,29 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
 
   const byKey = (keys: string[]) => [...keys].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
 
+  /** The sorts the history has a (field, key) index for, besides the dates, either way. */
+  const TEXT_SORTS = (['processDefinitionId', 'processDefinitionKey', 'state'] as const).flatMap((field) => (['ASC', 'DESC'] as const).map((order) => ({ field, order })))
+  type Sorted = { processInstanceKey: string } & Record<(typeof TEXT_SORTS)[number]['field'], string>
+
+  /** The keys of `items` sorted by `field` (its text, as given) in `order`, then by key ascending. */
+  const inOrder = (items: Sorted[], { field, order }: (typeof TEXT_SORTS)[number]) => [...items].sort((a, b) => {
+    const byValue = a[field] < b[field] ? -1 : a[field] > b[field] ? 1 : 0
+    return (order === 'DESC' ? -byValue : byValue) || (BigInt(a.processInstanceKey) < BigInt(b.processInstanceKey) ? -1 : 1)
+  }).map((i) => i.processInstanceKey)
+
+  /** The keys of `pages` pages of `limit` instances sorted as given, each page from the previous one's end cursor. */
+  async function pagedBy(sort: (typeof TEXT_SORTS)[number], limit: number, pages: number): Promise<string[]> {
+    const keys: string[] = []
+    let after: string | undefined
+    for (let n = 0; n < pages; n++) {
+      const { items, page } = await searchPage({ sort: [sort], page: { limit, ...(after ? { after } : {}) } })
+      keys.push(...items.map((i) => i.processInstanceKey))
+      if (items.length < limit) break
+      after = page.endCursor
+    }
+    return keys
+  }
+
   test('pages by cursor through live and finished instances together, in key order, each once', async () => {
     // when the whole default tenant is paged through, 7 at a time
     const seen: string[] = []
@@ -114,6 +137,31 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
     }
     // then they come in the order they were created (their keys' order, ties of one millisecond included), each once
     expect(keys).toEqual(byKey([...finished, ...running]))
+  })
+
+  test('sorted by process, definition or state, either way, live and finished instances come in that order, then by key, page after page', async () => {
+    // given every instance with the fields it is sorted by
+    const every = (await searchPage({ page: { limit: 100 } })).items as unknown as Sorted[]
+    expect(every).toHaveLength(48)
+    for (const sort of TEXT_SORTS) {
+      // when every instance is paged in that order, 5 at a time by cursor
+      const keys = await pagedBy(sort, 5, 20)
+      // then each comes once, in that order, ties by key
+      expect({ sort, keys }).toEqual({ sort, keys: inOrder(every, sort) })
+    }
+  })
+
+  test('a cursor whose value does not fit the sort field is refused with 400, naming it', async () => {
+    const cursor = (value: unknown) => Buffer.from(JSON.stringify([value, finished[0]]), 'utf8').toString('base64')
+    for (const [field, value] of [['startDate', 'yesterday'], ['state', 12]] as const) {
+      // when a page sorted by the field is asked after a cursor holding a value of another kind
+      const response = await fetch(`http://127.0.0.1:${server.restPort}/v2/process-instances/search`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sort: [{ field, order: 'ASC' }], page: { after: cursor(value) } }),
+      })
+      // then it is refused, and the answer says which value of the cursor is wrong
+      expect({ field, status: response.status }).toEqual({ field, status: 400 })
+      expect(await response.text()).toContain(`Invalid page cursor: '${value}'`)
+    }
   })
 
   if (kind === 'durable') {
@@ -194,16 +242,22 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
       expect(incidents.items).toHaveLength(0)
     })
 
-    test('sorted by start or end date, newest first, pages by cursor and by offset give every instance in that order, the running ones in their place', async () => {
-      // given every instance with its dates, read in key order
-      const every: { processInstanceKey: string; startDate: string; endDate?: string }[] = []
+    /** Every instance, finished and running, read in key order. */
+    async function everyInstance<T>(): Promise<T[]> {
+      const every: T[] = []
       for (let after: string | undefined; ;) {
-        const { items, page } = await searchPage({ page: { limit: 10_000, ...(after ? { after } : {}) } }) as unknown as { items: typeof every; page: Page['page'] }
+        const { items, page } = await searchPage({ page: { limit: 10_000, ...(after ? { after } : {}) } }) as unknown as { items: T[]; page: Page['page'] }
         every.push(...items)
         if (items.length < 10_000) break
         after = page.endCursor
       }
       expect(every).toHaveLength(finished.length + 10_001 + running.length)
+      return every
+    }
+
+    test('sorted by start or end date, newest first, pages by cursor and by offset give every instance in that order, the running ones in their place', async () => {
+      // given every instance with its dates, read in key order
+      const every = await everyInstance<{ processInstanceKey: string; startDate: string; endDate?: string }>()
       const newestBy = (field: 'startDate' | 'endDate') => [...every].sort((a, b) => {
         // no date sorts first, newest first, then by key
         const x = a[field] === undefined ? Infinity : Date.parse(a[field] as string)
@@ -227,6 +281,21 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
       }
       // and by end date, the running ones (no end date yet) come first
       expect(newestBy('endDate').slice(0, running.length).sort()).toEqual([...running].sort())
+    })
+
+    test('sorted by process, definition or state, pages by cursor and by offset read the history in that order, ties by key across its chunks', async () => {
+      // given every instance, 10,041 of them finished with the same process, definition and state
+      const every = await everyInstance<Sorted>()
+      for (const sort of TEXT_SORTS) {
+        // when the first 2,100 in that order are paged by cursor, 700 at a time, and then by offset further on
+        const keys = await pagedBy(sort, 700, 3)
+        const deep = await searchPage({ sort: [sort], page: { from: 6_000, limit: 5 } })
+        // then each page is the next slice of every instance in that order, the running ones in their place
+        const expected = inOrder(every, sort)
+        expect({ sort, keys }).toEqual({ sort, keys: expected.slice(0, 2_100) })
+        expect({ sort, deep: deep.items.map((i) => i.processInstanceKey) }).toEqual({ sort, deep: expected.slice(6_000, 6_005) })
+        expect(deep.page).toEqual(expect.objectContaining({ totalItems: 10_000 + running.length, hasMoreTotalItems: true }))
+      }
     })
 
     test('a sort other than by key reads every finished instance, keeping a page, and counts them exactly', async () => {

@@ -112,8 +112,8 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
       ...(whole ? { count: (cap: number) => queries.processInstanceHistoryCount(where, cap) } : { meets: meetsAll }),
       ...(Object.keys(where).length > 0 ? { narrowed: (cap: number) => queries.processInstanceHistoryCount(where, cap) } : {}),
       ordered: {
-        fields: DATE_ORDERS,
-        page: (field, descending, after, limit) => queries.processInstanceHistoryBy({ field: field as InstanceOrder['field'], descending }, after && datePosition(after), limit)
+        fields: Object.keys(INDEXED_ORDERS),
+        page: (field, descending, after, limit) => queries.processInstanceHistoryBy({ field: INDEXED_ORDERS[field], descending }, after && orderPosition(field, after), limit)
           .map((r) => context.processInstance(r)),
         meets: meetsAll,
       },
@@ -296,14 +296,20 @@ function indexedValue(condition: unknown): string | string[] | undefined {
   return undefined
 }
 
-/** The sorts the history has an index for (history.ts, InstanceOrder). */
-const DATE_ORDERS: readonly InstanceOrder['field'][] = ['startDate', 'endDate']
+/** The sort fields the history has an index for, and the record field each is (history.ts, InstanceOrder). */
+const INDEXED_ORDERS: Record<string, InstanceOrder['field']> = {
+  startDate: 'startDate', endDate: 'endDate', processDefinitionId: 'bpmnProcessId', processDefinitionKey: 'processDefinitionKey', state: 'state',
+}
 
-/** A cursor's place (an ISO date and a key) as the history's (engine time, key). */
-function datePosition(after: { value: unknown; key: string }): InstancePosition {
-  const value = typeof after.value === 'string' ? Date.parse(after.value) : NaN
-  if (Number.isNaN(value)) throw invalidArgument(`Invalid page cursor: '${String(after.value)}' is not a date`)
-  return { value, key: after.key }
+/** A cursor's place (the sort field's value and a key) as the history's: a date as engine time, text as it is. */
+function orderPosition(field: string, after: { value: unknown; key: string }): InstancePosition {
+  if (field === 'startDate' || field === 'endDate') {
+    const value = typeof after.value === 'string' ? Date.parse(after.value) : NaN
+    if (Number.isNaN(value)) throw invalidArgument(`Invalid page cursor: '${String(after.value)}' is not a date`)
+    return { value, key: after.key }
+  }
+  if (typeof after.value !== 'string') throw invalidArgument(`Invalid page cursor: '${String(after.value)}' is not a value of ${field}`)
+  return { value: after.value, key: after.key }
 }
 
 /** Finished instances are never ACTIVE. */

@@ -52,25 +52,36 @@ export function instanceMeets(record: ProcessInstanceRecord, where: InstanceWher
 
 /**
  * An order of finished process instances other than by key, which the history has an index for:
- * by a date field (engine time, ms), ascending or descending, then by key ascending (the search
- * conventions' tie-break).
+ * by a date field (engine time, ms) or by a text field every finished instance has (its process,
+ * its definition's key, its state), ascending or descending, then by key ascending (the search
+ * conventions' tie-break). Text compares by its characters, as SQLite's BINARY collation does for
+ * the identifiers and fixed-width keys these fields hold.
  */
-export interface InstanceOrder { field: 'startDate' | 'endDate'; descending: boolean }
+export interface InstanceOrder { field: 'startDate' | 'endDate' | 'bpmnProcessId' | 'processDefinitionKey' | 'state'; descending: boolean }
 /** A place in an InstanceOrder: reading on from there gives the records after it. */
-export interface InstancePosition { value: number; key: Key }
+export interface InstancePosition { value: number | string; key: Key }
+
+/** An instance's value in `order`: a missing date sorts after every other. */
+function orderValue(order: InstanceOrder, record: ProcessInstanceRecord): number | string {
+  return record[order.field] ?? Infinity
+}
+
+/** -1, 0 or 1 as `x` comes before, with or after `y` ascending (numbers by value, text by characters). */
+function compareOrderValues(x: number | string, y: number | string): number {
+  return x < y ? -1 : x > y ? 1 : 0
+}
 
 /** Compare two instances in `order`. */
 export function compareInOrder(order: InstanceOrder, a: ProcessInstanceRecord, b: ProcessInstanceRecord): number {
-  const x = a[order.field] ?? Infinity
-  const y = b[order.field] ?? Infinity
-  if (x !== y) return order.descending ? y - x : x - y
+  const byValue = compareOrderValues(orderValue(order, a), orderValue(order, b))
+  if (byValue !== 0) return order.descending ? -byValue : byValue
   return byKey(a, b)
 }
 
 /** Does an instance come after `position` in `order`? */
 export function isAfter(order: InstanceOrder, record: ProcessInstanceRecord, position: InstancePosition): boolean {
-  const value = record[order.field] ?? Infinity
-  if (value !== position.value) return order.descending ? value < position.value : value > position.value
+  const byValue = compareOrderValues(orderValue(order, record), position.value)
+  if (byValue !== 0) return order.descending ? byValue < 0 : byValue > 0
   return record.key > position.key
 }
 

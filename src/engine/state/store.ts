@@ -103,10 +103,16 @@ const MIGRATIONS: string[][] = [
   ],
 ]
 
-/** The index of each InstanceOrder and its expression (schema version 8). */
+/**
+ * The index of each InstanceOrder and its expression: the dates' of schema version 8; the text
+ * fields' are the filter indexes of version 6, (field, key) as well.
+ */
 const ORDER_INDEXES: Record<InstanceOrder['field'], { index: string; column: string }> = {
   startDate: { index: 'history_instance_start', column: `json_extract(json, '$.startDate')` },
   endDate: { index: 'history_instance_end', column: `json_extract(json, '$.endDate')` },
+  bpmnProcessId: { index: 'history_instance_process', column: `json_extract(json, '$.bpmnProcessId')` },
+  processDefinitionKey: { index: 'history_instance_definition', column: `json_extract(json, '$.processDefinitionKey')` },
+  state: { index: 'history_instance_state', column: `json_extract(json, '$.state')` },
 }
 
 /**
