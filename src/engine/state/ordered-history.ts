@@ -1,0 +1,73 @@
+import type Database from 'better-sqlite3'
+import type { InstanceOrder, InstancePosition } from './history'
+
+/**
+ * Finished process instances read from the history in an InstanceOrder, by the index on (field,
+ * key) that each order has: the dates' of schema version 8, and the filter indexes of version 6 for
+ * the text fields. Every statement here walks its index in one direction, with no sort: a page
+ * costs the rows it reads, whatever the history's size (issue #19).
+ */
+const ORDER_INDEXES: Record<InstanceOrder['field'], { index: string; column: string }> = {
+  startDate: { index: 'history_instance_start', column: `json_extract(json, '$.startDate')` },
+  endDate: { index: 'history_instance_end', column: `json_extract(json, '$.endDate')` },
+  bpmnProcessId: { index: 'history_instance_process', column: `json_extract(json, '$.bpmnProcessId')` },
+  processDefinitionKey: { index: 'history_instance_definition', column: `json_extract(json, '$.processDefinitionKey')` },
+  state: { index: 'history_instance_state', column: `json_extract(json, '$.state')` },
+}
+
+/**
+ * The statements that read an order's index. Ascending, the index's own order is the order asked
+ * for. Descending by the field, ties still go by key ascending (the search conventions'), which no
+ * single walk of a (field, key) index gives: `ORDER BY field DESC, key` would sort each group of
+ * equal values, and one group may be every finished instance (all COMPLETED). So descending reads
+ * walk the index backwards (`below`, `top`), which gives whole groups except perhaps the last,
+ * and read a group in key order forwards (`group`) where one may go on past what was read.
+ */
+export function orderStatements(field: InstanceOrder['field']): { ascending: string; ascendingFrom: string; group: string; below: string; top: string } {
+  const { index, column } = ORDER_INDEXES[field]
+  const from = `FROM history INDEXED BY ${index} WHERE kind = 'instance'`
+  return {
+    ascending: `SELECT json ${from} ORDER BY ${column}, key LIMIT ?`,
+    ascendingFrom: `SELECT json ${from} AND ${column} >= ? AND (${column} > ? OR key > ?) ORDER BY ${column}, key LIMIT ?`,
+    group: `SELECT json ${from} AND ${column} = ? AND key > ? ORDER BY key LIMIT ?`,
+    below: `SELECT json, ${column} AS value ${from} AND ${column} < ? ORDER BY ${column} DESC, key DESC LIMIT ?`,
+    top: `SELECT json, ${column} AS value ${from} ORDER BY ${column} DESC, key DESC LIMIT ?`,
+  }
+}
+
+type Value = number | string
+
+/** Up to `limit` finished instances' JSON in `order`, after `after` (unfiltered: the caller filters). */
+export function readInOrder(db: Database.Database, order: InstanceOrder, after: InstancePosition | undefined, limit: number): string[] {
+  const sql = orderStatements(order.field)
+  if (!order.descending) {
+    const rows = after === undefined
+      ? db.prepare(sql.ascending).pluck().all(limit)
+      : db.prepare(sql.ascendingFrom).pluck().all(after.value, after.value, after.key, limit)
+    return rows as string[]
+  }
+  const group = db.prepare(sql.group).pluck()
+  const out: string[] = []
+  // the rest of the group the cursor is in, in key order
+  if (after !== undefined) out.push(...group.all(after.value, after.key, limit) as string[])
+  let value: Value | undefined = after?.value
+  while (out.length < limit) {
+    const need = limit - out.length
+    const batch = (value === undefined ? db.prepare(sql.top).all(need) : db.prepare(sql.below).all(value, need)) as { json: string; value: Value }[]
+    if (batch.length === 0) break
+    const last = batch[batch.length - 1].value
+    // Every group but the last value's is whole in the batch, keys descending: each is turned round.
+    let start = 0
+    while (start < batch.length && batch[start].value !== last && out.length < limit) {
+      let end = start
+      while (batch[end].value === batch[start].value) end++
+      for (let i = end - 1; i >= start && out.length < limit; i--) out.push(batch[i].json)
+      start = end
+    }
+    if (out.length >= limit) break
+    // The last value's group may go on past the batch: read it from its first key.
+    out.push(...group.all(last, '', limit - out.length) as string[])
+    value = last
+  }
+  return out
+}

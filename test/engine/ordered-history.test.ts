@@ -1,0 +1,88 @@
+/**
+ * Finished instances read from the history in the order of a date or text field, by that field's
+ * (field, key) index (state/ordered-history.ts): page after page, in that order with ties by key
+ * ascending, descending too, where one group of equal values may be every finished instance. No
+ * statement sorts: each walks its index, so that a page costs what it reads (issue #19).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import type { InstanceOrder, InstancePosition } from '../../src/engine/state/history'
+import { orderStatements, readInOrder } from '../../src/engine/state/ordered-history'
+import { EngineStore } from '../../src/engine/state/store'
+
+const FIELDS: InstanceOrder['field'][] = ['startDate', 'endDate', 'bpmnProcessId', 'processDefinitionKey', 'state']
+
+let dir: string
+let db: Database.Database
+
+beforeAll(() => {
+  // a store's file, with its schema
+  dir = mkdtempSync(path.join(os.tmpdir(), 'raccord-ordered-'))
+  const store = EngineStore.open(dir)
+  const file = store.file
+  store.close()
+  db = new Database(file)
+})
+
+afterAll(() => {
+  db.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+test('no statement of an order sorts: each walks the index of its field', () => {
+  for (const field of FIELDS) {
+    for (const [name, sql] of Object.entries(orderStatements(field))) {
+      // when SQLite plans the statement
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...new Array<number>(sql.split('?').length - 1).fill(0)) as { detail: string }[]).map((row) => row.detail)
+      // then it reads the field's index and sorts nothing
+      expect({ field, name, plan }).toEqual({ field, name, plan: [expect.stringMatching(/USING (COVERING )?INDEX history_instance_/)] })
+    }
+  }
+})
+
+describe('a history of instances with few values and with many', () => {
+  interface Row { key: string; startDate: number; endDate: number; bpmnProcessId: string; processDefinitionKey: string; state: string }
+  const rows: Row[] = []
+
+  beforeAll(() => {
+    // given 3,000 finished instances: a state nearly all share, three processes, dates many share
+    const insert = db.prepare('INSERT INTO history (kind, key, root, scope, instance, json) VALUES (?, ?, ?, NULL, ?, ?)')
+    db.transaction(() => {
+      for (let i = 0; i < 3_000; i++) {
+        const key = String(2251799813685248 + ((i * 7_919) % 3_000))
+        const row: Row = {
+          key, startDate: 1_000 + Math.floor(i / 3), endDate: 5_000 - (i % 400), bpmnProcessId: ['alpha', 'beta', 'gamma'][i % 7 === 0 ? 0 : i % 2 + 1],
+          processDefinitionKey: String(2251799813690000 + (i % 5)), state: i % 1_000 === 0 ? 'TERMINATED' : 'COMPLETED',
+        }
+        rows.push(row)
+        insert.run('instance', key, key, key, JSON.stringify(row))
+      }
+    })()
+  })
+
+  const expected = (order: InstanceOrder) => [...rows].sort((a, b) => {
+    const x = a[order.field]
+    const y = b[order.field]
+    const byValue = x < y ? -1 : x > y ? 1 : 0
+    return (order.descending ? -byValue : byValue) || (a.key < b.key ? -1 : 1)
+  }).map((r) => r.key)
+
+  test.each(FIELDS.flatMap((field) => [false, true].map((descending) => ({ field, descending }))))('by %o, pages of any size from each cursor give every instance once, ties by key', (order) => {
+    for (const limit of [1, 7, 500, 4_000]) {
+      // when every instance is read a page at a time, each after the last one read
+      const keys: string[] = []
+      let after: InstancePosition | undefined
+      for (;;) {
+        const page = readInOrder(db, order, after, limit).map((json) => JSON.parse(json) as Row)
+        keys.push(...page.map((r) => r.key))
+        if (page.length < limit) break
+        const last = page[page.length - 1]
+        after = { value: last[order.field], key: last.key }
+      }
+      // then they come in the order asked, each once
+      expect({ limit, keys }).toEqual({ limit, keys: expected(order) })
+    }
+  })
+})
