@@ -25,8 +25,9 @@ export function takeFinishedInstance(state: RuntimeState, vars: VariableStore, r
     state.instances.delete(key)
     archived.instances.push(instance)
     for (const elementKey of [...state.elements.keysOf(key)]) {
-      const record: ElementInstanceRecord & { element?: unknown } = { ...(state.elements.get(elementKey) as ElementInstanceRecord) }
-      delete record.element
+      // (a rest copy, not a copy and `delete`: V8 keeps an object that lost a property as a
+      // dictionary, which JSON.stringify then writes by its slow path)
+      const { element: _model, ...record } = state.elements.get(elementKey) as ElementInstanceRecord & { element?: unknown }
       state.elements.delete(elementKey)
       state.activeChildren.delete(elementKey)
       archived.elements.push(record)

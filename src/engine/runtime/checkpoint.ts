@@ -51,8 +51,8 @@ interface Globals {
 /** The JSON of a record: an element instance without its model element (found again on load). */
 function recordJson(kind: string, record: object): string {
   if (kind !== 'element') return JSON.stringify(record)
-  const copy: Partial<ElementInstance> = { ...(record as ElementInstance) }
-  delete copy.element
+  // (a rest copy, as in archive.ts: no `delete`, which would leave a dictionary to stringify)
+  const { element: _model, ...copy } = record as ElementInstance
   return JSON.stringify(copy)
 }
 
