@@ -1,5 +1,5 @@
 import type { Clock } from './clock'
-import { coldSnapshotFromRows, ROW_KINDS } from './runtime/checkpoint'
+import { coldSnapshotFromRows, ROW_KINDS, takeDeferred } from './runtime/checkpoint'
 import type { Command } from './runtime/commands'
 import { Engine } from './runtime/engine'
 import { VARIABLE_KIND } from './runtime/variables'
@@ -26,6 +26,8 @@ const CHECKPOINT_MAX_CHANGES = 1_000
 /** ...or once this long has passed with any change, so that a restart replays little. */
 const CHECKPOINT_MAX_MS = 1_000
 const CHECKPOINT_CHECK_MS = 50
+/** A checkpoint's rows deferred by its build are built this long at a time, one slice per turn of the event loop. */
+const SLICE_MS = 10
 /** long checkpoint builds kept (DurableEngine.checkpoints.long) */
 const LONG_KEPT = 1_000
 /**
@@ -140,16 +142,31 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     if (reason !== lastFailure) console.error(`[engine] checkpoint ${when} failed (${reason}); the log keeps every command since the last one`)
     lastFailure = reason
   }
+  /** A checkpoint whose rows are being built in slices: `finish` builds the rest now and hands it over. */
+  let building: { finish(): void } | undefined
+  let stagingToken = 0
+  /** One hold of the event loop by a checkpoint: its build, or a slice of it. */
+  const held = (started: number) => {
+    const ms = performance.now() - started
+    checkpoints.totalMs += ms
+    checkpoints.maxMs = Math.max(checkpoints.maxMs, ms)
+    if (ms >= 20) {
+      checkpoints.long.push({ at: performance.timeOrigin + started, ms })
+      if (checkpoints.long.length > LONG_KEPT) checkpoints.long.shift()
+    }
+  }
   /**
    * Hand a checkpoint to the writer thread: the rows are built here, written there. The records it
-   * writes stay in memory until it is committed (no eviction meanwhile). `then` is told once it is
-   * committed or failed. Returns its id and the rows handed over, or undefined when there was
+   * writes stay in memory until it is committed (no eviction meanwhile). Rows deferred by the build
+   * (large records, once its time was spent) are built in slices of SLICE_MS, one per turn of the
+   * event loop, and handed over ahead; the checkpoint follows the last. `then` is told once it is
+   * committed or failed. Returns its rows and, once handed over, its id; undefined when there was
    * nothing to write.
    */
-  const startCheckpoint = (when: string, then?: (error?: Error) => void): { id: number; written: number; deleted: number } | undefined => {
+  const startCheckpoint = (when: string, then?: (error?: Error) => void): { id?: number; written: number; deleted: number } | undefined => {
     const started = performance.now()
     // A store that failed writes its buffer to the log first (it retries on its own): no checkpoint meanwhile.
-    if (store.failure || writing !== undefined) return undefined
+    if (store.failure || writing !== undefined || building !== undefined) return undefined
     if (store.lastSeq === checkpointSeq && tracker.size === 0 && !writeAll) return undefined
     const marks = tracker.take()
     let rows: ReturnType<Engine['checkpointRows']>
@@ -160,7 +177,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
       throw error
     }
     const revision = engine.repositoryRevision
-    const id = store.writeCheckpoint(rows, Date.now(), (outcome) => {
+    const committed = (outcome: { seq: number } | { error: Error }) => {
       writing = undefined
       if ('error' in outcome) {
         // Nothing was written: the next checkpoint writes these records again.
@@ -175,18 +192,41 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
       checkpointAt = Date.now()
       lastFailure = undefined
       then?.()
-    })
-    writing = id
-    const ms = performance.now() - started
-    checkpoints.count++
-    checkpoints.totalMs += ms
-    checkpoints.maxMs = Math.max(checkpoints.maxMs, ms)
-    checkpoints.maxRows = Math.max(checkpoints.maxRows, rows.upserts.length + rows.deletes.length)
-    if (ms >= 20) {
-      checkpoints.long.push({ at: performance.timeOrigin + started, ms })
-      if (checkpoints.long.length > LONG_KEPT) checkpoints.long.shift()
     }
-    return { id, written: rows.upserts.length, deleted: rows.deletes.length }
+    const result: { id?: number; written: number; deleted: number } = { written: rows.upserts.length + rows.deferred.length, deleted: rows.deletes.length }
+    checkpoints.count++
+    checkpoints.maxRows = Math.max(checkpoints.maxRows, result.written + result.deleted)
+    if (rows.deferred.length === 0) {
+      result.id = writing = store.writeCheckpoint(rows, Date.now(), committed)
+      held(started)
+      return result
+    }
+    // The rows hold the state as it is now: the commands run from here on are logged as usual.
+    const sliced = { seq: store.lastSeq, token: ++stagingToken, staged: rows.deferred.length }
+    const now = Date.now()
+    let next: NodeJS.Immediate | undefined
+    const slice = (budgetMs: number, maxChars?: number) => {
+      store.stageCheckpointRows(sliced.token, takeDeferred(rows.deferred, budgetMs, maxChars))
+      if (rows.deferred.length > 0) return
+      building = undefined
+      result.id = writing = store.writeCheckpoint(rows, now, committed, sliced)
+    }
+    const step = () => {
+      const from = performance.now()
+      next = undefined
+      slice(SLICE_MS)
+      if (building) next = setImmediate(step)
+      held(from)
+    }
+    building = {
+      finish: () => {
+        if (next) clearImmediate(next)
+        slice(Infinity, Infinity)
+      },
+    }
+    next = setImmediate(step)
+    held(started)
+    return result
   }
   const tryCheckpoint = (when: string) => {
     try {
@@ -197,6 +237,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
   }
   /** A checkpoint now, waited for (after the one in the writer thread, if any); a failure is thrown. */
   const checkpoint = (when = 'asked for'): { written: number; deleted: number } | undefined => {
+    building?.finish()
     if (writing !== undefined) store.waitFor(writing)
     let failure: Error | undefined
     let started: ReturnType<typeof startCheckpoint>
@@ -207,7 +248,8 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
       throw error
     }
     if (!started) return undefined
-    store.waitFor(started.id)
+    building?.finish()
+    store.waitFor(started.id as number)
     if (failure) throw failure
     return { written: started.written, deleted: started.deleted }
   }
@@ -238,7 +280,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     if (due) tryCheckpoint('of the periodic check')
     // Records the last checkpoint wrote (and any only read) may leave memory; a state read from an
     // earlier raccord's snapshot may not before its first checkpoint.
-    if (!writeAll && !writing) engine.evict(recordsInMemory)
+    if (!writeAll && writing === undefined && building === undefined) engine.evict(recordsInMemory)
   }, CHECKPOINT_CHECK_MS)
   timer.unref()
 

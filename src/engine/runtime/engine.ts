@@ -692,9 +692,12 @@ export class Engine implements EngineApi, CommandTarget {
     this.ctx.vars.tracker = tracker
   }
 
-  /** A checkpoint's rows: of the records marked as changed (the repository if past `revision`), or of all. */
-  checkpointRows(changed: { marks: DirtyMarks; revision: number | undefined } | 'all'): CheckpointRows {
-    return changed === 'all' ? allRows(this.ctx) : changedRows(this.ctx, changed.marks, changed.revision)
+  /**
+   * A checkpoint's rows: of the records marked as changed (the repository if past `revision`), or
+   * of all. Past `budgetMs` of building, the rows of records that may be large are deferred.
+   */
+  checkpointRows(changed: { marks: DirtyMarks; revision: number | undefined } | 'all', budgetMs?: number): CheckpointRows {
+    return changed === 'all' ? allRows(this.ctx) : changedRows(this.ctx, changed.marks, changed.revision, budgetMs)
   }
 
   get repositoryRevision(): number {

@@ -14,6 +14,17 @@ export interface CheckpointWrite {
   deletes: [kind: string, key: string][]
 }
 
+/**
+ * A checkpoint whose rows were built over several turns of the event loop: they hold the state at
+ * log position `seq`, and `staged` of them were handed over ahead (stageCheckpointRows, `token`).
+ */
+export interface SlicedCheckpoint { seq: number; token: number; staged: number }
+
+/** A row for the live table's statement: kind, key, JSON, then one value per field column. */
+function upsertRow([kind, key, json, fields]: CheckpointWrite['upserts'][number]): unknown[] {
+  return [kind, key, json, ...FIELD_COLUMNS.map((_, i) => fields[i] ?? null)]
+}
+
 /** "RACC": marks an SQLite file as raccord's engine state, so a foreign database is refused. */
 const APPLICATION_ID = 0x52414343
 const SCHEMA_VERSION = 8
@@ -34,6 +45,12 @@ const HISTORY_HOLD_MS = 1_000
  * loop before they are handed over.
  */
 const WRITES_IN_FLIGHT = 2
+/**
+ * A group commit hands over commands of this many characters at most (one command at least): the
+ * copy to the writer thread takes about 2 ms per million characters on the event loop, and
+ * commands can carry payloads of 4 MB each.
+ */
+const WRITE_CHARS = 4_000_000
 
 /** The data dir cannot be used: the message says which path and why. Nothing was modified. */
 export class StoreError extends Error {
@@ -164,6 +181,8 @@ interface InFlight {
   waiters: Waiter[]
   /** a checkpoint: told its log position once committed, or why it failed */
   checkpoint?: (outcome: { seq: number } | { error: Error }) => void
+  /** that log position, when it is not the last of `commands` (a checkpoint built in slices) */
+  checkpointSeq?: number
 }
 
 interface Waiter { resolve: () => void; reject: (e: Error) => void }
@@ -452,16 +471,22 @@ export class EngineStore {
       if (takeHistory) this.historyWanted = true
       return
     }
-    const batch = this.buffer
+    // One hand-over copies its commands to the thread, on the event loop: past WRITE_CHARS, the
+    // rest go with the next turn's, and the waiters, who wait for all, with the last.
+    let n = 0
+    for (let chars = 0; n < this.buffer.length && (n === 0 || chars + this.buffer[n].command.length <= WRITE_CHARS); n++) chars += this.buffer[n].command.length
+    const rest = n < this.buffer.length
+    const batch = rest ? this.buffer.slice(0, n) : this.buffer
     const history = takeHistory ? this.historyBuffer : []
-    const waiters = this.waiters
-    this.buffer = []
+    const waiters = rest ? [] : this.waiters
+    this.buffer = rest ? this.buffer.slice(n) : []
+    if (rest) this.scheduleFlush()
     if (takeHistory) {
       this.historyBuffer = []
       this.historyWanted = false
       clearTimeout(this.historyTimer)
     }
-    this.waiters = []
+    if (!rest) this.waiters = []
     const first = this.nextSeq
     this.nextSeq += batch.length
     let seq = first
@@ -486,7 +511,7 @@ export class EngineStore {
         this.writerCheckpoints.count++
         this.writerCheckpoints.totalMs += answer.ms
         this.writerCheckpoints.maxMs = Math.max(this.writerCheckpoints.maxMs, answer.ms)
-        write.checkpoint({ seq: write.first - 1 + write.commands.length })
+        write.checkpoint({ seq: write.checkpointSeq ?? write.first - 1 + write.commands.length })
       }
       for (const w of write.waiters) w.resolve()
       if (this.inFlight.size < WRITES_IN_FLIGHT) this.flush()
@@ -524,7 +549,7 @@ export class EngineStore {
    * checkpoint and the log as they were; the buffered commands go back to the buffer and are
    * logged as usual. Returns the write's id, for waitFor.
    */
-  writeCheckpoint(rows: CheckpointWrite, now: number, then: (outcome: { seq: number } | { error: Error }) => void): number {
+  writeCheckpoint(rows: CheckpointWrite, now: number, then: (outcome: { seq: number } | { error: Error }) => void, sliced?: SlicedCheckpoint): number {
     const batch = this.buffer
     const history = this.historyBuffer
     const waiters = this.waiters
@@ -534,11 +559,22 @@ export class EngineStore {
     clearTimeout(this.historyTimer)
     this.waiters = []
     const first = this.nextSeq
-    const seq = first - 1 + batch.length
-    this.nextSeq = seq + 1
-    const upserts = rows.upserts.map(([kind, key, json, fields]) => [kind, key, json, ...FIELD_COLUMNS.map((_, i) => fields[i] ?? null)])
-    return this.hand({ first, commands: batch, history, waiters, checkpoint: then },
-      { op: 'write', log: [], ...this.historyRows(history), checkpoint: { deletes: rows.deletes, upserts, seq, now } })
+    this.nextSeq += batch.length
+    // Built in slices, the rows hold the state at `sliced.seq`: the commands since are logged.
+    const seq = sliced ? sliced.seq : first - 1 + batch.length
+    let at = first
+    const log = sliced ? batch.map((e): [number, number, string] => [at++, e.time, e.command]) : []
+    const staged = sliced ? { token: sliced.token, count: sliced.staged } : undefined
+    return this.hand({ first, commands: batch, history, waiters, checkpoint: then, checkpointSeq: seq },
+      { op: 'write', log, ...this.historyRows(history), checkpoint: { deletes: rows.deletes, upserts: rows.upserts.map(upsertRow), seq, now, staged } })
+  }
+
+  /**
+   * Hand the writer thread rows of the checkpoint `token`, built in slices ahead of it: they are
+   * written with it (writeCheckpoint with `sliced`), in its transaction.
+   */
+  stageCheckpointRows(token: number, rows: CheckpointWrite['upserts']): void {
+    this.writer.post({ op: 'stage', token, upserts: rows.map(upsertRow) }, () => undefined)
   }
 
   /**

@@ -35,6 +35,8 @@ const statements = {
   rootRecords: db.prepare('DELETE FROM history WHERE root = ?'),
   dropRoot: db.prepare('DELETE FROM history_root WHERE root = ?'),
 }
+// The rows of a checkpoint built in slices, handed over ahead of it ('stage'), by its token.
+let staged = { token: 0, rows: [] }
 const write = db.transaction((op) => {
   for (const row of op.log) statements.log.run(row)
   for (const row of op.roots) statements.root.run(row)
@@ -43,6 +45,12 @@ const write = db.transaction((op) => {
   if (cp) {
     for (const row of cp.deletes) statements.remove.run(row)
     for (const row of cp.upserts) statements.upsert.run(row)
+    if (cp.staged) {
+      if (staged.token !== cp.staged.token || staged.rows.length !== cp.staged.count) {
+        throw new Error('the rows of checkpoint ' + cp.staged.token + ' handed over ahead of it are incomplete (' + staged.rows.length + ' of ' + cp.staged.count + ')')
+      }
+      for (const row of staged.rows) statements.upsert.run(row)
+    }
     const previous = statements.previous.get()
     if (previous !== undefined && previous !== workerData.rowsMarker) statements.dropParts.run()
     statements.mark.run(cp.seq, cp.now, workerData.rowsMarker)
@@ -61,8 +69,16 @@ port.on('message', (op) => {
   let answer
   try {
     if (op.op === 'write') {
-      if (failed) throw new Error('refused: an earlier write failed')
-      write(op)
+      try {
+        if (failed) throw new Error('refused: an earlier write failed')
+        write(op)
+      } finally {
+        if (op.checkpoint && op.checkpoint.staged) staged = { token: 0, rows: [] }
+      }
+      answer = { id: op.id, ok: true }
+    } else if (op.op === 'stage') {
+      if (staged.token !== op.token) staged = { token: op.token, rows: [] }
+      for (const row of op.upserts) staged.rows.push(row)
       answer = { id: op.id, ok: true }
     } else if (op.op === 'prune') {
       const roots = statements.oldRoots.all(op.before, op.max)
@@ -105,11 +121,14 @@ export interface WriteRows {
     upserts: unknown[][]
     seq: number
     now: number
+    /** rows handed over ahead of this write by 'stage' operations of this token: all must be there */
+    staged?: { token: number; count: number }
   }
 }
 
 type Operation =
   | ({ op: 'write' } & WriteRows)
+  | { op: 'stage'; token: number; upserts: unknown[][] }
   | { op: 'prune'; before: number; max: number }
   | { op: 'resume' }
   | { op: 'pragma'; pragma: string }
