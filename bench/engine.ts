@@ -26,9 +26,12 @@
  *    SIGTERM stop and restart with that history, then the time of process-instance searches
  *    over it (issue 19: p99 < 100 ms with 1,000,000 retained).
  *
+ * 6. Large state: waiting instances holding a variable of several MB each, past the longest string
+ *    V8 can build in all (bench/large-state.ts).
+ *
  * BENCH_CPU_PROFILES=dir makes each engine and stub write a V8 CPU profile into dir when it stops.
  * BENCH_PIN=1 puts the client on one core and each server on the other (see PIN).
- * BENCH_SECTIONS (default all: throughput,rate,waiting,history) picks sections. During sections 3
+ * BENCH_SECTIONS (default all: throughput,rate,waiting,history,large) picks sections. During sections 3
  * and 5, bench/stall-probe.ts polls the engine's REST API every 20 ms from another process: the
  * longest answer is the longest stall of the engine, checkpoints included. Each poll over 100 ms
  * is put down to what the engine saw at that time (a collection, a checkpoint's rows, a held
@@ -68,6 +71,7 @@ import {
   mark,
   restart,
 } from './servers'
+import { measureLargeState } from './large-state'
 
 const N = Number(process.env.BENCH_N ?? 20_000)
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3))
@@ -78,7 +82,7 @@ const HISTORY = Number(process.env.BENCH_HISTORY ?? 200_000)
 const HISTORY_BASELINE = Math.min(10_000, Math.floor(HISTORY / 2))
 /** BENCH_IN_MEMORY=0 skips the in-memory runs of the waiting section (a 1,000,000-instance run takes long enough). */
 const IN_MEMORY_WAITING = process.env.BENCH_IN_MEMORY !== '0'
-const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,rate,waiting,history').split(',').map((s) => s.trim()))
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? 'throughput,rate,waiting,history,large').split(',').map((s) => s.trim()))
 /** BENCH_IN_FLIGHT: instances open at a time in the throughput section (64) */
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 64)
 const WAITING_IN_FLIGHT = 256
@@ -689,6 +693,8 @@ async function main(): Promise<void> {
       targets.push(`  ${mark(historyStalls.max <= TARGET.stallMs)} no stall over ${TARGET.stallMs} ms while ${count(HISTORY)} instances ran to their end, checkpointed and archived (issue 19): longest answer ${historyStalls.max.toFixed(1)} ms`)
       targets.push(`  ${mark(restarted.restart.servingMs < TARGET.restartWithHistoryMs)} restart from SIGTERM < 5 s with ${count(HISTORY)} finished instances (issue 19 asks it with 50,000): ${(restarted.restart.servingMs / 1000).toFixed(1)} s`)
     }
+
+    if (SECTIONS.has('large')) targets.push(...await measureLargeState(freshDataDir(), WAITING_BPMN))
 
     console.log('targets, durable engine:')
     for (const line of targets) console.log(line)
