@@ -1,0 +1,165 @@
+/**
+ * The engine's SQLite file as a file: raccord's mark and schema versions, the checks that refuse
+ * a foreign or damaged file before anything is written, the migrations, and the lock that keeps a
+ * second engine off a data dir. The store (store.ts) opens it with these.
+ */
+import Database from 'better-sqlite3'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { FIELD_COLUMNS, fillFieldColumns } from './live-fields'
+
+/** "RACC": marks an SQLite file as raccord's engine state, so a foreign database is refused. */
+export const APPLICATION_ID = 0x52414343
+export const SCHEMA_VERSION = 8
+
+/** The data dir cannot be used: the message says which path and why. Nothing was modified. */
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'StoreError'
+  }
+}
+
+/** Each schema version's statements; index i migrates from version i to i+1. */
+const MIGRATIONS: string[][] = [
+  [
+    `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+    `CREATE TABLE log (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL)`,
+    `CREATE TABLE snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, created INTEGER NOT NULL, state TEXT NOT NULL)`,
+  ],
+  // Version 2: the snapshot in bounded parts (snapshot.state is then PARTS_MARKER).
+  [
+    `CREATE TABLE snapshot_part (n INTEGER PRIMARY KEY, path TEXT NOT NULL, json TEXT NOT NULL)`,
+  ],
+  // Version 3: the history of finished instances, out of the snapshot (history.ts).
+  [
+    `CREATE TABLE history_root (root TEXT PRIMARY KEY, ended INTEGER NOT NULL)`,
+    `CREATE INDEX history_root_ended ON history_root (ended)`,
+    `CREATE TABLE history (kind TEXT NOT NULL, key TEXT NOT NULL, root TEXT NOT NULL, scope TEXT, json TEXT NOT NULL, PRIMARY KEY (kind, key))`,
+    `CREATE INDEX history_by_root ON history (root)`,
+    `CREATE INDEX history_by_scope ON history (scope) WHERE scope IS NOT NULL`,
+  ],
+  // Version 4: the history by process instance, as the searches of one instance read it.
+  [
+    `ALTER TABLE history ADD COLUMN instance TEXT`,
+    `UPDATE history SET instance = CASE kind WHEN 'instance' THEN key ELSE json_extract(json, '$.processInstanceKey') END`,
+    `CREATE INDEX history_by_instance ON history (kind, instance)`,
+  ],
+  // Version 5: the live state as a row per record, written incrementally (snapshot.state is then ROWS_MARKER).
+  [
+    `CREATE TABLE live (kind TEXT NOT NULL, key TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID`,
+  ],
+  // Version 6: finished process instances by the fields searches filter on, in key order (INSTANCE_COLUMNS).
+  [
+    `CREATE INDEX history_instance_process ON history (json_extract(json, '$.bpmnProcessId'), key) WHERE kind = 'instance'`,
+    `CREATE INDEX history_instance_definition ON history (json_extract(json, '$.processDefinitionKey'), key) WHERE kind = 'instance'`,
+    `CREATE INDEX history_instance_parent ON history (json_extract(json, '$.parentProcessInstanceKey'), key) WHERE kind = 'instance'`,
+    `CREATE INDEX history_instance_state ON history (json_extract(json, '$.state'), key) WHERE kind = 'instance'`,
+  ],
+  // Version 7: each live row's index fields in columns of their own, read at start without parsing the records.
+  [
+    ...FIELD_COLUMNS.map((column) => `ALTER TABLE live ADD COLUMN ${column}`),
+    ...fillFieldColumns(),
+    // A start reads keys and fields from this index alone: a few dozen bytes a row, not the records.
+    `CREATE INDEX live_fields ON live (kind, key, ${FIELD_COLUMNS.join(', ')})`,
+    // Variables are read a scope at a time (the scope is f1).
+    `CREATE INDEX live_variable_scope ON live (f1) WHERE kind = 'variable'`,
+  ],
+  // Version 8: finished process instances in the order of their dates (ORDER_COLUMNS), as a list
+  // of the newest or the last finished reads them.
+  [
+    `CREATE INDEX history_instance_start ON history (json_extract(json, '$.startDate'), key) WHERE kind = 'instance'`,
+    `CREATE INDEX history_instance_end ON history (json_extract(json, '$.endDate'), key) WHERE kind = 'instance'`,
+  ],
+]
+
+export function checkHeader(file: string): void {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const header = Buffer.alloc(16)
+    const n = fs.readSync(fd, header, 0, 16, 0)
+    if (n > 0 && header.toString('latin1', 0, Math.min(n, 16)) !== 'SQLite format 3\u0000') {
+      throw new StoreError(`'${file}' is not an SQLite database (foreign or corrupted file); refusing to touch it. Move it away or point --data-dir elsewhere`)
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/**
+ * Refuse a database raccord did not create, looking through a read-only connection: a read-write
+ * one would checkpoint another application's pending WAL into its file on close.
+ */
+export function checkIdentity(file: string): void {
+  const shm = `${file}-shm`
+  const hadShm = fs.existsSync(shm)
+  let probe: Database.Database
+  try {
+    probe = new Database(file, { readonly: true, fileMustExist: true })
+  } catch (e) {
+    throw new StoreError(`Cannot open engine state '${file}': ${(e as Error).message}`)
+  }
+  try {
+    const appId = probe.pragma('application_id', { simple: true }) as number
+    const hasTables = (probe.prepare(`SELECT COUNT(*) AS n FROM sqlite_master`).get() as { n: number }).n > 0
+    if (hasTables && appId !== APPLICATION_ID) {
+      throw new StoreError(`'${file}' is an SQLite database that raccord did not create (application_id ${appId}); refusing to touch it. Point --data-dir at an empty or raccord directory`)
+    }
+  } catch (e) {
+    if (e instanceof StoreError) throw e
+    throw new StoreError(`Engine state '${file}' is damaged: ${(e as Error).message}`)
+  } finally {
+    probe.close()
+    // The read-only connection created the WAL index: leave the dir as it was found.
+    if (!hadShm) fs.rmSync(shm, { force: true })
+  }
+}
+
+export function migrate(db: Database.Database, from: number): void {
+  for (let v = from; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      for (const sql of MIGRATIONS[v]) db.exec(sql)
+      db.pragma(`user_version = ${v + 1}`)
+      db.pragma(`application_id = ${APPLICATION_ID}`)
+    })()
+  }
+}
+
+const LOCK_FILE = 'engine.lock'
+
+/** One engine per data dir: a second one would interleave two logs. A dead owner's lock is taken over. */
+export function takeLock(dir: string): void {
+  const lock = path.join(dir, LOCK_FILE)
+  let owner: number | undefined
+  try {
+    owner = Number(fs.readFileSync(lock, 'utf8').trim())
+  } catch {
+    owner = undefined
+  }
+  if (owner !== undefined && Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+    throw new StoreError(`Data dir '${dir}' is in use by another engine (pid ${owner}); stop it first, or use another --data-dir`)
+  }
+  try {
+    fs.writeFileSync(lock, `${process.pid}\n`)
+  } catch (e) {
+    throw new StoreError(`Cannot write '${lock}': ${(e as Error).message}`)
+  }
+}
+
+export function releaseLock(dir: string): void {
+  const lock = path.join(dir, LOCK_FILE)
+  try {
+    if (Number(fs.readFileSync(lock, 'utf8').trim()) === process.pid) fs.unlinkSync(lock)
+  } catch {
+    // already gone
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
