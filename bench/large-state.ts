@@ -8,7 +8,7 @@
  * restart, a check that every instance and a whole variable came back, SIGKILL and a restart again.
  */
 import {
-  connect, count, describePauses, describeStalls, dirBytes, forkServer, inParallel, mark, mb, restart, sleep,
+  connect, count, describeCauses, describePauses, describeStalls, dirBytes, forkServer, inParallel, mark, mb, restart, sleep,
   startStallProbe, stats, stopServer, ENGINE_SCRIPT, type Server, type StallReport, type Stats,
 } from './servers'
 
@@ -101,6 +101,7 @@ export async function measureLargeState(dataDir: string, waitingBpmn: string): P
   console.log(`  created in ${seconds.toFixed(1)} s (${(LARGE * LARGE_MB / seconds).toFixed(1)} MB/s); RSS ${mb(after.rss)} MB; data dir ${mb(dirBytes(dataDir))} MB`)
   console.log(`  ${describeStalls(stalls)} (creations and ${SETTLE_MS / 1000} s after)`)
   console.log(`  ${describePauses(after)}`)
+  for (const line of describeCauses(stalls.slow, after.pauses.long ?? [])) console.log(`  ${line}`)
 
   const term = await stopWith(server, 'SIGTERM')
   let restarted = await restart(dataDir)
@@ -120,6 +121,7 @@ export async function measureLargeState(dataDir: string, waitingBpmn: string): P
   console.log(`  every instance woken by its message and run to its end in ${ending.seconds.toFixed(1)} s, ${count(ending.left)} still active; then SIGTERM exit code ${String(last.code)}`)
   console.log(`    ${describeStalls(ending.stalls)}`)
   console.log(`    ${describePauses(ending.after)}`)
+  for (const line of describeCauses(ending.stalls.slow, ending.after.pauses.long ?? [])) console.log(`    ${line}`)
   console.log('')
 
   const intact = [afterTerm, afterKill].every((r) => r.active === LARGE && r.payloadLength === payload.length)

@@ -1,5 +1,5 @@
 import type { Clock } from './clock'
-import { coldSnapshotFromRows, ROW_KINDS, takeDeferred } from './runtime/checkpoint'
+import { coldSnapshotFromRows, ROW_KINDS, SLICE_CHARS, takeDeferred } from './runtime/checkpoint'
 import type { Command } from './runtime/commands'
 import { Engine } from './runtime/engine'
 import { VARIABLE_KIND } from './runtime/variables'
@@ -26,7 +26,10 @@ const CHECKPOINT_MAX_CHANGES = 1_000
 /** ...or once this long has passed with any change, so that a restart replays little. */
 const CHECKPOINT_MAX_MS = 1_000
 const CHECKPOINT_CHECK_MS = 50
-/** A checkpoint's rows deferred by its build are built this long at a time, one slice per turn of the event loop. */
+/**
+ * A checkpoint's rows deferred by its build, then the finished instances held back, are built this
+ * long (or SLICE_CHARS) at a time, one slice per turn of the event loop.
+ */
 const SLICE_MS = 10
 /** long checkpoint builds kept (DurableEngine.checkpoints.long) */
 const LONG_KEPT = 1_000
@@ -196,34 +199,40 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     const result: { id?: number; written: number; deleted: number } = { written: rows.upserts.length + rows.deferred.length, deleted: rows.deletes.length }
     checkpoints.count++
     checkpoints.maxRows = Math.max(checkpoints.maxRows, result.written + result.deleted)
-    if (rows.deferred.length === 0) {
+    if (rows.deferred.length === 0 && store.heldBackHistory === 0) {
       result.id = writing = store.writeCheckpoint(rows, Date.now(), committed)
       held(started)
       return result
     }
-    // The rows hold the state as it is now: the commands run from here on are logged as usual.
+    // The rows hold the state as it is now: the commands run from here on are logged as usual. The
+    // finished instances held back so far go with it, staged in slices too (their rows can be large).
     const sliced = { seq: store.lastSeq, token: ++stagingToken, staged: rows.deferred.length }
     const now = Date.now()
     let next: NodeJS.Immediate | undefined
-    const slice = (budgetMs: number, maxChars?: number) => {
-      store.stageCheckpointRows(sliced.token, takeDeferred(rows.deferred, budgetMs, maxChars))
-      if (rows.deferred.length > 0) return
+    let historyStaged = false
+    store.beginSlicedCheckpoint(sliced.token)
+    const slice = (budgetMs: number, maxChars: number) => {
+      if (rows.deferred.length > 0) store.stageCheckpointRows(takeDeferred(rows.deferred, budgetMs, maxChars))
+      else historyStaged = store.stageCheckpointHistory(maxChars)
+      if (rows.deferred.length > 0 || !historyStaged) return
       building = undefined
+      store.finishStaging = undefined
       result.id = writing = store.writeCheckpoint(rows, now, committed, sliced)
     }
     const step = () => {
       const from = performance.now()
       next = undefined
-      slice(SLICE_MS)
+      slice(SLICE_MS, SLICE_CHARS)
       if (building) next = setImmediate(step)
       held(from)
     }
     building = {
       finish: () => {
         if (next) clearImmediate(next)
-        slice(Infinity, Infinity)
+        while (building) slice(Infinity, Infinity)
       },
     }
+    store.finishStaging = () => building?.finish()
     next = setImmediate(step)
     held(started)
     return result

@@ -12,6 +12,9 @@ import Database from 'better-sqlite3'
 import { takeDeferred } from '../../src/engine/runtime/checkpoint'
 import { Engine } from '../../src/engine/runtime/engine'
 import { DirtyTracker } from '../../src/engine/state/record-map'
+import type { ArchivedInstance } from '../../src/engine/state/history'
+import type { ProcessInstanceRecord } from '../../src/engine/state/records'
+import { SqliteHistory } from '../../src/engine/state/sqlite-history'
 import { EngineStore } from '../../src/engine/state/store'
 import { connect, startEngineProcess } from '../support/engine-process'
 
@@ -75,40 +78,85 @@ test('deferred rows are built a slice at a time: one row at least, then up to th
   expect(deferred.map(([, key]) => key)).toEqual(['k4'])
 })
 
-/** What another connection reads of a store: the checkpoint's log position, the log's positions, the live rows' keys. */
-function committed(file: string): { checkpoint: number | undefined; log: number[]; live: string[] } {
+/** What another connection reads of a store: the checkpoint's log position, the log's positions, the live rows' keys, the finished instances. */
+function committed(file: string): { checkpoint: number | undefined; log: number[]; live: string[]; finished: string[] } {
   const db = new Database(file, { readonly: true })
   try {
     return {
       checkpoint: db.prepare('SELECT seq FROM snapshot WHERE id = 1').pluck().get() as number | undefined,
       log: db.prepare('SELECT seq FROM log ORDER BY seq').pluck().all() as number[],
       live: db.prepare('SELECT key FROM live ORDER BY key').pluck().all() as string[],
+      finished: db.prepare('SELECT root FROM history_root ORDER BY root').pluck().all() as string[],
     }
   } finally {
     db.close()
   }
 }
 
+function finishedInstance(key: string): ArchivedInstance {
+  return {
+    root: key, ended: 1, elements: [], variables: [], incidents: [], userTasks: [], decisionInstances: [],
+    instances: [{ key, bpmnProcessId: 'order', state: 'COMPLETED', tenantId: '<default>' } as unknown as ProcessInstanceRecord],
+  }
+}
+
 test('a checkpoint built in slices stands for the log position where it began: the commands logged since stay in the log', async () => {
-  // given a store with three commands, and a checkpoint begun after them, its deferred rows handed over ahead
+  // given a store with three commands, the last finishing an instance that is held back, and a
+  // checkpoint begun after them, its deferred rows and that instance handed over ahead
   const dir = path.join(scratch, 'store-sliced')
   const store = EngineStore.open(dir)
+  const history = new SqliteHistory(store)
   try {
     for (let i = 1; i <= 3; i++) store.append(i, `{"c":"before-${i}"}`)
+    history.add(finishedInstance('2251799813685001'))
     const begun = store.lastSeq
-    store.stageCheckpointRows(1, [['variable', 'v1', '{"value":1}', []]])
-    // when two more commands are committed while it is built, and then it is handed over with its last slice
+    store.beginSlicedCheckpoint(1)
+    store.stageCheckpointRows([['variable', 'v1', '{"value":1}', []]])
+    // when two more commands are committed while it is built, one finishing another instance, and then it is handed over with its last slice
     store.append(4, '{"c":"meanwhile-4"}')
+    history.add(finishedInstance('2251799813685002'))
     store.append(5, '{"c":"meanwhile-5"}')
     await store.durable()
-    store.stageCheckpointRows(1, [['variable', 'v2', '{"value":2}', []]])
+    const found = history.instancePage({ bpmnProcessId: 'order' }, undefined, 10).map((r) => r.key)
+    store.stageCheckpointRows([['variable', 'v2', '{"value":2}', []]])
+    expect(store.stageCheckpointHistory(1)).toBe(true)
     let outcome: { seq: number } | { error: Error } | undefined
     const id = store.writeCheckpoint({ upserts: [['meta', 'globals', '{"v":1}', []]], deletes: [] }, 6, (o) => { outcome = o }, { seq: begun, token: 1, staged: 2 })
     store.waitFor(id)
 
-    // then it is committed at the position where it began, with every row, and the log keeps what came after
+    // then both finished instances were found meanwhile; it is committed at the position where it
+    // began, with every row and its finished instance, and the log keeps what came after
+    expect(found).toEqual(['2251799813685001', '2251799813685002'])
     expect(outcome).toEqual({ seq: 3 })
-    expect(committed(store.file)).toEqual({ checkpoint: 3, log: [4, 5], live: ['globals', 'v1', 'v2'] })
+    expect(committed(store.file)).toEqual({ checkpoint: 3, log: [4, 5], live: ['globals', 'v1', 'v2'], finished: ['2251799813685001'] })
+  } finally {
+    store.close()
+  }
+})
+
+test('finished instances holding several MB each are handed over a few at a time, and every one is committed', async () => {
+  // given three finished instances held back, each with a variable of 3 million characters
+  const dir = path.join(scratch, 'store-large-history')
+  const store = EngineStore.open(dir)
+  const history = new SqliteHistory(store)
+  try {
+    const keys = ['2251799813685011', '2251799813685012', '2251799813685013']
+    for (const key of keys) {
+      const finished = finishedInstance(key)
+      finished.variables.push({ key: `${key}9`, name: 'payload', value: 'x'.repeat(3_000_000), scopeKey: key, processInstanceKey: key, processDefinitionKey: '1', bpmnProcessId: 'order', tenantId: '<default>' })
+      history.add(finished)
+    }
+    store.append(1, '{"c":"complete"}')
+
+    // when everything is written
+    store.flush(true)
+    const leftAfterFirst = store.heldBackHistory
+    await store.durable()
+
+    // then the first hand-over left one for the next, and all three are committed
+    expect(leftAfterFirst).toBe(1)
+    expect(committed(store.file).finished).toEqual(keys)
+    expect(store.heldBackHistory).toBe(0)
   } finally {
     store.close()
   }
@@ -122,7 +170,8 @@ test('a checkpoint whose rows handed over ahead are not all there is refused, an
   try {
     store.append(1, '{"c":"first"}')
     await store.durable()
-    store.stageCheckpointRows(7, [['variable', 'v1', '{"value":1}', []]])
+    store.beginSlicedCheckpoint(7)
+    store.stageCheckpointRows([['variable', 'v1', '{"value":1}', []]])
 
     // when it is handed over
     let outcome: { seq: number } | { error: Error } | undefined
@@ -130,10 +179,10 @@ test('a checkpoint whose rows handed over ahead are not all there is refused, an
     store.waitFor(id)
 
     // then it fails, naming the cause, nothing of it is stored, and a command after it is still committed
-    expect(outcome).toEqual({ error: expect.objectContaining({ message: expect.stringContaining('handed over ahead of it are incomplete (1 of 3)') as string }) as Error })
+    expect(outcome).toEqual({ error: expect.objectContaining({ message: expect.stringContaining('handed over ahead of it are incomplete (1 of 3, 0 of 0, 0 of 0)') as string }) as Error })
     store.append(2, '{"c":"second"}')
     await store.durable()
-    expect(committed(store.file)).toEqual({ checkpoint: undefined, log: [1, 2], live: [] })
+    expect(committed(store.file)).toEqual({ checkpoint: undefined, log: [1, 2], live: [], finished: [] })
   } finally {
     errors.mockRestore()
     store.close()

@@ -23,6 +23,7 @@ export interface CheckpointWrite {
  */
 export interface SlicedCheckpoint { seq: number; token: number; staged: number }
 
+
 /** A row for the live table's statement: kind, key, JSON, then one value per field column. */
 function upsertRow([kind, key, json, fields]: CheckpointWrite['upserts'][number]): unknown[] {
   return [kind, key, json, ...FIELD_COLUMNS.map((_, i) => fields[i] ?? null)]
@@ -140,6 +141,10 @@ export class EngineStore {
   /** when the oldest of historyBuffer was buffered (performance.now()) */
   private historySince = 0
   private historyTimer: NodeJS.Timeout | undefined
+  /** a checkpoint being built in slices: its token, its finished instances (staged up to `next`), the history rows staged */
+  private staging: { token: number; history: ArchivedInstance[]; next: number; rows: number } | undefined
+  /** Builds the rest of a checkpoint being built in slices, and hands it over (set by its builder). */
+  finishStaging: (() => void) | undefined
   /** the held-back history was asked for while a write was in the thread: it goes with the next */
   private historyWanted = false
   private waiters: Waiter[] = []
@@ -282,8 +287,8 @@ export class EngineStore {
 
   /** Finished instances not known to be committed yet (one may be committed already: read both, the buffer first). */
   get pendingHistory(): readonly ArchivedInstance[] {
-    if (this.inFlight.size === 0) return this.historyBuffer
-    return [...[...this.inFlight.values()].flatMap((w) => w.history), ...this.historyBuffer]
+    if (this.inFlight.size === 0 && this.staging === undefined) return this.historyBuffer
+    return [...[...this.inFlight.values()].flatMap((w) => w.history), ...this.staging?.history ?? [], ...this.historyBuffer]
   }
 
   /** Every stored record of `kind`, as JSON, in no particular order. */
@@ -345,19 +350,27 @@ export class EngineStore {
     return this.writer.run({ op: 'prune', before, max }) as number
   }
 
-  /** The rows of finished instances, for the writer thread. */
-  private historyRows(batch: ArchivedInstance[]): Pick<WriteRows, 'roots' | 'history'> {
+  /**
+   * The rows of finished instances, for the writer thread, from `batch[from]` on until their JSON
+   * passes `maxChars` (one instance at least): the rows, and how many instances they hold.
+   */
+  private historyRows(batch: readonly ArchivedInstance[], from = 0, maxChars = Infinity): Pick<WriteRows, 'roots' | 'history'> & { taken: number } {
     const roots: WriteRows['roots'] = []
     const history: WriteRows['history'] = []
-    for (const archived of batch) {
+    let chars = 0
+    let at = from
+    for (; at < batch.length && (at === from || chars < maxChars); at++) {
+      const archived = batch[at]
       roots.push([archived.root, archived.ended])
       for (const kind of Object.keys(ARCHIVE_FIELDS) as HistoryKind[]) {
         for (const r of archived[ARCHIVE_FIELDS[kind]] as { key: string; scopeKey?: string; processInstanceKey?: string }[]) {
-          history.push([kind, r.key, archived.root, kind === 'variable' ? r.scopeKey ?? null : null, instanceOf(kind, r) ?? null, JSON.stringify(r)])
+          const json = JSON.stringify(r)
+          chars += json.length
+          history.push([kind, r.key, archived.root, kind === 'variable' ? r.scopeKey ?? null : null, instanceOf(kind, r) ?? null, json])
         }
       }
     }
-    return { roots, history }
+    return { roots, history, taken: at - from }
   }
 
   /** Resolves when everything appended so far is committed; rejects if the commit failed. */
@@ -416,21 +429,24 @@ export class EngineStore {
     for (let chars = 0; n < this.buffer.length && (n === 0 || chars + this.buffer[n].command.length <= WRITE_CHARS); n++) chars += this.buffer[n].command.length
     const rest = n < this.buffer.length
     const batch = rest ? this.buffer.slice(0, n) : this.buffer
-    const history = takeHistory ? this.historyBuffer : []
-    const waiters = rest ? [] : this.waiters
+    // (the finished instances too: past WRITE_CHARS of their rows, the rest go with the next)
+    const { taken, ...rows } = takeHistory ? this.historyRows(this.historyBuffer, 0, WRITE_CHARS) : { taken: 0, roots: [], history: [] }
+    const history = taken === this.historyBuffer.length ? this.historyBuffer : this.historyBuffer.slice(0, taken)
+    const historyLeft = takeHistory && taken < this.historyBuffer.length
+    const waiters = rest || historyLeft ? [] : this.waiters
     this.buffer = rest ? this.buffer.slice(n) : []
-    if (rest) this.scheduleFlush()
+    if (rest || historyLeft) this.scheduleFlush()
     if (takeHistory) {
-      this.historyBuffer = []
-      this.historyWanted = false
-      clearTimeout(this.historyTimer)
+      this.historyBuffer = this.historyBuffer.slice(taken)
+      this.historyWanted = historyLeft
+      if (!historyLeft) clearTimeout(this.historyTimer)
     }
-    if (!rest) this.waiters = []
+    if (waiters.length > 0) this.waiters = []
     const first = this.nextSeq
     this.nextSeq += batch.length
     let seq = first
     const log = batch.map((e): [number, number, string] => [seq++, e.time, e.command])
-    this.hand({ first, commands: batch, history, waiters }, { op: 'write', log, ...this.historyRows(history) })
+    this.hand({ first, commands: batch, history, waiters }, { op: 'write', log, ...rows })
   }
 
   private hand(write: InFlight, operation: { op: 'write' } & WriteRows): number {
@@ -489,13 +505,19 @@ export class EngineStore {
    * logged as usual. Returns the write's id, for waitFor.
    */
   writeCheckpoint(rows: CheckpointWrite, now: number, then: (outcome: { seq: number } | { error: Error }) => void, sliced?: SlicedCheckpoint): number {
+    const staging = this.staging
+    if (sliced && staging?.token !== sliced.token) throw new Error(`no checkpoint ${sliced.token} is being staged`)
+    this.staging = undefined
     const batch = this.buffer
-    const history = this.historyBuffer
+    // Built in slices, the checkpoint's finished instances were staged ahead of it: those held back since go with later writes.
+    const history = staging ? staging.history : this.historyBuffer
     const waiters = this.waiters
     this.buffer = []
-    this.historyBuffer = []
-    this.historyWanted = false
-    clearTimeout(this.historyTimer)
+    if (!staging) {
+      this.historyBuffer = []
+      this.historyWanted = false
+      clearTimeout(this.historyTimer)
+    }
     this.waiters = []
     const first = this.nextSeq
     this.nextSeq += batch.length
@@ -503,17 +525,53 @@ export class EngineStore {
     const seq = sliced ? sliced.seq : first - 1 + batch.length
     let at = first
     const log = sliced ? batch.map((e): [number, number, string] => [at++, e.time, e.command]) : []
-    const staged = sliced ? { token: sliced.token, count: sliced.staged } : undefined
+    const { taken: _all, ...historyRows } = staging ? { taken: 0, roots: [], history: [] } : this.historyRows(history)
+    const staged = staging && sliced ? { token: sliced.token, count: sliced.staged, roots: staging.history.length, history: staging.rows } : undefined
     return this.hand({ first, commands: batch, history, waiters, checkpoint: then, checkpointSeq: seq },
-      { op: 'write', log, ...this.historyRows(history), checkpoint: { deletes: rows.deletes, upserts: rows.upserts.map(upsertRow), seq, now, staged } })
+      { op: 'write', log, ...historyRows, checkpoint: { deletes: rows.deletes, upserts: rows.upserts.map(upsertRow), seq, now, staged } })
   }
 
   /**
-   * Hand the writer thread rows of the checkpoint `token`, built in slices ahead of it: they are
-   * written with it (writeCheckpoint with `sliced`), in its transaction.
+   * Begin a checkpoint built in slices (`token`): the finished instances held back so far go with
+   * it, staged ahead of it by stageCheckpointHistory (readers still see them as pending).
    */
-  stageCheckpointRows(token: number, rows: CheckpointWrite['upserts']): void {
-    this.writer.post({ op: 'stage', token, upserts: rows.map(upsertRow) }, () => undefined)
+  beginSlicedCheckpoint(token: number): void {
+    clearTimeout(this.historyTimer)
+    this.staging = { token, history: this.historyBuffer, next: 0, rows: 0 }
+    this.historyBuffer = []
+    this.historyWanted = false
+  }
+
+  /** Hand the writer thread rows of the checkpoint being built in slices, ahead of it. */
+  stageCheckpointRows(rows: CheckpointWrite['upserts']): void {
+    const staging = this.stagingNow()
+    this.writer.post({ op: 'stage', token: staging.token, upserts: rows.map(upsertRow), roots: [], history: [] }, () => undefined)
+  }
+
+  /**
+   * Hand the writer thread the rows of the finished instances of the checkpoint being built in
+   * slices, ahead of it, from where the last call left them: about `maxChars` of them (one instance
+   * at least). True once every one is staged.
+   */
+  stageCheckpointHistory(maxChars: number): boolean {
+    const staging = this.stagingNow()
+    if (staging.next < staging.history.length) {
+      const { taken, ...history } = this.historyRows(staging.history, staging.next, maxChars)
+      staging.next += taken
+      staging.rows += history.history.length
+      this.writer.post({ op: 'stage', token: staging.token, upserts: [], ...history }, () => undefined)
+    }
+    return staging.next >= staging.history.length
+  }
+
+  private stagingNow(): NonNullable<EngineStore['staging']> {
+    if (!this.staging) throw new Error('no checkpoint is being built in slices')
+    return this.staging
+  }
+
+  /** Finished instances held back from the group commits, not yet handed to the writer thread. */
+  get heldBackHistory(): number {
+    return this.historyBuffer.length
   }
 
   /**
@@ -521,6 +579,8 @@ export class EngineStore {
    * buffered meanwhile, so settle again until none is left (or a write failed).
    */
   private commitAll(): void {
+    // (a checkpoint built in slices holds finished instances: it is finished first)
+    if (this.staging) this.finishStaging?.()
     this.flush(true)
     while (this.inFlight.size > 0) this.writer.settle()
   }

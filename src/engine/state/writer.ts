@@ -36,7 +36,8 @@ const statements = {
   dropRoot: db.prepare('DELETE FROM history_root WHERE root = ?'),
 }
 // The rows of a checkpoint built in slices, handed over ahead of it ('stage'), by its token.
-let staged = { token: 0, rows: [] }
+const nothingStaged = () => ({ token: 0, rows: [], roots: [], history: [] })
+let staged = nothingStaged()
 const write = db.transaction((op) => {
   for (const row of op.log) statements.log.run(row)
   for (const row of op.roots) statements.root.run(row)
@@ -46,9 +47,12 @@ const write = db.transaction((op) => {
     for (const row of cp.deletes) statements.remove.run(row)
     for (const row of cp.upserts) statements.upsert.run(row)
     if (cp.staged) {
-      if (staged.token !== cp.staged.token || staged.rows.length !== cp.staged.count) {
-        throw new Error('the rows of checkpoint ' + cp.staged.token + ' handed over ahead of it are incomplete (' + staged.rows.length + ' of ' + cp.staged.count + ')')
+      const counts = [[staged.rows, cp.staged.count], [staged.roots, cp.staged.roots], [staged.history, cp.staged.history]]
+      if (staged.token !== cp.staged.token || counts.some(([rows, count]) => rows.length !== count)) {
+        throw new Error('the rows of checkpoint ' + cp.staged.token + ' handed over ahead of it are incomplete (' + counts.map(([rows, count]) => rows.length + ' of ' + count).join(', ') + ')')
       }
+      for (const row of staged.roots) statements.root.run(row)
+      for (const row of staged.history) statements.history.run(row)
       for (const row of staged.rows) statements.upsert.run(row)
     }
     const previous = statements.previous.get()
@@ -73,12 +77,14 @@ port.on('message', (op) => {
         if (failed) throw new Error('refused: an earlier write failed')
         write(op)
       } finally {
-        if (op.checkpoint && op.checkpoint.staged) staged = { token: 0, rows: [] }
+        if (op.checkpoint && op.checkpoint.staged) staged = nothingStaged()
       }
       answer = { id: op.id, ok: true }
     } else if (op.op === 'stage') {
-      if (staged.token !== op.token) staged = { token: op.token, rows: [] }
+      if (staged.token !== op.token) staged = { ...nothingStaged(), token: op.token }
       for (const row of op.upserts) staged.rows.push(row)
+      for (const row of op.roots) staged.roots.push(row)
+      for (const row of op.history) staged.history.push(row)
       answer = { id: op.id, ok: true }
     } else if (op.op === 'prune') {
       const roots = statements.oldRoots.all(op.before, op.max)
@@ -121,14 +127,14 @@ export interface WriteRows {
     upserts: unknown[][]
     seq: number
     now: number
-    /** rows handed over ahead of this write by 'stage' operations of this token: all must be there */
-    staged?: { token: number; count: number }
+    /** rows handed over ahead of this write by 'stage' operations of this token (live rows, roots, history rows): all must be there */
+    staged?: { token: number; count: number; roots: number; history: number }
   }
 }
 
 type Operation =
   | ({ op: 'write' } & WriteRows)
-  | { op: 'stage'; token: number; upserts: unknown[][] }
+  | ({ op: 'stage'; token: number; upserts: unknown[][] } & Pick<WriteRows, 'roots' | 'history'>)
   | { op: 'prune'; before: number; max: number }
   | { op: 'resume' }
   | { op: 'pragma'; pragma: string }
