@@ -7,6 +7,7 @@
  * on a durable engine, a REST poll every 20 ms meanwhile, then SIGTERM (its time and exit code), a
  * restart, a check that every instance and a whole variable came back, SIGKILL and a restart again.
  */
+import type { Camunda8 } from '@camunda8/sdk'
 import {
   connect, count, describeCauses, describePauses, describeStalls, dirBytes, forkServer, inParallel, mark, mb, restart, sleep,
   startStallProbe, stats, stopServer, ENGINE_SCRIPT, type Server, type StallReport, type Stats,
@@ -51,21 +52,17 @@ async function stopWith(server: Server, signal: NodeJS.Signals): Promise<{ ms: n
   return { ms, code: server.child.exitCode }
 }
 
-/** Wakes every waiting instance by its message, a REST poll every 20 ms meanwhile, and waits until none is active. */
-async function endAll(server: Server): Promise<{ seconds: number; left: number; stalls: StallReport; after: Stats }> {
+/**
+ * Runs `work` with a client of `server`, a REST poll every 20 ms meanwhile and SETTLE_MS after:
+ * its time, what it returned, the polls' figures and the engine's stats.
+ */
+async function probed<T>(server: Server, work: (zeebe: ReturnType<Camunda8['getZeebeGrpcApiClient']>) => Promise<T>): Promise<{ seconds: number; value: T; stalls: StallReport; after: Stats }> {
   const probe = await startStallProbe(server.restPort as number)
   const camunda = connect(server.grpcPort)
-  const zeebe = camunda.getZeebeGrpcApiClient()
   const started = performance.now()
-  let left = LARGE
+  let value: T
   try {
-    await inParallel(LARGE, LARGE_IN_FLIGHT, async (index) => {
-      await zeebe.publishMessage({ name: 'bench-wake-up', correlationKey: `large-${index}`, timeToLive: 0, variables: {} })
-    })
-    for (let waited = 0; waited < 120_000 && left > 0; waited += 100) {
-      left = await activeCount(server.restPort as number)
-      if (left > 0) await sleep(100)
-    }
+    value = await work(camunda.getZeebeGrpcApiClient())
   } finally {
     await camunda.closeAllClients()
   }
@@ -73,7 +70,22 @@ async function endAll(server: Server): Promise<{ seconds: number; left: number; 
   await sleep(SETTLE_MS)
   const stalls = await probe.report()
   await probe.stop()
-  return { seconds, left, stalls, after: await stats(server) }
+  return { seconds, value, stalls, after: await stats(server) }
+}
+
+/** Wakes every waiting instance by its message and waits until none is active: how many are left. */
+async function endAll(server: Server): Promise<{ seconds: number; value: number; stalls: StallReport; after: Stats }> {
+  return probed(server, async (zeebe) => {
+    await inParallel(LARGE, LARGE_IN_FLIGHT, async (index) => {
+      await zeebe.publishMessage({ name: 'bench-wake-up', correlationKey: `large-${index}`, timeToLive: 0, variables: {} })
+    })
+    let left = LARGE
+    for (let waited = 0; waited < 120_000 && left > 0; waited += 100) {
+      left = await activeCount(server.restPort as number)
+      if (left > 0) await sleep(100)
+    }
+    return left
+  })
 }
 
 /** Runs the section on a fresh `dataDir` with the waiting process `waitingBpmn`; prints as it goes and returns the targets' lines. */
@@ -81,23 +93,12 @@ export async function measureLargeState(dataDir: string, waitingBpmn: string): P
   const payload = 'x'.repeat(LARGE_MB * 1_000_000)
   console.log(`large state: ${count(LARGE)} waiting instances with a ${LARGE_MB} MB variable each (${count(LARGE * LARGE_MB)} MB of state, ${LARGE_IN_FLIGHT} creations in flight)`)
   let server = await forkServer(ENGINE_SCRIPT, ['engine', '--data-dir', dataDir, '--grpc-port', '0', '--rest-port', '0'])
-  const probe = await startStallProbe(server.restPort as number)
-  const camunda = connect(server.grpcPort)
-  const zeebe = camunda.getZeebeGrpcApiClient()
-  const started = performance.now()
-  try {
+  const { seconds, stalls, after } = await probed(server, async (zeebe) => {
     await zeebe.deployResource({ process: Buffer.from(waitingBpmn), name: 'bench-waiting.bpmn' })
     await inParallel(LARGE, LARGE_IN_FLIGHT, async (index) => {
       await zeebe.createProcessInstance({ bpmnProcessId: 'bench-waiting', variables: { correlationId: `large-${index}`, payload } })
     })
-  } finally {
-    await camunda.closeAllClients()
-  }
-  const seconds = (performance.now() - started) / 1000
-  await sleep(SETTLE_MS)
-  const stalls = await probe.report()
-  await probe.stop()
-  const after = await stats(server)
+  })
   console.log(`  created in ${seconds.toFixed(1)} s (${(LARGE * LARGE_MB / seconds).toFixed(1)} MB/s); RSS ${mb(after.rss)} MB; data dir ${mb(dirBytes(dataDir))} MB`)
   console.log(`  ${describeStalls(stalls)} (creations and ${SETTLE_MS / 1000} s after)`)
   console.log(`  ${describePauses(after)}`)
@@ -118,7 +119,7 @@ export async function measureLargeState(dataDir: string, waitingBpmn: string): P
   console.log(`    ${afterKill.recoveryLine}`)
   const ending = await endAll(server)
   const last = await stopWith(server, 'SIGTERM')
-  console.log(`  every instance woken by its message and run to its end in ${ending.seconds.toFixed(1)} s, ${count(ending.left)} still active; then SIGTERM exit code ${String(last.code)}`)
+  console.log(`  every instance woken by its message and run to its end in ${ending.seconds.toFixed(1)} s, ${count(ending.value)} still active; then SIGTERM exit code ${String(last.code)}`)
   console.log(`    ${describeStalls(ending.stalls)}`)
   console.log(`    ${describePauses(ending.after)}`)
   for (const line of describeCauses(ending.stalls.slow, ending.after.pauses.long ?? [])) console.log(`    ${line}`)

@@ -12,11 +12,10 @@ import Database from 'better-sqlite3'
 import { takeDeferred } from '../../src/engine/runtime/checkpoint'
 import { Engine } from '../../src/engine/runtime/engine'
 import { DirtyTracker } from '../../src/engine/state/record-map'
-import type { ArchivedInstance } from '../../src/engine/state/history'
-import type { ProcessInstanceRecord } from '../../src/engine/state/records'
 import { SqliteHistory } from '../../src/engine/state/sqlite-history'
 import { EngineStore } from '../../src/engine/state/store'
 import { connect, startEngineProcess } from '../support/engine-process'
+import { finishedInstance } from '../support/finished-instance'
 
 jest.setTimeout(120_000)
 
@@ -90,13 +89,6 @@ function committed(file: string): { checkpoint: number | undefined; log: number[
     }
   } finally {
     db.close()
-  }
-}
-
-function finishedInstance(key: string): ArchivedInstance {
-  return {
-    root: key, ended: 1, elements: [], variables: [], incidents: [], userTasks: [], decisionInstances: [],
-    instances: [{ key, bpmnProcessId: 'order', state: 'COMPLETED', tenantId: '<default>' } as unknown as ProcessInstanceRecord],
   }
 }
 

@@ -8,10 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import type { ArchivedInstance } from '../../src/engine/state/history'
-import type { ProcessInstanceRecord } from '../../src/engine/state/records'
 import { SqliteHistory } from '../../src/engine/state/sqlite-history'
 import { EngineStore } from '../../src/engine/state/store'
+import { finishedInstance } from '../support/finished-instance'
 
 let dir: string
 let store: EngineStore | undefined
@@ -149,13 +148,6 @@ function committedRoots(file: string): string[] {
     return db.prepare('SELECT root FROM history_root ORDER BY root').pluck().all() as string[]
   } finally {
     db.close()
-  }
-}
-
-function finishedInstance(key: string): ArchivedInstance {
-  return {
-    root: key, ended: 1, elements: [], variables: [], incidents: [], userTasks: [], decisionInstances: [],
-    instances: [{ key, bpmnProcessId: 'order', state: 'COMPLETED', tenantId: '<default>' } as unknown as ProcessInstanceRecord],
   }
 }
 
