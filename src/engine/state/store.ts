@@ -23,7 +23,6 @@ export interface CheckpointWrite {
  */
 export interface SlicedCheckpoint { seq: number; token: number; staged: number }
 
-
 /** A row for the live table's statement: kind, key, JSON, then one value per field column. */
 function upsertRow([kind, key, json, fields]: CheckpointWrite['upserts'][number]): unknown[] {
   return [kind, key, json, ...FIELD_COLUMNS.map((_, i) => fields[i] ?? null)]
