@@ -222,7 +222,17 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     const step = () => {
       const from = performance.now()
       next = undefined
-      slice(SLICE_MS, SLICE_CHARS)
+      try {
+        slice(SLICE_MS, SLICE_CHARS)
+      } catch (error) {
+        // Nothing of it is written: its records are marked again, its finished instances go back.
+        building = undefined
+        store.finishStaging = undefined
+        store.abandonSlicedCheckpoint()
+        tracker.restore(marks)
+        report(when, error)
+        then?.(error instanceof Error ? error : new Error(String(error)))
+      }
       if (building) next = setImmediate(step)
       held(from)
     }

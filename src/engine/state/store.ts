@@ -504,30 +504,46 @@ export class EngineStore {
    * logged as usual. Returns the write's id, for waitFor.
    */
   writeCheckpoint(rows: CheckpointWrite, now: number, then: (outcome: { seq: number } | { error: Error }) => void, sliced?: SlicedCheckpoint): number {
-    const staging = this.staging
-    if (sliced && staging?.token !== sliced.token) throw new Error(`no checkpoint ${sliced.token} is being staged`)
-    this.staging = undefined
+    if (sliced) return this.writeSlicedCheckpoint(rows, now, then, sliced)
     const batch = this.buffer
-    // Built in slices, the checkpoint's finished instances were staged ahead of it: those held back since go with later writes.
-    const history = staging ? staging.history : this.historyBuffer
+    const history = this.historyBuffer
     const waiters = this.waiters
     this.buffer = []
-    if (!staging) {
-      this.historyBuffer = []
-      this.historyWanted = false
-      clearTimeout(this.historyTimer)
-    }
+    this.historyBuffer = []
+    this.historyWanted = false
+    clearTimeout(this.historyTimer)
     this.waiters = []
     const first = this.nextSeq
     this.nextSeq += batch.length
-    // Built in slices, the rows hold the state at `sliced.seq`: the commands since are logged.
-    const seq = sliced ? sliced.seq : first - 1 + batch.length
-    let at = first
-    const log = sliced ? batch.map((e): [number, number, string] => [at++, e.time, e.command]) : []
-    const { taken: _all, ...historyRows } = staging ? { taken: 0, roots: [], history: [] } : this.historyRows(history)
-    const staged = staging && sliced ? { token: sliced.token, count: sliced.staged, roots: staging.history.length, history: staging.rows } : undefined
-    return this.hand({ first, commands: batch, history, waiters, checkpoint: then, checkpointSeq: seq },
-      { op: 'write', log, ...historyRows, checkpoint: { deletes: rows.deletes, upserts: rows.upserts.map(upsertRow), seq, now, staged } })
+    const { taken: _all, ...historyRows } = this.historyRows(history)
+    return this.hand({ first, commands: batch, history, waiters, checkpoint: then },
+      { op: 'write', log: [], ...historyRows, checkpoint: { deletes: rows.deletes, upserts: rows.upserts.map(upsertRow), seq: first - 1 + batch.length, now } })
+  }
+
+  /**
+   * The last part of a checkpoint built in slices: its rows hold the state at `sliced.seq`, and its
+   * finished instances were staged ahead of it. The commands buffered meanwhile are not its own:
+   * they stay in the buffer for the group commits (those up to `sliced.seq` are logged after it and
+   * never replayed, the rows holding their effects).
+   */
+  private writeSlicedCheckpoint(rows: CheckpointWrite, now: number, then: (outcome: { seq: number } | { error: Error }) => void, sliced: SlicedCheckpoint): number {
+    const staging = this.staging
+    if (staging?.token !== sliced.token) throw new Error(`no checkpoint ${sliced.token} is being built in slices`)
+    this.staging = undefined
+    const staged = { token: sliced.token, count: sliced.staged, roots: staging.history.length, history: staging.rows }
+    const id = this.hand({ first: this.nextSeq, commands: [], history: staging.history, waiters: [], checkpoint: then, checkpointSeq: sliced.seq },
+      { op: 'write', log: [], roots: [], history: [], checkpoint: { deletes: rows.deletes, upserts: rows.upserts.map(upsertRow), seq: sliced.seq, now, staged } })
+    if (this.buffer.length > 0) this.scheduleFlush()
+    return id
+  }
+
+  /** A checkpoint being built in slices is given up: its finished instances go back to be written with the group commits. */
+  abandonSlicedCheckpoint(): void {
+    if (!this.staging) return
+    this.historyBuffer = [...this.staging.history, ...this.historyBuffer]
+    this.staging = undefined
+    if (this.historyBuffer.length > 0) this.historyWanted = true
+    this.scheduleFlush()
   }
 
   /**
