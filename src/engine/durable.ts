@@ -196,7 +196,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
       lastFailure = undefined
       then?.()
     }
-    const result: { id?: number; written: number; deleted: number } = { written: rows.upserts.length + rows.deferred.length, deleted: rows.deletes.length }
+    const result: { id?: number; written: number; deleted: number } = { written: rows.upserts.length + rows.deferred.length, deleted: rows.deletes.length + rows.scopeDeletes.length }
     checkpoints.count++
     checkpoints.maxRows = Math.max(checkpoints.maxRows, result.written + result.deleted)
     if (rows.deferred.length === 0 && store.heldBackHistory === 0) {

@@ -42,13 +42,27 @@ test('a scope of the loaded checkpoint is read from its rows on first use, once;
   expect([...vars.all()].map((v) => v.name).sort()).toEqual(['amount', 'fresh', 'orderId'])
 })
 
-test('a scope of the loaded checkpoint that ended is not read from its rows again', () => {
+test('a scope of the loaded checkpoint that ended is not read from its rows, then or later', () => {
   // given a store loaded cold, and the instance's scope ended (its rows are deleted by the next checkpoint only)
-  const { vars } = loadedCold()
-  expect(vars.takeScope(INSTANCE).map((v) => v.name).sort()).toEqual(['amount', 'orderId'])
+  const { vars, reads } = loadedCold()
+  // when it is taken: its variables are left in their rows, unread
+  expect(vars.takeScope(INSTANCE)).toEqual({ records: [], inRows: true })
+  expect(reads).toEqual([])
   // then nothing of it is read as held any more
   expect([...vars.ofScopes([INSTANCE])]).toEqual([])
   expect([...vars.all()]).toEqual([])
   expect(vars.visible(ELEMENT)).toEqual({})
   expect(vars.find('2251799813685301')).toBeUndefined()
+})
+
+test('a scope read from its rows and then ended gives its variables to the history', () => {
+  // given a store loaded cold, whose instance scope was read once
+  const { vars } = loadedCold()
+  expect(vars.local(INSTANCE)).toEqual({ orderId: 'A-1', amount: 12 })
+  // when it is taken
+  const taken = vars.takeScope(INSTANCE)
+  // then its variables come out of memory, and none is left in rows
+  expect(taken.inRows).toBe(false)
+  expect(taken.records.map((v) => v.name).sort()).toEqual(['amount', 'orderId'])
+  expect([...vars.all()]).toEqual([])
 })

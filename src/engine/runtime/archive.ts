@@ -31,7 +31,9 @@ export function takeFinishedInstance(state: RuntimeState, vars: VariableStore, r
       state.elements.delete(elementKey)
       state.activeChildren.delete(elementKey)
       archived.elements.push(record)
-      archived.variables.push(...vars.takeScope(elementKey))
+      const { records, inRows } = vars.takeScope(elementKey)
+      archived.variables.push(...records)
+      if (inRows) (archived.variablesInRows ??= []).push([elementKey, record.processInstanceKey])
     }
     for (const incidentKey of [...state.incidents.keysOf(key)]) {
       archived.incidents.push(state.incidents.get(incidentKey) as ArchivedInstance['incidents'][number])

@@ -53,6 +53,8 @@ export type DeferredRow = [kind: string, key: string, record: object, fields: re
 export interface CheckpointRows {
   upserts: CheckpointRow[]
   deletes: [kind: string, key: string][]
+  /** variable scopes whose rows are all deleted (scopes that ended with their variables still only in their rows) */
+  scopeDeletes: string[]
   /** rows to build in slices, after this turn of the event loop: the state they hold is this one's */
   deferred: DeferredRow[]
 }
@@ -81,8 +83,8 @@ function recordJson(kind: string, record: object): string {
  * The rows of the records marked as changed, as they are now, and the meta rows. The repository
  * row is written when its revision differs from `repositoryRevision` (undefined: always).
  */
-export function changedRows(ctx: ProcessingContext, { marks, refs }: DirtyMarks, repositoryRevision: number | undefined, budgetMs = BUILD_BUDGET_MS): CheckpointRows {
-  const rows: CheckpointRows = { upserts: [], deletes: [], deferred: [] }
+export function changedRows(ctx: ProcessingContext, { marks, refs, scopes }: DirtyMarks, repositoryRevision: number | undefined, budgetMs = BUILD_BUDGET_MS): CheckpointRows {
+  const rows: CheckpointRows = { upserts: [], deletes: [], scopeDeletes: [...scopes], deferred: [] }
   const until = performance.now() + budgetMs
   const maps = new Map(ctx.state.recordMaps().map((m) => [m.kind, m]))
   for (const [kind, byKey] of marks) {
@@ -142,7 +144,7 @@ export function takeDeferred(deferred: DeferredRow[], budgetMs: number, maxChars
 
 /** The rows of every record: a first checkpoint (a data dir whose state was a snapshot until now). */
 export function allRows(ctx: ProcessingContext): CheckpointRows {
-  const rows: CheckpointRows = { upserts: [], deletes: [], deferred: [] }
+  const rows: CheckpointRows = { upserts: [], deletes: [], scopeDeletes: [], deferred: [] }
   for (const map of ctx.state.recordMaps()) {
     for (const [key, record] of map) rows.upserts.push([map.kind, key, recordJson(map.kind, record), fieldValues(map.kind, record)])
   }

@@ -145,16 +145,27 @@ export class VariableStore {
     this.takeScope(scopeKey)
   }
 
-  /** Remove a scope and return its variables (its instance finished: they go to the history). */
-  takeScope(scopeKey: Key): VariableRecord[] {
-    const vars = this.scope(scopeKey)
-    if (!vars) return []
+  /**
+   * Remove a scope and return its variables (its instance finished: they go to the history). The
+   * variables of a scope held only in its rows are not read back (a few MB each may take tens of
+   * ms): `inRows` says they are still there, unchanged since the last checkpoint. The next
+   * checkpoint deletes them by scope, after the history (if they go there) has copied them.
+   */
+  takeScope(scopeKey: Key): { records: VariableRecord[]; inRows: boolean } {
+    if (this.cold && this.inRows(scopeKey)) {
+      this.coldScopes.delete(scopeKey)
+      if (this.mayHaveRows(scopeKey)) this.noRows.add(scopeKey)
+      if (this.tracker?.active) this.tracker.droppedScope(scopeKey)
+      return { records: [], inRows: true }
+    }
+    const vars = this.byScope.get(scopeKey)
+    if (!vars) return { records: [], inRows: false }
     this.byScope.delete(scopeKey)
     // its rows go with the next checkpoint: until then they are not the scope's any more
     if (this.mayHaveRows(scopeKey)) this.noRows.add(scopeKey)
     const records = [...vars.values()]
     if (this.tracker?.active) for (const r of records) this.tracker.markRef(VARIABLE_KIND, r.key, null)
-    return records
+    return { records, inRows: false }
   }
 
   /** The variables of one scope, each told to the tracker as changed (a migration rewrites them in place). */

@@ -15,6 +15,12 @@ export interface ArchivedInstance {
   instances: ProcessInstanceRecord[]
   elements: ElementInstanceRecord[]
   variables: VariableRecord[]
+  /**
+   * Scopes whose variables were still only in the live rows of the last checkpoint when the
+   * instance finished (a durable engine): [scope, process instance]. They are not read back; the
+   * history copies them from those rows when it writes the instance.
+   */
+  variablesInRows?: [scope: Key, processInstanceKey: Key][]
   incidents: IncidentRecord[]
   userTasks: UserTaskRecord[]
   decisionInstances: DecisionInstanceRecord[]

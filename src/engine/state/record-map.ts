@@ -10,6 +10,8 @@ export interface RefMark { record: object | null; created: boolean }
 export interface DirtyMarks {
   marks: Map<string, Map<string, boolean>>
   refs: Map<string, Map<string, RefMark>>
+  /** variable scopes removed while their variables were only in their rows: a checkpoint deletes those rows by scope */
+  scopes: Set<string>
 }
 
 /**
@@ -25,6 +27,7 @@ export class DirtyTracker {
   private marks = new Map<string, Map<string, boolean>>()
   /** records of stores that have no map by key (variables): kind -> key -> the record (null once removed) */
   private refs = new Map<string, Map<string, RefMark>>()
+  private scopes = new Set<string>()
   private count = 0
   /** told once when the marks reach `full.at` (a durable engine checkpoints then, not at its next check) */
   full: { at: number; then: () => void } | undefined
@@ -75,6 +78,16 @@ export class DirtyTracker {
     this.counted()
   }
 
+  /**
+   * A variable scope removed whose variables were never read back from their rows: the next
+   * checkpoint deletes its rows by scope (their keys are not known without reading them).
+   */
+  droppedScope(scopeKey: string): void {
+    if (this.scopes.has(scopeKey)) return
+    this.scopes.add(scopeKey)
+    this.counted()
+  }
+
   /** Is this record marked as changed since the last checkpoint? */
   isMarked(kind: string, key: string): boolean {
     return this.marks.get(kind)?.has(key) === true
@@ -92,9 +105,10 @@ export class DirtyTracker {
 
   /** What was marked, and a clean slate. */
   take(): DirtyMarks {
-    const taken = { marks: this.marks, refs: this.refs }
+    const taken = { marks: this.marks, refs: this.refs, scopes: this.scopes }
     this.marks = new Map()
     this.refs = new Map()
+    this.scopes = new Set()
     this.count = 0
     return taken
   }
@@ -105,6 +119,7 @@ export class DirtyTracker {
     for (const [kind, byKey] of taken.refs) {
       for (const [key, { record, created }] of byKey) if (!this.refs.get(kind)?.has(key)) this.markRef(kind, key, record, created)
     }
+    for (const scopeKey of taken.scopes) this.droppedScope(scopeKey)
   }
 }
 

@@ -16,9 +16,20 @@ export class SqliteHistory implements History {
     this.store.appendHistory(archived)
   }
 
+  /**
+   * The records of `kind` of the finished instances not yet written. Variables left in the live
+   * rows when their instance finished are read from there: those rows stay until the write that
+   * copies them commits (a checkpoint deletes them in the same transaction, after the copy).
+   */
   private pending<K extends HistoryKind>(kind: K): HistoryRecords[K][] {
     const out: HistoryRecords[K][] = []
-    for (const archived of this.store.pendingHistory) out.push(...(archived[ARCHIVE_FIELDS[kind]] as HistoryRecords[K][]))
+    for (const archived of this.store.pendingHistory) {
+      out.push(...(archived[ARCHIVE_FIELDS[kind]] as HistoryRecords[K][]))
+      if (kind !== 'variable') continue
+      for (const [scope] of archived.variablesInRows ?? []) {
+        for (const json of this.store.variablesOfScope(scope)) out.push(JSON.parse(json) as HistoryRecords[K])
+      }
+    }
     return out
   }
 

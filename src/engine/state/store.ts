@@ -6,7 +6,7 @@ import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind, ty
 import type { SnapshotPart } from './snapshot-parts'
 import { readInOrder } from './ordered-history'
 import { APPLICATION_ID, checkHeader, checkIdentity, migrate, releaseLock, SCHEMA_VERSION, StoreError, takeLock } from './store-file'
-import { StoreWriter, type WriteAnswer, type WriteRows } from './writer'
+import { StoreWriter, type HistoryWrite, type WriteAnswer, type WriteRows } from './writer'
 
 export { StoreError }
 
@@ -15,6 +15,8 @@ export interface CheckpointWrite {
   /** each record's row: its JSON, and the values of its index fields (live-fields.ts) */
   upserts: [kind: string, key: string, json: string, fields: readonly FieldValue[]][]
   deletes: [kind: string, key: string][]
+  /** variable scopes whose rows are all deleted, after the history written with it has copied them */
+  scopeDeletes?: string[]
 }
 
 /**
@@ -141,7 +143,7 @@ export class EngineStore {
   private historySince = 0
   private historyTimer: NodeJS.Timeout | undefined
   /** a checkpoint being built in slices: its token, its finished instances (staged up to `next`), the history rows staged */
-  private staging: { token: number; history: ArchivedInstance[]; next: number; rows: number } | undefined
+  private staging: { token: number; history: ArchivedInstance[]; next: number; rows: number; moves: number } | undefined
   /** Builds the rest of a checkpoint being built in slices, and hands it over (set by its builder). */
   finishStaging: (() => void) | undefined
   /** the held-back history was asked for while a write was in the thread: it goes with the next */
@@ -353,9 +355,10 @@ export class EngineStore {
    * The rows of finished instances, for the writer thread, from `batch[from]` on until their JSON
    * passes `maxChars` (one instance at least): the rows, and how many instances they hold.
    */
-  private historyRows(batch: readonly ArchivedInstance[], from = 0, maxChars = Infinity): Pick<WriteRows, 'roots' | 'history'> & { taken: number } {
+  private historyRows(batch: readonly ArchivedInstance[], from = 0, maxChars = Infinity): HistoryWrite & { taken: number } {
     const roots: WriteRows['roots'] = []
     const history: WriteRows['history'] = []
+    const moves: WriteRows['moves'] = []
     let chars = 0
     let at = from
     for (; at < batch.length && (at === from || chars < maxChars); at++) {
@@ -368,8 +371,9 @@ export class EngineStore {
           history.push([kind, r.key, archived.root, kind === 'variable' ? r.scopeKey ?? null : null, instanceOf(kind, r) ?? null, json])
         }
       }
+      for (const [scope, instance] of archived.variablesInRows ?? []) moves.push([archived.root, scope, instance])
     }
-    return { roots, history, taken: at - from }
+    return { roots, history, moves, taken: at - from }
   }
 
   /** Resolves when everything appended so far is committed; rejects if the commit failed. */
@@ -429,7 +433,7 @@ export class EngineStore {
     const rest = n < this.buffer.length
     const batch = rest ? this.buffer.slice(0, n) : this.buffer
     // (the finished instances too: past WRITE_CHARS of their rows, the rest go with the next)
-    const { taken, ...rows } = takeHistory ? this.historyRows(this.historyBuffer, 0, WRITE_CHARS) : { taken: 0, roots: [], history: [] }
+    const { taken, ...rows } = takeHistory ? this.historyRows(this.historyBuffer, 0, WRITE_CHARS) : { taken: 0, roots: [], history: [], moves: [] }
     const history = taken === this.historyBuffer.length ? this.historyBuffer : this.historyBuffer.slice(0, taken)
     const historyLeft = takeHistory && taken < this.historyBuffer.length
     const waiters = rest || historyLeft ? [] : this.waiters
@@ -517,7 +521,7 @@ export class EngineStore {
     this.nextSeq += batch.length
     const { taken: _all, ...historyRows } = this.historyRows(history)
     return this.hand({ first, commands: batch, history, waiters, checkpoint: then },
-      { op: 'write', log: [], ...historyRows, checkpoint: { deletes: rows.deletes, upserts: rows.upserts.map(upsertRow), seq: first - 1 + batch.length, now } })
+      { op: 'write', log: [], ...historyRows, checkpoint: { deletes: rows.deletes, scopeDeletes: rows.scopeDeletes ?? [], upserts: rows.upserts.map(upsertRow), seq: first - 1 + batch.length, now } })
   }
 
   /**
@@ -530,9 +534,9 @@ export class EngineStore {
     const staging = this.staging
     if (staging?.token !== sliced.token) throw new Error(`no checkpoint ${sliced.token} is being built in slices`)
     this.staging = undefined
-    const staged = { token: sliced.token, count: sliced.staged, roots: staging.history.length, history: staging.rows }
+    const staged = { token: sliced.token, count: sliced.staged, roots: staging.history.length, history: staging.rows, moves: staging.moves }
     const id = this.hand({ first: this.nextSeq, commands: [], history: staging.history, waiters: [], checkpoint: then, checkpointSeq: sliced.seq },
-      { op: 'write', log: [], roots: [], history: [], checkpoint: { deletes: rows.deletes, upserts: rows.upserts.map(upsertRow), seq: sliced.seq, now, staged } })
+      { op: 'write', log: [], roots: [], history: [], moves: [], checkpoint: { deletes: rows.deletes, scopeDeletes: rows.scopeDeletes ?? [], upserts: rows.upserts.map(upsertRow), seq: sliced.seq, now, staged } })
     if (this.buffer.length > 0) this.scheduleFlush()
     return id
   }
@@ -552,7 +556,7 @@ export class EngineStore {
    */
   beginSlicedCheckpoint(token: number): void {
     clearTimeout(this.historyTimer)
-    this.staging = { token, history: this.historyBuffer, next: 0, rows: 0 }
+    this.staging = { token, history: this.historyBuffer, next: 0, rows: 0, moves: 0 }
     this.historyBuffer = []
     this.historyWanted = false
   }
@@ -560,7 +564,7 @@ export class EngineStore {
   /** Hand the writer thread rows of the checkpoint being built in slices, ahead of it. */
   stageCheckpointRows(rows: CheckpointWrite['upserts']): void {
     const staging = this.stagingNow()
-    this.writer.post({ op: 'stage', token: staging.token, upserts: rows.map(upsertRow), roots: [], history: [] }, () => undefined)
+    this.writer.post({ op: 'stage', token: staging.token, upserts: rows.map(upsertRow), roots: [], history: [], moves: [] }, () => undefined)
   }
 
   /**
@@ -574,6 +578,7 @@ export class EngineStore {
       const { taken, ...history } = this.historyRows(staging.history, staging.next, maxChars)
       staging.next += taken
       staging.rows += history.history.length
+      staging.moves += history.moves.length
       this.writer.post({ op: 'stage', token: staging.token, upserts: [], ...history }, () => undefined)
     }
     return staging.next >= staging.history.length

@@ -25,6 +25,9 @@ const statements = {
   log: db.prepare('INSERT INTO log (seq, time, command) VALUES (?, ?, ?)'),
   root: db.prepare('INSERT OR REPLACE INTO history_root (root, ended) VALUES (?, ?)'),
   history: db.prepare('INSERT OR REPLACE INTO history (kind, key, root, scope, instance, json) VALUES (?, ?, ?, ?, ?, ?)'),
+  // (a finished instance's variables still in the live rows, copied there without crossing threads)
+  move: db.prepare("INSERT OR REPLACE INTO history (kind, key, root, scope, instance, json) SELECT 'variable', key, ?, f1, ?, json FROM live WHERE kind = 'variable' AND f1 = ?"),
+  removeScope: db.prepare("DELETE FROM live WHERE kind = 'variable' AND f1 = ?"),
   upsert: db.prepare('INSERT OR REPLACE INTO live (kind, key, json, ' + columns.join(', ') + ') VALUES (?, ?, ?' + ', ?'.repeat(columns.length) + ')'),
   remove: db.prepare('DELETE FROM live WHERE kind = ? AND key = ?'),
   previous: db.prepare('SELECT state FROM snapshot WHERE id = 1').pluck(),
@@ -36,25 +39,30 @@ const statements = {
   dropRoot: db.prepare('DELETE FROM history_root WHERE root = ?'),
 }
 // The rows of a checkpoint built in slices, handed over ahead of it ('stage'), by its token.
-const nothingStaged = () => ({ token: 0, rows: [], roots: [], history: [] })
+const nothingStaged = () => ({ token: 0, rows: [], roots: [], history: [], moves: [] })
 let staged = nothingStaged()
 const write = db.transaction((op) => {
   for (const row of op.log) statements.log.run(row)
   for (const row of op.roots) statements.root.run(row)
   for (const row of op.history) statements.history.run(row)
+  for (const [root, scope, instance] of op.moves) statements.move.run(root, instance, scope)
   const cp = op.checkpoint
   if (cp) {
-    for (const row of cp.deletes) statements.remove.run(row)
-    for (const row of cp.upserts) statements.upsert.run(row)
     if (cp.staged) {
-      const counts = [[staged.rows, cp.staged.count], [staged.roots, cp.staged.roots], [staged.history, cp.staged.history]]
-      if (staged.token !== cp.staged.token || counts.some(([rows, count]) => rows.length !== count)) {
-        throw new Error('the rows of checkpoint ' + cp.staged.token + ' handed over ahead of it are incomplete (' + counts.map(([rows, count]) => rows.length + ' of ' + count).join(', ') + ')')
+      const counts = [['live rows', staged.rows, cp.staged.count], ['finished instances', staged.roots, cp.staged.roots],
+        ['history rows', staged.history, cp.staged.history], ['variable scopes', staged.moves, cp.staged.moves]]
+      if (staged.token !== cp.staged.token || counts.some(([, rows, count]) => rows.length !== count)) {
+        throw new Error('the rows of checkpoint ' + cp.staged.token + ' handed over ahead of it are incomplete (' + counts.map(([name, rows, count]) => name + ' ' + rows.length + ' of ' + count).join(', ') + ')')
       }
+      // (the history first: it copies variables from live rows the checkpoint may delete)
       for (const row of staged.roots) statements.root.run(row)
       for (const row of staged.history) statements.history.run(row)
-      for (const row of staged.rows) statements.upsert.run(row)
+      for (const [root, scope, instance] of staged.moves) statements.move.run(root, instance, scope)
     }
+    for (const row of cp.deletes) statements.remove.run(row)
+    for (const scope of cp.scopeDeletes) statements.removeScope.run(scope)
+    for (const row of cp.upserts) statements.upsert.run(row)
+    if (cp.staged) for (const row of staged.rows) statements.upsert.run(row)
     const previous = statements.previous.get()
     if (previous !== undefined && previous !== workerData.rowsMarker) statements.dropParts.run()
     statements.mark.run(cp.seq, cp.now, workerData.rowsMarker)
@@ -85,6 +93,7 @@ port.on('message', (op) => {
       for (const row of op.upserts) staged.rows.push(row)
       for (const row of op.roots) staged.roots.push(row)
       for (const row of op.history) staged.history.push(row)
+      for (const row of op.moves) staged.moves.push(row)
       answer = { id: op.id, ok: true }
     } else if (op.op === 'prune') {
       const roots = statements.oldRoots.all(op.before, op.max)
@@ -121,20 +130,27 @@ export interface WriteRows {
   roots: [string, number][]
   /** [kind, key, root, scope, instance, json] */
   history: [string, string, string, string | null, string | null, string][]
+  /** [root, scope, instance]: the variables of a finished instance's scope, copied from their live rows */
+  moves: [string, string, string][]
   checkpoint?: {
     deletes: [string, string][]
+    /** variable scopes whose live rows are all deleted (after the moves) */
+    scopeDeletes: string[]
     /** [kind, key, json, ...one value per field column] */
     upserts: unknown[][]
     seq: number
     now: number
     /** rows handed over ahead of this write by 'stage' operations of this token (live rows, roots, history rows): all must be there */
-    staged?: { token: number; count: number; roots: number; history: number }
+    staged?: { token: number; count: number; roots: number; history: number; moves: number }
   }
 }
 
+/** The rows of finished instances in a write. */
+export type HistoryWrite = Pick<WriteRows, 'roots' | 'history' | 'moves'>
+
 type Operation =
   | ({ op: 'write' } & WriteRows)
-  | ({ op: 'stage'; token: number; upserts: unknown[][] } & Pick<WriteRows, 'roots' | 'history'>)
+  | ({ op: 'stage'; token: number; upserts: unknown[][] } & HistoryWrite)
   | { op: 'prune'; before: number; max: number }
   | { op: 'resume' }
   | { op: 'pragma'; pragma: string }

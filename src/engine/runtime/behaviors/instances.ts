@@ -90,7 +90,8 @@ export class InstanceBehavior {
     root.lifecycle = 'COMPLETED'
     root.endDate = ctx.now()
     const parentEi = inst.parentElementInstanceKey ? ctx.state.elements.get(inst.parentElementInstanceKey) : undefined
-    const childVars = ctx.vars.local(root.key)
+    // (read only for a calling element: a root instance's variables may be MB left in their rows)
+    const childVars = parentEi ? ctx.vars.local(root.key) : undefined
     this.finish(inst, 'COMPLETED')
     if (parentEi && parentEi.lifecycle === 'ACTIVATED') {
       const ce = parentEi.element?.calledElement
