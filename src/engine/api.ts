@@ -4,7 +4,7 @@
  */
 import type {
   IncidentRecord, JobRecord, JsonValue, Key, ListenerEventType, VariableDocument, ProcessInstanceRecord, ElementInstanceRecord,
-  VariableRecord, UserTaskRecord, ProcessDefinitionRecord, DecisionDefinitionRecord,
+  VariableHead, VariableRecord, UserTaskRecord, ProcessDefinitionRecord, DecisionDefinitionRecord,
   DecisionRequirementsRecord, FormRecord, MessageSubscriptionRecord, BatchOperationRecord, BatchOperationType, DecisionInstanceRecord,
 } from './state/records'
 import type { Problem } from './model/types'
@@ -16,7 +16,7 @@ export type { HistoryKind, HistoryRecords, InstanceOrder, InstancePosition, Inst
 // module, never through state/.
 export type {
   BatchOperationRecord, BatchOperationType, DecisionDefinitionRecord, DecisionInstanceRecord, DecisionRequirementsRecord, ElementInstanceRecord, FormRecord, IncidentRecord, MessageSubscriptionRecord,
-  JobRecord, Key, ListenerEventType, ProcessDefinitionRecord, ProcessInstanceRecord, UserTaskRecord, VariableDocument, VariableRecord,
+  JobRecord, Key, ListenerEventType, ProcessDefinitionRecord, ProcessInstanceRecord, UserTaskRecord, VariableDocument, VariableHead, VariableRecord,
 } from './state/records'
 
 /** Zeebe's rejection types. The adapters map them to gRPC status codes and HTTP statuses. */
@@ -232,6 +232,8 @@ export interface EngineQueries {
   elementInstances(scope?: QueryScope): Iterable<ElementInstanceRecord>
   elementInstance(key: Key): ElementInstanceRecord | undefined
   variables(scope?: QueryScope): Iterable<VariableRecord>
+  /** the live variables, those left in the data dir's rows as heads (their values not read) */
+  liveVariableHeads(): Iterable<VariableRecord | VariableHead>
   variable(key: Key): VariableRecord | undefined
   incidents(scope?: QueryScope): Iterable<IncidentRecord>
   /** the open message subscriptions of waiting elements */

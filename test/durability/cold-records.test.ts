@@ -204,12 +204,12 @@ test.each(['many', '-1', '2.5'])('RACCORD_ENGINE_RECORDS_IN_MEMORY=%s stops the 
 })
 
 test('a data dir of schema 6, its rows without index columns, gets them filled from the JSON and the history its date indexes, and its instances run on', async () => {
-  // given waiting instances stopped cleanly, then their rows put back as schema 6 wrote them (without what versions 7 and 8 added)
+  // given waiting instances stopped cleanly, then their rows put back as schema 6 wrote them (without what versions 7 to 9 added)
   const dir = path.join(scratch, 'schema-6')
   const keys = await parkAndStop(dir, 'schema', 5)
   const db = new Database(path.join(dir, 'engine.db'))
   db.exec('DROP INDEX live_fields; DROP INDEX live_variable_scope; DROP INDEX history_instance_start; DROP INDEX history_instance_end')
-  for (const column of ['f1', 'f2', 'f3', 'f4', 'f5']) db.exec(`ALTER TABLE live DROP COLUMN ${column}`)
+  for (const column of ['f1', 'f2', 'f3', 'f4', 'f5', 'size']) db.exec(`ALTER TABLE live DROP COLUMN ${column}`)
   db.pragma('user_version = 6')
   db.close()
   // when the engine starts on it
@@ -220,11 +220,15 @@ test('a data dir of schema 6, its rows without index columns, gets them filled f
     const check = new Database(path.join(dir, 'engine.db'), { readonly: true })
     const jobFields = check.prepare("SELECT f1, f2, f5 FROM live WHERE kind = 'job' ORDER BY key").raw().all()
     const timers = check.prepare("SELECT COUNT(*) FROM live WHERE kind = 'timer'").pluck().get()
+    const variableSizes = check.prepare("SELECT COUNT(*), COUNT(CASE WHEN size = length(json) THEN 1 END) FROM live WHERE kind = 'variable'").raw().get()
+    const variableNames = check.prepare("SELECT DISTINCT f2 FROM live WHERE kind = 'variable'").pluck().all()
     const dateIndexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('history_instance_start', 'history_instance_end') ORDER BY name").pluck().all()
     check.close()
     expect(dateIndexes).toEqual(['history_instance_end', 'history_instance_start'])
     expect(jobFields).toEqual(keys.map((key) => [key, 'ACTIVATABLE', 'du-work']))
     expect(timers).toBe(0)
+    expect(variableSizes).toEqual([5, 5])
+    expect(variableNames).toEqual(['orderId'])
     await runToEnd(client, 'schema-3')
     expect(await elementsTaken(client, keys[3])).toEqual(['start', 'work', 'wait-timer', 'count', 'wait-message', 'end'])
   } finally {

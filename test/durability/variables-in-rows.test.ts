@@ -147,6 +147,45 @@ test('instances whose variables are left in their rows run to their end without 
   }
 })
 
+test('a search by name over variables left in their rows reads the values of its page only', async () => {
+  // given five instances waiting with a 1 MB variable each, stopped cleanly and started again
+  const dataDir = path.join(scratch, 'search')
+  let server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir })
+  let client = createTestClient(server)
+  const keys = await createWaiting(client.zeebe, 'search', 5).finally(async () => {
+    await client.close()
+    await server.close()
+  })
+  server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir })
+  client = createTestClient(server)
+  try {
+    const store = durableOf(server).store
+    const [ofScope, row, all] = [jest.spyOn(store, 'variablesOfScope'), jest.spyOn(store, 'liveRow'), jest.spyOn(store, 'allVariables')]
+    const variableReads = () => ofScope.mock.calls.length + all.mock.calls.length + row.mock.calls.filter(([kind]) => kind === 'variable').length
+
+    // when the variables named payload are searched, two to a page, newest instance first
+    type Found = { items: { name: string; value: string; processInstanceKey: string; isTruncated: boolean }[]; page: { totalItems: number } }
+    const page = await post<Found>(server.restPort, '/variables/search', { filter: { name: 'payload' }, sort: [{ field: 'processInstanceKey', order: 'DESC' }], page: { limit: 2 } })
+
+    // then all five are counted, the page holds the last two whole, and only their two values were read
+    const [newest, second] = [...keys].reverse()
+    expect(page.page.totalItems).toBe(5)
+    expect(page.items.map((v) => [v.processInstanceKey, v.name, JSON.parse(v.value), v.isTruncated])).toEqual([
+      [newest[1], 'payload', payloadOf(newest[0]), false],
+      [second[1], 'payload', payloadOf(second[0]), false],
+    ])
+    expect(variableReads()).toBe(2)
+
+    // and a search by value still reads them all, and finds the one
+    const byValue = await post<Found>(server.restPort, '/variables/search', { filter: { name: 'orderId', value: JSON.stringify('search-3') } })
+    expect(byValue.items.map((v) => v.processInstanceKey)).toEqual([keys.get('search-3')])
+    expect(all).toHaveBeenCalled()
+  } finally {
+    await client.close()
+    await server.close()
+  }
+})
+
 test('a finished instance whose variables are copied from their rows keeps them through SIGKILL, wherever it falls', async () => {
   // given two instances waiting with a 1 MB variable each, in a stopped engine's checkpoint
   const dataDir = path.join(scratch, 'killed')
@@ -204,6 +243,47 @@ test('a checkpoint built in slices copies the variables left in rows into the hi
     expect(outcome).toEqual({ seq: 2 })
     expect(storedVariables(store.file, [key])).toEqual({ live: 0, history: [{ instance: key, name: 'orderId', length: 3 }, { instance: key, name: 'payload', length: 100_000 }] })
     expect(history.variablesOf(key).find((v) => v.name === 'payload')?.value).toBe('p'.repeat(100_000))
+  } finally {
+    store.close()
+  }
+})
+
+test('variables copied from their rows go a few MB per group commit, by the length the scope index keeps, and large ones are not held back', async () => {
+  // given ten finished instances, each with its variables left in a live row: six of 1.5 MB, four small
+  const dir = path.join(scratch, 'store-bounded')
+  const store = EngineStore.open(dir)
+  const history = new SqliteHistory(store)
+  const keys = Array.from({ length: 10 }, (_, i) => String(2251799813685100 + i))
+  const large = new Set(keys.slice(0, 6))
+  const row = (key: string) => ['variable', `${key}1`, JSON.stringify({ key: `${key}1`, name: 'payload', value: large.has(key) ? 'z'.repeat(1_500_000) : key, scopeKey: key, processInstanceKey: key }), [key]] as [string, string, string, string[]]
+  try {
+    store.append(1, '{"c":"create"}')
+    store.waitFor(store.writeCheckpoint({ upserts: keys.map(row), deletes: [] }, 1, () => undefined))
+
+    // when a small one finishes, then a large one
+    history.add({ ...finishedInstance(keys[9]), variablesInRows: [[keys[9], keys[9]]] })
+    store.append(2, '{"c":"finish small"}')
+    await store.durable()
+    const heldSmall = store.heldBackHistory
+    history.add({ ...finishedInstance(keys[0]), variablesInRows: [[keys[0], keys[0]]] })
+    store.append(3, '{"c":"finish large"}')
+    await store.durable()
+    const heldLarge = store.heldBackHistory
+
+    // then the small one was held back for a later batch, the large one (and it) went with the next group commit
+    expect([heldSmall, heldLarge]).toEqual([1, 0])
+
+    // when the other eight finish, and everything is written
+    for (const key of keys.slice(1, 9)) history.add({ ...finishedInstance(key), variablesInRows: [[key, key]] })
+    store.append(4, '{"c":"finish the rest"}')
+    store.flush(true)
+    const leftAfterFirst = store.heldBackHistory
+    await store.durable()
+
+    // then the first group commit copied three of 1.5 MB (the third passing 4 M characters) and left the rest to the next ones
+    expect(leftAfterFirst).toBe(5)
+    expect(store.heldBackHistory).toBe(0)
+    expect(storedVariables(store.file, keys).history.map(({ instance }) => instance)).toEqual(keys)
   } finally {
     store.close()
   }

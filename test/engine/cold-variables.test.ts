@@ -5,6 +5,7 @@
  * checkpoint deletes them.
  */
 import { VariableStore, type ColdVariables } from '../../src/engine/runtime/variables'
+import type { VariableRecord } from '../../src/engine/state/records'
 
 const INSTANCE = '2251799813685300'
 const ELEMENT = '2251799813685305'
@@ -17,6 +18,10 @@ function loadedCold(): { vars: VariableStore; reads: string[] } {
   const cold: ColdVariables = {
     ofScope: (scope) => { reads.push(scope); return scope === INSTANCE ? rows : [] },
     all: () => rows,
+    heads: () => rows.map((json) => {
+      const { key, name, scopeKey, processInstanceKey, tenantId } = JSON.parse(json) as VariableRecord
+      return { key, name, scopeKey, processInstanceKey, tenantId }
+    }),
     byKey: (key) => rows.find((r) => r.includes(key)),
   }
   let next = 2251799813685400

@@ -2,7 +2,8 @@
  * A check of incremental checkpoints: after a checkpoint, the rows of the data dir must hold
  * exactly the engine's live state. A record a command changed without the tracker seeing it
  * shows up here as a difference (and would be lost by a restart). Each row's index columns must
- * hold the fields of its JSON (a start builds the indexes from them alone).
+ * hold the fields of its JSON (a start builds the indexes from them alone), and a variable's row its
+ * JSON's length.
  */
 import Database from 'better-sqlite3'
 import type { DurableEngine } from '../../src/engine/durable'
@@ -19,8 +20,10 @@ export function auditCheckpoint(durable: DurableEngine): string[] {
   const rows = new Map<string, string[]>()
   const differences: string[] = []
   try {
-    const stmt = db.prepare(`SELECT kind, key, json, ${FIELD_COLUMNS.join(', ')} FROM live`).raw()
-    for (const [kind, key, json, ...columns] of stmt.iterate() as Iterable<[string, string, string, ...unknown[]]>) {
+    const stmt = db.prepare(`SELECT kind, key, json, size, ${FIELD_COLUMNS.join(', ')} FROM live`).raw()
+    for (const [kind, key, json, size, ...columns] of stmt.iterate() as Iterable<[string, string, string, unknown, ...unknown[]]>) {
+      const length = kind === 'variable' ? json.length : null
+      if (size !== length) differences.push(`${kind} ${key}: size ${String(size)}, its JSON has ${String(length)} characters`)
       let ofKind = rows.get(kind)
       if (!ofKind) rows.set(kind, (ofKind = []))
       ofKind.push(json)

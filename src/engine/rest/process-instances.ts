@@ -12,6 +12,7 @@ import {
 } from './results'
 import { instanceScope, matchesFilter, matchesProperty, search, searchRequestSchema, type SearchSpec } from './search'
 import { searchLiveAndHistory, searchWithStored, type StoredSource } from './stored-search'
+import { searchVariables } from './variable-search'
 import { keyParam, keySchema, parseBody, variablesSchema } from './validation'
 
 /** Await-completion requests without their own timeout wait this long (Zeebe's default request timeout). */
@@ -177,13 +178,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
   router.post('/element-instances/:elementInstanceKey/variables', setVariables)
 
   router.post('/variables/search', async (req, res) => {
-    const request = parseBody(searchRequestSchema, req)
-    const scope = instanceScope(request.filter)
-    res.json(await searchLiveAndHistory(queries, 'variable', scope, queries.variables({ ...scope, live: true }), variableResult, request, {
-      key: 'variableKey',
-      filterable: ['name', 'value', 'tenantId', 'isTruncated', 'variableKey', 'scopeKey', 'processInstanceKey'],
-      sortable: ['value', 'name', 'tenantId', 'variableKey', 'scopeKey', 'processInstanceKey'],
-    }))
+    res.json(await searchVariables(queries, parseBody(searchRequestSchema, req)))
   })
 
   router.get('/variables/:variableKey', (req, res) => {

@@ -182,8 +182,8 @@ async function countStored<T>(stored: StoredSource<T>, keyOf: (item: T) => strin
  * in key order a chunk at a time (none when the scope is live only). An item's key is its record's;
  * `only` leaves out the history's items this search never shows.
  */
-export function searchLiveAndHistory<K extends HistoryKind, T>(queries: EngineQueries, kind: K, scope: QueryScope,
-  live: Iterable<HistoryRecords[K]>, toItem: (record: HistoryRecords[K]) => T, request: SearchRequest, spec: SearchSpec<T>,
+export function searchLiveAndHistory<K extends HistoryKind, T, L = HistoryRecords[K]>(queries: EngineQueries, kind: K, scope: QueryScope,
+  live: Iterable<L>, toItem: (record: L | HistoryRecords[K]) => T, request: SearchRequest, spec: SearchSpec<T>,
   only: (item: T) => boolean = () => true): Promise<SearchResult<T>> {
   const filter = request.filter ?? {}
   const meets = (item: T) => only(item) && matchesFilter(item, filter, spec)

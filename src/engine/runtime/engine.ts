@@ -125,6 +125,7 @@ export class Engine implements EngineApi, CommandTarget {
       return found?.type === 'PROCESS' ? undefined : found
     },
     variables: (scope) => this.scopedVariables(scope),
+    liveVariableHeads: () => this.ctx.vars.heads(),
     variable: (key) => this.findVariable(key),
     incidents: (scope) => this.scoped(scope, 'incident', this.state.incidents),
     incident: (key) => this.state.incidents.peek(key) ?? this.ctx.history.get('incident', key),

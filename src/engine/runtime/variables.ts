@@ -1,6 +1,6 @@
 import { ChunkedMap, ChunkedSet } from '../state/chunked'
 import type { DirtyTracker } from '../state/record-map'
-import type { JsonValue, Key, VariableDocument, VariableRecord } from '../state/records'
+import type { JsonValue, Key, VariableDocument, VariableHead, VariableRecord } from '../state/records'
 
 /** Where the variables of scopes left out of memory are read: their rows in the last checkpoint. */
 export interface ColdVariables {
@@ -8,6 +8,8 @@ export interface ColdVariables {
   ofScope(scopeKey: Key): readonly string[]
   /** the JSON of every stored variable */
   all(): Iterable<string>
+  /** every stored variable without its value */
+  heads(): Iterable<VariableHead>
   /** the JSON of one stored variable */
   byKey(key: Key): string | undefined
 }
@@ -291,6 +293,16 @@ export class VariableStore {
       const record = JSON.parse(json) as VariableRecord
       if (this.inRows(record.scopeKey)) yield record
     }
+  }
+
+  /**
+   * Every variable, for listing: those in memory whole, those left in their rows as heads, whose
+   * values are not read (a search reads only those of the page it answers).
+   */
+  *heads(): Generator<VariableRecord | VariableHead> {
+    for (const vars of this.byScope.values()) yield* vars.values()
+    if (!this.cold || (this.coldScopes.size === 0 && this.rowsUpTo === undefined)) return
+    for (const head of this.cold.heads()) if (this.inRows(head.scopeKey)) yield head
   }
 
   private hasAnywhere(scopeKey: Key, name: string, value: JsonValue): boolean {

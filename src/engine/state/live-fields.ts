@@ -18,7 +18,8 @@ export const INDEX_FIELDS: Readonly<Record<string, readonly string[]>> = {
   batch: [],
   compensation: [],
   decisionInstance: ['processInstanceKey'],
-  variable: ['scopeKey'],
+  // (the rest for searches: every variable listed without reading its value)
+  variable: ['scopeKey', 'name', 'processInstanceKey', 'tenantId'],
 }
 
 /** The columns that hold them, in the order of each list. */
@@ -40,9 +41,9 @@ export function fieldValues(kind: string, record: object): readonly FieldValue[]
   })
 }
 
-/** SQL that fills the columns from the rows' JSON (rows written before the columns existed). */
-export function fillFieldColumns(): string[] {
-  return Object.entries(INDEX_FIELDS).filter(([, names]) => names.length > 0).map(([kind, names]) => {
+/** SQL that fills the columns from the rows' JSON (rows written before the columns existed), of every kind or of `only`. */
+export function fillFieldColumns(only?: string): string[] {
+  return Object.entries(INDEX_FIELDS).filter(([kind, names]) => names.length > 0 && (only === undefined || kind === only)).map(([kind, names]) => {
     const sets = names.map((name, i) => `${FIELD_COLUMNS[i]} = json ->> '${name}'`).join(', ')
     return `UPDATE live SET ${sets} WHERE kind = '${kind}'`
   })

@@ -132,6 +132,9 @@ export interface VariableRecord {
   tenantId: string
 }
 
+/** What a search lists of a variable without reading its value (the live rows' field columns). */
+export type VariableHead = Pick<VariableRecord, 'key' | 'name' | 'scopeKey' | 'processInstanceKey' | 'tenantId'>
+
 export type JobState = 'ACTIVATABLE' | 'ACTIVATED' | 'FAILED' | 'ERROR_THROWN'
 
 export interface JobRecord {

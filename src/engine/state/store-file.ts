@@ -10,7 +10,7 @@ import { FIELD_COLUMNS, fillFieldColumns } from './live-fields'
 
 /** "RACC": marks an SQLite file as raccord's engine state, so a foreign database is refused. */
 export const APPLICATION_ID = 0x52414343
-export const SCHEMA_VERSION = 8
+export const SCHEMA_VERSION = 9
 
 /** The data dir cannot be used: the message says which path and why. Nothing was modified. */
 export class StoreError extends Error {
@@ -70,6 +70,19 @@ const MIGRATIONS: string[][] = [
   [
     `CREATE INDEX history_instance_start ON history (json_extract(json, '$.startDate'), key) WHERE kind = 'instance'`,
     `CREATE INDEX history_instance_end ON history (json_extract(json, '$.endDate'), key) WHERE kind = 'instance'`,
+  ],
+  // Version 9: the length of each variable row's JSON, read from the scope index alone: a
+  // finished instance's variables copied from their rows to the history are bounded per write by
+  // it, without reading them. (Statements that read or delete a scope's rows name the index: the
+  // planner, without statistics, would otherwise walk every variable row by the primary key.)
+  // And each variable's name, instance and tenant in field columns: a search lists variables from
+  // the live_fields index, reading only the values of the page it answers.
+  [
+    `ALTER TABLE live ADD COLUMN size INTEGER`,
+    ...fillFieldColumns('variable'),
+    `UPDATE live SET size = length(json) WHERE kind = 'variable'`,
+    `DROP INDEX live_variable_scope`,
+    `CREATE INDEX live_variable_scope ON live (f1, size) WHERE kind = 'variable'`,
   ],
 ]
 

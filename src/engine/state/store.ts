@@ -3,6 +3,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { FIELD_COLUMNS, INDEX_FIELDS, type FieldValue } from './live-fields'
 import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind, type InstanceOrder, type InstancePosition, type InstanceWhere } from './history'
+import type { VariableHead } from './records'
 import type { SnapshotPart } from './snapshot-parts'
 import { readInOrder } from './ordered-history'
 import { APPLICATION_ID, checkHeader, checkIdentity, migrate, releaseLock, SCHEMA_VERSION, StoreError, takeLock } from './store-file'
@@ -25,9 +26,12 @@ export interface CheckpointWrite {
  */
 export interface SlicedCheckpoint { seq: number; token: number; staged: number }
 
-/** A row for the live table's statement: kind, key, JSON, then one value per field column. */
+/** The kind of the live rows of variables (runtime/variables.ts). */
+const VARIABLE_ROWS = 'variable'
+
+/** A row for the live table's statement: kind, key, JSON, one value per field column, then a variable's JSON length. */
 function upsertRow([kind, key, json, fields]: CheckpointWrite['upserts'][number]): unknown[] {
-  return [kind, key, json, ...FIELD_COLUMNS.map((_, i) => fields[i] ?? null)]
+  return [kind, key, json, ...FIELD_COLUMNS.map((_, i) => fields[i] ?? null), kind === VARIABLE_ROWS ? json.length : null]
 }
 
 const FILE_NAME = 'engine.db'
@@ -53,6 +57,12 @@ const WRITES_IN_FLIGHT = 2
  * commands can carry payloads of 4 MB each.
  */
 const WRITE_CHARS = 4_000_000
+/**
+ * Finished instances leaving this many characters of variables in their live rows
+ * (ArchivedInstance.variablesInRows) are not held back: the group commits copy them to the
+ * history a few MB at a time (WRITE_CHARS), rather than a checkpoint all at once.
+ */
+const PROMPT_CHARS = 256_000
 
 export interface LogEntry {
   seq: number
@@ -156,6 +166,8 @@ export class EngineStore {
   private retryTimer: NodeJS.Timeout | undefined
   private liveRowStmt: Database.Statement | undefined
   private scopeStmt: Database.Statement | undefined
+  private scopeCharsStmt: Database.Statement | undefined
+  private readonly rowChars = new WeakMap<ArchivedInstance, number>()
   /** the last write failure (disk full, read-only): commands are refused until a flush succeeds */
   failure: Error | undefined
   /** time the writer thread spent on checkpoints: how many, in total and the longest */
@@ -278,7 +290,24 @@ export class EngineStore {
       this.historyTimer.unref()
     }
     this.historyBuffer.push(archived)
+    if (this.charsInRows(archived) >= PROMPT_CHARS) this.historyWanted = true
     this.scheduleFlush()
+  }
+
+  /**
+   * How long the JSON of the variables a finished instance left in the live rows is, from the
+   * scope index alone (the rows are not read): cached, as each is asked again when it is written.
+   */
+  private charsInRows(archived: ArchivedInstance): number {
+    if (!archived.variablesInRows) return 0
+    let chars = this.rowChars.get(archived)
+    if (chars === undefined) {
+      this.scopeCharsStmt ??= this.db.prepare("SELECT COALESCE(SUM(size), 0) FROM live INDEXED BY live_variable_scope WHERE kind = 'variable' AND f1 = ?").pluck()
+      chars = 0
+      for (const [scope] of archived.variablesInRows) chars += this.scopeCharsStmt.get(scope) as number
+      this.rowChars.set(archived, chars)
+    }
+    return chars
   }
 
   /** The held-back history goes with the next write. */
@@ -372,6 +401,7 @@ export class EngineStore {
         }
       }
       for (const [scope, instance] of archived.variablesInRows ?? []) moves.push([archived.root, scope, instance])
+      chars += this.charsInRows(archived)
     }
     return { roots, history, moves, taken: at - from }
   }
@@ -652,8 +682,14 @@ export class EngineStore {
 
   /** The JSON of the variables of one scope in the live state. */
   variablesOfScope(scopeKey: string): string[] {
-    this.scopeStmt ??= this.db.prepare("SELECT json FROM live WHERE kind = 'variable' AND f1 = ?").pluck()
+    this.scopeStmt ??= this.db.prepare("SELECT json FROM live INDEXED BY live_variable_scope WHERE kind = 'variable' AND f1 = ?").pluck()
     return this.scopeStmt.all(scopeKey) as string[]
+  }
+
+  /** Every variable in the live state as its head, from the live_fields index alone (no value is read). */
+  *variableHeads(): Iterable<VariableHead> {
+    const stmt = this.db.prepare("SELECT key, f1, f2, f3, f4 FROM live INDEXED BY live_fields WHERE kind = 'variable'").raw()
+    for (const [key, scopeKey, name, processInstanceKey, tenantId] of stmt.iterate() as Iterable<string[]>) yield { key, name, scopeKey, processInstanceKey, tenantId }
   }
 
   /** The JSON of every variable in the live state. */

@@ -26,9 +26,9 @@ const statements = {
   root: db.prepare('INSERT OR REPLACE INTO history_root (root, ended) VALUES (?, ?)'),
   history: db.prepare('INSERT OR REPLACE INTO history (kind, key, root, scope, instance, json) VALUES (?, ?, ?, ?, ?, ?)'),
   // (a finished instance's variables still in the live rows, copied there without crossing threads)
-  move: db.prepare("INSERT OR REPLACE INTO history (kind, key, root, scope, instance, json) SELECT 'variable', key, ?, f1, ?, json FROM live WHERE kind = 'variable' AND f1 = ?"),
-  removeScope: db.prepare("DELETE FROM live WHERE kind = 'variable' AND f1 = ?"),
-  upsert: db.prepare('INSERT OR REPLACE INTO live (kind, key, json, ' + columns.join(', ') + ') VALUES (?, ?, ?' + ', ?'.repeat(columns.length) + ')'),
+  move: db.prepare("INSERT OR REPLACE INTO history (kind, key, root, scope, instance, json) SELECT 'variable', key, ?, f1, ?, json FROM live INDEXED BY live_variable_scope WHERE kind = 'variable' AND f1 = ?"),
+  removeScope: db.prepare("DELETE FROM live INDEXED BY live_variable_scope WHERE kind = 'variable' AND f1 = ?"),
+  upsert: db.prepare('INSERT OR REPLACE INTO live (kind, key, json, ' + columns.join(', ') + ', size) VALUES (?, ?, ?' + ', ?'.repeat(columns.length) + ', ?)'),
   remove: db.prepare('DELETE FROM live WHERE kind = ? AND key = ?'),
   previous: db.prepare('SELECT state FROM snapshot WHERE id = 1').pluck(),
   dropParts: db.prepare('DELETE FROM snapshot_part'),
@@ -136,7 +136,7 @@ export interface WriteRows {
     deletes: [string, string][]
     /** variable scopes whose live rows are all deleted (after the moves) */
     scopeDeletes: string[]
-    /** [kind, key, json, ...one value per field column] */
+    /** [kind, key, json, ...one value per field column, size (a variable's JSON length, else null)] */
     upserts: unknown[][]
     seq: number
     now: number
