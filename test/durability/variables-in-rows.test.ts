@@ -104,31 +104,39 @@ function durableOf(server: EngineServer): NonNullable<EngineServer['durable']> {
   return server.durable
 }
 
+/**
+ * `count` instances waiting with a 1 MB variable each, stopped cleanly and started again in
+ * `dir`: their variables are left in the rows of the checkpoint. The restarted engine, a client,
+ * the instances' keys by orderId, and how many times variable rows were read on the event loop
+ * since (other records are read back from their rows one by one: the instances, their subscriptions).
+ */
+async function restartedWithVariablesInRows(dir: string, prefix: string, count: number) {
+  const dataDir = path.join(scratch, dir)
+  const first = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir })
+  const firstClient = createTestClient(first)
+  const keys = await createWaiting(firstClient.zeebe, prefix, count).finally(async () => {
+    await firstClient.close()
+    await first.close()
+  })
+  const server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir })
+  const store = durableOf(server).store
+  const [ofScope, row, all] = [jest.spyOn(store, 'variablesOfScope'), jest.spyOn(store, 'liveRow'), jest.spyOn(store, 'allVariables')]
+  const variableReads = () => ofScope.mock.calls.length + all.mock.calls.length + row.mock.calls.filter(([kind]) => kind === 'variable').length
+  return { server, client: createTestClient(server), keys, variableReads, rowReads: row, allReads: all }
+}
+
 test('instances whose variables are left in their rows run to their end without reading them, and the history then holds them whole', async () => {
   // given three instances waiting with a 1 MB variable each, stopped cleanly and started again:
   // their variables are left in the rows of the checkpoint
-  const dataDir = path.join(scratch, 'in-process')
-  let server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir })
-  let client = createTestClient(server)
-  const keys = await createWaiting(client.zeebe, 'rows', 3).finally(async () => {
-    await client.close()
-    await server.close()
-  })
-  server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir })
-  client = createTestClient(server)
+  const { server, client, keys, variableReads, rowReads } = await restartedWithVariablesInRows('in-process', 'rows', 3)
   try {
-    const store = durableOf(server).store
-    const [ofScope, row, all] = [jest.spyOn(store, 'variablesOfScope'), jest.spyOn(store, 'liveRow'), jest.spyOn(store, 'allVariables')]
-    // (other records are read back from their rows, one by one: the instances, their subscriptions)
-    const variableReads = () => ofScope.mock.calls.length + all.mock.calls.length + row.mock.calls.filter(([kind]) => kind === 'variable').length
-
     // when each is woken by its message and runs to its end
     for (const orderId of keys.keys()) await client.zeebe.publishMessage({ name: 'rows-go', correlationKey: orderId, variables: {}, timeToLive: 0 })
     await completed(server.restPort, [...keys.values()])
 
     // then no variable row was read back on the event loop
     expect(variableReads()).toBe(0)
-    expect(row).toHaveBeenCalled()
+    expect(rowReads).toHaveBeenCalled()
     // and a search finds each instance's variables whole, before and after the checkpoint that writes them
     const [firstOrder, firstKey] = [...keys][0]
     expect(await variablesOf(server.restPort, firstKey)).toEqual({ orderId: firstOrder, payload: payloadOf(firstOrder) })
@@ -149,20 +157,8 @@ test('instances whose variables are left in their rows run to their end without 
 
 test('a search by name over variables left in their rows reads the values of its page only', async () => {
   // given five instances waiting with a 1 MB variable each, stopped cleanly and started again
-  const dataDir = path.join(scratch, 'search')
-  let server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir })
-  let client = createTestClient(server)
-  const keys = await createWaiting(client.zeebe, 'search', 5).finally(async () => {
-    await client.close()
-    await server.close()
-  })
-  server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir })
-  client = createTestClient(server)
+  const { server, client, keys, variableReads, allReads } = await restartedWithVariablesInRows('search', 'search', 5)
   try {
-    const store = durableOf(server).store
-    const [ofScope, row, all] = [jest.spyOn(store, 'variablesOfScope'), jest.spyOn(store, 'liveRow'), jest.spyOn(store, 'allVariables')]
-    const variableReads = () => ofScope.mock.calls.length + all.mock.calls.length + row.mock.calls.filter(([kind]) => kind === 'variable').length
-
     // when the variables named payload are searched, two to a page, newest instance first
     type Found = { items: { name: string; value: string; processInstanceKey: string; isTruncated: boolean }[]; page: { totalItems: number } }
     const page = await post<Found>(server.restPort, '/variables/search', { filter: { name: 'payload' }, sort: [{ field: 'processInstanceKey', order: 'DESC' }], page: { limit: 2 } })
@@ -179,7 +175,7 @@ test('a search by name over variables left in their rows reads the values of its
     // and a search by value still reads them all, and finds the one
     const byValue = await post<Found>(server.restPort, '/variables/search', { filter: { name: 'orderId', value: JSON.stringify('search-3') } })
     expect(byValue.items.map((v) => v.processInstanceKey)).toEqual([keys.get('search-3')])
-    expect(all).toHaveBeenCalled()
+    expect(allReads).toHaveBeenCalled()
   } finally {
     await client.close()
     await server.close()
