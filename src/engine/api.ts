@@ -232,8 +232,10 @@ export interface EngineQueries {
   elementInstances(scope?: QueryScope): Iterable<ElementInstanceRecord>
   elementInstance(key: Key): ElementInstanceRecord | undefined
   variables(scope?: QueryScope): Iterable<VariableRecord>
-  /** the live variables, those left in the data dir's rows as heads (their values not read) */
-  liveVariableHeads(): Iterable<VariableRecord | VariableHead>
+  /** the live variables held in memory */
+  heldVariables(): Iterable<VariableRecord>
+  /** up to `limit` live variables left in the data dir's rows, after `afterKey` in key order, as heads (their values not read); fewer only when there are no more */
+  variableHeadsInRows(afterKey: Key | undefined, limit: number): VariableHead[]
   variable(key: Key): VariableRecord | undefined
   incidents(scope?: QueryScope): Iterable<IncidentRecord>
   /** the open message subscriptions of waiting elements */

@@ -83,7 +83,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     read: (kind, key) => store.liveRow(kind, key),
     ofScope: (scopeKey) => store.variablesOfScope(scopeKey),
     all: () => store.allVariables(),
-    heads: () => store.variableHeads(),
+    headsAfter: (afterKey, limit) => store.variableHeadsAfter(afterKey, limit),
     byKey: (key) => store.liveRow(VARIABLE_KIND, key),
   })
   // Loading marks nothing; from the replay on, every change is marked.

@@ -176,6 +176,65 @@ test('a search by name over variables left in their rows reads the values of its
     const byValue = await post<Found>(server.restPort, '/variables/search', { filter: { name: 'orderId', value: JSON.stringify('search-3') } })
     expect(byValue.items.map((v) => v.processInstanceKey)).toEqual([keys.get('search-3')])
     expect(allReads).toHaveBeenCalled()
+
+    // when two of them end (their variables go to the history), and the payloads are paged through two at a time
+    for (const orderId of ['search-1', 'search-3']) await client.zeebe.publishMessage({ name: 'rows-go', correlationKey: orderId, variables: {}, timeToLive: 0 })
+    await completed(server.restPort, [keys.get('search-1') as string, keys.get('search-3') as string])
+    const seen: [string, unknown][] = []
+    const totals: number[] = []
+    let after: string | undefined
+    for (let pages = 0; pages < 5; pages++) {
+      const next = await post<Found & { page: { endCursor?: string } }>(server.restPort, '/variables/search', { filter: { name: 'payload' }, page: { limit: 2, ...(after ? { after } : {}) } })
+      totals.push(next.page.totalItems)
+      seen.push(...next.items.map((v): [string, unknown] => [v.processInstanceKey, JSON.parse(v.value)]))
+      if (next.items.length < 2) break
+      after = next.page.endCursor
+    }
+    // then all five are counted, and each comes once, in key order, whole, whether it lives on or ended
+    expect(totals[0]).toBe(5)
+    expect(seen).toEqual([...keys].sort(([, a], [, b]) => (a < b ? -1 : 1)).map(([orderId, key]) => [key, payloadOf(orderId)]))
+  } finally {
+    await client.close()
+    await server.close()
+  }
+})
+
+test('a search pages through more variables left in rows than one chunk holds, merged in key order with the finished ones', async () => {
+  // given 600 waiting instances (more than a stored chunk of 500), restarted, one in seven ended since
+  const dataDir = path.join(scratch, 'chunks')
+  let server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir })
+  let client = createTestClient(server)
+  const keys: string[] = []
+  try {
+    await client.zeebe.deployResource({ process: Buffer.from(WAITING), name: 'rows-waiting.bpmn' })
+    for (let i = 0; i < 600; i += 50) {
+      keys.push(...await Promise.all(Array.from({ length: 50 }, async (_, j) =>
+        (await client.zeebe.createProcessInstance({ bpmnProcessId: 'rows-waiting', variables: { orderId: `chunk-${i + j}` } })).processInstanceKey)))
+    }
+  } finally {
+    await client.close()
+    await server.close()
+  }
+  server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir })
+  client = createTestClient(server)
+  try {
+    const ended = keys.filter((_, i) => i % 7 === 0)
+    await Promise.all(ended.map((_, n) => client.zeebe.publishMessage({ name: 'rows-go', correlationKey: `chunk-${n * 7}`, variables: {}, timeToLive: 0 })))
+    await completed(server.restPort, ended)
+
+    // when every orderId is paged through, 100 at a time
+    const seen: string[] = []
+    let after: string | undefined
+    for (let pages = 0; pages < 10; pages++) {
+      const next = await post<{ items: { processInstanceKey: string; value: string }[]; page: { endCursor?: string } }>(server.restPort, '/variables/search',
+        { filter: { name: 'orderId' }, page: { limit: 100, ...(after ? { after } : {}) } })
+      seen.push(...next.items.map((v) => `${v.processInstanceKey} ${JSON.parse(v.value) as string}`))
+      if (next.items.length < 100) break
+      after = next.page.endCursor
+    }
+
+    // then each of the 600 comes once, in key order, with its own value
+    expect(seen).toEqual(keys.map((key, i) => `${key} chunk-${i}`).sort())
   } finally {
     await client.close()
     await server.close()

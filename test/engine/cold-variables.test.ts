@@ -18,10 +18,10 @@ function loadedCold(): { vars: VariableStore; reads: string[] } {
   const cold: ColdVariables = {
     ofScope: (scope) => { reads.push(scope); return scope === INSTANCE ? rows : [] },
     all: () => rows,
-    heads: () => rows.map((json) => {
+    headsAfter: (afterKey, limit) => rows.map((json) => {
       const { key, name, scopeKey, processInstanceKey, tenantId } = JSON.parse(json) as VariableRecord
       return { key, name, scopeKey, processInstanceKey, tenantId }
-    }),
+    }).filter((head) => afterKey === undefined || head.key > afterKey).slice(0, limit),
     byKey: (key) => rows.find((r) => r.includes(key)),
   }
   let next = 2251799813685400

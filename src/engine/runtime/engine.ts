@@ -125,7 +125,8 @@ export class Engine implements EngineApi, CommandTarget {
       return found?.type === 'PROCESS' ? undefined : found
     },
     variables: (scope) => this.scopedVariables(scope),
-    liveVariableHeads: () => this.ctx.vars.heads(),
+    heldVariables: () => this.ctx.vars.held(),
+    variableHeadsInRows: (afterKey, limit) => this.ctx.vars.headsInRows(afterKey, limit),
     variable: (key) => this.findVariable(key),
     incidents: (scope) => this.scoped(scope, 'incident', this.state.incidents),
     incident: (key) => this.state.incidents.peek(key) ?? this.ctx.history.get('incident', key),

@@ -8,8 +8,8 @@ export interface ColdVariables {
   ofScope(scopeKey: Key): readonly string[]
   /** the JSON of every stored variable */
   all(): Iterable<string>
-  /** every stored variable without its value */
-  heads(): Iterable<VariableHead>
+  /** up to `limit` stored variables after `afterKey`, in key order, without their values */
+  headsAfter(afterKey: Key | undefined, limit: number): VariableHead[]
   /** the JSON of one stored variable */
   byKey(key: Key): string | undefined
 }
@@ -295,14 +295,26 @@ export class VariableStore {
     }
   }
 
-  /**
-   * Every variable, for listing: those in memory whole, those left in their rows as heads, whose
-   * values are not read (a search reads only those of the page it answers).
-   */
-  *heads(): Generator<VariableRecord | VariableHead> {
+  /** The variables held in memory, for reading only. */
+  *held(): Generator<VariableRecord> {
     for (const vars of this.byScope.values()) yield* vars.values()
-    if (!this.cold || (this.coldScopes.size === 0 && this.rowsUpTo === undefined)) return
-    for (const head of this.cold.heads()) if (this.inRows(head.scopeKey)) yield head
+  }
+
+  /**
+   * Up to `limit` of the variables left in their rows, after `afterKey` in key order, as heads:
+   * their values are not read (a search reads only those of the page it answers). Fewer only
+   * when there are no more.
+   */
+  headsInRows(afterKey: Key | undefined, limit: number): VariableHead[] {
+    const out: VariableHead[] = []
+    if (!this.cold || (this.coldScopes.size === 0 && this.rowsUpTo === undefined)) return out
+    for (let after = afterKey; out.length < limit;) {
+      const heads = this.cold.headsAfter(after, limit)
+      for (const head of heads) if (out.length < limit && this.inRows(head.scopeKey)) out.push(head)
+      if (heads.length < limit) break
+      after = heads[heads.length - 1].key
+    }
+    return out
   }
 
   private hasAnywhere(scopeKey: Key, name: string, value: JsonValue): boolean {

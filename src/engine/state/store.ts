@@ -167,6 +167,7 @@ export class EngineStore {
   private liveRowStmt: Database.Statement | undefined
   private scopeStmt: Database.Statement | undefined
   private scopeCharsStmt: Database.Statement | undefined
+  private headsStmt: Database.Statement | undefined
   private readonly rowChars = new WeakMap<ArchivedInstance, number>()
   /** the last write failure (disk full, read-only): commands are refused until a flush succeeds */
   failure: Error | undefined
@@ -686,10 +687,10 @@ export class EngineStore {
     return this.scopeStmt.all(scopeKey) as string[]
   }
 
-  /** Every variable in the live state as its head, from the live_fields index alone (no value is read). */
-  *variableHeads(): Iterable<VariableHead> {
-    const stmt = this.db.prepare("SELECT key, f1, f2, f3, f4 FROM live INDEXED BY live_fields WHERE kind = 'variable'").raw()
-    for (const [key, scopeKey, name, processInstanceKey, tenantId] of stmt.iterate() as Iterable<string[]>) yield { key, name, scopeKey, processInstanceKey, tenantId }
+  /** Up to `limit` variables of the live state after `afterKey`, in key order, as heads: from the live_fields index alone (no value is read). */
+  variableHeadsAfter(afterKey: string | undefined, limit: number): VariableHead[] {
+    this.headsStmt ??= this.db.prepare("SELECT key, f1, f2, f3, f4 FROM live INDEXED BY live_fields WHERE kind = 'variable' AND key > ? ORDER BY key LIMIT ?").raw()
+    return (this.headsStmt.all(afterKey ?? '', limit) as string[][]).map(([key, scopeKey, name, processInstanceKey, tenantId]) => ({ key, name, scopeKey, processInstanceKey, tenantId }))
   }
 
   /** The JSON of every variable in the live state. */
