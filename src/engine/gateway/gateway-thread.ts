@@ -7,6 +7,15 @@ import { nameThreadSource, startSharedPoolFirst, THREAD_NAMES } from '../thread-
  * event loop, against the engine. The thread hands each call over as a plain object (method,
  * decoded request, metadata) and sends back what the event loop answers.
  *
+ * The server is gRPC's HTTP/2 protocol (grpc/doc/PROTOCOL-HTTP2.md) on `node:http2`, with the
+ * proto's codecs from proto-loader, not grpc-js's server: a call takes one request message and
+ * answers one message or a stream of them, which is all the gateway's methods do. grpc-js's
+ * server layers (interceptors, metadata objects, filters, per-call trackers) cost the bench's
+ * client ~60 µs of a do-nothing gateway's CPU per instance, ~37 % of it (bench/PERFORMANCE.md).
+ * What grpc-js's server does that callers see is kept: the 4 MiB request limit, gzip and deflate
+ * requests, `grpc-timeout` deadlines, UNIMPLEMENTED for unknown methods, 415 for other content,
+ * statuses in trailers (trailers-only when nothing was sent), and a graceful shutdown.
+ *
  * Why a thread: under load every call's objects in grpc-js and Node's HTTP/2 live as long as the
  * call waits for its commit, longer than a young collection, so they die in old space; and
  * Node's HTTP/2 makes each request header value an external string, allocated directly in old
@@ -16,92 +25,309 @@ import { nameThreadSource, startSharedPoolFirst, THREAD_NAMES } from '../thread-
  * thread they go into a heap of their own, small, collected without stopping the engine.
  *
  * The thread's code is plain JavaScript run with `eval` (as the writer thread's), requiring
- * grpc-js and proto-loader by their resolved paths: it runs the same from the sources and from
- * the build.
+ * proto-loader by its resolved path: it runs the same from the sources and from the build.
  */
 const THREAD_SOURCE = `
 ${nameThreadSource(THREAD_NAMES.gateway)}
+const http2 = require('node:http2')
+const zlib = require('node:zlib')
+const net = require('node:net')
+const dns = require('node:dns')
 const { workerData } = require('node:worker_threads')
-const grpc = require(workerData.grpc)
 const protoLoader = require(workerData.protoLoader)
 const port = workerData.port
 // The SDK's own proto and proto-loader options: both ends agree on field names (keepCase), int64
-// as decimal strings and enums as names.
+// as decimal strings and enums as names. The requests are decoded and the answers encoded by the
+// same functions grpc-js would use (each method's requestDeserialize and responseSerialize).
 const definition = protoLoader.loadSync(workerData.proto, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true })
-const service = grpc.loadPackageDefinition(definition).gateway_protocol.Gateway.service
+const service = definition['gateway_protocol.Gateway']
+const methods = new Map()
+for (const name of Object.keys(service)) methods.set(service[name].path, { name, method: service[name] })
+
+const OK = 0, DEADLINE_EXCEEDED = 4, RESOURCE_EXHAUSTED = 8, UNIMPLEMENTED = 12, INTERNAL = 13, UNAVAILABLE = 14
+// A request message may be 4 MiB, as grpc-js's servers allow by default.
+const MAX_MESSAGE = 4 * 1024 * 1024
 // Every answer tells the client that this gateway takes uncompressed messages only. The SDK's
 // channel gzips its requests until the server says it does not accept the encoding; for messages
 // of a few hundred bytes gzip costs more than it saves: 50,000 waiting instances were created at
 // 824 to 936/s with it and 2,356/s without (bench/PERFORMANCE.md). A compressed request is still read.
-const uncompressedRequests = (_method, call) => new grpc.ServerInterceptingCall(call, {
-  sendMetadata: (metadata, next) => {
-    metadata.set('grpc-accept-encoding', 'identity')
-    next(metadata)
-  },
-})
-const server = new grpc.Server({
-  interceptors: [uncompressedRequests],
-  // The SDK pings every 6 minutes by default; allow it rather than answering GOAWAY.
-  'grpc.http2.min_ping_interval_without_data_ms': 10000,
-  // Nothing serves channelz here, and its trackers are garbage on every call.
-  'grpc.enable_channelz': 0,
-})
+const HEADERS = { ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-accept-encoding': 'identity', 'grpc-encoding': 'identity' }
+const SEND_HEADERS = { waitForTrailers: true }
+const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': 'OK' }
+// Not handed to the calls as metadata (as grpc-js)
+const TRANSPORT_HEADERS = new Set(['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'])
+const TIMEOUT_UNITS = { H: 3600000, M: 60000, S: 1000, m: 1, u: 0.001, n: 0.000001 }
+const noop = () => undefined
+
+const servers = []
+const sessions = new Set()
+let closing = false
+// calls handed to the event loop, by id, until they are answered, ended or cancelled
 const calls = new Map()
 let nextId = 1
-function textMetadata(call) {
-  const map = call.metadata.getMap()
+
+function status(code, details) {
+  let message
+  try { message = encodeURI(details) } catch { message = encodeURI(String(details).replace(/[\\uD800-\\uDFFF]/g, '\\uFFFD')) }
+  return { 'grpc-status': String(code), 'grpc-message': message }
+}
+
+// A message framed as gRPC does: a byte for compression (none), its length, the message.
+function frame(message) {
+  const framed = Buffer.allocUnsafe(message.length + 5)
+  framed[0] = 0
+  framed.writeUInt32BE(message.length, 1)
+  message.copy(framed, 5)
+  return framed
+}
+
+class Call {
+  constructor(stream, headers, name, method) {
+    this.stream = stream
+    this.headers = headers
+    this.name = name
+    this.method = method
+    this.id = 0
+    this.chunks = []
+    this.size = 0
+    this.headersSent = false
+    // true once the status is sent or the client went away: nothing more goes out
+    this.finished = false
+    this.timer = undefined
+  }
+
+  // Ends the call with a status: in the trailers, or as a trailers-only answer if nothing was sent.
+  finish(code, details) {
+    if (this.finished) return
+    this.finished = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    const stream = this.stream
+    if (stream.destroyed || stream.closed) return
+    try {
+      if (this.headersSent) {
+        const trailers = code === OK ? OK_TRAILERS : status(code, details)
+        stream.once('wantTrailers', () => stream.sendTrailers(trailers))
+        stream.end()
+      } else {
+        stream.respond(Object.assign({}, HEADERS, status(code, details)), { endStream: true })
+      }
+    } catch {
+      // the stream closed meanwhile: the client has gone
+    }
+  }
+
+  // Sends one message, the headers first if not sent yet. false if the call can no longer send.
+  send(message, last) {
+    if (this.finished || this.stream.destroyed || this.stream.closed) return false
+    let framed
+    try {
+      framed = frame(this.method.responseSerialize(message))
+    } catch (error) {
+      this.finish(INTERNAL, 'Error serializing response: ' + error.message)
+      return true
+    }
+    const stream = this.stream
+    try {
+      if (!this.headersSent) {
+        this.headersSent = true
+        stream.respond(HEADERS, SEND_HEADERS)
+      }
+      if (last) {
+        this.finished = true
+        if (this.timer !== undefined) clearTimeout(this.timer)
+        stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS))
+        stream.end(framed)
+      } else {
+        stream.write(framed)
+      }
+    } catch {
+      return false
+    }
+    return true
+  }
+
+  received(chunk) {
+    if (this.finished) return
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    // a message longer than allowed is refused from its length, before it has all come
+    if (this.size >= 5 && this.chunks.length <= 2) {
+      const head = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks)
+      const length = head.readUInt32BE(1)
+      if (length > MAX_MESSAGE) this.refuse(RESOURCE_EXHAUSTED, 'Received message larger than max (' + length + ' vs. ' + MAX_MESSAGE + ')')
+    }
+    if (this.size > 2 * (MAX_MESSAGE + 5)) this.refuse(RESOURCE_EXHAUSTED, 'Received more than ' + 2 * MAX_MESSAGE + ' bytes for one call')
+  }
+
+  refuse(code, details) {
+    this.chunks = []
+    this.finish(code, details)
+  }
+
+  // The client has sent all of its request: decode it and hand the call to the event loop.
+  ended() {
+    if (this.finished) return
+    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks)
+    this.chunks = []
+    const path = this.headers[':path']
+    if (all.length < 5 || all.length < all.readUInt32BE(1) + 5) return this.refuse(UNIMPLEMENTED, 'Received no request message for method ' + path)
+    const length = all.readUInt32BE(1)
+    if (all.length > length + 5) return this.refuse(UNIMPLEMENTED, 'Received a second request message for method ' + path)
+    let body = all.subarray(5)
+    if (all[0] === 1) {
+      const encoding = this.headers['grpc-encoding']
+      try {
+        if (encoding === 'gzip') body = zlib.gunzipSync(body, { maxOutputLength: MAX_MESSAGE })
+        else if (encoding === 'deflate') body = zlib.inflateSync(body, { maxOutputLength: MAX_MESSAGE })
+        else return this.refuse(UNIMPLEMENTED, 'Received message compressed with unsupported encoding "' + encoding + '"')
+      } catch (error) {
+        if (error.code === 'ERR_BUFFER_TOO_LARGE') return this.refuse(RESOURCE_EXHAUSTED, 'Received message that decompresses to a size larger than ' + MAX_MESSAGE)
+        return this.refuse(INTERNAL, 'Failed to decompress message')
+      }
+    }
+    let request
+    try {
+      request = this.method.requestDeserialize(body)
+    } catch (error) {
+      return this.refuse(INTERNAL, 'Error deserializing request: ' + error.message)
+    }
+    this.id = nextId++
+    calls.set(this.id, this)
+    port.postMessage({ type: 'call', id: this.id, method: this.name, request, metadata: textMetadata(this.headers), streaming: this.method.responseStream })
+  }
+
+  // The stream is closed: if the call was not finished, the client went away (or its deadline passed).
+  closed() {
+    if (this.finished) return
+    this.finished = true
+    this.chunks = []
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.cancelled()
+  }
+
+  cancelled() {
+    if (this.id !== 0 && calls.delete(this.id)) port.postMessage({ type: 'cancelled', id: this.id })
+  }
+}
+
+// The text metadata of a call, as grpc-js's Metadata.getMap(): each key's first value.
+function textMetadata(headers) {
   const text = {}
-  for (const key of Object.keys(map)) if (typeof map[key] === 'string') text[key] = map[key]
+  for (const key of Object.keys(headers)) {
+    if (key.charCodeAt(0) === 58 || key.endsWith('-bin') || TRANSPORT_HEADERS.has(key)) continue
+    const value = headers[key]
+    if (typeof value === 'string') text[key] = value
+    else if (Array.isArray(value) && value.length > 0) text[key] = value[0]
+  }
   return text
 }
-function open(name, call, callback) {
-  const id = nextId++
-  const entry = { call, callback }
-  calls.set(id, entry)
-  call.on('cancelled', () => {
-    if (!calls.delete(id)) return
-    port.postMessage({ type: 'cancelled', id })
-  })
-  port.postMessage({ type: 'call', id, method: name, request: call.request, metadata: textMetadata(call), streaming: callback === undefined })
-}
-const implementation = {}
-for (const [name, method] of Object.entries(service)) {
-  implementation[name] = method.responseStream ? (call) => open(name, call) : (call, callback) => open(name, call, callback)
-}
-server.addService(service, implementation)
-port.on('message', (message) => {
-  if (message.type === 'listen') {
-    listen(message.address)
+
+function onStream(stream, headers) {
+  stream.on('error', noop)
+  const contentType = headers['content-type']
+  if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
+    stream.respond({ ':status': 415 }, { endStream: true })
     return
   }
-  if (message.type === 'shutdown') {
-    let done = false
-    const finish = () => {
-      if (done) return
-      done = true
-      port.postMessage({ type: 'closed' })
+  const path = headers[':path']
+  const entry = methods.get(path)
+  if (entry === undefined) {
+    stream.respond(Object.assign({}, HEADERS, status(UNIMPLEMENTED, 'The server does not implement the method ' + path)), { endStream: true })
+    return
+  }
+  const call = new Call(stream, headers, entry.name, entry.method)
+  if (closing) return call.refuse(UNAVAILABLE, 'The gateway is shutting down')
+  const timeout = headers['grpc-timeout']
+  if (timeout !== undefined) {
+    const match = /^(\\d{1,8})([HMSmun])$/.exec(timeout)
+    if (match === null) return call.refuse(INTERNAL, 'Invalid grpc-timeout value "' + timeout + '"')
+    const ms = Math.ceil(Number(match[1]) * TIMEOUT_UNITS[match[2]])
+    // (a deadline past setTimeout's range is as good as none)
+    if (ms <= 0x7fffffff) call.timer = setTimeout(() => { call.finish(DEADLINE_EXCEEDED, 'Deadline exceeded'); call.cancelled() }, ms)
+  }
+  stream.on('data', (chunk) => call.received(chunk))
+  stream.on('end', () => call.ended())
+  stream.on('close', () => call.closed())
+}
+
+function onSession(session) {
+  sessions.add(session)
+  session.on('error', noop)
+  session.on('close', () => sessions.delete(session))
+}
+
+async function listen(address) {
+  const colon = address.lastIndexOf(':')
+  const host = address.slice(0, colon).replace(/^\\[(.*)\\]$/, '$1')
+  let bound = Number(address.slice(colon + 1))
+  let hosts
+  try {
+    hosts = net.isIP(host) ? [host] : (await dns.promises.lookup(host, { all: true })).map((found) => found.address)
+  } catch (error) {
+    port.postMessage({ type: 'failed', message: 'cannot resolve ' + host + ': ' + error.message })
+    return
+  }
+  // As grpc-js: every address the name resolves to, on one port; refused only if none could be bound.
+  const errors = []
+  for (const each of hosts) {
+    // maxSessionMemory: as grpc-js, Node's per-session limit is not enforced (calls of several MB
+    // would otherwise be refused with ENHANCE_YOUR_CALM).
+    const server = http2.createServer({ maxSessionMemory: Number.MAX_SAFE_INTEGER, maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER })
+    server.on('stream', onStream)
+    server.on('session', onSession)
+    try {
+      await new Promise((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(bound, each, () => { server.off('error', reject); resolve() })
+      })
+      bound = server.address().port
+      server.on('error', noop)
+      servers.push(server)
+    } catch (error) {
+      errors.push(each + ':' + bound + ': ' + error.message)
     }
-    const force = setTimeout(() => { server.forceShutdown(); finish() }, message.graceMs)
-    server.tryShutdown(() => { clearTimeout(force); finish() })
-    return
   }
-  const entry = calls.get(message.id)
-  if (message.type === 'write') {
-    if (entry && !entry.call.cancelled && !entry.call.destroyed) entry.call.write(message.message)
-    else port.postMessage({ type: 'undelivered', id: message.id, message: message.message })
-    return
-  }
-  if (!entry) return
-  calls.delete(message.id)
-  if (message.type === 'answer') entry.callback(message.error ?? null, message.response)
-  else if (message.type === 'end') entry.call.end()
-  else if (message.type === 'fail') entry.call.emit('error', message.error)
-})
-function listen(address) {
-  server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) => {
-    port.postMessage(error ? { type: 'failed', message: error.message } : { type: 'bound', port: bound })
-  })
+  if (servers.length === 0) port.postMessage({ type: 'failed', message: 'No address added out of total ' + hosts.length + ' resolved: ' + errors.join('; ') })
+  else port.postMessage({ type: 'bound', port: bound })
 }
+
+// Stops taking connections and calls; the calls in flight have graceMs to finish, then every
+// connection is cut.
+function shutdown(graceMs) {
+  closing = true
+  let open = servers.length
+  let done = false
+  const finish = () => {
+    if (done) return
+    done = true
+    clearTimeout(force)
+    port.postMessage({ type: 'closed' })
+  }
+  const force = setTimeout(() => {
+    for (const session of sessions) session.destroy(http2.constants.NGHTTP2_CANCEL)
+    finish()
+  }, graceMs)
+  if (open === 0) return finish()
+  for (const server of servers) server.close(() => { if (--open === 0) finish() })
+  for (const session of sessions) session.close()
+}
+
+port.on('message', (message) => {
+  if (message.type === 'listen') return void listen(message.address)
+  if (message.type === 'shutdown') return shutdown(message.graceMs)
+  const call = calls.get(message.id)
+  if (message.type === 'write') {
+    if (call === undefined || !call.send(message.message, false)) port.postMessage({ type: 'undelivered', id: message.id, message: message.message })
+    return
+  }
+  if (call === undefined) return
+  calls.delete(message.id)
+  if (message.type === 'answer') {
+    if (message.error) call.finish(message.error.code, message.error.details)
+    else call.send(message.response, true)
+  } else if (message.type === 'end') call.finish(OK, 'OK')
+  else if (message.type === 'fail') call.finish(message.error.code, message.error.details)
+})
 `
 
 /**
@@ -234,7 +460,7 @@ export class GatewayThread {
       eval: true,
       workerData: {
         proto: require.resolve('@camunda8/sdk/dist/proto/zeebe.proto'), port: port2,
-        grpc: require.resolve('@grpc/grpc-js'), protoLoader: require.resolve('@grpc/proto-loader'),
+        protoLoader: require.resolve('@grpc/proto-loader'),
       },
       transferList: [port2],
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
