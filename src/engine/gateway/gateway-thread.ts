@@ -52,7 +52,9 @@ const MAX_MESSAGE = 4 * 1024 * 1024
 // of a few hundred bytes gzip costs more than it saves: 50,000 waiting instances were created at
 // 824 to 936/s with it and 2,356/s without (bench/PERFORMANCE.md). A compressed request is still read.
 const HEADERS = { ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-accept-encoding': 'identity', 'grpc-encoding': 'identity' }
-const SEND_HEADERS = { waitForTrailers: true }
+// (no Date header: gRPC has no use for it, and Zeebe's gateway sends none)
+const SEND_HEADERS = { waitForTrailers: true, sendDate: false }
+const TRAILERS_ONLY = { endStream: true, sendDate: false }
 const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': 'OK' }
 // Not handed to the calls as metadata (as grpc-js)
 const TRANSPORT_HEADERS = new Set(['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'])
@@ -109,7 +111,7 @@ class Call {
         stream.once('wantTrailers', () => stream.sendTrailers(trailers))
         stream.end()
       } else {
-        stream.respond(Object.assign({}, HEADERS, status(code, details)), { endStream: true })
+        stream.respond(Object.assign({}, HEADERS, status(code, details)), TRAILERS_ONLY)
       }
     } catch {
       // the stream closed meanwhile: the client has gone
@@ -232,7 +234,7 @@ function onStream(stream, headers) {
   const path = headers[':path']
   const entry = methods.get(path)
   if (entry === undefined) {
-    stream.respond(Object.assign({}, HEADERS, status(UNIMPLEMENTED, 'The server does not implement the method ' + path)), { endStream: true })
+    stream.respond(Object.assign({}, HEADERS, status(UNIMPLEMENTED, 'The server does not implement the method ' + path)), TRAILERS_ONLY)
     return
   }
   const call = new Call(stream, headers, entry.name, entry.method)

@@ -1,7 +1,7 @@
 /**
  * The gRPC status codes the gateway answers with, as the gRPC protocol numbers them
  * (grpc/doc/statuscodes.md). The event loop's side of the gateway needs only these numbers, so it
- * does not load grpc-js: that runs in the gateway's thread (gateway-thread.ts).
+ * does not load the gRPC server or the proto: they run in the gateway's thread (gateway-thread.ts).
  */
 export const Status = {
   OK: 0,
