@@ -27,8 +27,9 @@ const STATUS_BY_REJECTION: Record<RejectionType, StatusCode> = {
 
 /**
  * The longest status message sent, measured as it travels: the gateway thread percent-encodes it
- * (encodeURI, as grpc-js does) into the grpc-message trailer, and a client drops a response whose headers pass its metadata
- * limit (8 KiB by default), so the call would never be answered. 4 KiB leaves room for the rest.
+ * (encodeURI, as grpc-js does) into the grpc-message trailer, and a client drops a response whose
+ * headers pass its metadata limit (8 KiB by default), so the call would never be answered. 4 KiB
+ * leaves room for the rest.
  */
 const MAX_ENCODED_DETAILS = 4_096
 
