@@ -92,6 +92,8 @@ class Call {
     this.id = 0
     this.chunks = []
     this.size = 0
+    // (once the first 5 bytes have come: the message's length is checked then)
+    this.lengthRead = false
     this.headersSent = false
     // true once the status is sent or the client went away: nothing more goes out
     this.finished = false
@@ -153,7 +155,8 @@ class Call {
     this.chunks.push(chunk)
     this.size += chunk.length
     // a message longer than allowed is refused from its length, before it has all come
-    if (this.size >= 5 && this.chunks.length <= 2) {
+    if (!this.lengthRead && this.size >= 5) {
+      this.lengthRead = true
       const head = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks)
       const length = head.readUInt32BE(1)
       if (length > MAX_MESSAGE) this.refuse(RESOURCE_EXHAUSTED, 'Received message larger than max (' + length + ' vs. ' + MAX_MESSAGE + ')')
