@@ -10,11 +10,12 @@ import { nameThreadSource, startSharedPoolFirst, THREAD_NAMES } from '../thread-
  * The server is gRPC's HTTP/2 protocol (grpc/doc/PROTOCOL-HTTP2.md) on `node:http2`, with the
  * proto's codecs from proto-loader, not grpc-js's server: a call takes one request message and
  * answers one message or a stream of them, which is all the gateway's methods do. grpc-js's
- * server layers (interceptors, metadata objects, filters, per-call trackers) cost the bench's
- * client ~60 µs of a do-nothing gateway's CPU per instance, ~37 % of it (bench/PERFORMANCE.md).
- * What grpc-js's server does that callers see is kept: the 4 MiB request limit, gzip and deflate
- * requests, `grpc-timeout` deadlines, UNIMPLEMENTED for unknown methods, 415 for other content,
- * statuses in trailers (trailers-only when nothing was sent), and a graceful shutdown.
+ * server layers (interceptors, metadata objects, filters, per-call trackers) took about 60 µs of
+ * CPU per instance in a do-nothing gateway driven by the bench, 37 % of all it used
+ * (bench/PERFORMANCE.md). What grpc-js's server does that callers see is kept: the 4 MiB request
+ * limit, gzip and deflate requests, `grpc-timeout` deadlines, UNIMPLEMENTED for unknown methods,
+ * 415 for other content, statuses in trailers (trailers-only when nothing was sent), and a
+ * graceful shutdown. Node's HTTP/2 answers the clients' keepalive pings itself, at any rate.
  *
  * Why a thread: under load every call's objects in grpc-js and Node's HTTP/2 live as long as the
  * call waits for its commit, longer than a young collection, so they die in old space; and
