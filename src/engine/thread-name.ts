@@ -22,7 +22,7 @@ export function startSharedPoolFirst(): void {
   stat(process.execPath, () => undefined)
 }
 
-export const THREAD_NAMES = { gateway: 'raccord-grpc', writer: 'raccord-writer', schema: 'raccord-xsd' } as const
+export const THREAD_NAMES = { gateway: 'raccord-grpc', log: 'raccord-log', writer: 'raccord-writer', schema: 'raccord-xsd' } as const
 
 /** A line of JavaScript, for the source a worker thread evaluates, that gives the thread `name`. */
 export function nameThreadSource(name: (typeof THREAD_NAMES)[keyof typeof THREAD_NAMES]): string {

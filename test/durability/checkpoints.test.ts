@@ -36,7 +36,8 @@ function storedState(dir: string): { marker: string; rows: number; longest: numb
   try {
     const { marker } = db.prepare('SELECT state AS marker FROM snapshot WHERE id = 1').get() as { marker: string }
     const { rows, longest } = db.prepare('SELECT COUNT(*) AS rows, MAX(LENGTH(json)) AS longest FROM live').get() as { rows: number; longest: number }
-    const { log } = db.prepare('SELECT COUNT(*) AS log FROM log').get() as { log: number }
+    db.prepare('ATTACH DATABASE ? AS logs').run(path.join(dir, 'log.db'))
+    const { log } = db.prepare('SELECT COUNT(*) AS log FROM logs.log').get() as { log: number }
     return { marker, rows, longest, log }
   } finally {
     db.close()
@@ -58,8 +59,9 @@ function rewriteAsEarlierSnapshot(dir: string, as: 'parts' | 'one string'): void
       } else {
         db.prepare('UPDATE snapshot SET state = ? WHERE id = 1').run(JSON.stringify(state))
       }
-      // What schema versions 5 to 8 added
+      // What schema versions 5 to 8 added, and the log that version 10 moved to log.db
       db.exec('DROP TABLE live')
+      db.exec('CREATE TABLE log (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL)')
       for (const index of ['process', 'definition', 'parent', 'state', 'start', 'end']) db.exec(`DROP INDEX history_instance_${index}`)
       db.pragma('user_version = 4')
     })()

@@ -204,12 +204,13 @@ test.each(['many', '-1', '2.5'])('RACCORD_ENGINE_RECORDS_IN_MEMORY=%s stops the 
 })
 
 test('a data dir of schema 6, its rows without index columns, gets them filled from the JSON and the history its date indexes, and its instances run on', async () => {
-  // given waiting instances stopped cleanly, then their rows put back as schema 6 wrote them (without what versions 7 to 9 added)
+  // given waiting instances stopped cleanly, then their rows put back as schema 6 wrote them (without what versions 7 to 10 added, with the log in engine.db)
   const dir = path.join(scratch, 'schema-6')
   const keys = await parkAndStop(dir, 'schema', 5)
   const db = new Database(path.join(dir, 'engine.db'))
   db.exec('DROP INDEX live_fields; DROP INDEX live_variable_scope; DROP INDEX history_instance_start; DROP INDEX history_instance_end')
   for (const column of ['f1', 'f2', 'f3', 'f4', 'f5', 'size']) db.exec(`ALTER TABLE live DROP COLUMN ${column}`)
+  db.exec('CREATE TABLE log (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL)')
   db.pragma('user_version = 6')
   db.close()
   // when the engine starts on it

@@ -228,7 +228,7 @@ describe('a full disk', () => {
     // then the command is refused as RESOURCE_EXHAUSTED, with the cause
     expect(refusal).toBeDefined()
     expect((refusal as { code?: number }).code).toBe(GRPC_RESOURCE_EXHAUSTED)
-    expect(String((refusal as Error).message)).toContain(`Cannot write engine state '${store.file}': database or disk is full`)
+    expect(String((refusal as Error).message)).toContain(`Cannot write engine log '${store.logFile}': database or disk is full`)
     // and the engine keeps serving: reads answer, timers that come due are not crashed through
     await delay(1_000)
     // (reads only: the gateways wait for durability on every gRPC call and every REST POST, searches included)
@@ -296,7 +296,7 @@ describe('a full disk', () => {
     expect(response.headers.get('content-type')).toContain('application/problem+json')
     const problem = await response.json() as { title: string; detail: string }
     expect(problem.title).toBe('RESOURCE_EXHAUSTED')
-    expect(problem.detail).toContain(`Cannot write engine state '${store.file}': database or disk is full`)
+    expect(problem.detail).toContain(`Cannot write engine log '${store.logFile}': database or disk is full`)
 
     store.limitPages(1_000_000)
     const deadline = Date.now() + 10_000

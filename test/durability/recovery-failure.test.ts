@@ -56,11 +56,12 @@ test('a journaled command whose replay fails: the engine starts, names the comma
   server = undefined
   // and, at the end of its log, an update of that task whose changeset replay cannot read
   const db = new Database(path.join(dir, 'engine.db'))
+  db.prepare('ATTACH DATABASE ? AS logs').run(path.join(dir, 'log.db'))
   // (after the snapshot the clean stop wrote, which the log continues)
-  const logged = db.prepare('SELECT MAX(seq) AS seq FROM log').get() as { seq: number | null }
+  const logged = db.prepare('SELECT MAX(seq) AS seq FROM logs.log').get() as { seq: number | null }
   const snapshot = db.prepare('SELECT seq FROM snapshot WHERE id = 1').get() as { seq: number } | undefined
   const position = Math.max(logged.seq ?? 0, snapshot?.seq ?? 0) + 1
-  db.prepare('INSERT INTO log (seq, time, command) VALUES (?, ?, ?)').run(position, Date.now(), JSON.stringify({ c: 'utUpdate', k: task.userTaskKey, cs: null }))
+  db.prepare('INSERT INTO logs.log (seq, time, command) VALUES (?, ?, ?)').run(position, Date.now(), JSON.stringify({ c: 'utUpdate', k: task.userTaskKey, cs: null }))
   db.close()
 
   // when the data dir is opened again

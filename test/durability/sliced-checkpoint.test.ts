@@ -81,9 +81,10 @@ test('deferred rows are built a slice at a time: one row at least, then up to th
 function committed(file: string): { checkpoint: number | undefined; log: number[]; live: string[]; finished: string[] } {
   const db = new Database(file, { readonly: true })
   try {
+    db.prepare('ATTACH DATABASE ? AS logs').run(path.join(path.dirname(file), 'log.db'))
     return {
       checkpoint: db.prepare('SELECT seq FROM snapshot WHERE id = 1').pluck().get() as number | undefined,
-      log: db.prepare('SELECT seq FROM log ORDER BY seq').pluck().all() as number[],
+      log: db.prepare('SELECT seq FROM logs.log ORDER BY seq').pluck().all() as number[],
       live: db.prepare('SELECT key FROM live ORDER BY key').pluck().all() as string[],
       finished: db.prepare('SELECT root FROM history_root ORDER BY root').pluck().all() as string[],
     }
@@ -139,14 +140,16 @@ test('finished instances holding several MB each are handed over a few at a time
       history.add(finished)
     }
     store.append(1, '{"c":"complete"}')
+    await store.durable()
 
-    // when everything is written
+    // when everything is written (the count reads once every write is committed)
     store.flush(true)
     const leftAfterFirst = store.heldBackHistory
-    await store.durable()
+    const counted = store.historyRoots()
 
     // then the first hand-over left one for the next, and all three are committed
     expect(leftAfterFirst).toBe(1)
+    expect(counted).toBe(3)
     expect(committed(store.file).finished).toEqual(keys)
     expect(store.heldBackHistory).toBe(0)
   } finally {
@@ -241,8 +244,9 @@ test('checkpoints built in slices while large variables are created and changed:
   // and the stored rows are the live state's, the largest one variable
   const db = new Database(path.join(dir, 'engine.db'), { readonly: true })
   try {
+    db.prepare('ATTACH DATABASE ? AS logs').run(path.join(dir, 'log.db'))
     expect(db.prepare("SELECT COUNT(*) FROM live WHERE kind = 'variable'").pluck().get()).toBe(96)
-    expect(db.prepare('SELECT COUNT(*) FROM log').pluck().get()).toBe(0)
+    expect(db.prepare('SELECT COUNT(*) FROM logs.log').pluck().get()).toBe(0)
   } finally {
     db.close()
   }

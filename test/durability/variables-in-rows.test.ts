@@ -303,7 +303,7 @@ test('a checkpoint built in slices copies the variables left in rows into the hi
   }
 })
 
-test('variables copied from their rows go a few MB per group commit, by the length the scope index keeps, and large ones are not held back', async () => {
+test('variables copied from their rows go a few MB per write, by the length the scope index keeps, and large ones are not held back', async () => {
   // given ten finished instances, each with its variables left in a live row: six of 1.5 MB, four small
   const dir = path.join(scratch, 'store-bounded')
   const store = EngineStore.open(dir)
@@ -325,18 +325,21 @@ test('variables copied from their rows go a few MB per group commit, by the leng
     await store.durable()
     const heldLarge = store.heldBackHistory
 
-    // then the small one was held back for a later batch, the large one (and it) went with the next group commit
+    // then the small one was held back for a later batch, the large one (and it) went as soon as its command was logged
     expect([heldSmall, heldLarge]).toEqual([1, 0])
 
-    // when the other eight finish, and everything is written
+    // when those two are written (the count reads once every write is committed), the other eight finish, and everything is written
+    expect(store.historyRoots()).toBe(2)
     for (const key of keys.slice(1, 9)) history.add({ ...finishedInstance(key), variablesInRows: [[key, key]] })
     store.append(4, '{"c":"finish the rest"}')
-    store.flush(true)
-    const leftAfterFirst = store.heldBackHistory
     await store.durable()
+    const leftAfterFirst = store.heldBackHistory
+    const counted = store.historyRoots()
 
-    // then the first group commit copied three of 1.5 MB (the third passing 4 M characters) and left the rest to the next ones
+    // then, once their command was logged, the first write copied three of 1.5 MB (the third
+    // passing 4 M characters) and left the rest to the next ones; all are committed
     expect(leftAfterFirst).toBe(5)
+    expect(counted).toBe(10)
     expect(store.heldBackHistory).toBe(0)
     expect(storedVariables(store.file, keys).history.map(({ instance }) => instance)).toEqual(keys)
   } finally {

@@ -1,8 +1,9 @@
 /**
- * The store's writes run in a thread of their own (state/writer.ts). What the event loop hands
- * over is acknowledged only once committed; a write that fails takes every write handed over after
- * it back with it (a checkpoint queued behind a group commit), so that the store never holds a
- * later change without an earlier one; closing waits for what was handed over.
+ * The store's writes run in threads of their own (state/writer.ts): the log's, and the state's.
+ * What the event loop hands over is acknowledged only once committed; a group commit that fails
+ * takes every one handed over after it back with it, and a checkpoint waits for the commands it
+ * holds to be logged (it is refused when they were), so that the store never holds a later change
+ * without an earlier one; closing waits for what was handed over.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -54,7 +55,7 @@ test('a command is acknowledged once the writer thread has committed it', async 
   await store.durable()
 
   // then another connection reads it
-  expect(committedLog(store.file)).toEqual([{ seq: 1, command: '{"c":"first"}' }])
+  expect(committedLog(store.logFile)).toEqual([{ seq: 1, command: '{"c":"first"}' }])
 })
 
 /** Given a store with one command committed, on a disk that is then full, and a command too big for it. */
@@ -78,10 +79,10 @@ test('a checkpoint handed over behind a write that fails is refused too; the com
   const id = full.writeCheckpoint({ upserts: [['meta', 'globals', '{"v":1}', []]], deletes: [] }, 3, (o) => { outcome = o })
   full.waitFor(id)
 
-  // then both fail, naming the cause, and neither is committed
-  expect(outcome).toEqual({ error: expect.objectContaining({ message: `Cannot write engine state '${full.file}': database or disk is full` }) as Error })
+  // then both fail, naming the cause, and neither is committed: the checkpoint holds the effects of a refused command
+  expect(outcome).toEqual({ error: expect.objectContaining({ message: `Cannot write engine log '${full.logFile}': database or disk is full` }) as Error })
   expect(full.failure?.message).toContain('database or disk is full')
-  expect(committedLog(full.file).map((e) => e.seq)).toEqual([1])
+  expect(committedLog(full.logFile).map((e) => e.seq)).toEqual([1])
   expect(committedCheckpoint(full.file)).toBeUndefined()
 
   // when space is back and more is appended
@@ -90,7 +91,7 @@ test('a checkpoint handed over behind a write that fails is refused too; the com
   await full.durable()
 
   // then the commands are committed in the order they were appended, right after the first
-  expect(committedLog(full.file)).toEqual([
+  expect(committedLog(full.logFile)).toEqual([
     { seq: 1, command: '{"c":"first"}' },
     { seq: 2, command: big },
     { seq: 3, command: '{"c":"fourth"}' },
@@ -113,7 +114,7 @@ test('a group commit handed over behind one that fails (two may be in the thread
   // then neither is acknowledged, and neither is committed
   await expect(bigDurable).rejects.toThrow('database or disk is full')
   await expect(smallDurable).rejects.toThrow('database or disk is full')
-  expect(committedLog(full.file).map((e) => e.seq)).toEqual([1])
+  expect(committedLog(full.logFile).map((e) => e.seq)).toEqual([1])
 
   // when space is back
   full.limitPages(1_000_000)
@@ -121,7 +122,7 @@ test('a group commit handed over behind one that fails (two may be in the thread
   await full.durable()
 
   // then all three are committed, in the order they were appended
-  expect(committedLog(full.file).map((e) => e.command)).toEqual(['{"c":"first"}', big, '{"c":"third"}', '{"c":"fourth"}'])
+  expect(committedLog(full.logFile).map((e) => e.command)).toEqual(['{"c":"first"}', big, '{"c":"third"}', '{"c":"fourth"}'])
 })
 
 test('closing waits for the writes handed to the writer thread', () => {
@@ -133,7 +134,7 @@ test('closing waits for the writes handed to the writer thread', () => {
   }
 
   // when the store is closed at once
-  const file = store.file
+  const file = store.logFile
   store.close()
   store = undefined
 
@@ -169,7 +170,7 @@ test('finished instances are held back from small group commits, found meanwhile
   const { opened, history } = await oneFinished()
 
   // then the command is committed, the instance not yet, and a search finds it all the same
-  expect(committedLog(opened.file).map((e) => e.seq)).toEqual([1])
+  expect(committedLog(opened.logFile).map((e) => e.seq)).toEqual([1])
   expect(committedRoots(opened.file)).toEqual([])
   expect(history.instancePage({ bpmnProcessId: 'order' }, undefined, 10).map((r) => r.key)).toEqual([instanceKey(1)])
 
@@ -178,9 +179,11 @@ test('finished instances are held back from small group commits, found meanwhile
   opened.append(2, '{"c":"complete"}')
   await opened.durable()
 
-  // then all 256 are written, in the same transaction as that command
+  // then all 256 are written, once that command is logged
+  const deadline = Date.now() + 10_000
+  while (committedRoots(opened.file).length < 256 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
   expect(committedRoots(opened.file)).toHaveLength(256)
-  expect(committedLog(opened.file).map((e) => e.seq)).toEqual([1, 2])
+  expect(committedLog(opened.logFile).map((e) => e.seq)).toEqual([1, 2])
 })
 
 test('a finished instance held back is written once it has waited a second, with no command after it', async () => {

@@ -21,7 +21,7 @@ function threadNames(pid: number): string[] {
 
 const onLinux = existsSync('/proc/self/task')
 
-;(onLinux ? test : test.skip)('the gRPC, writer and schema threads are named once each, and no other thread takes their names', async () => {
+;(onLinux ? test : test.skip)('the gRPC, log, writer and schema threads are named once each, and no other thread takes their names', async () => {
   // given an engine process with a data dir
   const client = await kit.start()
 
@@ -31,7 +31,7 @@ const onLinux = existsSync('/proc/self/task')
   // then each named thread is there exactly once, and the process's other threads keep its name
   const names = threadNames(kit.engine.pid)
   const named = names.filter((name) => name.startsWith('raccord-'))
-  expect(named).toEqual(['raccord-grpc', 'raccord-writer', 'raccord-xsd'])
+  expect(named).toEqual(['raccord-grpc', 'raccord-log', 'raccord-writer', 'raccord-xsd'])
   expect(names.length).toBeGreaterThan(named.length)
   expect(readFileSync(`/proc/${kit.engine.pid}/comm`, 'utf8').trim()).toBe('node')
 })

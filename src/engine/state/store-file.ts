@@ -1,7 +1,9 @@
 /**
- * The engine's SQLite file as a file: raccord's mark and schema versions, the checks that refuse
+ * The engine's SQLite files as files: raccord's mark and schema versions, the checks that refuse
  * a foreign or damaged file before anything is written, the migrations, and the lock that keeps a
- * second engine off a data dir. The store (store.ts) opens it with these.
+ * second engine off a data dir. The store (store.ts) opens them with these. engine.db holds the
+ * live state, its checkpoint and the finished instances; log.db (schema version 10) the commands
+ * since the checkpoint, so that each has a writer thread of its own (writer.ts).
  */
 import Database from 'better-sqlite3'
 import * as fs from 'node:fs'
@@ -10,7 +12,13 @@ import { FIELD_COLUMNS, fillFieldColumns } from './live-fields'
 
 /** "RACC": marks an SQLite file as raccord's engine state, so a foreign database is refused. */
 export const APPLICATION_ID = 0x52414343
-export const SCHEMA_VERSION = 9
+export const SCHEMA_VERSION = 10
+/** log.db's own version (user_version): 1, its one table. */
+export const LOG_SCHEMA_VERSION = 1
+export const FILE_NAME = 'engine.db'
+export const LOG_FILE_NAME = 'log.db'
+/** The schema name log.db is attached under, on the event loop's connection. */
+export const LOG_SCHEMA = 'logs'
 
 /** The data dir cannot be used: the message says which path and why. Nothing was modified. */
 export class StoreError extends Error {
@@ -84,6 +92,11 @@ const MIGRATIONS: string[][] = [
     `DROP INDEX live_variable_scope`,
     `CREATE INDEX live_variable_scope ON live (f1, size) WHERE kind = 'variable'`,
   ],
+  // Version 10: the log in log.db (attached as LOG_SCHEMA), written by a thread of its own; its
+  // rows were copied there first, in a transaction of their own (migrate).
+  [
+    `DROP TABLE main.log`,
+  ],
 ]
 
 export function checkHeader(file: string): void {
@@ -128,13 +141,129 @@ export function checkIdentity(file: string): void {
   }
 }
 
+/**
+ * Bring engine.db to SCHEMA_VERSION, each version in a transaction. log.db must be attached (as
+ * LOG_SCHEMA). Across two files in WAL mode a transaction is not atomic, so the log's rows are
+ * copied to log.db and committed before engine.db drops them: a crash between the two leaves
+ * both, and the next start copies again (the same rows, at the same positions).
+ */
 export function migrate(db: Database.Database, from: number): void {
   for (let v = from; v < SCHEMA_VERSION; v++) {
+    if (v === 9) db.exec(`INSERT OR REPLACE INTO ${LOG_SCHEMA}.log (seq, time, command) SELECT seq, time, command FROM main.log`)
     db.transaction(() => {
       for (const sql of MIGRATIONS[v]) db.exec(sql)
       db.pragma(`user_version = ${v + 1}`)
       db.pragma(`application_id = ${APPLICATION_ID}`)
     })()
+  }
+}
+
+/**
+ * Attach log.db (in `dir`) to `db` as LOG_SCHEMA, creating it when absent: a file that is there is
+ * checked as engine.db is (raccord's, not damaged, writable) before anything is written to it.
+ */
+export function attachLog(db: Database.Database, dir: string): string {
+  const file = path.join(dir, LOG_FILE_NAME)
+  if (fs.existsSync(file)) {
+    checkHeader(file)
+    try {
+      fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK)
+    } catch {
+      throw new StoreError(`Engine log '${file}' is read-only: the engine needs to write it; fix its permissions`)
+    }
+    checkIdentity(file)
+  }
+  db.prepare(`ATTACH DATABASE ? AS ${LOG_SCHEMA}`).run(file)
+  const version = db.pragma(`${LOG_SCHEMA}.user_version`, { simple: true }) as number
+  if (version > LOG_SCHEMA_VERSION) throw new StoreError(`'${file}' has log schema version ${version}, newer than this raccord (${LOG_SCHEMA_VERSION}); upgrade raccord`)
+  db.pragma(`${LOG_SCHEMA}.journal_mode = WAL`)
+  db.pragma(`${LOG_SCHEMA}.synchronous = FULL`)
+  if (version === 0) {
+    db.transaction(() => {
+      db.exec(`CREATE TABLE IF NOT EXISTS ${LOG_SCHEMA}.log (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL)`)
+      db.pragma(`${LOG_SCHEMA}.user_version = ${LOG_SCHEMA_VERSION}`)
+      db.pragma(`${LOG_SCHEMA}.application_id = ${APPLICATION_ID}`)
+    })()
+  }
+  return file
+}
+
+/** The tables checked for damage when the store opens (and log.db's log). */
+const CHECKED_AT_START = ['meta', 'snapshot', 'snapshot_part']
+
+/**
+ * Open (or create) the state in `dir`: engine.db, with log.db attached, both checked and brought
+ * to the current schema, and the data dir's lock taken. Refuses a foreign or corrupt file with a
+ * StoreError that names it; nothing is written then.
+ */
+export function openStoreFiles(dir: string): { db: Database.Database; file: string; logFile: string } {
+  const resolved = path.resolve(dir)
+  let stat: fs.Stats | undefined
+  try {
+    stat = fs.statSync(resolved)
+  } catch {
+    stat = undefined
+  }
+  if (stat && !stat.isDirectory()) throw new StoreError(`Data dir '${resolved}' is a file, not a directory: give a directory with --data-dir`)
+  if (!stat) {
+    try {
+      fs.mkdirSync(resolved, { recursive: true })
+    } catch (e) {
+      throw new StoreError(`Cannot create data dir '${resolved}': ${(e as Error).message}`)
+    }
+  }
+  try {
+    fs.accessSync(resolved, fs.constants.W_OK)
+  } catch {
+    throw new StoreError(`Data dir '${resolved}' is not writable: the engine needs to write its state there`)
+  }
+  const file = path.join(resolved, FILE_NAME)
+  if (fs.existsSync(file)) {
+    checkHeader(file)
+    // SQLite would open it read-only without a word, and every command would then fail.
+    try {
+      fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK)
+    } catch {
+      throw new StoreError(`Engine state '${file}' is read-only: the engine needs to write it; fix its permissions`)
+    }
+    checkIdentity(file)
+  }
+  takeLock(resolved)
+  let db: Database.Database
+  try {
+    db = new Database(file)
+  } catch (e) {
+    releaseLock(resolved)
+    throw new StoreError(`Cannot open engine state '${file}': ${(e as Error).message}`)
+  }
+  try {
+    const appId = db.pragma('application_id', { simple: true }) as number
+    const userVersion = db.pragma('user_version', { simple: true }) as number
+    const hasTables = (db.prepare(`SELECT COUNT(*) AS n FROM sqlite_master`).get() as { n: number }).n > 0
+    if (hasTables && appId !== APPLICATION_ID) {
+      throw new StoreError(`'${file}' is an SQLite database that raccord did not create (application_id ${appId}); refusing to touch it. Point --data-dir at an empty or raccord directory`)
+    }
+    if (userVersion > SCHEMA_VERSION) {
+      throw new StoreError(`'${file}' has schema version ${userVersion}, newer than this raccord (${SCHEMA_VERSION}); upgrade raccord`)
+    }
+    db.pragma('journal_mode = WAL')
+    // FULL: a commit survives a power loss too, not just a killed process. Group commit keeps
+    // this to one fsync per batch.
+    db.pragma('synchronous = FULL')
+    const logFile = attachLog(db, resolved)
+    migrate(db, userVersion)
+    // The tables a start reads (the history is read on demand): checking the whole file would
+    // make a start as slow as the history is long.
+    for (const [schema, table] of [...CHECKED_AT_START.map((t) => ['main', t]), [LOG_SCHEMA, 'log']]) {
+      const quick = db.pragma(`${schema}.quick_check(${table})`, { simple: true })
+      if (quick !== 'ok') throw new StoreError(`Engine state '${schema === 'main' ? file : logFile}' is damaged: ${String(quick)}`)
+    }
+    return { db, file, logFile }
+  } catch (e) {
+    db.close()
+    releaseLock(resolved)
+    if (e instanceof StoreError) throw e
+    throw new StoreError(`Cannot use engine state '${file}': ${(e as Error).message}`)
   }
 }
 

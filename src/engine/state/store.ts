@@ -6,7 +6,7 @@ import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind, ty
 import type { VariableHead } from './records'
 import type { SnapshotPart } from './snapshot-parts'
 import { readInOrder } from './ordered-history'
-import { APPLICATION_ID, checkHeader, checkIdentity, migrate, releaseLock, SCHEMA_VERSION, StoreError, takeLock } from './store-file'
+import { LOG_SCHEMA, openStoreFiles, releaseLock, StoreError } from './store-file'
 import { StoreWriter, type HistoryWrite, type WriteAnswer, type WriteRows } from './writer'
 
 export { StoreError }
@@ -34,7 +34,6 @@ function upsertRow([kind, key, json, fields]: CheckpointWrite['upserts'][number]
   return [kind, key, json, ...FIELD_COLUMNS.map((_, i) => fields[i] ?? null), kind === VARIABLE_ROWS ? json.length : null]
 }
 
-const FILE_NAME = 'engine.db'
 /** After a failed commit, the buffered commands are tried again this often, until one succeeds. */
 const FLUSH_RETRY_MS = 500
 /**
@@ -103,9 +102,6 @@ function instanceConditions(where: InstanceWhere): { sql: string; values: string
 /** Rows read per chunk at a start (liveFields): a few MB of JSON. */
 const FIELDS_CHUNK = 20_000
 
-/** The tables checked for damage when the store opens. */
-const CHECKED_AT_START = ['meta', 'log', 'snapshot', 'snapshot_part']
-
 /** snapshot.state of a snapshot written in parts (version 1 wrote the whole state there). */
 const PARTS_MARKER = 'parts'
 /** snapshot.state once the state is the rows of the live table (version 5). */
@@ -123,16 +119,23 @@ export type StoredSnapshot =
   | { seq: number; parts: Iterable<SnapshotPart>; rows?: undefined; state?: undefined }
   | { seq: number; state: string; rows?: undefined; parts?: undefined }
 
-/** Handed to the writer thread, not answered yet: what to put back if it fails. */
-interface InFlight {
-  /** the first log position of `commands` */
-  first: number
-  commands: { time: number; command: string }[]
-  history: ArchivedInstance[]
+/** A command, at its log position (given when it is buffered, and kept if it is logged again). */
+interface Buffered { seq: number; time: number; command: string }
+
+/** A group commit handed to the log thread, not answered yet: what to put back if it fails. */
+interface LogInFlight {
+  commands: Buffered[]
   waiters: Waiter[]
+  /** finished instances buffered before it was handed over: once it is committed, so are the commands that finished them */
+  archivedBefore: number
+}
+
+/** Finished instances or a checkpoint handed to the state thread, not answered yet. */
+interface StateInFlight {
+  history: ArchivedInstance[]
   /** a checkpoint: told its log position once committed, or why it failed */
   checkpoint?: (outcome: { seq: number } | { error: Error }) => void
-  /** that log position, when it is not the last of `commands` (a checkpoint built in slices) */
+  /** that log position */
   checkpointSeq?: number
 }
 
@@ -145,10 +148,18 @@ interface Waiter { resolve: () => void; reject: (e: Error) => void }
  */
 export class EngineStore {
   private readonly db: Database.Database
+  /** engine.db's thread: finished instances, checkpoints, pruning */
   private readonly writer: StoreWriter
-  private buffer: { time: number; command: string }[] = []
+  /** log.db's thread: the group commits */
+  private readonly logWriter: StoreWriter
+  private buffer: Buffered[] = []
   /** finished instances not handed to the writer thread yet (held back: see HISTORY_BATCH) */
   private historyBuffer: ArchivedInstance[] = []
+  /** finished instances buffered so far, and taken out of the buffer's front (its first is number `historyTaken`) */
+  private archivedCount = 0
+  private historyTaken = 0
+  /** the finished instances numbered below this were finished by logged commands: they may be written */
+  private historyReady = 0
   /** when the oldest of historyBuffer was buffered (performance.now()) */
   private historySince = 0
   private historyTimer: NodeJS.Timeout | undefined
@@ -159,8 +170,10 @@ export class EngineStore {
   /** the held-back history was asked for while a write was in the thread: it goes with the next */
   private historyWanted = false
   private waiters: Waiter[] = []
-  /** writes handed to the writer thread, by operation id, in order */
-  private readonly inFlight = new Map<number, InFlight>()
+  /** writes handed to each thread, by operation id, in order */
+  private readonly logInFlight = new Map<number, LogInFlight>()
+  private readonly stateInFlight = new Map<number, StateInFlight>()
+  /** the log position of the next command buffered */
   private nextSeq: number
   private flushScheduled = false
   private retryTimer: NodeJS.Timeout | undefined
@@ -174,84 +187,19 @@ export class EngineStore {
   /** time the writer thread spent on checkpoints: how many, in total and the longest */
   readonly writerCheckpoints = { count: 0, totalMs: 0, maxMs: 0 }
 
-  private constructor(db: Database.Database, readonly file: string) {
+  private constructor(db: Database.Database, readonly file: string, readonly logFile: string) {
     this.db = db
     const row = db.prepare('SELECT MAX(seq) AS seq FROM log').get() as { seq: number | null }
     const snap = db.prepare('SELECT seq FROM snapshot WHERE id = 1').get() as { seq: number } | undefined
     this.nextSeq = Math.max(row.seq ?? 0, snap?.seq ?? 0) + 1
-    this.writer = new StoreWriter(file, FIELD_COLUMNS, ROWS_MARKER)
+    this.writer = new StoreWriter(file, FIELD_COLUMNS, ROWS_MARKER, 'state')
+    this.logWriter = new StoreWriter(logFile, FIELD_COLUMNS, ROWS_MARKER, 'log')
   }
 
   /** Open (or create) the state in `dir`. Refuses a foreign or corrupt file with a StoreError. */
   static open(dir: string): EngineStore {
-    const resolved = path.resolve(dir)
-    let stat: fs.Stats | undefined
-    try {
-      stat = fs.statSync(resolved)
-    } catch {
-      stat = undefined
-    }
-    if (stat && !stat.isDirectory()) throw new StoreError(`Data dir '${resolved}' is a file, not a directory: give a directory with --data-dir`)
-    if (!stat) {
-      try {
-        fs.mkdirSync(resolved, { recursive: true })
-      } catch (e) {
-        throw new StoreError(`Cannot create data dir '${resolved}': ${(e as Error).message}`)
-      }
-    }
-    try {
-      fs.accessSync(resolved, fs.constants.W_OK)
-    } catch {
-      throw new StoreError(`Data dir '${resolved}' is not writable: the engine needs to write its state there`)
-    }
-    const file = path.join(resolved, FILE_NAME)
-    const existed = fs.existsSync(file)
-    if (existed) {
-      checkHeader(file)
-      // SQLite would open it read-only without a word, and every command would then fail.
-      try {
-        fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK)
-      } catch {
-        throw new StoreError(`Engine state '${file}' is read-only: the engine needs to write it; fix its permissions`)
-      }
-      checkIdentity(file)
-    }
-    takeLock(resolved)
-    let db: Database.Database
-    try {
-      db = new Database(file)
-    } catch (e) {
-      releaseLock(resolved)
-      throw new StoreError(`Cannot open engine state '${file}': ${(e as Error).message}`)
-    }
-    try {
-      const appId = db.pragma('application_id', { simple: true }) as number
-      const userVersion = db.pragma('user_version', { simple: true }) as number
-      const hasTables = (db.prepare(`SELECT COUNT(*) AS n FROM sqlite_master`).get() as { n: number }).n > 0
-      if (hasTables && appId !== APPLICATION_ID) {
-        throw new StoreError(`'${file}' is an SQLite database that raccord did not create (application_id ${appId}); refusing to touch it. Point --data-dir at an empty or raccord directory`)
-      }
-      if (userVersion > SCHEMA_VERSION) {
-        throw new StoreError(`'${file}' has schema version ${userVersion}, newer than this raccord (${SCHEMA_VERSION}); upgrade raccord`)
-      }
-      db.pragma('journal_mode = WAL')
-      // FULL: a commit survives a power loss too, not just a killed process. Group commit keeps
-      // this to one fsync per batch.
-      db.pragma('synchronous = FULL')
-      migrate(db, userVersion)
-      // The tables a start reads (the history is read on demand): checking the whole file would
-      // make a start as slow as the history is long.
-      for (const table of CHECKED_AT_START) {
-        const quick = db.pragma(`quick_check(${table})`, { simple: true })
-        if (quick !== 'ok') throw new StoreError(`Engine state '${file}' is damaged: ${String(quick)}`)
-      }
-    } catch (e) {
-      db.close()
-      releaseLock(resolved)
-      if (e instanceof StoreError) throw e
-      throw new StoreError(`Cannot use engine state '${file}': ${(e as Error).message}`)
-    }
-    return new EngineStore(db, file)
+    const { db, file, logFile } = openStoreFiles(dir)
+    return new EngineStore(db, file, logFile)
   }
 
   readSnapshot(): StoredSnapshot | undefined {
@@ -274,7 +222,7 @@ export class EngineStore {
 
   /** Buffer one command; it is committed with the next group commit. */
   append(time: number, command: string): void {
-    this.buffer.push({ time, command })
+    this.buffer.push({ seq: this.nextSeq++, time, command })
     this.scheduleFlush()
   }
 
@@ -291,6 +239,7 @@ export class EngineStore {
       this.historyTimer.unref()
     }
     this.historyBuffer.push(archived)
+    this.archivedCount++
     if (this.charsInRows(archived) >= PROMPT_CHARS) this.historyWanted = true
     this.scheduleFlush()
   }
@@ -311,15 +260,15 @@ export class EngineStore {
     return chars
   }
 
-  /** The held-back history goes with the next write. */
-  private historyDue(): boolean {
-    return this.historyBuffer.length >= HISTORY_BATCH || performance.now() - this.historySince >= HISTORY_HOLD_MS
+  /** The held-back history is written now: `ready` of it may be. */
+  private historyDue(ready: number): boolean {
+    return ready >= HISTORY_BATCH || performance.now() - this.historySince >= HISTORY_HOLD_MS
   }
 
   /** Finished instances not known to be committed yet (one may be committed already: read both, the buffer first). */
   get pendingHistory(): readonly ArchivedInstance[] {
-    if (this.inFlight.size === 0 && this.staging === undefined) return this.historyBuffer
-    return [...[...this.inFlight.values()].flatMap((w) => w.history), ...this.staging?.history ?? [], ...this.historyBuffer]
+    if (this.stateInFlight.size === 0 && this.staging === undefined) return this.historyBuffer
+    return [...[...this.stateInFlight.values()].flatMap((w) => w.history), ...this.staging?.history ?? [], ...this.historyBuffer]
   }
 
   /** Every stored record of `kind`, as JSON, in no particular order. */
@@ -409,7 +358,7 @@ export class EngineStore {
 
   /** Resolves when everything appended so far is committed; rejects if the commit failed. */
   durable(): Promise<void> {
-    if (this.buffer.length === 0 && this.waiters.length === 0 && this.inFlight.size === 0) {
+    if (this.buffer.length === 0 && this.waiters.length === 0 && this.logInFlight.size === 0) {
       return this.failure ? Promise.reject(this.failure) : Promise.resolve()
     }
     return new Promise((resolve, reject) => {
@@ -423,7 +372,7 @@ export class EngineStore {
   }
 
   get lastSeq(): number {
-    return this.nextSeq - 1 + this.buffer.length
+    return this.nextSeq - 1
   }
 
   private scheduleFlush(): void {
@@ -436,92 +385,131 @@ export class EngineStore {
   }
 
   /**
-   * Hand the buffered commands (and finished instances) to the writer thread, as one transaction:
-   * their waiters are told once it is committed. Waiters with nothing new to write wait for the
-   * writes handed over before them. While WRITES_IN_FLIGHT writes are in the thread, this waits for
-   * an answer. Finished instances go along when they are due, or when `withHistory`.
+   * Hand the buffered commands to the log thread, as one transaction: their waiters are told once
+   * it is committed. Waiters with nothing new to write wait for the writes handed over before
+   * them. While WRITES_IN_FLIGHT writes are in the thread, the commands wait for an answer. Then
+   * the finished instances whose commands are logged go to the state thread, when they are due,
+   * or when `withHistory`.
    */
   flush(withHistory = this.historyWanted): void {
-    const takeHistory = this.historyBuffer.length > 0 && (withHistory || this.historyDue())
-    if (this.buffer.length === 0 && !takeHistory) {
+    this.flushCommands()
+    this.flushHistory(withHistory)
+  }
+
+  private flushCommands(): void {
+    if (this.buffer.length === 0) {
       const waiters = this.waiters
       this.waiters = []
-      const last = [...this.inFlight.values()].pop()
+      const last = [...this.logInFlight.values()].pop()
       if (last) last.waiters.push(...waiters)
       else for (const w of waiters) settleWaiter(w, this.failure)
       return
     }
     // Group commit: while the thread has its fill of writes, the next one gathers everything
     // buffered meanwhile, and is handed over when one is answered: one transaction, not many.
-    if (this.inFlight.size >= WRITES_IN_FLIGHT) {
-      if (takeHistory) this.historyWanted = true
-      return
-    }
+    if (this.logInFlight.size >= WRITES_IN_FLIGHT) return
     // One hand-over copies its commands to the thread, on the event loop: past WRITE_CHARS, the
     // rest go with the next turn's, and the waiters, who wait for all, with the last.
     let n = 0
     for (let chars = 0; n < this.buffer.length && (n === 0 || chars + this.buffer[n].command.length <= WRITE_CHARS); n++) chars += this.buffer[n].command.length
     const rest = n < this.buffer.length
     const batch = rest ? this.buffer.slice(0, n) : this.buffer
-    // (the finished instances too: past WRITE_CHARS of their rows, the rest go with the next)
-    const { taken, ...rows } = takeHistory ? this.historyRows(this.historyBuffer, 0, WRITE_CHARS) : { taken: 0, roots: [], history: [], moves: [] }
-    const history = taken === this.historyBuffer.length ? this.historyBuffer : this.historyBuffer.slice(0, taken)
-    const historyLeft = takeHistory && taken < this.historyBuffer.length
-    const waiters = rest || historyLeft ? [] : this.waiters
+    const waiters = rest ? [] : this.waiters
     this.buffer = rest ? this.buffer.slice(n) : []
-    if (rest || historyLeft) this.scheduleFlush()
-    if (takeHistory) {
-      this.historyBuffer = this.historyBuffer.slice(taken)
-      this.historyWanted = historyLeft
-      if (!historyLeft) clearTimeout(this.historyTimer)
-    }
+    if (rest) this.scheduleFlush()
     if (waiters.length > 0) this.waiters = []
-    const first = this.nextSeq
-    this.nextSeq += batch.length
-    let seq = first
-    const log = batch.map((e): [number, number, string] => [seq++, e.time, e.command])
-    this.hand({ first, commands: batch, history, waiters }, { op: 'write', log, ...rows })
+    const log = batch.map((e): [number, number, string] => [e.seq, e.time, e.command])
+    const write: LogInFlight = { commands: batch, waiters, archivedBefore: this.archivedCount }
+    const id = this.logWriter.post({ op: 'write', log, roots: [], history: [], moves: [] }, (answer) => this.logged(id, write, answer))
+    this.logInFlight.set(id, write)
   }
 
-  private hand(write: InFlight, operation: { op: 'write' } & WriteRows): number {
-    const id = this.writer.post(operation, (answer) => this.written(id, answer))
-    this.inFlight.set(id, write)
+  /**
+   * Finished instances go to the state thread only once the commands that finished them are
+   * logged: written earlier, a crash could leave in the history an instance that the log, read
+   * again, does not finish.
+   */
+  private flushHistory(withHistory: boolean): void {
+    if (this.buffer.length === 0 && this.logInFlight.size === 0) this.historyReady = this.archivedCount
+    const ready = Math.min(this.historyBuffer.length, this.historyReady - this.historyTaken)
+    if (ready <= 0 || !(withHistory || this.historyDue(ready))) return
+    if (this.stateInFlight.size >= WRITES_IN_FLIGHT) {
+      this.historyWanted = true
+      return
+    }
+    // (past WRITE_CHARS of their rows, the rest go with the next)
+    const { taken, ...rows } = this.historyRows(this.historyBuffer.slice(0, ready), 0, WRITE_CHARS)
+    const history = this.historyBuffer.slice(0, taken)
+    this.historyBuffer = this.historyBuffer.slice(taken)
+    this.historyTaken += taken
+    this.historyWanted = this.historyBuffer.length > 0 && withHistory
+    if (taken < ready) this.scheduleFlush()
+    if (this.historyBuffer.length === 0) clearTimeout(this.historyTimer)
+    this.handState({ history }, { op: 'write', log: [], ...rows })
+  }
+
+  private handState(write: StateInFlight, operation: { op: 'write' } & WriteRows): number {
+    const id = this.writer.post(operation, (answer) => this.stateWritten(id, answer))
+    this.stateInFlight.set(id, write)
     return id
   }
 
-  private written(id: number, answer: WriteAnswer): void {
-    const write = this.inFlight.get(id)
+  private logged(id: number, write: LogInFlight, answer: WriteAnswer): void {
     // (a write put back after an earlier one failed: its refusal is no news)
-    if (!write) return
-    this.inFlight.delete(id)
+    if (!this.logInFlight.delete(id)) return
     if (answer.ok) {
       this.failure = undefined
+      this.historyReady = Math.max(this.historyReady, write.archivedBefore)
+      for (const w of write.waiters) w.resolve()
+      this.flush()
+      return
+    }
+    // The thread refuses every write after this one until told to resume: put them all back, in
+    // order and at their positions, before what was buffered since. Nothing of them is
+    // acknowledged; they are retried.
+    this.failure = new StoreError(`Cannot write engine log '${this.logFile}': ${answer.error ?? 'unknown error'}`)
+    const failed = [write, ...this.logInFlight.values()]
+    this.logInFlight.clear()
+    this.logWriter.post({ op: 'resume' }, () => undefined)
+    this.buffer = [...failed.flatMap((w) => w.commands), ...this.buffer]
+    for (const w of failed) for (const waiter of w.waiters) waiter.reject(this.failure)
+    this.retryLater()
+  }
+
+  private stateWritten(id: number, answer: WriteAnswer): void {
+    const write = this.stateInFlight.get(id)
+    if (!write) return
+    this.stateInFlight.delete(id)
+    if (answer.ok) {
       if (write.checkpoint) {
         this.writerCheckpoints.count++
         this.writerCheckpoints.totalMs += answer.ms
         this.writerCheckpoints.maxMs = Math.max(this.writerCheckpoints.maxMs, answer.ms)
-        write.checkpoint({ seq: write.checkpointSeq ?? write.first - 1 + write.commands.length })
+        const seq = write.checkpointSeq ?? 0
+        // The rows hold the effects of the commands up to it: the log drops them. (Until then,
+        // or if this fails, a start reads them again and skips them.)
+        this.logWriter.post({ op: 'trim', seq }, () => undefined)
+        write.checkpoint({ seq })
       }
-      for (const w of write.waiters) w.resolve()
-      if (this.inFlight.size < WRITES_IN_FLIGHT) this.flush()
+      this.flushHistory(this.historyWanted)
       return
     }
-    // The thread refuses every write after this one until told to resume: put them all back, in
-    // order, before what was buffered since. Nothing of them is acknowledged; they are retried.
+    // As for the log: every write after this one is refused, and the finished instances of all
+    // go back to the front of the buffer, to be written again.
     this.failure = new StoreError(`Cannot write engine state '${this.file}': ${answer.error ?? 'unknown error'}`)
-    const failed = [write, ...this.inFlight.values()]
-    this.inFlight.clear()
+    const failed = [write, ...this.stateInFlight.values()]
+    this.stateInFlight.clear()
     this.writer.post({ op: 'resume' }, () => undefined)
-    this.nextSeq = write.first
-    this.buffer = [...failed.flatMap((w) => w.commands), ...this.buffer]
     const unwritten = failed.flatMap((w) => w.history)
     this.historyBuffer = [...unwritten, ...this.historyBuffer]
+    this.historyTaken -= unwritten.length
     if (unwritten.length > 0) this.historyWanted = true
-    for (const w of failed) {
-      for (const waiter of w.waiters) waiter.reject(this.failure)
-      w.checkpoint?.({ error: this.failure })
-    }
-    // Commands are refused meanwhile, so nothing else would trigger the retry.
+    for (const w of failed) w.checkpoint?.({ error: this.failure })
+    this.retryLater()
+  }
+
+  /** Commands are refused meanwhile, so nothing else would trigger the retry. */
+  private retryLater(): void {
     this.retryTimer ??= setTimeout(() => {
       this.retryTimer = undefined
       this.scheduleFlush()
@@ -531,28 +519,47 @@ export class EngineStore {
 
   /**
    * Bring the live table to the state as it is now (the rows that changed since the last
-   * checkpoint) and drop the log, in one transaction, in the writer thread: the commands still
-   * buffered are not logged, since the rows hold their effects, and are acknowledged with it, as a
-   * group commit would. `then` is told the log position the checkpoint stands for once it is
-   * committed (on the event loop, or within waitFor). A failure (a full disk) leaves the previous
-   * checkpoint and the log as they were; the buffered commands go back to the buffer and are
-   * logged as usual. Returns the write's id, for waitFor.
+   * checkpoint), with the finished instances, in one transaction, in the state thread; once it is
+   * committed, the log drops the commands up to it. The commands still buffered are logged as
+   * usual (the rows hold their effects too: a start skips them). `then` is told the log position
+   * the checkpoint stands for once it is committed (on the event loop, or within waitFor). A
+   * failure (a full disk) leaves the previous checkpoint and the log as they were. Returns the
+   * write's id, for waitFor.
    */
   writeCheckpoint(rows: CheckpointWrite, now: number, then: (outcome: { seq: number } | { error: Error }) => void, sliced?: SlicedCheckpoint): number {
     if (sliced) return this.writeSlicedCheckpoint(rows, now, then, sliced)
-    const batch = this.buffer
+    const seq = this.lastSeq
+    if (!this.loggedUpTo(seq)) return this.refuseCheckpoint(then)
+    // (all finished instances: the rows hold the state that finished them, logged or not)
     const history = this.historyBuffer
-    const waiters = this.waiters
-    this.buffer = []
     this.historyBuffer = []
+    this.historyTaken += history.length
     this.historyWanted = false
     clearTimeout(this.historyTimer)
-    this.waiters = []
-    const first = this.nextSeq
-    this.nextSeq += batch.length
     const { taken: _all, ...historyRows } = this.historyRows(history)
-    return this.hand({ first, commands: batch, history, waiters, checkpoint: then },
-      { op: 'write', log: [], ...historyRows, checkpoint: { deletes: rows.deletes, scopeDeletes: rows.scopeDeletes ?? [], upserts: rows.upserts.map(upsertRow), seq: first - 1 + batch.length, now } })
+    return this.handState({ history, checkpoint: then, checkpointSeq: seq },
+      { op: 'write', log: [], ...historyRows, checkpoint: { deletes: rows.deletes, scopeDeletes: rows.scopeDeletes ?? [], upserts: rows.upserts.map(upsertRow), seq, now } })
+  }
+
+  /**
+   * Block until every command up to `seq` is logged (a group commit or two, a few ms): a
+   * checkpoint holds their effects, and must not be committed when their group commit failed,
+   * since they were refused. False when it failed.
+   */
+  private loggedUpTo(seq: number): boolean {
+    const waiting = () => (this.buffer.length > 0 && this.buffer[0].seq <= seq) || [...this.logInFlight.values()].some((w) => w.commands[0].seq <= seq)
+    while (waiting()) {
+      this.flushCommands()
+      this.logWriter.settle()
+      if (this.failure && waiting()) return false
+    }
+    return true
+  }
+
+  /** A checkpoint that cannot be committed: `then` is told why, as for a write that failed. */
+  private refuseCheckpoint(then: (outcome: { seq: number } | { error: Error }) => void): number {
+    const failure = this.failure ?? new StoreError('the commands of the checkpoint were not logged')
+    return this.writer.post({ op: 'pragma', pragma: 'user_version' }, () => then({ error: failure }))
   }
 
   /**
@@ -564,9 +571,13 @@ export class EngineStore {
   private writeSlicedCheckpoint(rows: CheckpointWrite, now: number, then: (outcome: { seq: number } | { error: Error }) => void, sliced: SlicedCheckpoint): number {
     const staging = this.staging
     if (staging?.token !== sliced.token) throw new Error(`no checkpoint ${sliced.token} is being built in slices`)
+    if (!this.loggedUpTo(sliced.seq)) {
+      this.abandonSlicedCheckpoint()
+      return this.refuseCheckpoint(then)
+    }
     this.staging = undefined
     const staged = { token: sliced.token, count: sliced.staged, roots: staging.history.length, history: staging.rows, moves: staging.moves }
-    const id = this.hand({ first: this.nextSeq, commands: [], history: staging.history, waiters: [], checkpoint: then, checkpointSeq: sliced.seq },
+    const id = this.handState({ history: staging.history, checkpoint: then, checkpointSeq: sliced.seq },
       { op: 'write', log: [], roots: [], history: [], moves: [], checkpoint: { deletes: rows.deletes, scopeDeletes: rows.scopeDeletes ?? [], upserts: rows.upserts.map(upsertRow), seq: sliced.seq, now, staged } })
     if (this.buffer.length > 0) this.scheduleFlush()
     return id
@@ -576,6 +587,7 @@ export class EngineStore {
   abandonSlicedCheckpoint(): void {
     if (!this.staging) return
     this.historyBuffer = [...this.staging.history, ...this.historyBuffer]
+    this.historyTaken -= this.staging.history.length
     this.staging = undefined
     if (this.historyBuffer.length > 0) this.historyWanted = true
     this.scheduleFlush()
@@ -588,6 +600,7 @@ export class EngineStore {
   beginSlicedCheckpoint(token: number): void {
     clearTimeout(this.historyTimer)
     this.staging = { token, history: this.historyBuffer, next: 0, rows: 0, moves: 0 }
+    this.historyTaken += this.historyBuffer.length
     this.historyBuffer = []
     this.historyWanted = false
   }
@@ -632,13 +645,17 @@ export class EngineStore {
   private commitAll(): void {
     // (a checkpoint built in slices holds finished instances: it is finished first)
     if (this.staging) this.finishStaging?.()
+    // the commands first: once they are logged, every finished instance may be written
     this.flush(true)
-    while (this.inFlight.size > 0) this.writer.settle()
+    while (this.logInFlight.size > 0) this.logWriter.settle()
+    this.flush(true)
+    while (this.stateInFlight.size > 0) this.writer.settle()
   }
 
-  /** Block until the write `id` is answered. */
+  /** Block until the write `id` is answered (and, for a checkpoint, the log dropped up to it). */
   waitFor(id: number): void {
     this.writer.wait(id)
+    this.logWriter.settle()
   }
 
   /**
@@ -712,10 +729,10 @@ export class EngineStore {
     return kinds
   }
 
-  /** Bytes on disk: the database and its WAL. */
+  /** Bytes on disk: the databases and their WALs. */
   sizeOnDisk(): number {
     let total = 0
-    for (const f of [this.file, `${this.file}-wal`, `${this.file}-shm`]) {
+    for (const f of [this.file, this.logFile].flatMap((file) => [file, `${file}-wal`, `${file}-shm`])) {
       try { total += fs.statSync(f).size } catch { /* absent */ }
     }
     return total
@@ -724,6 +741,7 @@ export class EngineStore {
   /** For tests of the disk-full path: cap the database size in pages. */
   limitPages(maxPages: number): void {
     this.writer.run({ op: 'pragma', pragma: `max_page_count = ${Math.floor(maxPages)}` })
+    this.logWriter.run({ op: 'pragma', pragma: `max_page_count = ${Math.floor(maxPages)}` })
   }
 
   close(): void {
@@ -731,8 +749,10 @@ export class EngineStore {
     clearTimeout(this.historyTimer)
     try {
       this.commitAll()
+      this.logWriter.close()
       this.writer.close()
       this.db.pragma('wal_checkpoint(TRUNCATE)')
+      this.db.pragma(`${LOG_SCHEMA}.wal_checkpoint(TRUNCATE)`)
     } finally {
       this.db.close()
       releaseLock(path.dirname(this.file))
