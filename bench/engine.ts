@@ -224,7 +224,7 @@ interface Throughput {
 
 /**
  * CPU time a process's threads have used, in µs, from /proc, by thread: 'event loop' (the main
- * thread), each thread the engine names (src/engine/thread-name.ts: raccord-grpc, raccord-writer,
+ * thread), each thread the engine names (src/engine/thread-name.ts: raccord-grpc, raccord-log, raccord-writer,
  * raccord-xsd) and 'other' (V8's collector and compiler threads, libuv's pool). Undefined where
  * there is no /proc. The key 'kernel <group>' holds the part of a group's time spent in the kernel
  * (system calls: sockets, fsync), already counted in the group's own figure.

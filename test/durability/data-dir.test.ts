@@ -70,6 +70,19 @@ describe('a data dir the engine cannot use stops start-up with a clear error and
     expect(fingerprint(file)).toEqual(before)
   })
 
+  test('random bytes as log.db', async () => {
+    const dir = freshDir('corrupt-log')
+    const file = path.join(dir, 'log.db')
+    writeFileSync(file, noise(8192, 43))
+    const before = fingerprint(file)
+
+    const run = await runEngineCli(startArgs(dir))
+
+    expect(run.code).toBe(1)
+    expect(run.output).toContain(`cannot start: '${file}' is not an SQLite database`)
+    expect(fingerprint(file)).toEqual(before)
+  })
+
   test('a damaged raccord database (valid header, garbage after it)', async () => {
     const dir = freshDir('damaged')
     const file = path.join(dir, 'engine.db')

@@ -99,6 +99,37 @@ test('a checkpoint handed over behind a write that fails is refused too; the com
   expect(full.failure).toBeUndefined()
 })
 
+test('a checkpoint engine.db has no room for is refused, naming it; commands are still logged, and the next checkpoint once there is room is committed', async () => {
+  // given a store with one command committed, and engine.db then full (log.db is not)
+  store = EngineStore.open(dir)
+  store.append(1, '{"c":"first"}')
+  await store.durable()
+  store.limitPages(1, 'engine.db')
+
+  // when a checkpoint too big for it is handed over
+  let outcome: { seq: number } | { error: Error } | undefined
+  const refused = store.writeCheckpoint({ upserts: [['variable', 'v1', JSON.stringify({ value: 'x'.repeat(200_000) }), []]], deletes: [] }, 2, (o) => { outcome = o })
+  store.waitFor(refused)
+
+  // then it fails, naming engine.db; a command after it is still acknowledged, and the log keeps both
+  expect(outcome).toEqual({ error: expect.objectContaining({ message: `Cannot write engine state '${store.file}': database or disk is full` }) as Error })
+  expect(store.failure).toBeUndefined()
+  store.append(3, '{"c":"after"}')
+  await store.durable()
+  expect(committedLog(store.logFile).map((e) => e.seq)).toEqual([1, 2])
+  expect(committedCheckpoint(store.file)).toBeUndefined()
+
+  // when there is room again and the next checkpoint is handed over
+  store.limitPages(1_000_000, 'engine.db')
+  const committed = store.writeCheckpoint({ upserts: [], deletes: [] }, 4, (o) => { outcome = o })
+  store.waitFor(committed)
+
+  // then it is committed at the last command, and the log is dropped up to it
+  expect(outcome).toEqual({ seq: 2 })
+  expect(committedCheckpoint(store.file)).toBe(2)
+  expect(committedLog(store.logFile)).toEqual([])
+})
+
 test('a group commit handed over behind one that fails (two may be in the thread at once) is not acknowledged either; both are retried in order', async () => {
   // given a store with one command committed, on a disk that is then full
   const { full, big } = await storeOnFullDisk()

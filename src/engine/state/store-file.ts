@@ -159,20 +159,24 @@ export function migrate(db: Database.Database, from: number): void {
 }
 
 /**
- * Attach log.db (in `dir`) to `db` as LOG_SCHEMA, creating it when absent: a file that is there is
- * checked as engine.db is (raccord's, not damaged, writable) before anything is written to it.
+ * Refuse an existing engine.db or log.db that raccord cannot use (foreign, damaged, read-only),
+ * before anything is created or written in the data dir.
  */
+function checkExisting(file: string, what: string): void {
+  if (!fs.existsSync(file)) return
+  checkHeader(file)
+  // SQLite would open it read-only without a word, and every command would then fail.
+  try {
+    fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK)
+  } catch {
+    throw new StoreError(`${what} '${file}' is read-only: the engine needs to write it; fix its permissions`)
+  }
+  checkIdentity(file)
+}
+
+/** Attach log.db (in `dir`, checked by checkExisting) to `db` as LOG_SCHEMA, creating it when absent. */
 export function attachLog(db: Database.Database, dir: string): string {
   const file = path.join(dir, LOG_FILE_NAME)
-  if (fs.existsSync(file)) {
-    checkHeader(file)
-    try {
-      fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK)
-    } catch {
-      throw new StoreError(`Engine log '${file}' is read-only: the engine needs to write it; fix its permissions`)
-    }
-    checkIdentity(file)
-  }
   db.prepare(`ATTACH DATABASE ? AS ${LOG_SCHEMA}`).run(file)
   const version = db.pragma(`${LOG_SCHEMA}.user_version`, { simple: true }) as number
   if (version > LOG_SCHEMA_VERSION) throw new StoreError(`'${file}' has log schema version ${version}, newer than this raccord (${LOG_SCHEMA_VERSION}); upgrade raccord`)
@@ -218,16 +222,8 @@ export function openStoreFiles(dir: string): { db: Database.Database; file: stri
     throw new StoreError(`Data dir '${resolved}' is not writable: the engine needs to write its state there`)
   }
   const file = path.join(resolved, FILE_NAME)
-  if (fs.existsSync(file)) {
-    checkHeader(file)
-    // SQLite would open it read-only without a word, and every command would then fail.
-    try {
-      fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK)
-    } catch {
-      throw new StoreError(`Engine state '${file}' is read-only: the engine needs to write it; fix its permissions`)
-    }
-    checkIdentity(file)
-  }
+  checkExisting(file, 'Engine state')
+  checkExisting(path.join(resolved, LOG_FILE_NAME), 'Engine log')
   takeLock(resolved)
   let db: Database.Database
   try {

@@ -182,7 +182,7 @@ export class EngineStore {
   private scopeCharsStmt: Database.Statement | undefined
   private headsStmt: Database.Statement | undefined
   private readonly rowChars = new WeakMap<ArchivedInstance, number>()
-  /** the last write failure (disk full, read-only): commands are refused until a flush succeeds */
+  /** the last group commit's failure (disk full, read-only): commands are refused until one succeeds */
   failure: Error | undefined
   /** time the writer thread spent on checkpoints: how many, in total and the longest */
   readonly writerCheckpoints = { count: 0, totalMs: 0, maxMs: 0 }
@@ -495,8 +495,9 @@ export class EngineStore {
       return
     }
     // As for the log: every write after this one is refused, and the finished instances of all
-    // go back to the front of the buffer, to be written again.
-    this.failure = new StoreError(`Cannot write engine state '${this.file}': ${answer.error ?? 'unknown error'}`)
+    // go back to the front of the buffer, to be written again. Commands are still taken: they go
+    // to log.db, and the log keeps them until a checkpoint is committed.
+    const failure = new StoreError(`Cannot write engine state '${this.file}': ${answer.error ?? 'unknown error'}`)
     const failed = [write, ...this.stateInFlight.values()]
     this.stateInFlight.clear()
     this.writer.post({ op: 'resume' }, () => undefined)
@@ -504,7 +505,7 @@ export class EngineStore {
     this.historyBuffer = [...unwritten, ...this.historyBuffer]
     this.historyTaken -= unwritten.length
     if (unwritten.length > 0) this.historyWanted = true
-    for (const w of failed) w.checkpoint?.({ error: this.failure })
+    for (const w of failed) w.checkpoint?.({ error: failure })
     this.retryLater()
   }
 
@@ -738,10 +739,10 @@ export class EngineStore {
     return total
   }
 
-  /** For tests of the disk-full path: cap the database size in pages. */
-  limitPages(maxPages: number): void {
+  /** For tests of the disk-full path: cap each database's size in pages (engine.db's alone, if `only`). */
+  limitPages(maxPages: number, only?: 'engine.db'): void {
     this.writer.run({ op: 'pragma', pragma: `max_page_count = ${Math.floor(maxPages)}` })
-    this.logWriter.run({ op: 'pragma', pragma: `max_page_count = ${Math.floor(maxPages)}` })
+    if (only === undefined) this.logWriter.run({ op: 'pragma', pragma: `max_page_count = ${Math.floor(maxPages)}` })
   }
 
   close(): void {
