@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import type { InstanceOrder, InstancePosition } from './history'
+import type { InstanceOrder, InstancePosition, InstanceWhere } from './history'
 
 /**
  * Finished process instances read from the history in an InstanceOrder, by the index on (field,
@@ -70,4 +70,32 @@ export function readInOrder(db: Database.Database, order: InstanceOrder, after: 
     value = last
   }
   return out
+}
+
+/**
+ * The SQL of each condition a search of finished process instances may put (the history's
+ * InstanceWhere); the first four are the expressions of schema version 6's indexes.
+ */
+const INSTANCE_COLUMNS: Record<keyof InstanceWhere, string> = {
+  bpmnProcessId: `json_extract(json, '$.bpmnProcessId')`,
+  processDefinitionKey: `json_extract(json, '$.processDefinitionKey')`,
+  parentProcessInstanceKey: `json_extract(json, '$.parentProcessInstanceKey')`,
+  state: `json_extract(json, '$.state')`,
+  key: 'key',
+  tenantId: `json_extract(json, '$.tenantId')`,
+}
+
+export function instanceConditions(where: InstanceWhere): { sql: string; values: string[] } {
+  const parts = [`kind = 'instance'`]
+  const values: string[] = []
+  for (const [field, value] of Object.entries(where) as [keyof InstanceWhere, string | string[]][]) {
+    if (Array.isArray(value)) {
+      parts.push(`${INSTANCE_COLUMNS[field]} IN (${value.map(() => '?').join(', ')})`)
+      values.push(...value)
+    } else {
+      parts.push(`${INSTANCE_COLUMNS[field]} = ?`)
+      values.push(value)
+    }
+  }
+  return { sql: parts.join(' AND '), values }
 }

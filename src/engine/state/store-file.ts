@@ -57,7 +57,7 @@ const MIGRATIONS: string[][] = [
   [
     `CREATE TABLE live (kind TEXT NOT NULL, key TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID`,
   ],
-  // Version 6: finished process instances by the fields searches filter on, in key order (INSTANCE_COLUMNS).
+  // Version 6: finished process instances by the fields searches filter on, in key order (INSTANCE_COLUMNS, ordered-history.ts).
   [
     `CREATE INDEX history_instance_process ON history (json_extract(json, '$.bpmnProcessId'), key) WHERE kind = 'instance'`,
     `CREATE INDEX history_instance_definition ON history (json_extract(json, '$.processDefinitionKey'), key) WHERE kind = 'instance'`,

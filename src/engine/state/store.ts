@@ -5,7 +5,7 @@ import { FIELD_COLUMNS, INDEX_FIELDS, type FieldValue } from './live-fields'
 import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind, type InstanceOrder, type InstancePosition, type InstanceWhere } from './history'
 import type { VariableHead } from './records'
 import type { SnapshotPart } from './snapshot-parts'
-import { readInOrder } from './ordered-history'
+import { instanceConditions, readInOrder } from './ordered-history'
 import { LOG_SCHEMA, openStoreFiles, releaseLock, StoreError } from './store-file'
 import { StoreWriter, type HistoryWrite, type WriteAnswer, type WriteRows } from './writer'
 
@@ -69,34 +69,6 @@ export interface LogEntry {
   time: number
   /** the command, JSON */
   command: string
-}
-
-/**
- * The SQL of each condition a search of finished process instances may put (the history's
- * InstanceWhere); the first four are the expressions of schema version 6's indexes.
- */
-const INSTANCE_COLUMNS: Record<keyof InstanceWhere, string> = {
-  bpmnProcessId: `json_extract(json, '$.bpmnProcessId')`,
-  processDefinitionKey: `json_extract(json, '$.processDefinitionKey')`,
-  parentProcessInstanceKey: `json_extract(json, '$.parentProcessInstanceKey')`,
-  state: `json_extract(json, '$.state')`,
-  key: 'key',
-  tenantId: `json_extract(json, '$.tenantId')`,
-}
-
-function instanceConditions(where: InstanceWhere): { sql: string; values: string[] } {
-  const parts = [`kind = 'instance'`]
-  const values: string[] = []
-  for (const [field, value] of Object.entries(where) as [keyof InstanceWhere, string | string[]][]) {
-    if (Array.isArray(value)) {
-      parts.push(`${INSTANCE_COLUMNS[field]} IN (${value.map(() => '?').join(', ')})`)
-      values.push(...value)
-    } else {
-      parts.push(`${INSTANCE_COLUMNS[field]} = ?`)
-      values.push(value)
-    }
-  }
-  return { sql: parts.join(' AND '), values }
 }
 
 /** Rows read per chunk at a start (liveFields): a few MB of JSON. */
@@ -173,6 +145,13 @@ export class EngineStore {
   /** writes handed to each thread, by operation id, in order */
   private readonly logInFlight = new Map<number, LogInFlight>()
   private readonly stateInFlight = new Map<number, StateInFlight>()
+  /**
+   * A checkpoint waiting for the commands it holds to be logged (one at a time, as durable.ts
+   * writes them), by its ticket (a negative id); the tickets handed over since, to their write's id.
+   */
+  private deferred: { ticket: number; seq: number; write: StateInFlight; operation: { op: 'write' } & WriteRows } | undefined
+  private readonly handedTickets = new Map<number, number>()
+  private tickets = 0
   /** the log position of the next command buffered */
   private nextSeq: number
   private flushScheduled = false
@@ -267,8 +246,8 @@ export class EngineStore {
 
   /** Finished instances not known to be committed yet (one may be committed already: read both, the buffer first). */
   get pendingHistory(): readonly ArchivedInstance[] {
-    if (this.stateInFlight.size === 0 && this.staging === undefined) return this.historyBuffer
-    return [...[...this.stateInFlight.values()].flatMap((w) => w.history), ...this.staging?.history ?? [], ...this.historyBuffer]
+    if (this.stateInFlight.size === 0 && this.staging === undefined && this.deferred === undefined) return this.historyBuffer
+    return [...[...this.stateInFlight.values()].flatMap((w) => w.history), ...this.deferred?.write.history ?? [], ...this.staging?.history ?? [], ...this.historyBuffer]
   }
 
   /** Every stored record of `kind`, as JSON, in no particular order. */
@@ -461,6 +440,7 @@ export class EngineStore {
       this.failure = undefined
       this.historyReady = Math.max(this.historyReady, write.archivedBefore)
       for (const w of write.waiters) w.resolve()
+      this.settleDeferred()
       this.flush()
       return
     }
@@ -473,6 +453,7 @@ export class EngineStore {
     this.logWriter.post({ op: 'resume' }, () => undefined)
     this.buffer = [...failed.flatMap((w) => w.commands), ...this.buffer]
     for (const w of failed) for (const waiter of w.waiters) waiter.reject(this.failure)
+    this.settleDeferred()
     this.retryLater()
   }
 
@@ -530,7 +511,6 @@ export class EngineStore {
   writeCheckpoint(rows: CheckpointWrite, now: number, then: (outcome: { seq: number } | { error: Error }) => void, sliced?: SlicedCheckpoint): number {
     if (sliced) return this.writeSlicedCheckpoint(rows, now, then, sliced)
     const seq = this.lastSeq
-    if (!this.loggedUpTo(seq)) return this.refuseCheckpoint(then)
     // (all finished instances: the rows hold the state that finished them, logged or not)
     const history = this.historyBuffer
     this.historyBuffer = []
@@ -538,29 +518,46 @@ export class EngineStore {
     this.historyWanted = false
     clearTimeout(this.historyTimer)
     const { taken: _all, ...historyRows } = this.historyRows(history)
-    return this.handState({ history, checkpoint: then, checkpointSeq: seq },
+    return this.handWhenLogged({ history, checkpoint: then, checkpointSeq: seq },
       { op: 'write', log: [], ...historyRows, checkpoint: { deletes: rows.deletes, scopeDeletes: rows.scopeDeletes ?? [], upserts: rows.upserts.map(upsertRow), seq, now } })
   }
 
-  /**
-   * Block until every command up to `seq` is logged (a group commit or two, a few ms): a
-   * checkpoint holds their effects, and must not be committed when their group commit failed,
-   * since they were refused. False when it failed.
-   */
-  private loggedUpTo(seq: number): boolean {
-    const waiting = () => (this.buffer.length > 0 && this.buffer[0].seq <= seq) || [...this.logInFlight.values()].some((w) => w.commands[0].seq <= seq)
-    while (waiting()) {
-      this.flushCommands()
-      this.logWriter.settle()
-      if (this.failure && waiting()) return false
-    }
-    return true
+  /** Commands up to `seq` not logged yet: buffered, or in a group commit not answered. */
+  private unlogged(seq: number): boolean {
+    return (this.buffer.length > 0 && this.buffer[0].seq <= seq) || [...this.logInFlight.values()].some((w) => w.commands[0].seq <= seq)
   }
 
-  /** A checkpoint that cannot be committed: `then` is told why, as for a write that failed. */
-  private refuseCheckpoint(then: (outcome: { seq: number } | { error: Error }) => void): number {
-    const failure = this.failure ?? new StoreError('the commands of the checkpoint were not logged')
-    return this.writer.post({ op: 'pragma', pragma: 'user_version' }, () => then({ error: failure }))
+  /**
+   * A checkpoint holds the effects of the commands up to its position: it is handed over once they
+   * are logged, and refused if their group commit fails, since they were refused. Until then it
+   * waits here (the event loop goes on); its id is then a ticket, which waitFor takes too.
+   */
+  private handWhenLogged(write: StateInFlight, operation: { op: 'write' } & WriteRows): number {
+    const seq = write.checkpointSeq ?? 0
+    if (!this.unlogged(seq)) return this.handState(write, operation)
+    const ticket = -++this.tickets
+    this.deferred = { ticket, seq, write, operation }
+    this.flushCommands()
+    return ticket
+  }
+
+  /** After each group commit's answer: the waiting checkpoint goes, or is refused if its commands were. */
+  private settleDeferred(): void {
+    const deferred = this.deferred
+    if (!deferred) return
+    if (!this.unlogged(deferred.seq)) {
+      this.deferred = undefined
+      this.handedTickets.set(deferred.ticket, this.handState(deferred.write, deferred.operation))
+      return
+    }
+    if (this.failure === undefined) return
+    // Nothing of it is written: its finished instances go back to be written.
+    this.deferred = undefined
+    const { history, checkpoint } = deferred.write
+    this.historyBuffer = [...history, ...this.historyBuffer]
+    this.historyTaken -= history.length
+    if (history.length > 0) this.historyWanted = true
+    checkpoint?.({ error: this.failure })
   }
 
   /**
@@ -572,13 +569,9 @@ export class EngineStore {
   private writeSlicedCheckpoint(rows: CheckpointWrite, now: number, then: (outcome: { seq: number } | { error: Error }) => void, sliced: SlicedCheckpoint): number {
     const staging = this.staging
     if (staging?.token !== sliced.token) throw new Error(`no checkpoint ${sliced.token} is being built in slices`)
-    if (!this.loggedUpTo(sliced.seq)) {
-      this.abandonSlicedCheckpoint()
-      return this.refuseCheckpoint(then)
-    }
     this.staging = undefined
     const staged = { token: sliced.token, count: sliced.staged, roots: staging.history.length, history: staging.rows, moves: staging.moves }
-    const id = this.handState({ history: staging.history, checkpoint: then, checkpointSeq: sliced.seq },
+    const id = this.handWhenLogged({ history: staging.history, checkpoint: then, checkpointSeq: sliced.seq },
       { op: 'write', log: [], roots: [], history: [], moves: [], checkpoint: { deletes: rows.deletes, scopeDeletes: rows.scopeDeletes ?? [], upserts: rows.upserts.map(upsertRow), seq: sliced.seq, now, staged } })
     if (this.buffer.length > 0) this.scheduleFlush()
     return id
@@ -648,13 +641,27 @@ export class EngineStore {
     if (this.staging) this.finishStaging?.()
     // the commands first: once they are logged, every finished instance may be written
     this.flush(true)
-    while (this.logInFlight.size > 0) this.logWriter.settle()
+    while (this.logInFlight.size > 0 || this.deferred) {
+      this.flushCommands()
+      this.logWriter.settle()
+    }
     this.flush(true)
     while (this.stateInFlight.size > 0) this.writer.settle()
   }
 
   /** Block until the write `id` is answered (and, for a checkpoint, the log dropped up to it). */
   waitFor(id: number): void {
+    if (id < 0) {
+      // (a checkpoint waiting for its commands: they are logged, then it is handed over, or refused)
+      while (this.deferred?.ticket === id) {
+        this.flushCommands()
+        this.logWriter.settle()
+      }
+      const handed = this.handedTickets.get(id)
+      this.handedTickets.delete(id)
+      if (handed === undefined) return
+      id = handed
+    }
     this.writer.wait(id)
     this.logWriter.settle()
   }
