@@ -130,6 +130,30 @@ test('a checkpoint engine.db has no room for is refused, naming it; commands are
   expect(committedLog(store.logFile)).toEqual([])
 })
 
+test('a group commit of MBs waits while a checkpoint is written, and goes once it is committed; small ones do not wait', async () => {
+  // given a store, and a checkpoint handed over
+  store = EngineStore.open(dir)
+  store.append(1, '{"c":"first"}')
+  await store.durable()
+  const id = store.writeCheckpoint({ upserts: [['meta', 'globals', '{"v":1}', []]], deletes: [] }, 2, () => undefined)
+
+  // when a small command, then a command of 2 MB, are appended while it is in the state thread
+  store.append(3, '{"c":"small"}')
+  store.flush()
+  const smallWaiting = store.pending
+  const big = JSON.stringify({ c: 'big', padding: 'x'.repeat(2_000_000) })
+  store.append(4, big)
+  store.flush()
+  const bigWaiting = store.pending
+
+  // then the small one went to the log at once, the large one waited; once the checkpoint is committed, it is logged too
+  store.waitFor(id)
+  await store.durable()
+  expect([smallWaiting, bigWaiting]).toEqual([0, 1])
+  expect(committedLog(store.logFile).map((e) => e.seq)).toEqual([2, 3])
+  expect(committedCheckpoint(store.file)).toBe(1)
+})
+
 test('a group commit handed over behind one that fails (two may be in the thread at once) is not acknowledged either; both are retried in order', async () => {
   // given a store with one command committed, on a disk that is then full
   const { full, big } = await storeOnFullDisk()

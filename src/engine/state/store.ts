@@ -57,6 +57,12 @@ const WRITES_IN_FLIGHT = 2
  */
 const WRITE_CHARS = 4_000_000
 /**
+ * A group commit of this many characters or more waits while a checkpoint is being written: both
+ * at once (several MB into each file) left the event loop so little of two cores that a 20 ms
+ * poll waited up to 139 ms, against 69 ms one after the other (bench/PERFORMANCE.md).
+ */
+const LARGE_WRITE_CHARS = 1_000_000
+/**
  * Finished instances leaving this many characters of variables in their live rows
  * (ArchivedInstance.variablesInRows) are not held back: the group commits copy them to the
  * history a few MB at a time (WRITE_CHARS), rather than a checkpoint all at once.
@@ -390,7 +396,9 @@ export class EngineStore {
     // One hand-over copies its commands to the thread, on the event loop: past WRITE_CHARS, the
     // rest go with the next turn's, and the waiters, who wait for all, with the last.
     let n = 0
-    for (let chars = 0; n < this.buffer.length && (n === 0 || chars + this.buffer[n].command.length <= WRITE_CHARS); n++) chars += this.buffer[n].command.length
+    let chars = 0
+    for (; n < this.buffer.length && (n === 0 || chars + this.buffer[n].command.length <= WRITE_CHARS); n++) chars += this.buffer[n].command.length
+    if (chars >= LARGE_WRITE_CHARS && [...this.stateInFlight.values()].some((w) => w.checkpoint)) return
     const rest = n < this.buffer.length
     const batch = rest ? this.buffer.slice(0, n) : this.buffer
     const waiters = rest ? [] : this.waiters
@@ -473,6 +481,8 @@ export class EngineStore {
         write.checkpoint({ seq })
       }
       this.flushHistory(this.historyWanted)
+      // (a large group commit may have waited for it)
+      if (write.checkpoint) this.flushCommands()
       return
     }
     // As for the log: every write after this one is refused, and the finished instances of all
@@ -641,9 +651,11 @@ export class EngineStore {
     if (this.staging) this.finishStaging?.()
     // the commands first: once they are logged, every finished instance may be written
     this.flush(true)
-    while (this.logInFlight.size > 0 || this.deferred) {
+    while (this.logInFlight.size > 0 || this.deferred || this.buffer.length > 0) {
       this.flushCommands()
       this.logWriter.settle()
+      if (this.logInFlight.size === 0) this.writer.settle()
+      if (this.failure) break
     }
     this.flush(true)
     while (this.stateInFlight.size > 0) this.writer.settle()
@@ -656,6 +668,8 @@ export class EngineStore {
       while (this.deferred?.ticket === id) {
         this.flushCommands()
         this.logWriter.settle()
+        // (a large group commit waits for a checkpoint being written)
+        if (this.logInFlight.size === 0) this.writer.settle()
       }
       const handed = this.handedTickets.get(id)
       this.handedTickets.delete(id)
