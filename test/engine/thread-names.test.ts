@@ -6,6 +6,7 @@
  * pass for the schema thread. Linux only (/proc): elsewhere the threads keep their names.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { engineProcessKit } from '../support/engine-process'
 
@@ -13,6 +14,18 @@ jest.setTimeout(60_000)
 
 const MODEL = path.join(__dirname, '../fixtures/bpmn/durability/crash.bpmn')
 const kit = engineProcessKit('thread-names')
+afterEach(() => kit.stop('SIGTERM'))
+
+/** The nice value of each named thread of process `pid` (field 19 of its stat), by name; the event loop as `node`. */
+function niceByName(pid: number): Record<string, number> {
+  const nice: Record<string, number> = {}
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    const name = tid === String(pid) ? 'node' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    if (name === 'node' || name.startsWith('raccord-')) nice[name] = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
+  }
+  return nice
+}
 
 /** The name of each thread of process `pid`, sorted. */
 function threadNames(pid: number): string[] {
@@ -34,4 +47,18 @@ const onLinux = existsSync('/proc/self/task')
   expect(named).toEqual(['raccord-grpc', 'raccord-log', 'raccord-writer', 'raccord-xsd'])
   expect(names.length).toBeGreaterThan(named.length)
   expect(readFileSync(`/proc/${kit.engine.pid}/comm`, 'utf8').trim()).toBe('node')
+})
+
+;(onLinux ? test : test.skip)('the log and writer threads run below the threads that answer clients (nice 10), so that a write of MBs does not take the core from the event loop', async () => {
+  // given an engine process with a data dir
+  const client = await kit.start()
+
+  // when a command is logged and a checkpoint has its threads write
+  await client.zeebe.deployResource({ processFilename: MODEL })
+
+  // then the writer threads are at nice 10 (or the process's own, when it runs lower still), the
+  // event loop and the other threads at the process's own
+  const own = os.getPriority(kit.engine.pid)
+  const writers = Math.max(10, own)
+  expect(niceByName(kit.engine.pid)).toEqual({ 'node': own, 'raccord-grpc': own, 'raccord-log': writers, 'raccord-writer': writers, 'raccord-xsd': own })
 })
