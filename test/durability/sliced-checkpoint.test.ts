@@ -9,11 +9,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { takeDeferred } from '../../src/engine/runtime/checkpoint'
+import { LATER_CHARS, SLICE_CHARS, takeDeferred } from '../../src/engine/runtime/checkpoint'
 import { Engine } from '../../src/engine/runtime/engine'
 import { DirtyTracker } from '../../src/engine/state/record-map'
 import { SqliteHistory } from '../../src/engine/state/sqlite-history'
-import { EngineStore } from '../../src/engine/state/store'
+import { EngineStore, type JsonLater } from '../../src/engine/state/store'
 import { connect, startEngineProcess } from '../support/engine-process'
 import { finishedInstance } from '../support/finished-instance'
 
@@ -30,6 +30,9 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(scratch, { recursive: true, force: true })
 })
+
+/** A built row's JSON, whether the event loop built it or left it to the writer thread. */
+const text = (json: string | JsonLater): string => typeof json === 'string' ? json : JSON.stringify(json.later)
 
 test('past its time, a checkpoint defers variables and buffered messages as copies that later commands do not change', async () => {
   // given an engine whose changes are tracked: an instance with a variable, and a buffered message
@@ -52,10 +55,10 @@ test('past its time, a checkpoint defers variables and buffered messages as copi
     expect(deferredKinds).toEqual(['message', 'variable', 'variable'])
     expect(rows.upserts.map(([kind]) => kind)).toEqual(expect.arrayContaining(['instance', 'element', 'job', 'meta']))
     expect(rows.deferred).toEqual([])
-    const payload = built.find(([kind, , json]) => kind === 'variable' && (JSON.parse(json) as { name: string }).name === 'payload')
-    expect(JSON.parse(payload?.[2] ?? '{}')).toEqual(expect.objectContaining({ name: 'payload', value: 'before' }))
+    const payload = built.find(([kind, , json]) => kind === 'variable' && (JSON.parse(text(json)) as { name: string }).name === 'payload')
+    expect(JSON.parse(text(payload?.[2] ?? '{}'))).toEqual(expect.objectContaining({ name: 'payload', value: 'before' }))
     const message = built.find(([kind]) => kind === 'message')
-    expect(JSON.parse(message?.[2] ?? '{}')).toEqual(expect.objectContaining({ name: 'du-go', variables: { note: 'buffered' } }))
+    expect(JSON.parse(text(message?.[2] ?? '{}'))).toEqual(expect.objectContaining({ name: 'du-go', variables: { note: 'buffered' } }))
   } finally {
     engine.close()
   }
@@ -75,6 +78,77 @@ test('deferred rows are built a slice at a time: one row at least, then up to th
   expect(second.map(([, key]) => key)).toEqual(['k2'])
   expect(rest.map(([, key]) => key)).toEqual(['k3'])
   expect(deferred.map(([, key]) => key)).toEqual(['k4'])
+})
+
+test('a variable holding a string of LATER_CHARS or more is left for the writer thread to turn into JSON, as a copy counted by its length', () => {
+  // given two deferred variable rows, one holding a string of LATER_CHARS characters, one a short string
+  const long = { key: 'k1', name: 'payload', value: 'x'.repeat(LATER_CHARS), scopeKey: 's', processInstanceKey: 's', processDefinitionKey: 'd', bpmnProcessId: 'p', tenantId: '<default>' }
+  const short = { ...long, key: 'k2', value: 'short' }
+  const deferred: [string, string, object, []][] = [['variable', 'k1', long, []], ['variable', 'k2', short, []]]
+
+  // when a slice is taken with room for one row of that length, and the variable changes afterwards
+  const first = takeDeferred(deferred, Infinity, LATER_CHARS)
+  long.value = 'changed'
+  const second = takeDeferred(deferred, Infinity, Infinity)
+
+  // then the long one is a copy of the record as it was, counted by its value's length (the slice
+  // ends there), and the short one is built at once
+  expect(first).toEqual([['variable', 'k1', { later: { ...long, value: 'x'.repeat(LATER_CHARS) }, chars: LATER_CHARS }, []]])
+  expect(second).toEqual([['variable', 'k2', JSON.stringify(short), []]])
+})
+
+test('with time left, a checkpoint\'s build still defers the variables past SLICE_CHARS: handing it over copies them', async () => {
+  // given an engine whose changes are tracked, and an instance with two variables of SLICE_CHARS characters each
+  const engine = new Engine()
+  const tracker = new DirtyTracker()
+  engine.track(tracker)
+  tracker.active = true
+  try {
+    await engine.deploy([{ name: 'crash.bpmn', content: readFileSync(DU_CRASH) }])
+    engine.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: 'bound-1', first: 'a'.repeat(SLICE_CHARS), second: 'b'.repeat(SLICE_CHARS) } })
+
+    // when its rows are built with all the time in the world
+    const rows = engine.checkpointRows({ marks: tracker.take(), revision: undefined }, Infinity)
+
+    // then one of them is built (left to the writer thread) and the other deferred
+    const built = rows.upserts.filter(([kind, , json]) => kind === 'variable' && typeof json !== 'string')
+    expect(built.map(([, , json]) => (json as JsonLater).chars)).toEqual([SLICE_CHARS])
+    expect(rows.deferred.map(([kind]) => kind)).toEqual(['variable'])
+  } finally {
+    engine.close()
+  }
+})
+
+test('rows left for the writer thread are stored with the JSON the event loop would have built, and its length', () => {
+  // given a store, and a checkpoint built in slices with one row left for the writer thread and one built
+  const dir = path.join(scratch, 'store-later')
+  const store = EngineStore.open(dir)
+  const record = { key: 'v1', name: 'payload', value: 'é"\\'.repeat(LATER_CHARS), scopeKey: 's1', processInstanceKey: 's1' }
+  try {
+    store.append(1, '{"c":"create"}')
+    store.beginSlicedCheckpoint(1)
+    store.stageCheckpointRows([['variable', 'v1', { later: record, chars: record.value.length }, ['s1', 'payload', 's1', '<default>']]])
+
+    // when it is written
+    let outcome: { seq: number } | { error: Error } | undefined
+    const id = store.writeCheckpoint({ upserts: [['variable', 'v2', '{"value":2}', ['s1', 'small', 's1', '<default>']]], deletes: [] }, 2, (o) => { outcome = o }, { seq: 1, token: 1, staged: 1 })
+    store.waitFor(id)
+
+    // then both rows hold their JSON and its length
+    expect(outcome).toEqual({ seq: 1 })
+    const db = new Database(store.file, { readonly: true })
+    try {
+      const rows = db.prepare("SELECT key, json = ? AS same, size, length(json) AS length FROM live WHERE kind = 'variable' ORDER BY key").all(JSON.stringify(record))
+      expect(rows).toEqual([
+        { key: 'v1', same: 1, size: JSON.stringify(record).length, length: JSON.stringify(record).length },
+        { key: 'v2', same: 0, size: 11, length: 11 },
+      ])
+    } finally {
+      db.close()
+    }
+  } finally {
+    store.close()
+  }
 })
 
 /** What another connection reads of a store: the checkpoint's log position, the log's positions, the live rows' keys, the finished instances. */
@@ -246,6 +320,7 @@ test('checkpoints built in slices while large variables are created and changed:
   try {
     db.prepare('ATTACH DATABASE ? AS logs').run(path.join(dir, 'log.db'))
     expect(db.prepare("SELECT COUNT(*) FROM live WHERE kind = 'variable'").pluck().get()).toBe(96)
+    expect(db.prepare("SELECT COUNT(*) FROM live WHERE kind = 'variable' AND size IS NOT length(json)").pluck().get()).toBe(0)
     expect(db.prepare('SELECT COUNT(*) FROM logs.log').pluck().get()).toBe(0)
   } finally {
     db.close()

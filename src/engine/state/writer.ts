@@ -70,13 +70,22 @@ const write = db.transaction((op) => {
     }
     for (const row of cp.deletes) statements.remove.run(row)
     for (const scope of cp.scopeDeletes) statements.removeScope.run(scope)
-    for (const row of cp.upserts) statements.upsert.run(row)
+    for (const row of cp.upserts) statements.upsert.run(built(row))
     if (cp.staged) for (const row of staged.rows) statements.upsert.run(row)
     const previous = statements.previous.get()
     if (previous !== undefined && previous !== workerData.rowsMarker) statements.dropParts.run()
     statements.mark.run(cp.seq, cp.now, workerData.rowsMarker)
   }
 })
+// A row whose JSON the event loop left to this thread (JsonLater in store.ts): its JSON, and its
+// length in the last column (a variable's).
+function built(row) {
+  if (typeof row[2] === 'string') return row
+  const json = JSON.stringify(row[2].later)
+  row[2] = json
+  row[row.length - 1] = json.length
+  return row
+}
 const prune = db.transaction((roots) => {
   for (const root of roots) {
     statements.rootRecords.run(root)
@@ -98,7 +107,7 @@ port.on('message', (op) => {
       answer = { id: op.id, ok: true }
     } else if (op.op === 'stage') {
       if (staged.token !== op.token) staged = { ...nothingStaged(), token: op.token }
-      for (const row of op.upserts) staged.rows.push(row)
+      for (const row of op.upserts) staged.rows.push(built(row))
       for (const row of op.roots) staged.roots.push(row)
       for (const row of op.history) staged.history.push(row)
       for (const row of op.moves) staged.moves.push(row)
