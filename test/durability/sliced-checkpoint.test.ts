@@ -13,7 +13,8 @@ import { LATER_CHARS, SLICE_CHARS, takeDeferred } from '../../src/engine/runtime
 import { Engine } from '../../src/engine/runtime/engine'
 import { DirtyTracker } from '../../src/engine/state/record-map'
 import { SqliteHistory } from '../../src/engine/state/sqlite-history'
-import { EngineStore, type JsonLater } from '../../src/engine/state/store'
+import { EngineStore } from '../../src/engine/state/store'
+import type { JsonLater } from '../../src/engine/state/writer'
 import { connect, startEngineProcess } from '../support/engine-process'
 import { finishedInstance } from '../support/finished-instance'
 

@@ -4,7 +4,7 @@ import type { ProcessingContext } from './processing'
 import type { RepositorySnapshot } from './repository'
 import type { ElementInstance, WorkItem } from './runtime-state'
 import { fieldValues, type FieldValue } from '../state/live-fields'
-import type { JsonLater } from '../state/store'
+import type { JsonLater } from '../state/writer'
 import type { EngineSnapshot } from './snapshot'
 import { VARIABLE_KIND } from './variables'
 

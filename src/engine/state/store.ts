@@ -7,18 +7,9 @@ import type { VariableHead } from './records'
 import type { SnapshotPart } from './snapshot-parts'
 import { instanceConditions, readInOrder } from './ordered-history'
 import { LOG_SCHEMA, openStoreFiles, releaseLock, StoreError } from './store-file'
-import { StoreWriter, type HistoryWrite, type WriteAnswer, type WriteRows } from './writer'
+import { StoreWriter, type HistoryWrite, type JsonLater, type WriteAnswer, type WriteRows } from './writer'
 
 export { StoreError }
-
-/**
- * A row's JSON left for the writer thread to build: a copy of the record (only plain JSON values),
- * about `chars` long once built. The event loop hands the record over as it is (a long string in
- * it is copied as it stands), and spends neither the JSON.stringify nor the copy that flattens its
- * result: for a variable holding a 3 MB string, about 5 ms and 3 MB of fresh memory less on the
- * loop (bench/PERFORMANCE.md).
- */
-export interface JsonLater { later: object; chars: number }
 
 /** The rows a checkpoint writes and deletes (runtime/checkpoint.ts makes them). */
 export interface CheckpointWrite {
