@@ -143,14 +143,14 @@ port.on('message', (op) => {
 `
 
 /**
- * The writer threads' nice value on Linux: below the threads that answer clients (0), so that a
- * writer waking up with MBs to write does not take the core from the event loop at once; it runs
- * when the loop waits. Measured with `npm run bench:engine` (bench/PERFORMANCE.md): the durable
- * engine's throughput rose about 8 % with the state thread at it (about 4 % at the same priority);
- * with the log thread at it too, throughput was the same within noise and the longest poll while
- * 555 MB were created fell from 65 and 122 ms to 58 and 61 ms.
+ * The state thread's nice value on Linux: below the threads that answer clients (0). Measured with
+ * `npm run bench:engine` (bench/PERFORMANCE.md): the durable engine's throughput rose about 8 %
+ * with it, about 4 % with the state thread at the same priority. The log thread stays at the
+ * process's own: every command's answer waits for it. At nice 10 it took the core from the event
+ * loop less often while MBs were created, but with two busy processes beside the engine the
+ * answers took twice as long (p50 at 500 instances/s: 5.2 to 5.4 ms against 2.1 to 2.8 ms).
  */
-const WRITER_NICE = 10
+const STATE_NICE = 10
 
 /**
  * A row's JSON left for the writer thread to build: a copy of the record (only plain JSON values),
@@ -217,7 +217,7 @@ export class StoreWriter {
       eval: true,
       workerData: {
         file, fieldColumns, rowsMarker, mode, sqlite: require.resolve('better-sqlite3'), port: port2, done: this.done.buffer,
-        name: mode === 'log' ? THREAD_NAMES.log : THREAD_NAMES.writer, nice: WRITER_NICE,
+        name: mode === 'log' ? THREAD_NAMES.log : THREAD_NAMES.writer, nice: mode === 'state' ? STATE_NICE : 0,
       },
       transferList: [port2],
     })
