@@ -35,14 +35,25 @@ afterAll(() => {
 /** A built row's JSON, whether the event loop built it or left it to the writer thread. */
 const text = (json: string | JsonLater): string => typeof json === 'string' ? json : JSON.stringify(json.later)
 
-test('past its time, a checkpoint defers variables and buffered messages as copies that later commands do not change', async () => {
-  // given an engine whose changes are tracked: an instance with a variable, and a buffered message
+/** An engine with the crash process deployed, whose changes `tracker` marks from now on. */
+async function trackedEngine(): Promise<{ engine: Engine; tracker: DirtyTracker }> {
   const engine = new Engine()
   const tracker = new DirtyTracker()
   engine.track(tracker)
   tracker.active = true
   try {
     await engine.deploy([{ name: 'crash.bpmn', content: readFileSync(DU_CRASH) }])
+  } catch (error) {
+    engine.close()
+    throw error
+  }
+  return { engine, tracker }
+}
+
+test('past its time, a checkpoint defers variables and buffered messages as copies that later commands do not change', async () => {
+  // given an engine whose changes are tracked: an instance with a variable, and a buffered message
+  const { engine, tracker } = await trackedEngine()
+  try {
     const { processInstanceKey } = engine.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: 'sliced-1', payload: 'before' } })
     engine.publishMessage({ name: 'du-go', correlationKey: 'nobody', timeToLive: 60_000, variables: { note: 'buffered' } })
 
@@ -100,12 +111,8 @@ test('a variable holding a string of LATER_CHARS or more is left for the writer 
 
 test('with time left, a checkpoint\'s build still defers the variables past SLICE_CHARS: handing it over copies them', async () => {
   // given an engine whose changes are tracked, and an instance with two variables of SLICE_CHARS characters each
-  const engine = new Engine()
-  const tracker = new DirtyTracker()
-  engine.track(tracker)
-  tracker.active = true
+  const { engine, tracker } = await trackedEngine()
   try {
-    await engine.deploy([{ name: 'crash.bpmn', content: readFileSync(DU_CRASH) }])
     engine.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: 'bound-1', first: 'a'.repeat(SLICE_CHARS), second: 'b'.repeat(SLICE_CHARS) } })
 
     // when its rows are built with all the time in the world
