@@ -77,7 +77,7 @@ const write = db.transaction((op) => {
     statements.mark.run(cp.seq, cp.now, workerData.rowsMarker)
   }
 })
-// A row whose JSON the event loop left to this thread (JsonLater in store.ts): its JSON, and its
+// A row whose JSON the event loop left to this thread (JsonLater, below): its JSON, and its
 // length in the last column (a variable's).
 function built(row) {
   if (typeof row[2] === 'string') return row
