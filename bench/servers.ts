@@ -103,7 +103,7 @@ export interface Stats { type: 'stats'; rss: number; heapTotal: number; heapUsed
 export function describePauses(s: Stats): string {
   const { loopMaxMs, gc, checkpoints: c } = s.pauses
   const writer = c?.writer ? `, written in the writer thread in at most ${c.writer.maxMs.toFixed(1)} ms, mean ${(c.writer.totalMs / Math.max(1, c.writer.count)).toFixed(1)} ms` : ''
-  const checkpoints = c ? `checkpoints: ${count(c.count)} so far, rows built on the event loop in at most ${c.maxMs.toFixed(1)} ms, mean ${(c.totalMs / Math.max(1, c.count)).toFixed(1)} ms${writer}, at most ${count(c.maxRows)} rows; ` : ''
+  const checkpoints = c ? `checkpoints: ${count(c.count)} so far, rows built on the event loop in holds of at most ${c.maxMs.toFixed(1)} ms, ${(c.totalMs / Math.max(1, c.count)).toFixed(1)} ms a checkpoint on average (all its holds)${writer}, at most ${count(c.maxRows)} rows; ` : ''
   return `engine side: ${checkpoints}garbage collection: ${count(gc.count)} pauses, longest ${gc.maxMs.toFixed(1)} ms${gc.longest ? ` (${gc.longest})` : ''}; event loop delay at most ${loopMaxMs.toFixed(1)} ms`
 }
 
