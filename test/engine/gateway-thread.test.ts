@@ -103,6 +103,35 @@ test('a unary call failed on the event loop reaches the client with its code and
   expect(error.details).toBe('no such process instance')
 })
 
+test('calls that cross in batches each get their own answer: 200 at once, answered in another order, some failed, and a stream written between them', async () => {
+  // given 200 calls sent at once (the thread hands them over, and takes the answers back, a turn's worth at a time)
+  const stream = client.StreamActivatedJobs({ type: 'work', worker: 'w', timeout: '1000', fetchVariable: [], tenantIds: [] }) as grpc.ClientReadableStream<{ key: string }>
+  const received: string[] = []
+  stream.on('data', (job: { key: string }) => received.push(job.key))
+  stream.on('error', () => undefined)
+  const answers = Array.from({ length: 200 }, (_, i) => new Promise<string>((resolve) => {
+    client.CancelProcessInstance({ processInstanceKey: String(i) }, (error: grpc.ServiceError | null) => resolve(error ? `failed ${error.details}` : `answered ${i}`))
+  }))
+  await calls.until(() => calls.unaryCalls.length === 200 && calls.streams.length === 1)
+  // when the event loop answers them in one turn, from the last to the first, failing every third, and writes jobs between
+  for (const [n, { call, callback }] of [...calls.unaryCalls.entries()].reverse()) {
+    const key = (call.request as { processInstanceKey: string }).processInstanceKey
+    if (n % 3 === 0) callback({ code: grpc.status.NOT_FOUND, details: `no ${key}` })
+    else callback(null, {})
+    if (n % 50 === 0) calls.streams[0].call.write({ key: String(1000 + Number(key)), type: 'work', customHeaders: '{}', variables: '{}' })
+  }
+  // then each client has the answer to its own call, and the stream every job, in the order written
+  const results = await Promise.all(answers)
+  const expected = calls.unaryCalls.map(({ call }, n) => {
+    const key = (call.request as { processInstanceKey: string }).processInstanceKey
+    return [key, n % 3 === 0 ? `failed no ${key}` : `answered ${key}`]
+  })
+  expect(results).toEqual(expected.sort((a, b) => Number(a[0]) - Number(b[0])).map(([, result]) => result))
+  await new Promise<void>((resolve) => { const check = () => (received.length === 4 ? resolve() : setTimeout(check, 5)); check() })
+  expect(received).toEqual([150, 100, 50, 0].map((n) => String(1000 + Number((calls.unaryCalls[n].call.request as { processInstanceKey: string }).processInstanceKey))))
+  stream.cancel()
+})
+
 test('a stream gets each message written, then its end; a message written after the client went away comes back as undelivered', async () => {
   // given a job stream the client reads
   const received: unknown[] = []
