@@ -2,6 +2,7 @@
  * The command and query surface of the embedded engine. The gRPC gateway and the REST /v2 router
  * are thin adapters over it; neither knows how the engine executes anything.
  */
+import type { MessagePort } from 'node:worker_threads'
 import type {
   IncidentRecord, JobRecord, JsonValue, Key, ListenerEventType, VariableDocument, ProcessInstanceRecord, ElementInstanceRecord,
   VariableHead, VariableRecord, UserTaskRecord, ProcessDefinitionRecord, DecisionDefinitionRecord,
@@ -36,6 +37,11 @@ export class EngineError extends Error {
     super(message)
     this.name = 'EngineError'
   }
+}
+
+/** A command refused, or not acknowledged, because the store cannot write (`reason`). */
+export function storeRefusal(reason: string, intent = 'UNKNOWN'): EngineError {
+  return new EngineError('RESOURCE_EXHAUSTED', `The engine cannot store commands: ${reason}`, intent)
 }
 
 export interface DeployResourceInput {
@@ -173,7 +179,20 @@ export interface JobStream {
   tenantIds?: string[]
   /** Deliver one activated job. Return false when the stream can no longer take it (closed): the engine then makes the job activatable again. */
   push(job: ActivatedJob): boolean
+  /**
+   * The stream holds each job until its activation is committed (a gRPC thread told by the log
+   * thread, CommitNotices): the engine pushes it once the command has run, without waiting itself.
+   */
+  holdsUntilCommitted?: boolean
 }
+
+/**
+ * Where a gateway learns how far the engine's log is committed, to release answers itself: a port
+ * on which the log thread posts `{ ok: true, upTo }` as commits land (first how far it is now) and
+ * `{ ok: false, upTo, error }` when a write up to `upTo` failed; `failurePrefix` comes before
+ * `error` in what a client is told.
+ */
+export interface CommitNotices { port: MessagePort; failurePrefix: string }
 
 export interface PublishMessageInput {
   name: string
@@ -325,4 +344,11 @@ export interface EngineApi {
 
   /** Resolves once every command accepted so far is stored durably; adapters answer only then. */
   whenDurable(): Promise<void>
+  /**
+   * A channel of commit notices for a gateway that releases answers itself, instead of waiting
+   * with whenDurable; undefined when the engine keeps no log (in memory).
+   */
+  commitNotices(): CommitNotices | undefined
+  /** The log position of the last command accepted (0 without a log): an answer given now waits until the log is committed up to it. */
+  commitPosition(): number
 }

@@ -274,8 +274,52 @@ describe('a full disk', () => {
     client = await connect(server)
     expect([...(await instanceStates(acknowledged))].filter(([, s]) => s !== 'COMPLETED')).toEqual([])
   })
-  // Fails today: the REST adapter replaces a 200 body by the 503 problem but keeps the first
-  // Content-Length, so the client reads a broken response (src/engine/rest/index.ts, answerWhenDurable).
+  test('a job stream never gets a job whose activation the full disk refused; once space is back it is written again, and the job comes', async () => {
+    // given a worker streaming the jobs of 'du-work' (it keeps them: the instances wait there)
+    const dir = freshDir('full-disk-stream')
+    server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
+    client = await connect(server)
+    const store = server.durable?.store
+    if (!store) throw new Error('the engine was started without durable state')
+    await client.zeebe.deployResource({ processFilename: DU_CRASH })
+    const streamed: string[] = []
+    await client.zeebe.streamJobs({
+      type: 'du-work', worker: 'full-disk-stream', timeout: 60_000, tenantIds: ['<default>'],
+      taskHandler: (job) => {
+        streamed.push(job.processInstanceKey)
+        return Promise.resolve(job.forward())
+      },
+    })
+    const acknowledged = [await createInstance('stream-first')]
+    const deadline = Date.now() + 10_000
+    while (streamed.length === 0 && Date.now() < deadline) await delay(20)
+    expect(streamed).toEqual(acknowledged)
+
+    // when the disk fills while instances are created, until one is refused
+    store.limitPages(1)
+    let refusal: unknown
+    for (let i = 0; i < 10_000 && refusal === undefined; i++) {
+      try {
+        acknowledged.push(await createInstance(`stream-${i}`))
+      } catch (error) {
+        refusal = error
+      }
+    }
+    expect((refusal as { code?: number }).code).toBe(GRPC_RESOURCE_EXHAUSTED)
+    // then the worker gets the jobs of the instances acknowledged, and no other
+    await delay(1_000)
+    expect(streamed.filter((key) => !acknowledged.includes(key))).toEqual([])
+
+    // when space is back, the refused command is written again (the store retries it), and its job comes
+    store.limitPages(1_000_000)
+    const back = Date.now() + 10_000
+    while (!streamed.some((key) => !acknowledged.includes(key)) && Date.now() < back) await delay(20)
+    const late = streamed.filter((key) => !acknowledged.includes(key))
+    expect(late).toHaveLength(1)
+    const response = await fetch(`http://127.0.0.1:${server.restPort}/v2/process-instances/${late[0]}`)
+    expect(await response.json()).toMatchObject({ processInstanceKey: late[0], state: 'ACTIVE' })
+  })
+
   test('over REST, a refused command is a 503 problem naming the cause', async () => {
     const dir = freshDir('full-disk-rest')
     server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })

@@ -5,6 +5,7 @@
  * written for a client that has just gone comes back, so that no job is lost with it.
  */
 import { spawnSync } from 'node:child_process'
+import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
 import { GatewayThread, type GatewayStream, type ThreadCalls, type UnaryCall, type UnaryCallback } from '../../src/engine/gateway/gateway-thread'
@@ -155,6 +156,106 @@ test('a stream gets each message written, then its end; a message written after 
   await calls.until(() => calls.undeliveredMessages.length === 1)
   expect(calls.undeliveredMessages[0]).toEqual(expect.objectContaining({ key: '2' }))
   expect(received).toHaveLength(1)
+})
+
+describe('answers that wait for their commit in the thread (COMMITS)', () => {
+  const job = (key: string) => ({ key, type: 'work', customHeaders: '{}', variables: '{}' })
+  /** A unary call, answered or refused: its outcome once the client has it. */
+  const cancelCall = (key: string) => {
+    const outcome: { result?: string } = {}
+    const done = new Promise<string>((resolve) => {
+      client.CancelProcessInstance({ processInstanceKey: key }, (error: grpc.ServiceError | null) => {
+        outcome.result = error ? `${error.code} ${error.details}` : 'answered'
+        resolve(outcome.result)
+      })
+    })
+    return { outcome, done }
+  }
+  const openStream = () => {
+    const received: string[] = []
+    const stream = client.StreamActivatedJobs({ type: 'work', worker: 'w', timeout: '1000', fetchVariable: [], tenantIds: [] }) as grpc.ClientReadableStream<{ key: string }>
+    stream.on('data', (one: { key: string }) => received.push(one.key))
+    stream.on('error', () => undefined)
+    return { stream, received }
+  }
+  const until = (condition: () => boolean) => new Promise<void>((resolve) => { const check = () => (condition() ? resolve() : setTimeout(check, 5)); check() })
+  let log: MessagePort
+
+  beforeEach(() => {
+    // given a gateway thread told by a log thread (here, the test) how far the log is committed
+    const { port1, port2 } = new MessageChannel()
+    log = port1
+    thread.watchCommits(port2, 'refused: ')
+    log.postMessage({ ok: true, upTo: 10 })
+  })
+
+  afterEach(() => log.close())
+
+  test('each answer and stream message waits until the log is committed up to its position, then they go in order', async () => {
+    // given three calls and a stream
+    const { received } = openStream()
+    const [a, b, c, d] = ['1', '2', '3', '4'].map(cancelCall)
+    await calls.until(() => calls.unaryCalls.length === 4 && calls.streams.length === 1)
+    const [ca, cb, cc, cd] = ['1', '2', '3', '4'].map((key) => calls.unaryCalls.find(({ call }) => (call.request as { processInstanceKey: string }).processInstanceKey === key) as Recorded['unaryCalls'][number])
+    // when the event loop answers at positions 5 (committed), 12 and 14, and writes a job at 13
+    ca.callback(null, {}, 5)
+    cb.callback(null, {}, 12)
+    calls.streams[0].call.write(job('100'), 13)
+    cc.callback(null, {}, 14)
+    // (an answer given no position goes at once: once it is there, the thread has seen the others)
+    cd.callback(null, {})
+    await d.done
+    // then only the one committed has gone
+    expect(await a.done).toBe('answered')
+    expect([b.outcome.result, c.outcome.result, received]).toEqual([undefined, undefined, []])
+    // when the log is committed up to 13, the answer and the job up to it go; at 14 the last
+    log.postMessage({ ok: true, upTo: 13 })
+    expect(await b.done).toBe('answered')
+    await until(() => received.length === 1)
+    expect(received).toEqual(['100'])
+    expect(c.outcome.result).toBeUndefined()
+    log.postMessage({ ok: true, upTo: 14 })
+    expect(await c.done).toBe('answered')
+  })
+
+  test('a failed write refuses the answers that waited for it with RESOURCE_EXHAUSTED and its reason; its stream messages wait for the write to succeed', async () => {
+    // given an answer and a job waiting for position 12
+    const { received } = openStream()
+    const b = cancelCall('2')
+    await calls.until(() => calls.unaryCalls.length === 1 && calls.streams.length === 1)
+    calls.unaryCalls[0].callback(null, {}, 12)
+    calls.streams[0].call.write(job('200'), 12)
+    // when the write up to 12 fails
+    log.postMessage({ ok: false, upTo: 12, error: 'database or disk is full' })
+    // then the answer is refused with the reason
+    expect(await b.done).toBe(`${grpc.status.RESOURCE_EXHAUSTED} refused: database or disk is full`)
+    // and an answer given for a position the failed write held is refused at once
+    const e = cancelCall('5')
+    await calls.until(() => calls.unaryCalls.length === 2)
+    calls.unaryCalls[1].callback(null, {}, 11)
+    expect(await e.done).toBe(`${grpc.status.RESOURCE_EXHAUSTED} refused: database or disk is full`)
+    // but the job is not sent, nor lost: once the write is done again, it goes
+    expect(received).toEqual([])
+    log.postMessage({ ok: true, upTo: 12 })
+    await until(() => received.length === 1)
+    expect(received).toEqual(['200'])
+  })
+
+  test('a job waiting for its commit when the client goes away comes back as undelivered once committed', async () => {
+    // given a job waiting for position 20 on a stream
+    const { stream } = openStream()
+    await calls.until(() => calls.streams.length === 1)
+    const { call } = calls.streams[0]
+    call.write(job('300'), 20)
+    // when the client goes away, then the log is committed up to it
+    const cancelled = new Promise<void>((resolve) => call.once('cancelled', resolve))
+    stream.cancel()
+    await cancelled
+    log.postMessage({ ok: true, upTo: 20 })
+    // then the job comes back, to be activated again
+    await calls.until(() => calls.undeliveredMessages.length === 1)
+    expect(calls.undeliveredMessages[0]).toEqual(expect.objectContaining({ key: '300' }))
+  })
 })
 
 test('a stream failed with emit("error") ends at the client with that status', async () => {

@@ -6,7 +6,7 @@
  * them to the methods.
  */
 import { Status } from './status'
-import type { EngineApi } from '../api'
+import { storeRefusal, type EngineApi } from '../api'
 import type { EngineCredentials } from '../protocol'
 import { CommandPacer } from '../pacing'
 import { refusal } from './authentication'
@@ -55,6 +55,15 @@ export async function startGrpcGateway(
   let closing = false
   let boundPort = opts.port
 
+  // The server itself runs in a thread of its own (gateway-thread.ts), spawned earlier when given;
+  // the calls run here. When the engine keeps a log, the log thread tells the gateway thread how
+  // far it is committed, and the thread holds each answer until its commands are (COMMITS).
+  const thread = opts.thread ?? GatewayThread.spawn()
+  const notices = engine.commitNotices()
+  if (notices) thread.watchCommits(notices.port, toServiceError(storeRefusal(notices.failurePrefix), 'CommitNotices').details)
+  /** The log position an answer given now waits for in the thread; undefined: it waits here. */
+  const afterCommit = (): number | undefined => notices ? engine.commitPosition() : undefined
+
   const unary = <Req>(method: string, handle: Unary<Req>) =>
     (call: UnaryCall, callback: UnaryCallback): void => {
       // Reads answer at once; commands take their turn (pacing.ts).
@@ -64,10 +73,13 @@ export async function startGrpcGateway(
       handled
         // A command is acknowledged only once its effects are on disk.
         .then(async (response) => {
-          if (!READ_ONLY_METHODS.has(method)) await engine.whenDurable()
-          return response
+          if (READ_ONLY_METHODS.has(method)) return callback(null, response)
+          const after = afterCommit()
+          if (after !== undefined) return callback(null, response, after)
+          await engine.whenDurable()
+          callback(null, response)
         })
-        .then((response) => callback(null, response), (error: unknown) => callback(toServiceError(error, method)))
+        .catch((error: unknown) => callback(toServiceError(error, method)))
     }
 
   /** Waits for a promise, at most `deadlineMs` (then DEADLINE_EXCEEDED); close() ends the wait with UNAVAILABLE. */
@@ -81,7 +93,7 @@ export async function startGrpcGateway(
     })
   })
 
-  const streaming: StreamingContext = { engine, pending, closing: () => closing }
+  const streaming: StreamingContext = { engine, pending, closing: () => closing, afterCommit }
 
   const implementation: Record<string, Handler> = {
     Topology: unary('Topology', () => topologyResponse(host, boundPort)),
@@ -192,9 +204,6 @@ export async function startGrpcGateway(
     return implementation[method] ?? { code: Status.UNIMPLEMENTED, details: `Method ${method} is not supported by the raccord engine` }
   }
 
-  // The server itself runs in a thread of its own (gateway-thread.ts), spawned earlier when given;
-  // the calls run here.
-  const thread = opts.thread ?? GatewayThread.spawn()
   boundPort = await thread.listen(`${host}:${opts.port}`, {
     unary(method, call, callback) {
       const handler = handlerFor(method, call.metadata)

@@ -27,6 +27,8 @@ export interface StreamingContext {
   pending: Set<() => void>
   /** true once the gateway is closing: new calls end at once. */
   closing(): boolean
+  /** The log position a job pushed now waits for in the gateway thread; undefined: the engine waits itself. */
+  afterCommit(): number | undefined
 }
 
 function failCall(call: GatewayStream, error: unknown, method: string): void {
@@ -147,11 +149,13 @@ export function streamActivatedJobs(context: StreamingContext, call: GatewayStre
     call.on('close', stop)
     call.on('error', stop)
     pending.add(endStream)
+    const holdsUntilCommitted = context.afterCommit() !== undefined
     remove = engine.addJobStream({
       ...stream,
+      holdsUntilCommitted,
       push(job) {
         if (closed || call.cancelled || call.destroyed) return false
-        call.write(toGrpcJob(job))
+        call.write(toGrpcJob(job), context.afterCommit())
         return true
       },
     })

@@ -1,6 +1,6 @@
 import {
   EngineError, type ActivateJobsInput, type ActivatedJob, type CreateInstanceInput, type CreatedInstance,
-  type DecisionEvaluationResult, type DeployResourceInput, type DeploymentResult, type EngineApi,
+  type CommitNotices, type DecisionEvaluationResult, type DeployResourceInput, type DeploymentResult, type EngineApi,
   type BatchOperationInput, type EngineQueries, type QueryScope, type JobResult, type JobStream, type MigrateInstanceInput, type ModifyInstanceInput, type PublishMessageInput,
 } from '../api'
 import { SystemClock, type Clock } from '../clock'
@@ -90,6 +90,10 @@ export class Engine implements EngineApi, CommandTarget {
   whenDurable(): Promise<void> {
     return this.ctx.runner.whenDurable()
   }
+
+  commitNotices(): CommitNotices | undefined { return this.ctx.runner.journal?.commitNotices?.() }
+
+  commitPosition(): number { return this.ctx.runner.journal?.lastSeq ?? 0 }
 
   /** Stop the wake-up timer; the engine answers no more commands after this. */
   close(): void {

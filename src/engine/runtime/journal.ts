@@ -1,4 +1,4 @@
-import { EngineError } from '../api'
+import { storeRefusal, type CommitNotices } from '../api'
 import type { Clock } from '../clock'
 import type { Command } from './commands'
 
@@ -7,6 +7,10 @@ export interface Journal {
   append(time: number, command: string): void
   durable(): Promise<void>
   readonly failure: Error | undefined
+  /** the log position of the last command appended */
+  readonly lastSeq: number
+  /** commit notices for a gateway (api.ts, CommitNotices), when the journal can give them */
+  commitNotices?(): CommitNotices
 }
 
 /**
@@ -41,7 +45,7 @@ export class CommandRunner {
 
   run<T>(entry: Command | null, fn: () => T): T {
     if (this.depth === 0) {
-      if (this.journal?.failure) throw new EngineError('RESOURCE_EXHAUSTED', `The engine cannot store commands: ${this.journal.failure.message}`, entry?.c ?? 'UNKNOWN')
+      if (this.journal?.failure) throw storeRefusal(this.journal.failure.message, entry?.c)
       this.commandTime = this.replayTime ?? this.clock.now()
       if (entry && this.journal && !this.replaying) this.journal.append(this.commandTime, JSON.stringify(entry))
     }
@@ -67,7 +71,7 @@ export class CommandRunner {
     if (!this.journal) return Promise.resolve()
     // A store that cannot write (disk full, read-only) is a refusal the client may retry, not an engine fault.
     return this.journal.durable().catch((error: Error) => {
-      throw new EngineError('RESOURCE_EXHAUSTED', `The engine cannot store commands: ${error.message}`, 'UNKNOWN')
+      throw storeRefusal(error.message)
     })
   }
 

@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { MessageChannel } from 'node:worker_threads'
+import type { CommitNotices } from '../api'
 import { FIELD_COLUMNS, INDEX_FIELDS, type FieldValue } from './live-fields'
 import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind, type InstanceOrder, type InstancePosition, type InstanceWhere } from './history'
 import type { VariableHead } from './records'
@@ -182,7 +184,7 @@ export class EngineStore {
     const snap = db.prepare('SELECT seq FROM snapshot WHERE id = 1').get() as { seq: number } | undefined
     this.nextSeq = Math.max(row.seq ?? 0, snap?.seq ?? 0) + 1
     this.writer = new StoreWriter(file, FIELD_COLUMNS, ROWS_MARKER, 'state')
-    this.logWriter = new StoreWriter(logFile, FIELD_COLUMNS, ROWS_MARKER, 'log')
+    this.logWriter = new StoreWriter(logFile, FIELD_COLUMNS, ROWS_MARKER, 'log', this.nextSeq - 1)
   }
 
   /** Open (or create) the state in `dir`. Refuses a foreign or corrupt file with a StoreError. */
@@ -356,13 +358,19 @@ export class EngineStore {
     })
   }
 
-  get pending(): number {
-    return this.buffer.length
+  /** The log thread's commit notices (api.ts, CommitNotices), for a gRPC thread to release answers (gateway-thread.ts, COMMITS). */
+  commitNotices(): CommitNotices {
+    const { port1, port2 } = new MessageChannel()
+    this.logWriter.post({ op: 'notices', port: port2 }, () => undefined)
+    return { port: port1, failurePrefix: this.commitFailurePrefix }
   }
 
-  get lastSeq(): number {
-    return this.nextSeq - 1
-  }
+  private get commitFailurePrefix(): string { return `Cannot write engine log '${this.logFile}': ` }
+
+  get pending(): number { return this.buffer.length }
+
+  /** the log position of the last command buffered */
+  get lastSeq(): number { return this.nextSeq - 1 }
 
   private scheduleFlush(): void {
     if (this.flushScheduled) return
@@ -459,7 +467,7 @@ export class EngineStore {
     // The thread refuses every write after this one until told to resume: put them all back, in
     // order and at their positions, before what was buffered since. Nothing of them is
     // acknowledged; they are retried.
-    this.failure = new StoreError(`Cannot write engine log '${this.logFile}': ${answer.error ?? 'unknown error'}`)
+    this.failure = new StoreError(`${this.commitFailurePrefix}${answer.error ?? 'unknown error'}`)
     const failed = [write, ...this.logInFlight.values()]
     this.logInFlight.clear()
     this.logWriter.post({ op: 'resume' }, () => undefined)

@@ -6,7 +6,9 @@ import { startSharedPoolFirst, THREAD_NAMES } from '../thread-name'
  * own. The event loop only hands them over (the rows are built there) and goes on serving; a
  * thread answers once the transaction is committed, and only then is anything acknowledged.
  * - The log thread ('log' mode, log.db) commits the commands of each group commit, and drops the
- *   log up to a checkpoint once the checkpoint is committed.
+ *   log up to a checkpoint once the checkpoint is committed. It also tells the gRPC thread how far
+ *   the log is committed (COMMIT NOTICES): the answers waiting for it go from there, not from the
+ *   event loop.
  * - The state thread ('state' mode, engine.db) writes the finished instances, the checkpoints of
  *   the live state and the pruning. Its work is not on the way of a command's answer, so it runs
  *   at a lower priority (Linux): it takes the cores when the threads that answer clients leave
@@ -93,6 +95,18 @@ const prune = db.transaction((roots) => {
   }
 })
 let failed = false
+let failedWith = ''
+// (log thread) COMMIT NOTICES: ports to gRPC threads, told how far the log is committed, and
+// which log positions a write failed to commit
+const noticePorts = []
+let committed = workerData.committed
+function notice(op, ok, error) {
+  if (op.log.length === 0) return
+  if (ok) committed = Math.max(committed, op.log[op.log.length - 1][0])
+  if (noticePorts.length === 0) return
+  const message = ok ? { ok: true, upTo: committed } : { ok: false, upTo: op.log[op.log.length - 1][0], error }
+  for (const each of noticePorts) each.postMessage(message)
+}
 port.on('message', (op) => {
   const started = performance.now()
   let answer
@@ -104,6 +118,7 @@ port.on('message', (op) => {
       } finally {
         if (op.checkpoint && op.checkpoint.staged) staged = nothingStaged()
       }
+      notice(op, true)
       answer = { id: op.id, ok: true }
     } else if (op.op === 'stage') {
       if (staged.token !== op.token) staged = { ...nothingStaged(), token: op.token }
@@ -119,6 +134,11 @@ port.on('message', (op) => {
       const roots = statements.oldRoots.all(op.before, op.max)
       if (roots.length > 0) prune(roots)
       answer = { id: op.id, ok: true, value: roots.length }
+    } else if (op.op === 'notices') {
+      noticePorts.push(op.port)
+      op.port.on('close', () => noticePorts.splice(noticePorts.indexOf(op.port), 1))
+      op.port.postMessage({ ok: true, upTo: committed })
+      answer = { id: op.id, ok: true }
     } else if (op.op === 'resume') {
       failed = false
       answer = { id: op.id, ok: true }
@@ -131,8 +151,13 @@ port.on('message', (op) => {
       throw new Error('unknown operation ' + op.op)
     }
   } catch (error) {
-    if (op.op === 'write' && !failed) failed = true
     answer = { id: op.id, ok: false, error: String(error && error.message || error) }
+    if (op.op === 'write' && !failed) {
+      failed = true
+      failedWith = answer.error
+    }
+    // (a write refused after one failed: the notice gives the first failure's reason)
+    if (op.op === 'write') notice(op, false, failedWith)
   }
   answer.ms = performance.now() - started
   port.postMessage(answer)
@@ -194,6 +219,8 @@ type Operation =
   /** (log thread) drop the log up to a committed checkpoint */
   | { op: 'trim'; seq: number }
   | { op: 'resume' }
+  /** (log thread) tell `port` how far the log is committed, now and after each write (COMMIT NOTICES) */
+  | { op: 'notices'; port: MessagePort }
   | { op: 'pragma'; pragma: string }
   | { op: 'close' }
 
@@ -208,15 +235,18 @@ export class StoreWriter {
   private readonly waiting = new Map<number, (answer: WriteAnswer) => void>()
   private stopped: Error | undefined
 
-  /** `mode`: 'log' for log.db's thread, 'state' for engine.db's (see WORKER_SOURCE). */
-  constructor(file: string, fieldColumns: readonly string[], rowsMarker: string, mode: 'log' | 'state') {
+  /**
+   * `mode`: 'log' for log.db's thread, 'state' for engine.db's (see WORKER_SOURCE). `committed`:
+   * the last log position on disk when it starts.
+   */
+  constructor(file: string, fieldColumns: readonly string[], rowsMarker: string, mode: 'log' | 'state', committed = 0) {
     const { port1, port2 } = new MessageChannel()
     this.port = port1
     startSharedPoolFirst()
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
-        file, fieldColumns, rowsMarker, mode, sqlite: require.resolve('better-sqlite3'), port: port2, done: this.done.buffer,
+        file, fieldColumns, rowsMarker, mode, committed, sqlite: require.resolve('better-sqlite3'), port: port2, done: this.done.buffer,
         name: mode === 'log' ? THREAD_NAMES.log : THREAD_NAMES.writer, nice: mode === 'state' ? STATE_NICE : 0,
       },
       transferList: [port2],
@@ -255,7 +285,7 @@ export class StoreWriter {
     }
     this.waiting.set(id, then)
     if (this.waiting.size === 1) this.port.ref()
-    this.port.postMessage({ id, ...operation })
+    this.port.postMessage({ id, ...operation }, operation.op === 'notices' ? [operation.port] : undefined)
     return id
   }
 

@@ -1,4 +1,4 @@
-import type { ActivatedJob, JobStream } from '../../api'
+import { EngineError, type ActivatedJob, type JobStream } from '../../api'
 import type { ExecutionListener, FlowElement, TaskListener } from '../../model/types'
 import type { JobRecord, Key, VariableDocument } from '../../state/records'
 import type { ProcessingContext } from '../processing'
@@ -21,6 +21,8 @@ export class JobBehavior {
   private notifyScheduled = false
   private pendingPushes: { stream: JobStream; job: ActivatedJob }[] = []
   private pushScheduled = false
+  /** pushes to streams that hold them until committed, handed over once the command has run */
+  private heldPushes: { stream: JobStream; job: ActivatedJob }[] = []
 
   constructor(private readonly ctx: ProcessingContext) {}
 
@@ -236,24 +238,33 @@ export class JobBehavior {
 
   /**
    * Activate a job for a stream, and hand it over once the activation (and the command that made
-   * the job) is durable: a worker never acts on a job that a crash could take back.
+   * the job) is durable: a worker never acts on a job that a crash could take back. A stream that
+   * holds its jobs until then itself (a gRPC thread's) gets it once the command has run.
    */
   private pushToStream(stream: JobStream, job: JobRecord): void {
     const activated = this.activate(job, stream.worker, stream.timeout, stream.fetchVariables)
+    if (stream.holdsUntilCommitted) {
+      this.heldPushes.push({ stream, job: activated })
+      if (this.heldPushes.length === 1) queueMicrotask(() => this.handOver(this.heldPushes.splice(0)))
+      return
+    }
     this.pendingPushes.push({ stream, job: activated })
     if (this.pushScheduled) return
     this.pushScheduled = true
     const deliver = () => {
       this.ctx.runner.whenDurable().then(() => {
         this.pushScheduled = false
-        const batch = this.pendingPushes
-        this.pendingPushes = []
-        for (const { stream: s, job: j } of batch) {
-          if (!s.push(j)) this.yieldJob(j.key)
-        }
+        this.handOver(this.pendingPushes.splice(0))
       }, () => setTimeout(deliver, PUSH_RETRY_MS).unref())
     }
     deliver()
+  }
+
+  /** Jobs a stream could no longer take are activatable again. */
+  private handOver(batch: { stream: JobStream; job: ActivatedJob }[]): void {
+    for (const { stream, job } of batch) {
+      if (!stream.push(job)) this.yieldJob(job.key)
+    }
   }
 
   /**
@@ -263,7 +274,12 @@ export class JobBehavior {
   yieldJob(jobKey: Key): void {
     const job = this.ctx.state.jobs.get(jobKey)
     if (!job || job.state !== 'ACTIVATED' || this.ctx.closed) return
-    this.ctx.runner.run({ c: 'yield', k: jobKey }, () => this.makeActivatable(job))
+    try {
+      this.ctx.runner.run({ c: 'yield', k: jobKey }, () => this.makeActivatable(job))
+    } catch (error) {
+      // A store that cannot write refuses the yield: the job stays activated until its timeout.
+      if (!(error instanceof EngineError && error.type === 'RESOURCE_EXHAUSTED')) throw error
+    }
   }
 
   private scheduleNotify(): void {
