@@ -17,7 +17,10 @@ test('a burst of commands runs a slice per turn of the event loop, in the order 
   // then the first 3 ran at once, and the others wait
   expect(ran).toEqual([0, 1, 2])
   expect(pacer.backlog).toBe(4)
-  // when the turn ends, the next 3 run, then the last one
+  // when the turn ends, the others still wait: its slice was spent (no second slice in one turn)
+  await nextTurn()
+  expect(ran).toEqual([0, 1, 2])
+  // and the next turns run the next 3, then the last one
   await nextTurn()
   expect(ran).toEqual([0, 1, 2, 3, 4, 5])
   await nextTurn()
@@ -38,7 +41,9 @@ test('once a turn has run commands for its time, the next command waits for a la
   })
   // when another command arrives in the same turn
   const second = pacer.run(() => ran.push('next'))
-  // then it runs in the next turn, not in this one
+  // then it does not run in this turn, even at its end, but in the next
+  expect(ran).toEqual(['slow'])
+  await nextTurn()
   expect(ran).toEqual(['slow'])
   await nextTurn()
   expect(ran).toEqual(['slow', 'next'])
