@@ -68,6 +68,29 @@ test('a loaded record can be changed, deleted, made again, evicted and read agai
   expect(map.inMemory).toBe(1)
 })
 
+test('eviction takes at most the number asked each time, oldest first, so that one call holds the event loop briefly', () => {
+  // given five records made and written (nothing marked), held in memory
+  const { map, rows, reads } = loaded([])
+  const tracker = new DirtyTracker()
+  map.tracker = tracker
+  tracker.active = true
+  for (const key of ['100', '200', '300', '400', '500']) {
+    map.set(key, { key, instance: 'p0', n: Number(key) })
+    rows.set(key, JSON.stringify({ key, instance: 'p0', n: Number(key) }))
+  }
+  tracker.take()
+  // when they are evicted down to none, two at most a call
+  expect(map.evict(0, 2)).toBe(2)
+  // then the first call took the two oldest: they are read back from their rows, the others are not
+  expect(map.inMemory).toBe(3)
+  expect([map.get('300')?.n, map.get('200')?.n]).toEqual([300, 200])
+  expect(reads).toEqual(['200'])
+  // and once a checkpoint has taken the marks of those reads, the next calls take two, two, then none
+  tracker.take()
+  expect([map.evict(0, 2), map.evict(0, 2), map.evict(0, 2)]).toEqual([2, 2, 0])
+  expect(map.inMemory).toBe(0)
+})
+
 test('records given out of key order at load still count, held in the map itself', () => {
   // given a load whose second key is lower than the first
   const { map } = loaded(['300', '100', '200'])

@@ -687,9 +687,10 @@ export class Engine implements EngineApi, CommandTarget {
     this.ctx.vars.useColdRows(rows)
   }
 
-  /** Leave records out of memory (not those a checkpoint has still to write) until at most `keep` are in it; returns how many were. */
-  evict(keep: number): number {
-    return this.state.evict(keep) + this.ctx.vars.evict(keep)
+  /** Leave records out of memory (not those a checkpoint has still to write) until at most `keep` are in it, `max` at most; returns how many were. */
+  evict(keep: number, max = Infinity): number {
+    const records = this.state.evict(keep, max)
+    return records + this.ctx.vars.evict(keep, max - records)
   }
 
   /** From now on, `tracker` is told which records are read and changed while it is active (checkpoints write those). */

@@ -149,14 +149,17 @@ export class RuntimeState {
     return count
   }
 
-  /** Leave records not marked as changed out of memory until at most `keep` are left; returns how many were. */
-  evict(keep: number): number {
+  /** Leave records not marked as changed out of memory until at most `keep` are left (or `max` have left); returns how many were. */
+  evict(keep: number, max = Infinity): number {
     const hot = this.hotCount()
     if (hot <= keep) return 0
     // Each map keeps the same share of its records in memory, its most recent ones.
     const share = keep / hot
     let evicted = 0
-    for (const map of this.recordMaps()) evicted += map.evict(Math.floor(map.hotCount * share))
+    for (const map of this.recordMaps()) {
+      if (evicted >= max) break
+      evicted += map.evict(Math.floor(map.hotCount * share), max - evicted)
+    }
     return evicted
   }
 

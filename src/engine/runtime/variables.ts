@@ -209,14 +209,14 @@ export class VariableStore {
 
   /**
    * Leave the variables of the oldest scopes (first held) out of memory, until at most `keep`
-   * scopes are held: only scopes none of whose variables a checkpoint has still to write. Returns
-   * how many were.
+   * scopes are held (or `max` have left): only scopes none of whose variables a checkpoint has
+   * still to write. Returns how many were.
    */
-  evict(keep: number): number {
+  evict(keep: number, max = Infinity): number {
     if (!this.cold || this.byScope.size <= keep) return 0
     let evicted = 0
     for (const [scope, vars] of this.byScope) {
-      if (this.byScope.size <= keep) break
+      if (this.byScope.size <= keep || evicted >= max) break
       let marked = false
       for (const v of vars.values()) if (this.tracker?.isRefMarked(VARIABLE_KIND, v.key)) marked = true
       if (marked) continue

@@ -326,15 +326,15 @@ export class RecordMap<K extends string, V> extends ChunkedMap<K, V> {
   }
 
   /**
-   * Leave records out of memory, oldest first, until at most `keep` are left in it: only records
-   * not marked as changed (their row is current), so never one a checkpoint has still to write.
-   * Returns how many were evicted.
+   * Leave records out of memory, oldest first, until at most `keep` are left in it (or `max` have
+   * left): only records not marked as changed (their row is current), so never one a checkpoint
+   * has still to write. Returns how many were evicted.
    */
-  evict(keep: number): number {
+  evict(keep: number, max = Infinity): number {
     if (!this.coldRows || this.hot.size <= keep) return 0
     let evicted = 0
     for (const key of this.hot) {
-      if (this.hot.size <= keep) break
+      if (this.hot.size <= keep || evicted >= max) break
       if (this.tracker?.isMarked(this.kind, key)) continue
       this.hot.delete(key)
       const code = encodeKey(key)
