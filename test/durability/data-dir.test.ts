@@ -9,6 +9,7 @@ import path from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { startEngineServer, type EngineServer } from '../../src/engine/server'
+import type { EngineStore } from '../../src/engine/state/store'
 import type { TestClient } from '../support/engine-harness'
 import { connect, runEngineCli, startEngineProcess } from '../support/engine-process'
 
@@ -202,28 +203,39 @@ describe('a full disk', () => {
     return new Map(keys.map((k) => [k, states.get(k) ?? 'MISSING']))
   }
 
-  test('commands are refused with RESOURCE_EXHAUSTED naming the cause; the engine keeps serving, then recovers with nothing lost', async () => {
-    const dir = freshDir('full-disk')
+  /** With the database not allowed to grow, create instances until one is refused: its error (the others' keys go to `acknowledged`). */
+  async function fillUntilRefused(store: EngineStore, prefix: string, acknowledged: string[]): Promise<unknown> {
+    store.limitPages(1)
+    for (let i = 0; i < 10_000; i++) {
+      try {
+        acknowledged.push(await createInstance(`${prefix}-${i}`))
+      } catch (error) {
+        return error
+      }
+    }
+    return undefined
+  }
+
+  /** An engine on a fresh data dir, with the crash process deployed: its dir, and its store to fill. */
+  async function startWithCrashProcess(name: string): Promise<{ dir: string; store: EngineStore }> {
+    const dir = freshDir(name)
     server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
     client = await connect(server)
     const store = server.durable?.store
     if (!store) throw new Error('the engine was started without durable state')
     await client.zeebe.deployResource({ processFilename: DU_CRASH })
+    return { dir, store }
+  }
+
+  test('commands are refused with RESOURCE_EXHAUSTED naming the cause; the engine keeps serving, then recovers with nothing lost', async () => {
+    const { dir, store } = await startWithCrashProcess('full-disk')
     const acknowledged: string[] = []
     for (let i = 0; i < 20; i++) acknowledged.push(await createInstance(`before-${i}`))
     // Their timers (0.5 s) come due while the disk is full.
     expect(await completeJobs('du-work')).toBe(20)
 
     // when the database may not grow any more
-    store.limitPages(1)
-    let refusal: unknown
-    for (let i = 0; i < 10_000 && refusal === undefined; i++) {
-      try {
-        acknowledged.push(await createInstance(`filling-${i}`))
-      } catch (error) {
-        refusal = error
-      }
-    }
+    const refusal = await fillUntilRefused(store, 'filling', acknowledged)
 
     // then the command is refused as RESOURCE_EXHAUSTED, with the cause
     expect(refusal).toBeDefined()
@@ -276,12 +288,7 @@ describe('a full disk', () => {
   })
   test('a job stream never gets a job whose activation the full disk refused; once space is back it is written again, and the job comes', async () => {
     // given a worker streaming the jobs of 'du-work' (it keeps them: the instances wait there)
-    const dir = freshDir('full-disk-stream')
-    server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
-    client = await connect(server)
-    const store = server.durable?.store
-    if (!store) throw new Error('the engine was started without durable state')
-    await client.zeebe.deployResource({ processFilename: DU_CRASH })
+    const { store } = await startWithCrashProcess('full-disk-stream')
     const streamed: string[] = []
     await client.zeebe.streamJobs({
       type: 'du-work', worker: 'full-disk-stream', timeout: 60_000, tenantIds: ['<default>'],
@@ -296,15 +303,7 @@ describe('a full disk', () => {
     expect(streamed).toEqual(acknowledged)
 
     // when the disk fills while instances are created, until one is refused
-    store.limitPages(1)
-    let refusal: unknown
-    for (let i = 0; i < 10_000 && refusal === undefined; i++) {
-      try {
-        acknowledged.push(await createInstance(`stream-${i}`))
-      } catch (error) {
-        refusal = error
-      }
-    }
+    const refusal = await fillUntilRefused(store, 'stream', acknowledged)
     expect((refusal as { code?: number }).code).toBe(GRPC_RESOURCE_EXHAUSTED)
     // then the worker gets the jobs of the instances acknowledged, and no other
     await delay(1_000)
@@ -321,12 +320,7 @@ describe('a full disk', () => {
   })
 
   test('over REST, a refused command is a 503 problem naming the cause', async () => {
-    const dir = freshDir('full-disk-rest')
-    server = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: dir })
-    client = await connect(server)
-    const store = server.durable?.store
-    if (!store) throw new Error('the engine was started without durable state')
-    await client.zeebe.deployResource({ processFilename: DU_CRASH })
+    const { store } = await startWithCrashProcess('full-disk-rest')
     const create = (orderId: string) => fetch(`http://127.0.0.1:${server.restPort}/v2/process-instances`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ processDefinitionId: 'crash', variables: { orderId } }),
