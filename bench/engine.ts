@@ -23,7 +23,8 @@
  *    spawn to the first successful GET /v2/topology. With BENCH_WAITING=1000000 (and BENCH_IN_MEMORY=0
  *    to skip the in-memory run), the figures of issue 19's million-instance targets.
  * 5. History: BENCH_HISTORY (200,000) one-service-task instances run to their end on a durable
- *    engine; RSS and heap growth per finished instance between 10,000 and BENCH_HISTORY (issue 19:
+ *    engine, the process deployed again every tenth of them (10 versions, one name, a version tag
+ *    each); RSS and heap growth per finished instance between 10,000 and BENCH_HISTORY (issue 19:
  *    finished instances live in the data dir, not in memory), disk per finished instance, and the
  *    SIGTERM stop and restart with that history, then the time of process-instance searches
  *    over it (issue 19: p99 < 100 ms with 1,000,000 retained).
@@ -127,7 +128,11 @@ const SEARCHES: { name: string; body: Record<string, unknown>; reads?: string }[
   { name: 'one process, last ended', body: { filter: { processDefinitionId: 'bench-service-task' }, sort: [{ field: 'endDate', order: 'DESC' }], page: { limit: 50 } } },
   { name: 'sorted by process id', body: { sort: [{ field: 'processDefinitionId', order: 'ASC' }], page: { limit: 50 } } },
   { name: 'by state, sorted', body: { filter: { processDefinitionId: 'bench-service-task' }, sort: [{ field: 'state', order: 'DESC' }], page: { limit: 50 } } },
-  { name: 'sorted by version', body: { sort: [{ field: 'processDefinitionVersion', order: 'ASC' }], page: { limit: 50 } }, reads: 'reads every finished instance' },
+  { name: 'sorted by version', body: { sort: [{ field: 'processDefinitionVersion', order: 'ASC' }], page: { limit: 50 } } },
+  { name: 'by name, desc', body: { sort: [{ field: 'processDefinitionName', order: 'DESC' }], page: { limit: 50 } } },
+  { name: 'by version tag', body: { filter: { processDefinitionId: 'bench-service-task' }, sort: [{ field: 'processDefinitionVersionTag', order: 'ASC' }], page: { limit: 50 } } },
+  { name: 'newest key first', body: { sort: [{ field: 'processInstanceKey', order: 'DESC' }], page: { limit: 50 } } },
+  { name: 'two sort fields', body: { sort: [{ field: 'state', order: 'ASC' }, { field: 'startDate', order: 'DESC' }], page: { limit: 50 } }, reads: 'reads every finished instance' },
 ]
 const SEARCH_REPEATS = Number(process.env.BENCH_SEARCH_REPEATS ?? 50)
 /** A search that reads the whole history is repeated fewer times. */
@@ -169,6 +174,15 @@ function describeSearches(figures: SearchFigures[]): string[] {
     f.error !== undefined
       ? `    ${f.name.padEnd(22)} failed: ${f.error}`
       : `    ${f.name.padEnd(22)} p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms (totalItems ${count(f.totalItems)}${f.hasMore ? ', a lower bound' : ''}${f.reads ? `; ${f.reads}` : ''})`)]
+}
+
+/** The versions of the service-task process the history section deploys, one after the other. */
+const HISTORY_VERSIONS = 10
+
+/** The service-task process, named, with a version tag making each version's content its own. */
+function serviceTaskVersion(n: number): string {
+  return SERVICE_TASK_BPMN.replace('<bpmn:process id="bench-service-task" isExecutable="true">',
+    `<bpmn:process id="bench-service-task" name="Bench service task" isExecutable="true"><bpmn:extensionElements><zeebe:versionTag value="v${n}" /></bpmn:extensionElements>`)
 }
 
 const SERVICE_TASK_BPMN = `<?xml version="1.0" encoding="UTF-8"?>
@@ -309,6 +323,10 @@ async function measureThroughput({ grpcPort, child }: Server): Promise<Throughpu
     let seq = 0
     const run = async () => {
       const mine = seq++
+      // a new version every tenth of the run: the history holds HISTORY_VERSIONS definitions
+      if (mine > 0 && mine % Math.ceil(HISTORY / HISTORY_VERSIONS) === 0) {
+        await zeebe.deployResource({ process: Buffer.from(serviceTaskVersion(mine / Math.ceil(HISTORY / HISTORY_VERSIONS) + 1)), name: 'bench-service-task.bpmn' })
+      }
       const completed = new Promise<void>((resolve) => done.set(mine, resolve))
       sentAt.set(mine, performance.now())
       await zeebe.createProcessInstance({ bpmnProcessId: 'bench-service-task', variables: { seq: mine } })
@@ -538,7 +556,7 @@ async function createHistory(server: Server, dataDir: string, probe: StallProbe)
   const camunda = connect(server.grpcPort)
   const zeebe = camunda.getZeebeGrpcApiClient()
   try {
-    await zeebe.deployResource({ process: Buffer.from(SERVICE_TASK_BPMN), name: 'bench-service-task.bpmn' })
+    await zeebe.deployResource({ process: Buffer.from(serviceTaskVersion(1)), name: 'bench-service-task.bpmn' })
     const done = new Map<number, () => void>()
     await zeebe.streamJobs({
       type: JOB_TYPE, worker: 'bench-history', timeout: 60_000, tenantIds: ['<default>'], fetchVariables: ['seq'],
@@ -551,6 +569,10 @@ async function createHistory(server: Server, dataDir: string, probe: StallProbe)
     let seq = 0
     const run = async () => {
       const mine = seq++
+      // a new version every tenth of the run: the history holds HISTORY_VERSIONS definitions
+      if (mine > 0 && mine % Math.ceil(HISTORY / HISTORY_VERSIONS) === 0) {
+        await zeebe.deployResource({ process: Buffer.from(serviceTaskVersion(mine / Math.ceil(HISTORY / HISTORY_VERSIONS) + 1)), name: 'bench-service-task.bpmn' })
+      }
       const completed = new Promise<void>((resolve) => done.set(mine, resolve))
       await zeebe.createProcessInstance({ bpmnProcessId: 'bench-service-task', variables: { seq: mine, order: `order-${mine}` } })
       await completed
@@ -714,11 +736,13 @@ async function main(): Promise<void> {
       const during = searches.map((f) => ({ name: f.name, ...f.ran }))
       for (const line of describeCauses(searchStalls.slow, searchPauses.pauses.long ?? [], during)) console.log(`    ${line}`)
       console.log('')
-      const slowest = Math.max(...searches.filter((s) => !s.reads).map((s) => s.p99))
-      const reading = searches.filter((s) => s.reads).map((s) => `${s.p99.toFixed(1)} ms ${s.name}`).join(', ')
+      // Every search counts but one reading the whole history (a sort by two fields): it is shown apart.
+      const whole = (s: SearchFigures) => s.reads?.includes('every') === true
+      const slowest = searches.filter((s) => !whole(s)).reduce((a, b) => (b.p99 > a.p99 ? b : a))
+      const reading = searches.filter(whole).map((s) => `${s.p99.toFixed(1)} ms ${s.name}`).join(', ')
       const failed = searches.filter((s) => s.error !== undefined).map((s) => s.name)
       if (failed.length > 0) targets.push(`  ✗ every /v2/process-instances/search answered with ${count(HISTORY)} retained instances: failed ${failed.join(', ')}`)
-      targets.push(`  ${mark(slowest < TARGET.searchP99Ms && failed.length === 0)} /v2/process-instances/search p99 < ${TARGET.searchP99Ms} ms with ${count(HISTORY)} retained instances (issue 19 asks it with 1,000,000): ${slowest.toFixed(1)} ms at worst by index; reading the history, ${reading}`)
+      targets.push(`  ${mark(slowest.p99 < TARGET.searchP99Ms && failed.length === 0)} /v2/process-instances/search p99 < ${TARGET.searchP99Ms} ms with ${count(HISTORY)} retained instances (issue 19 asks it with 1,000,000): ${slowest.p99.toFixed(1)} ms at worst (${slowest.name}), every filter and single-field sort; reading the history, ${reading}`)
       targets.push(`  ${mark(searchStalls.max <= TARGET.stallMs)} no stall over ${TARGET.stallMs} ms while those searches ran, reading the history included: longest answer ${searchStalls.max.toFixed(1)} ms`)
       targets.push(`  ${mark(rssPerFinished <= TARGET.bytesPerFinished)} RSS growth ≤ 0.5 KB per finished instance, ${count(HISTORY_BASELINE)} -> ${count(HISTORY)} (issue 19): ${count(rssPerFinished)} B`)
       targets.push(`  ${mark(historyStalls.max <= TARGET.stallMs)} no stall over ${TARGET.stallMs} ms while ${count(HISTORY)} instances ran to their end, checkpointed and archived (issue 19): longest answer ${historyStalls.max.toFixed(1)} ms`)

@@ -12,6 +12,7 @@ import type { Problem } from './model/types'
 import type { HistoryKind, HistoryRecords, InstanceOrder, InstancePosition, InstanceWhere } from './state/history'
 
 export type { HistoryKind, HistoryRecords, InstanceOrder, InstancePosition, InstanceWhere }
+export { instanceMeets } from './state/history'
 
 // The records the queries return are part of this API: the adapters name them through this
 // module, never through state/.
@@ -278,6 +279,8 @@ export interface EngineQueries {
   history<K extends HistoryKind>(kind: K, processInstanceKey: Key | undefined, afterKey: Key | undefined, limit: number): HistoryRecords[K][]
   /** Finished process instances in `order` (by a date, then key), after `after`, at most `limit`: read by the history's index for that order, unfiltered. */
   processInstanceHistoryBy(order: InstanceOrder, after: InstancePosition | undefined, limit: number): ProcessInstanceRecord[]
+  /** The definitions the finished process instances are of: their keys, each once, in key order. */
+  processInstanceHistoryDefinitions(): Key[]
   /** How many finished process instances meet `where`, counted up to `cap`. */
   processInstanceHistoryCount(where: InstanceWhere, cap: number): number
 }

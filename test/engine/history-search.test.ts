@@ -300,8 +300,8 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
 
     test('a sort other than by key reads every finished instance, keeping a page, and counts them exactly', async () => {
       const all = await everyFinishedKey()
-      // when sorted by key descending, then by the start date, then paged back before a cursor
-      const newest = await searchPage({ filter: { processDefinitionId: 'paged-straight' }, sort: [{ field: 'processInstanceKey', order: 'DESC' }], page: { limit: 3 } })
+      // when sorted by two fields (the state, then the key descending), then by the start date, then paged back before a cursor
+      const newest = await searchPage({ filter: { processDefinitionId: 'paged-straight' }, sort: [{ field: 'state', order: 'ASC' }, { field: 'processInstanceKey', order: 'DESC' }], page: { limit: 3 } })
       const byStart = await searchPage({ filter: { processDefinitionId: 'paged-straight' }, sort: [{ field: 'startDate', order: 'ASC' }], page: { from: 2, limit: 2 } })
       const cursorAt = (key: string) => Buffer.from(JSON.stringify([key]), 'utf8').toString('base64')
       const beforeFirst = await searchPage({ filter: { processDefinitionId: 'paged-straight' }, page: { before: cursorAt(all[0]), limit: 2 } })

@@ -9,10 +9,10 @@ import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { InstanceOrder, InstancePosition } from '../../src/engine/state/history'
-import { orderStatements, readInOrder } from '../../src/engine/state/ordered-history'
+import { InstanceReads, orderStatements, readInOrder } from '../../src/engine/state/ordered-history'
 import { EngineStore } from '../../src/engine/state/store'
 
-const FIELDS: InstanceOrder['field'][] = ['startDate', 'endDate', 'bpmnProcessId', 'processDefinitionKey', 'state']
+const FIELDS: InstanceOrder['field'][] = ['startDate', 'endDate', 'bpmnProcessId', 'processDefinitionKey', 'state', 'key']
 
 let dir: string
 let db: Database.Database
@@ -37,7 +37,7 @@ test('no statement of an order sorts: each walks the index of its field', () => 
       // when SQLite plans the statement
       const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...new Array<number>(sql.split('?').length - 1).fill(0)) as { detail: string }[]).map((row) => row.detail)
       // then it reads the field's index and sorts nothing
-      expect({ field, name, plan }).toEqual({ field, name, plan: [expect.stringMatching(/USING (COVERING )?INDEX history_instance_/)] })
+      expect({ field, name, plan }).toEqual({ field, name, plan: [expect.stringMatching(/USING (COVERING )?INDEX (history_instance_|sqlite_autoindex_history_1 )/)] })
     }
   }
 })
@@ -68,6 +68,14 @@ describe('a history of instances with few values and with many', () => {
     const byValue = x < y ? -1 : x > y ? 1 : 0
     return (order.descending ? -byValue : byValue) || (a.key < b.key ? -1 : 1)
   }).map((r) => r.key)
+
+  test('the definitions of the instances come each once, in key order', () => {
+    // when the definitions are listed (a seek of the definition index each)
+    const definitions = new InstanceReads(db).definitions()
+    // then they are those of the instances, each once, in key order
+    expect(definitions).toEqual([...new Set(rows.map((r) => r.processDefinitionKey))].sort())
+    expect(definitions).toHaveLength(5)
+  })
 
   test.each(FIELDS.flatMap((field) => [false, true].map((descending) => ({ field, descending }))))('by %o, pages of any size from each cursor give every instance once, ties by key', (order) => {
     for (const limit of [1, 7, 500, 4_000]) {

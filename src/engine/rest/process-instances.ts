@@ -4,8 +4,9 @@
  */
 import type { RequestHandler, Router } from 'express'
 import { z } from 'zod'
-import type { EngineApi, EngineQueries, InstanceOrder, InstancePosition, InstanceWhere } from '../api'
+import type { EngineApi, EngineQueries, InstanceWhere } from '../api'
 import type { ElementInstanceRecord, Key, VariableDocument } from '../api'
+import { instanceOrders } from './instance-orders'
 import { defaultTenantOnly, HttpProblem, invalidArgument, notFound } from './problem'
 import {
   ResultContext, incidentResult, variableResult, type ElementInstanceResult, type ProcessInstanceResult,
@@ -112,12 +113,7 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
       page: (afterKey, limit) => queries.processInstanceHistory(where, afterKey, limit).map((r) => context.processInstance(r)),
       ...(whole ? { count: (cap: number) => queries.processInstanceHistoryCount(where, cap) } : { meets: meetsAll }),
       ...(Object.keys(where).length > 0 ? { narrowed: (cap: number) => queries.processInstanceHistoryCount(where, cap) } : {}),
-      ordered: {
-        fields: Object.keys(INDEXED_ORDERS),
-        page: (field, descending, after, limit) => queries.processInstanceHistoryBy({ field: INDEXED_ORDERS[field], descending }, after && orderPosition(field, after), limit)
-          .map((r) => context.processInstance(r)),
-        meets: meetsAll,
-      },
+      ordered: instanceOrders(queries, where, (r) => context.processInstance(r), meetsAll),
     }
     res.json(await searchWithStored(live, finished, request, spec))
   })
@@ -289,22 +285,6 @@ function indexedValue(condition: unknown): string | string[] | undefined {
   if (op === '$eq' && typeof value === 'string') return value
   if (op === '$in' && Array.isArray(value) && value.length > 0 && value.length <= MAX_INDEXED_VALUES && value.every((v) => typeof v === 'string')) return value as string[]
   return undefined
-}
-
-/** The sort fields the history has an index for, and the record field each is (history.ts, InstanceOrder). */
-const INDEXED_ORDERS: Record<string, InstanceOrder['field']> = {
-  startDate: 'startDate', endDate: 'endDate', processDefinitionId: 'bpmnProcessId', processDefinitionKey: 'processDefinitionKey', state: 'state',
-}
-
-/** A cursor's place (the sort field's value and a key) as the history's: a date as engine time, text as it is. */
-function orderPosition(field: string, after: { value: unknown; key: string }): InstancePosition {
-  if (field === 'startDate' || field === 'endDate') {
-    const value = typeof after.value === 'string' ? Date.parse(after.value) : NaN
-    if (Number.isNaN(value)) throw invalidArgument(`Invalid page cursor: '${String(after.value)}' is not a date`)
-    return { value, key: after.key }
-  }
-  if (typeof after.value !== 'string') throw invalidArgument(`Invalid page cursor: '${String(after.value)}' is not a value of ${field}`)
-  return { value: after.value, key: after.key }
 }
 
 /** Finished instances are never ACTIVE. */

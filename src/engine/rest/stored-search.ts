@@ -34,6 +34,8 @@ export interface StoredSource<T> {
  */
 export interface OrderedSource<T> {
   fields: readonly string[]
+  /** Those of `fields` some stored items lack: `page` is given a cursor without a value as it is. */
+  optional?: readonly string[]
   page(field: string, descending: boolean, after: { value: unknown; key: string } | undefined, limit: number): T[]
   meets(item: T): boolean
 }
@@ -145,8 +147,8 @@ async function searchOrdered<T>(live: T[], liveKeys: Set<string>, stored: Stored
     const [value, key] = decodeCursor(page.after, 2)
     after = { value, key: String(key) }
     // An item without the field sorts last ascending and first descending (compareValues): after
-    // one, ascending, no stored item comes; descending, all of them do.
-    if (value === undefined || value === null) {
+    // one, ascending, no stored item comes; descending, all of them do (unless some lack it too).
+    if ((value === undefined || value === null) && !source.optional?.includes(field)) {
       if (descending) after = undefined
       else done = true
     }

@@ -148,6 +148,7 @@ export class Engine implements EngineApi, CommandTarget {
     processInstanceHistory: (where, afterKey, limit) => this.ctx.history.instancePage(where, afterKey, limit),
     processInstanceHistoryBy: (order, after, limit) => this.ctx.history.instancePageBy(order, after, limit),
     processInstanceHistoryCount: (where, cap) => this.ctx.history.instanceCount(where, cap),
+    processInstanceHistoryDefinitions: () => this.ctx.history.instanceDefinitions(),
     history: (kind, processInstanceKey, afterKey, limit) => this.ctx.history.page(kind, processInstanceKey, afterKey, limit),
     processDefinitionXml: (key) => {
       const p = this.repo.processes.get(key)

@@ -59,11 +59,11 @@ export function instanceMeets(record: ProcessInstanceRecord, where: InstanceWher
 /**
  * An order of finished process instances other than by key, which the history has an index for:
  * by a date field (engine time, ms) or by a text field every finished instance has (its process,
- * its definition's key, its state), ascending or descending, then by key ascending (the search
+ * its definition's key, its state, its own key), ascending or descending, then by key ascending (the search
  * conventions' tie-break). Text compares by its characters, as SQLite's BINARY collation does for
  * the identifiers and fixed-width keys these fields hold.
  */
-export interface InstanceOrder { field: 'startDate' | 'endDate' | 'bpmnProcessId' | 'processDefinitionKey' | 'state'; descending: boolean }
+export interface InstanceOrder { field: 'startDate' | 'endDate' | 'bpmnProcessId' | 'processDefinitionKey' | 'state' | 'key'; descending: boolean }
 /** A place in an InstanceOrder: reading on from there gives the records after it. */
 export interface InstancePosition { value: number | string; key: Key }
 
@@ -110,6 +110,8 @@ export interface History {
   instancePageBy(order: InstanceOrder, after: InstancePosition | undefined, limit: number): ProcessInstanceRecord[]
   /** How many finished process instances meet `where`, counted up to `cap` (a count past it is cut there). */
   instanceCount(where: InstanceWhere, cap: number): number
+  /** The definitions of the finished process instances: their keys, each once, in key order. */
+  instanceDefinitions(): Key[]
   /** Forget up to `max` root instances that finished before `before`; returns how many. */
   prune(before: number, max: number): number
   /** Root instances held. */
@@ -173,6 +175,10 @@ export class MemoryHistory implements History {
 
   instanceCount(where: InstanceWhere, cap: number): number {
     return Math.min(cap, this.meeting(where).length)
+  }
+
+  instanceDefinitions(): Key[] {
+    return [...new Set([...this.records.instance.values()].map((r) => r.processDefinitionKey))].sort()
   }
 
   private meeting(where: InstanceWhere): ProcessInstanceRecord[] {

@@ -3,8 +3,8 @@ import type { InstanceOrder, InstancePosition, InstanceWhere } from './history'
 
 /**
  * Finished process instances read from the history in an InstanceOrder, by the index on (field,
- * key) that each order has: the dates' of schema version 8, and the filter indexes of version 6 for
- * the text fields. Every statement here walks its index in one direction, with no sort: a page
+ * key) that each order has: the dates' of schema version 8, the filter indexes of version 6 for
+ * the text fields, and the primary key for the key. Every statement here walks its index in one direction, with no sort: a page
  * costs the rows it reads, whatever the history's size (issue #19).
  */
 const ORDER_INDEXES: Record<InstanceOrder['field'], { index: string; column: string }> = {
@@ -13,6 +13,8 @@ const ORDER_INDEXES: Record<InstanceOrder['field'], { index: string; column: str
   bpmnProcessId: { index: 'history_instance_process', column: `json_extract(json, '$.bpmnProcessId')` },
   processDefinitionKey: { index: 'history_instance_definition', column: `json_extract(json, '$.processDefinitionKey')` },
   state: { index: 'history_instance_state', column: `json_extract(json, '$.state')` },
+  // the table's primary key, (kind, key)
+  key: { index: 'sqlite_autoindex_history_1', column: 'key' },
 }
 
 /**
@@ -38,22 +40,23 @@ export function orderStatements(field: InstanceOrder['field']): { ascending: str
 type Value = number | string
 
 /** Up to `limit` finished instances' JSON in `order`, after `after` (unfiltered: the caller filters). */
-export function readInOrder(db: Database.Database, order: InstanceOrder, after: InstancePosition | undefined, limit: number): string[] {
+export function readInOrder(db: Database.Database, order: InstanceOrder, after: InstancePosition | undefined, limit: number,
+  prepare: (sql: string) => Database.Statement = (sql) => db.prepare(sql)): string[] {
   const sql = orderStatements(order.field)
   if (!order.descending) {
     const rows = after === undefined
-      ? db.prepare(sql.ascending).pluck().all(limit)
-      : db.prepare(sql.ascendingFrom).pluck().all(after.value, after.value, after.key, limit)
+      ? prepare(sql.ascending).pluck().all(limit)
+      : prepare(sql.ascendingFrom).pluck().all(after.value, after.value, after.key, limit)
     return rows as string[]
   }
-  const group = db.prepare(sql.group).pluck()
+  const group = prepare(sql.group).pluck()
   const out: string[] = []
   // the rest of the group the cursor is in, in key order
   if (after !== undefined) out.push(...group.all(after.value, after.key, limit) as string[])
   let value: Value | undefined = after?.value
   while (out.length < limit) {
     const need = limit - out.length
-    const batch = (value === undefined ? db.prepare(sql.top).all(need) : db.prepare(sql.below).all(value, need)) as { json: string; value: Value }[]
+    const batch = (value === undefined ? prepare(sql.top).pluck(false).all(need) : prepare(sql.below).pluck(false).all(value, need)) as { json: string; value: Value }[]
     if (batch.length === 0) break
     const last = batch[batch.length - 1].value
     // Every group but the last value's is whole in the batch, keys descending: each is turned round.
@@ -98,4 +101,54 @@ export function instanceConditions(where: InstanceWhere): { sql: string; values:
     }
   }
   return { sql: parts.join(' AND '), values }
+}
+
+/** Statements an InstanceReads keeps prepared. */
+const MAX_STATEMENTS = 100
+
+/**
+ * Stored finished instances read by the history's indexes, as their JSON: their statements are
+ * prepared once each (a search sorted by a definition's field reads each definition's instances
+ * with a statement of its own, a few rows at a time).
+ */
+export class InstanceReads {
+  private readonly statements = new Map<string, Database.Statement>()
+
+  constructor(private readonly db: Database.Database) {}
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql)
+    if (!statement) {
+      // filters with lists of every length make as many statements: only the recent ones are kept
+      if (this.statements.size >= MAX_STATEMENTS) this.statements.clear()
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  /** Up to `limit` instances meeting `where`, in key order, after `afterKey`. */
+  page(where: InstanceWhere, afterKey: string | undefined, limit: number): string[] {
+    const { sql, values } = instanceConditions(where)
+    const after = afterKey === undefined ? '' : ' AND key > ?'
+    const args = afterKey === undefined ? values : [...values, afterKey]
+    return this.prepare(`SELECT json FROM history WHERE ${sql}${after} ORDER BY key LIMIT ?`).pluck().all(...args, limit) as string[]
+  }
+
+  /**
+   * Up to `limit` instances in `order`, after `after`, read by that order's index with no sort:
+   * one call reads at most three times `limit` rows, whatever a search's filter, which its caller applies.
+   */
+  inOrder(order: InstanceOrder, after: InstancePosition | undefined, limit: number): string[] {
+    return readInOrder(this.db, order, after, limit, (sql) => this.prepare(sql))
+  }
+
+  /** The definitions of the instances, each once, in key order: one seek of the definition index per definition, past the last one found. */
+  definitions(): string[] {
+    const { index, column } = ORDER_INDEXES.processDefinitionKey
+    const next = this.prepare(`SELECT ${column} FROM history INDEXED BY ${index} WHERE kind = 'instance' AND ${column} > ? ORDER BY ${column} LIMIT 1`).pluck()
+    const out: string[] = []
+    for (let found = next.get('') as string | undefined; found !== undefined; found = next.get(found) as string | undefined) out.push(found)
+    return out
+  }
 }

@@ -69,14 +69,14 @@ export class SqliteHistory implements History {
   instancePage(where: InstanceWhere, afterKey: Key | undefined, limit: number): ProcessInstanceRecord[] {
     const pending = this.pending('instance').filter((r) => instanceMeets(r, where) && (afterKey === undefined || r.key > afterKey))
     const pendingKeys = new Set(pending.map((r) => r.key))
-    const stored = this.store.historyInstancePage(where, afterKey, limit).map((json) => JSON.parse(json) as ProcessInstanceRecord)
+    const stored = this.store.instanceReads.page(where, afterKey, limit).map((json) => JSON.parse(json) as ProcessInstanceRecord)
     return [...pending, ...stored.filter((r) => !pendingKeys.has(r.key))].sort(byKey).slice(0, limit)
   }
 
   instancePageBy(order: InstanceOrder, after: InstancePosition | undefined, limit: number): ProcessInstanceRecord[] {
     const pending = this.pending('instance').filter((r) => after === undefined || isAfter(order, r, after))
     const pendingKeys = new Set(pending.map((r) => r.key))
-    const stored = this.store.historyInstancePageBy(order, after, limit).map((json) => JSON.parse(json) as ProcessInstanceRecord)
+    const stored = this.store.instanceReads.inOrder(order, after, limit).map((json) => JSON.parse(json) as ProcessInstanceRecord)
     return [...pending, ...stored.filter((r) => !pendingKeys.has(r.key))].sort((a, b) => compareInOrder(order, a, b)).slice(0, limit)
   }
 
@@ -87,6 +87,11 @@ export class SqliteHistory implements History {
     const stored = this.store.historyInstanceCount(where, cap)
     const pending = this.pending('instance').filter((r) => instanceMeets(r, where)).length
     return Math.min(cap, pending + stored)
+  }
+
+  instanceDefinitions(): Key[] {
+    const pending = this.pending('instance').map((r) => r.processDefinitionKey)
+    return [...new Set([...pending, ...this.store.instanceReads.definitions()])].sort()
   }
 
   prune(before: number, max: number): number {

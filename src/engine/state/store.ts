@@ -4,10 +4,10 @@ import * as path from 'node:path'
 import { MessageChannel } from 'node:worker_threads'
 import type { CommitNotices } from '../api'
 import { FIELD_COLUMNS, INDEX_FIELDS, type FieldValue } from './live-fields'
-import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind, type InstanceOrder, type InstancePosition, type InstanceWhere } from './history'
+import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind, type InstanceWhere } from './history'
 import type { VariableHead } from './records'
 import type { SnapshotPart } from './snapshot-parts'
-import { instanceConditions, readInOrder } from './ordered-history'
+import { instanceConditions, InstanceReads } from './ordered-history'
 import { LOG_SCHEMA, openStoreFiles, releaseLock, StoreError } from './store-file'
 import { StoreWriter, type HistoryWrite, type JsonLater, type WriteAnswer, type WriteRows } from './writer'
 
@@ -172,6 +172,7 @@ export class EngineStore {
   private scopeStmt: Database.Statement | undefined
   private scopeCharsStmt: Database.Statement | undefined
   private headsStmt: Database.Statement | undefined
+  private reads: InstanceReads | undefined
   private readonly rowChars = new WeakMap<ArchivedInstance, number>()
   /** the last group commit's failure (disk full, read-only): commands are refused until one succeeds */
   failure: Error | undefined
@@ -285,21 +286,9 @@ export class EngineStore {
     return this.db.prepare("SELECT json FROM history WHERE scope = ? AND kind = 'variable'").pluck().all(scope) as string[]
   }
 
-  /** Stored finished instances meeting `where`, in key order, after `afterKey`: their JSON. */
-  historyInstancePage(where: InstanceWhere, afterKey: string | undefined, limit: number): string[] {
-    const { sql, values } = instanceConditions(where)
-    const after = afterKey === undefined ? '' : ' AND key > ?'
-    const args = afterKey === undefined ? values : [...values, afterKey]
-    return this.db.prepare(`SELECT json FROM history WHERE ${sql}${after} ORDER BY key LIMIT ?`).pluck().all(...args, limit) as string[]
-  }
-
-  /**
-   * Up to `limit` stored finished instances in `order`, after `after`. Read by that order's index,
-   * with no sort (ordered-history.ts): one call reads at most three times `limit` rows, whatever
-   * a search's filter, which its caller applies.
-   */
-  historyInstancePageBy(order: InstanceOrder, after: InstancePosition | undefined, limit: number): string[] {
-    return readInOrder(this.db, order, after, limit)
+  /** Stored finished instances read by the history's indexes, as their JSON (ordered-history.ts). */
+  get instanceReads(): InstanceReads {
+    return this.reads ??= new InstanceReads(this.db)
   }
 
   /** How many stored finished instances meet `where`, counted up to `cap`. */
