@@ -123,7 +123,8 @@ const SEARCHES: { name: string; body: Record<string, unknown>; reads?: string }[
   { name: 'page 20 by offset', body: { filter: { processDefinitionId: 'bench-service-task' }, page: { from: 1_000, limit: 50 } } },
   { name: 'running ones only', body: { filter: { state: 'ACTIVE' }, page: { limit: 50 } } },
   { name: '$eq and $in', body: { filter: { processDefinitionId: { $eq: 'bench-service-task' }, state: { $in: ['COMPLETED', 'TERMINATED'] } }, page: { limit: 50 } } },
-  { name: 'not indexed', body: { filter: { processDefinitionId: 'bench-service-task', hasIncident: false }, page: { limit: 50 } }, reads: 'reads finished instances until 10,001 match, for the total' },
+  { name: 'no incident', body: { filter: { processDefinitionId: 'bench-service-task', hasIncident: false }, page: { limit: 50 } } },
+  { name: 'not indexed', body: { filter: { processDefinitionId: 'bench-service-task', startDate: { $gte: '2020-01-01T00:00:00.000Z' } }, page: { limit: 50 } }, reads: 'reads finished instances until 10,001 match, for the total' },
   { name: 'newest first', body: { sort: [{ field: 'startDate', order: 'DESC' }], page: { limit: 50 } } },
   { name: 'one process, last ended', body: { filter: { processDefinitionId: 'bench-service-task' }, sort: [{ field: 'endDate', order: 'DESC' }], page: { limit: 50 } } },
   { name: 'sorted by process id', body: { sort: [{ field: 'processDefinitionId', order: 'ASC' }], page: { limit: 50 } } },
@@ -132,6 +133,7 @@ const SEARCHES: { name: string; body: Record<string, unknown>; reads?: string }[
   { name: 'by name, desc', body: { sort: [{ field: 'processDefinitionName', order: 'DESC' }], page: { limit: 50 } } },
   { name: 'by version tag', body: { filter: { processDefinitionId: 'bench-service-task' }, sort: [{ field: 'processDefinitionVersionTag', order: 'ASC' }], page: { limit: 50 } } },
   { name: 'newest key first', body: { sort: [{ field: 'processInstanceKey', order: 'DESC' }], page: { limit: 50 } } },
+  { name: 'by parent, desc', body: { sort: [{ field: 'parentProcessInstanceKey', order: 'DESC' }], page: { from: 100, limit: 50 } } },
   { name: 'two sort fields', body: { sort: [{ field: 'state', order: 'ASC' }, { field: 'startDate', order: 'DESC' }], page: { limit: 50 } }, reads: 'reads every finished instance' },
 ]
 const SEARCH_REPEATS = Number(process.env.BENCH_SEARCH_REPEATS ?? 50)
@@ -742,7 +744,7 @@ async function main(): Promise<void> {
       const reading = searches.filter(whole).map((s) => `${s.p99.toFixed(1)} ms ${s.name}`).join(', ')
       const failed = searches.filter((s) => s.error !== undefined).map((s) => s.name)
       if (failed.length > 0) targets.push(`  ✗ every /v2/process-instances/search answered with ${count(HISTORY)} retained instances: failed ${failed.join(', ')}`)
-      targets.push(`  ${mark(slowest.p99 < TARGET.searchP99Ms && failed.length === 0)} /v2/process-instances/search p99 < ${TARGET.searchP99Ms} ms with ${count(HISTORY)} retained instances (issue 19 asks it with 1,000,000): ${slowest.p99.toFixed(1)} ms at worst (${slowest.name}), every filter and single-field sort; reading the history, ${reading}`)
+      targets.push(`  ${mark(slowest.p99 < TARGET.searchP99Ms && failed.length === 0)} /v2/process-instances/search p99 < ${TARGET.searchP99Ms} ms with ${count(HISTORY)} retained instances${HISTORY < 1_000_000 ? ' (issue 19 asks it with 1,000,000)' : ''}: ${slowest.p99.toFixed(1)} ms at worst (${slowest.name}), every filter and single-field sort; reading the history, ${reading}`)
       targets.push(`  ${mark(searchStalls.max <= TARGET.stallMs)} no stall over ${TARGET.stallMs} ms while those searches ran, reading the history included: longest answer ${searchStalls.max.toFixed(1)} ms`)
       targets.push(`  ${mark(rssPerFinished <= TARGET.bytesPerFinished)} RSS growth ≤ 0.5 KB per finished instance, ${count(HISTORY_BASELINE)} -> ${count(HISTORY)} (issue 19): ${count(rssPerFinished)} B`)
       targets.push(`  ${mark(historyStalls.max <= TARGET.stallMs)} no stall over ${TARGET.stallMs} ms while ${count(HISTORY)} instances ran to their end, checkpointed and archived (issue 19): longest answer ${historyStalls.max.toFixed(1)} ms`)

@@ -13,6 +13,7 @@ import type { HistoryKind, HistoryRecords, InstanceOrder, InstancePosition, Inst
 
 export type { HistoryKind, HistoryRecords, InstanceOrder, InstancePosition, InstanceWhere }
 export { instanceMeets } from './state/history'
+export { combinationCount, MAX_COMBINATIONS } from './state/ordered-history'
 
 // The records the queries return are part of this API: the adapters name them through this
 // module, never through state/.

@@ -59,10 +59,10 @@ function rewriteAsEarlierSnapshot(dir: string, as: 'parts' | 'one string'): void
       } else {
         db.prepare('UPDATE snapshot SET state = ? WHERE id = 1').run(JSON.stringify(state))
       }
-      // What schema versions 5 to 8 added, and the log that version 10 moved to log.db
+      // What schema versions 5 to 11 added, and the log that version 10 moved to log.db
       db.exec('DROP TABLE live')
       db.exec('CREATE TABLE log (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL)')
-      for (const index of ['process', 'definition', 'parent', 'state', 'start', 'end']) db.exec(`DROP INDEX history_instance_${index}`)
+      for (const index of ['process', 'definition', 'parent', 'state', 'start', 'end', 'parent_element', 'process_state', 'definition_state']) db.exec(`DROP INDEX history_instance_${index}`)
       db.pragma('user_version = 4')
     })()
   } finally {

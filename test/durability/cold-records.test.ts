@@ -203,12 +203,13 @@ test.each(['many', '-1', '2.5'])('RACCORD_ENGINE_RECORDS_IN_MEMORY=%s stops the 
   }
 })
 
-test('a data dir of schema 6, its rows without index columns, gets them filled from the JSON and the history its date indexes, and its instances run on', async () => {
-  // given waiting instances stopped cleanly, then their rows put back as schema 6 wrote them (without what versions 7 to 10 added, with the log in engine.db)
+test('a data dir of schema 6, its rows without index columns, gets them filled from the JSON and the history its date, parent-element and state indexes, and its instances run on', async () => {
+  // given waiting instances stopped cleanly, then their rows put back as schema 6 wrote them (without what versions 7 to 11 added, with the log in engine.db)
   const dir = path.join(scratch, 'schema-6')
   const keys = await parkAndStop(dir, 'schema', 5)
   const db = new Database(path.join(dir, 'engine.db'))
   db.exec('DROP INDEX live_fields; DROP INDEX live_variable_scope; DROP INDEX history_instance_start; DROP INDEX history_instance_end')
+  for (const index of ['parent_element', 'process_state', 'definition_state']) db.exec(`DROP INDEX history_instance_${index}`)
   for (const column of ['f1', 'f2', 'f3', 'f4', 'f5', 'size']) db.exec(`ALTER TABLE live DROP COLUMN ${column}`)
   db.exec('CREATE TABLE log (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL)')
   db.pragma('user_version = 6')
@@ -223,9 +224,9 @@ test('a data dir of schema 6, its rows without index columns, gets them filled f
     const timers = check.prepare("SELECT COUNT(*) FROM live WHERE kind = 'timer'").pluck().get()
     const variableSizes = check.prepare("SELECT COUNT(*), COUNT(CASE WHEN size = length(json) THEN 1 END) FROM live WHERE kind = 'variable'").raw().get()
     const variableNames = check.prepare("SELECT DISTINCT f2 FROM live WHERE kind = 'variable'").pluck().all()
-    const dateIndexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('history_instance_start', 'history_instance_end') ORDER BY name").pluck().all()
+    const orderIndexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('history_instance_start', 'history_instance_end', 'history_instance_parent_element', 'history_instance_process_state', 'history_instance_definition_state') ORDER BY name").pluck().all()
     check.close()
-    expect(dateIndexes).toEqual(['history_instance_end', 'history_instance_start'])
+    expect(orderIndexes).toEqual(['history_instance_definition_state', 'history_instance_end', 'history_instance_parent_element', 'history_instance_process_state', 'history_instance_start'])
     expect(jobFields).toEqual(keys.map((key) => [key, 'ACTIVATABLE', 'du-work']))
     expect(timers).toBe(0)
     expect(variableSizes).toEqual([5, 5])

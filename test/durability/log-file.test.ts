@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { EngineStore } from '../../src/engine/state/store'
+import { SCHEMA_VERSION } from '../../src/engine/state/store-file'
 
 let dir: string
 
@@ -27,6 +28,8 @@ function asSchema9(dataDir: string): void {
     db.exec('CREATE TABLE main.log (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL)')
     db.exec('INSERT INTO main.log SELECT seq, time, command FROM logs.log')
     db.exec('DETACH DATABASE logs')
+    // and without the indexes of version 11
+    for (const index of ['parent_element', 'process_state', 'definition_state']) db.exec(`DROP INDEX history_instance_${index}`)
     db.pragma('user_version = 9')
   } finally {
     db.close()
@@ -55,7 +58,7 @@ test('a data dir of schema 9, its log in engine.db: the first start moves the lo
     const engineDb = new Database(store.file, { readonly: true })
     const logDb = new Database(store.logFile, { readonly: true })
     try {
-      expect(engineDb.pragma('user_version', { simple: true })).toBe(10)
+      expect(engineDb.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)
       expect(engineDb.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'log'").pluck().get()).toBe(0)
       expect(logDb.prepare('SELECT seq FROM log ORDER BY seq').pluck().all()).toEqual([1, 2, 3, 4])
     } finally {

@@ -205,9 +205,9 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
 
     test('a filter the index cannot apply reads the history in key order, chunk by chunk, as far as the page and the capped total need', async () => {
       const all = await everyFinishedKey()
-      // when the filter holds a condition no index has (hasIncident), paged deep by offset and then by cursor
-      const deep = await searchPage({ filter: { processDefinitionId: 'paged-straight', hasIncident: false }, page: { from: 1_234, limit: 3 } })
-      const next = await searchPage({ filter: { processDefinitionId: 'paged-straight', hasIncident: false }, page: { after: deep.page.endCursor, limit: 2 } })
+      // when the filter holds a condition no index has (the version), paged deep by offset and then by cursor
+      const deep = await searchPage({ filter: { processDefinitionId: 'paged-straight', processDefinitionVersion: 1 }, page: { from: 1_234, limit: 3 } })
+      const next = await searchPage({ filter: { processDefinitionId: 'paged-straight', processDefinitionVersion: 1 }, page: { after: deep.page.endCursor, limit: 2 } })
       // then the pages are the slices of the whole history, and the total is capped and flagged
       expect(deep.items.map((i) => i.processInstanceKey)).toEqual(all.slice(1_234, 1_237))
       expect(next.items.map((i) => i.processInstanceKey)).toEqual(all.slice(1_237, 1_239))
@@ -217,6 +217,21 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
       const one = await searchPage({ filter: { processDefinitionId: 'paged-straight', processInstanceKey: { $gte: last } } })
       expect(one.items.map((i) => i.processInstanceKey)).toEqual([last])
       expect(one.page).toEqual(expect.objectContaining({ totalItems: 1, hasMoreTotalItems: false }))
+    })
+
+    test('no finished instance has an open incident: hasIncident false is met by every one, true by none, and the running ones are filtered as they are', async () => {
+      const all = await everyFinishedKey()
+      // when the finished process is searched for instances without and with an incident, by value and by $eq
+      const without = await searchPage({ filter: { processDefinitionId: 'paged-straight', hasIncident: false }, page: { from: 9_998, limit: 3 } })
+      const withOne = await searchPage({ filter: { processDefinitionId: 'paged-straight', hasIncident: { $eq: true } } })
+      const waiting = await searchPage({ filter: { processDefinitionId: 'paged-waiting', hasIncident: false } })
+      // then without, every finished instance is met (the total capped as by index); with, none
+      expect(without.items.map((i) => i.processInstanceKey)).toEqual(all.slice(9_998, 10_001))
+      expect(without.page).toEqual(expect.objectContaining({ totalItems: 10_000, hasMoreTotalItems: true }))
+      expect(withOne.items).toHaveLength(0)
+      expect(withOne.page.totalItems).toBe(0)
+      // and the running ones, none with an incident, are all met without
+      expect(waiting.items.map((i) => i.processInstanceKey)).toEqual(byKey(running))
     })
 
     test('element instances, variables and incidents are read from the history the same way, a chunk at a time', async () => {

@@ -3,7 +3,8 @@
  * that order, a page's worth at a time, for every sort field but a parent's key (issue #19):
  * the fields of an instance's definition (name, version, version tag, tenant) by definition,
  * those sharing a value merged by key; hasIncident as one group (no finished instance has an open
- * incident); the key descending by the primary key. Pages by cursor and by offset, either way,
+ * incident); the key descending by the primary key; a parent's key by its index, the roots (which
+ * have none) last ascending and first descending. Pages by cursor and by offset, either way,
  * give what sorting every instance would give, the running ones in their place.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -13,25 +14,31 @@ import { startEngineServer, type EngineServer } from '../../src/engine'
 
 jest.setTimeout(120_000)
 
-/** A straight-through process, or one waiting on a service task, with a name and a version tag if given. */
-function processXml(id: string, { name, tag, waits, variant }: { name?: string; tag?: string; waits?: boolean; variant?: string }): string {
+/**
+ * A straight-through process, one waiting on a service task, or one calling another process, with
+ * a name and a version tag if given.
+ */
+function processXml(id: string, { name, tag, waits, calls, variant }: { name?: string; tag?: string; waits?: boolean; calls?: string; variant?: string }): string {
   const extension = tag === undefined ? '' : `<bpmn:extensionElements><zeebe:versionTag value="${tag}" /></bpmn:extensionElements>`
   const work = waits
     ? `<bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="${id}-work" /></bpmn:extensionElements></bpmn:serviceTask>`
-    : `<bpmn:endEvent id="work" name="${variant ?? 'end'}" />`
+    : calls
+      ? `<bpmn:callActivity id="work"><bpmn:extensionElements><zeebe:calledElement processId="${calls}" /></bpmn:extensionElements></bpmn:callActivity>`
+      : `<bpmn:endEvent id="work" name="${variant ?? 'end'}" />`
   return `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions targetNamespace="http://bpmn.io/schema/bpmn" xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-${id}">
 <bpmn:process id="${id}" isExecutable="true"${name === undefined ? '' : ` name="${name}"`}>${extension}<bpmn:startEvent id="start" />${work}
 <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" /></bpmn:process></bpmn:definitions>`
 }
 
-/** Instances created. */
-const N = 5_000
+/** Instances created (each calling one more, for those of a calling process). */
+const CREATED = 5_000
 
 type Instance = { processInstanceKey: string; state: string } & Record<string, unknown>
 
 /** The fields sorted by here, and how the search compares their values: a missing one after every other. */
-const SORTS = ['processDefinitionName', 'processDefinitionVersion', 'processDefinitionVersionTag', 'tenantId', 'hasIncident', 'processInstanceKey']
+const SORTS = ['processDefinitionName', 'processDefinitionVersion', 'processDefinitionVersionTag', 'tenantId', 'hasIncident', 'processInstanceKey',
+  'parentProcessInstanceKey', 'parentElementInstanceKey']
   .flatMap((field) => (['ASC', 'DESC'] as const).map((order) => ({ field, order })))
 
 function compare(x: unknown, y: unknown): number {
@@ -54,6 +61,8 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
   let server: EngineServer
   let dir: string | undefined
   const definitions: Record<string, string> = {}
+  /** every instance, those called included */
+  let N = CREATED
 
   beforeAll(async () => {
     dir = kind === 'durable' ? await mkdtemp(join(tmpdir(), 'raccord-instance-orders-')) : undefined
@@ -66,6 +75,9 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
       ['b1', processXml('orders-b', { name: 'Beta', tag: '1.0' })],
       ['c1', processXml('orders-c', { tag: '2.0' })],
       ['w1', processXml('orders-w', { name: 'Beta', waits: true })],
+      // and two calling processes: one calls the unnamed process, the other the waiting one
+      ['p1', processXml('orders-p', { name: 'Parent', calls: 'orders-c' })],
+      ['q1', processXml('orders-q', { calls: 'orders-w' })],
     ]
     for (const [name, xml] of deployed) {
       const result = await server.engine.deploy([{ name: `${name}.bpmn`, content: Buffer.from(xml) }])
@@ -73,12 +85,14 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
       if (item.kind !== 'process') throw new Error(`${name} deployed no process`)
       definitions[name] = item.processDefinitionKey
     }
-    // and 5,000 instances, all but 28 finished, of the first four, their keys interleaved (more than
-    // a search reads by filter and sorts: past 2,000, it reads the history in the order asked)
+    // and 5,000 instances, all but 33 finished, their keys interleaved (more than a search reads by
+    // filter and sorts: past 2,000, it reads the history in the order asked): 28 waiting on a job,
+    // 5 calling one that waits, 994 calling one that ends, and the others of the first four
     const finishing = ['a1', 'a2', 'b1', 'c1']
-    for (let i = 0; i < N; i++) {
-      const name = i % 179 === 0 ? 'w1' : finishing[(i * 7 + (i >> 4)) % 4]
+    for (let i = 0; i < CREATED; i++) {
+      const name = i % 179 === 0 ? 'w1' : i % 1_103 === 1 ? 'q1' : i % 5 === 2 ? 'p1' : finishing[(i * 7 + (i >> 4)) % 4]
       server.engine.createProcessInstance({ processDefinitionKey: definitions[name], variables: { i } })
+      if (name === 'p1' || name === 'q1') N++
     }
     // one running instance has an open incident
     const [job] = server.engine.activateJobs({ type: 'orders-w-work', worker: 'test', timeout: 60_000, maxJobsToActivate: 1 })
@@ -115,17 +129,18 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
     }
   }
 
-  test('sorted by a definition field, hasIncident or the key, either way, pages by cursor and by offset give every instance in that order, each once', async () => {
+  test("sorted by a definition field, hasIncident, the key or a parent's key, either way, pages by cursor and by offset give every instance in that order, each once", async () => {
     const every = await everyInstance()
     expect(every.filter((i) => i.hasIncident)).toHaveLength(1)
+    expect(every.filter((i) => i.parentProcessInstanceKey !== undefined && i.state === 'ACTIVE')).toHaveLength(5)
     for (const sort of SORTS) {
       // when every instance is paged in that order by cursor, 250 at a time, and a page is asked deep by offset
       const keys = await pagedBy(sort, 400)
-      const deep = await searchPage({ sort: [sort], page: { from: 3_203, limit: 7 } })
+      const deep = await searchPage({ sort: [sort], page: { from: 4_203, limit: 7 } })
       // then each comes once, in that order, ties by key, the running ones in their place
       const expected = sortedKeys(every, sort)
       expect({ sort, keys }).toEqual({ sort, keys: expected })
-      expect({ sort, deep: deep.items.map((i) => i.processInstanceKey) }).toEqual({ sort, deep: expected.slice(3_203, 3_210) })
+      expect({ sort, deep: deep.items.map((i) => i.processInstanceKey) }).toEqual({ sort, deep: expected.slice(4_203, 4_210) })
       expect(deep.page.totalItems).toBe(N)
     }
   })

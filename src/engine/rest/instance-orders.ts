@@ -1,9 +1,9 @@
 /**
  * The orders a search of process instances reads the history of finished instances in, a page's
  * worth at a time, without reading all of it (issue #19). Every single-field sort of
- * /v2/process-instances/search but by a parent's key has one:
- * - a date, the process, the definition's key, the state, or the key descending: the history's
- *   (field, key) index for it (state/ordered-history.ts);
+ * /v2/process-instances/search has one:
+ * - a date, the process, the definition's key, the state, a parent's key, or the key descending:
+ *   the history's (field, key) index for it (state/ordered-history.ts);
  * - a field of the instance's definition (its name, version, version tag or tenant): each
  *   definition's instances are read by the definition index in key order, the definitions taken
  *   in the order of their value, and those that share a value merged by key;
@@ -18,7 +18,7 @@ import type { OrderedSource } from './stored-search'
 /** The sort fields the history has an index for, and the record field each is (history.ts, InstanceOrder). */
 const INDEXED_ORDERS: Record<string, InstanceOrder['field']> = {
   startDate: 'startDate', endDate: 'endDate', processDefinitionId: 'bpmnProcessId', processDefinitionKey: 'processDefinitionKey', state: 'state',
-  processInstanceKey: 'key',
+  processInstanceKey: 'key', parentProcessInstanceKey: 'parentProcessInstanceKey', parentElementInstanceKey: 'parentElementInstanceKey',
 }
 
 /** Fields every instance of one definition shares (the definition's own, or copied from it at creation). */
@@ -52,7 +52,7 @@ export function instanceOrders(queries: EngineQueries, where: InstanceWhere, toI
   }
   return {
     fields: [...Object.keys(INDEXED_ORDERS), ...DEFINITION_FIELDS, 'hasIncident'],
-    optional: ['processDefinitionVersionTag'],
+    optional: ['processDefinitionVersionTag', 'parentProcessInstanceKey', 'parentElementInstanceKey'],
     page: (field, descending, after, limit) => {
       const indexed = INDEXED_ORDERS[field]
       const records = indexed !== undefined
@@ -133,8 +133,9 @@ function readGroups(groups: Group[], descending: boolean, after: Position | unde
   return out
 }
 
-/** A cursor's place (the sort field's value and a key) as the history's: a date as engine time, text as it is. */
+/** A cursor's place (the sort field's value and a key) as the history's: a date as engine time, text as it is, none as null. */
 function orderPosition(field: string, after: Position): InstancePosition {
+  if ((field === 'parentProcessInstanceKey' || field === 'parentElementInstanceKey') && (after.value === null || after.value === undefined)) return { value: null, key: after.key }
   if (field === 'startDate' || field === 'endDate') {
     const value = typeof after.value === 'string' ? Date.parse(after.value) : NaN
     if (Number.isNaN(value)) throw invalidArgument(`Invalid page cursor: '${String(after.value)}' is not a date`)

@@ -4,7 +4,7 @@
  */
 import type { RequestHandler, Router } from 'express'
 import { z } from 'zod'
-import type { EngineApi, EngineQueries, InstanceWhere } from '../api'
+import { combinationCount, MAX_COMBINATIONS, type EngineApi, type EngineQueries, type InstanceWhere } from '../api'
 import type { ElementInstanceRecord, Key, VariableDocument } from '../api'
 import { instanceOrders } from './instance-orders'
 import { defaultTenantOnly, HttpProblem, invalidArgument, notFound } from './problem'
@@ -106,10 +106,10 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
     const live = candidates.filter((pi) => matchesFilter(pi, filter, spec))
     // Finished instances are read from the history by index, as far as the page reaches; what the
     // index cannot apply is applied to each one read (stored-search.ts).
-    const { where, whole } = historyConditions(filter)
+    const { where, whole, none } = historyConditions(filter)
     const context = new ResultContext(queries)
     const meetsAll = (pi: ProcessInstanceResult) => meets(pi) && matchesFilter(pi, filter, spec)
-    const finished: StoredSource<ProcessInstanceResult> = where.state === 'ACTIVE' ? NO_HISTORY : {
+    const finished: StoredSource<ProcessInstanceResult> = where.state === 'ACTIVE' || none ? NO_HISTORY : {
       page: (afterKey, limit) => queries.processInstanceHistory(where, afterKey, limit).map((r) => context.processInstance(r)),
       ...(whole ? { count: (cap: number) => queries.processInstanceHistoryCount(where, cap) } : { meets: meetsAll }),
       ...(Object.keys(where).length > 0 ? { narrowed: (cap: number) => queries.processInstanceHistoryCount(where, cap) } : {}),
@@ -257,19 +257,43 @@ const HISTORY_FIELDS: Record<string, keyof InstanceWhere> = {
 
 /**
  * The conditions of a filter the history's indexes can apply: plain values, `$eq` and `$in` of
- * the indexed fields. `whole` tells whether they are the whole filter.
+ * the indexed fields. `whole` tells whether they are the whole filter; `none`, that no finished
+ * instance meets it (hasIncident true).
  */
-function historyConditions(filter: Record<string, unknown>): { where: InstanceWhere; whole: boolean } {
+function historyConditions(filter: Record<string, unknown>): { where: InstanceWhere; whole: boolean; none: boolean } {
   const where: InstanceWhere = {}
   let whole = true
+  let none = false
   for (const [field, condition] of Object.entries(filter)) {
     if (condition === undefined || condition === null) continue
+    // No finished instance has an open incident: hasIncident false holds for all of them, true for none.
+    const incident = field === 'hasIncident' ? plainBoolean(condition) : undefined
+    if (incident !== undefined) {
+      none ||= incident
+      continue
+    }
     const column = HISTORY_FIELDS[field] as keyof InstanceWhere | undefined
     const value = indexedValue(condition)
     if (column === undefined || value === undefined) whole = false
     else where[column] = value
   }
-  return { where, whole }
+  // Lists whose values make too many combinations for the history to read each by index are
+  // applied item by item, the longest first.
+  while (combinationCount(where) > MAX_COMBINATIONS) {
+    const longest = (Object.keys(where) as (keyof InstanceWhere)[]).filter((f) => f !== 'key' && Array.isArray(where[f]))
+      .reduce((a, b) => ((where[b] as string[]).length > (where[a] as string[]).length ? b : a))
+    delete where[longest]
+    whole = false
+  }
+  return { where, whole, none }
+}
+
+/** A condition as the boolean it asks for, if it is only that (a value or `$eq`). */
+function plainBoolean(condition: unknown): boolean | undefined {
+  if (typeof condition === 'boolean') return condition
+  if (typeof condition !== 'object' || condition === null || Array.isArray(condition)) return undefined
+  const operators = Object.entries(condition).filter(([, v]) => v !== undefined && v !== null)
+  return operators.length === 1 && operators[0][0] === '$eq' && typeof operators[0][1] === 'boolean' ? operators[0][1] : undefined
 }
 
 /** A longer `$in` list is applied item by item (SQLite binds a limited number of values). */
@@ -287,7 +311,7 @@ function indexedValue(condition: unknown): string | string[] | undefined {
   return undefined
 }
 
-/** Finished instances are never ACTIVE. */
+/** Finished instances are never ACTIVE, and have no open incident. */
 const NO_HISTORY: StoredSource<ProcessInstanceResult> = { page: () => [], count: () => 0 }
 
 export function processInstanceQuery(queries: EngineQueries, topLevel: Record<string, unknown>, liveOnly = false): {

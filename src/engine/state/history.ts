@@ -58,22 +58,28 @@ export function instanceMeets(record: ProcessInstanceRecord, where: InstanceWher
 
 /**
  * An order of finished process instances other than by key, which the history has an index for:
- * by a date field (engine time, ms) or by a text field every finished instance has (its process,
- * its definition's key, its state, its own key), ascending or descending, then by key ascending (the search
- * conventions' tie-break). Text compares by its characters, as SQLite's BINARY collation does for
- * the identifiers and fixed-width keys these fields hold.
+ * by a date field (engine time, ms), by a text field every finished instance has (its process,
+ * its definition's key, its state, its own key) or by a parent's key, which a root instance lacks,
+ * ascending or descending, then by key ascending (the search conventions' tie-break). Text
+ * compares by its characters, as SQLite's BINARY collation does for the identifiers and
+ * fixed-width keys these fields hold. An instance lacking the field comes after every other
+ * ascending, and before every other descending (as the searches order a missing value).
  */
-export interface InstanceOrder { field: 'startDate' | 'endDate' | 'bpmnProcessId' | 'processDefinitionKey' | 'state' | 'key'; descending: boolean }
-/** A place in an InstanceOrder: reading on from there gives the records after it. */
-export interface InstancePosition { value: number | string; key: Key }
+export interface InstanceOrder {
+  field: 'startDate' | 'endDate' | 'bpmnProcessId' | 'processDefinitionKey' | 'state' | 'key' | 'parentProcessInstanceKey' | 'parentElementInstanceKey'
+  descending: boolean
+}
+/** A place in an InstanceOrder: reading on from there gives the records after it (`value` null: one lacking the field). */
+export interface InstancePosition { value: number | string | null; key: Key }
 
-/** An instance's value in `order`: a missing date sorts after every other. */
-function orderValue(order: InstanceOrder, record: ProcessInstanceRecord): number | string {
-  return record[order.field] ?? Infinity
+/** An instance's value in `order`, null if it has none. */
+function orderValue(order: InstanceOrder, record: ProcessInstanceRecord): number | string | null {
+  return record[order.field] ?? null
 }
 
-/** -1, 0 or 1 as `x` comes before, with or after `y` ascending (numbers by value, text by characters). */
-function compareOrderValues(x: number | string, y: number | string): number {
+/** -1, 0 or 1 as `x` comes before, with or after `y` ascending (numbers by value, text by characters, none last). */
+function compareOrderValues(x: number | string | null, y: number | string | null): number {
+  if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1
   return x < y ? -1 : x > y ? 1 : 0
 }
 

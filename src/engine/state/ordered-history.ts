@@ -15,7 +15,12 @@ const ORDER_INDEXES: Record<InstanceOrder['field'], { index: string; column: str
   state: { index: 'history_instance_state', column: `json_extract(json, '$.state')` },
   // the table's primary key, (kind, key)
   key: { index: 'sqlite_autoindex_history_1', column: 'key' },
+  parentProcessInstanceKey: { index: 'history_instance_parent', column: `json_extract(json, '$.parentProcessInstanceKey')` },
+  parentElementInstanceKey: { index: 'history_instance_parent_element', column: `json_extract(json, '$.parentElementInstanceKey')` },
 }
+
+/** The fields a finished instance may lack (a root instance has no parent). */
+const NULLABLE = new Set<InstanceOrder['field']>(['parentProcessInstanceKey', 'parentElementInstanceKey'])
 
 /**
  * The statements that read an order's index. Ascending, the index's own order is the order asked
@@ -25,10 +30,13 @@ const ORDER_INDEXES: Record<InstanceOrder['field'], { index: string; column: str
  * walk the index backwards (`below`, `top`), which gives whole groups except perhaps the last,
  * and read a group in key order forwards (`group`) where one may go on past what was read.
  */
-export function orderStatements(field: InstanceOrder['field']): { ascending: string; ascendingFrom: string; group: string; below: string; top: string } {
+export function orderStatements(field: InstanceOrder['field']): { ascending: string; ascendingFrom: string; group: string; below: string; top: string; missing?: string } {
   const { index, column } = ORDER_INDEXES[field]
-  const from = `FROM history INDEXED BY ${index} WHERE kind = 'instance'`
+  const table = `FROM history INDEXED BY ${index} WHERE kind = 'instance'`
+  // Those lacking a field that some lack are read apart (`missing`, in key order), before or after the others.
+  const from = NULLABLE.has(field) ? `${table} AND ${column} IS NOT NULL` : table
   return {
+    ...(NULLABLE.has(field) ? { missing: `SELECT json ${table} AND ${column} IS NULL AND key > ? ORDER BY key LIMIT ?` } : {}),
     ascending: `SELECT json ${from} ORDER BY ${column}, key LIMIT ?`,
     ascendingFrom: `SELECT json ${from} AND ${column} >= ? AND (${column} > ? OR key > ?) ORDER BY ${column}, key LIMIT ?`,
     group: `SELECT json ${from} AND ${column} = ? AND key > ? ORDER BY key LIMIT ?`,
@@ -38,10 +46,31 @@ export function orderStatements(field: InstanceOrder['field']): { ascending: str
 }
 
 type Value = number | string
+type Prepare = (sql: string) => Database.Statement
 
 /** Up to `limit` finished instances' JSON in `order`, after `after` (unfiltered: the caller filters). */
 export function readInOrder(db: Database.Database, order: InstanceOrder, after: InstancePosition | undefined, limit: number,
-  prepare: (sql: string) => Database.Statement = (sql) => db.prepare(sql)): string[] {
+  prepare: Prepare = (sql) => db.prepare(sql)): string[] {
+  const missing = orderStatements(order.field).missing
+  if (missing === undefined) return readPresent(order, after as Position | undefined, limit, prepare)
+  // Those lacking the field come last ascending, first descending, in key order.
+  const readMissing = (afterKey: string, n: number) => prepare(missing).pluck().all(afterKey, n) as string[]
+  const afterMissing = after !== undefined && after.value === null
+  const present = afterMissing ? undefined : after as Position | undefined
+  if (!order.descending) {
+    const out = afterMissing ? [] : readPresent(order, present, limit, prepare)
+    if (out.length < limit) out.push(...readMissing(afterMissing ? after.key : '', limit - out.length))
+    return out
+  }
+  const out = after === undefined || afterMissing ? readMissing(after?.key ?? '', limit) : []
+  if (out.length < limit) out.push(...readPresent(order, present, limit - out.length, prepare))
+  return out
+}
+
+type Position = { value: Value; key: string }
+
+/** Up to `limit` finished instances having the field, in `order`, after `after`. */
+function readPresent(order: InstanceOrder, after: Position | undefined, limit: number, prepare: Prepare): string[] {
   const sql = orderStatements(order.field)
   if (!order.descending) {
     const rows = after === undefined
@@ -73,6 +102,43 @@ export function readInOrder(db: Database.Database, order: InstanceOrder, after: 
     value = last
   }
   return out
+}
+
+/**
+ * The most conditions of single values a search's InstanceWhere is read as (the product of the
+ * lengths of its lists): the search applies a longer list to each instance it reads instead.
+ */
+export const MAX_COMBINATIONS = 64
+
+/** How many conditions of single values `where` is read as (a list of keys stays a list: each is one instance). */
+export function combinationCount(where: InstanceWhere): number {
+  return Object.entries(where).reduce((n, [field, value]) => n * (Array.isArray(value) && field !== 'key' ? new Set(value).size : 1), 1)
+}
+
+/**
+ * `where` as conditions of single values, one per combination of its lists' values. Each is read
+ * by an index holding its fields then the key, in key order: SQLite, without statistics, may read
+ * a list of values by walking every finished instance in key order instead (300 ms at a million).
+ */
+function combinations(where: InstanceWhere): InstanceWhere[] {
+  let out: InstanceWhere[] = [{}]
+  for (const [field, value] of Object.entries(where) as [keyof InstanceWhere, string | string[]][]) {
+    const values = Array.isArray(value) && field !== 'key' ? [...new Set(value)] : [value]
+    out = out.flatMap((combination) => values.map((v) => ({ ...combination, [field]: v })))
+  }
+  return out
+}
+
+/** The statement reading a page of one combination (then `afterKey` if `after`, and the limit): its keys and JSON, in key order. */
+export function pageStatement(combination: InstanceWhere, after: boolean): { sql: string; values: string[] } {
+  const { sql, values } = instanceConditions(combination)
+  return { sql: `SELECT key, json FROM history WHERE ${sql}${after ? ' AND key > ?' : ''} ORDER BY key LIMIT ?`, values }
+}
+
+/** The statement counting one combination's instances (then the cap). */
+export function countStatement(combination: InstanceWhere): { sql: string; values: string[] } {
+  const { sql, values } = instanceConditions(combination)
+  return { sql: `SELECT COUNT(*) FROM (SELECT 1 FROM history WHERE ${sql} LIMIT ?)`, values }
 }
 
 /**
@@ -127,12 +193,28 @@ export class InstanceReads {
     return statement
   }
 
-  /** Up to `limit` instances meeting `where`, in key order, after `afterKey`. */
+  /**
+   * Up to `limit` instances meeting `where`, in key order, after `afterKey`: those of each
+   * combination of its values (combinations), merged by key.
+   */
   page(where: InstanceWhere, afterKey: string | undefined, limit: number): string[] {
-    const { sql, values } = instanceConditions(where)
-    const after = afterKey === undefined ? '' : ' AND key > ?'
-    const args = afterKey === undefined ? values : [...values, afterKey]
-    return this.prepare(`SELECT json FROM history WHERE ${sql}${after} ORDER BY key LIMIT ?`).pluck().all(...args, limit) as string[]
+    const pages = combinations(where).map((combination) => {
+      const { sql, values } = pageStatement(combination, afterKey !== undefined)
+      return this.prepare(sql).raw().all(...values, ...(afterKey === undefined ? [] : [afterKey]), limit) as [string, string][]
+    })
+    if (pages.length === 1) return pages[0].map(([, json]) => json)
+    return pages.flat().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, limit).map(([, json]) => json)
+  }
+
+  /** How many instances meet `where`, counted up to `cap`: each combination of its values counted by index. */
+  count(where: InstanceWhere, cap: number): number {
+    let counted = 0
+    for (const combination of combinations(where)) {
+      const { sql, values } = countStatement(combination)
+      counted += this.prepare(sql).pluck().get(...values, cap - counted) as number
+      if (counted >= cap) break
+    }
+    return counted
   }
 
   /**

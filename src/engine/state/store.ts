@@ -7,7 +7,7 @@ import { FIELD_COLUMNS, INDEX_FIELDS, type FieldValue } from './live-fields'
 import { ARCHIVE_FIELDS, instanceOf, type ArchivedInstance, type HistoryKind, type InstanceWhere } from './history'
 import type { VariableHead } from './records'
 import type { SnapshotPart } from './snapshot-parts'
-import { instanceConditions, InstanceReads } from './ordered-history'
+import { InstanceReads } from './ordered-history'
 import { LOG_SCHEMA, openStoreFiles, releaseLock, StoreError } from './store-file'
 import { StoreWriter, type HistoryWrite, type JsonLater, type WriteAnswer, type WriteRows } from './writer'
 
@@ -295,8 +295,7 @@ export class EngineStore {
   historyInstanceCount(where: InstanceWhere, cap: number): number {
     // Counted once every write is committed, so that none is counted twice or missed.
     this.commitAll()
-    const { sql, values } = instanceConditions(where)
-    return this.db.prepare(`SELECT COUNT(*) FROM (SELECT 1 FROM history WHERE ${sql} LIMIT ?)`).pluck().get(...values, cap) as number
+    return this.instanceReads.count(where, cap)
   }
 
   historyRoots(): number {
