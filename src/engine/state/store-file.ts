@@ -20,6 +20,9 @@ export const LOG_FILE_NAME = 'log.db'
 /** The schema name log.db is attached under, on the event loop's connection. */
 export const LOG_SCHEMA = 'logs'
 
+/** The page cache of the event loop's connection to engine.db, in KiB. */
+const EVENT_LOOP_CACHE_KIB = 64 * 1024
+
 /** The data dir cannot be used: the message says which path and why. Nothing was modified. */
 export class StoreError extends Error {
   constructor(message: string) {
@@ -255,6 +258,10 @@ export function openStoreFiles(dir: string): { db: Database.Database; file: stri
     // FULL: a commit survives a power loss too, not just a killed process. Group commit keeps
     // this to one fsync per batch.
     db.pragma('synchronous = FULL')
+    // This connection (the event loop's) reads the history for the searches: one counting 10,000
+    // matches the index cannot count reads as many rows, spread over the file. 64 MiB of page
+    // cache (SQLite's default is 2 MiB) keeps those of a search repeated, as a list polled is.
+    db.pragma(`cache_size = -${EVENT_LOOP_CACHE_KIB}`)
     const logFile = attachLog(db, resolved)
     migrate(db, userVersion)
     // The tables a start reads (the history is read on demand): checking the whole file would
