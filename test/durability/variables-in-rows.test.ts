@@ -86,14 +86,18 @@ async function variablesOf(restPort: number, processInstanceKey: string): Promis
 }
 
 /** What the data dir holds for the variables of `instances`: live rows, and history rows with their instance. */
-function storedVariables(file: string, instances: string[]): { live: number; history: { instance: string; name: string; length: number }[] } {
+function storedVariables(file: string, instances: string[]): { live: number; history: { instance: string; name: string; length: number }[]; offPlace: string[] } {
   const db = new Database(file, { readonly: true })
   try {
     const marks = instances.map(() => '?').join(', ')
     const live = db.prepare(`SELECT COUNT(*) FROM live WHERE kind = 'variable' AND json ->> 'processInstanceKey' IN (${marks})`).pluck().get(...instances) as number
     const history = db.prepare(`SELECT instance, json ->> 'name' AS name, length(json ->> 'value') AS length FROM history WHERE kind = 'variable' AND instance IN (${marks}) ORDER BY instance, name`)
       .all(...instances) as { instance: string; name: string; length: number }[]
-    return { live, history }
+    // each at the rowid of its kind and key (state/history-rowid.ts: the variables' region is 3),
+    // or below every other if its key is not an engine key (16 digits)
+    const placed = db.prepare(`SELECT rowid, key FROM history WHERE kind = 'variable' AND instance IN (${marks})`).safeIntegers().all(...instances) as { rowid: bigint; key: string }[]
+    const offPlace = placed.filter(({ rowid, key }) => (/^[0-9]{16}$/.test(key) ? rowid !== (3n << 56n) + BigInt(key) - 2n ** 51n : rowid >= 0n)).map(({ key }) => key)
+    return { live, history, offPlace }
   } finally {
     db.close()
   }
@@ -145,6 +149,7 @@ test('instances whose variables are left in their rows run to their end without 
     // and the data dir holds them in the history only
     const stored = storedVariables(durableOf(server).store.file, [...keys.values()])
     expect(stored.live).toBe(0)
+    expect(stored.offPlace).toEqual([])
     expect(stored.history).toEqual([...keys.values()].sort().flatMap((instance) => [
       { instance, name: 'orderId', length: 'rows-0'.length },
       { instance, name: 'payload', length: 1_000_000 },
@@ -296,7 +301,7 @@ test('a checkpoint built in slices copies the variables left in rows into the hi
 
     // then it is committed, the variables are in the history whole, and no live row is left
     expect(outcome).toEqual({ seq: 2 })
-    expect(storedVariables(store.file, [key])).toEqual({ live: 0, history: [{ instance: key, name: 'orderId', length: 3 }, { instance: key, name: 'payload', length: 100_000 }] })
+    expect(storedVariables(store.file, [key])).toEqual({ live: 0, offPlace: [], history: [{ instance: key, name: 'orderId', length: 3 }, { instance: key, name: 'payload', length: 100_000 }] })
     expect(history.variablesOf(key).find((v) => v.name === 'payload')?.value).toBe('p'.repeat(100_000))
   } finally {
     store.close()

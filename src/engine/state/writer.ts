@@ -1,5 +1,6 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { startSharedPoolFirst, THREAD_NAMES } from '../thread-name'
+import { HISTORY_ROWID_SOURCE } from './history-rowid'
 
 /**
  * The engine's writes to its SQLite files run in threads of their own, each on a connection of its
@@ -30,15 +31,19 @@ const db = new Database(workerData.file)
 db.pragma('journal_mode = WAL')
 db.pragma('synchronous = FULL')
 const columns = workerData.fieldColumns
+// (state thread) history rows at rowids ordered by kind, then key: history-rowid.ts
+const firstRowid = workerData.mode === 'state' ? db.prepare('SELECT rowid FROM history ORDER BY rowid LIMIT 1').pluck().safeIntegers().get() ?? 0n : 0n
+${HISTORY_ROWID_SOURCE}
+if (workerData.mode === 'state') db.function('history_rowid', historyRowid)
 // (a command is logged again, at its position, when a write was refused after an earlier one failed)
 const statements = workerData.mode === 'log' ? {
   log: db.prepare('INSERT OR REPLACE INTO log (seq, time, command) VALUES (?, ?, ?)'),
   trim: db.prepare('DELETE FROM log WHERE seq <= ?'),
 } : {
   root: db.prepare('INSERT OR REPLACE INTO history_root (root, ended) VALUES (?, ?)'),
-  history: db.prepare('INSERT OR REPLACE INTO history (kind, key, root, scope, instance, json) VALUES (?, ?, ?, ?, ?, ?)'),
+  history: db.prepare('INSERT OR REPLACE INTO history (rowid, kind, key, root, scope, instance, json) VALUES (?, ?, ?, ?, ?, ?, ?)'),
   // (a finished instance's variables still in the live rows, copied there without crossing threads)
-  move: db.prepare("INSERT OR REPLACE INTO history (kind, key, root, scope, instance, json) SELECT 'variable', key, ?, f1, ?, json FROM live INDEXED BY live_variable_scope WHERE kind = 'variable' AND f1 = ?"),
+  move: db.prepare("INSERT OR REPLACE INTO history (rowid, kind, key, root, scope, instance, json) SELECT history_rowid('variable', key), 'variable', key, ?, f1, ?, json FROM live INDEXED BY live_variable_scope WHERE kind = 'variable' AND f1 = ?"),
   removeScope: db.prepare("DELETE FROM live INDEXED BY live_variable_scope WHERE kind = 'variable' AND f1 = ?"),
   upsert: db.prepare('INSERT OR REPLACE INTO live (kind, key, json, ' + columns.join(', ') + ', size) VALUES (?, ?, ?' + ', ?'.repeat(columns.length) + ', ?)'),
   remove: db.prepare('DELETE FROM live WHERE kind = ? AND key = ?'),
@@ -55,7 +60,7 @@ let staged = nothingStaged()
 const write = db.transaction((op) => {
   for (const row of op.log) statements.log.run(row)
   for (const row of op.roots) statements.root.run(row)
-  for (const row of op.history) statements.history.run(row)
+  for (const row of op.history) statements.history.run(historyRowid(row[0], row[1]), ...row)
   for (const [root, scope, instance] of op.moves) statements.move.run(root, instance, scope)
   const cp = op.checkpoint
   if (cp) {
@@ -67,7 +72,7 @@ const write = db.transaction((op) => {
       }
       // (the history first: it copies variables from live rows the checkpoint may delete)
       for (const row of staged.roots) statements.root.run(row)
-      for (const row of staged.history) statements.history.run(row)
+      for (const row of staged.history) statements.history.run(historyRowid(row[0], row[1]), ...row)
       for (const [root, scope, instance] of staged.moves) statements.move.run(root, instance, scope)
     }
     for (const row of cp.deletes) statements.remove.run(row)

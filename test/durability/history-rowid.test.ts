@@ -1,0 +1,107 @@
+/**
+ * The history's rows are written at rowids that order its table by kind, then key
+ * (state/history-rowid.ts), so that the instance rows a search reads share pages (issue #19). The
+ * rowid is only a place: every record is kept once, whatever its key, whatever order instances
+ * finish in, across restarts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import type { ArchivedInstance, HistoryKind } from '../../src/engine/state/history'
+import { HISTORY_REGIONS } from '../../src/engine/state/history-rowid'
+import { EngineStore } from '../../src/engine/state/store'
+
+const KEY_BASE = 2n ** 51n
+const engineKey = (counter: number) => String(KEY_BASE + BigInt(counter))
+
+let scratch: string
+
+beforeAll(() => {
+  scratch = mkdtempSync(path.join(os.tmpdir(), 'raccord-rowid-'))
+})
+
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true })
+})
+
+/** A finished root instance `key` with one record of every other kind, keyed as `keys` says. */
+function finished(key: string, keys: Record<Exclude<HistoryKind, 'instance'>, string>): ArchivedInstance {
+  const of = (own: string, extra: Record<string, unknown> = {}) => ({ key: own, processInstanceKey: key, ...extra }) as never
+  return {
+    root: key, ended: 1,
+    instances: [{ key, bpmnProcessId: 'order', state: 'COMPLETED', tenantId: '<default>' } as never],
+    elements: [of(keys.element)], variables: [of(keys.variable, { scopeKey: key, name: 'v', value: '1' })], incidents: [of(keys.incident)],
+    userTasks: [of(keys.userTask)], decisionInstances: [of(keys.decisionInstance)],
+  }
+}
+
+/** Records of every kind for an instance of counter `n`: their keys follow its own. */
+const withEngineKeys = (n: number) => finished(engineKey(n), {
+  element: engineKey(n + 1), variable: engineKey(n + 2), incident: engineKey(n + 3), userTask: engineKey(n + 4), decisionInstance: engineKey(n + 5),
+})
+
+function appendAndClose(dir: string, instances: ArchivedInstance[]): void {
+  const store = EngineStore.open(dir)
+  try {
+    for (const archived of instances) store.appendHistory(archived)
+  } finally {
+    store.close()
+  }
+}
+
+/** The history's rows in table order. */
+function rowsInTableOrder(dir: string): { rowid: bigint; kind: HistoryKind; key: string }[] {
+  const db = new Database(path.join(dir, 'engine.db'), { readonly: true })
+  try {
+    return db.prepare('SELECT rowid, kind, key FROM history ORDER BY rowid').safeIntegers().all() as { rowid: bigint; kind: HistoryKind; key: string }[]
+  } finally {
+    db.close()
+  }
+}
+
+const byKindThenKey = (a: { kind: HistoryKind; key: string }, b: { kind: HistoryKind; key: string }) =>
+  HISTORY_REGIONS[a.kind] - HISTORY_REGIONS[b.kind] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+
+test('finished instances are stored by kind, then key, whatever order they finish in (#19)', () => {
+  // given instances finishing out of the order of their keys, with records of every kind
+  const dir = path.join(scratch, 'order')
+  const counters = [600, 0, 300, 900, 60, 1_200, 30]
+
+  // when they are written, in two runs of the engine's store
+  appendAndClose(dir, counters.slice(0, 4).map(withEngineKeys))
+  appendAndClose(dir, counters.slice(4).map(withEngineKeys))
+
+  // then the table holds every record once, ordered by kind, then key
+  const rows = rowsInTableOrder(dir)
+  expect(rows).toHaveLength(counters.length * 6)
+  expect(rows.map(({ kind, key }) => ({ kind, key }))).toEqual(rows.map(({ kind, key }) => ({ kind, key })).sort(byKindThenKey))
+  // and each sits at its kind's region plus its key's counter
+  for (const { rowid, kind, key } of rows) expect(rowid).toBe((BigInt(HISTORY_REGIONS[kind]) << 56n) + BigInt(key) - KEY_BASE)
+})
+
+test('records whose keys are not engine keys are each kept, below every other row, across restarts (#19)', () => {
+  // given records keyed by a name, a short number, 16 digits below the engine's range and above it
+  const dir = path.join(scratch, 'other-keys')
+  const others = ['legacy-7', '42', '0000000000000001', '9999999999999999']
+  const odd = others.map((key, i) => finished(key, { element: `${key}-e`, variable: engineKey(5_000 + i), incident: `${key}-i`, userTask: `${key}-u`, decisionInstance: `${key}-d` }))
+
+  // when they are written with engine-keyed ones, then more of both after a restart, one of them again
+  appendAndClose(dir, [withEngineKeys(10), ...odd.slice(0, 2)])
+  appendAndClose(dir, [...odd.slice(2), withEngineKeys(20), odd[0]])
+
+  // then every record is there once (the one written again replaced itself)
+  const rows = rowsInTableOrder(dir)
+  const expected = [withEngineKeys(10), withEngineKeys(20), ...odd].flatMap((archived) =>
+    (['instance', 'element', 'variable', 'incident', 'userTask', 'decisionInstance'] as const).flatMap((kind) => {
+      const records = { instance: archived.instances, element: archived.elements, variable: archived.variables, incident: archived.incidents, userTask: archived.userTasks, decisionInstance: archived.decisionInstances }[kind]
+      return records.map((r) => `${kind} ${r.key}`)
+    }))
+  expect(rows.map(({ kind, key }) => `${kind} ${key}`).sort()).toEqual(expected.sort())
+  // and the records of other keys lie below every engine-keyed one, at rowids of their own
+  const [other, engine] = [rows.filter((r) => r.rowid < 0n), rows.filter((r) => r.rowid > 0n)]
+  expect(new Set(rows.map((r) => r.rowid)).size).toBe(rows.length)
+  expect(engine.map(({ kind, key }) => ({ kind, key }))).toEqual(engine.map(({ kind, key }) => ({ kind, key })).sort(byKindThenKey))
+  expect(engine).toHaveLength(2 * 6 + odd.length)
+  expect(other).toHaveLength(others.length * 5)
+})
