@@ -9,9 +9,9 @@ import type {
   DecisionRequirementsRecord, FormRecord, MessageSubscriptionRecord, BatchOperationRecord, BatchOperationType, DecisionInstanceRecord,
 } from './state/records'
 import type { Problem } from './model/types'
-import type { HistoryKind, HistoryRecords, InstanceOrder, InstancePosition, InstanceWhere } from './state/history'
+import type { HistoryKind, HistoryRecords, InstanceOrder, InstancePosition, InstanceRange, InstanceWhere } from './state/history'
 
-export type { HistoryKind, HistoryRecords, InstanceOrder, InstancePosition, InstanceWhere }
+export type { HistoryKind, HistoryRecords, InstanceOrder, InstancePosition, InstanceRange, InstanceWhere }
 export { instanceMeets } from './state/history'
 export { combinationCount, MAX_COMBINATIONS } from './state/ordered-history'
 
@@ -284,6 +284,8 @@ export interface EngineQueries {
   processInstanceHistoryDefinitions(): Key[]
   /** How many finished process instances meet `where`, counted up to `cap`. */
   processInstanceHistoryCount(where: InstanceWhere, cap: number): number
+  /** The keys of finished process instances meeting `where`, in key order, after `afterKey`, at most `limit`, each with whether it meets `ranges` too (not read into the event loop). */
+  processInstanceHistoryTally(where: InstanceWhere, ranges: readonly InstanceRange[], afterKey: Key | undefined, limit: number): [Key, boolean][]
 }
 
 export interface EngineApi {

@@ -4,14 +4,14 @@
  */
 import type { RequestHandler, Router } from 'express'
 import { z } from 'zod'
-import { combinationCount, MAX_COMBINATIONS, type EngineApi, type EngineQueries, type InstanceWhere } from '../api'
+import { combinationCount, MAX_COMBINATIONS, type EngineApi, type EngineQueries, type InstanceRange, type InstanceWhere } from '../api'
 import type { ElementInstanceRecord, Key, VariableDocument } from '../api'
 import { instanceOrders } from './instance-orders'
 import { defaultTenantOnly, HttpProblem, invalidArgument, notFound } from './problem'
 import {
   ResultContext, incidentResult, variableResult, type ElementInstanceResult, type ProcessInstanceResult,
 } from './results'
-import { instanceScope, matchesFilter, matchesProperty, search, searchRequestSchema, type SearchSpec } from './search'
+import { instanceScope, ISO_DATE, matchesFilter, matchesProperty, search, searchRequestSchema, type SearchSpec } from './search'
 import { searchLiveAndHistory, searchWithStored, type StoredSource } from './stored-search'
 import { searchVariables } from './variable-search'
 import { keyParam, keySchema, parseBody, variablesSchema } from './validation'
@@ -106,12 +106,13 @@ export function processInstanceRoutes(router: Router, engine: EngineApi): void {
     const live = candidates.filter((pi) => matchesFilter(pi, filter, spec))
     // Finished instances are read from the history by index, as far as the page reaches; what the
     // index cannot apply is applied to each one read (stored-search.ts).
-    const { where, whole, none } = historyConditions(filter)
+    const { where, ranges, whole, none } = historyConditions(filter)
     const context = new ResultContext(queries)
     const meetsAll = (pi: ProcessInstanceResult) => meets(pi) && matchesFilter(pi, filter, spec)
     const finished: StoredSource<ProcessInstanceResult> = where.state === 'ACTIVE' || none ? NO_HISTORY : {
       page: (afterKey, limit) => queries.processInstanceHistory(where, afterKey, limit).map((r) => context.processInstance(r)),
-      ...(whole ? { count: (cap: number) => queries.processInstanceHistoryCount(where, cap) } : { meets: meetsAll }),
+      ...(whole && ranges.length === 0 ? { count: (cap: number) => queries.processInstanceHistoryCount(where, cap) } : { meets: meetsAll }),
+      ...(whole && ranges.length > 0 ? { tally: (afterKey: string | undefined, limit: number) => queries.processInstanceHistoryTally(where, ranges, afterKey, limit) } : {}),
       ...(Object.keys(where).length > 0 ? { narrowed: (cap: number) => queries.processInstanceHistoryCount(where, cap) } : {}),
       ordered: instanceOrders(queries, where, (r) => context.processInstance(r), meetsAll),
     }
@@ -256,12 +257,14 @@ const HISTORY_FIELDS: Record<string, keyof InstanceWhere> = {
 }
 
 /**
- * The conditions of a filter the history's indexes can apply: plain values, `$eq` and `$in` of
- * the indexed fields. `whole` tells whether they are the whole filter; `none`, that no finished
- * instance meets it (hasIncident true).
+ * The conditions of a filter the history can apply itself: plain values, `$eq` and `$in` of the
+ * indexed fields (`where`, by index), and comparisons of the start and end dates with instants
+ * (`ranges`, in SQLite as it reads each instance). `whole` tells whether they are the whole
+ * filter; `none`, that no finished instance meets it (hasIncident true).
  */
-function historyConditions(filter: Record<string, unknown>): { where: InstanceWhere; whole: boolean; none: boolean } {
+function historyConditions(filter: Record<string, unknown>): { where: InstanceWhere; ranges: InstanceRange[]; whole: boolean; none: boolean } {
   const where: InstanceWhere = {}
+  const ranges: InstanceRange[] = []
   let whole = true
   let none = false
   for (const [field, condition] of Object.entries(filter)) {
@@ -270,6 +273,11 @@ function historyConditions(filter: Record<string, unknown>): { where: InstanceWh
     const incident = field === 'hasIncident' ? plainBoolean(condition) : undefined
     if (incident !== undefined) {
       none ||= incident
+      continue
+    }
+    const dates = field === 'startDate' || field === 'endDate' ? dateRanges(field, condition) : undefined
+    if (dates !== undefined) {
+      ranges.push(...dates)
       continue
     }
     const column = HISTORY_FIELDS[field] as keyof InstanceWhere | undefined
@@ -285,7 +293,36 @@ function historyConditions(filter: Record<string, unknown>): { where: InstanceWh
     delete where[longest]
     whole = false
   }
-  return { where, whole, none }
+  return { where, ranges, whole, none }
+}
+
+const RANGE_OPERATORS: Record<string, InstanceRange['op']> = { $eq: '=', $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' }
+
+/**
+ * A date condition as the ranges the history applies, if it is only comparisons with ISO-8601
+ * instants and `$exists`: an item's date and such an instant compare as instants (compareValues),
+ * so an instance's engine time compares with the instant's ms the same way.
+ */
+function dateRanges(field: InstanceRange['field'], condition: unknown): InstanceRange[] | undefined {
+  const instant = (value: unknown) => (typeof value === 'string' && ISO_DATE.test(value) ? Date.parse(value) : NaN)
+  if (typeof condition === 'string') {
+    const ms = instant(condition)
+    return Number.isNaN(ms) ? undefined : [{ field, op: '=', ms }]
+  }
+  if (typeof condition !== 'object' || condition === null || Array.isArray(condition)) return undefined
+  const ranges: InstanceRange[] = []
+  for (const [operator, value] of Object.entries(condition)) {
+    if (value === undefined || value === null) continue
+    if (operator === '$exists') {
+      ranges.push({ field, op: value ? 'exists' : 'missing' })
+      continue
+    }
+    const op = RANGE_OPERATORS[operator]
+    const ms = instant(value)
+    if (op === undefined || Number.isNaN(ms)) return undefined
+    ranges.push({ field, op, ms })
+  }
+  return ranges
 }
 
 /** A condition as the boolean it asks for, if it is only that (a value or `$eq`). */

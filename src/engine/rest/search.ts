@@ -59,7 +59,8 @@ export interface SearchResult<T> {
 
 export const DEFAULT_LIMIT = 100
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}T/
+/** A string compareValues reads as an instant (when Date.parse reads it). */
+export const ISO_DATE = /^\d{4}-\d{2}-\d{2}T/
 const INTEGER = /^-?\d+$/
 
 /** Compare two values as Camunda would: keys and numbers numerically, dates by instant. */
@@ -90,7 +91,21 @@ export function compareValues(a: unknown, b: unknown): number {
   return x < y ? -1 : x > y ? 1 : 0
 }
 
+/** The patterns of recent `$like` conditions, as expressions (a search tests one against each item it reads). */
+const likeExpressions = new Map<string, RegExp>()
+const MAX_LIKE_EXPRESSIONS = 100
+
 function likeToRegExp(pattern: string): RegExp {
+  let expression = likeExpressions.get(pattern)
+  if (!expression) {
+    if (likeExpressions.size >= MAX_LIKE_EXPRESSIONS) likeExpressions.clear()
+    expression = compileLike(pattern)
+    likeExpressions.set(pattern, expression)
+  }
+  return expression
+}
+
+function compileLike(pattern: string): RegExp {
   let source = ''
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]
@@ -124,7 +139,7 @@ export function matchesProperty(field: string, actual: unknown, condition: unkno
   if (condition === undefined || condition === null) return true
   if (!isOperatorObject(condition)) return compareValues(actual, condition) === 0
   const present = actual !== undefined && actual !== null
-  for (const [op, value] of Object.entries(condition)) {
+  for (const [op, value] of operatorsOf(condition)) {
     if (value === undefined || value === null) continue
     let ok: boolean
     switch (op) {
@@ -149,14 +164,43 @@ export function matchesProperty(field: string, actual: unknown, condition: unkno
   return true
 }
 
-/** Does an item match every property of a filter object. */
+/**
+ * A filter's and an operator object's entries, listed once per object: a search tests the same
+ * filter against each item it reads, up to 10,001 of them to count.
+ */
+const filterEntries = new WeakMap<object, { spec: unknown; conditions: FilterCondition[] }>()
+const operatorEntries = new WeakMap<object, [string, unknown][]>()
+
+interface FilterCondition { field: string; condition: unknown; custom?: CustomFilter<never>; known: boolean }
+
+function operatorsOf(condition: Record<string, unknown>): [string, unknown][] {
+  let entries = operatorEntries.get(condition)
+  if (!entries) {
+    entries = Object.entries(condition)
+    operatorEntries.set(condition, entries)
+  }
+  return entries
+}
+
+function conditionsOf<T>(filter: Record<string, unknown>, spec: SearchSpec<T>): FilterCondition[] {
+  let entry = filterEntries.get(filter)
+  if (!entry || entry.spec !== spec) {
+    const conditions = Object.entries(filter).filter(([, condition]) => condition !== undefined && condition !== null).map(([field, condition]) => ({
+      field, condition, custom: spec.custom?.[field] as CustomFilter<never> | undefined, known: (spec.filterable as readonly string[]).includes(field),
+    }))
+    entry = { spec, conditions }
+    // (a filter that is not an object, as an alternative of `$or` may be, is listed each time)
+    if (typeof filter === 'object' && filter !== null) filterEntries.set(filter, entry)
+  }
+  return entry.conditions
+}
+
+/** Does an item match every property of a filter object (an unknown one is refused when an item comes to it). */
 export function matchesFilter<T>(item: T, filter: Record<string, unknown>, spec: SearchSpec<T>): boolean {
-  for (const [field, condition] of Object.entries(filter)) {
-    if (condition === undefined || condition === null) continue
-    const custom = spec.custom?.[field]
+  for (const { field, condition, custom, known } of conditionsOf(filter, spec)) {
     if (custom) {
-      if (!custom(item, condition)) return false
-    } else if ((spec.filterable as readonly string[]).includes(field)) {
+      if (!(custom as CustomFilter<T>)(item, condition)) return false
+    } else if (known) {
       if (!matchesProperty(field, (item as Record<string, unknown>)[field], condition)) return false
     } else {
       throw invalidArgument(`Invalid filter: unknown property '${field}'`)

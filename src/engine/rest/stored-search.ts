@@ -21,6 +21,13 @@ export interface StoredSource<T> {
   count?: (cap: number) => number
   /** does a stored item meet the whole filter (when `count` is not given) */
   meets?: (item: T) => boolean
+  /**
+   * The keys of the next `limit` stored items the index narrows the search to (after `afterKey`),
+   * each with whether it meets the whole filter, told by the store without reading the items:
+   * given when `count` is not but the store can apply the rest of the filter itself. A count then
+   * reads these, not the items.
+   */
+  tally?: (afterKey: string | undefined, limit: number) => [key: string, meets: boolean][]
   /** How many stored items the store's index narrows the search to, counted up to `cap`: given when it narrows it at all. */
   narrowed?: (cap: number) => number
   /** The stored items in the order of a field the store has an index for: see OrderedSource. */
@@ -50,11 +57,15 @@ export const ORDERED_FROM = 2_000
 /** The stored items read per step: a few milliseconds of work between two turns of the event loop. */
 export const STORED_CHUNK = 500
 
+/** The keys and flags of stored items told per step (StoredSource.tally): each costs a few µs. */
+export const TALLY_CHUNK = 2_000
+
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** Reads a stored set in key order from `afterKey`, a chunk at a time, giving the items that meet the filter. */
 class StoredScan<T> {
-  private cursor: string | undefined
+  /** the key of the last stored item read */
+  cursor: string | undefined
   private steps = 0
   done = false
 
@@ -174,6 +185,18 @@ async function searchOrdered<T>(live: T[], liveKeys: Set<string>, stored: Stored
 async function countStored<T>(stored: StoredSource<T>, keyOf: (item: T) => string, liveKeys: Set<string>, started?: { scan: StoredScan<T>; counted: number }): Promise<number> {
   const scan = started?.scan ?? new StoredScan(stored, keyOf, undefined, liveKeys)
   let counted = started?.counted ?? 0
+  if (stored.tally) {
+    // (the first step of a scan not begun serves at once, as a scan's first chunk does)
+    let after = scan.cursor
+    for (let step = started ? 1 : 0, done = scan.done; counted <= TOTAL_ITEMS_CAP && !done; step++) {
+      if (step > 0) await turn()
+      const told = stored.tally(after, TALLY_CHUNK)
+      done = told.length < TALLY_CHUNK
+      if (told.length > 0) after = told[told.length - 1][0]
+      for (const [key, meets] of told) if (meets && !liveKeys.has(key)) counted++
+    }
+    return counted
+  }
   while (counted <= TOTAL_ITEMS_CAP && !scan.done) counted += (await scan.next()).length
   return counted
 }

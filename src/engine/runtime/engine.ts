@@ -148,12 +148,10 @@ export class Engine implements EngineApi, CommandTarget {
     processInstanceHistory: (where, afterKey, limit) => this.ctx.history.instancePage(where, afterKey, limit),
     processInstanceHistoryBy: (order, after, limit) => this.ctx.history.instancePageBy(order, after, limit),
     processInstanceHistoryCount: (where, cap) => this.ctx.history.instanceCount(where, cap),
+    processInstanceHistoryTally: (where, ranges, afterKey, limit) => this.ctx.history.instanceTally(where, ranges, afterKey, limit),
     processInstanceHistoryDefinitions: () => this.ctx.history.instanceDefinitions(),
     history: (kind, processInstanceKey, afterKey, limit) => this.ctx.history.page(kind, processInstanceKey, afterKey, limit),
-    processDefinitionXml: (key) => {
-      const p = this.repo.processes.get(key)
-      return p ? this.repo.resources.get(p.record.resourceKey)?.content : undefined
-    },
+    processDefinitionXml: (key) => this.repo.resources.get(this.repo.processes.get(key)?.record.resourceKey ?? '')?.content,
   }
 
   /**

@@ -47,6 +47,34 @@ export const ARCHIVE_FIELDS: { [K in HistoryKind]: keyof ArchivedInstance } = {
  */
 export type InstanceWhere = { [F in 'key' | 'bpmnProcessId' | 'state' | 'tenantId' | 'processDefinitionKey' | 'parentProcessInstanceKey']?: string | string[] }
 
+/**
+ * A condition on a date of finished process instances (engine time, ms) that the history applies
+ * without reading each instance into the event loop: compared as Camunda compares instants, and
+ * met by none lacking the date (`missing`, as `$exists: false`, asks for that).
+ */
+export interface InstanceRange {
+  field: 'startDate' | 'endDate'
+  op: '=' | '>' | '>=' | '<' | '<=' | 'exists' | 'missing'
+  /** the instant compared with (not for exists and missing) */
+  ms?: number
+}
+
+/** Does an instance record meet every range? */
+export function rangesMeet(record: ProcessInstanceRecord, ranges: readonly InstanceRange[]): boolean {
+  for (const { field, op, ms } of ranges) {
+    const value = record[field] as number | undefined | null
+    const present = value !== undefined && value !== null
+    if (op === 'exists' || op === 'missing') {
+      if (present !== (op === 'exists')) return false
+      continue
+    }
+    if (!present || ms === undefined) return false
+    const ok = op === '=' ? value === ms : op === '>' ? value > ms : op === '>=' ? value >= ms : op === '<' ? value < ms : value <= ms
+    if (!ok) return false
+  }
+  return true
+}
+
 /** Does an instance record meet every condition? */
 export function instanceMeets(record: ProcessInstanceRecord, where: InstanceWhere): boolean {
   for (const [field, value] of Object.entries(where)) {
@@ -116,6 +144,11 @@ export interface History {
   instancePageBy(order: InstanceOrder, after: InstancePosition | undefined, limit: number): ProcessInstanceRecord[]
   /** How many finished process instances meet `where`, counted up to `cap` (a count past it is cut there). */
   instanceCount(where: InstanceWhere, cap: number): number
+  /**
+   * The keys of up to `limit` finished process instances meeting `where`, in key order, after
+   * `afterKey` if given, each with whether it meets `ranges` too: told without reading them.
+   */
+  instanceTally(where: InstanceWhere, ranges: readonly InstanceRange[], afterKey: Key | undefined, limit: number): [Key, boolean][]
   /** The definitions of the finished process instances: their keys, each once, in key order. */
   instanceDefinitions(): Key[]
   /** Forget up to `max` root instances that finished before `before`; returns how many. */
@@ -181,6 +214,10 @@ export class MemoryHistory implements History {
 
   instanceCount(where: InstanceWhere, cap: number): number {
     return Math.min(cap, this.meeting(where).length)
+  }
+
+  instanceTally(where: InstanceWhere, ranges: readonly InstanceRange[], afterKey: Key | undefined, limit: number): [Key, boolean][] {
+    return this.instancePage(where, afterKey, limit).map((r) => [r.key, rangesMeet(r, ranges)])
   }
 
   instanceDefinitions(): Key[] {

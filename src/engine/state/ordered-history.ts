@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import type { InstanceOrder, InstancePosition, InstanceWhere } from './history'
+import type { InstanceOrder, InstancePosition, InstanceRange, InstanceWhere } from './history'
 
 /**
  * Finished process instances read from the history in an InstanceOrder, by the index on (field,
@@ -135,6 +135,22 @@ export function pageStatement(combination: InstanceWhere, after: boolean): { sql
   return { sql: `SELECT key, json FROM history WHERE ${sql}${after ? ' AND key > ?' : ''} ORDER BY key LIMIT ?`, values }
 }
 
+/**
+ * The statement telling, for a page of one combination (then `afterKey` if `after`, and the
+ * limit), each instance's key and whether it meets `ranges` (then their instants), 1 or 0: read in
+ * SQLite, so that the JSON of instances that are only counted never reaches the event loop.
+ */
+export function tallyStatement(combination: InstanceWhere, ranges: readonly InstanceRange[], after: boolean): { sql: string; values: (string | number)[] } {
+  const { sql, values } = instanceConditions(combination)
+  const tests = ranges.map(({ field, op }) => {
+    const column = `json_extract(json, '$.${field}')`
+    return op === 'exists' ? `${column} IS NOT NULL` : op === 'missing' ? `${column} IS NULL` : `${column} ${op} ?`
+  })
+  const instants = ranges.flatMap(({ op, ms }) => (op === 'exists' || op === 'missing' ? [] : [ms as number]))
+  const meets = tests.length === 0 ? '1' : `COALESCE(${tests.join(' AND ')}, 0)`
+  return { sql: `SELECT key, ${meets} FROM history WHERE ${sql}${after ? ' AND key > ?' : ''} ORDER BY key LIMIT ?`, values: [...instants, ...values] }
+}
+
 /** The statement counting one combination's instances (then the cap). */
 export function countStatement(combination: InstanceWhere): { sql: string; values: string[] } {
   const { sql, values } = instanceConditions(combination)
@@ -204,6 +220,19 @@ export class InstanceReads {
     })
     if (pages.length === 1) return pages[0].map(([, json]) => json)
     return pages.flat().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, limit).map(([, json]) => json)
+  }
+
+  /**
+   * The keys of up to `limit` instances meeting `where`, in key order, after `afterKey`, each with
+   * whether it meets `ranges`: SQLite reads their JSON, the event loop gets a key and a flag.
+   */
+  tally(where: InstanceWhere, ranges: readonly InstanceRange[], afterKey: string | undefined, limit: number): [string, boolean][] {
+    const pages = combinations(where).map((combination) => {
+      const { sql, values } = tallyStatement(combination, ranges, afterKey !== undefined)
+      return this.prepare(sql).raw().all(...values, ...(afterKey === undefined ? [] : [afterKey]), limit) as [string, number][]
+    })
+    const rows = pages.length === 1 ? pages[0] : pages.flat().sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, limit)
+    return rows.map(([key, meets]) => [key, meets === 1])
   }
 
   /** How many instances meet `where`, counted up to `cap`: each combination of its values counted by index. */

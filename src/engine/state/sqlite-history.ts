@@ -1,4 +1,4 @@
-import { ARCHIVE_FIELDS, byKey, compareInOrder, instanceMeets, instanceOf, isAfter, type ArchivedInstance, type History, type HistoryKind, type HistoryRecords, type InstanceOrder, type InstancePosition, type InstanceWhere } from './history'
+import { ARCHIVE_FIELDS, byKey, compareInOrder, instanceMeets, instanceOf, isAfter, rangesMeet, type ArchivedInstance, type History, type HistoryKind, type HistoryRecords, type InstanceOrder, type InstancePosition, type InstanceRange, type InstanceWhere } from './history'
 import type { Key, ProcessInstanceRecord, VariableRecord } from './records'
 import type { EngineStore } from './store'
 
@@ -87,6 +87,13 @@ export class SqliteHistory implements History {
     const stored = this.store.historyInstanceCount(where, cap)
     const pending = this.pending('instance').filter((r) => instanceMeets(r, where)).length
     return Math.min(cap, pending + stored)
+  }
+
+  instanceTally(where: InstanceWhere, ranges: readonly InstanceRange[], afterKey: Key | undefined, limit: number): [Key, boolean][] {
+    const pending = this.pending('instance').filter((r) => instanceMeets(r, where) && (afterKey === undefined || r.key > afterKey))
+    const pendingKeys = new Set(pending.map((r) => r.key))
+    const stored = this.store.instanceReads.tally(where, ranges, afterKey, limit).filter(([key]) => !pendingKeys.has(key))
+    return [...pending.map((r): [Key, boolean] => [r.key, rangesMeet(r, ranges)]), ...stored].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit)
   }
 
   instanceDefinitions(): Key[] {
