@@ -1,15 +1,15 @@
 /**
- * The history's rows are written at rowids that order its table by kind, then key
- * (state/history-rowid.ts), so that the instance rows a search reads share pages (issue #19). The
- * rowid is only a place: every record is kept once, whatever its key, whatever order instances
- * finish in, across restarts.
+ * The history's instance rows are written at rowids of a region of their own, in key order, and
+ * every other row after the last (state/history-rowid.ts), so that the instance rows a search reads
+ * share pages (issue #19). The rowid is only a place: every record is kept once, whatever its key,
+ * whatever order instances finish in, across restarts.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import type { ArchivedInstance, HistoryKind } from '../../src/engine/state/history'
-import { HISTORY_REGIONS } from '../../src/engine/state/history-rowid'
+import { INSTANCE_ROWIDS_FROM } from '../../src/engine/state/history-rowid'
 import { EngineStore } from '../../src/engine/state/store'
 
 const KEY_BASE = 2n ** 51n
@@ -60,10 +60,10 @@ function rowsInTableOrder(dir: string): { rowid: bigint; kind: HistoryKind; key:
   }
 }
 
-const byKindThenKey = (a: { kind: HistoryKind; key: string }, b: { kind: HistoryKind; key: string }) =>
-  HISTORY_REGIONS[a.kind] - HISTORY_REGIONS[b.kind] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+const isEngineKey = (key: string) => /^[0-9]{16}$/.test(key) && BigInt(key) >= KEY_BASE && BigInt(key) < 2n * KEY_BASE
 
-test('finished instances are stored by kind, then key, whatever order they finish in (#19)', () => {
+test('finished instances are stored in key order below every other row, whatever order they finish in; the rest after the last (#19)', () => {
   // given instances finishing out of the order of their keys, with records of every kind
   const dir = path.join(scratch, 'order')
   const counters = [600, 0, 300, 900, 60, 1_200, 30]
@@ -72,15 +72,21 @@ test('finished instances are stored by kind, then key, whatever order they finis
   appendAndClose(dir, counters.slice(0, 4).map(withEngineKeys))
   appendAndClose(dir, counters.slice(4).map(withEngineKeys))
 
-  // then the table holds every record once, ordered by kind, then key
+  // then the table holds every record once: the instances first, in key order, each at its
+  // region's start plus its key's counter
   const rows = rowsInTableOrder(dir)
   expect(rows).toHaveLength(counters.length * 6)
-  expect(rows.map(({ kind, key }) => ({ kind, key }))).toEqual(rows.map(({ kind, key }) => ({ kind, key })).sort(byKindThenKey))
-  // and each sits at its kind's region plus its key's counter
-  for (const { rowid, kind, key } of rows) expect(rowid).toBe((BigInt(HISTORY_REGIONS[kind]) << 56n) + BigInt(key) - KEY_BASE)
+  const instances = rows.slice(0, counters.length)
+  expect(instances.map(({ kind, key }) => ({ kind, key }))).toEqual(counters.map((n) => ({ kind: 'instance', key: engineKey(n) })).sort(byKey))
+  for (const { rowid, key } of instances) expect(rowid).toBe(INSTANCE_ROWIDS_FROM + BigInt(key) - KEY_BASE)
+  // and then every other record, one rowid after another, in the order written
+  const others = rows.slice(counters.length)
+  expect(others.map((r) => r.rowid)).toEqual(others.map((_, i) => others[0].rowid + BigInt(i)))
+  expect(others[0].rowid).toBe(1n)
+  expect(others.map(({ kind, key }) => `${kind} ${key}`)).toEqual(counters.flatMap((n) => (['element', 'variable', 'incident', 'userTask', 'decisionInstance'] as const).map((kind, i) => `${kind} ${engineKey(n + i + 1)}`)))
 })
 
-test('records whose keys are not engine keys are each kept, below every other row, across restarts (#19)', () => {
+test('records whose keys are not engine keys are each kept, after every instance of the region, across restarts (#19)', () => {
   // given records keyed by a name, a short number, 16 digits below the engine's range and above it
   const dir = path.join(scratch, 'other-keys')
   const others = ['legacy-7', '42', '0000000000000001', '9999999999999999']
@@ -90,7 +96,7 @@ test('records whose keys are not engine keys are each kept, below every other ro
   appendAndClose(dir, [withEngineKeys(10), ...odd.slice(0, 2)])
   appendAndClose(dir, [...odd.slice(2), withEngineKeys(20), odd[0]])
 
-  // then every record is there once (the one written again replaced itself)
+  // then every record is there once (the one written again replaced itself), each at a rowid of its own
   const rows = rowsInTableOrder(dir)
   const expected = [withEngineKeys(10), withEngineKeys(20), ...odd].flatMap((archived) =>
     (['instance', 'element', 'variable', 'incident', 'userTask', 'decisionInstance'] as const).flatMap((kind) => {
@@ -98,10 +104,8 @@ test('records whose keys are not engine keys are each kept, below every other ro
       return records.map((r) => `${kind} ${r.key}`)
     }))
   expect(rows.map(({ kind, key }) => `${kind} ${key}`).sort()).toEqual(expected.sort())
-  // and the records of other keys lie below every engine-keyed one, at rowids of their own
-  const [other, engine] = [rows.filter((r) => r.rowid < 0n), rows.filter((r) => r.rowid > 0n)]
   expect(new Set(rows.map((r) => r.rowid)).size).toBe(rows.length)
-  expect(engine.map(({ kind, key }) => ({ kind, key }))).toEqual(engine.map(({ kind, key }) => ({ kind, key })).sort(byKindThenKey))
-  expect(engine).toHaveLength(2 * 6 + odd.length)
-  expect(other).toHaveLength(others.length * 5)
+  // and only the instances of engine keys are in the region, the others after every row of it
+  expect(rows.filter((r) => r.rowid < 0n).map(({ kind, key }) => `${kind} ${key}`)).toEqual([`instance ${engineKey(10)}`, `instance ${engineKey(20)}`])
+  expect(rows.filter((r) => r.kind === 'instance' && !isEngineKey(r.key)).every((r) => r.rowid > 0n)).toBe(true)
 })

@@ -93,10 +93,9 @@ function storedVariables(file: string, instances: string[]): { live: number; his
     const live = db.prepare(`SELECT COUNT(*) FROM live WHERE kind = 'variable' AND json ->> 'processInstanceKey' IN (${marks})`).pluck().get(...instances) as number
     const history = db.prepare(`SELECT instance, json ->> 'name' AS name, length(json ->> 'value') AS length FROM history WHERE kind = 'variable' AND instance IN (${marks}) ORDER BY instance, name`)
       .all(...instances) as { instance: string; name: string; length: number }[]
-    // each at the rowid of its kind and key (state/history-rowid.ts: the variables' region is 3),
-    // or below every other if its key is not an engine key (16 digits)
+    // each after the instance rows' region (state/history-rowid.ts)
     const placed = db.prepare(`SELECT rowid, key FROM history WHERE kind = 'variable' AND instance IN (${marks})`).safeIntegers().all(...instances) as { rowid: bigint; key: string }[]
-    const offPlace = placed.filter(({ rowid, key }) => (/^[0-9]{16}$/.test(key) ? rowid !== (3n << 56n) + BigInt(key) - 2n ** 51n : rowid >= 0n)).map(({ key }) => key)
+    const offPlace = placed.filter(({ rowid }) => rowid <= 0n).map(({ key }) => key)
     return { live, history, offPlace }
   } finally {
     db.close()

@@ -12,6 +12,7 @@ import { createTestClient, type TestClient } from '../support/engine-harness'
 import { DAY, engineTestKit } from '../support/engine-test-kit'
 import { Engine } from '../../src/engine/runtime/engine'
 import { MemoryHistory } from '../../src/engine/state/history'
+import { ControllableClock } from '../../src/engine/clock'
 
 const { client, engine, startInstance, search, expectInstanceState, activateOne, increaseTime } = engineTestKit({ worker: 'history', pinClock: true })
 
@@ -99,7 +100,7 @@ test('the retention period prunes finished instances once they are older than it
   await increaseTime(31 * DAY)
   const recent = await runToEnd()
   // when the history is pruned (every minute, and here at once)
-  engine.engine.pruneHistory()
+  await engine.engine.pruneHistory()
   // then only the instance older than the 30 days retention is gone, with its records
   expect(await search<Item>('process-instances', { processInstanceKey: old })).toEqual([])
   expect(await search<Item>('element-instances', { processInstanceKey: old })).toEqual([])
@@ -165,9 +166,47 @@ describe('a durable engine', () => {
     expect(await searchOn('variables', { processInstanceKey: keys[3] })).toEqual([expect.objectContaining({ name: 'i', value: '3' })])
     expect((server as EngineServer).engine.historySize()).toBe(5)
   })
+
+  test('prunes in its writer thread: the instances past the retention period go with all their rows, the others stay', async () => {
+    // given instances finished 31 days ago and others finished now, on a durable engine of its own
+    const clock = new ControllableClock()
+    const own = await startEngineServer({ grpcPort: 0, restPort: 0, dataDir: join(dir, 'pruned'), clock })
+    try {
+      await own.engine.deploy([{ name: 'straight.bpmn', content: Buffer.from(STRAIGHT) }])
+      const started = Date.UTC(2026, 0, 5)
+      const finishAt = (at: number, count: number) => {
+        clock.pin(at)
+        return Array.from({ length: count }, (_, i) => own.engine.createProcessInstance({ bpmnProcessId: 'straight', variables: { i } }).processInstanceKey)
+      }
+      const old = finishAt(started, 3)
+      const recent = finishAt(started + 31 * DAY, 2)
+      // (all of them written to the data dir)
+      expect(own.engine.historySize()).toBe(5)
+      // when a round of pruning runs
+      const round = own.engine.pruneHistory()
+      // then the event loop was not kept waiting for it: the writer thread answers later
+      let answered = false
+      void round.then(() => { answered = true })
+      await Promise.resolve()
+      expect(answered).toBe(false)
+      // and it prunes the three old ones, with their element instances and variables
+      expect(await round).toBe(3)
+      const found = async (entity: string, processInstanceKey: string) => {
+        const response = await fetch(`http://127.0.0.1:${own.restPort}/v2/${entity}/search`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filter: { processInstanceKey } }),
+        })
+        return ((await response.json()) as { items: Item[] }).items.length
+      }
+      for (const key of old) expect([await found('process-instances', key), await found('element-instances', key), await found('variables', key)]).toEqual([0, 0, 0])
+      for (const key of recent) expect(await found('process-instances', key)).toBe(1)
+      expect(own.engine.historySize()).toBe(2)
+    } finally {
+      await own.close()
+    }
+  })
 })
 
-test('a history that cannot be pruned is said once per round and left as it is; the engine goes on', () => {
+test('a history that cannot be pruned is said once per round and left as it is; the engine goes on', async () => {
   // given an engine whose history refuses to prune (a full disk, say)
   const engine = new Engine()
   const history = new MemoryHistory()
@@ -176,7 +215,7 @@ test('a history that cannot be pruned is said once per round and left as it is; 
   const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined)
   try {
     // when a round of pruning runs
-    const pruned = engine.pruneHistory()
+    const pruned = await engine.pruneHistory()
 
     // then nothing is pruned, the cause is said, and no error escapes the round
     expect(pruned).toBe(0)

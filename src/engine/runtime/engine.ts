@@ -69,8 +69,8 @@ export class Engine implements EngineApi, CommandTarget {
   }
 
   /** Forget finished instances older than the retention period (see HistoryPruner). Returns the count. */
-  pruneHistory(): number {
-    return this.closed ? 0 : this.pruner.round()
+  pruneHistory(): Promise<number> {
+    return this.closed ? Promise.resolve(0) : this.pruner.round()
   }
 
   /** Engine time: frozen for the length of a command, so that replaying it gives the same result. */

@@ -18,22 +18,22 @@ export class HistoryPruner {
     private readonly clock: Clock,
     readonly retentionMs: number,
   ) {
-    this.timer = setInterval(() => this.round(), PRUNE_EVERY_MS)
+    this.timer = setInterval(() => void this.round(), PRUNE_EVERY_MS)
     this.timer.unref()
   }
 
-  /** One batch (and the next ones, on later turns, while batches come back full). Returns the count. */
-  round(): number {
+  /** One batch (and the next ones, on later turns, while batches come back full). Resolves to the count; never rejects. */
+  async round(): Promise<number> {
     if (this.stopped) return 0
     let pruned: number
     try {
-      pruned = this.history().prune(this.clock.now() - this.retentionMs, PRUNE_BATCH)
+      pruned = await this.history().prune(this.clock.now() - this.retentionMs, PRUNE_BATCH)
     } catch (error) {
       // (a full disk, say: the history stays as it is and the next round tries again)
       console.error(`[engine] pruning the history failed (${error instanceof Error ? error.message : String(error)}); it is tried again in ${PRUNE_EVERY_MS / 1000} s`)
       return 0
     }
-    if (pruned === PRUNE_BATCH) setImmediate(() => this.round())
+    if (pruned === PRUNE_BATCH) setImmediate(() => void this.round())
     return pruned
   }
 

@@ -151,8 +151,12 @@ export interface History {
   instanceTally(where: InstanceWhere, ranges: readonly InstanceRange[], afterKey: Key | undefined, limit: number): [Key, boolean][]
   /** The definitions of the finished process instances: their keys, each once, in key order. */
   instanceDefinitions(): Key[]
-  /** Forget up to `max` root instances that finished before `before`; returns how many. */
-  prune(before: number, max: number): number
+  /**
+   * Forget up to `max` root instances that finished before `before`; resolves to how many. A
+   * durable history deletes them in its writer thread, after the writes handed to it before: the
+   * event loop does not wait for them.
+   */
+  prune(before: number, max: number): Promise<number>
   /** Root instances held. */
   size(): number
 }
@@ -228,7 +232,7 @@ export class MemoryHistory implements History {
     return [...this.records.instance.values()].filter((r) => instanceMeets(r, where))
   }
 
-  prune(before: number, max: number): number {
+  prune(before: number, max: number): Promise<number> {
     let pruned = 0
     for (const archived of this.roots.values()) {
       if (pruned >= max || archived.ended >= before) break
@@ -239,7 +243,7 @@ export class MemoryHistory implements History {
       for (const v of archived.variables) this.scopes.delete(v.scopeKey)
       pruned++
     }
-    return pruned
+    return Promise.resolve(pruned)
   }
 
   size(): number {

@@ -101,7 +101,7 @@ export class SqliteHistory implements History {
     return [...new Set([...pending, ...this.store.instanceReads.definitions()])].sort()
   }
 
-  prune(before: number, max: number): number {
+  prune(before: number, max: number): Promise<number> {
     return this.store.pruneHistory(before, max)
   }
 

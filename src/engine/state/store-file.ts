@@ -12,7 +12,7 @@ import { FIELD_COLUMNS, fillFieldColumns } from './live-fields'
 
 /** "RACC": marks an SQLite file as raccord's engine state, so a foreign database is refused. */
 export const APPLICATION_ID = 0x52414343
-export const SCHEMA_VERSION = 12
+export const SCHEMA_VERSION = 11
 /** log.db's own version (user_version): 1, its one table. */
 export const LOG_SCHEMA_VERSION = 1
 export const FILE_NAME = 'engine.db'
@@ -108,11 +108,6 @@ const MIGRATIONS: string[][] = [
     `CREATE INDEX history_instance_parent_element ON history (json_extract(json, '$.parentElementInstanceKey'), key) WHERE kind = 'instance'`,
     `CREATE INDEX history_instance_process_state ON history (json_extract(json, '$.bpmnProcessId'), json_extract(json, '$.state'), key) WHERE kind = 'instance'`,
     `CREATE INDEX history_instance_definition_state ON history (json_extract(json, '$.processDefinitionKey'), json_extract(json, '$.state'), key) WHERE kind = 'instance'`,
-  ],
-  // Version 12: history rows written from now on go at rowids ordered by kind, then key
-  // (history-rowid.ts); the rows already there keep theirs. Nothing to change in the file, but a
-  // raccord of version 11 would write its rows after the last rowid, where later ones may go.
-  [
   ],
 ]
 

@@ -31,8 +31,8 @@ const db = new Database(workerData.file)
 db.pragma('journal_mode = WAL')
 db.pragma('synchronous = FULL')
 const columns = workerData.fieldColumns
-// (state thread) history rows at rowids ordered by kind, then key: history-rowid.ts
-const firstRowid = workerData.mode === 'state' ? db.prepare('SELECT rowid FROM history ORDER BY rowid LIMIT 1').pluck().safeIntegers().get() ?? 0n : 0n
+// (state thread) instance rows in a region of their own, in key order: history-rowid.ts
+const lastRowid = workerData.mode === 'state' ? db.prepare('SELECT rowid FROM history ORDER BY rowid DESC LIMIT 1').pluck().safeIntegers().get() ?? 0n : 0n
 ${HISTORY_ROWID_SOURCE}
 if (workerData.mode === 'state') db.function('history_rowid', historyRowid)
 // (a command is logged again, at its position, when a write was refused after an earlier one failed)
