@@ -50,11 +50,11 @@ function appendAndClose(dir: string, instances: ArchivedInstance[]): void {
   }
 }
 
-/** The history's rows in table order. */
+/** The history's records in table order (without the row at rowid 0 that keeps SQLite's rowids after it). */
 function rowsInTableOrder(dir: string): { rowid: bigint; kind: HistoryKind; key: string }[] {
   const db = new Database(path.join(dir, 'engine.db'), { readonly: true })
   try {
-    return db.prepare('SELECT rowid, kind, key FROM history ORDER BY rowid').safeIntegers().all() as { rowid: bigint; kind: HistoryKind; key: string }[]
+    return db.prepare("SELECT rowid, kind, key FROM history WHERE kind != '' ORDER BY rowid").safeIntegers().all() as { rowid: bigint; kind: HistoryKind; key: string }[]
   } finally {
     db.close()
   }
@@ -79,10 +79,9 @@ test('finished instances are stored in key order below every other row, whatever
   const instances = rows.slice(0, counters.length)
   expect(instances.map(({ kind, key }) => ({ kind, key }))).toEqual(counters.map((n) => ({ kind: 'instance', key: engineKey(n) })).sort(byKey))
   for (const { rowid, key } of instances) expect(rowid).toBe(INSTANCE_ROWIDS_FROM + BigInt(key) - KEY_BASE)
-  // and then every other record, one rowid after another, in the order written
+  // and then every other record, one rowid after another from 1, in the order written
   const others = rows.slice(counters.length)
-  expect(others.map((r) => r.rowid)).toEqual(others.map((_, i) => others[0].rowid + BigInt(i)))
-  expect(others[0].rowid).toBe(1n)
+  expect(others.map((r) => r.rowid)).toEqual(others.map((_, i) => BigInt(i + 1)))
   expect(others.map(({ kind, key }) => `${kind} ${key}`)).toEqual(counters.flatMap((n) => (['element', 'variable', 'incident', 'userTask', 'decisionInstance'] as const).map((kind, i) => `${kind} ${engineKey(n + i + 1)}`)))
 })
 
@@ -108,4 +107,22 @@ test('records whose keys are not engine keys are each kept, after every instance
   // and only the instances of engine keys are in the region, the others after every row of it
   expect(rows.filter((r) => r.rowid < 0n).map(({ kind, key }) => `${kind} ${key}`)).toEqual([`instance ${engineKey(10)}`, `instance ${engineKey(20)}`])
   expect(rows.filter((r) => r.kind === 'instance' && !isEngineKey(r.key)).every((r) => r.rowid > 0n)).toBe(true)
+})
+
+test('a history whose first records are instances alone keeps every record of the instances after them (#19)', () => {
+  // given instances that finish with no other record, the first ones written to a fresh history
+  const dir = path.join(scratch, 'instances-first')
+  const alone = (n: number): ArchivedInstance => ({ ...withEngineKeys(n), elements: [], variables: [], incidents: [], userTasks: [], decisionInstances: [] })
+  appendAndClose(dir, [alone(0), alone(1)])
+
+  // when the next instances, of the keys right after theirs, finish with records of every kind
+  appendAndClose(dir, [withEngineKeys(2), alone(3), alone(4), withEngineKeys(5), alone(6), alone(7), alone(8)])
+
+  // then every record is there, the instances in their region, the rest after them (SQLite gave
+  // none of those a rowid of the region, which a later instance would then have needed)
+  const rows = rowsInTableOrder(dir)
+  expect(rows.filter((r) => r.kind === 'instance').map((r) => r.rowid)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8].map((n) => INSTANCE_ROWIDS_FROM + BigInt(n)))
+  expect(rows.filter((r) => r.kind !== 'instance').map((r) => `${r.kind} ${r.key}`)).toEqual([2, 5].flatMap((n) =>
+    (['element', 'variable', 'incident', 'userTask', 'decisionInstance'] as const).map((kind, i) => `${kind} ${engineKey(n + i + 1)}`)))
+  expect(rows.filter((r) => r.kind !== 'instance').every((r) => r.rowid > 0n)).toBe(true)
 })

@@ -1,6 +1,6 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { startSharedPoolFirst, THREAD_NAMES } from '../thread-name'
-import { HISTORY_ROWID_SOURCE } from './history-rowid'
+import { INSTANCE_INSERT, INSTANCE_ROWID_SOURCE, KEEPER_ROW } from './history-rowid'
 
 /**
  * The engine's writes to its SQLite files run in threads of their own, each on a connection of its
@@ -32,18 +32,20 @@ db.pragma('journal_mode = WAL')
 db.pragma('synchronous = FULL')
 const columns = workerData.fieldColumns
 // (state thread) instance rows in a region of their own, in key order: history-rowid.ts
-const lastRowid = workerData.mode === 'state' ? db.prepare('SELECT rowid FROM history ORDER BY rowid DESC LIMIT 1').pluck().safeIntegers().get() ?? 0n : 0n
-${HISTORY_ROWID_SOURCE}
-if (workerData.mode === 'state') db.function('history_rowid', historyRowid)
+${INSTANCE_ROWID_SOURCE}
+// (one that cannot be written now, on a full disk, is written at a later start: until then, only
+// a history of instance rows alone could take a rowid of their region)
+if (workerData.mode === 'state') try { db.prepare(${JSON.stringify(KEEPER_ROW)}).run() } catch {}
 // (a command is logged again, at its position, when a write was refused after an earlier one failed)
 const statements = workerData.mode === 'log' ? {
   log: db.prepare('INSERT OR REPLACE INTO log (seq, time, command) VALUES (?, ?, ?)'),
   trim: db.prepare('DELETE FROM log WHERE seq <= ?'),
 } : {
   root: db.prepare('INSERT OR REPLACE INTO history_root (root, ended) VALUES (?, ?)'),
-  history: db.prepare('INSERT OR REPLACE INTO history (rowid, kind, key, root, scope, instance, json) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+  history: db.prepare('INSERT OR REPLACE INTO history (kind, key, root, scope, instance, json) VALUES (?, ?, ?, ?, ?, ?)'),
+  instance: db.prepare(${JSON.stringify(INSTANCE_INSERT)}),
   // (a finished instance's variables still in the live rows, copied there without crossing threads)
-  move: db.prepare("INSERT OR REPLACE INTO history (rowid, kind, key, root, scope, instance, json) SELECT history_rowid('variable', key), 'variable', key, ?, f1, ?, json FROM live INDEXED BY live_variable_scope WHERE kind = 'variable' AND f1 = ?"),
+  move: db.prepare("INSERT OR REPLACE INTO history (kind, key, root, scope, instance, json) SELECT 'variable', key, ?, f1, ?, json FROM live INDEXED BY live_variable_scope WHERE kind = 'variable' AND f1 = ?"),
   removeScope: db.prepare("DELETE FROM live INDEXED BY live_variable_scope WHERE kind = 'variable' AND f1 = ?"),
   upsert: db.prepare('INSERT OR REPLACE INTO live (kind, key, json, ' + columns.join(', ') + ', size) VALUES (?, ?, ?' + ', ?'.repeat(columns.length) + ', ?)'),
   remove: db.prepare('DELETE FROM live WHERE kind = ? AND key = ?'),
@@ -54,13 +56,18 @@ const statements = workerData.mode === 'log' ? {
   rootRecords: db.prepare('DELETE FROM history WHERE root = ?'),
   dropRoot: db.prepare('DELETE FROM history_root WHERE root = ?'),
 }
+function writeHistory(row) {
+  const rowid = instanceRowid(row[0], row[1])
+  if (rowid === undefined) statements.history.run(row)
+  else statements.instance.run(rowid, ...row)
+}
 // The rows of a checkpoint built in slices, handed over ahead of it ('stage'), by its token.
 const nothingStaged = () => ({ token: 0, rows: [], roots: [], history: [], moves: [] })
 let staged = nothingStaged()
 const write = db.transaction((op) => {
   for (const row of op.log) statements.log.run(row)
   for (const row of op.roots) statements.root.run(row)
-  for (const row of op.history) statements.history.run(historyRowid(row[0], row[1]), ...row)
+  for (const row of op.history) writeHistory(row)
   for (const [root, scope, instance] of op.moves) statements.move.run(root, instance, scope)
   const cp = op.checkpoint
   if (cp) {
@@ -72,7 +79,7 @@ const write = db.transaction((op) => {
       }
       // (the history first: it copies variables from live rows the checkpoint may delete)
       for (const row of staged.roots) statements.root.run(row)
-      for (const row of staged.history) statements.history.run(historyRowid(row[0], row[1]), ...row)
+      for (const row of staged.history) writeHistory(row)
       for (const [root, scope, instance] of staged.moves) statements.move.run(root, instance, scope)
     }
     for (const row of cp.deletes) statements.remove.run(row)
