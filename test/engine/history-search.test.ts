@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEngineServer, type EngineServer } from '../../src/engine'
+import { searchInstances } from '../support/instance-search'
 
 jest.setTimeout(60_000)
 
@@ -49,13 +50,7 @@ describe.each(['in memory', 'durable'] as const)('an engine %s', (kind) => {
     if (dir) await rm(dir, { recursive: true, force: true })
   })
 
-  async function searchPage(body: Record<string, unknown>): Promise<Page> {
-    const response = await fetch(`http://127.0.0.1:${server.restPort}/v2/process-instances/search`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-    })
-    expect(response.status).toBe(200)
-    return (await response.json()) as Page
-  }
+  const searchPage = (body: Record<string, unknown>) => searchInstances<Page>(server.restPort, body)
 
   const byKey = (keys: string[]) => [...keys].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
 
