@@ -42,6 +42,24 @@ function nestingBeyond(value: unknown, limit: number): boolean {
   return false
 }
 
+/**
+ * Variable documents the gRPC thread parsed from long JSON text (gateway-thread.ts), with that
+ * text's length. A command carrying one is journaled as the command itself, for the log thread to
+ * turn into JSON (store.ts): on the event loop, the JSON of a 3 MB document and the copy that
+ * flattens it before the hand-over were two of the MB-sized copies of a creation.
+ */
+const longDocuments = new WeakMap<object, number>()
+
+/** Marks `document` as parsed from JSON text `chars` long. */
+export function markLongDocument(document: object, chars: number): void {
+  longDocuments.set(document, chars)
+}
+
+/** The length of the JSON text `document` was parsed from, when it was marked long; else undefined. */
+export function longDocumentChars(document: unknown): number | undefined {
+  return typeof document === 'object' && document !== null ? longDocuments.get(document) : undefined
+}
+
 /** Why a variables document is refused, or undefined when it is acceptable. */
 export function variablesDepthProblem(document: unknown): string | undefined {
   if (!nestingBeyond(document, MAX_VARIABLE_DEPTH)) return undefined

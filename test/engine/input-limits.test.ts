@@ -3,7 +3,7 @@
  * messages too long for a gRPC status, out-of-range message time-to-lives, and variables nested
  * deeper than the call stack. Each is refused with a clear answer, and the engine keeps serving.
  */
-import { GrpcStatus, bpmnFixture, dmnFixture, engineTestKit, grpcFailure } from '../support/engine-test-kit'
+import { GrpcStatus, bpmnFixture, dmnFixture, engineTestKit, grpcFailure, until } from '../support/engine-test-kit'
 
 const PROCESS_ID = 'one-service-task'
 /** A key in the partition-1 range that no entity has. */
@@ -170,5 +170,44 @@ describe('variables nested deeper than the limit', () => {
     const variables = await kit.variablesOf(processInstanceKey)
 
     expect(JSON.stringify(variables)).toBe(atLimit)
+  })
+})
+
+describe('variables past 64 K characters, which the gRPC thread parses itself', () => {
+  const PAD = 'p'.repeat(70_000)
+
+  test.each([
+    ['not JSON', `{"pad":"${PAD}",`, "is not valid JSON"],
+    ['an array', `["${PAD}"]`, "Expected document to be a root level object, but was 'ARRAY'"],
+    ['a string', `"${PAD}"`, "Expected document to be a root level object, but was 'STRING'"],
+    ['nested too deep', `{"pad":"${PAD}","deep":${TOO_DEEP}}`, DEPTH_PROBLEM],
+  ])('text %s gets INVALID_ARGUMENT naming the problem, as shorter text does', async (_kind, text, problem) => {
+    // when variables are set from the long text (the SDK passes SetVariables' text through)
+    const failure = await grpcFailure(client.zeebe.setVariables({ elementInstanceKey: UNKNOWN_KEY, variables: raw(text), local: false }))
+
+    // then the call is refused, and the engine serves on
+    expect(failure.code).toBe(GrpcStatus.INVALID_ARGUMENT)
+    expect(failure.details).toContain(`Property 'variables' is invalid: `)
+    expect(failure.details).toContain(problem)
+    await expectServing()
+  })
+
+  test('a long document is stored as sent, with CreateProcessInstanceWithResult too', async () => {
+    // given a document past 64 K characters
+    const variables = { pad: PAD, nested: { list: [1, 'é', null, { quote: '"\\\u2028' }] } }
+
+    // when an instance is created with it, and another one awaiting its result
+    const { processInstanceKey } = await client.zeebe.createProcessInstance({ bpmnProcessId: PROCESS_ID, variables: variables as never })
+    kit.cancelAfterTest(processInstanceKey)
+    const withResult = client.zeebe.createProcessInstanceWithResult({ bpmnProcessId: PROCESS_ID, variables: variables as never, requestTimeout: 60_000 })
+    const jobs = await until('the second instance\'s job', async () => {
+      const activated = await client.zeebe.activateJobs({ type: 'gateway-work', maxJobsToActivate: 5, timeout: 60_000, worker: 'test', requestTimeout: 1_000 })
+      return activated.find((job) => job.processInstanceKey !== processInstanceKey && (job.variables as { pad?: string }).pad === PAD)
+    })
+    await client.zeebe.completeJob({ jobKey: jobs.key, variables: {} })
+
+    // then both hold it as sent
+    expect(await kit.variablesOf(processInstanceKey)).toEqual(variables)
+    expect((await withResult).variables).toEqual(variables)
   })
 })

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
+import { MAX_VARIABLE_DEPTH } from '../protocol'
 import { nameThreadSource, startSharedPoolFirst, THREAD_NAMES } from '../thread-name'
 
 /**
@@ -42,6 +43,9 @@ import { nameThreadSource, startSharedPoolFirst, THREAD_NAMES } from '../thread-
  * The thread's code is plain JavaScript run with `eval` (as the writer thread's), requiring
  * proto-loader by its resolved path: it runs the same from the sources and from the build.
  */
+/** Variables this long or longer are parsed in the thread (preparse, in the thread's code). */
+export const PREPARSE_CHARS = 65_536
+
 const THREAD_SOURCE = `
 ${nameThreadSource(THREAD_NAMES.gateway)}
 const http2 = require('node:http2')
@@ -82,6 +86,27 @@ function flushOutbox() {
   const messages = outbox
   outbox = []
   port.postMessage(messages.length === 1 ? messages[0] : { type: 'batch', messages })
+}
+// A variables field of PREPARSE_CHARS or more is parsed here, off the event loop, and handed over
+// as the object with the text's length (requests.ts, VariablesField): there, a 3 MB document cost
+// the copy of its text, then the parse (bench/PERFORMANCE.md). Text that is not a JSON object goes
+// over as it is, for the event loop to name the problem as for any other; so does a document nested
+// past the limit, whose structured clone could also overflow the stack.
+function preparse(request) {
+  const text = request.variables
+  if (typeof text !== 'string' || text.length < ${PREPARSE_CHARS}) return
+  let parsed
+  try { parsed = JSON.parse(text) } catch { return }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || nestedPast(parsed, ${MAX_VARIABLE_DEPTH})) return
+  request.variables = { parsed, chars: text.length }
+}
+function nestedPast(document, limit) {
+  const stack = [[document, 1]]
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    if (next[1] > limit) return true
+    for (const child of Object.values(next[0])) if (child !== null && typeof child === 'object') stack.push([child, next[1] + 1])
+  }
+  return false
 }
 // Not handed to the calls as metadata (as grpc-js)
 const TRANSPORT_HEADERS = new Set(['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type'])
@@ -223,6 +248,8 @@ class Call {
     } catch (error) {
       return this.refuse(INTERNAL, 'Error deserializing request: ' + error.message)
     }
+    preparse(request)
+    if (request.request) preparse(request.request)
     this.id = nextId++
     calls.set(this.id, this)
     toLoop({ type: 'call', id: this.id, method: this.name, request, metadata: textMetadata(this.headers), streaming: this.method.responseStream })

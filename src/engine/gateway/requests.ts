@@ -7,7 +7,7 @@ import type {
   ActivateJobsInput, CreateInstanceInput, DeployResourceInput, EngineApi, JobStream, MigrateInstanceInput, ModifyInstanceInput,
   PublishMessageInput, VariableDocument,
 } from '../api'
-import { timeToLiveProblem, variablesDepthProblem } from '../protocol'
+import { markLongDocument, timeToLiveProblem, variablesDepthProblem } from '../protocol'
 import { invalidArgument } from './errors'
 
 /** The only tenant of an engine without multi-tenancy, as Zeebe names it. */
@@ -23,11 +23,18 @@ export function defaultTenantOnly(requestName: string, ...tenantIds: Array<strin
   return tenantIds.find((tenantId) => tenantId !== undefined && tenantId !== '')
 }
 
+/**
+ * A variables field as the gRPC thread hands it over: the JSON text, or, for text of
+ * PREPARSE_CHARS or more that holds a JSON object, that object, parsed in the thread
+ * (gateway-thread.ts), with the text's length.
+ */
+export type VariablesField = string | { parsed: object; chars: number }
+
 export interface CreateProcessInstanceRequest {
   processDefinitionKey: string
   bpmnProcessId: string
   version: number
-  variables: string
+  variables: VariablesField
   startInstructions: { elementId: string }[]
   tenantId: string
 }
@@ -47,29 +54,35 @@ export interface ActivateJobsRequest {
 }
 export type StreamActivatedJobsRequest = Omit<ActivateJobsRequest, 'maxJobsToActivate' | 'requestTimeout'>
 export interface DeployResourceRequest { resources: { name: string; content: Buffer }[]; tenantId: string }
-export interface CompleteJobRequest { jobKey: string; variables: string }
-export interface FailJobRequest { jobKey: string; retries: number; errorMessage: string; retryBackOff: string; variables: string }
-export interface ThrowErrorRequest { jobKey: string; errorCode: string; errorMessage: string; variables: string }
+export interface CompleteJobRequest { jobKey: string; variables: VariablesField }
+export interface FailJobRequest { jobKey: string; retries: number; errorMessage: string; retryBackOff: string; variables: VariablesField }
+export interface ThrowErrorRequest { jobKey: string; errorCode: string; errorMessage: string; variables: VariablesField }
 export interface PublishMessageRequest {
   name: string
   correlationKey: string
   timeToLive: string
   messageId: string
-  variables: string
+  variables: VariablesField
   tenantId: string
 }
-export interface BroadcastSignalRequest { signalName: string; variables: string; tenantId: string }
-export interface SetVariablesRequest { elementInstanceKey: string; variables: string; local: boolean }
-export interface EvaluateDecisionRequest { decisionKey: string; decisionId: string; variables: string; tenantId: string }
+export interface BroadcastSignalRequest { signalName: string; variables: VariablesField; tenantId: string }
+export interface SetVariablesRequest { elementInstanceKey: string; variables: VariablesField; local: boolean }
+export interface EvaluateDecisionRequest { decisionKey: string; decisionId: string; variables: VariablesField; tenantId: string }
 
-/** Variables travel as JSON strings; an empty string means no variables. */
-export function parseVariables(json: string | undefined, field = 'variables'): VariableDocument | undefined {
-  if (json === undefined || json.trim() === '') return undefined
+/** Variables travel as JSON strings (or parsed already: VariablesField); an empty string means no variables. */
+export function parseVariables(json: VariablesField | undefined, field = 'variables'): VariableDocument | undefined {
+  if (json === undefined) return undefined
   let parsed: unknown
-  try {
-    parsed = JSON.parse(json)
-  } catch (error) {
-    throw invalidArgument(`Property '${field}' is invalid: expected a JSON document, but '${shorten(json)}' is not valid JSON (${(error as Error).message})`)
+  if (typeof json === 'object') {
+    parsed = json.parsed
+    markLongDocument(json.parsed, json.chars)
+  } else {
+    if (json.trim() === '') return undefined
+    try {
+      parsed = JSON.parse(json)
+    } catch (error) {
+      throw invalidArgument(`Property '${field}' is invalid: expected a JSON document, but '${shorten(json)}' is not valid JSON (${(error as Error).message})`)
+    }
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     const kind = parsed === null ? 'NIL' : Array.isArray(parsed) ? 'ARRAY' : typeof parsed === 'string' ? 'STRING' : typeof parsed === 'number' ? 'NUMBER' : 'BOOLEAN'
@@ -207,7 +220,7 @@ export function evaluateDecisionInput(request: EvaluateDecisionRequest): Paramet
 
 export interface ModifyProcessInstanceRequest {
   processInstanceKey: string
-  activateInstructions: { elementId: string; ancestorElementInstanceKey: string; variableInstructions: { variables: string; scopeId: string }[] }[]
+  activateInstructions: { elementId: string; ancestorElementInstanceKey: string; variableInstructions: { variables: VariablesField; scopeId: string }[] }[]
   terminateInstructions: { elementInstanceKey: string }[]
 }
 

@@ -1,16 +1,32 @@
 import { storeRefusal, type CommitNotices } from '../api'
 import type { Clock } from '../clock'
 import type { Command } from './commands'
+import { longDocumentChars } from '../protocol'
+import type { JsonLater } from '../state/writer'
 
 /** Where commands go before they run; `durable()` resolves once they are on disk. */
 export interface Journal {
-  append(time: number, command: string): void
+  /** the command's JSON, or the command for the log thread to turn into JSON (journaled, below) */
+  append(time: number, command: string | JsonLater): void
   durable(): Promise<void>
   readonly failure: Error | undefined
   /** the log position of the last command appended */
   readonly lastSeq: number
   /** commit notices for a gateway (api.ts, CommitNotices), when the journal can give them */
   commitNotices?(): CommitNotices
+}
+
+/**
+ * A command as the journal takes it: its JSON, or, when it carries a variable document parsed from
+ * long text (protocol.ts, longDocumentChars), the command itself, for the log thread to turn into
+ * JSON (JsonLater). Nothing changes a command once it is run: its input and documents are read,
+ * never written (variables are copied into the state), so the log thread's JSON is what
+ * JSON.stringify gives here.
+ */
+export function journaled(entry: Command): string | JsonLater {
+  const document = 'v' in entry ? entry.v : 'i' in entry && 'variables' in entry.i ? entry.i.variables : undefined
+  const chars = longDocumentChars(document)
+  return chars === undefined ? JSON.stringify(entry) : { later: entry, chars }
 }
 
 /**
@@ -47,7 +63,7 @@ export class CommandRunner {
     if (this.depth === 0) {
       if (this.journal?.failure) throw storeRefusal(this.journal.failure.message, entry?.c)
       this.commandTime = this.replayTime ?? this.clock.now()
-      if (entry && this.journal && !this.replaying) this.journal.append(this.commandTime, JSON.stringify(entry))
+      if (entry && this.journal && !this.replaying) this.journal.append(this.commandTime, journaled(entry))
     }
     this.depth++
     try {
@@ -77,7 +93,7 @@ export class CommandRunner {
 
   /** Journal a step taken inside a command that replay must take again (a job activation). */
   append(entry: Command): void {
-    if (this.journal && !this.replaying) this.journal.append(this.now(), JSON.stringify(entry))
+    if (this.journal && !this.replaying) this.journal.append(this.now(), journaled(entry))
   }
 
   /** Run `fn` as the replay of a command journaled at `time`: nothing is journaled again. */

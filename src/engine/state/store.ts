@@ -104,7 +104,12 @@ export type StoredSnapshot =
   | { seq: number; state: string; rows?: undefined; parts?: undefined }
 
 /** A command, at its log position (given when it is buffered, and kept if it is logged again). */
-interface Buffered { seq: number; time: number; command: string }
+interface Buffered { seq: number; time: number; command: string | JsonLater }
+
+/** How long a buffered command's JSON is (or will be, built in the log thread). */
+function commandChars(command: string | JsonLater): number {
+  return typeof command === 'string' ? command.length : command.chars
+}
 
 /** A group commit handed to the log thread, not answered yet: what to put back if it fails. */
 interface LogInFlight {
@@ -213,7 +218,7 @@ export class EngineStore {
   }
 
   /** Buffer one command; it is committed with the next group commit. */
-  append(time: number, command: string): void {
+  append(time: number, command: string | JsonLater): void {
     this.buffer.push({ seq: this.nextSeq++, time, command })
     this.scheduleFlush()
   }
@@ -404,7 +409,7 @@ export class EngineStore {
     // rest go with the next turn's, and the waiters, who wait for all, with the last.
     let n = 0
     let chars = 0
-    for (; n < this.buffer.length && (n === 0 || chars + this.buffer[n].command.length <= WRITE_CHARS); n++) chars += this.buffer[n].command.length
+    for (; n < this.buffer.length && (n === 0 || chars + commandChars(this.buffer[n].command) <= WRITE_CHARS); n++) chars += commandChars(this.buffer[n].command)
     if (chars >= LARGE_WRITE_CHARS && [...this.stateInFlight.values()].some((w) => w.checkpoint)) return
     const rest = n < this.buffer.length
     const batch = rest ? this.buffer.slice(0, n) : this.buffer
@@ -412,7 +417,7 @@ export class EngineStore {
     this.buffer = rest ? this.buffer.slice(n) : []
     if (rest) this.scheduleFlush()
     if (waiters.length > 0) this.waiters = []
-    const log = batch.map((e): [number, number, string] => [e.seq, e.time, e.command])
+    const log = batch.map((e): [number, number, string | JsonLater] => [e.seq, e.time, e.command])
     const write: LogInFlight = { commands: batch, waiters, archivedBefore: this.archivedCount }
     const id = this.logWriter.post({ op: 'write', log, roots: [], history: [], moves: [] }, (answer) => this.logged(id, write, answer))
     this.logInFlight.set(id, write)

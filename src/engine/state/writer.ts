@@ -65,7 +65,8 @@ function writeHistory(row) {
 const nothingStaged = () => ({ token: 0, rows: [], roots: [], history: [], moves: [] })
 let staged = nothingStaged()
 const write = db.transaction((op) => {
-  for (const row of op.log) statements.log.run(row)
+  // (a command the event loop left to this thread to turn into JSON: JsonLater)
+  for (const row of op.log) statements.log.run(row[0], row[1], typeof row[2] === 'string' ? row[2] : JSON.stringify(row[2].later))
   for (const row of op.roots) statements.root.run(row)
   for (const row of op.history) writeHistory(row)
   for (const [root, scope, instance] of op.moves) statements.move.run(root, instance, scope)
@@ -200,8 +201,8 @@ export interface JsonLater { later: object; chars: number }
 
 /** One group commit or checkpoint: rows ready for SQLite's statements. */
 export interface WriteRows {
-  /** [seq, time, command] */
-  log: [number, number, string][]
+  /** [seq, time, command (its JSON, or the command for this thread to turn into JSON)] */
+  log: [number, number, string | JsonLater][]
   /** [root, ended] */
   roots: [string, number][]
   /** [kind, key, root, scope, instance, json] */
