@@ -43,21 +43,29 @@ function nestingBeyond(value: unknown, limit: number): boolean {
 }
 
 /**
- * Variable documents the gRPC thread parsed from long JSON text (gateway-thread.ts), with that
- * text's length. A command carrying one is journaled as the command itself, for the log thread to
- * turn into JSON (store.ts): on the event loop, the JSON of a 3 MB document and the copy that
- * flattens it before the hand-over were two of the MB-sized copies of a creation.
+ * Variable documents the gRPC thread parsed from long JSON text (gateway-thread.ts): that text's
+ * length, and the JSON of each long string variable in it, as UTF-8 bytes. A command carrying one
+ * is journaled as the command itself, for the log thread to turn into JSON (journal.ts), and the
+ * checkpoint hands such a variable's row over with its bytes (checkpoint.ts): on the event loop,
+ * the JSON of a 3 MB document and the copies that hand a 3 MB string to a thread were the
+ * MB-sized work of a creation, while bytes cross for a fraction of a ms (bench/PERFORMANCE.md).
  */
-const longDocuments = new WeakMap<object, number>()
+const longDocuments = new WeakMap<object, { chars: number; values?: Record<string, Uint8Array> }>()
 
-/** Marks `document` as parsed from JSON text `chars` long. */
-export function markLongDocument(document: object, chars: number): void {
-  longDocuments.set(document, chars)
+/** Marks `document` as parsed from JSON text `chars` long, with `values`: variable name to its JSON as UTF-8 bytes. */
+export function markLongDocument(document: object, chars: number, values?: Record<string, Uint8Array>): void {
+  longDocuments.set(document, { chars, values })
 }
 
 /** The length of the JSON text `document` was parsed from, when it was marked long; else undefined. */
 export function longDocumentChars(document: unknown): number | undefined {
-  return typeof document === 'object' && document !== null ? longDocuments.get(document) : undefined
+  return typeof document === 'object' && document !== null ? longDocuments.get(document)?.chars : undefined
+}
+
+/** The JSON of variable `name` of `document` as UTF-8 bytes, when the gRPC thread gave it. */
+export function longValueJson(document: object, name: string): Uint8Array | undefined {
+  const values = longDocuments.get(document)?.values
+  return values !== undefined && Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined
 }
 
 /** Why a variables document is refused, or undefined when it is acceptable. */

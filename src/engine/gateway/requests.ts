@@ -26,9 +26,9 @@ export function defaultTenantOnly(requestName: string, ...tenantIds: Array<strin
 /**
  * A variables field as the gRPC thread hands it over: the JSON text, or, for text of
  * PREPARSE_CHARS or more that holds a JSON object, that object, parsed in the thread
- * (gateway-thread.ts), with the text's length.
+ * (gateway-thread.ts), with the text's length and the JSON of its long string variables as bytes.
  */
-export type VariablesField = string | { parsed: object; chars: number }
+export type VariablesField = string | { parsed: object; chars: number; values?: Record<string, Uint8Array> }
 
 export interface CreateProcessInstanceRequest {
   processDefinitionKey: string
@@ -75,7 +75,7 @@ export function parseVariables(json: VariablesField | undefined, field = 'variab
   let parsed: unknown
   if (typeof json === 'object') {
     parsed = json.parsed
-    markLongDocument(json.parsed, json.chars)
+    markLongDocument(json.parsed, json.chars, json.values)
   } else {
     if (json.trim() === '') return undefined
     try {

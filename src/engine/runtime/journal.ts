@@ -1,8 +1,9 @@
 import { storeRefusal, type CommitNotices } from '../api'
 import type { Clock } from '../clock'
 import type { Command } from './commands'
-import { longDocumentChars } from '../protocol'
-import type { JsonLater } from '../state/writer'
+import { longDocumentChars, longValueJson } from '../protocol'
+import type { VariableDocument } from '../state/records'
+import { rawPlaceholder, type JsonLater } from '../state/writer'
 
 /** Where commands go before they run; `durable()` resolves once they are on disk. */
 export interface Journal {
@@ -19,14 +20,27 @@ export interface Journal {
 /**
  * A command as the journal takes it: its JSON, or, when it carries a variable document parsed from
  * long text (protocol.ts, longDocumentChars), the command itself, for the log thread to turn into
- * JSON (JsonLater). Nothing changes a command once it is run: its input and documents are read,
- * never written (variables are copied into the state), so the log thread's JSON is what
- * JSON.stringify gives here.
+ * JSON (JsonLater), with the long string variables the gRPC thread gave as JSON bytes standing as
+ * placeholders. Nothing changes a command once it is run: its input and documents are read, never
+ * written (variables are copied into the state), so the log thread's JSON is what JSON.stringify
+ * gives here.
  */
 export function journaled(entry: Command): string | JsonLater {
   const document = 'v' in entry ? entry.v : 'i' in entry && 'variables' in entry.i ? entry.i.variables : undefined
   const chars = longDocumentChars(document)
-  return chars === undefined ? JSON.stringify(entry) : { later: entry, chars }
+  if (chars === undefined || document === undefined) return JSON.stringify(entry)
+  const raw: [string, Uint8Array][] = []
+  const standIn: VariableDocument = { ...document }
+  for (const name of Object.keys(document)) {
+    const json = longValueJson(document, name)
+    if (json === undefined) continue
+    const placeholder = rawPlaceholder(raw.length)
+    raw.push([placeholder, json])
+    standIn[name] = placeholder
+  }
+  if (raw.length === 0) return { later: entry, chars }
+  const later = 'v' in entry ? { ...entry, v: standIn } : 'i' in entry ? { ...entry, i: { ...entry.i, variables: standIn } } : entry
+  return { later, chars, raw }
 }
 
 /**

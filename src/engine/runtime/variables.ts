@@ -1,5 +1,6 @@
 import { ChunkedMap, ChunkedSet } from '../state/chunked'
 import type { DirtyTracker } from '../state/record-map'
+import { longValueJson } from '../protocol'
 import type { JsonValue, Key, VariableDocument, VariableHead, VariableRecord } from '../state/records'
 
 /** Where the variables of scopes left out of memory are read: their rows in the last checkpoint. */
@@ -16,6 +17,29 @@ export interface ColdVariables {
 
 /** The kind of variable rows in a checkpoint. */
 export const VARIABLE_KIND = 'variable'
+
+/**
+ * A variable's value as JSON in UTF-8, when it came with the document that set it (protocol.ts,
+ * longValueJson), kept with the value it stands for until a checkpoint takes it.
+ */
+const valueJson = new WeakMap<VariableRecord, { value: JsonValue; json: Uint8Array }>()
+
+/**
+ * The JSON of `record`'s value as UTF-8 bytes, when it came with the document that set it and the
+ * record still holds that value; it is forgotten then (a checkpoint hands it over once: a retry
+ * hands over the value itself).
+ */
+export function takeValueJson(record: VariableRecord): Uint8Array | undefined {
+  const known = valueJson.get(record)
+  if (known === undefined) return undefined
+  valueJson.delete(record)
+  return known.value === record.value ? known.json : undefined
+}
+
+function rememberValueJson(record: VariableRecord, json: Uint8Array | undefined): void {
+  if (json === undefined) valueJson.delete(record)
+  else valueJson.set(record, { value: record.value, json })
+}
 
 /** The parent scope of a variable scope, or undefined at the root of a process instance. */
 export type ScopeParent = (scopeKey: Key) => Key | undefined
@@ -92,7 +116,8 @@ export class VariableStore {
     return this.scope(scopeKey)?.get(name)?.value
   }
 
-  setLocal(scopeKey: Key, name: string, value: JsonValue): void {
+  /** Sets a local variable; `json`: its value's JSON as UTF-8 bytes, when the document that set it gave them. */
+  setLocal(scopeKey: Key, name: string, value: JsonValue, json?: Uint8Array): void {
     let vars = this.scope(scopeKey)
     if (!vars) {
       vars = new Map()
@@ -101,6 +126,7 @@ export class VariableStore {
     const existing = vars.get(name)
     if (existing) {
       existing.value = value
+      this.rememberJson(existing, json)
       this.changed(existing)
       return
     }
@@ -111,11 +137,12 @@ export class VariableStore {
       bpmnProcessId: info.bpmnProcessId, tenantId: info.tenantId,
     }
     vars.set(name, record)
+    if (json !== undefined) this.rememberJson(record, json)
     if (this.tracker?.active) this.tracker.markRef(VARIABLE_KIND, record.key, record, true)
   }
 
   setLocalDocument(scopeKey: Key, doc: VariableDocument): void {
-    for (const [name, value] of Object.entries(doc)) this.setLocal(scopeKey, name, value)
+    for (const [name, value] of Object.entries(doc)) this.setLocal(scopeKey, name, value, longValueJson(doc, name))
   }
 
   /**
@@ -133,13 +160,19 @@ export class VariableStore {
         if (existing) {
           if (jsonEqual(existing.value, value)) continue
           existing.value = value
+          this.rememberJson(existing, longValueJson(doc, name))
           this.changed(existing)
           done = true
           break
         }
       }
-      if (!done && !this.hasAnywhere(scopeKey, name, value)) this.setLocal(root, name, value)
+      if (!done && !this.hasAnywhere(scopeKey, name, value)) this.setLocal(root, name, value, longValueJson(doc, name))
     }
+  }
+
+  /** Keeps the JSON bytes of `record`'s value for the next checkpoint; without checkpoints (no tracker), not at all. */
+  private rememberJson(record: VariableRecord, json: Uint8Array | undefined): void {
+    if (this.tracker?.active) rememberValueJson(record, json)
   }
 
   /** Drop every variable of a scope (the scope ended). */
