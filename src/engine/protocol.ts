@@ -48,7 +48,8 @@ function nestingBeyond(value: unknown, limit: number): boolean {
  * is journaled as the command itself, for the log thread to turn into JSON (journal.ts), and the
  * checkpoint hands such a variable's row over with its bytes (checkpoint.ts): on the event loop,
  * the JSON of a 3 MB document and the copies that hand a 3 MB string to a thread were the
- * MB-sized work of a creation, while bytes cross for a fraction of a ms (bench/PERFORMANCE.md).
+ * MB-sized work of a creation, while those bytes, in shared memory, cross without a copy
+ * (bench/PERFORMANCE.md).
  */
 const longDocuments = new WeakMap<object, { chars: number; values?: Record<string, Uint8Array> }>()
 

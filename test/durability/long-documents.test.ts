@@ -11,9 +11,9 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { markLongDocument } from '../../src/engine/protocol'
 import type { Command } from '../../src/engine/runtime/commands'
-import { variableJson } from '../../src/engine/runtime/checkpoint'
+import { takeDeferred, variableJson, type DeferredRow } from '../../src/engine/runtime/checkpoint'
 import { journaled } from '../../src/engine/runtime/journal'
-import { VariableStore } from '../../src/engine/runtime/variables'
+import { takeValueJson, VariableStore, VARIABLE_KIND } from '../../src/engine/runtime/variables'
 import { DirtyTracker } from '../../src/engine/state/record-map'
 import type { VariableDocument, VariableRecord } from '../../src/engine/state/records'
 import { EngineStore } from '../../src/engine/state/store'
@@ -156,6 +156,22 @@ describe('a variable given as JSON bytes, in a checkpoint', () => {
     expect((first.later as VariableRecord).value).toBe(first.raw?.[0][0])
     expect(Buffer.from(first.raw?.[0][1] ?? []).toString()).toBe(JSON.stringify(payload))
     expect(second).toEqual({ later: record(), chars: payload.length })
+  })
+
+  test('a row deferred to a later slice is handed over with the bytes taken when it was deferred', () => {
+    // given a variable set from such a document, deferred as a copy with its bytes (as checkpointRows defers one)
+    const payload = 'v'.repeat(70_000)
+    const { record } = storeWithPayload(payload)
+    const original = record()
+    const deferred: DeferredRow[] = [[VARIABLE_KIND, original.key, { ...original }, [], takeValueJson(original)]]
+
+    // when the slice takes it
+    const [row] = takeDeferred(deferred, 10)
+
+    // then its row stands the value in with a placeholder and gives the bytes
+    const later = row[2] as JsonLater
+    expect(later.raw).toHaveLength(1)
+    expect(Buffer.from(later.raw?.[0][1] ?? []).toString()).toBe(JSON.stringify(payload))
   })
 
   test('without checkpoints (an engine in memory), the bytes are not kept', () => {

@@ -78,29 +78,24 @@ const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': 'OK' }
 // Messages to the event loop wait for the end of this turn of the thread's loop, and go in one
 // postMessage (OUTBOX, below).
 let outbox = []
-// (the ArrayBuffers the messages hand over rather than copy: preparse)
-let outboxTransfer = []
-function toLoop(message, transfer) {
+function toLoop(message) {
   outbox.push(message)
-  if (transfer) outboxTransfer.push(...transfer)
   if (outbox.length === 1) setImmediate(flushOutbox)
 }
 function flushOutbox() {
   const messages = outbox
-  const transfer = outboxTransfer
   outbox = []
-  outboxTransfer = []
-  port.postMessage(messages.length === 1 ? messages[0] : { type: 'batch', messages }, transfer)
+  port.postMessage(messages.length === 1 ? messages[0] : { type: 'batch', messages })
 }
 // A variables field of PREPARSE_CHARS or more is parsed here, off the event loop, and handed over
 // as the object with the text's length (requests.ts, VariablesField): there, a 3 MB document cost
 // the copy of its text, then the parse (bench/PERFORMANCE.md). Text that is not a JSON object goes
 // over as it is, for the event loop to name the problem as for any other; so does a document nested
 // past the limit, whose structured clone could also overflow the stack.
-// Each string variable of PREPARSE_CHARS or more also goes with its JSON as UTF-8 bytes, handed
-// over without a copy: the event loop passes those bytes on to the writer threads, a copy of a
-// fraction of a ms where handing over the string took it 7 to 20 ms.
-function preparse(request, transfer) {
+// Each string variable of PREPARSE_CHARS or more also goes with its JSON as UTF-8 bytes, in shared
+// memory: the event loop hands them on to the writer threads without a copy, where handing over a
+// 3 MB string took it 7 to 25 ms (bench/PERFORMANCE.md).
+function preparse(request) {
   const text = request.variables
   if (typeof text !== 'string' || text.length < ${PREPARSE_CHARS}) return
   let parsed
@@ -112,25 +107,24 @@ function preparse(request, transfer) {
     // (a variable named __proto__ would set the object's prototype here: it goes as its value)
     if (typeof value !== 'string' || value.length < ${PREPARSE_CHARS} || name === '__proto__') continue
     values[name] = jsonBytes(value)
-    transfer.push(values[name].buffer)
   }
   request.variables = { parsed, chars: text.length, values }
 }
-// A string's JSON (as JSON.stringify writes it) in UTF-8, in a buffer of its own; written straight
-// when nothing in the string needs escaping (quotes, backslashes, control characters, surrogates).
+// A string's JSON (as JSON.stringify writes it) in UTF-8, in a SharedArrayBuffer of its own;
+// written straight when nothing in the string needs escaping (quotes, backslashes, control
+// characters, surrogates).
 const ESCAPED = /["\\\\\\u0000-\\u001f\\ud800-\\udfff]/
 function jsonBytes(value) {
-  if (ESCAPED.test(value)) {
-    const json = JSON.stringify(value)
-    const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(json, 'utf8'))
+  const json = ESCAPED.test(value) ? JSON.stringify(value) : undefined
+  const length = json === undefined ? Buffer.byteLength(value, 'utf8') + 2 : Buffer.byteLength(json, 'utf8')
+  const bytes = Buffer.from(new SharedArrayBuffer(length))
+  if (json !== undefined) {
     bytes.write(json, 0, 'utf8')
-    return bytes
+  } else {
+    bytes[0] = 0x22
+    bytes.write(value, 1, 'utf8')
+    bytes[length - 1] = 0x22
   }
-  const length = Buffer.byteLength(value, 'utf8')
-  const bytes = Buffer.allocUnsafeSlow(length + 2)
-  bytes[0] = 0x22
-  bytes.write(value, 1, 'utf8')
-  bytes[length + 1] = 0x22
   return bytes
 }
 function nestedPast(document, limit) {
@@ -281,12 +275,11 @@ class Call {
     } catch (error) {
       return this.refuse(INTERNAL, 'Error deserializing request: ' + error.message)
     }
-    const transfer = []
-    preparse(request, transfer)
-    if (request.request) preparse(request.request, transfer)
+    preparse(request)
+    if (request.request) preparse(request.request)
     this.id = nextId++
     calls.set(this.id, this)
-    toLoop({ type: 'call', id: this.id, method: this.name, request, metadata: textMetadata(this.headers), streaming: this.method.responseStream }, transfer)
+    toLoop({ type: 'call', id: this.id, method: this.name, request, metadata: textMetadata(this.headers), streaming: this.method.responseStream })
   }
 
   // The stream is closed: if the call was not finished, the client went away (or its deadline passed).

@@ -53,10 +53,9 @@ export const LATER_CHARS = 65_536
  * record for the writer thread to turn into JSON. A variable's value is a plain JSON value and is
  * never changed in place, so the shallow copy holds it as it is now.
  */
-export function variableJson(record: VariableRecord): string | JsonLater {
+export function variableJson(record: VariableRecord, json = takeValueJson(record)): string | JsonLater {
   if (typeof record.value !== 'string' || record.value.length < LATER_CHARS) return JSON.stringify(record)
   // (given as JSON bytes by the gRPC thread: handed over as those, in a fraction of the time)
-  const json = takeValueJson(record)
   if (json === undefined) return { later: { ...record }, chars: record.value.length }
   const placeholder = rawPlaceholder(0)
   return { later: { ...record, value: placeholder }, chars: record.value.length, raw: [[placeholder, json]] }
@@ -69,7 +68,7 @@ export function variableJson(record: VariableRecord): string | JsonLater {
  * time on this turn of the event loop: a value is never changed in place (assignments copy), so a
  * shallow copy is enough, with a message's list of correlated processes copied too.
  */
-export type DeferredRow = [kind: string, key: string, record: object, fields: readonly FieldValue[]]
+export type DeferredRow = [kind: string, key: string, record: object, fields: readonly FieldValue[], valueJson?: Uint8Array]
 
 /** The rows a checkpoint writes and deletes. */
 export interface CheckpointRows {
@@ -132,7 +131,8 @@ export function changedRows(ctx: ProcessingContext, { marks, refs, scopes }: Dir
       if (record === null || !ctx.vars.holds(record as VariableRecord)) {
         if (!created) rows.deletes.push([kind, key])
       } else if (variableChars >= SLICE_CHARS || performance.now() >= until) {
-        rows.deferred.push([kind, key, { ...record }, fieldValues(kind, record)])
+        // (the bytes of its value, if any, go with the copy: variableJson, later, sees only the copy)
+        rows.deferred.push([kind, key, { ...record }, fieldValues(kind, record), takeValueJson(record as VariableRecord)])
       } else {
         const json = variableJson(record as VariableRecord)
         variableChars += typeof json === 'string' ? json.length : json.chars
@@ -160,8 +160,8 @@ export function takeDeferred(deferred: DeferredRow[], budgetMs: number, maxChars
   let chars = 0
   const built: CheckpointRow[] = []
   do {
-    const [kind, key, record, fields] = deferred[n++]
-    const json = kind === VARIABLE_KIND ? variableJson(record as VariableRecord) : JSON.stringify(record)
+    const [kind, key, record, fields, valueJson] = deferred[n++]
+    const json = kind === VARIABLE_KIND ? variableJson(record as VariableRecord, valueJson) : JSON.stringify(record)
     chars += typeof json === 'string' ? json.length : json.chars
     built.push([kind, key, json, fields])
   } while (n < deferred.length && chars < maxChars && performance.now() < until)
