@@ -133,6 +133,44 @@ test('calls that cross in batches each get their own answer: 200 at once, answer
   stream.cancel()
 })
 
+test('long calls (64 KiB or more) reach the event loop one per task, so that what comes between them is answered; the short ones are not held longer than that, and every call is answered', async () => {
+  // given a slow event loop, whose tasks are counted, and 6 creations of 100 KB sent at once with 6 short calls between them
+  let task = 0
+  let counting = false
+  const taskOf = new Map<UnaryCall, number>()
+  const recorded = calls.unary.bind(calls)
+  calls.unary = (method, call, callback) => {
+    taskOf.set(call, task)
+    if (!counting) {
+      counting = true
+      setImmediate(() => { task++; counting = false })
+    }
+    if (taskOf.size === 1) for (const until = Date.now() + 100; Date.now() < until;) { /* the event loop is busy */ }
+    recorded(method, call, callback)
+  }
+  const payload = 'x'.repeat(100_000)
+  const answers: Promise<string>[] = []
+  for (let i = 0; i < 6; i++) {
+    answers.push(new Promise<string>((resolve) => {
+      client.CreateProcessInstance({ bpmnProcessId: 'p', version: -1, variables: JSON.stringify({ payload, i }) }, (error: grpc.ServiceError | null) => resolve(error ? `failed ${error.details}` : `created ${i}`))
+    }))
+    answers.push(new Promise<string>((resolve) => {
+      client.CancelProcessInstance({ processInstanceKey: String(i) }, (error: grpc.ServiceError | null) => resolve(error ? `failed ${error.details}` : `cancelled ${i}`))
+    }))
+  }
+  // when the event loop receives them all
+  await calls.until(() => calls.unaryCalls.length === 12)
+  // then no two creations came in one task of the event loop
+  const creations = calls.unaryCalls.filter(({ method }) => method === 'CreateProcessInstance')
+  const tasks = creations.map(({ call }) => taskOf.get(call) as number)
+  expect(new Set(tasks).size).toBe(6)
+  // and each creation came whole, parsed in the thread
+  expect(creations.map(({ call }) => ((call.request as { variables: { parsed: { payload: string } } }).variables.parsed.payload.length))).toEqual(Array(6).fill(100_000))
+  // and every call gets its own answer
+  for (const { callback } of calls.unaryCalls) callback(null, {})
+  expect(await Promise.all(answers)).toEqual(Array.from({ length: 6 }, (_, i) => [`created ${i}`, `cancelled ${i}`]).flat())
+})
+
 test('a stream gets each message written, then its end; a message written after the client went away comes back as undelivered', async () => {
   // given a job stream the client reads
   const received: unknown[] = []
