@@ -135,7 +135,8 @@ const SEARCHES: { name: string; body: Record<string, unknown>; reads?: string }[
   { name: 'by version tag', body: { filter: { processDefinitionId: 'bench-service-task' }, sort: [{ field: 'processDefinitionVersionTag', order: 'ASC' }], page: { limit: 50 } } },
   { name: 'newest key first', body: { sort: [{ field: 'processInstanceKey', order: 'DESC' }], page: { limit: 50 } } },
   { name: 'by parent, desc', body: { sort: [{ field: 'parentProcessInstanceKey', order: 'DESC' }], page: { from: 100, limit: 50 } } },
-  { name: 'two sort fields', body: { sort: [{ field: 'state', order: 'ASC' }, { field: 'startDate', order: 'DESC' }], page: { limit: 50 } }, reads: 'reads every finished instance' },
+  { name: 'newest, then key', body: { sort: [{ field: 'startDate', order: 'DESC' }, { field: 'processInstanceKey', order: 'DESC' }], page: { limit: 50 } } },
+  { name: 'state, then newest', body: { sort: [{ field: 'state', order: 'ASC' }, { field: 'startDate', order: 'DESC' }], page: { limit: 50 } }, reads: 'reads every finished instance: all share its first value, COMPLETED' },
 ]
 const SEARCH_REPEATS = Number(process.env.BENCH_SEARCH_REPEATS ?? 50)
 /** A search that reads the whole history is repeated fewer times. */
@@ -739,13 +740,13 @@ async function main(): Promise<void> {
       const during = searches.map((f) => ({ name: f.name, ...f.ran }))
       for (const line of describeCauses(searchStalls.slow, searchPauses.pauses.long ?? [], during)) console.log(`    ${line}`)
       console.log('')
-      // Every search counts but one reading the whole history (a sort by two fields): it is shown apart.
+      // Every search counts but one reading the whole history (sorted first by a field all of it shares): it is shown apart.
       const whole = (s: SearchFigures) => s.reads?.includes('every') === true
       const slowest = searches.filter((s) => !whole(s)).reduce((a, b) => (b.p99 > a.p99 ? b : a))
       const reading = searches.filter(whole).map((s) => `${s.p99.toFixed(1)} ms ${s.name}`).join(', ')
       const failed = searches.filter((s) => s.error !== undefined).map((s) => s.name)
       if (failed.length > 0) targets.push(`  ✗ every /v2/process-instances/search answered with ${count(HISTORY)} retained instances: failed ${failed.join(', ')}`)
-      targets.push(`  ${mark(slowest.p99 < TARGET.searchP99Ms && failed.length === 0)} /v2/process-instances/search p99 < ${TARGET.searchP99Ms} ms with ${count(HISTORY)} retained instances${HISTORY < 1_000_000 ? ' (issue 19 asks it with 1,000,000)' : ''}: ${slowest.p99.toFixed(1)} ms at worst (${slowest.name}), every filter and single-field sort; reading the history, ${reading}`)
+      targets.push(`  ${mark(slowest.p99 < TARGET.searchP99Ms && failed.length === 0)} /v2/process-instances/search p99 < ${TARGET.searchP99Ms} ms with ${count(HISTORY)} retained instances${HISTORY < 1_000_000 ? ' (issue 19 asks it with 1,000,000)' : ''}: ${slowest.p99.toFixed(1)} ms at worst (${slowest.name}), every filter and sort, two-field sorts included, but the one reading the whole history: ${reading}`)
       targets.push(`  ${mark(searchStalls.max <= TARGET.stallMs)} no stall over ${TARGET.stallMs} ms while those searches ran, reading the history included: longest answer ${searchStalls.max.toFixed(1)} ms`)
       targets.push(`  ${mark(rssPerFinished <= TARGET.bytesPerFinished)} RSS growth ≤ 0.5 KB per finished instance, ${count(HISTORY_BASELINE)} -> ${count(HISTORY)} (issue 19): ${count(rssPerFinished)} B`)
       targets.push(`  ${mark(historyStalls.max <= TARGET.stallMs)} no stall over ${TARGET.stallMs} ms while ${count(HISTORY)} instances ran to their end, checkpointed and archived (issue 19): longest answer ${historyStalls.max.toFixed(1)} ms`)

@@ -7,12 +7,16 @@ import type { SearchSpec } from '../../src/engine/rest/search'
 
 interface Item { key: string; even: boolean; at: number }
 
-const spec: SearchSpec<Item> = { key: 'key', filterable: ['key', 'even', 'at'], sortable: ['key', 'at'] }
+const spec: SearchSpec<Item> = { key: 'key', filterable: ['key', 'even', 'at'], sortable: ['key', 'at', 'even'] }
 const keyOf = (i: number) => String(2251799813685249 + i)
 
+/** The dates of storedSet's items: in reverse key order, each its own unless told otherwise. */
+type DateOf = (i: number, size: number) => number
+const ownDate: DateOf = (i, size) => size - i
+
 /** A stored set of `size` items in key order, and the turn of the event loop each chunk was read in. */
-function storedSet(size: number): { source: StoredSource<Item>; readAt: number[]; stop: () => void } {
-  const items: Item[] = Array.from({ length: size }, (_, i) => ({ key: keyOf(i), even: i % 2 === 0, at: size - i }))
+function storedSet(size: number, dateOf = ownDate): { source: StoredSource<Item>; readAt: number[]; stop: () => void } {
+  const items: Item[] = Array.from({ length: size }, (_, i) => ({ key: keyOf(i), even: i % 2 === 0, at: dateOf(i, size) }))
   const readAt: number[] = []
   let turn = 0
   let stopped = false
@@ -62,9 +66,9 @@ test('a sort other than by key reads the whole set chunk by chunk and keeps the 
 
 describe('a sort by a field the store has an index for', () => {
   /** The stored set of storedSet(size), also readable in date order; `read` counts the items the ordered reads gave. */
-  function orderedSet(size: number, narrowedTo?: number) {
-    const set = storedSet(size)
-    const items: Item[] = Array.from({ length: size }, (_, i) => ({ key: keyOf(i), even: i % 2 === 0, at: size - i }))
+  function orderedSet(size: number, narrowedTo?: number, dateOf = ownDate) {
+    const set = storedSet(size, dateOf)
+    const items: Item[] = Array.from({ length: size }, (_, i) => ({ key: keyOf(i), even: i % 2 === 0, at: dateOf(i, size) }))
     const counter = { read: 0, keyPages: 0 }
     const keyPage = set.source.page
     const source: StoredSource<Item> = {
@@ -106,6 +110,41 @@ describe('a sort by a field the store has an index for', () => {
     // and no more than a chunk was read for each page, none of it in key order
     expect(counter.read).toBeLessThanOrEqual(2 * STORED_CHUNK)
     expect(counter.keyPages).toBe(0)
+  })
+
+  test('sorted by that field then another, reads whole groups of equal values only as far as the page reaches, page after page by cursor', async () => {
+    // given 24,000 stored items dated four by four (a group of equal dates), half of them meeting the filter, and a live item with one of those dates
+    const fourByFour: DateOf = (i, size) => Math.floor((size - i) / 4)
+    const { source, counter, stop } = orderedSet(24_000, undefined, fourByFour)
+    const live: Item = { key: keyOf(30_000), even: true, at: 5_999 }
+    const request = { filter: { even: true }, sort: [{ field: 'at', order: 'DESC' }, { field: 'key', order: 'DESC' }] }
+    // when the newest first, keys descending among equal dates, are searched 5 at a time, then the next page after its cursor, and a page by offset
+    const first = await searchWithStored([live], source, { ...request, page: { limit: 5 } }, spec)
+    const second = await searchWithStored([live], source, { ...request, page: { limit: 5, after: first.page.endCursor } }, spec)
+    const third = await searchWithStored([live], source, { ...request, page: { from: 10, limit: 5 } }, spec)
+    stop()
+    // then each page is the next items in that order, as sorting every item would give them
+    const all = [live, ...Array.from({ length: 24_000 }, (_, i) => ({ key: keyOf(i), even: i % 2 === 0, at: fourByFour(i, 24_000) }))]
+      .filter((item) => item.even).sort((a, b) => b.at - a.at || (a.key < b.key ? 1 : -1))
+    expect(first.items).toEqual(all.slice(0, 5))
+    expect(second.items).toEqual(all.slice(5, 10))
+    expect(third.items).toEqual(all.slice(10, 15))
+    expect(first.items.map((i) => i.at)).toEqual([6_000, 5_999, 5_999, 5_999, 5_998])
+    // and a chunk at most was read for each page, none of it in key order
+    expect(counter.read).toBeLessThanOrEqual(3 * STORED_CHUNK)
+    expect(counter.keyPages).toBe(0)
+  })
+
+  test('sorted by that field then another, a group that goes on past the chunk is read to its end, and no further', async () => {
+    // given 3,000 stored items in two dates only, half of them meeting the filter
+    const twoDates: DateOf = (i) => (i < 1_800 ? 2 : 1)
+    const { source, counter, stop } = orderedSet(3_000, undefined, twoDates)
+    // when the first page is sorted by date, then by key descending
+    const result = await searchWithStored([], source, { filter: { even: true }, sort: [{ field: 'at', order: 'ASC' }, { field: 'key', order: 'DESC' }], page: { limit: 3 } }, spec)
+    stop()
+    // then the page holds the greatest keys of the earliest date: the whole group was read, and the next date's not past its first chunk
+    expect(result.items.map((i) => i.key)).toEqual([keyOf(2_998), keyOf(2_996), keyOf(2_994)])
+    expect(counter.read).toBe(1_200 + STORED_CHUNK - 1_200 % STORED_CHUNK)
   })
 
   test('after an item without the field, ascending reads no stored item and descending reads from the first', async () => {

@@ -275,14 +275,15 @@ export class PageSelector<T> {
     return 0
   }
 
-  /** Offer an item that meets the filter: it counts in totalItems, and is kept if it may be on the page. */
-  add(item: T): void {
+  /** Offer an item that meets the filter: it counts in totalItems, and is kept if it may be on the page (on the cursor's side): whether it was. */
+  add(item: T): boolean {
     this.offered++
     const tuple = this.tuple(item)
-    if (this.cursor && this.mode === 'after' && this.compare(tuple, this.cursor) <= 0) return
-    if (this.cursor && this.mode === 'before' && this.compare(tuple, this.cursor) >= 0) return
+    if (this.cursor && this.mode === 'after' && this.compare(tuple, this.cursor) <= 0) return false
+    if (this.cursor && this.mode === 'before' && this.compare(tuple, this.cursor) >= 0) return false
     this.kept.push({ tuple, item })
     if (this.kept.length >= 2 * this.keep + 1024) this.trim()
+    return true
   }
 
   private trim(): void {

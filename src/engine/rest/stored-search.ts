@@ -8,6 +8,8 @@
  *   by hasMoreTotalItems, as Camunda's secondary storage flags it.
  * - When the store's index applies the whole filter (`count` is given), reading is by index.
  *   Otherwise the index narrows what it can, and the rest of the filter is applied to each item.
+ * - Sorted first by a field the store has an index for (OrderedSource), it reads in that order, as
+ *   far as the page reaches (searchOrdered), unless the index narrows the search to a few items.
  * - Any other sort, or a page before a cursor, reads the whole stored set, keeping a page's worth.
  */
 import type { EngineQueries, HistoryKind, HistoryRecords, QueryScope } from '../api'
@@ -132,31 +134,52 @@ export async function searchWithStored<T>(live: T[], stored: StoredSource<T>, re
   return result
 }
 
-/** The field and direction to read the stored set in, when the search sorts by one the store has an index for, and reading that way pays. */
-function orderedBy<T>(stored: StoredSource<T>, request: SearchRequest): { source: OrderedSource<T>; field: string; descending: boolean } | undefined {
+/** How the stored set is read for a search sorted first by a field the store has an index for. */
+interface OrderedRead<T> {
+  source: OrderedSource<T>
+  field: string
+  descending: boolean
+  /** the sort fields after the first, if any: each group of equal first values is then read whole */
+  thenBy: number
+}
+
+/**
+ * The field and direction to read the stored set in, when the search sorts first by a field the
+ * store has an index for, and reading that way pays.
+ */
+function orderedBy<T>(stored: StoredSource<T>, request: SearchRequest): OrderedRead<T> | undefined {
   const sort = request.sort ?? []
   const source = stored.ordered
-  if (!source || sort.length !== 1 || !source.fields.includes(sort[0].field) || request.page?.before) return undefined
+  if (!source || sort.length === 0 || !source.fields.includes(sort[0].field) || request.page?.before) return undefined
   if (stored.narrowed && stored.narrowed(ORDERED_FROM + 1) <= ORDERED_FROM) return undefined
-  return { source, field: sort[0].field, descending: (sort[0].order ?? 'ASC').toUpperCase() === 'DESC' }
+  return { source, field: sort[0].field, descending: (sort[0].order ?? 'ASC').toUpperCase() === 'DESC', thenBy: sort.length - 1 }
 }
 
 /**
  * A search sorted by a field the store has an index for: the stored set is read in that order from
  * the cursor, a chunk at a time, until the page's worth of items meeting the filter is found.
+ *
+ * Sorted by more fields, the first one's order is read the same way, and the page is known once
+ * the group of equal first values that completes it has been read to its end: every item after
+ * that sorts after the page, whatever its other fields. A page after a cursor reads the cursor's
+ * group from its start (the page selector leaves out what comes before the cursor). So a first
+ * field with few values (a state) still reads a whole group, and a date reads a page's worth.
  */
-async function searchOrdered<T>(live: T[], liveKeys: Set<string>, stored: StoredSource<T>, ordered: { source: OrderedSource<T>; field: string; descending: boolean },
+async function searchOrdered<T>(live: T[], liveKeys: Set<string>, stored: StoredSource<T>, ordered: OrderedRead<T>,
   request: SearchRequest, spec: SearchSpec<T>, selector: PageSelector<T>): Promise<SearchResult<T>> {
-  const { source, field, descending } = ordered
+  const { source, field, descending, thenBy } = ordered
   const keyOf = (item: T) => String((item as Record<string, unknown>)[spec.key])
+  const valueOf = (item: T) => (item as Record<string, unknown>)[field]
   for (const item of live) selector.add(item)
   const page = request.page ?? {}
   const wanted = (page.after ? 0 : page.from ?? 0) + (page.limit ?? DEFAULT_LIMIT)
   let after: { value: unknown; key: string } | undefined
   let done = false
   if (page.after) {
-    const [value, key] = decodeCursor(page.after, 2)
-    after = { value, key: String(key) }
+    const cursor = decodeCursor(page.after, thenBy + 2)
+    const value = cursor[0]
+    // ('' comes before every key: the cursor's group from its start)
+    after = { value, key: thenBy > 0 ? '' : String(cursor[1]) }
     // An item without the field sorts last ascending and first descending (compareValues): after
     // one, ascending, no stored item comes; descending, all of them do (unless some lack it too).
     if ((value === undefined || value === null) && !source.optional?.includes(field)) {
@@ -164,18 +187,24 @@ async function searchOrdered<T>(live: T[], liveKeys: Set<string>, stored: Stored
       else done = true
     }
   }
+  // the items read that may be on the page, and (sorted by more fields) the first value of the one that completed it
   let found = 0
-  for (let step = 0; !done && found < wanted; step++) {
+  let completedAt: { value: unknown } | undefined
+  for (let step = 0; !done && (found < wanted || (thenBy > 0 && completedAt !== undefined)); step++) {
     if (step > 0) await turn()
     const chunk = source.page(field, descending, after, STORED_CHUNK)
     if (chunk.length < STORED_CHUNK) done = true
     for (const item of chunk) {
-      if (liveKeys.has(keyOf(item)) || !source.meets(item)) continue
-      selector.add(item)
-      found++
+      if (completedAt !== undefined && compareValues(valueOf(item), completedAt.value) !== 0) {
+        // past the group that completed the page
+        done = true
+        break
+      }
+      if (liveKeys.has(keyOf(item)) || !source.meets(item) || !selector.add(item)) continue
+      if (++found === wanted && thenBy > 0) completedAt = { value: valueOf(item) }
     }
     const last = chunk[chunk.length - 1]
-    if (last !== undefined) after = { value: (last as Record<string, unknown>)[field], key: keyOf(last) }
+    if (last !== undefined) after = { value: valueOf(last), key: keyOf(last) }
   }
   const storedCount = stored.count ? stored.count(TOTAL_ITEMS_CAP + 1) : await countStored(stored, keyOf, liveKeys)
   return selector.result({ totalItems: live.length + Math.min(storedCount, TOTAL_ITEMS_CAP), hasMoreTotalItems: storedCount > TOTAL_ITEMS_CAP })
