@@ -59,6 +59,13 @@ export interface DurableEngine {
    */
   checkpoint(): { written: number; deleted: number } | undefined
   /**
+   * Begin a checkpoint and go on, as the periodic check does, its first hold of the event loop
+   * `budgetMs` long at most (its rows past that are built in slices, and before any command changes
+   * their records): `then` is told once it is committed or failed. False when none began (one is
+   * being built or written, or nothing changed).
+   */
+  checkpointInSlices(then: (error?: Error) => void, budgetMs?: number): boolean
+  /**
    * Checkpoints handed to the writer thread so far: how many, the time building their rows took
    * on the event loop (total and longest) and the most rows one wrote. The writer thread's time is
    * store.writerCheckpoints. `long`: the builds of 20 ms or more (their start, ms since the epoch),
@@ -169,13 +176,15 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
   }
   /**
    * Hand a checkpoint to the writer thread: the rows are built here, written there. The records it
-   * writes stay in memory until it is committed (no eviction meanwhile). Rows deferred by the build
-   * (large records, once its time was spent) are built in slices of SLICE_MS, one per turn of the
-   * event loop, and handed over ahead; the checkpoint follows the last. `then` is told once it is
+   * writes stay in memory until it is committed (no eviction meanwhile). Once the build's time is
+   * spent, the rows of the other records changed are built later (PendingRows: each before a
+   * command changes its record, the rest in slices), then those deferred as copies (large
+   * records): slices of SLICE_MS, one per turn of the event loop, handed over ahead; the checkpoint
+   * follows the last. `then` is told once it is
    * committed or failed. Returns its rows and, once handed over, its id; undefined when there was
    * nothing to write.
    */
-  const startCheckpoint = (when: string, then?: (error?: Error) => void): { id?: number; written: number; deleted: number } | undefined => {
+  const startCheckpoint = (when: string, then?: (error?: Error) => void, budgetMs?: number): { id?: number; written: number; deleted: number } | undefined => {
     const started = performance.now()
     // A store that failed writes its buffer to the log first (it retries on its own): no checkpoint meanwhile.
     if (store.failure || writing !== undefined || building !== undefined) return undefined
@@ -183,11 +192,14 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     const marks = tracker.take()
     let rows: ReturnType<Engine['checkpointRows']>
     try {
-      rows = engine.checkpointRows(writeAll ? 'all' : { marks, revision: repositoryRevision })
+      rows = engine.checkpointRows(writeAll ? 'all' : { marks, revision: repositoryRevision }, budgetMs)
     } catch (error) {
       tracker.restore(marks)
       throw error
     }
+    const pending = rows.pending
+    // From here on, a command about to change a record whose row is still to be built builds it first.
+    if (pending) tracker.beforeChange = (kind, key) => pending.beforeChange(kind, key)
     const revision = engine.repositoryRevision
     const committed = (outcome: { seq: number } | { error: Error }) => {
       writing = undefined
@@ -205,27 +217,39 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
       lastFailure = undefined
       then?.()
     }
-    const result: { id?: number; written: number; deleted: number } = { written: rows.upserts.length + rows.deferred.length, deleted: rows.deletes.length + rows.scopeDeletes.length }
+    const result: { id?: number; written: number; deleted: number } = {
+      written: rows.upserts.length + rows.deferred.length + (pending?.size ?? 0), deleted: rows.deletes.length + rows.scopeDeletes.length,
+    }
     checkpoints.count++
     checkpoints.maxRows = Math.max(checkpoints.maxRows, result.written + result.deleted)
-    if (rows.deferred.length === 0 && store.heldBackHistory === 0) {
+    if (!pending && rows.deferred.length === 0 && store.heldBackHistory === 0) {
       result.id = writing = store.writeCheckpoint(rows, Date.now(), committed)
       held(started)
       return result
     }
     // The rows hold the state as it is now: the commands run from here on are logged as usual. The
     // finished instances held back so far go with it, staged in slices too (their rows can be large).
-    const sliced = { seq: store.lastSeq, token: ++stagingToken, staged: rows.deferred.length }
+    const sliced = { seq: store.lastSeq, token: ++stagingToken, staged: 0 }
     const now = Date.now()
     let next: NodeJS.Immediate | undefined
     let historyStaged = false
     store.beginSlicedCheckpoint(sliced.token)
-    const slice = (budgetMs: number, maxChars: number) => {
-      if (rows.deferred.length > 0) store.stageCheckpointRows(takeDeferred(rows.deferred, budgetMs, maxChars))
-      else historyStaged = store.stageCheckpointHistory(maxChars)
-      if (rows.deferred.length > 0 || !historyStaged) return
+    // (even none: the writer thread then knows the checkpoint, whose count of rows staged is 0)
+    const stage = (built: ReturnType<typeof takeDeferred>) => {
+      sliced.staged += built.length
+      store.stageCheckpointRows(built)
+    }
+    const endBuilding = () => {
       building = undefined
       store.finishStaging = undefined
+      tracker.beforeChange = undefined
+    }
+    const slice = (budgetMs: number, maxChars: number) => {
+      if (pending && !pending.done) stage(pending.take(budgetMs, maxChars, rows.deletes))
+      else if (rows.deferred.length > 0) stage(takeDeferred(rows.deferred, budgetMs, maxChars))
+      else historyStaged = store.stageCheckpointHistory(maxChars)
+      if ((pending && !pending.done) || rows.deferred.length > 0 || !historyStaged) return
+      endBuilding()
       result.id = writing = store.writeCheckpoint(rows, now, committed, sliced)
     }
     const step = () => {
@@ -235,8 +259,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
         slice(SLICE_MS, SLICE_CHARS)
       } catch (error) {
         // Nothing of it is written: its records are marked again, its finished instances go back.
-        building = undefined
-        store.finishStaging = undefined
+        endBuilding()
         store.abandonSlicedCheckpoint()
         tracker.restore(marks)
         report(when, error)
@@ -324,6 +347,7 @@ export async function openDurableEngine(dataDir: string, clock?: Clock, historyR
     store,
     recovery: { snapshotSeq, replayed, ms: Date.now() - started },
     checkpoint: () => checkpoint(),
+    checkpointInSlices: (then, budgetMs) => startCheckpoint('asked for', then, budgetMs) !== undefined,
     checkpoints,
     close: () => {
       clearInterval(timer)

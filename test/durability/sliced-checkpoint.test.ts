@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { LATER_CHARS, SLICE_CHARS, takeDeferred } from '../../src/engine/runtime/checkpoint'
+import { LATER_CHARS, PendingRows, SLICE_CHARS, snapshotFromRows, takeDeferred, type CheckpointRow } from '../../src/engine/runtime/checkpoint'
+import type { EngineSnapshot } from '../../src/engine/runtime/snapshot'
 import { Engine } from '../../src/engine/runtime/engine'
 import { DirtyTracker } from '../../src/engine/state/record-map'
 import { SqliteHistory } from '../../src/engine/state/sqlite-history'
@@ -63,9 +64,11 @@ test('past its time, a checkpoint defers variables and buffered messages as copi
     const deferredKinds = rows.deferred.map(([kind]) => kind).sort()
     const built = takeDeferred(rows.deferred, Infinity, Infinity)
 
-    // then the variables and the message were deferred, the rest built at once, and the deferred rows hold the values of when it began
+    // then the variables and the message were deferred, the other records left to be built later (PendingRows), and the deferred rows hold the values of when it began
     expect(deferredKinds).toEqual(['message', 'variable', 'variable'])
-    expect(rows.upserts.map(([kind]) => kind)).toEqual(expect.arrayContaining(['instance', 'element', 'job', 'meta']))
+    const later = rows.pending?.take(Infinity, Infinity, rows.deletes) ?? []
+    expect([...rows.upserts, ...later].map(([kind]) => kind)).toEqual(expect.arrayContaining(['instance', 'element', 'job', 'meta']))
+    expect(later.length).toBeGreaterThan(0)
     expect(rows.deferred).toEqual([])
     const payload = built.find(([kind, , json]) => kind === 'variable' && (JSON.parse(text(json)) as { name: string }).name === 'payload')
     expect(JSON.parse(text(payload?.[2] ?? '{}'))).toEqual(expect.objectContaining({ name: 'payload', value: 'before' }))
@@ -74,6 +77,88 @@ test('past its time, a checkpoint defers variables and buffered messages as copi
   } finally {
     engine.close()
   }
+})
+
+describe('past its first hold, a checkpoint leaves the rows of records changed in place to be built later (PendingRows)', () => {
+  /** Each record a checkpoint's rows hold that differs from `then` (the state when it began), as "kind key". */
+  function differing(rows: CheckpointRow[], then: EngineSnapshot): string[] {
+    const jsons = new Map<string, string[]>()
+    for (const [kind, , json] of rows) jsons.set(kind, [...(jsons.get(kind) ?? []), text(json)])
+    const stored = snapshotFromRows((kind) => jsons.get(kind) ?? [])
+    const out: string[] = []
+    for (const field of ['instances', 'elements', 'jobs', 'timers', 'messageSubscriptions', 'incidents'] as const) {
+      const before = new Map((then[field] as { key: string }[]).map((r) => [r.key, JSON.stringify(r)]))
+      for (const record of stored[field] as { key: string }[]) if (before.get(record.key) !== JSON.stringify(record)) out.push(`${field} ${record.key}`)
+    }
+    return out
+  }
+
+  test.each([
+    ['told of each change, builds the row of a record before a command changes or removes it: the rows hold the state of when it began', true],
+    ['not told of changes (the check can fail), its rows would hold what the commands did since', false],
+  ])('%s', async (_name, told) => {
+    // given 12 instances waiting on their job, all marked as changed
+    const { engine, tracker } = await trackedEngine()
+    try {
+      const created = Array.from({ length: 12 }, (_, i) => engine.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: `pending-${i}` } }).processInstanceKey)
+      const then = JSON.parse(JSON.stringify(engine.exportState())) as EngineSnapshot
+
+      // when a checkpoint's build has no time left, and then jobs are activated, completed and failed, and instances cancelled, before its other rows are built
+      const rows = engine.checkpointRows({ marks: tracker.take(), revision: undefined }, 0)
+      const pending = rows.pending as PendingRows
+      if (told) tracker.beforeChange = (kind, key) => pending.beforeChange(kind, key)
+      const jobs = engine.activateJobs({ type: 'du-work', worker: 'w', timeout: 60_000, maxJobsToActivate: 8 })
+      for (const job of jobs.slice(0, 4)) engine.completeJob(job.key, { done: true })
+      for (const job of jobs.slice(4, 6)) engine.failJob(job.key, 0, 'no luck', 0)
+      for (const key of created.slice(9)) engine.cancelProcessInstance(key)
+      tracker.beforeChange = undefined
+      const built = [...rows.upserts, ...pending.take(Infinity, Infinity, rows.deletes)]
+
+      expect(pending.done).toBe(true)
+      if (told) {
+        // then every record it holds is there once, as it was when it began, the cancelled ones too
+        expect(built.filter(([kind]) => kind === 'instance')).toHaveLength(12)
+        expect(built.filter(([kind]) => kind === 'job')).toHaveLength(12)
+        expect(new Set(built.map(([kind, key]) => `${kind} ${key}`)).size).toBe(built.length)
+        expect(rows.deletes).toEqual([])
+        expect(differing(built, then)).toEqual([])
+      } else {
+        // then the cancelled instances would be missing, and the jobs changed since would hold their changes
+        expect(built.filter(([kind]) => kind === 'instance')).toHaveLength(9)
+        expect(differing(built, then)).toEqual(expect.arrayContaining(jobs.slice(0, 6).filter((job) => built.some(([, key]) => key === job.key)).map((job) => `jobs ${job.key}`)))
+        expect(differing(built, then).length).toBeGreaterThan(0)
+      }
+    } finally {
+      engine.close()
+    }
+  })
+
+  test('its rows are built a slice at a time from where the first hold stopped, records gone by then as deletes', async () => {
+    // given 30 instances waiting on their job, checkpointed, then 10 of them cancelled and 5 more created
+    const { engine, tracker } = await trackedEngine()
+    try {
+      const created = Array.from({ length: 30 }, (_, i) => engine.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: `slices-${i}` } }).processInstanceKey)
+      engine.checkpointRows({ marks: tracker.take(), revision: undefined })
+      for (const key of created.slice(0, 10)) engine.cancelProcessInstance(key)
+      for (let i = 0; i < 5; i++) engine.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: `later-${i}` } })
+      const marks = tracker.take()
+      const marked = [...marks.marks.values(), ...marks.refs.values()].reduce((n, byKey) => n + byKey.size, 0)
+
+      // when the next checkpoint has no time left, and its rows are then taken 40 characters at a time
+      const rows = engine.checkpointRows({ marks, revision: undefined }, 0)
+      const pending = rows.pending as PendingRows
+      const slices: number[] = []
+      while (!pending.done) slices.push(pending.take(Infinity, 40, rows.deletes).length)
+
+      // then each slice is one row or a few (a 64-row check of the limits), and every record marked is there once: upserts and deletes
+      expect(slices.length).toBeGreaterThan(1)
+      const upserts = rows.upserts.filter(([kind]) => kind !== 'meta').length + rows.deferred.length + slices.reduce((a, b) => a + b, 0)
+      expect(upserts + rows.deletes.length).toBe(marked)
+      expect(rows.deletes.filter(([kind]) => kind === 'instance').map(([, key]) => key).sort()).toEqual(created.slice(0, 10).sort())
+    } finally {
+      engine.close()
+    }
+  })
 })
 
 test('deferred rows are built a slice at a time: one row at least, then up to the characters or the time given', () => {

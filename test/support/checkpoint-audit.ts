@@ -16,6 +16,16 @@ type Listed = Record<string, unknown>
 /** Checkpoint now, then compare the stored rows with the live state; returns the differences. */
 export function auditCheckpoint(durable: DurableEngine): string[] {
   durable.checkpoint()
+  return storedDifferences(durable, liveState(durable))
+}
+
+/** The engine's live state as it is now, copied (commands change the records in place). */
+export function liveState(durable: DurableEngine): EngineSnapshot {
+  return JSON.parse(JSON.stringify(durable.engine.exportState())) as EngineSnapshot
+}
+
+/** Compare the stored rows with `live`, the state the last checkpoint stands for; returns the differences. */
+export function storedDifferences(durable: DurableEngine, live: EngineSnapshot): string[] {
   const db = new Database(durable.store.file, { readonly: true })
   const rows = new Map<string, string[]>()
   const differences: string[] = []
@@ -34,7 +44,6 @@ export function auditCheckpoint(durable: DurableEngine): string[] {
   } finally {
     db.close()
   }
-  const live = JSON.parse(JSON.stringify(durable.engine.exportState())) as EngineSnapshot
   // An engine that never ran a command has no checkpoint yet.
   if (rows.size === 0 && live.counter === 0) return []
   const unknown = [...rows.keys()].filter((kind) => !ROW_KINDS.includes(kind))

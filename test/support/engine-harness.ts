@@ -9,7 +9,7 @@ import path from 'node:path'
 import type { ControllableClock } from '../../src/engine/clock'
 import type { Engine } from '../../src/engine/runtime/engine'
 import { startEngineServer } from '../../src/engine/server'
-import { auditCheckpoint } from './checkpoint-audit'
+import { auditCheckpoint, liveState, storedDifferences } from './checkpoint-audit'
 
 /** An engine server started for one test file. */
 export interface TestEngine {
@@ -33,6 +33,11 @@ export interface TestClient {
  * if a command changed a record a checkpoint did not write. After each check every record leaves
  * memory, so each command reads its records back from their rows: a test fails if anything held a
  * record across commands.
+ *
+ * Every other check is of a checkpoint built in slices while the test goes on, all its rows but
+ * one built later (or before a command changes their record: PendingRows): once committed, its rows
+ * must hold the state of the turn it began in. A test fails if a command changed a record before
+ * telling the tracker, which such a checkpoint would have written with the change.
  */
 const AUDIT_EVERY_MS = 5
 
@@ -45,10 +50,24 @@ export async function startTestEngine(): Promise<TestEngine> {
   let closing: Promise<void> | undefined
   // The next check comes after twice the time the last took: a large state is checked less often, not at the cost of the test.
   let auditing: NodeJS.Timeout | undefined
+  let sliced = false
+  let stopped = false
   const audit = (): void => {
     const started = performance.now()
-    if (differences.length === 0 && server.durable) differences.push(...auditCheckpoint(server.durable))
-    server.durable?.engine.evict(0)
+    const durable = server.durable
+    sliced = !sliced
+    if (sliced && durable && differences.length === 0) {
+      const then = liveState(durable)
+      const begun = durable.checkpointInSlices((error) => {
+        if (stopped) return
+        if (error !== undefined) differences.push(`a checkpoint built in slices failed: ${error.message}`)
+        else if (differences.length === 0) differences.push(...storedDifferences(durable, then).map((d) => `(built in slices) ${d}`))
+        auditing = setTimeout(audit, Math.max(AUDIT_EVERY_MS, 2 * (performance.now() - started)))
+      }, 0)
+      if (begun) return
+    }
+    if (differences.length === 0 && durable) differences.push(...auditCheckpoint(durable))
+    durable?.engine.evict(0)
     auditing = setTimeout(audit, Math.max(AUDIT_EVERY_MS, 2 * (performance.now() - started)))
   }
   if (dataDir !== undefined) auditing = setTimeout(audit, AUDIT_EVERY_MS)
@@ -59,6 +78,7 @@ export async function startTestEngine(): Promise<TestEngine> {
     engine: server.engine,
     close: () => {
       closing ??= (async () => {
+        stopped = true
         clearTimeout(auditing)
         if (server.durable) differences.push(...auditCheckpoint(server.durable))
         await server.close()

@@ -1,4 +1,4 @@
-import type { DirtyMarks } from '../state/record-map'
+import type { DirtyMarks, RecordMap } from '../state/record-map'
 import type { MessageRecord, VariableRecord } from '../state/records'
 import type { ProcessingContext } from './processing'
 import type { RepositorySnapshot } from './repository'
@@ -78,6 +78,8 @@ export interface CheckpointRows {
   scopeDeletes: string[]
   /** rows to build in slices, after this turn of the event loop: the state they hold is this one's */
   deferred: DeferredRow[]
+  /** records whose rows are built later, each before a command changes it (PendingRows) */
+  pending?: PendingRows
 }
 
 /**
@@ -108,18 +110,46 @@ export function changedRows(ctx: ProcessingContext, { marks, refs, scopes }: Dir
   const rows: CheckpointRows = { upserts: [], deletes: [], scopeDeletes: [...scopes], deferred: [] }
   const until = performance.now() + budgetMs
   const maps = new Map(ctx.state.recordMaps().map((m) => [m.kind, m]))
-  for (const [kind, byKey] of marks) {
+  const mapOf = (kind: string) => {
     const map = maps.get(kind)
     if (!map) throw new Error(`no map of records of kind '${kind}'`)
-    for (const [key, created] of byKey) {
+    return map
+  }
+  // Messages first, each built or copied now: a command changes a message before it marks it (touch).
+  const messages = marks.get(MESSAGE_KIND)
+  if (messages) {
+    const map = mapOf(MESSAGE_KIND)
+    for (const [key, created] of messages) {
+      const record = map.peek(key)
+      if (record === undefined) {
+        if (!created) rows.deletes.push([MESSAGE_KIND, key])
+      } else if (performance.now() >= until) {
+        const message = record as MessageRecord
+        rows.deferred.push([MESSAGE_KIND, key, { ...message, correlatedProcessIds: [...message.correlatedProcessIds] }, fieldValues(MESSAGE_KIND, record)])
+      } else {
+        rows.upserts.push([MESSAGE_KIND, key, recordJson(MESSAGE_KIND, record), fieldValues(MESSAGE_KIND, record)])
+      }
+    }
+  }
+  // The other records, until the time is spent; the rest are left to PendingRows.
+  const kinds = [...marks.keys()].filter((kind) => kind !== MESSAGE_KIND)
+  for (let k = 0; k < kinds.length && rows.pending === undefined; k++) {
+    const kind = kinds[k]
+    const map = mapOf(kind)
+    const entries = (marks.get(kind) as Map<string, boolean>).entries()
+    const built = new Set<string>()
+    for (let next = entries.next(); !next.done; next = entries.next()) {
+      const [key, created] = next.value
       const record = map.peek(key)
       if (record === undefined) {
         if (!created) rows.deletes.push([kind, key])
-      } else if (kind === MESSAGE_KIND && performance.now() >= until) {
-        const message = record as MessageRecord
-        rows.deferred.push([kind, key, { ...message, correlatedProcessIds: [...message.correlatedProcessIds] }, fieldValues(kind, record)])
       } else {
         rows.upserts.push([kind, key, recordJson(kind, record), fieldValues(kind, record)])
+      }
+      built.add(key)
+      if (performance.now() >= until) {
+        rows.pending = new PendingRows(maps, marks, kinds.slice(k), entries, built)
+        break
       }
     }
   }
@@ -149,6 +179,104 @@ export function changedRows(ctx: ProcessingContext, { marks, refs, scopes }: Dir
  * it, about 2 ms per million characters on the event loop, on top of the 1.3 ms it took to build.
  */
 export const SLICE_CHARS = 2_000_000
+
+/**
+ * The records of a checkpoint whose rows were not built in its first hold of the event loop. Every
+ * kind of record but variables and messages is changed in place; copying each (DeferredRow) would
+ * cost about as much as building its row. Instead, a row is built at the latest just before a
+ * command changes or removes its record: every change goes through the record map, which tells the
+ * tracker first (`get` before the command changes what it got, `set`, `delete`), and the tracker
+ * tells this (DirtyTracker.beforeChange). The others are built in slices (`take`), from the marks
+ * where the first hold stopped. The rows then hold the state of the checkpoint's turn whatever the
+ * commands did since, and no hold grows with the number of records changed: when the writer thread
+ * falls behind, a checkpoint may hold 300,000 of them (bench/PERFORMANCE.md).
+ */
+export class PendingRows {
+  /** rows built before a change since the last `take` */
+  private early: CheckpointRow[] = []
+  /** deletes found since the last `take`: records absent at the checkpoint's turn */
+  private earlyDeletes: [kind: string, key: string][] = []
+  /** keys whose row is built (or was in the first hold), by kind */
+  private readonly built = new Map<string, Set<string>>()
+  private k = 0
+
+  /**
+   * `kinds` are the kinds left, the first one's marks at `entries` (an iterator of them, the
+   * `first` ones built already), the others' from their start.
+   */
+  constructor(private readonly maps: Map<string, RecordMap<string, object>>, private readonly marks: Map<string, Map<string, boolean>>,
+    private readonly kinds: string[], private entries: MapIterator<[string, boolean]> | undefined, first: Set<string>) {
+    this.built.set(kinds[0], first)
+  }
+
+  /** A command is about to change or remove this record: its row is built now, as the checkpoint holds it. */
+  beforeChange(kind: string, key: string): void {
+    const created = this.marks.get(kind)?.get(key)
+    if (created === undefined || !this.kinds.includes(kind)) return
+    let built = this.built.get(kind)
+    if (!built) this.built.set(kind, (built = new Set()))
+    if (built.has(key)) return
+    built.add(key)
+    this.build(kind, key, created, this.early, this.earlyDeletes)
+  }
+
+  private build(kind: string, key: string, created: boolean, upserts: CheckpointRow[], deletes: [string, string][]): number {
+    const record = (this.maps.get(kind) as RecordMap<string, object>).peek(key)
+    if (record === undefined) {
+      if (!created) deletes.push([kind, key])
+      return 0
+    }
+    const json = recordJson(kind, record)
+    upserts.push([kind, key, json, fieldValues(kind, record)])
+    return json.length
+  }
+
+  /** Rows not built yet (at most: some may be deletes, or nothing). */
+  get size(): number {
+    let left = 0
+    for (let k = this.k; k < this.kinds.length; k++) left += (this.marks.get(this.kinds[k]) as Map<string, boolean>).size - (this.built.get(this.kinds[k])?.size ?? 0)
+    return left
+  }
+
+  /** True once every row is built and taken. */
+  get done(): boolean {
+    return this.k >= this.kinds.length && this.early.length === 0 && this.earlyDeletes.length === 0
+  }
+
+  /**
+   * The rows built before a change since the last call, then more, for about `budgetMs` or
+   * `maxChars` characters: the upserts, and the deletes added to `deletes`.
+   */
+  take(budgetMs: number, maxChars: number, deletes: [kind: string, key: string][]): CheckpointRow[] {
+    const until = performance.now() + budgetMs
+    const upserts = this.early
+    this.early = []
+    for (const row of this.earlyDeletes) deletes.push(row)
+    this.earlyDeletes = []
+    let chars = 0
+    for (const row of upserts) chars += (row[2] as string).length
+    while (this.k < this.kinds.length && chars < maxChars && performance.now() < until) {
+      const kind = this.kinds[this.k]
+      let built = this.built.get(kind)
+      if (!built) this.built.set(kind, (built = new Set()))
+      this.entries ??= (this.marks.get(kind) as Map<string, boolean>).entries()
+      let n = 0
+      for (let next = this.entries.next(); ; next = this.entries.next()) {
+        if (next.done) {
+          this.entries = undefined
+          this.k++
+          break
+        }
+        const [key, created] = next.value
+        if (built.has(key)) continue
+        built.add(key)
+        chars += this.build(kind, key, created, upserts, deletes)
+        if ((++n & 63) === 0 && (chars >= maxChars || performance.now() >= until)) break
+      }
+    }
+    return upserts
+  }
+}
 
 /**
  * Build the JSON of deferred rows, from the first, for about `budgetMs` or SLICE_CHARS characters

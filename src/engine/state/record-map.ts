@@ -31,8 +31,15 @@ export class DirtyTracker {
   private count = 0
   /** told once when the marks reach `full.at` (a durable engine checkpoints then, not at its next check) */
   full: { at: number; then: () => void } | undefined
+  /**
+   * Told of every record about to be changed or removed, before it is (a checkpoint whose rows are
+   * still being built builds that record's first: checkpoint.ts, PendingRows). Records held by
+   * reference (variables) are not changed in place, and are not told.
+   */
+  beforeChange: ((kind: string, key: string) => void) | undefined
 
   mark(kind: string, key: string, created: boolean): void {
+    this.beforeChange?.(kind, key)
     let byKey = this.marks.get(kind)
     if (!byKey) this.marks.set(kind, (byKey = new Map()))
     if (byKey.has(key)) return
@@ -46,6 +53,7 @@ export class DirtyTracker {
    * that starts and ends between two checkpoints) then do not make checkpoints come sooner.
    */
   removed(kind: string, key: string): void {
+    this.beforeChange?.(kind, key)
     const byKey = this.marks.get(kind)
     if (byKey?.get(key) === true) {
       byKey.delete(key)
