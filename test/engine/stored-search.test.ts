@@ -2,7 +2,7 @@
  * A search reading a large stored set (the history) reads it a chunk at a time and lets the engine
  * serve between two chunks, so that no search stops it whatever the history's size (issue #19).
  */
-import { STORED_CHUNK, searchWithStored, type StoredSource } from '../../src/engine/rest/stored-search'
+import { GROUP_BY_KEY_FROM, STORED_CHUNK, searchWithStored, type StoredSource } from '../../src/engine/rest/stored-search'
 import type { SearchSpec } from '../../src/engine/rest/search'
 
 interface Item { key: string; even: boolean; at: number }
@@ -145,6 +145,19 @@ describe('a sort by a field the store has an index for', () => {
     // then the page holds the greatest keys of the earliest date: the whole group was read, and the next date's not past its first chunk
     expect(result.items.map((i) => i.key)).toEqual([keyOf(2_998), keyOf(2_996), keyOf(2_994)])
     expect(counter.read).toBe(1_200 + STORED_CHUNK - 1_200 % STORED_CHUNK)
+  })
+
+  test('sorted by that field then another, a group of GROUP_BY_KEY_FROM or more is given up for a read of every item in key order', async () => {
+    // given 6,000 stored items, the first 1,000 of one date and the 5,000 others of an earlier one
+    const twoDates: DateOf = (i) => (i < 1_000 ? 2 : 1)
+    const { source, counter, stop } = orderedSet(6_000, undefined, twoDates)
+    // when the first page is sorted by date, then by key descending
+    const result = await searchWithStored([], source, { filter: { even: true }, sort: [{ field: 'at', order: 'ASC' }, { field: 'key', order: 'DESC' }], page: { limit: 3 } }, spec)
+    stop()
+    // then the page is right, read in date order only until the group was long enough, then in key order
+    expect(result.items.map((i) => i.key)).toEqual([keyOf(5_998), keyOf(5_996), keyOf(5_994)])
+    expect(counter.read).toBe(Math.ceil(GROUP_BY_KEY_FROM / STORED_CHUNK) * STORED_CHUNK)
+    expect(counter.keyPages).toBeGreaterThanOrEqual(6_000 / STORED_CHUNK)
   })
 
   test('after an item without the field, ascending reads no stored item and descending reads from the first', async () => {

@@ -9,7 +9,8 @@
  * - When the store's index applies the whole filter (`count` is given), reading is by index.
  *   Otherwise the index narrows what it can, and the rest of the filter is applied to each item.
  * - Sorted first by a field the store has an index for (OrderedSource), it reads in that order, as
- *   far as the page reaches (searchOrdered), unless the index narrows the search to a few items.
+ *   far as the page reaches (searchOrdered), unless the index narrows the search to a few items, or
+ *   (sorted by more fields) a group of equal first values is long.
  * - Any other sort, or a page before a cursor, reads the whole stored set, keeping a page's worth.
  */
 import type { EngineQueries, HistoryKind, HistoryRecords, QueryScope } from '../api'
@@ -56,6 +57,14 @@ export interface OrderedSource<T> {
  */
 export const ORDERED_FROM = 2_000
 
+/**
+ * Sorted by more fields than one, a group of equal first values this long is read in key order
+ * instead, with the whole stored set: reading rows by an index costs several times more per row
+ * than in key order (the state then the start date, 200,000 finished instances all COMPLETED:
+ * 4.9 to 6.1 s by the state's index, 1.0 to 1.1 s by key; bench/PERFORMANCE.md).
+ */
+export const GROUP_BY_KEY_FROM = 2_000
+
 /** The stored items read per step: a few milliseconds of work between two turns of the event loop. */
 export const STORED_CHUNK = 500
 
@@ -98,9 +107,10 @@ export async function searchWithStored<T>(live: T[], stored: StoredSource<T>, re
   const page = request.page ?? {}
   const keyOrdered = !page.before && (request.sort ?? []).every((s) => s.field === spec.key && (s.order ?? 'ASC').toUpperCase() === 'ASC')
   if (!keyOrdered) {
-    const selector = new PageSelector(request, spec)
     const ordered = orderedBy(stored, request)
-    if (ordered) return searchOrdered(live, liveKeys, stored, ordered, request, spec, selector)
+    const found = ordered && await searchOrdered(live, liveKeys, stored, ordered, request, spec, new PageSelector(request, spec))
+    if (found) return found
+    const selector = new PageSelector(request, spec)
     for (const item of live) selector.add(item)
     const scan = new StoredScan(stored, keyOf, undefined, liveKeys)
     while (!scan.done) for (const item of await scan.next()) selector.add(item)
@@ -162,11 +172,12 @@ function orderedBy<T>(stored: StoredSource<T>, request: SearchRequest): OrderedR
  * Sorted by more fields, the first one's order is read the same way, and the page is known once
  * the group of equal first values that completes it has been read to its end: every item after
  * that sorts after the page, whatever its other fields. A page after a cursor reads the cursor's
- * group from its start (the page selector leaves out what comes before the cursor). So a first
- * field with few values (a state) still reads a whole group, and a date reads a page's worth.
+ * group from its start (the page selector leaves out what comes before the cursor). A date then
+ * the key reads a page's worth; a group of GROUP_BY_KEY_FROM or more (the state first: every
+ * finished instance is COMPLETED) is given up for a read in key order (undefined is returned).
  */
 async function searchOrdered<T>(live: T[], liveKeys: Set<string>, stored: StoredSource<T>, ordered: OrderedRead<T>,
-  request: SearchRequest, spec: SearchSpec<T>, selector: PageSelector<T>): Promise<SearchResult<T>> {
+  request: SearchRequest, spec: SearchSpec<T>, selector: PageSelector<T>): Promise<SearchResult<T> | undefined> {
   const { source, field, descending, thenBy } = ordered
   const keyOf = (item: T) => String((item as Record<string, unknown>)[spec.key])
   const valueOf = (item: T) => (item as Record<string, unknown>)[field]
@@ -190,6 +201,9 @@ async function searchOrdered<T>(live: T[], liveKeys: Set<string>, stored: Stored
   // the items read that may be on the page, and (sorted by more fields) the first value of the one that completed it
   let found = 0
   let completedAt: { value: unknown } | undefined
+  // (sorted by more fields: how many items in a row read so far share the first value of the last)
+  let run = 0
+  let runValue: unknown
   for (let step = 0; !done && (found < wanted || (thenBy > 0 && completedAt !== undefined)); step++) {
     if (step > 0) await turn()
     const chunk = source.page(field, descending, after, STORED_CHUNK)
@@ -199,6 +213,11 @@ async function searchOrdered<T>(live: T[], liveKeys: Set<string>, stored: Stored
         // past the group that completed the page
         done = true
         break
+      }
+      if (thenBy > 0) {
+        if (run > 0 && compareValues(valueOf(item), runValue) === 0) run++
+        else [run, runValue] = [1, valueOf(item)]
+        if (run >= GROUP_BY_KEY_FROM) return undefined
       }
       if (liveKeys.has(keyOf(item)) || !source.meets(item) || !selector.add(item)) continue
       if (++found === wanted && thenBy > 0) completedAt = { value: valueOf(item) }
