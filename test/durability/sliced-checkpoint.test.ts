@@ -51,24 +51,24 @@ async function trackedEngine(): Promise<{ engine: Engine; tracker: DirtyTracker 
   return { engine, tracker }
 }
 
-test('past its time, a checkpoint defers variables and buffered messages as copies that later commands do not change', async () => {
+test('past its time, a checkpoint defers buffered messages as copies, and builds a variable\'s row before a command changes it: later commands do not change them', async () => {
   // given an engine whose changes are tracked: an instance with a variable, and a buffered message
   const { engine, tracker } = await trackedEngine()
   try {
     const { processInstanceKey } = engine.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: 'sliced-1', payload: 'before' } })
     engine.publishMessage({ name: 'du-go', correlationKey: 'nobody', timeToLive: 60_000, variables: { note: 'buffered' } })
 
-    // when a checkpoint's build has no time left, and the variable changes before its deferred rows are built
+    // when a checkpoint's build has no time left, and the variable changes before its other rows are built
     const rows = engine.checkpointRows({ marks: tracker.take(), revision: undefined }, 0)
+    tracker.beforeChange = (kind, key) => rows.pending?.beforeChange(kind, key)
     engine.setVariables(processInstanceKey, { payload: 'after' }, false)
+    tracker.beforeChange = undefined
     const deferredKinds = rows.deferred.map(([kind]) => kind).sort()
-    const built = takeDeferred(rows.deferred, Infinity, Infinity)
+    const built = [...takeDeferred(rows.deferred, Infinity, Infinity), ...rows.pending?.take(Infinity, Infinity, rows.deletes) ?? []]
 
-    // then the variables and the message were deferred, the other records left to be built later (PendingRows), and the deferred rows hold the values of when it began
-    expect(deferredKinds).toEqual(['message', 'variable', 'variable'])
-    const later = rows.pending?.take(Infinity, Infinity, rows.deletes) ?? []
-    expect([...rows.upserts, ...later].map(([kind]) => kind)).toEqual(expect.arrayContaining(['instance', 'element', 'job', 'meta']))
-    expect(later.length).toBeGreaterThan(0)
+    // then the message was deferred, the other records left to be built later (PendingRows), and the rows hold the values of when it began
+    expect(deferredKinds).toEqual(['message'])
+    expect([...rows.upserts, ...built].map(([kind]) => kind)).toEqual(expect.arrayContaining(['instance', 'element', 'job', 'variable', 'meta']))
     expect(rows.deferred).toEqual([])
     const payload = built.find(([kind, , json]) => kind === 'variable' && (JSON.parse(text(json)) as { name: string }).name === 'payload')
     expect(JSON.parse(text(payload?.[2] ?? '{}'))).toEqual(expect.objectContaining({ name: 'payload', value: 'before' }))
@@ -86,7 +86,7 @@ describe('past its first hold, a checkpoint leaves the rows of records changed i
     for (const [kind, , json] of rows) jsons.set(kind, [...(jsons.get(kind) ?? []), text(json)])
     const stored = snapshotFromRows((kind) => jsons.get(kind) ?? [])
     const out: string[] = []
-    for (const field of ['instances', 'elements', 'jobs', 'timers', 'messageSubscriptions', 'incidents'] as const) {
+    for (const field of ['instances', 'elements', 'variables', 'jobs', 'timers', 'messageSubscriptions', 'incidents'] as const) {
       const before = new Map((then[field] as { key: string }[]).map((r) => [r.key, JSON.stringify(r)]))
       for (const record of stored[field] as { key: string }[]) if (before.get(record.key) !== JSON.stringify(record)) out.push(`${field} ${record.key}`)
     }
@@ -103,13 +103,14 @@ describe('past its first hold, a checkpoint leaves the rows of records changed i
       const created = Array.from({ length: 12 }, (_, i) => engine.createProcessInstance({ bpmnProcessId: 'crash', variables: { orderId: `pending-${i}` } }).processInstanceKey)
       const then = JSON.parse(JSON.stringify(engine.exportState())) as EngineSnapshot
 
-      // when a checkpoint's build has no time left, and then jobs are activated, completed and failed, and instances cancelled, before its other rows are built
+      // when a checkpoint's build has no time left, and then jobs are activated, completed and failed, a variable set, and instances cancelled, before its other rows are built
       const rows = engine.checkpointRows({ marks: tracker.take(), revision: undefined }, 0)
       const pending = rows.pending as PendingRows
       if (told) tracker.beforeChange = (kind, key) => pending.beforeChange(kind, key)
       const jobs = engine.activateJobs({ type: 'du-work', worker: 'w', timeout: 60_000, maxJobsToActivate: 8 })
       for (const job of jobs.slice(0, 4)) engine.completeJob(job.key, { done: true })
       for (const job of jobs.slice(4, 6)) engine.failJob(job.key, 0, 'no luck', 0)
+      engine.setVariables(created[8], { orderId: 'changed since' }, false)
       for (const key of created.slice(9)) engine.cancelProcessInstance(key)
       tracker.beforeChange = undefined
       const built = [...rows.upserts, ...pending.take(Infinity, Infinity, rows.deletes)]
@@ -119,6 +120,7 @@ describe('past its first hold, a checkpoint leaves the rows of records changed i
         // then every record it holds is there once, as it was when it began, the cancelled ones too
         expect(built.filter(([kind]) => kind === 'instance')).toHaveLength(12)
         expect(built.filter(([kind]) => kind === 'job')).toHaveLength(12)
+        expect(built.filter(([kind]) => kind === 'variable')).toHaveLength(12)
         expect(new Set(built.map(([kind, key]) => `${kind} ${key}`)).size).toBe(built.length)
         expect(rows.deletes).toEqual([])
         expect(differing(built, then)).toEqual([])
@@ -194,7 +196,7 @@ test('a variable holding a string of LATER_CHARS or more is left for the writer 
   expect(second).toEqual([['variable', 'k2', JSON.stringify(short), []]])
 })
 
-test('with time left, a checkpoint\'s build still defers the variables past SLICE_CHARS: handing it over copies them', async () => {
+test('with time left, a checkpoint\'s build still leaves the variables past SLICE_CHARS for later: handing it over copies them', async () => {
   // given an engine whose changes are tracked, and an instance with two variables of SLICE_CHARS characters each
   const { engine, tracker } = await trackedEngine()
   try {
@@ -203,10 +205,11 @@ test('with time left, a checkpoint\'s build still defers the variables past SLIC
     // when its rows are built with all the time in the world
     const rows = engine.checkpointRows({ marks: tracker.take(), revision: undefined }, Infinity)
 
-    // then one of them is built (left to the writer thread) and the other deferred
+    // then one of them is built (left to the writer thread) and the other left for a later slice
     const built = rows.upserts.filter(([kind, , json]) => kind === 'variable' && typeof json !== 'string')
     expect(built.map(([, , json]) => (json as JsonLater).chars)).toEqual([SLICE_CHARS])
-    expect(rows.deferred.map(([kind]) => kind)).toEqual(['variable'])
+    const later = rows.pending?.take(Infinity, Infinity, rows.deletes) ?? []
+    expect(later.filter(([kind, , json]) => kind === 'variable' && typeof json !== 'string').map(([, , json]) => (json as JsonLater).chars)).toEqual([SLICE_CHARS])
   } finally {
     engine.close()
   }

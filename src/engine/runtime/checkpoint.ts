@@ -1,4 +1,4 @@
-import type { DirtyMarks, RecordMap } from '../state/record-map'
+import type { DirtyMarks } from '../state/record-map'
 import type { MessageRecord, VariableRecord } from '../state/records'
 import type { ProcessingContext } from './processing'
 import type { RepositorySnapshot } from './repository'
@@ -131,42 +131,47 @@ export function changedRows(ctx: ProcessingContext, { marks, refs, scopes }: Dir
       }
     }
   }
-  // The other records, until the time is spent; the rest are left to PendingRows.
-  const kinds = [...marks.keys()].filter((kind) => kind !== MESSAGE_KIND)
-  for (let k = 0; k < kinds.length && rows.pending === undefined; k++) {
-    const kind = kinds[k]
+  // The other records, then the variables, until the time is spent (or, for variables, past
+  // SLICE_CHARS of them: handing a slice over copies it); the rest are left to PendingRows.
+  const groups: PendingGroup[] = []
+  for (const [kind, byKey] of marks) {
+    if (kind === MESSAGE_KIND) continue
     const map = mapOf(kind)
-    const entries = (marks.get(kind) as Map<string, boolean>).entries()
-    const built = new Set<string>()
-    for (let next = entries.next(); !next.done; next = entries.next()) {
-      const [key, created] = next.value
+    groups.push({ kind, marks: byKey, build: (key, upserts, deletes) => {
       const record = map.peek(key)
       if (record === undefined) {
-        if (!created) rows.deletes.push([kind, key])
-      } else {
-        rows.upserts.push([kind, key, recordJson(kind, record), fieldValues(kind, record)])
+        if (!byKey.get(key)) deletes.push([kind, key])
+        return 0
       }
-      built.add(key)
-      if (performance.now() >= until) {
-        rows.pending = new PendingRows(maps, marks, kinds.slice(k), entries, built)
-        break
-      }
-    }
+      const json = recordJson(kind, record)
+      upserts.push([kind, key, json, fieldValues(kind, record)])
+      return json.length
+    } })
   }
-  // (variables left to the writer thread cost little time here, but are copied when the checkpoint
-  // is handed over: past SLICE_CHARS of them, the rest are deferred too)
-  let variableChars = 0
   for (const [kind, byKey] of refs) {
-    for (const [key, { record, created }] of byKey) {
+    groups.push({ kind, marks: byKey, variables: true, build: (key, upserts, deletes) => {
+      const { record, created } = byKey.get(key) as { record: object | null; created: boolean }
       if (record === null || !ctx.vars.holds(record as VariableRecord)) {
-        if (!created) rows.deletes.push([kind, key])
-      } else if (variableChars >= SLICE_CHARS || performance.now() >= until) {
-        // (the bytes of its value, if any, go with the copy: variableJson, later, sees only the copy)
-        rows.deferred.push([kind, key, { ...record }, fieldValues(kind, record), takeValueJson(record as VariableRecord)])
-      } else {
-        const json = variableJson(record as VariableRecord)
-        variableChars += typeof json === 'string' ? json.length : json.chars
-        rows.upserts.push([kind, key, json, fieldValues(kind, record)])
+        if (!created) deletes.push([kind, key])
+        return 0
+      }
+      const json = variableJson(record as VariableRecord)
+      upserts.push([kind, key, json, fieldValues(kind, record)])
+      return typeof json === 'string' ? json.length : json.chars
+    } })
+  }
+  let variableChars = 0
+  for (let g = 0; g < groups.length && rows.pending === undefined; g++) {
+    const group = groups[g]
+    const entries = group.marks.keys()
+    const built = new Set<string>()
+    for (let next = entries.next(); !next.done; next = entries.next()) {
+      const chars = group.build(next.value, rows.upserts, rows.deletes)
+      if (group.variables) variableChars += chars
+      built.add(next.value)
+      if (performance.now() >= until || variableChars >= SLICE_CHARS) {
+        rows.pending = new PendingRows(groups.slice(g), entries, built)
+        break
       }
     }
   }
@@ -180,16 +185,26 @@ export function changedRows(ctx: ProcessingContext, { marks, refs, scopes }: Dir
  */
 export const SLICE_CHARS = 2_000_000
 
+/** Records of one kind a checkpoint marked, and how a row of one is built (into upserts or deletes; its length). */
+export interface PendingGroup {
+  kind: string
+  marks: Map<string, unknown>
+  /** records held by reference (variables): told of a change by the variable store */
+  variables?: boolean
+  build(key: string, upserts: CheckpointRow[], deletes: [kind: string, key: string][]): number
+}
+
 /**
  * The records of a checkpoint whose rows were not built in its first hold of the event loop. Every
- * kind of record but variables and messages is changed in place; copying each (DeferredRow) would
- * cost about as much as building its row. Instead, a row is built at the latest just before a
- * command changes or removes its record: every change goes through the record map, which tells the
- * tracker first (`get` before the command changes what it got, `set`, `delete`), and the tracker
- * tells this (DirtyTracker.beforeChange). The others are built in slices (`take`), from the marks
- * where the first hold stopped. The rows then hold the state of the checkpoint's turn whatever the
- * commands did since, and no hold grows with the number of records changed: when the writer thread
- * falls behind, a checkpoint may hold 300,000 of them (bench/PERFORMANCE.md).
+ * kind of record but messages is changed in place; copying each (DeferredRow) would cost about as
+ * much as building its row. Instead, a row is built at the latest just before a command changes or
+ * removes its record: every change goes through the record map or the variable store, which tell
+ * the tracker first (`get` before the command changes what it got, `set`, `delete`; a variable
+ * before its value is set or its scope removed), and the tracker tells this
+ * (DirtyTracker.beforeChange). The others are built in slices (`take`), from the marks where the
+ * first hold stopped. The rows then hold the state of the checkpoint's turn whatever the commands
+ * did since, and no hold grows with the number of records changed: when the writer thread falls
+ * behind, a checkpoint may hold more than a million of them (bench/PERFORMANCE.md).
  */
 export class PendingRows {
   /** rows built before a change since the last `take` */
@@ -198,49 +213,44 @@ export class PendingRows {
   private earlyDeletes: [kind: string, key: string][] = []
   /** keys whose row is built (or was in the first hold), by kind */
   private readonly built = new Map<string, Set<string>>()
-  private k = 0
+  private readonly byKind: Map<string, PendingGroup>
+  private g = 0
 
   /**
-   * `kinds` are the kinds left, the first one's marks at `entries` (an iterator of them, the
+   * `groups` are the kinds left, the first one's marks at `entries` (an iterator of its keys, the
    * `first` ones built already), the others' from their start.
    */
-  constructor(private readonly maps: Map<string, RecordMap<string, object>>, private readonly marks: Map<string, Map<string, boolean>>,
-    private readonly kinds: string[], private entries: MapIterator<[string, boolean]> | undefined, first: Set<string>) {
-    this.built.set(kinds[0], first)
+  constructor(private readonly groups: PendingGroup[], private entries: MapIterator<string> | undefined, first: Set<string>) {
+    this.built.set(groups[0].kind, first)
+    this.byKind = new Map(groups.map((group) => [group.kind, group]))
+  }
+
+  private builtOf(kind: string): Set<string> {
+    let built = this.built.get(kind)
+    if (!built) this.built.set(kind, (built = new Set()))
+    return built
   }
 
   /** A command is about to change or remove this record: its row is built now, as the checkpoint holds it. */
   beforeChange(kind: string, key: string): void {
-    const created = this.marks.get(kind)?.get(key)
-    if (created === undefined || !this.kinds.includes(kind)) return
-    let built = this.built.get(kind)
-    if (!built) this.built.set(kind, (built = new Set()))
+    const group = this.byKind.get(kind)
+    if (!group?.marks.has(key)) return
+    const built = this.builtOf(kind)
     if (built.has(key)) return
     built.add(key)
-    this.build(kind, key, created, this.early, this.earlyDeletes)
-  }
-
-  private build(kind: string, key: string, created: boolean, upserts: CheckpointRow[], deletes: [string, string][]): number {
-    const record = (this.maps.get(kind) as RecordMap<string, object>).peek(key)
-    if (record === undefined) {
-      if (!created) deletes.push([kind, key])
-      return 0
-    }
-    const json = recordJson(kind, record)
-    upserts.push([kind, key, json, fieldValues(kind, record)])
-    return json.length
+    group.build(key, this.early, this.earlyDeletes)
   }
 
   /** Rows not built yet (at most: some may be deletes, or nothing). */
   get size(): number {
     let left = 0
-    for (let k = this.k; k < this.kinds.length; k++) left += (this.marks.get(this.kinds[k]) as Map<string, boolean>).size - (this.built.get(this.kinds[k])?.size ?? 0)
+    for (let g = this.g; g < this.groups.length; g++) left += this.groups[g].marks.size - (this.built.get(this.groups[g].kind)?.size ?? 0)
     return left
   }
 
   /** True once every row is built and taken. */
   get done(): boolean {
-    return this.k >= this.kinds.length && this.early.length === 0 && this.earlyDeletes.length === 0
+    return this.g >= this.groups.length && this.early.length === 0 && this.earlyDeletes.length === 0
   }
 
   /**
@@ -254,24 +264,23 @@ export class PendingRows {
     for (const row of this.earlyDeletes) deletes.push(row)
     this.earlyDeletes = []
     let chars = 0
-    for (const row of upserts) chars += (row[2] as string).length
-    while (this.k < this.kinds.length && chars < maxChars && performance.now() < until) {
-      const kind = this.kinds[this.k]
-      let built = this.built.get(kind)
-      if (!built) this.built.set(kind, (built = new Set()))
-      this.entries ??= (this.marks.get(kind) as Map<string, boolean>).entries()
+    for (const [, , json] of upserts) chars += typeof json === 'string' ? json.length : json.chars
+    while (this.g < this.groups.length && chars < maxChars && performance.now() < until) {
+      const group = this.groups[this.g]
+      const built = this.builtOf(group.kind)
+      this.entries ??= group.marks.keys()
       let n = 0
       for (let next = this.entries.next(); ; next = this.entries.next()) {
         if (next.done) {
           this.entries = undefined
-          this.k++
+          this.g++
           break
         }
-        const [key, created] = next.value
-        if (built.has(key)) continue
-        built.add(key)
-        chars += this.build(kind, key, created, upserts, deletes)
-        if ((++n & 63) === 0 && (chars >= maxChars || performance.now() >= until)) break
+        if (built.has(next.value)) continue
+        built.add(next.value)
+        chars += group.build(next.value, upserts, deletes)
+        // (a variable may be MBs: the limits are checked after each; other rows, every 64)
+        if ((group.variables === true || (++n & 63) === 0) && (chars >= maxChars || performance.now() >= until)) break
       }
     }
     return upserts

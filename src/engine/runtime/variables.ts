@@ -125,9 +125,10 @@ export class VariableStore {
     }
     const existing = vars.get(name)
     if (existing) {
+      // (marked before it changes: a checkpoint still building its row builds it first)
+      this.changed(existing)
       existing.value = value
       this.rememberJson(existing, json)
-      this.changed(existing)
       return
     }
     const info = this.scopeInfo(scopeKey)
@@ -159,9 +160,9 @@ export class VariableStore {
         const existing = this.scope(s)?.get(name)
         if (existing) {
           if (jsonEqual(existing.value, value)) continue
+          this.changed(existing)
           existing.value = value
           this.rememberJson(existing, longValueJson(doc, name))
-          this.changed(existing)
           done = true
           break
         }
@@ -195,11 +196,12 @@ export class VariableStore {
     }
     const vars = this.byScope.get(scopeKey)
     if (!vars) return { records: [], inRows: false }
+    const records = [...vars.values()]
+    // (marked before the scope goes: a checkpoint still building their rows builds them first)
+    if (this.tracker?.active) for (const r of records) this.tracker.markRef(VARIABLE_KIND, r.key, null)
     this.byScope.delete(scopeKey)
     // its rows go with the next checkpoint: until then they are not the scope's any more
     if (this.mayHaveRows(scopeKey)) this.noRows.add(scopeKey)
-    const records = [...vars.values()]
-    if (this.tracker?.active) for (const r of records) this.tracker.markRef(VARIABLE_KIND, r.key, null)
     return { records, inRows: false }
   }
 

@@ -33,8 +33,8 @@ export class DirtyTracker {
   full: { at: number; then: () => void } | undefined
   /**
    * Told of every record about to be changed or removed, before it is (a checkpoint whose rows are
-   * still being built builds that record's first: checkpoint.ts, PendingRows). Records held by
-   * reference (variables) are not changed in place, and are not told.
+   * still being built builds that record's first: checkpoint.ts, PendingRows). The variable store
+   * marks a variable before it changes its value or removes its scope, for the same reason.
    */
   beforeChange: ((kind: string, key: string) => void) | undefined
 
@@ -69,6 +69,7 @@ export class DirtyTracker {
 
   /** Mark a record held by reference: `record` is null once it is removed; `created` when it is new. */
   markRef(kind: string, key: string, record: object | null, created = false): void {
+    this.beforeChange?.(kind, key)
     let byKey = this.refs.get(kind)
     if (!byKey) this.refs.set(kind, (byKey = new Map()))
     const known = byKey.get(key)
